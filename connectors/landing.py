@@ -1,0 +1,272 @@
+"""Land a Singer message stream into the warehouse's raw tables.
+
+This is the hub's own Singer *target*: it takes the stdout of any Singer tap (ours or a
+third-party executable), validates each RECORD against its stream's SCHEMA, and lands records
+in batches. Raw records are versioned by content hash: a record whose current version has the
+same hash is not landed again, so re-extracted, unchanged data adds no rows. A STATE message
+flushes the records before it and writes the bookmark in the same transaction, so the state
+never claims data that was not committed. A record that fails validation is set aside in
+``raw_reject`` with its reason; it never stops the sync.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Iterable
+
+import orjson
+from jsonschema import Draft7Validator, FormatChecker
+from jsonschema.exceptions import best_match
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, select, update
+
+from hub_core.schema import raw_record, raw_reject, raw_stream, sync_state
+
+log = logging.getLogger(__name__)
+
+_KEY_CHUNK = 500  # stays under SQLite's bound-parameter limit
+
+
+@dataclass
+class StreamStats:
+    seen: int = 0
+    landed: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class LoadStats:
+    """Counts per stream for one load, plus the last state committed."""
+
+    streams: dict[str, StreamStats] = field(default_factory=lambda: defaultdict(StreamStats))
+    state: dict | None = None
+    unparsable: int = 0
+
+    @property
+    def seen(self) -> int:
+        return sum(s.seen for s in self.streams.values())
+
+    @property
+    def landed(self) -> int:
+        return sum(s.landed for s in self.streams.values())
+
+    @property
+    def rejected(self) -> int:
+        return sum(s.rejected for s in self.streams.values()) + self.unparsable
+
+
+@dataclass
+class _Stream:
+    key_properties: list[str]
+    validator: Draft7Validator
+
+
+def record_hash(record: dict) -> str:
+    """A stable content hash; Singer metadata columns (``_sdc_*``) do not count as content."""
+    content = {k: v for k, v in record.items() if not k.startswith("_sdc_")}
+    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def record_key(record: dict, key_properties: list[str]) -> str:
+    """The record's natural key as text: the key value, or key values joined by ``|``."""
+    if not key_properties:
+        return record_hash(record)
+    parts = []
+    for prop in key_properties:
+        value = record.get(prop)
+        if value is None or value == "":
+            raise ValueError(f"key property {prop!r} is missing")
+        parts.append(str(value))
+    return "|".join(parts)
+
+
+def _reason(error) -> str:
+    where = "/".join(str(p) for p in error.absolute_path) or "(record)"
+    return f"{where}: {error.message}"
+
+
+class SingerLoader:
+    """Consumes Singer messages for one source and lands them; see the module docstring."""
+
+    def __init__(self, engine: Engine, source: str, sync_run_id: int, batch_size: int = 5000):
+        self.engine = engine
+        self.source = source
+        self.sync_run_id = sync_run_id
+        self.batch_size = batch_size
+        self.stats = LoadStats()
+        self._streams: dict[str, _Stream] = {}
+        self._pending: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
+        self._pending_count = 0
+        self._rejects: list[dict] = []
+
+    # -- message handling ---------------------------------------------------------------
+    def feed(self, lines: Iterable[str | bytes]) -> LoadStats:
+        """Process every line of a tap's stdout, then flush what is left."""
+        for line in lines:
+            self.handle_line(line)
+        self.flush()
+        return self.stats
+
+    def handle_line(self, line: str | bytes) -> None:
+        if not line or not line.strip():
+            return
+        try:
+            message = orjson.loads(line)
+            kind = message["type"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            self.stats.unparsable += 1
+            text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+            self._reject(None, None, "not a Singer message", text.rstrip("\n"))
+            return
+        if kind == "RECORD":
+            self._on_record(message)
+        elif kind == "SCHEMA":
+            self._on_schema(message)
+        elif kind == "STATE":
+            self.flush(state=message.get("value"))
+        elif kind in ("ACTIVATE_VERSION", "BATCH"):
+            log.debug("ignoring %s message for %s", kind, message.get("stream"))
+        else:
+            self.stats.unparsable += 1
+            self._reject(None, message.get("stream"), f"unknown Singer message type {kind!r}", message)
+
+    def _on_schema(self, message: dict) -> None:
+        stream = message["stream"]
+        schema = message.get("schema") or {}
+        keys = list(message.get("key_properties") or [])
+        self._streams[stream] = _Stream(keys, Draft7Validator(schema, format_checker=FormatChecker()))
+        row = {
+            "source": self.source,
+            "stream": stream,
+            "key_properties": orjson.dumps(keys).decode(),
+            "json_schema": orjson.dumps(schema).decode(),
+            "updated_at": datetime.now(UTC),
+        }
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(raw_stream).where(
+                    raw_stream.c.source == self.source, raw_stream.c.stream == stream
+                )
+            )
+            conn.execute(insert(raw_stream), row)
+
+    def _on_record(self, message: dict) -> None:
+        stream = message.get("stream")
+        record = message.get("record")
+        stats = self.stats.streams[stream]
+        stats.seen += 1
+        spec = self._streams.get(stream)
+        if spec is None:
+            stats.rejected += 1
+            self._reject(None, stream, "RECORD before any SCHEMA for its stream", record)
+            return
+        if not isinstance(record, dict):
+            stats.rejected += 1
+            self._reject(None, stream, "record is not a JSON object", record)
+            return
+        try:
+            key = record_key(record, spec.key_properties)
+        except ValueError as exc:
+            stats.rejected += 1
+            self._reject(None, stream, str(exc), record)
+            return
+        error = best_match(spec.validator.iter_errors(record))
+        if error is not None:
+            stats.rejected += 1
+            self._reject(key, stream, _reason(error), record)
+            return
+        self._pending[stream].append((key, record_hash(record), record))
+        self._pending_count += 1
+        if self._pending_count >= self.batch_size:
+            self.flush()
+
+    def _reject(self, key, stream, reason: str, data: Any) -> None:
+        payload = data if isinstance(data, str) else orjson.dumps(data, default=str).decode()
+        self._rejects.append(
+            {
+                "source": self.source,
+                "stream": stream,
+                "record_key": key,
+                "reason": reason[:2000],
+                "data": payload,
+                "sync_run_id": self.sync_run_id,
+                "rejected_at": datetime.now(UTC),
+            }
+        )
+        log.warning("%s/%s: record set aside: %s", self.source, stream, reason)
+
+    # -- writing ------------------------------------------------------------------------
+    def flush(self, state: dict | None = None) -> None:
+        """Land pending records and rejects, with ``state`` in the same transaction."""
+        if not self._pending_count and not self._rejects and state is None:
+            return
+        with self.engine.begin() as conn:
+            for stream, batch in self._pending.items():
+                self.stats.streams[stream].landed += self._land(conn, stream, batch)
+            if self._rejects:
+                conn.execute(insert(raw_reject), self._rejects)
+            if state is not None:
+                self._write_state(conn, state)
+        self._pending.clear()
+        self._pending_count = 0
+        self._rejects = []
+        if state is not None:
+            self.stats.state = state
+
+    def _land(self, conn: Connection, stream: str, batch: list[tuple[str, str, dict]]) -> int:
+        latest: dict[str, tuple[str, dict]] = {}
+        for key, digest, record in batch:  # the last version within a batch wins
+            latest[key] = (digest, record)
+        keys = list(latest)
+        current: dict[str, str] = {}
+        where = and_(
+            raw_record.c.source == self.source,
+            raw_record.c.stream == stream,
+            raw_record.c.is_current.is_(True),
+            raw_record.c.record_key.in_(bindparam("keys", expanding=True)),
+        )
+        lookup = select(raw_record.c.record_key, raw_record.c.record_hash).where(where)
+        for i in range(0, len(keys), _KEY_CHUNK):
+            current.update(conn.execute(lookup, {"keys": keys[i : i + _KEY_CHUNK]}).all())
+        changed = [k for k in keys if current.get(k) != latest[k][0]]
+        if not changed:
+            return 0
+        superseded = [k for k in changed if k in current]
+        retire = update(raw_record).where(where).values(is_current=False)
+        for i in range(0, len(superseded), _KEY_CHUNK):
+            conn.execute(retire, {"keys": superseded[i : i + _KEY_CHUNK]})
+        now = datetime.now(UTC)
+        conn.execute(
+            insert(raw_record),
+            [
+                {
+                    "source": self.source,
+                    "stream": stream,
+                    "record_key": key,
+                    "record_hash": latest[key][0],
+                    "data": orjson.dumps(latest[key][1]).decode(),
+                    "is_current": True,
+                    "sync_run_id": self.sync_run_id,
+                    "landed_at": now,
+                }
+                for key in changed
+            ],
+        )
+        return len(changed)
+
+    def _write_state(self, conn: Connection, state: dict) -> None:
+        conn.execute(delete(sync_state).where(sync_state.c.source == self.source))
+        conn.execute(
+            insert(sync_state),
+            {"source": self.source, "state": orjson.dumps(state).decode(), "updated_at": datetime.now(UTC)},
+        )
+
+
+def load_state(engine: Engine, source: str) -> dict | None:
+    """The last committed Singer state of ``source``, or None before its first sync."""
+    with engine.connect() as conn:
+        value = conn.execute(select(sync_state.c.state).where(sync_state.c.source == source)).scalar()
+    return orjson.loads(value) if value else None

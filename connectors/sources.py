@@ -1,0 +1,101 @@
+"""Which sources the hub syncs: a YAML file IT edits, with secrets taken from the environment.
+
+```yaml
+sources:
+  crm:
+    connector: fxiaoke          # a built-in tap ...
+    config: {base_url: https://open.fxiaoke.com, app_id: FSAID_1, app_secret: ${CRM_APP_SECRET}}
+  erp_extra:
+    command: [tap-jsonl]        # ... or any Singer tap executable (plus arguments)
+    config: {...}
+    streams: [orders]           # optional: sync only these streams
+```
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+BUILTIN_TAPS = {
+    "fxiaoke": "tap-fxiaoke",
+    "u8": "tap-u8",
+    "finance": "tap-finance",
+    "wecom": "tap-wecom",
+}
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class SourcesError(ValueError):
+    """The sources file is missing, malformed or refers to unset environment variables."""
+
+
+class SourceConfig(BaseModel):
+    """One configured source: a built-in connector or a Singer tap command, and its config."""
+
+    name: str
+    connector: str | None = None
+    command: list[str] | None = None
+    config: dict = Field(default_factory=dict)
+    streams: list[str] | None = None
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _one_way_to_run(self):
+        if bool(self.connector) == bool(self.command):
+            raise ValueError("give exactly one of 'connector' (built-in) or 'command' (a Singer tap)")
+        if self.connector and self.connector not in BUILTIN_TAPS:
+            raise ValueError(f"unknown connector {self.connector!r}; built-in: {', '.join(BUILTIN_TAPS)}")
+        return self
+
+    def tap_command(self) -> list[str]:
+        return [BUILTIN_TAPS[self.connector]] if self.connector else list(self.command)
+
+
+def _expand_env(value, where: str):
+    if isinstance(value, str):
+        def sub(match):
+            name = match.group(1)
+            if name not in os.environ:
+                raise SourcesError(f"{where}: environment variable {name} is not set")
+            return os.environ[name]
+
+        return _ENV_REF.sub(sub, value)
+    if isinstance(value, dict):
+        return {k: _expand_env(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v, where) for v in value]
+    return value
+
+
+def parse_sources(data: dict, origin: str = "sources") -> list[SourceConfig]:
+    """Validate a ``{"sources": {name: {...}}}`` mapping into source configs."""
+    if not isinstance(data, dict) or not isinstance(data.get("sources"), dict):
+        raise SourcesError(f"{origin}: expected a top-level 'sources:' mapping")
+    result = []
+    for name, body in data["sources"].items():
+        if not isinstance(body, dict):
+            raise SourcesError(f"{origin}: source {name!r} must be a mapping")
+        body = _expand_env(body, f"{origin}: sources.{name}")
+        try:
+            result.append(SourceConfig(name=name, **body))
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or name}: {e['msg']}" for e in exc.errors())
+            raise SourcesError(f"{origin}: source {name!r}: {problems}") from None
+    return result
+
+
+def load_sources(path: Path) -> list[SourceConfig]:
+    """Read and validate the sources YAML file."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SourcesError(f"sources file {path} not found") from None
+    except yaml.YAMLError as exc:
+        raise SourcesError(f"{path}: not valid YAML: {exc}") from None
+    return parse_sources(data, str(path))

@@ -1,0 +1,207 @@
+"""The ``hub`` command line: generate and serve worlds, sync, build, reconcile, report, demo.
+
+Heavy libraries (Dagster, singer-sdk, SQLAlchemy dialects) load inside the commands that use
+them, so ``hub --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(help="Customer-360 integration hub.", no_args_is_help=True, add_completion=False)
+console = Console()
+
+WarehouseOpt = Annotated[Optional[str], typer.Option("--warehouse", help="SQLAlchemy URL (default: HUB_WAREHOUSE_URL or a local SQLite file).")]
+ConnectorsOpt = Annotated[Optional[Path], typer.Option("--connectors", help="Sources YAML (default: HUB_CONNECTORS_FILE or ./connectors.yaml).")]
+AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Evaluate rules as of this ISO time (with offset); default now.")]
+
+
+def _settings(warehouse: str | None = None, connectors: Path | None = None):
+    from hub_core.settings import get_settings
+
+    return get_settings(warehouse_url=warehouse, connectors_file=connectors)
+
+
+def _as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"not an ISO time: {value!r}", param_hint="--as-of") from None
+    if moment.tzinfo is None:
+        raise typer.BadParameter("give a timezone offset, e.g. 2026-11-20T09:00:00+08:00", param_hint="--as-of")
+    return moment
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(1)
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Folder for world.json and truth.json.")],
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same world.")] = 7,
+    customers: Annotated[int, typer.Option(min=1, help="Number of real customer companies.")] = 60,
+    now: Annotated[str, typer.Option(help="The world's clock (meta.now).")] = "2026-11-20T09:00:00+08:00",
+) -> None:
+    """Write a consistent synthetic world (world.json) and what a perfect hub finds in it (truth.json)."""
+    from simulators.generator import write
+
+    world_path, truth_path = write(out, seed=seed, customers=customers, now=now)
+    console.print(f"wrote {world_path} and {truth_path}")
+
+
+@app.command()
+def simulate(
+    world: Annotated[Path, typer.Option(help="World file to serve.")],
+    host: str = "127.0.0.1",
+    port: int = 8700,
+) -> None:
+    """Serve a world file through the CRM, U8, finance and WeCom simulators until Ctrl-C."""
+    from simulators.server import serve_forever
+    from simulators.world import WorldError, load_world
+
+    try:
+        loaded = load_world(world)
+    except WorldError as exc:
+        _fail(str(exc))
+    base = f"http://{host}:{port}"
+    console.print(f"serving {world}: CRM {base}/crm  U8 {base}/u8  finance {base}/finance  WeCom {base}/wecom")
+    serve_forever(loaded, host=host, port=port)
+
+
+@app.command()
+def migrate(warehouse: WarehouseOpt = None) -> None:
+    """Create or upgrade the warehouse schema."""
+    from hub_core.warehouse import current_revision, open_warehouse
+
+    engine = open_warehouse(_settings(warehouse).warehouse_url)
+    console.print(f"warehouse at revision {current_revision(engine)}")
+
+
+@app.command()
+def sync(
+    source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Only these sources.")] = None,
+    warehouse: WarehouseOpt = None,
+    connectors: ConnectorsOpt = None,
+) -> None:
+    """Run each configured source's tap incrementally and land its records."""
+    from connectors.sources import SourcesError, load_sources
+    from connectors.sync import sync_source
+    from hub_core.warehouse import open_warehouse
+
+    settings = _settings(warehouse, connectors)
+    try:
+        sources = [s for s in load_sources(settings.connectors_file) if s.enabled and (not source or s.name in source)]
+    except SourcesError as exc:
+        _fail(str(exc))
+    engine = open_warehouse(settings.warehouse_url)
+    failed = 0
+    for cfg in sources:
+        result = sync_source(engine, cfg)
+        if result.error:
+            failed += 1
+            console.print(f"[red]{cfg.name}: failed[/red] {result.error}")
+        else:
+            console.print(f"{cfg.name}: {result.seen} records read, {result.landed} landed, {result.rejected} set aside")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def build(warehouse: WarehouseOpt = None) -> None:
+    """Rebuild the unified customer-360 from the landed raw records."""
+    from hub_core.warehouse import open_warehouse
+    from mappings.build import build_customer360
+
+    stats = build_customer360(open_warehouse(_settings(warehouse).warehouse_url))
+    console.print(f"{stats.customers} customers from {stats.customer_records} records ({stats.review} to review)")
+
+
+@app.command()
+def reconcile(warehouse: WarehouseOpt = None, as_of: AsOfOpt = None) -> None:
+    """Evaluate the consistency rules and update the open discrepancies."""
+    from hub_core.warehouse import open_warehouse
+    from quality.reconcile import reconcile as run
+
+    result = run(open_warehouse(_settings(warehouse).warehouse_url), as_of=_as_of(as_of))
+    console.print(f"as of {result.as_of.isoformat()}: {result.found} "
+                  f"(new {result.persisted.new}, resolved {result.persisted.resolved})")
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option(help="Folder for the result files.")],
+    warehouse: WarehouseOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Reconcile as of a time (default now) and write discrepancies.json, customers.json, report.*."""
+    from hub_core.warehouse import open_warehouse
+    from quality.reconcile import reconcile as run
+    from quality.report import write_report
+
+    engine = open_warehouse(_settings(warehouse).warehouse_url)
+    run(engine, as_of=_as_of(as_of))
+    files = write_report(engine, out)
+    console.print(f"{files.discrepancies} open discrepancies, {files.customers} customers -> {files.out_dir}")
+
+
+@app.command()
+def run(
+    out: Annotated[Path, typer.Option(help="Folder for the result files.")] = Path("hub-report"),
+    warehouse: WarehouseOpt = None,
+    connectors: ConnectorsOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Run the whole pipeline through Dagster: sync every source, build, reconcile, report."""
+    from connectors.sources import SourcesError, load_sources
+    from hub_cli.summary import print_pipeline
+    from orchestration.run import run_pipeline
+
+    settings = _settings(warehouse, connectors)
+    try:
+        names = [s.name for s in load_sources(settings.connectors_file) if s.enabled]
+    except SourcesError as exc:
+        _fail(str(exc))
+    result = run_pipeline(settings.warehouse_url, str(settings.connectors_file), str(out), names, _as_of(as_of))
+    print_pipeline(console, result, out)
+    if not result.success:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    world: Annotated[Optional[Path], typer.Option(help="Serve this world file instead of generating one.")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the world, the warehouse and the results.")] = Path("demo-out"),
+    seed: Annotated[int, typer.Option(help="Seed of the generated world.")] = 7,
+    customers: Annotated[int, typer.Option(min=1, help="Customers in the generated world.")] = 60,
+) -> None:
+    """Generate (or load) a world, serve it, sync every source, build, reconcile as of the world's
+    clock and write the report — all on the embedded SQLite warehouse."""
+    from hub_cli.demo import run_demo
+    from hub_cli.summary import print_pipeline
+
+    try:
+        outcome = run_demo(out, world=world, seed=seed, customers=customers, console=console)
+    except ValueError as exc:
+        _fail(str(exc))
+    print_pipeline(console, outcome.result, out)
+    if not outcome.result.success:
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

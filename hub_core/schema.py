@@ -1,0 +1,227 @@
+"""The warehouse schema: one SQLAlchemy ``MetaData`` shared by every stage and by migrations.
+
+Layers, in the order data flows through them:
+- ``raw_*`` / ``sync_*``: what connectors landed, versioned by content hash, plus tap state.
+- ``stg_*``: typed, per-source rows that mappings derive from the current raw records.
+- ``customer`` / ``customer_xref`` / ``customer_review``: the unified customer-360.
+- ``deal_order_pair`` / ``discrepancy`` / ``reconcile_run``: reconciliation results.
+Money is stored as integer cents so that SQLite and PostgreSQL compare it exactly.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# --- landing -----------------------------------------------------------------------------
+sync_run = Table(
+    "sync_run",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(100), nullable=False, index=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("status", String(20), nullable=False),  # running | succeeded | failed
+    Column("records_seen", Integer, nullable=False, default=0),
+    Column("records_landed", Integer, nullable=False, default=0),
+    Column("records_rejected", Integer, nullable=False, default=0),
+    Column("error", Text),
+)
+
+raw_record = Table(
+    "raw_record",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("source", String(100), nullable=False),
+    Column("stream", String(200), nullable=False),
+    Column("record_key", String(500), nullable=False),
+    Column("record_hash", String(64), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("is_current", Boolean, nullable=False),
+    Column("sync_run_id", Integer, nullable=False),
+    Column("landed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_raw_record_current", "source", "stream", "record_key", "is_current"),
+)
+
+raw_reject = Table(
+    "raw_reject",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(100), nullable=False, index=True),
+    Column("stream", String(200)),
+    Column("record_key", String(500)),
+    Column("reason", Text, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("sync_run_id", Integer, nullable=False),
+    Column("rejected_at", DateTime(timezone=True), nullable=False),
+)
+
+raw_stream = Table(
+    "raw_stream",
+    metadata,
+    Column("source", String(100), primary_key=True),
+    Column("stream", String(200), primary_key=True),
+    Column("key_properties", Text, nullable=False),  # JSON list
+    Column("json_schema", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("source", String(100), primary_key=True),
+    Column("state", Text, nullable=False),  # the tap's latest STATE value, JSON
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# --- staging (derived; rebuilt on every build) --------------------------------------------
+stg_employee = Table(
+    "stg_employee",
+    metadata,
+    Column("employee_id", String(100), primary_key=True),
+    Column("name", String(200)),
+    Column("mobile", String(20), index=True),
+    Column("region", String(200)),
+    Column("leader_employee_id", String(100)),
+    Column("crm_id", String(100), index=True),
+    Column("u8_code", String(100), index=True),
+    Column("wecom_userid", String(100), index=True),
+)
+
+stg_customer_record = Table(
+    "stg_customer_record",
+    metadata,
+    Column("ref", String(300), primary_key=True),
+    Column("system", String(20), nullable=False),
+    Column("object", String(100), nullable=False),
+    Column("natural_id", String(200), nullable=False),
+    Column("name", String(500)),
+    Column("name_norm", String(500)),
+    Column("name_key", String(500)),
+    Column("name_city", String(50)),
+    Column("uscc", String(18)),  # valid, normalized code or NULL
+    Column("uscc_raw", String(100)),
+    Column("u8_code", String(100), index=True),  # U8 customer code this record carries
+    Column("owner_employee_id", String(100)),
+    Column("is_deleted", Boolean, nullable=False, default=False),
+)
+
+stg_opportunity = Table(
+    "stg_opportunity",
+    metadata,
+    Column("ref", String(300), primary_key=True),
+    Column("opp_id", String(200), nullable=False),
+    Column("account_ref", String(300), index=True),
+    Column("customer_id", String(100), index=True),
+    Column("name", String(500)),
+    Column("amount_cents", BigInteger),
+    Column("status", String(20)),  # in_progress | won | lost | other
+    Column("stage", String(40)),
+    Column("close_ms", BigInteger),
+    Column("close_day", Date),
+    Column("last_modified_ms", BigInteger),
+    Column("stage_changed_ms", BigInteger),
+    Column("owner_employee_id", String(100)),
+    Column("is_deleted", Boolean, nullable=False, default=False),
+)
+
+stg_sales_order = Table(
+    "stg_sales_order",
+    metadata,
+    Column("ref", String(300), primary_key=True),
+    Column("code", String(200), nullable=False),
+    Column("order_day", Date),
+    Column("state", String(40)),
+    Column("u8_customer_ref", String(300), index=True),
+    Column("customer_id", String(100), index=True),
+    Column("amount_cents", BigInteger),
+    Column("owner_employee_id", String(100)),
+)
+
+# --- unified customer-360 ----------------------------------------------------------------
+customer = Table(
+    "customer",
+    metadata,
+    Column("customer_id", String(100), primary_key=True),
+    Column("name", String(500), nullable=False),
+    Column("uscc", String(18)),
+    Column("owner_employee_id", String(100)),
+    Column("record_count", Integer, nullable=False),
+    Column("needs_review", Boolean, nullable=False, default=False),
+)
+
+customer_xref = Table(
+    "customer_xref",
+    metadata,
+    Column("ref", String(300), primary_key=True),
+    Column("customer_id", String(100), nullable=False, index=True),
+    Column("system", String(20), nullable=False),
+    Column("match_method", String(40), nullable=False),  # uscc | name | u8_code | own
+)
+
+customer_review = Table(
+    "customer_review",
+    metadata,
+    Column("ref", String(300), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("candidates", Text, nullable=False),  # JSON list of customer ids
+)
+
+# --- reconciliation ----------------------------------------------------------------------
+deal_order_pair = Table(
+    "deal_order_pair",
+    metadata,
+    Column("opp_ref", String(300), primary_key=True),
+    Column("order_ref", String(300), nullable=False, unique=True),
+    Column("customer_id", String(100), nullable=False),
+    Column("diff_cents", BigInteger, nullable=False),
+)
+
+discrepancy = Table(
+    "discrepancy",
+    metadata,
+    Column("discrepancy_id", String(400), primary_key=True),  # "<rule>|<anchor ref>"
+    Column("rule", String(10), nullable=False, index=True),
+    Column("severity", String(10), nullable=False),
+    Column("customer_id", String(100)),
+    Column("customer_name", String(500)),
+    Column("owner", String(200)),
+    Column("region", String(200)),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("refs", Text, nullable=False),  # JSON list, anchor first
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("status", String(20), nullable=False),  # open | acknowledged | resolved
+)
+
+reconcile_run = Table(
+    "reconcile_run",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("as_of", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("open_count", Integer),
+    Column("new_count", Integer),
+    Column("resolved_count", Integer),
+)

@@ -1,0 +1,31 @@
+"""Hub-wide settings, read from the environment (prefix ``HUB_``) or passed explicitly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+class HubSettings(BaseSettings):
+    """Where the warehouse lives and where the hub keeps its working files."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+
+    warehouse_url: str = Field(
+        default="sqlite:///hub-data/warehouse.db",
+        description="SQLAlchemy URL of the warehouse; SQLite by default, PostgreSQL in production.",
+    )
+    connectors_file: Path = Field(
+        default=Path("connectors.yaml"),
+        description="YAML file that configures the connectors (sources) to sync.",
+    )
+    timezone: str = DEFAULT_TIMEZONE
+
+
+def get_settings(**overrides) -> HubSettings:
+    """Settings from the environment, with explicit overrides winning."""
+    return HubSettings(**{k: v for k, v in overrides.items() if v is not None})

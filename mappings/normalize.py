@@ -1,0 +1,145 @@
+"""Normalizers for the keys customers are matched on: credit codes, company names, mobiles."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from stdnum.cn import uscc as _uscc
+from stdnum.exceptions import ValidationError
+
+from mappings.regions import CITY_PROVINCE, PROVINCE_CITIES, PROVINCE_SUFFIXES, CITY_SUFFIXES, place_of
+
+# Longest first, so 集团有限公司 is stripped whole rather than leaving 集团.
+LEGAL_SUFFIXES = (
+    "集团股份有限公司", "集团有限责任公司", "集团有限公司", "股份有限公司", "有限责任公司",
+    "有限公司", "集团公司", "股份公司", "集团", "公司", "厂", "经营部", "商行",
+)
+BRACKET_LEGAL_WORDS = {"集团", "股份", "有限", "有限公司", "控股", "中国"}
+_BRACKET = re.compile(r"\(([^()]*)\)")
+_SPACES = re.compile(r"\s+")
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86|0086)?[\s-]*(1[3-9](?:[\s-]*\d){9})(?!\d)")
+
+
+def normalize_uscc(value) -> str | None:
+    """The unified social credit code, normalized, if it is valid (check character included)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = unicodedata.normalize("NFKC", value)
+    text = re.sub(r"[\s\-]", "", text).upper()
+    try:
+        return _uscc.validate(text)
+    except ValidationError:
+        return None
+
+
+def normalize_name(name) -> str | None:
+    """NFKC (full-width brackets/digits to half-width), trimmed, inner whitespace removed."""
+    if not isinstance(name, str):
+        return None
+    text = _SPACES.sub("", unicodedata.normalize("NFKC", name))
+    return text or None
+
+
+@dataclass(frozen=True)
+class NameKey:
+    """A company name reduced for comparison: its core, and the place it names, if any."""
+
+    core: str
+    place: str | None
+
+    def compatible(self, other: "NameKey") -> bool:
+        from mappings.regions import places_compatible
+
+        return self.core == other.core and places_compatible(self.place, other.place)
+
+
+def _strip_legal_suffixes(text: str) -> str:
+    changed = True
+    while changed:
+        changed = False
+        for suffix in LEGAL_SUFFIXES:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text = text[: -len(suffix)]
+                changed = True
+                break
+    return text
+
+
+def _strip_place(text: str, names, suffixes) -> tuple[str | None, str]:
+    best = None
+    for candidate in names:
+        if text.startswith(candidate):
+            rest = text[len(candidate):]
+            for suffix in suffixes:
+                if rest.startswith(suffix):
+                    rest = rest[len(suffix):]
+                    break
+            if rest and (best is None or len(candidate) > len(best[0])):
+                best = (candidate, rest)
+    return best if best else (None, text)
+
+
+def _leading_place(text: str) -> tuple[str | None, str]:
+    """Split a leading province and/or one of its cities (with or without 省/市) off ``text``."""
+    province, text = _strip_place(text, PROVINCE_CITIES, PROVINCE_SUFFIXES)
+    cities = PROVINCE_CITIES[province] if province else CITY_PROVINCE
+    city, text = _strip_place(text, cities, CITY_SUFFIXES)
+    return city or province, text
+
+
+def name_key(name) -> NameKey | None:
+    """The comparison key of a company name (see business-rules.md, matching rules).
+
+    Strips legal-form suffixes and bracketed legal words, a leading province/city and a
+    bracketed place; keeps the place so that different explicit cities stay different, and
+    keeps a branch (…分公司) distinct from its parent.
+    """
+    text = normalize_name(name)
+    if not text:
+        return None
+    bracket_place = None
+
+    def drop_bracket(match: re.Match) -> str:
+        nonlocal bracket_place
+        inner = match.group(1)
+        if inner in BRACKET_LEGAL_WORDS:
+            return ""
+        place = place_of(inner)
+        if place:
+            bracket_place = place
+            return ""
+        return inner
+
+    text = _BRACKET.sub(drop_bracket, text)
+    branch = ""
+    if "分公司" in text:
+        parent, _, tail = text.partition("分公司")
+        # The branch name sits before 分公司, after the parent's legal suffix when present.
+        for suffix in LEGAL_SUFFIXES:
+            if suffix in parent:
+                head, _, branch_part = parent.rpartition(suffix)
+                parent, branch = head + suffix, branch_part
+                break
+        else:
+            branch = ""
+        branch = "#branch:" + (branch or "") + tail
+        text = parent
+    text = _strip_legal_suffixes(text)
+    place, core = _leading_place(text)
+    if not core:
+        core, place = text, None
+    core = _strip_legal_suffixes(core)
+    return NameKey(core + branch, bracket_place or place)
+
+
+def normalize_mobile(value) -> str | None:
+    """The first mainland mobile number in ``value`` (11 digits), or None."""
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFKC", str(value))
+    match = _MOBILE.search(text)
+    if not match:
+        return None
+    return re.sub(r"\D", "", match.group(1))

@@ -1,0 +1,20 @@
+from sqlalchemy import inspect
+
+from hub_core.schema import metadata
+from hub_core.warehouse import current_revision, open_warehouse, upgrade
+
+
+def test_migrations_create_every_table_and_rerun_cleanly(warehouse_url):
+    engine = open_warehouse(warehouse_url)
+    assert current_revision(engine) is not None
+    tables = set(inspect(engine).get_table_names())
+    assert set(metadata.tables) <= tables
+    upgrade(engine)  # a second upgrade is a no-op, not an error
+    assert set(inspect(engine).get_table_names()) == tables
+    engine.dispose()
+
+
+def test_fresh_database_has_no_revision(tmp_path):
+    from hub_core.warehouse import make_engine
+
+    assert current_revision(make_engine(f"sqlite:///{tmp_path / 'empty.db'}")) is None

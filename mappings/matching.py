@@ -62,11 +62,11 @@ class _KeyIndex:
             entries.append((key.place, cluster))
 
     def candidates(self, key: NameKey) -> list[Cluster]:
-        found: list[Cluster] = []
+        """Clusters with this core none of whose explicit places contradicts the key's."""
+        places: dict[int, tuple[Cluster, list[str | None]]] = {}
         for place, cluster in self._by_core.get(key.core, ()):
-            if places_compatible(place, key.place) and not any(c is cluster for c in found):
-                found.append(cluster)
-        return found
+            places.setdefault(id(cluster), (cluster, []))[1].append(place)
+        return [c for c, ps in places.values() if all(places_compatible(p, key.place) for p in ps)]
 
 
 def match_records(records: list[Record]) -> MatchResult:

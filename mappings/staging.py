@@ -27,8 +27,9 @@ def iter_current(conn: Connection, source: str, stream: str) -> Iterator[dict]:
         select(raw_record.c.data)
         .where(raw_record.c.source == source, raw_record.c.stream == stream, raw_record.c.is_current.is_(True))
         .order_by(raw_record.c.record_key)
+        .execution_options(yield_per=BATCH)
     )
-    for (data,) in conn.execution_options(yield_per=BATCH).execute(query):
+    for (data,) in conn.execute(query):
         yield orjson.loads(data)
 
 

@@ -1,66 +1,60 @@
 """Pair won CRM deals with U8 sales orders (business-rules.md, "Pairing CRM deals with ERP orders").
 
-Greedy and order-dependent by definition, so it runs as one merge over two customer-ordered
-streams: memory holds one customer's deals and orders at a time.
+Greedy and order-dependent by definition, so it runs as one pass over deals and orders
+streamed together in customer order: memory holds one customer's deals and orders at a time.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from itertools import groupby
-from typing import Iterator
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, literal, null, select, union_all
 
 from hub_core.schema import deal_order_pair, stg_opportunity, stg_sales_order
 from mappings.staging import insert_batched
 
 
-def _by_customer(rows) -> Iterator[tuple[str, list]]:
-    for cid, group in groupby(rows, key=lambda r: r.customer_id):
-        yield cid, list(group)
+def _candidates(as_of_ms: int, as_of_day: date):
+    o, s = stg_opportunity.c, stg_sales_order.c
+    deals = select(o.customer_id, literal("D").label("kind"), o.ref, o.opp_id.label("tie"), o.amount_cents,
+                   o.close_ms, o.close_day.label("day")).where(
+        o.status == "won", o.is_deleted.is_(False), o.customer_id.is_not(None),
+        o.close_ms.is_not(None), o.close_ms <= as_of_ms)
+    orders = select(s.customer_id, literal("O").label("kind"), s.ref, s.code.label("tie"), s.amount_cents,
+                    null().label("close_ms"), s.order_day.label("day")).where(
+        s.customer_id.is_not(None), s.order_day.is_not(None), s.order_day <= as_of_day)
+    both = union_all(deals, orders).subquery()
+    # Only grouping relies on the database's order, so its collation does not matter.
+    return select(both).order_by(both.c.customer_id).execution_options(yield_per=2000)
+
+
+def _pair_one_customer(customer_id: str, rows, window: timedelta):
+    deals = sorted((r for r in rows if r.kind == "D"), key=lambda r: (r.close_ms, r.tie))
+    free = [r for r in rows if r.kind == "O"]
+    for deal in deals:
+        earliest = deal.day - window
+        best = None
+        for order in free:
+            if order.day < earliest:
+                continue
+            rank = (abs((order.amount_cents or 0) - (deal.amount_cents or 0)), order.day, order.tie)
+            if best is None or rank < best[0]:
+                best = (rank, order)
+        if best is not None:
+            free.remove(best[1])
+            yield {"opp_ref": deal.ref, "order_ref": best[1].ref, "customer_id": customer_id,
+                   "diff_cents": (best[1].amount_cents or 0) - (deal.amount_cents or 0)}
 
 
 def pair_deals(conn: Connection, as_of_ms: int, as_of_day: date, window_days: int) -> int:
     """Rebuild ``deal_order_pair`` as of the given instant; returns the number of pairs."""
     conn.execute(delete(deal_order_pair))
-    o = stg_opportunity.c
-    deals = conn.execution_options(yield_per=2000).execute(
-        select(o.ref, o.customer_id, o.amount_cents, o.close_ms, o.close_day)
-        .where(o.status == "won", o.is_deleted.is_(False), o.customer_id.is_not(None),
-               o.close_ms.is_not(None), o.close_ms <= as_of_ms)
-        .order_by(o.customer_id, o.close_ms, o.opp_id)
-    )
-    s = stg_sales_order.c
-    orders = conn.execution_options(yield_per=2000).execute(
-        select(s.ref, s.code, s.customer_id, s.amount_cents, s.order_day)
-        .where(s.customer_id.is_not(None), s.order_day.is_not(None), s.order_day <= as_of_day)
-        .order_by(s.customer_id, s.order_day, s.code)
-    )
-    order_groups = _by_customer(orders)
-    current = next(order_groups, None)
+    window = timedelta(days=window_days)
+    rows = conn.execute(_candidates(as_of_ms, as_of_day))
 
     def pairs():
-        nonlocal current
-        window = timedelta(days=window_days)
-        for cid, group in _by_customer(deals):
-            while current is not None and current[0] < cid:
-                current = next(order_groups, None)
-            if current is None or current[0] != cid:
-                continue
-            free = list(current[1])
-            for deal in group:
-                earliest = deal.close_day - window
-                best = None
-                for order in free:
-                    if order.order_day < earliest:
-                        continue
-                    rank = (abs((order.amount_cents or 0) - (deal.amount_cents or 0)), order.order_day, order.code)
-                    if best is None or rank < best[0]:
-                        best = (rank, order)
-                if best is not None:
-                    free.remove(best[1])
-                    yield {"opp_ref": deal.ref, "order_ref": best[1].ref, "customer_id": cid,
-                           "diff_cents": (best[1].amount_cents or 0) - (deal.amount_cents or 0)}
+        for cid, group in groupby(rows, key=lambda r: r.customer_id):
+            yield from _pair_one_customer(cid, list(group), window)
 
     return insert_batched(conn, deal_order_pair, pairs())

@@ -1,0 +1,59 @@
+import pytest
+
+from mappings.normalize import NameKey, name_key, normalize_mobile, normalize_uscc
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("91110108551385082Q", "91110108551385082Q"),
+    (" 9111 0108-5513 85082q ", "91110108551385082Q"),
+    ("９１１１０１０８５５１３８５０８２Ｑ", "91110108551385082Q"),  # full-width
+    ("91110000600037342L", None),  # wrong check character
+    ("110108551385082", None),  # old 15-digit registration number
+    ("", None),
+    (None, None),
+    (12345, None),
+])
+def test_uscc(raw, expected):
+    assert normalize_uscc(raw) == expected
+
+
+@pytest.mark.parametrize("a, b", [
+    ("广州恒通建材有限公司", "恒通建材（广州）有限公司"),
+    ("广州恒通建材有限公司", "广东省广州市恒通建材股份有限公司"),
+    ("恒通建材有限公司", "恒通建材"),
+    ("恒通建材(集团)有限公司", "恒通建材集团有限公司"),
+    ("恒通建材有限公司", "广州恒通建材有限公司"),  # no explicit city on one side
+    (" 华润 医疗器械 有限公司 ", "华润医疗器械股份公司"),
+])
+def test_same_company_keys_are_compatible(a, b):
+    assert name_key(a).compatible(name_key(b))
+
+
+@pytest.mark.parametrize("a, b", [
+    ("广州恒通建材有限公司", "深圳恒通建材有限公司"),  # explicit cities differ
+    ("恒通建材有限公司广州分公司", "恒通建材有限公司"),  # a branch is never its parent
+    ("恒通建材有限公司", "恒通机电有限公司"),
+])
+def test_different_companies_are_not(a, b):
+    assert not name_key(a).compatible(name_key(b))
+
+
+def test_city_belongs_to_its_province():
+    assert name_key("北京市朝阳科技有限公司") == NameKey("朝阳科技", "北京")
+    assert name_key("广东恒通建材").compatible(name_key("广州恒通建材"))
+
+
+def test_name_key_of_nothing():
+    assert name_key(None) is None and name_key("  ") is None
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("+86 138-0013-8000", "13800138000"),
+    ("8613800138000", "13800138000"),
+    ("0086 13800138000", "13800138000"),
+    ("020-12345678; 139 1234 5678", "13912345678"),
+    ("020-12345678", None),
+    (None, None),
+])
+def test_mobile(raw, expected):
+    assert normalize_mobile(raw) == expected

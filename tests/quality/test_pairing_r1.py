@@ -1,0 +1,117 @@
+"""Pairing won deals with orders and R1, on staged rows, on both backends."""
+
+import json
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import insert, select
+
+from hub_core.schema import customer, deal_order_pair, discrepancy, stg_employee, stg_opportunity, stg_sales_order
+from quality.reconcile import reconcile
+from quality.report import open_discrepancies
+
+CST = timezone(timedelta(hours=8))
+T = datetime(2026, 11, 20, 9, 0, tzinfo=CST)
+DAY = 86_400_000
+
+
+def ms(moment):
+    return int(moment.timestamp() * 1000)
+
+
+def opp(oid, cid, amount, closed, status="won", deleted=False, owner="crm:1"):
+    return {"ref": f"crm:NewOpportunityObj:{oid}", "opp_id": oid, "account_ref": None, "customer_id": cid,
+            "name": oid, "amount_cents": int(amount * 100), "status": status, "stage": None,
+            "close_ms": ms(closed), "close_day": closed.date(), "last_modified_ms": None,
+            "stage_changed_ms": None, "owner_employee_id": owner, "is_deleted": deleted}
+
+
+def order(code, cid, amount, day):
+    return {"ref": f"u8:saleorderlist:{code}", "code": code, "order_day": day, "state": "Approved",
+            "u8_customer_ref": None, "customer_id": cid, "amount_cents": int(amount * 100), "owner_employee_id": None}
+
+
+def seed(engine, opps, orders):
+    with engine.begin() as conn:
+        conn.execute(insert(customer), [{"customer_id": c, "name": f"客户{c}", "uscc": None, "owner_employee_id": None,
+                                          "record_count": 1, "needs_review": False} for c in ("A", "B")])
+        conn.execute(insert(stg_employee), [{"employee_id": "crm:1", "name": "张三", "mobile": None, "region": "华南大区",
+                                             "leader_employee_id": None, "crm_id": "1", "u8_code": None, "wecom_userid": None}])
+        conn.execute(insert(stg_opportunity), opps)
+        if orders:
+            conn.execute(insert(stg_sales_order), orders)
+
+
+def pairs(engine):
+    with engine.connect() as conn:
+        return dict(conn.execute(select(deal_order_pair.c.opp_ref, deal_order_pair.c.order_ref)).all())
+
+
+def test_greedy_pairing_follows_close_order_and_closest_amount(engine):
+    seed(engine, [
+        opp("o1", "A", 1000, T - timedelta(days=30)),
+        opp("o2", "A", 5000, T - timedelta(days=20)),
+        opp("o3", "A", 5000, T - timedelta(days=10)),  # both 5000 orders taken: tie -> earlier date wins for o2
+    ], [
+        order("S1", "A", 5000, (T - timedelta(days=25)).date()),
+        order("S2", "A", 1000, (T - timedelta(days=29)).date()),
+        order("S3", "A", 4990, (T - timedelta(days=15)).date()),
+        order("S9", "B", 5000, (T - timedelta(days=15)).date()),  # another customer: never pairs
+    ])
+    reconcile(engine, as_of=T)
+    assert pairs(engine) == {
+        "crm:NewOpportunityObj:o1": "u8:saleorderlist:S2",
+        "crm:NewOpportunityObj:o2": "u8:saleorderlist:S1",
+        "crm:NewOpportunityObj:o3": "u8:saleorderlist:S3",
+    }
+
+
+def test_order_window_and_as_of_limits(engine):
+    closed = T - timedelta(days=10)
+    seed(engine, [opp("early", "A", 100, closed), opp("late", "B", 100, closed)], [
+        order("S1", "A", 100, closed.date() - timedelta(days=7)),  # exactly 7 days before: pairs
+        order("S2", "B", 100, closed.date() - timedelta(days=8)),  # 8 days before: too early
+        order("S3", "B", 100, T.date() + timedelta(days=1)),  # after T: does not exist yet
+    ])
+    reconcile(engine, as_of=T)
+    assert pairs(engine) == {"crm:NewOpportunityObj:early": "u8:saleorderlist:S1"}
+
+
+def test_r1_grace_period_severity_and_exclusions(engine):
+    seed(engine, [
+        opp("big", "A", 150000, T - timedelta(days=5)),
+        opp("small", "A", 99999.99, T - timedelta(days=3)),
+        opp("edge", "A", 100000, T - timedelta(days=2)),  # exactly 2 days: included
+        opp("recent", "A", 500, T - timedelta(days=2) + timedelta(milliseconds=1)),
+        opp("deleted", "A", 500, T - timedelta(days=5), deleted=True),
+        opp("open", "A", 500, T - timedelta(days=5), status="in_progress"),
+        opp("paired", "B", 700, T - timedelta(days=5)),
+    ], [order("S1", "B", 700, (T - timedelta(days=4)).date())])
+    result = reconcile(engine, as_of=T)
+    assert result.found == {"R1": 3}
+    items = {i["refs"][0]: i for i in open_discrepancies(engine)}
+    assert set(items) == {"crm:NewOpportunityObj:big", "crm:NewOpportunityObj:small", "crm:NewOpportunityObj:edge"}
+    big = items["crm:NewOpportunityObj:big"]
+    assert (big["severity"], big["amount_cny"], big["owner"], big["region"], big["customer_name"]) == (
+        "red", "150000.00", "张三", "华南大区", "客户A")
+    assert items["crm:NewOpportunityObj:small"]["severity"] == "orange"
+    assert items["crm:NewOpportunityObj:small"]["amount_cny"] == "99999.99"
+    assert items["crm:NewOpportunityObj:edge"]["severity"] == "red"
+
+
+def test_discrepancies_age_and_resolve_across_runs(engine):
+    seed(engine, [opp("o1", "A", 100, T - timedelta(days=5))], [])
+    first = reconcile(engine, as_of=T)
+    assert first.persisted.new == 1
+    later = T + timedelta(days=1)
+    second = reconcile(engine, as_of=later)
+    assert second.persisted.new == 0 and second.persisted.persisting == 1
+    [item] = open_discrepancies(engine)
+    assert datetime.fromisoformat(item["first_seen"]) == T  # keeps its first-seen time
+    with engine.begin() as conn:
+        conn.execute(insert(stg_sales_order), [order("S1", "A", 100, (T - timedelta(days=4)).date())])
+    third = reconcile(engine, as_of=later + timedelta(days=1))
+    assert third.persisted.resolved == 1
+    assert open_discrepancies(engine) == []
+    with engine.connect() as conn:
+        row = conn.execute(select(discrepancy)).one()
+    assert row.status == "resolved" and row.resolved_at is not None

@@ -1,0 +1,59 @@
+"""All simulators in one ASGI app: ``/crm``, ``/u8``, ``/finance``, ``/wecom``.
+
+Test hooks on the combined app: ``app.state.sims[system]`` is each system's
+:class:`~simulators.common.SimState` (tokens, faults, call counts) and
+``app.state.expire_tokens()`` expires every issued token of every system.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from simulators import crm, finance, u8, wecom
+from simulators.world import World, as_world
+
+SYSTEMS = ("crm", "u8", "finance", "wecom")
+
+
+def create_app(
+    world: World | dict[str, Any] | str | Path,
+    *,
+    token_ttl: float = 7200,
+    message_retention_days: float | None = None,
+    enforce_rate_limits: bool = False,
+) -> FastAPI:
+    """Mount the four system simulators over one world.
+
+    ``enforce_rate_limits`` turns on the documented per-minute limits (CRM token and query
+    endpoints, WeCom robot); they are off by default so test suites and demos never trip them.
+    """
+    world = as_world(world)
+    apps = {
+        "crm": crm.create_app(world, token_ttl=token_ttl, enforce_rate_limits=enforce_rate_limits),
+        "u8": u8.create_app(world, token_ttl=token_ttl),
+        "finance": finance.create_app(world, token_ttl=token_ttl),
+        "wecom": wecom.create_app(
+            world, token_ttl=token_ttl, message_retention_days=message_retention_days,
+            enforce_rate_limits=enforce_rate_limits,
+        ),
+    }
+    app = FastAPI(title="Customer-360 source-system simulators")
+    app.state.world = world
+    app.state.sims = {name: sub.state.sim for name, sub in apps.items()}
+
+    def expire_tokens() -> None:
+        for sim in app.state.sims.values():
+            sim.expire_tokens()
+
+    app.state.expire_tokens = expire_tokens
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok", "world": world.source, "systems": list(SYSTEMS)}
+
+    for name, sub in apps.items():
+        app.mount(f"/{name}", sub)
+    return app

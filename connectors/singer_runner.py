@@ -117,12 +117,15 @@ class TapProcess:
         except json.JSONDecodeError as exc:
             raise TapError(f"{Path(self.command[0]).name} --discover printed no catalog JSON: {exc}") from exc
 
-    def run(self, catalog: dict, state: dict | None, consume: Callable[[Iterator[bytes]], None]) -> None:
-        """Run the tap and hand its stdout lines to ``consume``; raise TapError if it fails."""
+    def run(self, catalog: dict | None, state: dict | None, consume: Callable[[Iterator[bytes]], None]) -> None:
+        """Run the tap and hand its stdout lines to ``consume``; raise TapError if it fails.
+
+        Without a catalog the tap syncs its default streams (singer-sdk taps: all of them)."""
         with self._workdir() as work:
             args = [*self.command, "--config", str(work / "config.json")]
-            (work / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
-            args += ["--catalog", str(work / "catalog.json")]
+            if catalog is not None:
+                (work / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
+                args += ["--catalog", str(work / "catalog.json")]
             if state:
                 (work / "state.json").write_text(json.dumps(state), encoding="utf-8")
                 args += ["--state", str(work / "state.json")]

@@ -36,7 +36,7 @@ def run_pipeline(warehouse_url: str, connectors_file: str, out_dir: str, source_
     )
     metadata: dict[str, dict] = {}
     for event in result.get_asset_materialization_events():
-        mat = event.asset_materialization
+        mat = event.step_materialization_data.materialization
         metadata[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
     failures = [
         f"{e.step_key}: {e.step_failure_data.error.message.strip() if e.step_failure_data.error else 'failed'}"

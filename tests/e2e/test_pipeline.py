@@ -1,0 +1,63 @@
+"""End to end: simulators -> taps -> landing -> customer-360 -> R1 -> result files."""
+
+import json
+
+import pytest
+
+from hub_cli.demo import SOURCE_NAMES, demo_sources
+from orchestration.run import run_pipeline
+from simulators.server import SimulatorServer
+from tests.e2e.worlds import EXPECTED_R1, NOW, handmade_world
+
+pytestmark = pytest.mark.slow
+
+
+def run_world(tmp_path, world, warehouse_url, monkeypatch):
+    with SimulatorServer(world) as server:
+        sources, secrets = demo_sources(server.urls)
+        for name, value in secrets.items():
+            monkeypatch.setenv(name, value)
+        connectors = tmp_path / "connectors.yaml"
+        connectors.write_text(json.dumps(sources), encoding="utf-8")  # JSON is valid YAML
+        result = run_pipeline(warehouse_url, str(connectors), str(tmp_path / "out"), SOURCE_NAMES, as_of=NOW)
+    assert result.success, result.failures
+    return result, json.loads((tmp_path / "out" / "discrepancies.json").read_text(encoding="utf-8"))
+
+
+def test_handmade_world_gives_expected_r1_on_both_backends(tmp_path, warehouse_url, monkeypatch):
+    result, items = run_world(tmp_path, handmade_world(), warehouse_url, monkeypatch)
+    r1 = {i["refs"][0]: (i["severity"], i["amount_cny"]) for i in items if i["rule"] == "R1"}
+    assert r1 == EXPECTED_R1
+    o2 = next(i for i in items if i["refs"][0] == "crm:NewOpportunityObj:O2")
+    assert (o2["owner"], o2["region"], o2["customer_name"], o2["status"]) == ("王芳", "华东大区", "苏州百川贸易有限公司", "open")
+    assert o2["first_seen"].startswith("2026-11-20T09:00:00")
+    customers = json.loads((tmp_path / "out" / "customers.json").read_text(encoding="utf-8"))
+    groups = sorted(sorted(c["refs"]) for c in customers)
+    assert groups == [
+        ["crm:AccountObj:A1", "u8:customer:U001"],
+        ["crm:AccountObj:A2", "finance:credit_rating:U002", "u8:customer:U002"],
+        ["crm:AccountObj:A3", "u8:customer:U003"],
+    ]
+    for name in ("report.md", "report.html", "report.xlsx"):
+        assert (tmp_path / "out" / name).stat().st_size > 0
+    assert "苏州百川贸易有限公司" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert result.metadata["raw_crm"]["status"] == "succeeded"
+
+
+def test_a_failing_source_does_not_stop_the_others(tmp_path, monkeypatch):
+    world = handmade_world()
+    with SimulatorServer(world) as server:
+        sources, secrets = demo_sources(server.urls)
+        for name, value in secrets.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("HUB_DEMO_WECOM_CORPSECRET", "wrong-secret-value")
+        connectors = tmp_path / "connectors.yaml"
+        connectors.write_text(json.dumps(sources), encoding="utf-8")
+        result = run_pipeline(f"sqlite:///{tmp_path / 'w.db'}", str(connectors), str(tmp_path / "out"),
+                              SOURCE_NAMES, as_of=NOW)
+    assert result.metadata["raw_wecom"]["status"] == "failed"
+    assert result.metadata["raw_crm"]["status"] == "succeeded"
+    items = json.loads((tmp_path / "out" / "discrepancies.json").read_text(encoding="utf-8"))
+    assert {i["refs"][0] for i in items if i["rule"] == "R1"} == set(EXPECTED_R1)
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "failed" in report and "wrong-secret-value" not in report

@@ -1,0 +1,1 @@
+"""Singer tap for the finance / credit-rating REST API."""

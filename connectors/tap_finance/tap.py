@@ -1,0 +1,52 @@
+"""tap-finance: customer credit ratings from the finance REST API."""
+
+from __future__ import annotations
+
+import typing as t
+from functools import cached_property
+
+from singer_sdk import Tap
+from singer_sdk import typing as th
+
+from connectors._singer_common import TokenCache, tuning_properties
+from connectors.tap_finance.auth import make_token_cache
+from connectors.tap_finance.streams import CreditRatingStream
+
+if t.TYPE_CHECKING:
+    from singer_sdk.streams import Stream
+
+
+class TapFinance(Tap):
+    """Finance / credit-rating API tap."""
+
+    name = "tap-finance"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property("base_url", th.StringType, required=True, description="API base URL."),
+        th.Property("client_id", th.StringType, required=True),
+        th.Property("client_secret", th.StringType, required=True, secret=True),
+        th.Property(
+            "start_date",
+            th.StringType,
+            description="ISO date/date-time: without a bookmark, read ratings since it.",
+        ),
+        th.Property(
+            "page_size",
+            th.IntegerType(minimum=1, maximum=1000),
+            default=100,
+            description="Items per page.",
+        ),
+        *tuning_properties(),
+    ).to_dict()
+
+    @cached_property
+    def token_cache(self) -> TokenCache:
+        """One bearer token for every stream of this run."""
+        return make_token_cache(self.config)
+
+    def discover_streams(self) -> list[Stream]:
+        return [CreditRatingStream(tap=self)]
+
+
+if __name__ == "__main__":
+    TapFinance.cli()

@@ -1,0 +1,1 @@
+"""Singer tap for the Yonyou U8 OpenAPI (REST path)."""

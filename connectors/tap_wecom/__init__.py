@@ -1,0 +1,1 @@
+"""Singer tap for WeCom (企业微信): reps, external contacts, archived messages."""

@@ -1,0 +1,119 @@
+"""WeCom REST client base and the message-archive client.
+
+Every WeCom reply is HTTP 200 with ``errcode`` (0 = ok): ``40014``/``42001`` (and
+``41001``, token missing) -> refresh the token once and retry; ``-1``/``45009`` -> retry
+with backoff; ``40001``/``40013`` -> configuration error; anything else stops the sync
+(:class:`WecomAPIError` carries the errcode so callers can tolerate specific ones).
+
+Message archive (会话内容存档): the real product is a vendor C SDK (``GetChatData`` +
+``DecryptData``), not HTTP. :class:`MessageArchiveClient` is the small interface the
+``messages`` stream uses - "give me up to ``limit`` decrypted messages after ``seq``" -
+and :class:`HttpMessageArchiveClient` implements it over the simulator's HTTP rendering
+(``POST /cgi-bin/msgaudit/get_chat_data?access_token=`` ``{"seq","limit"}`` ->
+``{"errcode":0,"chatdata":[...]}``). A binding to the real SDK implements the same
+interface and is plugged in by overriding ``MessagesStream.make_archive_client``.
+"""
+
+from __future__ import annotations
+
+import abc
+import typing as t
+from functools import cached_property
+
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+
+from connectors._singer_common import (
+    HubRESTStream,
+    SourceConfigError,
+    TokenInvalidError,
+    scrub,
+)
+from connectors.tap_wecom.auth import (
+    BAD_CORPID,
+    BAD_SECRET,
+    OK,
+    RETRY_CODES,
+    SECRET_KEYS,
+    TOKEN_CODES,
+    WecomAuthenticator,
+    errcode,
+)
+
+if t.TYPE_CHECKING:
+    import requests
+
+MAX_ARCHIVE_LIMIT = 1000
+
+
+class WecomAPIError(FatalAPIError):
+    """A non-retriable WeCom errcode."""
+
+    def __init__(self, message: str, code: int | None) -> None:
+        super().__init__(message)
+        self.errcode = code
+
+
+class WecomStream(HubRESTStream):
+    """Base stream for WeCom server APIs."""
+
+    secret_config_keys = SECRET_KEYS
+
+    @property
+    def url_base(self) -> str:
+        return str(self.config.get("base_url") or "").rstrip("/")
+
+    @cached_property
+    def authenticator(self) -> WecomAuthenticator:
+        return WecomAuthenticator(self._tap.token_cache)  # type: ignore[attr-defined]
+
+    def get_new_paginator(self) -> None:  # noqa: PLR6301
+        return None
+
+    def check_payload(self, payload: t.Any, response: requests.Response) -> None:  # noqa: ANN401
+        code = errcode(payload)
+        if code == OK:
+            return
+        message = scrub(str((payload or {}).get("errmsg", "")), self.secrets)
+        detail = f"{self.name}: WeCom errcode {code} ({message})"
+        if code in TOKEN_CODES:
+            raise TokenInvalidError(detail)
+        if code in RETRY_CODES:
+            raise RetriableAPIError(detail, response)
+        if code == BAD_SECRET:
+            msg = f"{detail}: check corpsecret."
+            raise SourceConfigError(msg)
+        if code == BAD_CORPID:
+            msg = f"{detail}: check corpid."
+            raise SourceConfigError(msg)
+        raise WecomAPIError(detail, code)
+
+
+class MessageArchiveClient(abc.ABC):
+    """Source of decrypted archive messages, pulled in ``seq`` order."""
+
+    @abc.abstractmethod
+    def get_chat_data(self, seq: int, limit: int) -> list[dict[str, t.Any]]:
+        """Up to ``limit`` messages with a sequence number greater than ``seq``,
+        ascending by ``seq``, each ``{msgid, seq, action, from, tolist, msgtime,
+        msgtype, <msgtype payload>}``."""
+
+    def close(self) -> None:  # noqa: B027
+        """Release SDK resources (nothing to do over HTTP)."""
+
+
+class HttpMessageArchiveClient(MessageArchiveClient):
+    """The archive over HTTP (the simulator's rendering of the SDK's output)."""
+
+    path = "/cgi-bin/msgaudit/get_chat_data"
+
+    def __init__(self, call_api: t.Callable[..., t.Any]) -> None:
+        self._call_api = call_api
+
+    def get_chat_data(self, seq: int, limit: int) -> list[dict[str, t.Any]]:
+        payload = self._call_api(
+            "POST",
+            self.path,
+            json_body={"seq": seq, "limit": max(1, min(limit, MAX_ARCHIVE_LIMIT))},
+        )
+        chatdata = payload.get("chatdata") if isinstance(payload, dict) else None
+        return chatdata if isinstance(chatdata, list) else []

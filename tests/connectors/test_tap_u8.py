@@ -1,0 +1,274 @@
+"""tap-u8 against the U8 OpenAPI simulator: singer-sdk standard suite + targeted behaviour."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from dataclasses import dataclass, field
+
+import pytest
+from singer_sdk.exceptions import FatalAPIError
+from singer_sdk.testing import get_tap_test_class
+
+from connectors._singer_common import SourceConfigError
+from connectors.tap_u8.client import U8Stream
+from connectors.tap_u8.tap import TapU8
+from simulators import credentials
+from simulators.server import SimulatorServer
+
+U8 = credentials.U8
+TOKEN_PATH = "/system/token"
+
+
+def base_config(url: str, **overrides: object) -> dict:
+    return {
+        "base_url": url,
+        "from_account": U8.from_account,
+        "to_account": U8.to_account,
+        "app_key": U8.app_key,
+        "app_secret": U8.app_secret,
+        "backoff_factor": 0.01,
+        **overrides,
+    }
+
+
+@dataclass
+class SyncResult:
+    messages: list[dict]
+    records: dict[str, list[dict]] = field(default_factory=dict)
+    state: dict = field(default_factory=dict)
+
+
+def run_tap(config: dict, state: dict | None = None) -> SyncResult:
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        TapU8(config=config, state=state, parse_env_config=False).sync_all()
+    messages = [json.loads(line) for line in buf.getvalue().splitlines() if line.strip()]
+    result = SyncResult(messages=messages)
+    for msg in messages:
+        if msg["type"] == "RECORD":
+            result.records.setdefault(msg["stream"], []).append(msg["record"])
+        elif msg["type"] == "STATE":
+            result.state = msg["value"]
+    return result
+
+
+def order(code: str, day: str = "2026-11-01", **extra: object) -> dict:
+    return {
+        "code": code, "date": day, "state": "Approved", "custcode": "C001",
+        "cusname": "上海甲有限公司", "deptcode": "01", "personcode": "P01",
+        "money": 1000.0, "sum": 1130.0, "createsystime": "2026-11-01 09:30:00",
+        "entry": [
+            {"inventorycode": "I001", "quantity": 2, "taxunitprice": 565.0, "natsum": 1130.0},
+        ],
+        **extra,
+    }
+
+
+# ------------------------------------------------------------------ standard suite
+
+
+def standard_world() -> dict:
+    """Every resource has rows; amounts are JSON numbers (the suite checks numeric types)."""
+    return {
+        "meta": {"name": "tap-u8-standard"},
+        "u8": {
+            "person": [{"code": "P01", "name": "张伟", "mobile": "13800000001", "deptcode": "01"},
+                       {"code": "P02", "name": "李娜", "mobile": "13800000002", "deptcode": "02"}],
+            "customer": [
+                {"code": f"C00{i}", "name": f"客户{i}有限公司", "abbrname": f"客户{i}",
+                 "spec_operator": "P01", "taxno": "91110108551385082Q",
+                 "ModifyDate": "2026-11-01 10:00:00"}
+                for i in range(1, 4)
+            ],
+            "saleorderlist": [order("SO001"), order("SO002", "2026-11-02")],
+            "consignmentlist": [
+                {"code": "DL001", "date": "2026-11-03", "custcode": "C001", "sum": 1130.0,
+                 "entry": [{"socode": "SO001", "inventory_code": "I001",
+                            "warehouse_code": "W01", "quantity": 2, "sum": 1130.0}]},
+            ],
+            "saleinvoicelist": [
+                {"invoiceno": "INV001", "date": "2026-11-04", "customercode": "C001",
+                 "vouchertype": "26", "sum": 1130.0,
+                 "entry": [{"inventorycode": "I001", "quantity": 2, "originalsum": 1130.0,
+                            "sum": 1130.0}]},
+            ],
+            "oughtreceivelist": [{"code": "AR001", "date": "2026-11-04", "custcode": "C001",
+                                  "personcode": "P01", "amount": 1130.0, "balance": 130.0,
+                                  "duedate": "2026-12-04"}],
+            "acceptlist": [{"code": "RV001", "date": "2026-11-10", "custcode": "C001",
+                            "amount": 1000.0}],
+            "inventory": [{"code": "I001", "name": "螺栓", "ModifyDate": "2026-10-01 08:00:00"}],
+            "currentstock": [{"invcode": "I001", "whcode": "W01", "quantity": 40},
+                             {"invcode": "I001", "whcode": "W02", "quantity": 2}],
+        },
+    }
+
+
+STANDARD_CONFIG = base_config("http://127.0.0.1:9/u8", page_size=2)
+
+_StandardTests = get_tap_test_class(TapU8, config=STANDARD_CONFIG)
+
+
+class TestTapU8Standard(_StandardTests):  # type: ignore[misc, valid-type]
+    """singer-sdk's standard tap tests, against a simulator started for this class."""
+
+    @pytest.fixture(scope="class", autouse=True)
+    @classmethod
+    def simulator(cls):
+        with SimulatorServer(standard_world()) as sim:
+            STANDARD_CONFIG["base_url"] = sim.urls["u8"]
+            yield sim
+
+
+# ------------------------------------------------------------------ targeted tests
+
+
+@pytest.fixture(scope="module")
+def sim():
+    with SimulatorServer({"u8": {}}) as server:
+        yield server
+
+
+@pytest.fixture
+def u8(sim):
+    state = sim.sims["u8"]
+    state.faults.clear()
+    state.calls.clear()
+    yield sim
+    state.faults.clear()
+
+
+def customers(n: int) -> list[dict]:
+    return [{"code": f"C{i:03d}", "name": f"客户{i}"} for i in range(n)]
+
+
+def test_string_page_fields_walk_every_page(u8, monkeypatch):
+    u8.set_world({"u8": {"customer": customers(45)}})
+    pages: list[object] = []
+    original = U8Stream.get_url_params
+
+    def spy(self, context, next_page_token):
+        params = original(self, context, next_page_token)
+        pages.append(params["page_index"])
+        return params
+
+    monkeypatch.setattr(U8Stream, "get_url_params", spy)
+    result = run_tap(base_config(u8.urls["u8"], resources=["customer"], page_size=10))
+    assert [r["code"] for r in result.records["customer"]] == [f"C{i:03d}" for i in range(45)]
+    assert pages == [1, 2, 3, 4, 5]  # page_count "5" (a string) ends the walk
+    assert u8.sims["u8"].calls["/api/customer/batch_get"] == 5
+    assert u8.sims["u8"].calls[TOKEN_PATH] == 1
+
+
+def test_errcode_20002_is_an_empty_stream(u8):
+    u8.set_world({"u8": {"customer": customers(1)}})
+    result = run_tap(base_config(u8.urls["u8"], resources=["customer", "acceptlist", "person"]))
+    assert len(result.records["customer"]) == 1
+    assert "acceptlist" not in result.records
+    assert "person" not in result.records
+    assert u8.sims["u8"].calls["/api/acceptlist/batch_get"] == 1
+
+
+def test_document_lines_come_from_get_one_record_per_document(u8):
+    docs = [order(f"SO{i:03d}") for i in range(5)]
+    invoice = {"invoiceno": "INV9", "date": "2026-11-05", "customercode": "C001",
+               "entry": [{"inventorycode": "I001", "quantity": "1", "sum": "10.00"}]}
+    u8.set_world({"u8": {"saleorderlist": docs, "saleinvoicelist": [invoice]}})
+    config = base_config(u8.urls["u8"], resources=["saleorderlist", "saleinvoicelist"],
+                         page_size=2)
+    result = run_tap(config)
+    assert result.records["saleorderlist"] == docs  # full documents, entry included
+    assert result.records["saleinvoicelist"] == [invoice]
+    calls = u8.sims["u8"].calls
+    assert calls["/api/saleorder/get"] == 5  # the real OpenAPI's single-document name
+    assert calls["/api/saleinvoice/get"] == 1
+    assert calls["/api/saleorderlist/batch_get"] == 3
+
+    calls.clear()
+    overridden = run_tap({**config, "get_resources": {"saleorderlist": "saleorderlist"}})
+    assert overridden.records["saleorderlist"] == docs
+    assert calls["/api/saleorderlist/get"] == 5
+
+    calls.clear()
+    headers = run_tap({**config, "fetch_lines": False})
+    assert headers.records["saleorderlist"] == [
+        {k: v for k, v in d.items() if k != "entry"} for d in docs
+    ]
+    assert calls["/api/saleorder/get"] == 0
+
+
+def test_amount_strings_and_malformed_values_pass_through(u8):
+    odd = order("SO777", money="1000.00", sum="abc", date="not-a-date",
+                verifysystime="2026-13-45 99:99:99", custom_field="自定义")
+    stock = {"invcode": "I001", "whcode": "W01", "quantity": "12.500", "batch": "B1"}
+    u8.set_world({"u8": {"saleorderlist": [odd], "currentstock": [stock]}})
+    result = run_tap(base_config(u8.urls["u8"], resources=["saleorderlist", "currentstock"]))
+    assert result.records["saleorderlist"] == [odd]
+    assert result.records["currentstock"] == [stock]
+
+
+def test_key_properties_can_be_overridden_per_resource():
+    tap = TapU8(config=base_config("http://127.0.0.1:9/u8", key_properties={
+        "currentstock": ["inventory_code", "warehouse_code"],
+    }), parse_env_config=False)
+    keys = {s["tap_stream_id"]: s["key_properties"] for s in tap.catalog_dict["streams"]}
+    assert keys["currentstock"] == ["inventory_code", "warehouse_code"]
+    assert keys["saleinvoicelist"] == ["invoiceno"]
+    assert keys["customer"] == ["code"]
+
+
+def test_date_filters_narrow_orders(u8):
+    u8.set_world({"u8": {"saleorderlist": [
+        order("SO1", "2026-10-30"), order("SO2", "2026-11-02"), order("SO3", "2026-11-09"),
+    ]}})
+    result = run_tap(base_config(
+        u8.urls["u8"], resources=["saleorderlist"], date_begin="2026-11-01",
+        date_end="2026-11-05",
+    ))
+    assert [r["code"] for r in result.records["saleorderlist"]] == ["SO2"]
+
+
+def test_expired_token_is_refreshed_once_and_replayed(u8):
+    u8.set_world({"u8": {"customer": customers(3), "person": [{"code": "P01"}]}})
+    tap = TapU8(config=base_config(u8.urls["u8"], resources=["person", "customer"]),
+                parse_env_config=False)
+    with contextlib.redirect_stdout(io.StringIO()):
+        tap.streams["person"].sync()
+    u8.expire_tokens("u8")  # next call answers errcode "30001"
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        tap.streams["customer"].sync()
+    assert buf.getvalue().count('"type":"RECORD"') == 3
+    assert u8.sims["u8"].calls[TOKEN_PATH] == 2
+
+
+def test_http_429_and_5xx_are_retried(u8):
+    u8.set_world({"u8": {"customer": customers(3)}})
+    u8.inject_fault("u8", count=1, code=429, path="batch_get")
+    u8.inject_fault("u8", count=1, code=503, path="batch_get")
+    u8.inject_fault("u8", count=1, code="-1", path="batch_get")  # busy errcode, HTTP 200
+    result = run_tap(base_config(u8.urls["u8"], resources=["customer"]))
+    assert len(result.records["customer"]) == 3
+    assert u8.sims["u8"].calls["/api/customer/batch_get"] == 4
+
+
+def test_bad_secret_is_a_clear_config_error_without_the_secret(u8):
+    secret = "not-the-u8-secret-91ab"
+    with pytest.raises(SourceConfigError) as info:
+        run_tap(base_config(u8.urls["u8"], app_secret=secret, resources=["customer"]))
+    message = str(info.value)
+    assert "40001" in message
+    assert "app_secret" in message
+    assert secret not in message
+    assert u8.sims["u8"].calls[TOKEN_PATH] == 1
+
+
+def test_unreachable_token_endpoint_does_not_leak_the_secret():
+    secret = "u8-secret-in-query-string"
+    with pytest.raises(FatalAPIError) as info:
+        run_tap(base_config("http://127.0.0.1:9/u8", app_secret=secret, max_tries=2,
+                            resources=["customer"], request_timeout=2))
+    assert secret not in str(info.value)
+    assert "U8 token request failed" in str(info.value)

@@ -1,0 +1,53 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from hub_cli.main import app
+
+runner = CliRunner()
+HEAVY = ("dagster", "singer_sdk", "great_expectations", "airbyte_cdk", "sqlalchemy", "fastapi")
+
+
+def test_help_loads_no_heavy_library():
+    code = "import sys, hub_cli.main; print([m for m in %r if m in sys.modules])" % (HEAVY,)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("demo", "generate", "simulate", "sync", "build", "report", "run"):
+        assert command in result.output
+
+
+def test_bad_as_of_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["report", "--out", str(tmp_path), "--as-of", "yesterday",
+                                 "--warehouse", f"sqlite:///{tmp_path / 'w.db'}"])
+    assert result.exit_code != 0
+    assert "not an ISO time" in " ".join(result.output.split())
+
+
+def test_missing_sources_file_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["sync", "--connectors", str(tmp_path / "nope.yaml"),
+                                 "--warehouse", f"sqlite:///{tmp_path / 'w.db'}"])
+    assert result.exit_code == 1
+    assert "not found" in " ".join(result.output.split())
+
+
+def test_sources_file_with_unset_secret_variable(tmp_path, monkeypatch):
+    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+    path = tmp_path / "connectors.yaml"
+    path.write_text("sources:\n  crm:\n    connector: fxiaoke\n    config: {app_secret: '${NOT_SET_ANYWHERE}'}\n")
+    result = runner.invoke(app, ["sync", "--connectors", str(path), "--warehouse", f"sqlite:///{tmp_path / 'w.db'}"])
+    assert result.exit_code == 1
+    assert "NOT_SET_ANYWHERE is not set" in " ".join(result.output.split())
+
+
+def test_generate_writes_world_and_truth(tmp_path):
+    result = runner.invoke(app, ["generate", "--seed", "3", "--customers", "5", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    world = json.loads((tmp_path / "world.json").read_text(encoding="utf-8"))
+    truth = json.loads((tmp_path / "truth.json").read_text(encoding="utf-8"))
+    assert set(world) >= {"meta", "crm", "u8", "finance", "wecom"}
+    assert "discrepancies" in truth and "same_customer" in truth

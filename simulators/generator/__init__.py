@@ -1,0 +1,41 @@
+"""World generator: one consistent company across CRM, U8, finance and WeCom, plus the truth
+a perfect hub would find in it (see shared/spec/world-and-results.md).
+
+    world, truth = generate(seed=7, customers=60)
+    world_path, truth_path = write("out/", seed=7, customers=60)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .knobs import Knobs
+from .world import DEFAULT_NOW, Generated, GeneratorError, build
+
+__all__ = ["DEFAULT_NOW", "Generated", "GeneratorError", "Knobs", "build", "dumps", "generate",
+           "write"]
+
+
+def generate(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
+             knobs: Knobs | None = None) -> tuple[dict, dict]:
+    """``(world, truth)`` for ``seed``: the same arguments give byte-identical JSON."""
+    built = build(seed, customers, now, knobs)
+    return built.world, built.truth
+
+
+def dumps(data: dict) -> str:
+    """The JSON text written to disk (UTF-8 text, Chinese kept readable)."""
+    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
+
+def write(out_dir: str | Path, seed: int, customers: int = 60, now: str = DEFAULT_NOW,
+          knobs: Knobs | None = None) -> tuple[Path, Path]:
+    """Write ``world.json`` and ``truth.json`` into ``out_dir`` (created if needed)."""
+    world, truth = generate(seed, customers, now, knobs)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    world_path, truth_path = out / "world.json", out / "truth.json"
+    world_path.write_text(dumps(world), encoding="utf-8")
+    truth_path.write_text(dumps(truth), encoding="utf-8")
+    return world_path, truth_path

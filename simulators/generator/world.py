@@ -1,0 +1,145 @@
+"""Builds one consistent company world, its truth, and checks the truth against the plan."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from .activity import contact_records, follow_up_records, wecom_records
+from .catalog import inventory_records
+from .clock import Clock, local, midnight_ms
+from .codes import Ids
+from .companies import Company, make_companies, make_master_records
+from .deals import LOST, OPEN, PROBABILITY, Deal, DealMaker, Plan
+from .erp import u8_documents
+from .knobs import Knobs
+from .numbers import money
+from .people import build_org, org_records
+from .truth import build_truth, pair_deals
+
+DEFAULT_NOW = "2026-11-20T09:00:00+08:00"
+
+
+class GeneratorError(RuntimeError):
+    """The world built does not say what the generator meant (a generator bug)."""
+
+
+@dataclass
+class Generated:
+    world: dict
+    truth: dict
+    plan: Plan
+    company_of: dict[str, int]  # master record ref -> company index (the ground truth)
+    companies: list[Company]
+
+
+def build(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
+          knobs: Knobs | None = None) -> Generated:
+    """The world for ``seed``, its truth, and what was planted (deterministic per arguments)."""
+    knobs = knobs or Knobs()
+    rng = random.Random(seed)
+    clock = Clock(now, knobs.months)
+    ids = Ids(rng)
+    org = build_org(rng, ids, customers, knobs.reps)
+    companies = make_companies(rng, clock, org, ids, customers, knobs)
+    codes = make_master_records(rng, clock, ids, companies, knobs)
+    maker = DealMaker(rng, clock, ids, knobs)
+    maker.regular_deals(companies)
+    maker.plan_orders(companies, codes)
+
+    staff = org_records(rng, org, clock)
+    inventory, stock = inventory_records(rng, clock)
+    u8_docs = u8_documents(rng, clock, maker.orders)
+    contacts = contact_records(rng, clock, ids, companies)
+    follow_ups = follow_up_records(rng, clock, ids, maker.deals, companies)
+    externals, messages = wecom_records(rng, clock, ids, companies, knobs.wecom_contact_share)
+
+    by_id = lambda r: r["_id"]  # noqa: E731
+    by_code = lambda r: r["code"]  # noqa: E731
+    world = {
+        "meta": {"name": f"generated-{seed}", "seed": seed, "now": now, "currency": "CNY"},
+        "crm": {
+            "PersonnelObj": sorted(staff["PersonnelObj"], key=by_id),
+            "AccountObj": sorted((a for c in companies for a in c.accounts), key=by_id),
+            "ContactObj": sorted(contacts, key=by_id),
+            "NewOpportunityObj": sorted((_deal_record(d) for d in maker.deals), key=by_id),
+            "SalesOrderObj": sorted(_crm_orders(rng, ids, maker.deals), key=by_id),
+            "ContractObj": [],
+            "PaymentObj": [],
+            "ActiveRecordObj": sorted(follow_ups, key=by_id),
+        },
+        "u8": {
+            "person": sorted(staff["person"], key=by_code),
+            "customer": sorted((u for c in companies for u in c.customers), key=by_code),
+            **u8_docs,
+            "inventory": inventory,
+            "currentstock": stock,
+        },
+        "finance": {"credit_rating": sorted((r for c in companies for r in c.ratings),
+                                            key=lambda r: r["customer_code"])},
+        "wecom": {"follow_users": staff["follow_users"], "external_contacts": externals,
+                  "messages": messages},
+    }
+    company_of = _identity(companies)
+    truth = build_truth(world, company_of)
+    _check(world, truth, maker, company_of)
+    return Generated(world, truth, maker.plan, company_of, companies)
+
+
+def _deal_record(d: Deal) -> dict:
+    c = d.company
+    name = f"{c.name.short}{local(d.created_ms).year}年{d.lines[0].item.name}采购项目"
+    return {
+        "_id": d.id, "name": name, "account_id": d.account["_id"],
+        "account_id__r": d.account["name"], "owner": [d.owner.crm_id], "amount": money(d.cents),
+        "sales_stage": d.stage, "sales_status": d.status,
+        "probability": 0 if d.status == LOST else PROBABILITY[d.stage],
+        "close_date": d.close_ms, "record_type": "default__c", "create_time": d.created_ms,
+        "last_modified_time": d.modified_ms, "stg_changed_time": d.stage_ms,
+        "life_status": d.life_status, "is_deleted": d.is_deleted,
+    }
+
+
+def _crm_orders(rng: random.Random, ids: Ids, deals: list[Deal]) -> list[dict]:
+    """SalesOrderObj: some teams also log the order in CRM for a share of won deals."""
+    records = []
+    for d in deals:
+        if d.order is None or rng.random() >= 0.25:
+            continue
+        ms = max(midnight_ms(d.order.day), d.created_ms)
+        records.append({
+            "_id": ids.object_id(ms), "name": f"{d.order.day:%Y%m%d}-{len(records) + 1:06d}",
+            "account_id": d.account["_id"], "new_opportunity_id": d.id, "order_time": ms,
+            "order_amount": money(d.cents), "owner": [d.owner.crm_id], "create_time": ms,
+            "last_modified_time": ms, "life_status": "normal", "is_deleted": False,
+        })
+    return records
+
+
+def _identity(companies: list[Company]) -> dict[str, int]:
+    company_of = {}
+    for c in companies:
+        company_of.update({f"crm:AccountObj:{a['_id']}": c.idx for a in c.accounts})
+        company_of.update({f"u8:customer:{u['code']}": c.idx for u in c.customers})
+        company_of.update({f"finance:credit_rating:{r['customer_code']}": c.idx for r in c.ratings})
+    return company_of
+
+
+def _check(world: dict, truth: dict, maker: DealMaker, company_of: dict[str, int]) -> None:
+    """The oracle must find exactly the planted R1 set, and pair every deal given an order
+    with that very order (so no R3 hides in the world either)."""
+    found = sorted(item["refs"][0].rsplit(":", 1)[1] for item in truth["discrepancies"]
+                   if item["rule"] == "R1")
+    if found != maker.plan.r1:
+        missing = sorted(set(maker.plan.r1) - set(found))
+        extra = sorted(set(found) - set(maker.plan.r1))
+        raise GeneratorError(f"R1 truth differs from the plan: missing {missing}, extra {extra}")
+    pairs = pair_deals(world, company_of)
+    for d in maker.deals:
+        if d.order is not None and pairs.get(d.id) != d.order.code:
+            raise GeneratorError(f"deal {d.id} pairs with {pairs.get(d.id)}, not its order "
+                                 f"{d.order.code}")
+        if d.order is None and pairs.get(d.id):
+            raise GeneratorError(f"orderless deal {d.id} took order {pairs[d.id]}")
+    if sum(1 for d in maker.deals if d.status == OPEN and d.order) > 0:
+        raise GeneratorError("an open deal got an order")

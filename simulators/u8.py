@@ -172,12 +172,37 @@ def build_filters(resource: str, params: dict[str, str]) -> list[Callable[[Recor
 
 # ---------------------------------------------------------------- app
 
+class _KeyIndex:
+    """Natural key -> record, per resource, so ``get`` is not a scan of the whole list.
+
+    Tests mutate the world between calls: the index is rebuilt when the list is replaced or
+    changes length, a hit is re-checked against the record's current key, and a miss
+    rescans."""
+
+    def __init__(self, world: Any) -> None:
+        self.world = world
+        self._maps: dict[str, tuple[int, int, dict[str, Record]]] = {}
+
+    def find(self, resource: str, wanted: str) -> Record | None:
+        records = self.world.records("u8", resource)
+        shape = (id(records), len(records))
+        cached = self._maps.get(resource)
+        if cached is not None and cached[:2] == shape:
+            rec = cached[2].get(wanted)
+            if rec is not None and natural_key(resource, rec) == wanted:
+                return rec
+        mapping = {natural_key(resource, r): r for r in records}
+        self._maps[resource] = (*shape, mapping)
+        return mapping.get(wanted)
+
+
 def create_app(
     world: World, *, credentials: U8Credentials = U8, token_ttl: float = 7200
 ) -> FastAPI:
     """The U8 OpenAPI simulator serving ``world["u8"]``."""
     sim = SimState(token_ttl)
     app = FastAPI(title="Yonyou U8 OpenAPI simulator")
+    index = _KeyIndex(world)
     app.state.sim = sim
     app.add_middleware(GuardMiddleware, sim=sim, error_response=error_response)
 
@@ -242,9 +267,9 @@ def create_app(
         wanted = params.get("id")
         if not wanted:
             return error_response(BAD_PARAMETER, "id is required")
-        for rec in world.records("u8", resource):
-            if natural_key(resource, rec) == wanted:
-                return {"errcode": OK, "errmsg": "", name: rec}
+        rec = index.find(resource, wanted)
+        if rec is not None:
+            return {"errcode": OK, "errmsg": "", name: rec}
         return error_response(NO_DATA, f"{name} {wanted} not found")
 
     return app

@@ -54,6 +54,12 @@ class TapU8(Tap):
             description="Fetch each document (with its entry lines) via /api/{name}/get.",
         ),
         th.Property(
+            "lines_concurrency",
+            th.IntegerType(minimum=1, maximum=16),
+            default=4,
+            description="How many single-document calls run at once when fetching lines.",
+        ),
+        th.Property(
             "date_begin",
             th.StringType,
             description="YYYY-MM-DD lower bound for saleorderlist / oughtreceivelist.",

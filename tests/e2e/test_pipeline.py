@@ -19,7 +19,8 @@ def run_world(tmp_path, world, warehouse_url, monkeypatch):
             monkeypatch.setenv(name, value)
         connectors = tmp_path / "connectors.yaml"
         connectors.write_text(json.dumps(sources), encoding="utf-8")  # JSON is valid YAML
-        result = run_pipeline(warehouse_url, str(connectors), str(tmp_path / "out"), SOURCE_NAMES, as_of=NOW)
+        as_of = server.world.now
+        result = run_pipeline(warehouse_url, str(connectors), str(tmp_path / "out"), SOURCE_NAMES, as_of=as_of)
     assert result.success, result.failures
     return result, json.loads((tmp_path / "out" / "discrepancies.json").read_text(encoding="utf-8"))
 
@@ -61,3 +62,13 @@ def test_a_failing_source_does_not_stop_the_others(tmp_path, monkeypatch):
     assert {i["refs"][0] for i in items if i["rule"] == "R1"} == set(EXPECTED_R1)
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     assert "failed" in report and "wrong-secret-value" not in report
+
+
+def test_generated_world_matches_truth_on_both_backends(tmp_path, warehouse_url, monkeypatch):
+    from simulators.generator import generate
+
+    world, truth = generate(11, customers=30)
+    _, items = run_world(tmp_path, world, warehouse_url, monkeypatch)
+    found = {(i["refs"][0], i["severity"], i["amount_cny"]) for i in items if i["rule"] == "R1"}
+    expected = {(i["refs"][0], i["severity"], i["amount_cny"]) for i in truth["discrepancies"] if i["rule"] == "R1"}
+    assert found == expected and expected

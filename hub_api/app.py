@@ -52,8 +52,14 @@ def create_app(warehouse_url: str | None = None) -> FastAPI:
     return api
 
 
+@lru_cache(maxsize=1)
+def _default_app() -> FastAPI:
+    return create_app()
+
+
 def __getattr__(name: str):
-    # ``uvicorn hub_api.app:app`` builds the app on first access, from the environment.
+    # ``uvicorn hub_api.app:app`` builds the app on first access, from the environment,
+    # so importing this module never touches a database.
     if name == "app":
-        return create_app()
+        return _default_app()
     raise AttributeError(name)

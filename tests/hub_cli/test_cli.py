@@ -51,3 +51,36 @@ def test_generate_writes_world_and_truth(tmp_path):
     truth = json.loads((tmp_path / "truth.json").read_text(encoding="utf-8"))
     assert set(world) >= {"meta", "crm", "u8", "finance", "wecom"}
     assert "discrepancies" in truth and "same_customer" in truth
+
+
+def test_simulate_serves_a_world_file_until_stopped(tmp_path):
+    import socket
+    import time
+
+    import httpx
+
+    from simulators import credentials as c
+    from tests.e2e.worlds import handmade_world
+
+    world = tmp_path / "world.json"
+    world.write_text(json.dumps(handmade_world(), ensure_ascii=False), encoding="utf-8")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "hub"), "simulate", "--world", str(world),
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                reply = httpx.get(f"{base}/wecom/cgi-bin/gettoken",
+                                  params={"corpid": c.WECOM.corpid, "corpsecret": c.WECOM.corpsecret})
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("simulator did not start")
+        assert reply.json()["errcode"] == 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

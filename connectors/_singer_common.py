@@ -6,8 +6,12 @@ Everything here is source-agnostic:
   never the secret) from a *transient* one (retry with backoff);
 * :class:`TokenCache` - a cached access token, refreshed shortly before it
   expires and dropped on demand when the source says it is invalid;
+* :class:`TokenEndpoint` and :func:`token_lifetime` - the config-bound plumbing of
+  a token call; the source keeps its protocol (path, parameters, error codes);
+* :class:`CachedTokenAuthenticator` - puts the cached token on every request;
 * :func:`fetch_json` - a small retrying HTTP helper for token endpoints (they are
-  called outside singer-sdk's request machinery);
+  called outside singer-sdk's request machinery), tuned by :func:`fetch_tuning`;
+* :class:`HubTap` - a ``Tap`` whose streams share one :class:`TokenCache`;
 * :class:`HubRESTStream` - a ``RESTStream`` base with the behaviour every hub tap
   shares: records are emitted exactly as the API returned them (no type
   conformance, unknown/custom fields kept), retries with bounded exponential
@@ -29,11 +33,14 @@ import threading
 import time
 import typing as t
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import urlparse
 
 import backoff
 import requests
+from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.authenticators import APIAuthenticatorBase
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import RESTStream
@@ -42,12 +49,20 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
 
 __all__ = [
+    "CachedTokenAuthenticator",
     "HubRESTStream",
+    "HubTap",
+    "QueryTokenAuthenticator",
     "SourceConfigError",
     "SourceQuotaError",
     "TokenCache",
+    "TokenEndpoint",
     "TokenInvalidError",
+    "base_url_property",
+    "config_base_url",
     "fetch_json",
+    "fetch_tuning",
+    "int_code",
     "is_int_value",
     "iso_to_epoch_ms",
     "loose_object",
@@ -55,6 +70,7 @@ __all__ = [
     "response_json",
     "scrub",
     "strip_query_strings",
+    "token_lifetime",
     "tuning_properties",
 ]
 
@@ -99,6 +115,43 @@ def strip_query_strings(text: str) -> str:
     """Drop query strings from URLs in a message (they may carry credentials)."""
     text = _URL_QUERY_RE.sub(r"\1?<redacted>", text)
     return _PATH_QUERY_RE.sub(r"\1?<redacted>", text)
+
+
+def int_code(payload: t.Any, key: str) -> int | None:  # noqa: ANN401
+    """``payload[key]`` as an int (tolerates numeric strings); None when absent/odd."""
+    if not isinstance(payload, dict):
+        return None
+    code = payload.get(key)
+    if isinstance(code, bool):
+        return None
+    try:
+        return int(code)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------- config
+
+#: Defaults of the tuning knobs (:func:`tuning_properties`).
+DEFAULT_REQUEST_TIMEOUT = 60
+DEFAULT_MAX_TRIES = 5
+DEFAULT_BACKOFF_FACTOR = 1.0
+
+
+def config_base_url(config: t.Mapping[str, t.Any]) -> str:
+    """The config's ``base_url`` without a trailing slash (paths start with one)."""
+    return str(config.get("base_url") or "").rstrip("/")
+
+
+def fetch_tuning(config: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The config's tuning knobs as :func:`fetch_json` keyword arguments."""
+    factor = config.get("backoff_factor")
+    return {
+        "timeout": float(config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT),
+        "max_tries": int(config.get("max_tries") or DEFAULT_MAX_TRIES),
+        # 0 is a meaningful factor (retry without waiting): only a missing one defaults
+        "backoff_factor": DEFAULT_BACKOFF_FACTOR if factor is None else float(factor),
+    }
 
 
 # --------------------------------------------------------------------------- tokens
@@ -169,6 +222,70 @@ class TokenCache:
         with self._lock:
             if self._token is not None and (value is None or self._token.value == value):
                 self._token = None
+
+
+def token_lifetime(value: t.Any, default: float) -> float:  # noqa: ANN401
+    """A token's lifetime in seconds; ``default`` when missing, zero or unreadable.
+
+    A broken lifetime must not stop the run: the token is then renewed on the source's
+    usual schedule (and on rejection anyway).
+    """
+    try:
+        return float(value or default)
+    except (TypeError, ValueError):
+        return float(default)
+
+
+class TokenEndpoint:
+    """A source's token endpoint bound to the tap config.
+
+    Holds what every token call of a run shares - one HTTP session, the base URL and
+    the secret values to keep out of messages. The protocol (path, parameters, which
+    payloads are good) stays with the caller.
+    """
+
+    def __init__(self, config: t.Mapping[str, t.Any], secret_keys: t.Iterable[str]) -> None:
+        self.config = config
+        self.session = requests.Session()
+        self.base_url = config_base_url(config)
+        self.secrets = [config.get(k) for k in secret_keys]
+
+    def fetch(self, method: str, path: str, *, what: str, **kwargs: t.Any) -> dict[str, t.Any]:
+        """:func:`fetch_json` on ``base_url + path`` with the config's tuning knobs."""
+        return fetch_json(
+            self.session,
+            method,
+            self.base_url + path,
+            what=what,
+            secrets=self.secrets,
+            **fetch_tuning(self.config),
+            **kwargs,
+        )
+
+
+class CachedTokenAuthenticator(APIAuthenticatorBase):
+    """Base for authenticators that take the token from a :class:`TokenCache`.
+
+    Subclasses read the token on every send (not once), so a request replayed after
+    a refresh carries the new token.
+    """
+
+    def __init__(self, token_cache: TokenCache) -> None:
+        super().__init__()
+        self.token_cache = token_cache
+
+
+class QueryTokenAuthenticator(CachedTokenAuthenticator):
+    """The current token as the query parameter ``param``."""
+
+    param: t.ClassVar[str]
+
+    def authenticate_request(
+        self,
+        request: requests.PreparedRequest,
+    ) -> requests.PreparedRequest:
+        self.auth_params = {self.param: self.token_cache.get().value}
+        return super().authenticate_request(request)
 
 
 # --------------------------------------------------------------------------- http
@@ -317,28 +434,61 @@ def loose_object(properties: dict[str, t.Any], description: str | None = None) -
     return schema
 
 
+def base_url_property(
+    default: str | None = None, description: str = "API base URL."
+) -> th.Property:
+    """The ``base_url`` setting (see :func:`config_base_url`); required without a default."""
+    return th.Property(
+        "base_url",
+        th.StringType,
+        required=default is None,
+        default=default,
+        description=description,
+    )
+
+
 def tuning_properties() -> list[th.Property]:
     """Config knobs every hub tap accepts (all optional)."""
     return [
         th.Property(
             "request_timeout",
             th.NumberType,
-            default=60,
+            default=DEFAULT_REQUEST_TIMEOUT,
             description="Seconds before an HTTP request times out.",
         ),
         th.Property(
             "max_tries",
             th.IntegerType(minimum=1),
-            default=5,
+            default=DEFAULT_MAX_TRIES,
             description="Attempts per request for busy / rate-limit / 5xx errors.",
         ),
         th.Property(
             "backoff_factor",
             th.NumberType(minimum=0),
-            default=1.0,
+            default=DEFAULT_BACKOFF_FACTOR,
             description="Base of the exponential backoff in seconds (1, 2, 4, ...).",
         ),
     ]
+
+
+# --------------------------------------------------------------------------- taps
+
+
+class HubTap(Tap):
+    """A ``Tap`` whose streams share one :class:`TokenCache`.
+
+    Token endpoints allow only a few calls a minute, so a run fetches one token and
+    renews it only shortly before it expires.
+    """
+
+    #: The source's ``make_token_cache(config)``. Read from the class, so a plain
+    #: function stays unbound.
+    token_cache_factory: t.ClassVar[t.Callable[[t.Mapping[str, t.Any]], TokenCache]]
+
+    @cached_property
+    def token_cache(self) -> TokenCache:
+        """One token for every stream of this run."""
+        return type(self).token_cache_factory(self.config)
 
 
 # --------------------------------------------------------------------------- streams
@@ -347,8 +497,9 @@ def tuning_properties() -> list[th.Property]:
 class HubRESTStream(RESTStream):
     """``RESTStream`` with the hub's conventions (see module docstring).
 
-    Subclasses provide ``token_cache`` (shared through the tap), ``secret_config_keys``
-    and a ``check_payload(payload, response)`` that raises for API-level errors.
+    Subclasses provide ``secret_config_keys``, an ``authenticator`` reading the tap's
+    ``token_cache`` (see :class:`HubTap`) and a ``check_payload(payload, response)``
+    that raises for API-level errors.
     """
 
     #: Emit records exactly as the API returned them: singer-sdk must neither drop
@@ -357,17 +508,21 @@ class HubRESTStream(RESTStream):
 
     secret_config_keys: t.ClassVar[tuple[str, ...]] = ()
 
-    # ---- config-driven tuning
+    # ---- config-driven
+    @property
+    def url_base(self) -> str:
+        return config_base_url(self.config)
+
     @property
     def timeout(self) -> int:
-        return int(self.config.get("request_timeout") or 60)
+        return int(self.config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT)
 
     def backoff_wait_generator(self) -> t.Generator[float, None, None]:
         factor = self.config.get("backoff_factor")
-        return backoff.expo(factor=1.0 if factor is None else float(factor))
+        return backoff.expo(factor=DEFAULT_BACKOFF_FACTOR if factor is None else float(factor))
 
     def backoff_max_tries(self) -> int:
-        return int(self.config.get("max_tries") or 5)
+        return int(self.config.get("max_tries") or DEFAULT_MAX_TRIES)
 
     def backoff_jitter(self, value: float) -> float:  # noqa: PLR6301
         return value + random.uniform(0, value * 0.25)  # noqa: S311

@@ -10,18 +10,23 @@ from __future__ import annotations
 import typing as t
 
 import requests
-from singer_sdk.authenticators import APIAuthenticatorBase
 
-from connectors._singer_common import SourceConfigError, TokenCache, fetch_json, scrub
+from connectors._singer_common import (
+    CachedTokenAuthenticator,
+    SourceConfigError,
+    TokenCache,
+    TokenEndpoint,
+    scrub,
+    token_lifetime,
+)
 
 TOKEN_PATH = "/api/v1/auth/token"
 SECRET_KEYS = ("client_secret",)
 
 
 def make_token_cache(config: t.Mapping[str, t.Any]) -> TokenCache:
-    session = requests.Session()
-    base_url = str(config.get("base_url") or "").rstrip("/")
-    secrets = [config.get(k) for k in SECRET_KEYS]
+    endpoint = TokenEndpoint(config, SECRET_KEYS)
+    secrets = endpoint.secrets
 
     def refuse(code: t.Any, message: str) -> t.NoReturn:  # noqa: ANN401
         msg = (
@@ -51,40 +56,25 @@ def make_token_cache(config: t.Mapping[str, t.Any]) -> TokenCache:
             )
 
     def fetch() -> tuple[str, float | None, dict[str, t.Any]]:
-        payload = fetch_json(
-            session,
+        payload = endpoint.fetch(
             "POST",
-            base_url + TOKEN_PATH,
+            TOKEN_PATH,
             what="Finance token request",
             json_body={
                 "client_id": config.get("client_id"),
                 "client_secret": config.get("client_secret"),
             },
-            timeout=float(config.get("request_timeout") or 60),
-            max_tries=int(config.get("max_tries") or 5),
-            backoff_factor=float(
-                1.0 if config.get("backoff_factor") is None else config["backoff_factor"]
-            ),
-            secrets=secrets,
             classify=classify,
             on_http_error=on_http_error,
         )
         data = payload["data"]
-        try:
-            lifetime = float(data.get("expires_in") or 3600)
-        except (TypeError, ValueError):
-            lifetime = 3600.0
-        return str(data["access_token"]), lifetime, {}
+        return str(data["access_token"]), token_lifetime(data.get("expires_in"), 3600), {}
 
     return TokenCache(fetch, name="finance access token")
 
 
-class FinanceBearerAuthenticator(APIAuthenticatorBase):
+class FinanceBearerAuthenticator(CachedTokenAuthenticator):
     """``Authorization: Bearer <current token>`` on every send."""
-
-    def __init__(self, token_cache: TokenCache) -> None:
-        super().__init__()
-        self.token_cache = token_cache
 
     def authenticate_request(
         self,

@@ -52,10 +52,6 @@ class FinanceStream(HubRESTStream):
 
     secret_config_keys = SECRET_KEYS
 
-    @property
-    def url_base(self) -> str:
-        return str(self.config.get("base_url") or "").rstrip("/")
-
     @cached_property
     def authenticator(self) -> FinanceBearerAuthenticator:
         return FinanceBearerAuthenticator(self._tap.token_cache)  # type: ignore[attr-defined]

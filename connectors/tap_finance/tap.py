@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import typing as t
-from functools import cached_property
 
-from singer_sdk import Tap
 from singer_sdk import typing as th
 
-from connectors._singer_common import TokenCache, tuning_properties
+from connectors._singer_common import HubTap, base_url_property, tuning_properties
 from connectors.tap_finance.auth import make_token_cache
 from connectors.tap_finance.streams import CreditRatingStream
 
@@ -16,13 +14,14 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
 
-class TapFinance(Tap):
+class TapFinance(HubTap):
     """Finance / credit-rating API tap."""
 
     name = "tap-finance"
+    token_cache_factory = make_token_cache
 
     config_jsonschema = th.PropertiesList(
-        th.Property("base_url", th.StringType, required=True, description="API base URL."),
+        base_url_property(),
         th.Property("client_id", th.StringType, required=True),
         th.Property("client_secret", th.StringType, required=True, secret=True),
         th.Property(
@@ -38,11 +37,6 @@ class TapFinance(Tap):
         ),
         *tuning_properties(),
     ).to_dict()
-
-    @cached_property
-    def token_cache(self) -> TokenCache:
-        """One bearer token for every stream of this run."""
-        return make_token_cache(self.config)
 
     def discover_streams(self) -> list[Stream]:
         return [CreditRatingStream(tap=self)]

@@ -17,14 +17,16 @@ import json
 import typing as t
 
 import requests
-from singer_sdk.authenticators import APIAuthenticatorBase
 
 from connectors._singer_common import (
+    CachedTokenAuthenticator,
     SourceConfigError,
     SourceQuotaError,
     TokenCache,
-    fetch_json,
+    TokenEndpoint,
+    int_code,
     scrub,
+    token_lifetime,
 )
 
 TOKEN_PATH = "/cgi/corpAccessToken/get/V2"
@@ -42,22 +44,13 @@ SECRET_KEYS = ("app_secret", "permanent_code")
 
 def error_code(payload: t.Any) -> int | None:  # noqa: ANN401
     """``errorCode`` as an int (tolerates numeric strings); None when absent/odd."""
-    if not isinstance(payload, dict):
-        return None
-    code = payload.get("errorCode")
-    if isinstance(code, bool):
-        return None
-    try:
-        return int(code)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
+    return int_code(payload, "errorCode")
 
 
 def make_token_cache(config: t.Mapping[str, t.Any]) -> TokenCache:
     """A token cache bound to the tap config."""
-    session = requests.Session()
-    base_url = str(config.get("base_url") or "").rstrip("/")
-    secrets = [config.get(k) for k in SECRET_KEYS]
+    endpoint = TokenEndpoint(config, SECRET_KEYS)
+    secrets = endpoint.secrets
 
     def classify(payload: dict[str, t.Any]) -> str | None:
         code = error_code(payload)
@@ -85,40 +78,28 @@ def make_token_cache(config: t.Mapping[str, t.Any]) -> TokenCache:
         raise SourceConfigError(msg)
 
     def fetch() -> tuple[str, float | None, dict[str, t.Any]]:
-        payload = fetch_json(
-            session,
+        payload = endpoint.fetch(
             "POST",
-            base_url + TOKEN_PATH,
+            TOKEN_PATH,
             what="CRM token request",
             json_body={
                 "appId": config.get("app_id"),
                 "appSecret": config.get("app_secret"),
                 "permanentCode": config.get("permanent_code"),
             },
-            timeout=float(config.get("request_timeout") or 60),
-            max_tries=int(config.get("max_tries") or 5),
-            backoff_factor=float(
-                1.0 if config.get("backoff_factor") is None else config["backoff_factor"]
-            ),
-            secrets=secrets,
             classify=classify,
         )
-        expires_in = payload.get("expiresIn")
-        try:
-            lifetime = float(expires_in) if expires_in is not None else 7200.0
-        except (TypeError, ValueError):
-            lifetime = 7200.0
+        lifetime = token_lifetime(payload.get("expiresIn"), 7200)
         return str(payload["corpAccessToken"]), lifetime, {"corpId": payload["corpId"]}
 
     return TokenCache(fetch, name="CRM corpAccessToken")
 
 
-class FxiaokeAuthenticator(APIAuthenticatorBase):
+class FxiaokeAuthenticator(CachedTokenAuthenticator):
     """Write ``corpAccessToken`` / ``corpId`` / ``currentOpenUserId`` into the JSON body."""
 
     def __init__(self, token_cache: TokenCache, current_open_user_id: str) -> None:
-        super().__init__()
-        self.token_cache = token_cache
+        super().__init__(token_cache)
         self.current_open_user_id = current_open_user_id
 
     def authenticate_request(

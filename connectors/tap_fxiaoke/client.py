@@ -99,10 +99,6 @@ class FxiaokeStream(HubRESTStream):
         """The ``dataObjectApiName``: the stream name."""
         return self.name
 
-    @property
-    def url_base(self) -> str:
-        return str(self.config.get("base_url") or "").rstrip("/")
-
     @cached_property
     def authenticator(self) -> FxiaokeAuthenticator:
         return FxiaokeAuthenticator(

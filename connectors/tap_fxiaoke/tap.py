@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import typing as t
-from functools import cached_property
 
-from singer_sdk import Tap
 from singer_sdk import typing as th
 
-from connectors._singer_common import TokenCache, tuning_properties
+from connectors._singer_common import HubTap, base_url_property, tuning_properties
 from connectors.tap_fxiaoke.auth import make_token_cache
 from connectors.tap_fxiaoke.streams import (
     DEFAULT_OBJECTS,
@@ -22,19 +20,15 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
 
-class TapFxiaoke(Tap):
+class TapFxiaoke(HubTap):
     """Fenxiang Xiaoke OpenAPI tap (object query with deep paging, incremental on
     ``last_modified_time``)."""
 
     name = "tap-fxiaoke"
+    token_cache_factory = make_token_cache
 
     config_jsonschema = th.PropertiesList(
-        th.Property(
-            "base_url",
-            th.StringType,
-            default="https://open.fxiaoke.com",
-            description="OpenAPI base URL.",
-        ),
+        base_url_property("https://open.fxiaoke.com", "OpenAPI base URL."),
         th.Property("app_id", th.StringType, required=True, description="appId (FSAID_...)."),
         th.Property(
             "app_secret", th.StringType, required=True, secret=True, description="appSecret."
@@ -90,11 +84,6 @@ class TapFxiaoke(Tap):
         ),
         *tuning_properties(),
     ).to_dict()
-
-    @cached_property
-    def token_cache(self) -> TokenCache:
-        """One corpAccessToken for every stream of this run."""
-        return make_token_cache(self.config)
 
     def discover_streams(self) -> list[Stream]:
         streams: list[Stream] = []

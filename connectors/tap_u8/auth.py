@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import typing as t
 
-import requests
-from singer_sdk.authenticators import APIAuthenticatorBase
-
 from connectors._singer_common import (
+    QueryTokenAuthenticator,
     SourceConfigError,
     TokenCache,
-    fetch_json,
+    TokenEndpoint,
     scrub,
+    token_lifetime,
 )
 
 TOKEN_PATH = "/system/token"
@@ -38,9 +37,8 @@ def retry_errcodes(config: t.Mapping[str, t.Any]) -> set[str]:
 
 
 def make_token_cache(config: t.Mapping[str, t.Any]) -> TokenCache:
-    session = requests.Session()
-    base_url = str(config.get("base_url") or "").rstrip("/")
-    secrets = [config.get(k) for k in SECRET_KEYS]
+    endpoint = TokenEndpoint(config, SECRET_KEYS)
+    secrets = endpoint.secrets
     retry_codes = retry_errcodes(config)
 
     def classify(payload: dict[str, t.Any]) -> str | None:
@@ -61,44 +59,24 @@ def make_token_cache(config: t.Mapping[str, t.Any]) -> TokenCache:
         raise SourceConfigError(msg)
 
     def fetch() -> tuple[str, float | None, dict[str, t.Any]]:
-        payload = fetch_json(
-            session,
+        payload = endpoint.fetch(
             "GET",
-            base_url + TOKEN_PATH,
+            TOKEN_PATH,
             what="U8 token request",
             params={
                 "from_account": config.get("from_account"),
                 "app_key": config.get("app_key"),
                 "app_secret": config.get("app_secret"),
             },
-            timeout=float(config.get("request_timeout") or 60),
-            max_tries=int(config.get("max_tries") or 5),
-            backoff_factor=float(
-                1.0 if config.get("backoff_factor") is None else config["backoff_factor"]
-            ),
-            secrets=secrets,
             classify=classify,
         )
         token = payload["token"]
-        try:
-            lifetime = float(token.get("expiresIn") or 7200)
-        except (TypeError, ValueError):
-            lifetime = 7200.0
-        return str(token["id"]), lifetime, {}
+        return str(token["id"]), token_lifetime(token.get("expiresIn"), 7200), {}
 
     return TokenCache(fetch, name="U8 token")
 
 
-class U8Authenticator(APIAuthenticatorBase):
+class U8Authenticator(QueryTokenAuthenticator):
     """Put the current token in the ``token`` query parameter."""
 
-    def __init__(self, token_cache: TokenCache) -> None:
-        super().__init__()
-        self.token_cache = token_cache
-
-    def authenticate_request(
-        self,
-        request: requests.PreparedRequest,
-    ) -> requests.PreparedRequest:
-        self.auth_params = {"token": self.token_cache.get().value}
-        return super().authenticate_request(request)
+    param = "token"

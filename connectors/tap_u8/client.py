@@ -85,10 +85,6 @@ class U8Stream(HubRESTStream):
     def path(self) -> str:  # type: ignore[override]
         return f"/api/{self.resource}/batch_get"
 
-    @property
-    def url_base(self) -> str:
-        return str(self.config.get("base_url") or "").rstrip("/")
-
     @cached_property
     def authenticator(self) -> U8Authenticator:
         return U8Authenticator(self._tap.token_cache)  # type: ignore[attr-defined]

@@ -32,6 +32,9 @@ _DATE = prop("string", fmt="date")
 _SYSTIME = prop("string", description="YYYY-MM-DD HH:MM:SS (Asia/Shanghai)")
 _STR = prop("string")
 
+#: ``date_begin`` / ``date_end`` config -> the list call's parameters of the same name.
+_DATE_FILTERS = {"date_begin": "date_begin", "date_end": "date_end"}
+
 
 def _lines(properties: dict[str, t.Any]) -> dict[str, t.Any]:
     return prop("array", items=loose_object(properties))
@@ -153,10 +156,7 @@ class SaleOrderListStream(U8DocumentStream):
     """Sales orders (header + ``entry`` lines)."""
 
     name = "saleorderlist"
-    config_filters: t.ClassVar[dict[str, str]] = {
-        "date_begin": "date_begin",
-        "date_end": "date_end",
-    }
+    config_filters = _DATE_FILTERS
     schema = loose_object(
         {
             "code": _STR,
@@ -243,10 +243,7 @@ class OughtReceiveListStream(U8Stream):
     """Receivables (应收单); fields partly unverified."""
 
     name = "oughtreceivelist"
-    config_filters: t.ClassVar[dict[str, str]] = {
-        "date_begin": "date_begin",
-        "date_end": "date_end",
-    }
+    config_filters = _DATE_FILTERS
     schema = loose_object(
         {
             "code": _STR,

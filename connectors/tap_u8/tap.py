@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import typing as t
-from functools import cached_property
 
-from singer_sdk import Tap
 from singer_sdk import typing as th
 
-from connectors._singer_common import TokenCache, tuning_properties
+from connectors._singer_common import HubTap, base_url_property, tuning_properties
 from connectors.tap_u8.auth import make_token_cache
 from connectors.tap_u8.streams import DEFAULT_RESOURCES, GENERIC_SCHEMA, STREAM_TYPES, U8Stream
 
@@ -16,7 +14,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
 
-class TapU8(Tap):
+class TapU8(HubTap):
     """Yonyou U8 OpenAPI tap.
 
     The OpenAPI has no modified-since filter for most resources, so every stream is
@@ -24,14 +22,10 @@ class TapU8(Tap):
     """
 
     name = "tap-u8"
+    token_cache_factory = make_token_cache
 
     config_jsonschema = th.PropertiesList(
-        th.Property(
-            "base_url",
-            th.StringType,
-            default="https://api.yonyouup.com",
-            description="OpenAPI base URL.",
-        ),
+        base_url_property("https://api.yonyouup.com", "OpenAPI base URL."),
         th.Property("from_account", th.StringType, required=True, description="Caller account."),
         th.Property("to_account", th.StringType, required=True, description="Provider account."),
         th.Property("app_key", th.StringType, required=True, description="app_key."),
@@ -99,11 +93,6 @@ class TapU8(Tap):
         ),
         *tuning_properties(),
     ).to_dict()
-
-    @cached_property
-    def token_cache(self) -> TokenCache:
-        """One token for every stream of this run."""
-        return make_token_cache(self.config)
 
     def discover_streams(self) -> list[Stream]:
         streams: list[Stream] = []

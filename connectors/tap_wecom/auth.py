@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import typing as t
 
-import requests
-from singer_sdk.authenticators import APIAuthenticatorBase
-
-from connectors._singer_common import SourceConfigError, TokenCache, fetch_json, scrub
+from connectors._singer_common import (
+    QueryTokenAuthenticator,
+    SourceConfigError,
+    TokenCache,
+    TokenEndpoint,
+    int_code,
+    scrub,
+    token_lifetime,
+)
 
 TOKEN_PATH = "/cgi-bin/gettoken"
 SECRET_KEYS = ("corpsecret",)
@@ -26,21 +31,13 @@ BAD_CORPID = 40013
 
 
 def errcode(payload: t.Any) -> int | None:  # noqa: ANN401
-    if not isinstance(payload, dict):
-        return None
-    code = payload.get("errcode")
-    if isinstance(code, bool):
-        return None
-    try:
-        return int(code)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
+    """``errcode`` as an int (tolerates numeric strings); None when absent/odd."""
+    return int_code(payload, "errcode")
 
 
 def make_token_cache(config: t.Mapping[str, t.Any]) -> TokenCache:
-    session = requests.Session()
-    base_url = str(config.get("base_url") or "").rstrip("/")
-    secrets = [config.get(k) for k in SECRET_KEYS]
+    endpoint = TokenEndpoint(config, SECRET_KEYS)
+    secrets = endpoint.secrets
 
     def classify(payload: dict[str, t.Any]) -> str | None:
         code = errcode(payload)
@@ -62,39 +59,20 @@ def make_token_cache(config: t.Mapping[str, t.Any]) -> TokenCache:
         raise SourceConfigError(msg)
 
     def fetch() -> tuple[str, float | None, dict[str, t.Any]]:
-        payload = fetch_json(
-            session,
+        payload = endpoint.fetch(
             "GET",
-            base_url + TOKEN_PATH,
+            TOKEN_PATH,
             what="WeCom gettoken",
             params={"corpid": config.get("corpid"), "corpsecret": config.get("corpsecret")},
-            timeout=float(config.get("request_timeout") or 60),
-            max_tries=int(config.get("max_tries") or 5),
-            backoff_factor=float(
-                1.0 if config.get("backoff_factor") is None else config["backoff_factor"]
-            ),
-            secrets=secrets,
             classify=classify,
         )
-        try:
-            lifetime = float(payload.get("expires_in") or 7200)
-        except (TypeError, ValueError):
-            lifetime = 7200.0
+        lifetime = token_lifetime(payload.get("expires_in"), 7200)
         return str(payload["access_token"]), lifetime, {}
 
     return TokenCache(fetch, name="WeCom access_token")
 
 
-class WecomAuthenticator(APIAuthenticatorBase):
+class WecomAuthenticator(QueryTokenAuthenticator):
     """``access_token`` query parameter with the current token."""
 
-    def __init__(self, token_cache: TokenCache) -> None:
-        super().__init__()
-        self.token_cache = token_cache
-
-    def authenticate_request(
-        self,
-        request: requests.PreparedRequest,
-    ) -> requests.PreparedRequest:
-        self.auth_params = {"access_token": self.token_cache.get().value}
-        return super().authenticate_request(request)
+    param = "access_token"

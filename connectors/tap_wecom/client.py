@@ -58,10 +58,6 @@ class WecomStream(HubRESTStream):
 
     secret_config_keys = SECRET_KEYS
 
-    @property
-    def url_base(self) -> str:
-        return str(self.config.get("base_url") or "").rstrip("/")
-
     @cached_property
     def authenticator(self) -> WecomAuthenticator:
         return WecomAuthenticator(self._tap.token_cache)  # type: ignore[attr-defined]

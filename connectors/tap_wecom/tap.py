@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import typing as t
-from functools import cached_property
 
-from singer_sdk import Tap
 from singer_sdk import typing as th
 
-from connectors._singer_common import TokenCache, tuning_properties
+from connectors._singer_common import HubTap, base_url_property, tuning_properties
 from connectors.tap_wecom.auth import make_token_cache
 from connectors.tap_wecom.streams import (
     ExternalContactsStream,
@@ -20,18 +18,14 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
 
-class TapWecom(Tap):
+class TapWecom(HubTap):
     """WeCom (企业微信) tap."""
 
     name = "tap-wecom"
+    token_cache_factory = make_token_cache
 
     config_jsonschema = th.PropertiesList(
-        th.Property(
-            "base_url",
-            th.StringType,
-            default="https://qyapi.weixin.qq.com",
-            description="WeCom server API base URL.",
-        ),
+        base_url_property("https://qyapi.weixin.qq.com", "WeCom server API base URL."),
         th.Property("corpid", th.StringType, required=True, description="Corp id (ww...)."),
         th.Property(
             "corpsecret",
@@ -48,11 +42,6 @@ class TapWecom(Tap):
         ),
         *tuning_properties(),
     ).to_dict()
-
-    @cached_property
-    def token_cache(self) -> TokenCache:
-        """One access_token for every stream of this run."""
-        return make_token_cache(self.config)
 
     def discover_streams(self) -> list[Stream]:
         return [

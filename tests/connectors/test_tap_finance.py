@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
-from dataclasses import dataclass, field
+import dataclasses
 
 import pytest
-from singer_sdk.testing import get_tap_test_class
 
 from connectors._singer_common import SourceConfigError
 from connectors.tap_finance.streams import CreditRatingStream
 from connectors.tap_finance.tap import TapFinance
 from simulators import credentials
-from simulators.server import SimulatorServer
+from tests.connectors import helpers
 
 FIN = credentials.FINANCE
 TOKEN_PATH = "/api/v1/auth/token"
@@ -22,34 +18,14 @@ LIST_PATH = "/api/v1/credit-ratings"
 
 
 def base_config(url: str, **overrides: object) -> dict:
-    return {
-        "base_url": url,
-        "client_id": FIN.client_id,
-        "client_secret": FIN.client_secret,
-        "backoff_factor": 0.01,
-        **overrides,
-    }
+    auth = {"client_id": FIN.client_id, "client_secret": FIN.client_secret}
+    return helpers.tap_config(url, auth, **overrides)
 
 
-@dataclass
-class SyncResult:
-    messages: list[dict]
-    records: list[dict] = field(default_factory=list)
-    state: dict = field(default_factory=dict)
-
-
-def run_tap(config: dict, state: dict | None = None) -> SyncResult:
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        TapFinance(config=config, state=state, parse_env_config=False).sync_all()
-    messages = [json.loads(line) for line in buf.getvalue().splitlines() if line.strip()]
-    result = SyncResult(messages=messages)
-    for msg in messages:
-        if msg["type"] == "RECORD":
-            result.records.append(msg["record"])
-        elif msg["type"] == "STATE":
-            result.state = msg["value"]
-    return result
+def run_tap(config: dict, state: dict | None = None) -> helpers.SyncResult:
+    """A sync whose ``records`` is the list of the tap's one stream, ``credit_rating``."""
+    result = helpers.sync_tap(TapFinance, config, state)
+    return dataclasses.replace(result, records=result.records.get("credit_rating", []))
 
 
 def rating(code: str, rated_at: str, grade: str = "AA", **extra: object) -> dict:
@@ -62,42 +38,27 @@ def rating(code: str, rated_at: str, grade: str = "AA", **extra: object) -> dict
 
 # ------------------------------------------------------------------ standard suite
 
+
+def standard_world() -> dict:
+    return {"finance": {"credit_rating": [
+        rating("C001", "2026-10-01", "AAA"), rating("C002", "2026-10-05", "BB"),
+        rating("C003", "2026-10-09", "C"),
+    ]}}
+
+
 STANDARD_CONFIG = base_config("http://127.0.0.1:9/finance", page_size=2)
 
-_StandardTests = get_tap_test_class(TapFinance, config=STANDARD_CONFIG)
+_StandardTests = helpers.standard_tests(TapFinance, STANDARD_CONFIG, "finance", standard_world)
 
 
 class TestTapFinanceStandard(_StandardTests):  # type: ignore[misc, valid-type]
     """singer-sdk's standard tap tests, against a simulator started for this class."""
 
-    @pytest.fixture(scope="class", autouse=True)
-    @classmethod
-    def simulator(cls):
-        world = {"finance": {"credit_rating": [
-            rating("C001", "2026-10-01", "AAA"), rating("C002", "2026-10-05", "BB"),
-            rating("C003", "2026-10-09", "C"),
-        ]}}
-        with SimulatorServer(world) as sim:
-            STANDARD_CONFIG["base_url"] = sim.urls["finance"]
-            yield sim
-
 
 # ------------------------------------------------------------------ targeted tests
 
 
-@pytest.fixture(scope="module")
-def sim():
-    with SimulatorServer({"finance": {}}) as server:
-        yield server
-
-
-@pytest.fixture
-def fin(sim):
-    state = sim.sims["finance"]
-    state.faults.clear()
-    state.calls.clear()
-    yield sim
-    state.faults.clear()
+sim, fin = helpers.simulator_fixtures("finance", "fin")
 
 
 def ratings(n: int) -> list[dict]:
@@ -106,15 +67,7 @@ def ratings(n: int) -> list[dict]:
 
 def test_pages_until_a_short_page(fin, monkeypatch):
     fin.set_world({"finance": {"credit_rating": ratings(25)}})
-    seen: list[dict] = []
-    original = CreditRatingStream.get_url_params
-
-    def spy(self, context, next_page_token):
-        params = original(self, context, next_page_token)
-        seen.append(dict(params))
-        return params
-
-    monkeypatch.setattr(CreditRatingStream, "get_url_params", spy)
+    seen = helpers.record_results(monkeypatch, CreditRatingStream, "get_url_params", dict)
     result = run_tap(base_config(fin.urls["finance"], page_size=10))
     assert len(result.records) == 25
     assert len({r["customer_code"] for r in result.records}) == 25
@@ -169,12 +122,9 @@ def test_expired_token_is_refreshed_once(fin):
     fin.set_world({"finance": {"credit_rating": same_day}})
     tap = TapFinance(config=base_config(fin.urls["finance"]), parse_env_config=False)
     stream = tap.streams["credit_rating"]
-    with contextlib.redirect_stdout(io.StringIO()):
-        stream.sync()
+    helpers.capture_sync(stream)
     fin.expire_tokens("finance")  # HTTP 401, code 40102
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        stream.sync()
+    buf = helpers.capture_sync(stream)
     assert buf.getvalue().count('"type":"RECORD"') == 3
     assert fin.sims["finance"].calls[TOKEN_PATH] == 2
 

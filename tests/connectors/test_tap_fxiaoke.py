@@ -8,17 +8,15 @@ import json
 import random
 import subprocess
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from singer_sdk.testing import get_tap_test_class
 
 from connectors._singer_common import SourceConfigError, SourceQuotaError, TokenCache
 from connectors.tap_fxiaoke.client import FxiaokeStream
 from connectors.tap_fxiaoke.tap import TapFxiaoke
 from simulators import credentials
-from simulators.server import SimulatorServer
+from tests.connectors import helpers
 
 REPO = Path(__file__).resolve().parents[2]
 CRM = credentials.CRM
@@ -31,39 +29,17 @@ BASE_MS = (int(time.time()) // 86_400 - 30) * DAY_MS
 
 
 def base_config(url: str, **overrides: object) -> dict:
-    return {
-        "base_url": url,
+    auth = {
         "app_id": CRM.app_id,
         "app_secret": CRM.app_secret,
         "permanent_code": CRM.permanent_code,
         "current_open_user_id": CRM.current_open_user_id,
-        "backoff_factor": 0.01,
-        **overrides,
     }
+    return helpers.tap_config(url, auth, **overrides)
 
 
-@dataclass
-class SyncResult:
-    tap: TapFxiaoke
-    messages: list[dict]
-    records: dict[str, list[dict]] = field(default_factory=dict)
-    state: dict = field(default_factory=dict)
-
-
-def run_tap(config: dict, state: dict | None = None) -> SyncResult:
-    """Run a full sync in-process, capturing the Singer messages."""
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        tap = TapFxiaoke(config=config, state=state, parse_env_config=False)
-        tap.sync_all()
-    messages = [json.loads(line) for line in buf.getvalue().splitlines() if line.strip()]
-    result = SyncResult(tap=tap, messages=messages)
-    for msg in messages:
-        if msg["type"] == "RECORD":
-            result.records.setdefault(msg["stream"], []).append(msg["record"])
-        elif msg["type"] == "STATE":
-            result.state = msg["value"]
-    return result
+def run_tap(config: dict, state: dict | None = None) -> helpers.SyncResult:
+    return helpers.sync_tap(TapFxiaoke, config, state)
 
 
 # ------------------------------------------------------------------ standard suite
@@ -123,37 +99,17 @@ def standard_world() -> dict:
 
 STANDARD_CONFIG = base_config("http://127.0.0.1:9/crm", page_size=2)
 
-_StandardTests = get_tap_test_class(TapFxiaoke, config=STANDARD_CONFIG)
+_StandardTests = helpers.standard_tests(TapFxiaoke, STANDARD_CONFIG, "crm", standard_world)
 
 
 class TestTapFxiaokeStandard(_StandardTests):  # type: ignore[misc, valid-type]
     """singer-sdk's standard tap tests, against a simulator started for this class."""
 
-    @pytest.fixture(scope="class", autouse=True)
-    @classmethod
-    def simulator(cls):
-        with SimulatorServer(standard_world()) as sim:
-            STANDARD_CONFIG["base_url"] = sim.urls["crm"]  # the runner holds this dict
-            yield sim
-
 
 # ------------------------------------------------------------------ targeted tests
 
 
-@pytest.fixture(scope="module")
-def sim():
-    with SimulatorServer({"crm": {}}) as server:
-        yield server
-
-
-@pytest.fixture
-def crm(sim):
-    """The module simulator with a clean slate: no faults, fresh counters."""
-    state = sim.sims["crm"]
-    state.faults.clear()
-    state.calls.clear()
-    yield sim
-    state.faults.clear()
+sim, crm = helpers.simulator_fixtures("crm")
 
 
 def accounts(n: int, start_ms: int = BASE_MS) -> list[dict]:
@@ -168,15 +124,10 @@ def test_deep_paging_keysets_on_id_with_offset_zero(crm, monkeypatch):
     rows = accounts(250)
     random.Random(7).shuffle(rows)  # world order != _id order
     crm.set_world({"crm": {"AccountObj": rows}})
-    sent: list[dict] = []
-    original = FxiaokeStream.prepare_request_payload
-
-    def spy(self, context, next_page_token):
-        body = original(self, context, next_page_token)
-        sent.append(json.loads(json.dumps(body)))
-        return body
-
-    monkeypatch.setattr(FxiaokeStream, "prepare_request_payload", spy)
+    sent = helpers.record_results(
+        monkeypatch, FxiaokeStream, "prepare_request_payload",
+        lambda body: json.loads(json.dumps(body)),
+    )
     result = run_tap(base_config(crm.urls["crm"], objects=["AccountObj"]))
 
     ids = [r["_id"] for r in result.records["AccountObj"]]
@@ -248,12 +199,9 @@ def test_token_refreshed_and_request_replayed_on_20016(crm):
     crm.set_world({"crm": {"PersonnelObj": [{"_id": "1000", "name": "E"}],
                            "AccountObj": accounts(3)}})
     tap = TapFxiaoke(config=base_config(crm.urls["crm"]), parse_env_config=False)
-    with contextlib.redirect_stdout(io.StringIO()):
-        tap.streams["PersonnelObj"].sync()
+    helpers.capture_sync(tap.streams["PersonnelObj"])
     crm.expire_tokens("crm")  # the cached token is now rejected with 20016
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        tap.streams["AccountObj"].sync()
+    buf = helpers.capture_sync(tap.streams["AccountObj"])
     records = [json.loads(x) for x in buf.getvalue().splitlines() if '"RECORD"' in x]
     assert len(records) == 3
     assert crm.sims["crm"].calls[TOKEN_PATH] == 2

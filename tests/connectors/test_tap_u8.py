@@ -2,56 +2,31 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
-from dataclasses import dataclass, field
-
 import pytest
 from singer_sdk.exceptions import FatalAPIError
-from singer_sdk.testing import get_tap_test_class
 
 from connectors._singer_common import SourceConfigError
 from connectors.tap_u8.client import U8Stream
 from connectors.tap_u8.tap import TapU8
 from simulators import credentials
-from simulators.server import SimulatorServer
+from tests.connectors import helpers
 
 U8 = credentials.U8
 TOKEN_PATH = "/system/token"
 
 
 def base_config(url: str, **overrides: object) -> dict:
-    return {
-        "base_url": url,
+    auth = {
         "from_account": U8.from_account,
         "to_account": U8.to_account,
         "app_key": U8.app_key,
         "app_secret": U8.app_secret,
-        "backoff_factor": 0.01,
-        **overrides,
     }
+    return helpers.tap_config(url, auth, **overrides)
 
 
-@dataclass
-class SyncResult:
-    messages: list[dict]
-    records: dict[str, list[dict]] = field(default_factory=dict)
-    state: dict = field(default_factory=dict)
-
-
-def run_tap(config: dict, state: dict | None = None) -> SyncResult:
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        TapU8(config=config, state=state, parse_env_config=False).sync_all()
-    messages = [json.loads(line) for line in buf.getvalue().splitlines() if line.strip()]
-    result = SyncResult(messages=messages)
-    for msg in messages:
-        if msg["type"] == "RECORD":
-            result.records.setdefault(msg["stream"], []).append(msg["record"])
-        elif msg["type"] == "STATE":
-            result.state = msg["value"]
-    return result
+def run_tap(config: dict, state: dict | None = None) -> helpers.SyncResult:
+    return helpers.sync_tap(TapU8, config, state)
 
 
 def order(code: str, day: str = "2026-11-01", **extra: object) -> dict:
@@ -108,36 +83,17 @@ def standard_world() -> dict:
 
 STANDARD_CONFIG = base_config("http://127.0.0.1:9/u8", page_size=2)
 
-_StandardTests = get_tap_test_class(TapU8, config=STANDARD_CONFIG)
+_StandardTests = helpers.standard_tests(TapU8, STANDARD_CONFIG, "u8", standard_world)
 
 
 class TestTapU8Standard(_StandardTests):  # type: ignore[misc, valid-type]
     """singer-sdk's standard tap tests, against a simulator started for this class."""
 
-    @pytest.fixture(scope="class", autouse=True)
-    @classmethod
-    def simulator(cls):
-        with SimulatorServer(standard_world()) as sim:
-            STANDARD_CONFIG["base_url"] = sim.urls["u8"]
-            yield sim
-
 
 # ------------------------------------------------------------------ targeted tests
 
 
-@pytest.fixture(scope="module")
-def sim():
-    with SimulatorServer({"u8": {}}) as server:
-        yield server
-
-
-@pytest.fixture
-def u8(sim):
-    state = sim.sims["u8"]
-    state.faults.clear()
-    state.calls.clear()
-    yield sim
-    state.faults.clear()
+sim, u8 = helpers.simulator_fixtures("u8")
 
 
 def customers(n: int) -> list[dict]:
@@ -146,15 +102,9 @@ def customers(n: int) -> list[dict]:
 
 def test_string_page_fields_walk_every_page(u8, monkeypatch):
     u8.set_world({"u8": {"customer": customers(45)}})
-    pages: list[object] = []
-    original = U8Stream.get_url_params
-
-    def spy(self, context, next_page_token):
-        params = original(self, context, next_page_token)
-        pages.append(params["page_index"])
-        return params
-
-    monkeypatch.setattr(U8Stream, "get_url_params", spy)
+    pages = helpers.record_results(
+        monkeypatch, U8Stream, "get_url_params", lambda params: params["page_index"]
+    )
     result = run_tap(base_config(u8.urls["u8"], resources=["customer"], page_size=10))
     assert [r["code"] for r in result.records["customer"]] == [f"C{i:03d}" for i in range(45)]
     assert pages == [1, 2, 3, 4, 5]  # page_count "5" (a string) ends the walk
@@ -234,12 +184,9 @@ def test_expired_token_is_refreshed_once_and_replayed(u8):
     u8.set_world({"u8": {"customer": customers(3), "person": [{"code": "P01"}]}})
     tap = TapU8(config=base_config(u8.urls["u8"], resources=["person", "customer"]),
                 parse_env_config=False)
-    with contextlib.redirect_stdout(io.StringIO()):
-        tap.streams["person"].sync()
+    helpers.capture_sync(tap.streams["person"])
     u8.expire_tokens("u8")  # next call answers errcode "30001"
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        tap.streams["customer"].sync()
+    buf = helpers.capture_sync(tap.streams["customer"])
     assert buf.getvalue().count('"type":"RECORD"') == 3
     assert u8.sims["u8"].calls[TOKEN_PATH] == 2
 

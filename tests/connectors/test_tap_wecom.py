@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-from dataclasses import dataclass, field
 
 import pytest
-from singer_sdk.testing import get_tap_test_class
 
 from connectors._singer_common import SourceConfigError
 from connectors.tap_wecom.client import HttpMessageArchiveClient, MessageArchiveClient
 from connectors.tap_wecom.streams import ExternalContactsStream, MessagesStream
 from connectors.tap_wecom.tap import TapWecom
 from simulators import credentials
-from simulators.server import SimulatorServer
+from tests.connectors import helpers
 
 WECOM = credentials.WECOM
 TOKEN_PATH = "/cgi-bin/gettoken"
@@ -24,34 +20,12 @@ ARCHIVE_PATH = "/cgi-bin/msgaudit/get_chat_data"
 
 
 def base_config(url: str, **overrides: object) -> dict:
-    return {
-        "base_url": url,
-        "corpid": WECOM.corpid,
-        "corpsecret": WECOM.corpsecret,
-        "backoff_factor": 0.01,
-        **overrides,
-    }
+    auth = {"corpid": WECOM.corpid, "corpsecret": WECOM.corpsecret}
+    return helpers.tap_config(url, auth, **overrides)
 
 
-@dataclass
-class SyncResult:
-    messages: list[dict]
-    records: dict[str, list[dict]] = field(default_factory=dict)
-    state: dict = field(default_factory=dict)
-
-
-def run_tap(config: dict, state: dict | None = None) -> SyncResult:
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        TapWecom(config=config, state=state, parse_env_config=False).sync_all()
-    messages = [json.loads(line) for line in buf.getvalue().splitlines() if line.strip()]
-    result = SyncResult(messages=messages)
-    for msg in messages:
-        if msg["type"] == "RECORD":
-            result.records.setdefault(msg["stream"], []).append(msg["record"])
-        elif msg["type"] == "STATE":
-            result.state = msg["value"]
-    return result
+def run_tap(config: dict, state: dict | None = None) -> helpers.SyncResult:
+    return helpers.sync_tap(TapWecom, config, state)
 
 
 def reps(n: int) -> list[dict]:
@@ -78,59 +52,39 @@ def message(seq: int) -> dict:
 
 # ------------------------------------------------------------------ standard suite
 
+
+def standard_world() -> dict:
+    return {"wecom": {
+        "follow_users": reps(2),
+        "external_contacts": [contact(1, "rep000"), contact(2, "rep001"),
+                              contact(1, "rep001")],
+        "messages": [message(s) for s in (1, 2, 3)],
+    }}
+
+
 STANDARD_CONFIG = base_config("http://127.0.0.1:9/wecom")
 
-_StandardTests = get_tap_test_class(TapWecom, config=STANDARD_CONFIG)
+_StandardTests = helpers.standard_tests(TapWecom, STANDARD_CONFIG, "wecom", standard_world)
 
 
 class TestTapWecomStandard(_StandardTests):  # type: ignore[misc, valid-type]
     """singer-sdk's standard tap tests, against a simulator started for this class."""
 
-    @pytest.fixture(scope="class", autouse=True)
-    @classmethod
-    def simulator(cls):
-        world = {"wecom": {
-            "follow_users": reps(2),
-            "external_contacts": [contact(1, "rep000"), contact(2, "rep001"),
-                                  contact(1, "rep001")],
-            "messages": [message(s) for s in (1, 2, 3)],
-        }}
-        with SimulatorServer(world) as sim:
-            STANDARD_CONFIG["base_url"] = sim.urls["wecom"]
-            yield sim
-
 
 # ------------------------------------------------------------------ targeted tests
 
 
-@pytest.fixture(scope="module")
-def sim():
-    with SimulatorServer({"wecom": {}}) as server:
-        yield server
-
-
-@pytest.fixture
-def wecom(sim):
-    state = sim.sims["wecom"]
-    state.faults.clear()
-    state.calls.clear()
-    yield sim
-    state.faults.clear()
+sim, wecom = helpers.simulator_fixtures("wecom")
 
 
 def test_contacts_cursor_paging_over_chunks_of_100_reps(wecom, monkeypatch):
     users = reps(150)
     contacts = [contact(i, users[i % 150]["userid"]) for i in range(330)]
     wecom.set_world({"wecom": {"follow_users": users, "external_contacts": contacts}})
-    bodies: list[dict] = []
-    original = ExternalContactsStream.prepare_request_payload
-
-    def spy(self, context, next_page_token):
-        body = original(self, context, next_page_token)
-        bodies.append(json.loads(json.dumps(body)))
-        return body
-
-    monkeypatch.setattr(ExternalContactsStream, "prepare_request_payload", spy)
+    bodies = helpers.record_results(
+        monkeypatch, ExternalContactsStream, "prepare_request_payload",
+        lambda body: json.loads(json.dumps(body)),
+    )
     result = run_tap(base_config(wecom.urls["wecom"]))
 
     records = result.records["external_contacts"]
@@ -201,12 +155,9 @@ def test_expired_token_is_refreshed_and_replayed(wecom):
     wecom.set_world({"wecom": {"follow_users": reps(2),
                                "messages": [message(1), message(2)]}})
     tap = TapWecom(config=base_config(wecom.urls["wecom"]), parse_env_config=False)
-    with contextlib.redirect_stdout(io.StringIO()):
-        tap.streams["follow_users"].sync()
+    helpers.capture_sync(tap.streams["follow_users"])
     wecom.expire_tokens("wecom")  # next call: errcode 42001
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        tap.streams["messages"].sync()
+    buf = helpers.capture_sync(tap.streams["messages"])
     assert buf.getvalue().count('"type":"RECORD"') == 2
     assert wecom.sims["wecom"].calls[TOKEN_PATH] == 2
 

@@ -72,3 +72,28 @@ def test_generated_world_matches_truth_on_both_backends(tmp_path, warehouse_url,
     found = {(i["refs"][0], i["severity"], i["amount_cny"]) for i in items if i["rule"] == "R1"}
     expected = {(i["refs"][0], i["severity"], i["amount_cny"]) for i in truth["discrepancies"] if i["rule"] == "R1"}
     assert found == expected and expected
+
+
+def test_step_by_step_cli_sync_build_report(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from hub_cli.main import app
+
+    runner = CliRunner()
+    warehouse = f"sqlite:///{tmp_path / 'w.db'}"
+    with SimulatorServer(handmade_world()) as server:
+        sources, secrets = demo_sources(server.urls)
+        for name, value in secrets.items():
+            monkeypatch.setenv(name, value)
+        connectors = tmp_path / "connectors.yaml"
+        connectors.write_text(json.dumps(sources), encoding="utf-8")
+        synced = runner.invoke(app, ["sync", "--connectors", str(connectors), "--warehouse", warehouse])
+        assert synced.exit_code == 0, synced.output
+        assert "crm:" in synced.output and "landed" in synced.output
+    built = runner.invoke(app, ["build", "--warehouse", warehouse])
+    assert built.exit_code == 0 and "3 customers" in built.output
+    reported = runner.invoke(app, ["report", "--out", str(tmp_path / "out"), "--warehouse", warehouse,
+                                   "--as-of", NOW.isoformat()])
+    assert reported.exit_code == 0, reported.output
+    items = json.loads((tmp_path / "out" / "discrepancies.json").read_text(encoding="utf-8"))
+    assert {i["refs"][0]: (i["severity"], i["amount_cny"]) for i in items} == EXPECTED_R1

@@ -2,7 +2,9 @@
 
 Rules (business-rules.md, "Matching rules"):
 1. records carrying the same valid credit code are one customer; different valid codes never are;
-2. a finance rating without a valid code follows the U8 customer its ``customer_code`` names;
+2. a finance rating and the U8 customer its ``customer_code`` names belong together when at
+   most one of them carries a valid code (the rating follows the U8 customer, or the code-less
+   U8 customer follows the coded rating);
 3. a record without a valid code joins the customer its name key points to, only when it points
    to exactly one; when it points to several it stays alone and goes to the review queue;
 4. code-less records whose key points to no coded customer group with each other by key.
@@ -99,10 +101,17 @@ def match_records(records: list[Record]) -> MatchResult:
 
     u8_cluster = {r.u8_code: cluster_of[r.ref] for r in records if r.system == "u8" and r.ref in cluster_of}
 
+    # A coded finance rating names its U8 customer: a direct link, stronger than a name.
+    rated = {r.u8_code: cluster_of[r.ref] for r in records if r.system == "finance" and r.uscc and r.u8_code}
+
     # 3. code-less CRM/U8 records by name key against coded customers
     pending: list[Record] = []
     for r in records:
         if r.uscc or r.system == "finance":
+            continue
+        if r.system == "u8" and r.u8_code in rated:
+            join(rated[r.u8_code], r, "finance_link")
+            u8_cluster[r.u8_code] = rated[r.u8_code]
             continue
         candidates = coded.candidates(r.key) if r.key else []
         if len(candidates) == 1:
@@ -138,6 +147,7 @@ def match_records(records: list[Record]) -> MatchResult:
             u8_cluster[r.u8_code] = cluster
 
     # 2. finance ratings without a valid code follow their U8 customer, else match by name
+    #    (coded customers first, then those formed from code-less records)
     for r in records:
         if r.system != "finance" or r.uscc:
             continue
@@ -145,7 +155,7 @@ def match_records(records: list[Record]) -> MatchResult:
         if target is not None:
             join(target, r, "u8_code")
             continue
-        candidates = coded.candidates(r.key) if r.key else []
+        candidates = (coded.candidates(r.key) or loose.candidates(r.key)) if r.key else []
         if len(candidates) == 1:
             join(candidates[0], r, "name")
         else:

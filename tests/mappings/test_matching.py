@@ -69,3 +69,21 @@ def test_customer_ids_are_stable_and_code_based():
     a = match_records([make("crm:AccountObj:1", "恒通建材", VALID_A)])
     b = match_records([make("crm:AccountObj:9", "恒通建材有限公司", VALID_A), make("u8:customer:X", "x", VALID_A, "X")])
     assert a.clusters[0].customer_id == b.clusters[0].customer_id
+
+
+def test_codeless_rating_without_u8_link_joins_a_codeless_customer_by_name():
+    result = match_records([
+        make("crm:AccountObj:1", "恒通机电有限公司"),
+        make("finance:credit_rating:X9", "恒通机电", None, "X9"),  # X9 is no U8 customer
+    ])
+    assert groups(result) == [["crm:AccountObj:1", "finance:credit_rating:X9"]]
+
+
+def test_coded_rating_pulls_in_its_codeless_u8_customer():
+    result = match_records([
+        make("crm:AccountObj:1", "苏州百川贸易有限公司", VALID_A),
+        make("finance:credit_rating:U2", "苏州百川贸易有限公司", VALID_A, "U2"),
+        make("u8:customer:U2", "百川", None, "U2"),  # name alone would not match
+    ])
+    assert groups(result) == [["crm:AccountObj:1", "finance:credit_rating:U2", "u8:customer:U2"]]
+    assert result.methods["u8:customer:U2"] == "finance_link"

@@ -8,6 +8,7 @@ Rules (business-rules.md, "Matching rules"):
 3. a record without a valid code joins the customer its name key points to, only when it points
    to exactly one; when it points to several it stays alone and goes to the review queue;
 4. code-less records whose key points to no coded customer group with each other by key.
+Deleted CRM records stay in the crosswalk (following their company) but never attract others.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ class _KeyIndex:
 
 
 def match_records(records: list[Record]) -> MatchResult:
-    records = sorted(records, key=lambda r: r.ref)
+    # Live records first: a deleted one may follow its company but never shapes the matching.
+    records = sorted(records, key=lambda r: (r.deleted, r.ref))
     methods: dict[str, str] = {}
     review: dict[str, tuple[str, list[str]]] = {}
     clusters: list[Cluster] = []
@@ -92,7 +94,7 @@ def match_records(records: list[Record]) -> MatchResult:
                 cluster = by_uscc[r.uscc] = Cluster(uscc=r.uscc)
                 clusters.append(cluster)
             join(cluster, r, "uscc")
-            if r.key:
+            if r.key and not r.deleted:
                 cluster.keys.add(r.key)
     coded = _KeyIndex()
     for cluster in clusters:
@@ -116,6 +118,10 @@ def match_records(records: list[Record]) -> MatchResult:
         candidates = coded.candidates(r.key) if r.key else []
         if len(candidates) == 1:
             join(candidates[0], r, "name")
+            if not r.deleted:
+                # Its place now belongs to the customer: a later name with another city
+                # no longer fits (different explicit cities are different companies).
+                coded.add(r.key, candidates[0])
             if r.system == "u8":
                 u8_cluster[r.u8_code] = candidates[0]
         elif len(candidates) > 1:
@@ -140,8 +146,9 @@ def match_records(records: list[Record]) -> MatchResult:
             clusters.append(cluster)
             join(cluster, r, "own")
             if candidates:
-                review[r.ref] = ("name key points to several customers", [])
-        if r.key:
+                review[r.ref] = ("name key points to several customers",
+                                 sorted(c.customer_id for c in candidates))
+        if r.key and not r.deleted:
             loose.add(r.key, cluster)
         if r.system == "u8":
             u8_cluster[r.u8_code] = cluster

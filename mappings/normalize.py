@@ -16,8 +16,10 @@ LEGAL_SUFFIXES = (
     "集团股份有限公司", "集团有限责任公司", "集团有限公司", "股份有限公司", "有限责任公司",
     "有限公司", "集团公司", "股份公司", "集团", "公司", "厂", "经营部", "商行",
 )
-BRACKET_LEGAL_WORDS = {"集团", "股份", "有限", "有限公司", "控股", "中国"}
+BRACKET_LEGAL_WORDS = {"集团", "股份", "有限", "有限公司", "有限合伙", "普通合伙", "控股", "中国"}
 _BRACKET = re.compile(r"\(([^()]*)\)")
+# Brackets NFKC leaves alone, read as round ones.
+_OTHER_BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "［": "(", "］": ")", "[": "(", "]": ")"})
 _SPACES = re.compile(r"\s+")
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86|0086)?[\s-]*(1[3-9](?:[\s-]*\d){9})(?!\d)")
 
@@ -89,6 +91,20 @@ def _leading_place(text: str) -> tuple[str | None, str]:
     return city or province, text
 
 
+def _split_branch(parent: str) -> tuple[str, str]:
+    """Split ``<parent company><branch name>`` (the text before 分公司) into its two parts:
+    after the parent's legal-form suffix when it has one, else before a trailing place."""
+    for suffix in LEGAL_SUFFIXES:
+        if suffix in parent:
+            head, _, branch = parent.rpartition(suffix)
+            return head + suffix, place_of(branch) or branch
+    for size in range(min(len(parent) - 1, 8), 1, -1):
+        place = place_of(parent[-size:])
+        if place:
+            return parent[:-size], place
+    return parent, ""
+
+
 def name_key(name) -> NameKey | None:
     """The comparison key of a company name (see business-rules.md, matching rules).
 
@@ -99,6 +115,7 @@ def name_key(name) -> NameKey | None:
     text = normalize_name(name)
     if not text:
         return None
+    text = text.translate(_OTHER_BRACKETS)
     bracket_place = None
 
     def drop_bracket(match: re.Match) -> str:
@@ -116,15 +133,8 @@ def name_key(name) -> NameKey | None:
     branch = ""
     if "分公司" in text:
         parent, _, tail = text.partition("分公司")
-        # The branch name sits before 分公司, after the parent's legal suffix when present.
-        for suffix in LEGAL_SUFFIXES:
-            if suffix in parent:
-                head, _, branch_part = parent.rpartition(suffix)
-                parent, branch = head + suffix, branch_part
-                break
-        else:
-            branch = ""
-        branch = "#branch:" + (branch or "") + tail
+        parent, branch_name = _split_branch(parent)
+        branch = "#branch:" + branch_name + tail
         text = parent
     text = _strip_legal_suffixes(text)
     place, core = _leading_place(text)

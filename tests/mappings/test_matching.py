@@ -87,3 +87,38 @@ def test_coded_rating_pulls_in_its_codeless_u8_customer():
     ])
     assert groups(result) == [["crm:AccountObj:1", "finance:credit_rating:U2", "u8:customer:U2"]]
     assert result.methods["u8:customer:U2"] == "finance_link"
+
+
+def test_name_joins_carry_their_city_so_a_conflicting_city_stays_apart():
+    result = match_records([
+        make("u8:customer:C1", "某某科技有限公司", VALID_A, "C1"),
+        make("crm:AccountObj:1", "广州某某科技有限公司"),
+        make("crm:AccountObj:2", "深圳某某科技有限公司"),
+    ])
+    g = groups(result)
+    assert ["crm:AccountObj:1", "u8:customer:C1"] in g
+    assert ["crm:AccountObj:2"] in g
+
+
+def test_deleted_records_follow_their_company_but_attract_nobody():
+    deleted = make("crm:AccountObj:0", "恒通机电有限公司")
+    deleted.deleted = True
+    result = match_records([deleted, make("u8:customer:C1", "恒通机电", None, "C1")])
+    assert groups(result) == [["crm:AccountObj:0", "u8:customer:C1"]]
+    # a deleted account does not make a live name ambiguous
+    other = make("crm:AccountObj:9", "广州恒通机电有限公司")
+    other.deleted = True
+    result = match_records([other, make("crm:AccountObj:1", "恒通机电", VALID_A), make("u8:customer:C2", "恒通机电")])
+    assert any({"crm:AccountObj:1", "u8:customer:C2"} <= set(g) for g in groups(result))
+    assert "u8:customer:C2" not in result.review
+
+
+def test_review_entries_name_their_candidates():
+    other = valid_code("91440101MA59XXXX0")
+    result = match_records([
+        make("crm:AccountObj:1", "恒通建材有限公司", VALID_A),
+        make("u8:customer:C2", "恒通建材有限公司", other, "C2"),
+        make("u8:customer:C3", "恒通建材"),
+    ])
+    reason, candidates = result.review["u8:customer:C3"]
+    assert len(candidates) == 2

@@ -57,3 +57,17 @@ def test_name_key_of_nothing():
 ])
 def test_mobile(raw, expected):
     assert normalize_mobile(raw) == expected
+
+
+@pytest.mark.parametrize("a, b", [
+    ("某某科技广州分公司", "某某科技有限公司广州分公司"),
+    ("某某科技有限公司广州市分公司", "某某科技有限公司广州分公司"),
+    ("恒通建材【集团】有限公司", "恒通建材有限公司"),
+    ("恒通投资(有限合伙)", "恒通投资"),
+])
+def test_more_spellings_of_one_company(a, b):
+    assert name_key(a).compatible(name_key(b))
+
+
+def test_branches_of_different_cities_differ():
+    assert not name_key("某某科技有限公司广州分公司").compatible(name_key("某某科技有限公司深圳分公司"))

@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 import orjson
 from jsonschema import Draft7Validator, FormatChecker
-from jsonschema.exceptions import best_match
+from jsonschema.exceptions import SchemaError, best_match
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, select, update
 
 from hub_core.schema import raw_record, raw_reject, raw_stream, sync_state
@@ -28,6 +28,8 @@ from hub_core.schema import raw_record, raw_reject, raw_stream, sync_state
 log = logging.getLogger(__name__)
 
 _KEY_CHUNK = 500  # stays under SQLite's bound-parameter limit
+MAX_KEY = 500  # raw_record.record_key
+MAX_STREAM = 200  # raw_record.stream
 
 
 @dataclass
@@ -61,7 +63,8 @@ class LoadStats:
 @dataclass
 class _Stream:
     key_properties: list[str]
-    validator: Draft7Validator
+    validator: Draft7Validator | None
+    schema_error: str | None = None
 
 
 def record_hash(record: dict) -> str:
@@ -83,6 +86,11 @@ def record_key(record: dict, key_properties: list[str]) -> str:
     return "|".join(parts)
 
 
+def _text(value: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL characters; keep them visible but escaped."""
+    return value.replace("\x00", "\\u0000") if isinstance(value, str) else value
+
+
 def _reason(error) -> str:
     where = "/".join(str(p) for p in error.absolute_path) or "(record)"
     return f"{where}: {error.message}"
@@ -91,8 +99,10 @@ def _reason(error) -> str:
 class SingerLoader:
     """Consumes Singer messages for one source and lands them; see the module docstring."""
 
-    def __init__(self, engine: Engine, source: str, sync_run_id: int, batch_size: int = 5000):
+    def __init__(self, engine: Engine, source: str, sync_run_id: int, batch_size: int = 5000,
+                 secrets: list[str] | None = None):
         self.engine = engine
+        self.secrets = [s for s in (secrets or []) if len(s) >= 3]
         self.source = source
         self.sync_run_id = sync_run_id
         self.batch_size = batch_size
@@ -134,10 +144,27 @@ class SingerLoader:
             self._reject(None, message.get("stream"), f"unknown Singer message type {kind!r}", message)
 
     def _on_schema(self, message: dict) -> None:
-        stream = message["stream"]
-        schema = message.get("schema") or {}
-        keys = list(message.get("key_properties") or [])
-        self._streams[stream] = _Stream(keys, Draft7Validator(schema, format_checker=FormatChecker()))
+        stream = message.get("stream")
+        schema = message.get("schema")
+        keys = message.get("key_properties") or []
+        if not isinstance(stream, str) or not stream or len(stream) > MAX_STREAM or "\x00" in stream:
+            self.stats.unparsable += 1
+            self._reject(None, None, "SCHEMA message without a usable stream name", message)
+            return
+        problem = None
+        if not isinstance(schema, dict) or not isinstance(keys, list):
+            problem = "schema must be an object and key_properties a list"
+        else:
+            try:
+                Draft7Validator.check_schema(schema)
+            except SchemaError as exc:
+                problem = exc.message
+        if problem:
+            # Keep the stream known so its records are set aside with this reason.
+            self._streams[stream] = _Stream([], None, f"the stream's SCHEMA is invalid: {problem}")
+            log.error("%s/%s: invalid SCHEMA: %s", self.source, stream, problem)
+            return
+        self._streams[stream] = _Stream(list(keys), Draft7Validator(schema, format_checker=FormatChecker()))
         row = {
             "source": self.source,
             "stream": stream,
@@ -156,12 +183,17 @@ class SingerLoader:
     def _on_record(self, message: dict) -> None:
         stream = message.get("stream")
         record = message.get("record")
+        if not isinstance(stream, str) or len(stream) > MAX_STREAM or "\x00" in stream:
+            self.stats.unparsable += 1
+            self._reject(None, None, "RECORD without a usable stream name", message)
+            return
         stats = self.stats.streams[stream]
         stats.seen += 1
         spec = self._streams.get(stream)
-        if spec is None:
+        if spec is None or spec.validator is None:
             stats.rejected += 1
-            self._reject(None, stream, "RECORD before any SCHEMA for its stream", record)
+            reason = spec.schema_error if spec else "RECORD before any SCHEMA for its stream"
+            self._reject(None, stream, reason, record)
             return
         if not isinstance(record, dict):
             stats.rejected += 1
@@ -169,6 +201,8 @@ class SingerLoader:
             return
         try:
             key = record_key(record, spec.key_properties)
+            if len(key) > MAX_KEY or "\x00" in key:
+                raise ValueError(f"key is longer than {MAX_KEY} characters or holds a NUL")
         except ValueError as exc:
             stats.rejected += 1
             self._reject(None, stream, str(exc), record)
@@ -185,13 +219,15 @@ class SingerLoader:
 
     def _reject(self, key, stream, reason: str, data: Any) -> None:
         payload = data if isinstance(data, str) else orjson.dumps(data, default=str).decode()
+        for secret in self.secrets:  # a line that is not Singer may be a tap's debug print
+            payload = payload.replace(secret, "***")
         self._rejects.append(
             {
                 "source": self.source,
-                "stream": stream,
-                "record_key": key,
-                "reason": reason[:2000],
-                "data": payload,
+                "stream": _text(stream),
+                "record_key": _text(key),
+                "reason": _text(reason[:2000]),
+                "data": _text(payload),
                 "sync_run_id": self.sync_run_id,
                 "rejected_at": datetime.now(UTC),
             }
@@ -203,13 +239,16 @@ class SingerLoader:
         """Land pending records and rejects, with ``state`` in the same transaction."""
         if not self._pending_count and not self._rejects and state is None:
             return
+        landed: dict[str, int] = {}
         with self.engine.begin() as conn:
             for stream, batch in self._pending.items():
-                self.stats.streams[stream].landed += self._land(conn, stream, batch)
+                landed[stream] = self._land(conn, stream, batch)
             if self._rejects:
                 conn.execute(insert(raw_reject), self._rejects)
             if state is not None:
                 self._write_state(conn, state)
+        for stream, count in landed.items():  # counted only once committed
+            self.stats.streams[stream].landed += count
         self._pending.clear()
         self._pending_count = 0
         self._rejects = []

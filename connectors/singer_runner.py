@@ -26,15 +26,25 @@ class TapError(RuntimeError):
     """A tap failed to start or exited with an error; the message carries no secrets."""
 
 
-def secret_values(config: dict) -> list[str]:
-    """Values of config keys that look like credentials (recursively)."""
+def secret_values(config, secret: bool = False) -> list[str]:
+    """Values under config keys that look like credentials, searched through nested objects
+    and lists (every string under a secret-looking key counts)."""
     found: list[str] = []
-    for key, value in config.items():
-        if isinstance(value, dict):
-            found.extend(secret_values(value))
-        elif isinstance(value, str) and value and _SECRET_KEY.search(key):
-            found.append(value)
+    if isinstance(config, dict):
+        for key, value in config.items():
+            found.extend(secret_values(value, secret or bool(_SECRET_KEY.search(str(key)))))
+    elif isinstance(config, list):
+        for value in config:
+            found.extend(secret_values(value, secret))
+    elif secret and isinstance(config, str) and config:
+        found.append(config)
     return found
+
+
+def tap_environment(secrets: list[str]) -> dict[str, str]:
+    """The hub's environment minus credentials: taps get theirs in the config file only."""
+    hidden = set(secrets)
+    return {k: v for k, v in os.environ.items() if v not in hidden and not _SECRET_KEY.search(k)}
 
 
 def redact(text: str, secrets: list[str]) -> str:
@@ -79,12 +89,14 @@ def select_streams(catalog: dict, streams: list[str] | None) -> dict:
 class TapProcess:
     """One tap: ``discover()`` its catalog, then ``run()`` it and iterate its stdout lines."""
 
-    def __init__(self, command: list[str], config: dict):
+    def __init__(self, command: list[str], config: dict, timeout_s: float | None = None):
         if not command:
             raise TapError("empty tap command")
         self.command = [resolve_executable(command[0]), *command[1:]]
         self.config = config
         self.secrets = secret_values(config)
+        self.timeout_s = timeout_s
+        self.env = tap_environment(self.secrets)
         self.stderr_tail: deque[str] = deque(maxlen=40)
 
     @contextmanager
@@ -103,12 +115,17 @@ class TapProcess:
 
     def discover(self) -> dict:
         with self._workdir() as work:
-            proc = subprocess.run(
-                [*self.command, "--config", str(work / "config.json"), "--discover"],
-                capture_output=True,
-                text=True,
-                stdin=subprocess.DEVNULL,
-            )
+            try:
+                proc = subprocess.run(
+                    [*self.command, "--config", str(work / "config.json"), "--discover"],
+                    capture_output=True,
+                    text=True,
+                    stdin=subprocess.DEVNULL,
+                    env=self.env,
+                    timeout=self.timeout_s,
+                )
+            except subprocess.TimeoutExpired:
+                raise TapError(f"{Path(self.command[0]).name} --discover timed out after {self.timeout_s:.0f} s") from None
         if proc.returncode != 0:
             self.stderr_tail.extend(proc.stderr.splitlines(keepends=True))
             raise self._fail("--discover", proc.returncode)
@@ -130,10 +147,19 @@ class TapProcess:
                 (work / "state.json").write_text(json.dumps(state), encoding="utf-8")
                 args += ["--state", str(work / "state.json")]
             proc = subprocess.Popen(
-                args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+                args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=self.env
             )
             drain = threading.Thread(target=self._drain_stderr, args=(proc.stderr,), daemon=True)
             drain.start()
+            timed_out = threading.Event()
+
+            def stop() -> None:
+                timed_out.set()
+                proc.kill()
+
+            watchdog = threading.Timer(self.timeout_s, stop) if self.timeout_s else None
+            if watchdog:
+                watchdog.start()
             try:
                 consume(iter(proc.stdout.readline, b""))
             except BaseException:
@@ -143,6 +169,10 @@ class TapProcess:
                 proc.stdout.close()
                 code = proc.wait()
                 drain.join(timeout=5)
+                if watchdog:
+                    watchdog.cancel()
+            if timed_out.is_set():
+                raise TapError(f"{Path(self.command[0]).name} timed out after {self.timeout_s:.0f} s and was stopped")
             if code != 0:
                 raise self._fail("sync", code)
 

@@ -44,6 +44,8 @@ class SourceConfig(BaseModel):
     config: dict = Field(default_factory=dict)
     streams: list[str] | None = None
     enabled: bool = True
+    timeout_minutes: float = Field(default=120, gt=0, description="Stop a tap that runs longer than this.")
+    config_error: str | None = Field(default=None, description="Why this source cannot run (set by the loader).")
 
     @model_validator(mode="after")
     def _one_way_to_run(self):
@@ -81,9 +83,14 @@ def parse_sources(data: dict, origin: str = "sources") -> list[SourceConfig]:
     for name, body in data["sources"].items():
         if not isinstance(body, dict):
             raise SourcesError(f"{origin}: source {name!r} must be a mapping")
-        body = _expand_env(body, f"{origin}: sources.{name}")
+        config_error = None
         try:
-            result.append(SourceConfig(name=name, **body))
+            body = _expand_env(body, f"{origin}: sources.{name}")
+        except SourcesError as exc:
+            # One source missing its secret must not stop the others: it fails on its own.
+            config_error, body = str(exc), {**body, "config": {}}
+        try:
+            result.append(SourceConfig(name=name, config_error=config_error, **body))
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or name}: {e['msg']}" for e in exc.errors())
             raise SourcesError(f"{origin}: source {name!r}: {problems}") from None

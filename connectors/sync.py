@@ -37,10 +37,13 @@ def sync_source(engine: Engine, source: SourceConfig) -> SyncResult:
             {"source": source.name, "started_at": datetime.now(UTC), "status": "running",
              "records_seen": 0, "records_landed": 0, "records_rejected": 0},
         ).scalar_one()
-    loader = SingerLoader(engine, source.name, run_id)
+    secrets = secret_values(source.config)
+    loader = SingerLoader(engine, source.name, run_id, secrets=secrets)
     error = None
     try:
-        tap = TapProcess(source.tap_command(), source.config)
+        if source.config_error:
+            raise TapError(source.config_error)
+        tap = TapProcess(source.tap_command(), source.config, timeout_s=source.timeout_minutes * 60)
         # Our own taps sync every stream without a catalog, which saves a process start;
         # other taps get a discovered catalog with the chosen streams selected.
         needs_catalog = source.streams is not None or source.connector is None
@@ -49,8 +52,7 @@ def sync_source(engine: Engine, source: SourceConfig) -> SyncResult:
     except TapError as exc:
         error = str(exc)
     except Exception as exc:  # a loader or database fault: record it, keep other sources going
-        log.exception("sync of %s failed", source.name)
-        error = redact(f"{type(exc).__name__}: {exc}", secret_values(source.config))
+        error = redact(f"{type(exc).__name__}: {exc}", secrets)
     stats: LoadStats = loader.stats
     status = "failed" if error else "succeeded"
     with engine.begin() as conn:

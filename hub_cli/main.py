@@ -105,9 +105,13 @@ def sync(
 
     settings = _settings(warehouse, connectors)
     try:
-        sources = [s for s in load_sources(settings.connectors_file) if s.enabled and (not source or s.name in source)]
+        configured = load_sources(settings.connectors_file)
     except SourcesError as exc:
         _fail(str(exc))
+    unknown = sorted(set(source or []) - {s.name for s in configured})
+    if unknown:
+        _fail(f"no such source in {settings.connectors_file}: {', '.join(unknown)}")
+    sources = [s for s in configured if s.enabled and (not source or s.name in source)]
     engine = open_warehouse(settings.warehouse_url)
     failed = 0
     for cfg in sources:

@@ -67,8 +67,8 @@ raw_reject = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("source", String(100), nullable=False, index=True),
-    Column("stream", String(200)),
-    Column("record_key", String(500)),
+    Column("stream", Text),
+    Column("record_key", Text),
     Column("reason", Text, nullable=False),
     Column("data", Text, nullable=False),
     Column("sync_run_id", Integer, nullable=False),
@@ -97,42 +97,42 @@ sync_state = Table(
 stg_employee = Table(
     "stg_employee",
     metadata,
-    Column("employee_id", String(100), primary_key=True),
-    Column("name", String(200)),
-    Column("mobile", String(20), index=True),
-    Column("region", String(200)),
-    Column("leader_employee_id", String(100)),
-    Column("crm_id", String(100), index=True),
-    Column("u8_code", String(100), index=True),
-    Column("wecom_userid", String(100), index=True),
+    Column("employee_id", Text, primary_key=True),
+    Column("name", Text),
+    Column("mobile", Text, index=True),
+    Column("region", Text),
+    Column("leader_employee_id", Text),
+    Column("crm_id", Text, index=True),
+    Column("u8_code", Text, index=True),
+    Column("wecom_userid", Text, index=True),
 )
 
 stg_customer_record = Table(
     "stg_customer_record",
     metadata,
-    Column("ref", String(300), primary_key=True),
+    Column("ref", Text, primary_key=True),
     Column("system", String(20), nullable=False),
     Column("object", String(100), nullable=False),
-    Column("natural_id", String(200), nullable=False),
-    Column("name", String(500)),
-    Column("name_norm", String(500)),
-    Column("name_key", String(500)),
-    Column("name_city", String(50)),
+    Column("natural_id", Text, nullable=False),
+    Column("name", Text),
+    Column("name_norm", Text),
+    Column("name_key", Text),
+    Column("name_city", Text),
     Column("uscc", String(18)),  # valid, normalized code or NULL
-    Column("uscc_raw", String(100)),
-    Column("u8_code", String(100), index=True),  # U8 customer code this record carries
-    Column("owner_employee_id", String(100)),
+    Column("uscc_raw", Text),
+    Column("u8_code", Text, index=True),  # U8 customer code this record carries
+    Column("owner_employee_id", Text),
     Column("is_deleted", Boolean, nullable=False, default=False),
 )
 
 stg_opportunity = Table(
     "stg_opportunity",
     metadata,
-    Column("ref", String(300), primary_key=True),
-    Column("opp_id", String(200), nullable=False),
-    Column("account_ref", String(300), index=True),
+    Column("ref", Text, primary_key=True),
+    Column("opp_id", Text, nullable=False),
+    Column("account_ref", Text, index=True),
     Column("customer_id", String(100), index=True),
-    Column("name", String(500)),
+    Column("name", Text),
     Column("amount_cents", BigInteger),
     Column("status", String(20)),  # in_progress | won | lost | other
     Column("stage", String(40)),
@@ -140,21 +140,21 @@ stg_opportunity = Table(
     Column("close_day", Date),
     Column("last_modified_ms", BigInteger),
     Column("stage_changed_ms", BigInteger),
-    Column("owner_employee_id", String(100)),
+    Column("owner_employee_id", Text),
     Column("is_deleted", Boolean, nullable=False, default=False),
 )
 
 stg_sales_order = Table(
     "stg_sales_order",
     metadata,
-    Column("ref", String(300), primary_key=True),
-    Column("code", String(200), nullable=False),
+    Column("ref", Text, primary_key=True),
+    Column("code", Text, nullable=False),
     Column("order_day", Date),
-    Column("state", String(40)),
-    Column("u8_customer_ref", String(300), index=True),
+    Column("state", Text),
+    Column("u8_customer_ref", Text, index=True),
     Column("customer_id", String(100), index=True),
     Column("amount_cents", BigInteger),
-    Column("owner_employee_id", String(100)),
+    Column("owner_employee_id", Text),
 )
 
 # --- unified customer-360 ----------------------------------------------------------------
@@ -162,9 +162,9 @@ customer = Table(
     "customer",
     metadata,
     Column("customer_id", String(100), primary_key=True),
-    Column("name", String(500), nullable=False),
+    Column("name", Text, nullable=False),
     Column("uscc", String(18)),
-    Column("owner_employee_id", String(100)),
+    Column("owner_employee_id", Text),
     Column("record_count", Integer, nullable=False),
     Column("needs_review", Boolean, nullable=False, default=False),
 )
@@ -172,7 +172,7 @@ customer = Table(
 customer_xref = Table(
     "customer_xref",
     metadata,
-    Column("ref", String(300), primary_key=True),
+    Column("ref", Text, primary_key=True),
     Column("customer_id", String(100), nullable=False, index=True),
     Column("system", String(20), nullable=False),
     Column("match_method", String(40), nullable=False),  # uscc | name | u8_code | own
@@ -181,7 +181,7 @@ customer_xref = Table(
 customer_review = Table(
     "customer_review",
     metadata,
-    Column("ref", String(300), primary_key=True),
+    Column("ref", Text, primary_key=True),
     Column("reason", Text, nullable=False),
     Column("candidates", Text, nullable=False),  # JSON list of customer ids
 )
@@ -190,8 +190,8 @@ customer_review = Table(
 deal_order_pair = Table(
     "deal_order_pair",
     metadata,
-    Column("opp_ref", String(300), primary_key=True),
-    Column("order_ref", String(300), nullable=False, unique=True),
+    Column("opp_ref", Text, primary_key=True),
+    Column("order_ref", Text, nullable=False, unique=True),
     Column("customer_id", String(100), nullable=False),
     Column("diff_cents", BigInteger, nullable=False),
 )
@@ -199,13 +199,13 @@ deal_order_pair = Table(
 discrepancy = Table(
     "discrepancy",
     metadata,
-    Column("discrepancy_id", String(400), primary_key=True),  # "<rule>|<anchor ref>"
+    Column("discrepancy_id", Text, primary_key=True),  # "<rule>|<anchor ref>"
     Column("rule", String(10), nullable=False, index=True),
     Column("severity", String(10), nullable=False),
     Column("customer_id", String(100)),
-    Column("customer_name", String(500)),
-    Column("owner", String(200)),
-    Column("region", String(200)),
+    Column("customer_name", Text),
+    Column("owner", Text),
+    Column("region", Text),
     Column("amount_cents", BigInteger, nullable=False),
     Column("refs", Text, nullable=False),  # JSON list, anchor first
     Column("first_seen", DateTime(timezone=True), nullable=False),

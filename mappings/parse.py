@@ -6,6 +6,9 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+# BIGINT bounds: a value beyond them is not a real amount or time, and must not break a build.
+_INT_LIMIT = 2**63 - 1
+
 
 def to_cents(value) -> int | None:
     """Money (number or numeric string, CNY) as integer cents, rounded half-up."""
@@ -15,7 +18,7 @@ def to_cents(value) -> int | None:
         amount = Decimal(str(value).strip().replace(",", ""))
     except InvalidOperation:
         return None
-    if not amount.is_finite():
+    if not amount.is_finite() or abs(amount) * 100 > _INT_LIMIT:
         return None
     return int((amount * 100).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
 
@@ -24,9 +27,10 @@ def to_int(value) -> int | None:
     if value is None or isinstance(value, bool):
         return None
     try:
-        return int(str(value).strip())
+        number = int(str(value).strip())
     except ValueError:
         return None
+    return number if abs(number) <= _INT_LIMIT else None
 
 
 def to_day(value) -> date | None:
@@ -43,7 +47,10 @@ def ms_to_day(ms: int | None, tz: str) -> date | None:
     """The calendar date, in ``tz``, of an epoch-milliseconds instant."""
     if ms is None:
         return None
-    return datetime.fromtimestamp(ms / 1000, tz=ZoneInfo(tz)).date()
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=ZoneInfo(tz)).date()
+    except (OverflowError, ValueError, OSError):  # outside the calendar: not a real date
+        return None
 
 
 def to_ms(moment: datetime) -> int:

@@ -26,11 +26,21 @@ def iter_current(conn: Connection, source: str, stream: str) -> Iterator[dict]:
     query = (
         select(raw_record.c.data)
         .where(raw_record.c.source == source, raw_record.c.stream == stream, raw_record.c.is_current.is_(True))
-        .order_by(raw_record.c.record_key)
+        .order_by(raw_record.c.id.desc())  # newest first: see latest_per_ref
         .execution_options(yield_per=BATCH)
     )
     for (data,) in conn.execute(query):
         yield orjson.loads(data)
+
+
+def latest_per_ref(rows: Iterable[dict]) -> Iterator[dict]:
+    """One row per ``ref``, the first seen (the newest landed). Streams landed without key
+    properties keep every version current, so one natural id can arrive more than once."""
+    seen: set[str] = set()
+    for row in rows:
+        if row["ref"] not in seen:
+            seen.add(row["ref"])
+            yield row
 
 
 def insert_batched(conn: Connection, table, rows: Iterable[dict]) -> int:
@@ -147,7 +157,7 @@ def stage_customer_records(conn: Connection, cfg: MappingConfig, emp: Employees)
             yield _customer_row(f"finance:credit_rating:{code}", "finance", "credit_rating", code,
                                 r.get("customer_name"), r.get("uscc"), code, None)
 
-    return insert_batched(conn, stg_customer_record, rows())
+    return insert_batched(conn, stg_customer_record, latest_per_ref(rows()))
 
 
 def stage_opportunities(conn: Connection, cfg: MappingConfig, emp: Employees) -> int:
@@ -169,7 +179,7 @@ def stage_opportunities(conn: Connection, cfg: MappingConfig, emp: Employees) ->
                 "owner_employee_id": emp.crm(o.get("owner")), "is_deleted": _crm_deleted(o, cfg),
             }
 
-    return insert_batched(conn, stg_opportunity, rows())
+    return insert_batched(conn, stg_opportunity, latest_per_ref(rows()))
 
 
 def stage_sales_orders(conn: Connection, cfg: MappingConfig, emp: Employees) -> int:
@@ -185,4 +195,4 @@ def stage_sales_orders(conn: Connection, cfg: MappingConfig, emp: Employees) -> 
                 "owner_employee_id": emp.u8(o.get("personcode")),
             }
 
-    return insert_batched(conn, stg_sales_order, rows())
+    return insert_batched(conn, stg_sales_order, latest_per_ref(rows()))

@@ -32,6 +32,8 @@ class ReconcileResult:
 def reconcile(engine: Engine, as_of: datetime | None = None, config: RulesConfig | None = None) -> ReconcileResult:
     """Pair deals with orders, evaluate every enabled rule, and persist the discrepancies."""
     cfg = config or load_rules()
+    if as_of is not None and as_of.tzinfo is None:
+        raise ValueError("the as-of time needs a timezone offset, e.g. 2026-11-20T09:00:00+08:00")
     as_of = (as_of or datetime.now(UTC)).astimezone(UTC)  # stored as UTC: SQLite keeps no offset
     ctx = RuleContext(as_of=as_of, as_of_ms=to_ms(as_of), as_of_day=day_in(as_of, cfg.timezone), config=cfg)
     enabled = [rule for rule in RULES if getattr(cfg, rule).enabled]

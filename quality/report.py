@@ -110,6 +110,11 @@ def _context(engine: Engine, items: list[dict], customers: int) -> dict:
 
 def _write_xlsx(path: Path, items: list[dict]) -> None:
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def cell(value):
+        # Control characters from source data are illegal in XLSX: drop them, not the report.
+        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
     wb = Workbook()
     ws = wb.active
@@ -117,8 +122,10 @@ def _write_xlsx(path: Path, items: list[dict]) -> None:
     header = ["rule", "severity", "customer_id", "customer_name", "owner", "region", "amount_cny", "anchor", "refs", "first_seen", "status"]
     ws.append(header)
     for i in items:
-        ws.append([i["rule"], i["severity"], i["customer_id"], i["customer_name"], i["owner"], i["region"],
-                   float(Decimal(i["amount_cny"])), i["refs"][0], " ".join(i["refs"]), i["first_seen"], i["status"]])
+        ws.append([cell(v) for v in (i["rule"], i["severity"], i["customer_id"], i["customer_name"], i["owner"],
+                                     i["region"], Decimal(i["amount_cny"]), i["refs"][0], " ".join(i["refs"]),
+                                     i["first_seen"], i["status"])])
+        ws.cell(row=ws.max_row, column=7).number_format = "#,##0.00"
     ws.freeze_panes = "A2"
     wb.save(path)
 
@@ -134,7 +141,8 @@ def write_report(engine: Engine, out_dir: Path) -> ReportFiles:
     files = [out_dir / "discrepancies.json", out_dir / "customers.json"]
     files[0].write_text(json.dumps(items, ensure_ascii=False, indent=1), encoding="utf-8")
     files[1].write_text(json.dumps(crosswalk, ensure_ascii=False, indent=1), encoding="utf-8")
-    env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]),
+    # Source data (customer and owner names) is untrusted: escape it in the HTML report.
+    env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html", "html.j2"]),
                       trim_blocks=False, keep_trailing_newline=True)
     context = _context(engine, items, len(crosswalk))
     for name in ("report.md", "report.html"):

@@ -111,3 +111,31 @@ def test_state_is_not_committed_without_its_data(engine, monkeypatch):
 def test_hash_ignores_singer_metadata_columns():
     assert record_hash({"a": 1, "_sdc_extracted_at": "x"}) == record_hash({"a": 1, "_sdc_extracted_at": "y"})
     assert record_hash({"a": 1}) != record_hash({"a": 2})
+
+
+def test_poison_records_are_set_aside_on_every_backend(engine):
+    long_key = rec("K" * 600)
+    nul_line = "garbage\x00line"
+    bad_stream = json.dumps({"type": "RECORD", "stream": "s" * 300, "record": {"code": "X"}})
+    stats = load(engine, [long_key, nul_line, bad_stream, rec("SO1"), state(1)])
+    assert stats.landed == 1 and stats.rejected == 3
+    with engine.connect() as conn:
+        data = [r.data for r in conn.execute(select(raw_reject))]
+    assert any("\\u0000" in d for d in data)  # kept, escaped: PostgreSQL text cannot hold NUL
+
+
+def test_an_invalid_schema_sets_its_records_aside(engine):
+    bad_schema = json.dumps({"type": "SCHEMA", "stream": "broken", "schema": {"type": "objekt"}, "key_properties": ["id"]})
+    no_stream = json.dumps({"type": "SCHEMA", "schema": {}})
+    record = json.dumps({"type": "RECORD", "stream": "broken", "record": {"id": 1}})
+    stats = load(engine, [bad_schema, no_stream, record, rec("SO1")])
+    assert stats.landed == 1 and stats.rejected == 2
+    with engine.connect() as conn:
+        reasons = [r.reason for r in conn.execute(select(raw_reject).order_by(raw_reject.c.id))]
+    assert any("SCHEMA is invalid" in r for r in reasons)
+
+
+def test_unparsable_lines_are_kept_with_secrets_redacted(engine):
+    SingerLoader(engine, "u8", 1, secrets=["hunter22"]).feed(["debug: token=hunter22"])
+    with engine.connect() as conn:
+        assert conn.execute(select(raw_reject.c.data)).scalar_one() == "debug: token=***"

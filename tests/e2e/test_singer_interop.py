@@ -76,3 +76,14 @@ def test_failing_tap_error_is_reported_without_secrets(tmp_path, engine):
                                               config={"client_secret": "TOPSECRET-123"}))
     assert result.status == "failed"
     assert "TOPSECRET-123" not in result.error and "***" in result.error
+
+
+def test_a_hung_tap_is_stopped_after_its_timeout(tmp_path, engine):
+    script = tmp_path / "tap-hangs"
+    script.write_text("#!" + sys.executable + "\nimport sys, time\n"
+                      "if '--discover' in sys.argv:\n    print('{\"streams\": []}')\n    sys.exit(0)\n"
+                      "print('{\"type\": \"STATE\", \"value\": {}}', flush=True)\ntime.sleep(60)\n")
+    script.chmod(0o755)
+    source = SourceConfig(name="slow", command=[str(script)], config={}, timeout_minutes=0.02)
+    result = sync_source(engine, source)
+    assert result.status == "failed" and "timed out" in result.error and "stopped" in result.error

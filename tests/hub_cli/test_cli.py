@@ -84,3 +84,11 @@ def test_simulate_serves_a_world_file_until_stopped(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_unknown_source_name_is_an_error(tmp_path):
+    path = tmp_path / "connectors.yaml"
+    path.write_text("sources:\n  crm:\n    connector: fxiaoke\n")
+    result = runner.invoke(app, ["sync", "--source", "crn", "--connectors", str(path),
+                                 "--warehouse", f"sqlite:///{tmp_path / 'w.db'}"])
+    assert result.exit_code == 1 and "no such source" in " ".join(result.output.split())

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The business calendar of the spec: date-only fields and "N days" are Asia/Shanghai days.
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
@@ -23,7 +24,6 @@ class HubSettings(BaseSettings):
         default=Path("connectors.yaml"),
         description="YAML file that configures the connectors (sources) to sync.",
     )
-    timezone: str = DEFAULT_TIMEZONE
 
 
 def get_settings(**overrides) -> HubSettings:

@@ -8,6 +8,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field
 
+from hub_core.settings import DEFAULT_TIMEZONE
+
 DEFAULT_MAPPING_FILE = Path(__file__).with_name("default_mapping.yaml")
 
 
@@ -22,7 +24,7 @@ class CrmMapping(BaseModel):
 class MappingConfig(BaseModel):
     systems: dict[str, str]
     crm: CrmMapping
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
 
     def source_for(self, system: str) -> str:
         return self.systems.get(system, system)

@@ -9,6 +9,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel
 
+from hub_core.settings import DEFAULT_TIMEZONE
+
 DEFAULT_RULES_FILE = Path(__file__).with_name("default_rules.yaml")
 
 
@@ -25,7 +27,7 @@ class R1Config(BaseModel):
 class RulesConfig(BaseModel):
     pairing: PairingConfig = PairingConfig()
     R1: R1Config = R1Config()
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
 
 
 def load_rules(path: Path | str | None = None) -> RulesConfig:

@@ -264,7 +264,7 @@ class SingerLoader:
         where = and_(
             raw_record.c.source == self.source,
             raw_record.c.stream == stream,
-            raw_record.c.is_current.is_(True),
+            raw_record.c.is_current,
             raw_record.c.record_key.in_(bindparam("keys", expanding=True)),
         )
         lookup = select(raw_record.c.record_key, raw_record.c.record_hash).where(where)

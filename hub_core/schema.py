@@ -59,8 +59,11 @@ raw_record = Table(
     Column("is_current", Boolean, nullable=False),
     Column("sync_run_id", Integer, nullable=False),
     Column("landed_at", DateTime(timezone=True), nullable=False),
-    Index("ix_raw_record_current", "source", "stream", "record_key", "is_current"),
 )
+# One current version per record; partial, so history does not weigh on look-ups. Queries
+# must filter on plain ``raw_record.c.is_current`` for the planner to match this predicate.
+Index("uq_raw_record_current", raw_record.c.source, raw_record.c.stream, raw_record.c.record_key, unique=True,
+      postgresql_where=raw_record.c.is_current, sqlite_where=raw_record.c.is_current)
 
 raw_reject = Table(
     "raw_reject",

@@ -26,7 +26,11 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # psycopg prepares a statement after 5 runs and PostgreSQL may then switch to a generic
+    # plan; for the loader's key look-ups that plan filters every row of a stream against the
+    # key list (measured: ~150 ms a look-up at 30k rows instead of ~2 ms). Plan each time.
+    connect_args = {"prepare_threshold": None} if parsed.get_driver_name() == "psycopg" else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def _alembic_config(engine: Engine):

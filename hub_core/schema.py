@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData(
@@ -61,9 +62,11 @@ raw_record = Table(
     Column("landed_at", DateTime(timezone=True), nullable=False),
 )
 # One current version per record; partial, so history does not weigh on look-ups. Queries
-# must filter on plain ``raw_record.c.is_current`` for the planner to match this predicate.
+# filter on plain ``raw_record.c.is_current``, which renders as ``is_current`` on PostgreSQL and
+# ``is_current = 1`` on SQLite: each predicate below is written exactly so, because a planner
+# only uses a partial index whose WHERE the query's WHERE visibly implies.
 Index("uq_raw_record_current", raw_record.c.source, raw_record.c.stream, raw_record.c.record_key, unique=True,
-      postgresql_where=raw_record.c.is_current, sqlite_where=raw_record.c.is_current)
+      postgresql_where=text("is_current"), sqlite_where=text("is_current = 1"))
 
 raw_reject = Table(
     "raw_reject",

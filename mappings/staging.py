@@ -25,7 +25,7 @@ def iter_current(conn: Connection, source: str, stream: str) -> Iterator[dict]:
     """Stream the current version of every landed record of one stream (bounded memory)."""
     query = (
         select(raw_record.c.data)
-        .where(raw_record.c.source == source, raw_record.c.stream == stream, raw_record.c.is_current.is_(True))
+        .where(raw_record.c.source == source, raw_record.c.stream == stream, raw_record.c.is_current)
         .order_by(raw_record.c.id.desc())  # newest first: see latest_per_ref
         .execution_options(yield_per=BATCH)
     )

@@ -81,7 +81,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_raw_record'))
     )
     with op.batch_alter_table('raw_record', schema=None) as batch_op:
-        batch_op.create_index('uq_raw_record_current', ['source', 'stream', 'record_key'], unique=True, postgresql_where=sa.text('is_current'), sqlite_where=sa.text('is_current'))
+        batch_op.create_index('uq_raw_record_current', ['source', 'stream', 'record_key'], unique=True, postgresql_where=sa.text('is_current'), sqlite_where=sa.text('is_current = 1'))
 
     op.create_table('raw_reject',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -246,7 +246,7 @@ def downgrade() -> None:
 
     op.drop_table('raw_reject')
     with op.batch_alter_table('raw_record', schema=None) as batch_op:
-        batch_op.drop_index('uq_raw_record_current', postgresql_where=sa.text('is_current'), sqlite_where=sa.text('is_current'))
+        batch_op.drop_index('uq_raw_record_current', postgresql_where=sa.text('is_current'), sqlite_where=sa.text('is_current = 1'))
 
     op.drop_table('raw_record')
     with op.batch_alter_table('discrepancy', schema=None) as batch_op:

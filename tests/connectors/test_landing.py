@@ -139,3 +139,22 @@ def test_unparsable_lines_are_kept_with_secrets_redacted(engine):
     SingerLoader(engine, "u8", 1, secrets=["hunter22"]).feed(["debug: token=hunter22"])
     with engine.connect() as conn:
         assert conn.execute(select(raw_reject.c.data)).scalar_one() == "debug: token=***"
+
+
+def test_calendar_invalid_date_is_rejected_like_any_malformed_value(engine):
+    stats = load(engine, [rec("SO1", date="2026-02-30"), rec("SO2", date="2026-02-28"), rec("SO3", total="12.5")])
+    assert (stats.landed, stats.rejected) == (2, 1)
+
+
+def test_key_look_ups_use_the_current_version_index(tmp_path):
+    """The loader's look-up must hit the partial index on SQLite (a scan grows with history)."""
+    from hub_core.warehouse import open_warehouse
+
+    eng = open_warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    query = select(raw_record.c.record_hash).where(
+        raw_record.c.source == "s", raw_record.c.stream == "t", raw_record.c.is_current,
+        raw_record.c.record_key.in_(["a", "b"]))
+    sql = str(query.compile(eng, compile_kwargs={"literal_binds": True}))
+    with eng.connect() as conn:
+        plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql).all()
+    assert any("uq_raw_record_current" in str(row) for row in plan), plan

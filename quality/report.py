@@ -144,6 +144,9 @@ def write_report(engine: Engine, out_dir: Path) -> ReportFiles:
     # Source data (customer and owner names) is untrusted: escape it in the HTML report.
     env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html", "html.j2"]),
                       trim_blocks=False, keep_trailing_newline=True)
+    env.filters["cny"] = lambda amount: f"{Decimal(amount):,.2f}"  # people read 1,234,567.89
+    # Source text in a Markdown table cell: a pipe or a line break would split the row.
+    env.filters["md"] = lambda text: " ".join(str(text).split()).replace("|", "\\|")
     context = _context(engine, items, len(crosswalk))
     for name in ("report.md", "report.html"):
         path = out_dir / name

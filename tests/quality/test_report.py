@@ -13,7 +13,7 @@ T = datetime(2026, 11, 20, 9, tzinfo=timezone(timedelta(hours=8)))
 
 
 def test_names_are_escaped_in_html_and_cleaned_in_xlsx(engine, tmp_path):
-    name = "<script>alert(1)</script>恒通\x01建材"
+    name = "<script>alert(1)</script>恒通\x01建材|分公司\n"
     with engine.begin() as conn:
         conn.execute(insert(customer), [{"customer_id": "C1", "name": name, "uscc": None, "owner_employee_id": None,
                                          "record_count": 1, "needs_review": False}])
@@ -26,7 +26,9 @@ def test_names_are_escaped_in_html_and_cleaned_in_xlsx(engine, tmp_path):
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "<script>" not in html and "&lt;script&gt;" in html
     ws = load_workbook(tmp_path / "report.xlsx").active
-    assert ws["D2"].value == "<script>alert(1)</script>恒通建材"
+    assert ws["D2"].value == "<script>alert(1)</script>恒通建材|分公司\n"
+    md_rows = [line for line in (tmp_path / "report.md").read_text(encoding="utf-8").splitlines() if "R1" in line]
+    assert any("恒通" in row and "建材\\|分公司" in row for row in md_rows)  # one row, pipe escaped
     assert float(ws["G2"].value) == 1234567.89
     assert files.discrepancies == 1
 

@@ -5,7 +5,7 @@ import json
 from sqlalchemy import func, select
 
 from connectors.landing import SingerLoader, load_state, record_hash
-from hub_core.schema import raw_record, raw_reject
+from hub_core.schema import raw_record, raw_reject, raw_stream
 
 SCHEMA = {
     "type": "SCHEMA",
@@ -87,25 +87,31 @@ def test_malformed_record_is_set_aside_with_reason(engine):
 def test_record_without_key_or_schema_is_rejected(engine):
     no_key = json.dumps({"type": "RECORD", "stream": "saleorderlist", "record": {"date": "2026-01-01"}})
     unknown = json.dumps({"type": "RECORD", "stream": "nope", "record": {"code": "X"}})
-    stats = load(engine, [no_key, unknown])
-    assert stats.rejected == 2 and stats.landed == 0
+    empty_key = json.dumps({"type": "RECORD", "stream": "saleorderlist", "record": {"code": ""}})
+    stats = load(engine, [no_key, unknown, empty_key])
+    assert stats.rejected == 3 and stats.landed == 0
+    with engine.connect() as conn:
+        reasons = [r.reason for r in conn.execute(select(raw_reject).order_by(raw_reject.c.id))]
+    assert reasons == ["key property 'code' is missing", "RECORD before any SCHEMA for its stream",
+                       "key property 'code' is missing"]
 
 
-def test_state_is_not_committed_without_its_data(engine, monkeypatch):
+def test_state_is_not_committed_without_its_data(engine):
     """If landing the batch before a STATE fails, neither the records nor the state persist."""
+    import pytest
+    from sqlalchemy import text
+
     loader = SingerLoader(engine, "u8", 1, batch_size=100)
     loader.feed([json.dumps(SCHEMA), rec("SO1"), state(1)])
-
-    def boom(*args, **kwargs):
-        raise RuntimeError("disk full")
-
-    monkeypatch.setattr(loader, "_land", boom)
-    try:
+    with engine.begin() as conn:  # a real database failure: the raw table is gone
+        conn.execute(text("ALTER TABLE raw_record RENAME TO raw_record_away"))
+    with pytest.raises(Exception):
         loader.feed([rec("SO2"), state(2)])
-    except RuntimeError:
-        pass
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE raw_record_away RENAME TO raw_record"))
     assert load_state(engine, "u8") == {"bookmarks": {"saleorderlist": {"n": 1}}}
     assert set(current(engine)) == {"SO1"}
+    assert loader.stats.landed == 1  # the failed batch was not counted
 
 
 def test_hash_ignores_singer_metadata_columns():
@@ -158,3 +164,30 @@ def test_key_look_ups_use_the_current_version_index(tmp_path):
     with eng.connect() as conn:
         plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql).all()
     assert any("uq_raw_record_current" in str(row) for row in plan), plan
+
+
+def test_many_keys_compound_keys_and_sources_kept_apart(engine):
+    """Look-ups run in chunks (a second landing of 1200 records must find them all), compound
+    keys join with '|', and the same key under two sources are two records."""
+    lines = [json.dumps(SCHEMA), *(rec(f"SO{i}") for i in range(1200)), state(1)]
+    assert SingerLoader(engine, "u8", 1).feed(lines).landed == 1200
+    assert SingerLoader(engine, "u8", 2).feed(lines).landed == 0
+    assert SingerLoader(engine, "u8_other", 3).feed(lines).landed == 1200
+    compound = {**SCHEMA, "stream": "stock", "key_properties": ["inv", "wh"]}
+    record = json.dumps({"type": "RECORD", "stream": "stock", "record": {"inv": "A1", "wh": "01"}})
+    SingerLoader(engine, "u8", 4).feed([json.dumps(compound), record])
+    with engine.connect() as conn:
+        keys = conn.execute(select(raw_record.c.record_key).where(raw_record.c.stream == "stock")).scalars().all()
+        streams = conn.execute(select(raw_stream.c.source, raw_stream.c.key_properties)
+                               .where(raw_stream.c.stream == "stock")).all()
+    assert keys == ["A1|01"]
+    assert streams == [("u8", '["inv","wh"]')]
+
+
+def test_activate_version_is_ignored_and_unknown_types_are_set_aside(engine):
+    lines = [json.dumps({"type": "ACTIVATE_VERSION", "stream": "saleorderlist", "version": 1}),
+             json.dumps({"type": "SURPRISE", "stream": "saleorderlist"}), rec("SO1")]
+    stats = load(engine, lines)
+    assert (stats.landed, stats.rejected) == (1, 1)
+    with engine.connect() as conn:
+        assert conn.execute(select(raw_reject.c.reason)).scalar_one() == "unknown Singer message type 'SURPRISE'"

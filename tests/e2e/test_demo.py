@@ -37,7 +37,18 @@ def test_demo_matches_truth_and_a_fresh_dir_starts_clean(tmp_path):
     second = runner.invoke(app, ["demo", "--out", str(tmp_path / "b")])
     assert second.exit_code == 0, second.output
     again = load(tmp_path / "b" / "discrepancies.json")
-    assert again == found  # same world, fresh warehouse: the same findings, nothing carried over
+    assert again == found  # same world, fresh warehouse: the same findings
+
+    rerun = runner.invoke(app, ["demo", "--out", str(out)])  # same folder: same warehouse
+    assert rerun.exit_code == 0, rerun.output
+    assert load(out / "discrepancies.json") == found  # first_seen kept, nothing duplicated
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "| new since last run | 0 |" in report
+    import sqlite3
+
+    with sqlite3.connect(out / "warehouse.db") as db:
+        landed = dict(db.execute("select source, records_landed from sync_run where id > 4").fetchall())
+    assert landed == {"crm": 0, "u8": 0, "finance": 0, "wecom": 0}
 
 
 def test_demo_serves_a_given_world_file(tmp_path):

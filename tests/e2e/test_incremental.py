@@ -35,6 +35,7 @@ def test_second_sync_lands_nothing_and_n_changes_land_n(engine, served):
     assert sum(r.landed for r in first.values()) > 15
     second = sync_all(engine, sources)
     assert sum(r.landed for r in second.values()) == 0
+    assert second["crm"].seen == 0  # the CRM tap resumed from its bookmark: nothing re-read
     # change three records: two CRM deals (the CRM bumps last_modified_time) and one U8 order
     opps = server.world.data["crm"]["NewOpportunityObj"]
     for o in opps[:2]:
@@ -43,6 +44,7 @@ def test_second_sync_lands_nothing_and_n_changes_land_n(engine, served):
     server.world.data["u8"]["saleorderlist"][0]["sum"] = "150001.00"
     third = sync_all(engine, sources)
     assert {k: r.landed for k, r in third.items()} == {"crm": 2, "u8": 1, "finance": 0, "wecom": 0}
+    assert third["crm"].seen == 2  # only the two changed deals were read
 
 
 def test_malformed_record_is_counted_and_the_rest_lands(engine, served):

@@ -61,7 +61,10 @@ def test_a_failing_source_does_not_stop_the_others(tmp_path, monkeypatch):
     items = json.loads((tmp_path / "out" / "discrepancies.json").read_text(encoding="utf-8"))
     assert {i["refs"][0] for i in items if i["rule"] == "R1"} == set(EXPECTED_R1)
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
-    assert "failed" in report and "wrong-secret-value" not in report
+    rows = {line.split("|")[1].strip(): line for line in report.splitlines() if line.startswith("| ")}
+    assert "| failed |" in rows["wecom"] and "| succeeded |" in rows["crm"]
+    assert "| new since last run | 2 |" in report
+    assert "wrong-secret-value" not in report
 
 
 def test_generated_world_matches_truth_on_both_backends(tmp_path, warehouse_url, monkeypatch):

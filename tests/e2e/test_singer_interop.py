@@ -87,3 +87,45 @@ def test_a_hung_tap_is_stopped_after_its_timeout(tmp_path, engine):
     source = SourceConfig(name="slow", command=[str(script)], config={}, timeout_minutes=0.02)
     result = sync_source(engine, source)
     assert result.status == "failed" and "timed out" in result.error and "stopped" in result.error
+
+
+def _script(path, body: str):
+    path.write_text("#!" + sys.executable + "\nimport json, os, sys\nargs = sys.argv[1:]\n" + body)
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_taps_run_without_the_hubs_credentials_and_their_noise_is_redacted(tmp_path, engine, monkeypatch):
+    monkeypatch.setenv("OTHER_APP_SECRET", "from-another-source")
+    monkeypatch.setenv("HARMLESS_SETTING", "visible")
+    tap = _script(tmp_path / "tap-env", (
+        "if '--discover' in args:\n    print(json.dumps({'streams': []}))\n    sys.exit(0)\n"
+        "cfg = json.load(open(args[args.index('--config') + 1]))\n"
+        "print('debug password=' + cfg['password'])\n"  # a non-Singer line carrying the secret
+        "sys.stderr.write('env: ' + ' '.join(sorted(os.environ)) + '\\n')\nsys.exit(1)\n"))
+    result = sync_source(engine, SourceConfig(name="envtap", command=[tap], config={"password": "pa55word!"}))
+    assert result.status == "failed"
+    assert "HARMLESS_SETTING" in result.error and "OTHER_APP_SECRET" not in result.error
+    from sqlalchemy import select
+
+    from hub_core.schema import raw_reject
+
+    with engine.connect() as conn:
+        assert conn.execute(select(raw_reject.c.data)).scalar_one() == "debug password=***"
+
+
+def test_stream_selection_reaches_the_tap_and_unknown_streams_fail_clearly(tmp_path, engine):
+    tap = _script(tmp_path / "tap-two", (
+        "schema = {'type': 'object', 'properties': {'id': {'type': 'integer'}}}\n"
+        "streams = [{'tap_stream_id': n, 'stream': n, 'schema': schema, 'key_properties': ['id'],\n"
+        "            'metadata': [{'breadcrumb': [], 'metadata': {}}]} for n in ('a', 'b')]\n"
+        "if '--discover' in args:\n    print(json.dumps({'streams': streams}))\n    sys.exit(0)\n"
+        "catalog = json.load(open(args[args.index('--catalog') + 1]))\n"
+        "for s in catalog['streams']:\n"
+        "    if s['metadata'][0]['metadata'].get('selected'):\n"
+        "        print(json.dumps({'type': 'SCHEMA', 'stream': s['stream'], 'schema': schema, 'key_properties': ['id']}))\n"
+        "        print(json.dumps({'type': 'RECORD', 'stream': s['stream'], 'record': {'id': 1}}))\n"))
+    chosen = sync_source(engine, SourceConfig(name="two", command=[tap], streams=["b"]))
+    assert (chosen.status, list(chosen.per_stream)) == ("succeeded", ["b"])
+    wrong = sync_source(engine, SourceConfig(name="two", command=[tap], streams=["nope"]))
+    assert wrong.status == "failed" and "streams not offered by the tap: nope" in wrong.error

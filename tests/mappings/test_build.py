@@ -5,7 +5,7 @@ import json
 from sqlalchemy import select
 
 from connectors.landing import SingerLoader
-from hub_core.schema import customer_xref, stg_opportunity
+from hub_core.schema import customer_xref, stg_customer_record, stg_opportunity
 from mappings.build import build_customer360
 
 OPEN = {"type": "object"}
@@ -40,3 +40,5 @@ def test_keyless_stream_versions_do_not_duplicate_staged_rows(engine):
     land(engine, "crm", "AccountObj", [], [{"_id": "A1", "name": "恒通建材"}, {"_id": "A1", "name": "恒通建材有限公司"}])
     stats = build_customer360(engine)
     assert stats.customer_records == 1
+    with engine.connect() as conn:
+        assert conn.execute(select(stg_customer_record.c.name)).scalar_one() == "恒通建材有限公司"  # the newest

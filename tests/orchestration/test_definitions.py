@@ -9,8 +9,10 @@ def test_definitions_follow_the_connectors_file(tmp_path):
     defs = build_definitions(f"sqlite:///{tmp_path / 'w.db'}", str(path))
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert keys == {"raw_crm", "raw_erp", "customer_360", "discrepancies", "consistency_report"}
-    assert defs.resolve_job_def("customer360_job") is not None
-    assert defs.resolve_schedule_def("weekly_consistency_report").execution_timezone == "Asia/Shanghai"
+    job = defs.resolve_job_def("customer360_job")
+    assert {n.name for n in job.nodes_in_topological_order} >= {"raw_crm", "customer_360", "consistency_report"}
+    schedule = defs.resolve_schedule_def("weekly_consistency_report")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 8 * * 1", "Asia/Shanghai")
 
 
 def test_definitions_without_a_connectors_file_show_the_standard_sources(tmp_path):

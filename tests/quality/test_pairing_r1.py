@@ -65,6 +65,19 @@ def test_greedy_pairing_follows_close_order_and_closest_amount(engine):
     }
 
 
+def test_equal_amount_gaps_go_to_the_earlier_order_then_the_lower_code(engine):
+    closed = T - timedelta(days=20)
+    seed(engine, [opp("o1", "A", 1000, closed), opp("o2", "B", 1000, closed)], [
+        order("S9", "A", 1010, (T - timedelta(days=10)).date()),
+        order("S5", "A", 990, (T - timedelta(days=12)).date()),  # same gap, earlier: wins
+        order("S8", "B", 1010, (T - timedelta(days=10)).date()),
+        order("S7", "B", 990, (T - timedelta(days=10)).date()),  # same gap, same day, lower code: wins
+    ])
+    reconcile(engine, as_of=T)
+    assert pairs(engine) == {"crm:NewOpportunityObj:o1": "u8:saleorderlist:S5",
+                             "crm:NewOpportunityObj:o2": "u8:saleorderlist:S7"}
+
+
 def test_order_window_and_as_of_limits(engine):
     closed = T - timedelta(days=10)
     seed(engine, [opp("early", "A", 100, closed), opp("late", "B", 100, closed)], [
@@ -98,6 +111,17 @@ def test_r1_grace_period_severity_and_exclusions(engine):
     assert items["crm:NewOpportunityObj:edge"]["severity"] == "red"
 
 
+def test_rule_thresholds_come_from_the_rules_file(engine, tmp_path, monkeypatch):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  R1: {grace_days: 5, red_amount_cny: 1000}\n")
+    monkeypatch.setenv("HUB_RULES_FILE", str(rules))
+    seed(engine, [opp("o4", "A", 999, T - timedelta(days=4)), opp("o6", "A", 1000, T - timedelta(days=6))], [])
+    reconcile(engine, as_of=T)
+    assert {i["refs"][0]: i["severity"] for i in open_discrepancies(engine)} == {"crm:NewOpportunityObj:o6": "red"}
+    rules.write_text("rules:\n  R1: {enabled: false}\n")
+    assert reconcile(engine, as_of=T).found == {}
+
+
 def test_discrepancies_age_and_resolve_across_runs(engine):
     seed(engine, [opp("o1", "A", 100, T - timedelta(days=5))], [])
     first = reconcile(engine, as_of=T)
@@ -115,3 +139,10 @@ def test_discrepancies_age_and_resolve_across_runs(engine):
     with engine.connect() as conn:
         row = conn.execute(select(discrepancy)).one()
     assert row.status == "resolved" and row.resolved_at is not None
+    with engine.begin() as conn:  # the order is cancelled: the discrepancy comes back as new
+        conn.execute(stg_sales_order.delete())
+    back = later + timedelta(days=3)
+    fourth = reconcile(engine, as_of=back)
+    assert fourth.persisted.new == 1
+    [item] = open_discrepancies(engine)
+    assert datetime.fromisoformat(item["first_seen"]) == back

@@ -92,3 +92,37 @@ def test_unknown_source_name_is_an_error(tmp_path):
     result = runner.invoke(app, ["sync", "--source", "crn", "--connectors", str(path),
                                  "--warehouse", f"sqlite:///{tmp_path / 'w.db'}"])
     assert result.exit_code == 1 and "no such source" in " ".join(result.output.split())
+
+
+def _plain_tap(path: Path, stream: str) -> str:
+    path.write_text(
+        "#!" + sys.executable + "\nimport json, sys\n"
+        "schema = {'type': 'object', 'properties': {'id': {'type': 'integer'}}}\n"
+        f"s = {{'tap_stream_id': {stream!r}, 'stream': {stream!r}, 'schema': schema, 'key_properties': ['id'],"
+        " 'metadata': [{'breadcrumb': [], 'metadata': {}}]}\n"
+        "if '--discover' in sys.argv:\n    print(json.dumps({'streams': [s]}))\n    sys.exit(0)\n"
+        f"print(json.dumps({{'type': 'SCHEMA', 'stream': {stream!r}, 'schema': schema, 'key_properties': ['id']}}))\n"
+        f"print(json.dumps({{'type': 'RECORD', 'stream': {stream!r}, 'record': {{'id': 1}}}}))\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_sync_honours_source_choice_and_disabled_sources_then_reconcile_and_migrate(tmp_path):
+    import yaml
+
+    conf = {"sources": {
+        "one": {"command": [_plain_tap(tmp_path / "tap-one", "ones")]},
+        "two": {"command": [_plain_tap(tmp_path / "tap-two", "twos")]},
+        "off": {"command": [_plain_tap(tmp_path / "tap-off", "offs")], "enabled": False},
+    }}
+    path = tmp_path / "connectors.yaml"
+    path.write_text(yaml.safe_dump(conf))
+    wh = f"sqlite:///{tmp_path / 'w.db'}"
+    only = runner.invoke(app, ["sync", "--source", "two", "--connectors", str(path), "--warehouse", wh])
+    assert only.exit_code == 0, only.output
+    assert "two:" in only.output and "one:" not in only.output
+    both = runner.invoke(app, ["sync", "--connectors", str(path), "--warehouse", wh])
+    assert "one:" in both.output and "off:" not in both.output
+    assert runner.invoke(app, ["migrate", "--warehouse", wh]).output.strip().startswith("warehouse at revision")
+    rec = runner.invoke(app, ["reconcile", "--warehouse", wh, "--as-of", "2026-11-20T09:00:00+08:00"])
+    assert rec.exit_code == 0 and "{'R1': 0}" in rec.output

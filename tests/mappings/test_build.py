@@ -42,3 +42,43 @@ def test_keyless_stream_versions_do_not_duplicate_staged_rows(engine):
     assert stats.customer_records == 1
     with engine.connect() as conn:
         assert conn.execute(select(stg_customer_record.c.name)).scalar_one() == "恒通建材有限公司"  # the newest
+
+
+def test_realistic_small_build(engine):
+    from hub_core.schema import customer, customer_review, stg_employee
+
+    land(engine, "crm", "PersonnelObj", ["_id"], [
+        {"_id": "1", "name": "王芳", "mobile": "13800000001", "main_department": "华东大区", "leader_id": "2"},
+        {"_id": "2", "name": "李强", "mobile": "13800000002", "main_department": "华东大区"},
+    ])
+    land(engine, "u8", "person", ["code"], [{"code": "P01", "name": "王芳", "mobile": "+86 138-0000-0001"}])
+    land(engine, "wecom", "follow_users", ["userid"], [{"userid": "wangfang", "name": "王芳", "mobile": "8613800000001"}])
+    land(engine, "crm", "AccountObj", ["_id"], [
+        {"_id": "A1", "name": "上海恒远机电有限公司", "owner": ["1"], "uscc__c": "91310000MA1FL4XK1Y"},
+        {"_id": "A2", "name": "恒通建材有限公司", "uscc__c": "91110108551385082Q"},
+    ])
+    land(engine, "u8", "customer", ["code"], [
+        {"code": "U1", "name": "恒远机电（上海）", "taxno": "91310000MA1FL4XK1Y", "spec_operator": "P01"},
+        {"code": "U2", "name": "广州恒通建材有限公司", "taxno": "91440101MA59XXXX0" + "X"},  # invalid code
+        {"code": "U3", "name": "恒通建材"},
+    ])
+    # closed 2025-11-19 23:30 in Shanghai (15:30 UTC): its calendar day is the Shanghai one
+    land(engine, "crm", "NewOpportunityObj", ["_id"], [
+        {"_id": "O1", "account_id": "A1", "amount": 10, "close_date": 1763566200000, "sales_status": "2", "owner": ["1"]},
+    ])
+    build_customer360(engine)
+    with engine.connect() as conn:
+        people = conn.execute(select(stg_employee)).all()
+        names = dict(conn.execute(select(customer_xref.c.ref, customer.c.name)
+                                  .join(customer, customer.c.customer_id == customer_xref.c.customer_id)).all())
+        opp = conn.execute(select(stg_opportunity)).one()
+        review = conn.execute(select(customer_review.c.ref)).scalars().all()
+    wang = next(p for p in people if p.name == "王芳")
+    assert (wang.crm_id, wang.u8_code, wang.wecom_userid, wang.region) == ("1", "P01", "wangfang", "华东大区")
+    assert wang.leader_employee_id == next(p.employee_id for p in people if p.name == "李强")
+    assert len(people) == 2  # one person in three systems, linked by differently written mobiles
+    assert names["u8:customer:U1"] == "上海恒远机电有限公司"  # the CRM spelling names the customer
+    assert str(opp.close_day) == "2025-11-19"
+    assert opp.owner_employee_id == wang.employee_id
+    assert names["u8:customer:U2"] == names["crm:AccountObj:A2"]  # code invalid: joined by name
+    assert review == []

@@ -95,6 +95,17 @@ class _Stream:
         return best_match(self.validator.iter_errors(record))
 
 
+def current_versions(source: str, stream: str):
+    """The current versions of the records keyed by the expanding ``keys`` parameter. Written
+    so both planners use the partial index ``uq_raw_record_current`` (see hub_core/schema.py)."""
+    return and_(
+        raw_record.c.source == source,
+        raw_record.c.stream == stream,
+        raw_record.c.is_current,
+        raw_record.c.record_key.in_(bindparam("keys", expanding=True)),
+    )
+
+
 def record_hash(record: dict) -> str:
     """A stable content hash; Singer metadata columns (``_sdc_*``) do not count as content."""
     content = {k: v for k, v in record.items() if not k.startswith("_sdc_")}
@@ -304,12 +315,7 @@ class SingerLoader:
             latest[key] = (digest, record)
         keys = list(latest)
         current: dict[str, str] = {}
-        where = and_(
-            raw_record.c.source == self.source,
-            raw_record.c.stream == stream,
-            raw_record.c.is_current,
-            raw_record.c.record_key.in_(bindparam("keys", expanding=True)),
-        )
+        where = current_versions(self.source, stream)
         lookup = select(raw_record.c.record_key, raw_record.c.record_hash).where(where)
         for i in range(0, len(keys), _KEY_CHUNK):
             current.update(conn.execute(lookup, {"keys": keys[i : i + _KEY_CHUNK]}).all())

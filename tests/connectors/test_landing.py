@@ -153,16 +153,16 @@ def test_calendar_invalid_date_is_rejected_like_any_malformed_value(engine):
 
 
 def test_key_look_ups_use_the_current_version_index(tmp_path):
-    """The loader's look-up must hit the partial index on SQLite (a scan grows with history)."""
+    """The loader's own look-up must hit the partial index on SQLite (a scan grows with history)."""
+    from connectors.landing import current_versions
     from hub_core.warehouse import open_warehouse
 
     eng = open_warehouse(f"sqlite:///{tmp_path / 'w.db'}")
-    query = select(raw_record.c.record_hash).where(
-        raw_record.c.source == "s", raw_record.c.stream == "t", raw_record.c.is_current,
-        raw_record.c.record_key.in_(["a", "b"]))
-    sql = str(query.compile(eng, compile_kwargs={"literal_binds": True}))
+    query = select(raw_record.c.record_hash).where(current_versions("s", "t"))
+    sql = str(query.params(keys=["a", "b"]).compile(eng, compile_kwargs={"literal_binds": True}))
     with eng.connect() as conn:
         plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql).all()
+    assert "is_current = 1" in sql
     assert any("uq_raw_record_current" in str(row) for row in plan), plan
 
 

@@ -27,3 +27,14 @@ def test_customers_and_discrepancies_over_http(engine, warehouse_url):
     assert client.get("/customers/nope").status_code == 404
     [item] = client.get("/discrepancies").json()
     assert (item["rule"], item["amount_cny"], item["customer_name"]) == ("R1", "1234.56", "恒通建材")
+
+
+def test_customer_paging(engine, warehouse_url):
+    with engine.begin() as conn:
+        conn.execute(insert(customer), [{"customer_id": f"C{i:03d}", "name": f"客户{i}", "uscc": None,
+                                         "owner_employee_id": None, "record_count": 1, "needs_review": False}
+                                        for i in range(5)])
+    client = TestClient(create_app(warehouse_url))
+    page = client.get("/customers", params={"limit": 2, "offset": 2}).json()
+    assert [c["customer_id"] for c in page] == ["C002", "C003"]
+    assert client.get("/customers", params={"limit": 0}).status_code == 422

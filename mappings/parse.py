@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -66,5 +66,3 @@ def day_in(moment: datetime, tz: str) -> date:
 def is_true(value) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() in ("true", "1"))
 
-
-__all__ = ["to_cents", "to_int", "to_day", "ms_to_day", "to_ms", "day_in", "is_true", "timedelta", "timezone"]

@@ -41,11 +41,30 @@ sync_run = Table(
     Column("source", String(100), nullable=False, index=True),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
-    Column("status", String(20), nullable=False),  # running | succeeded | failed
+    Column("status", String(20), nullable=False),  # running | succeeded | failed | interrupted
     Column("records_seen", Integer, nullable=False, default=0),
     Column("records_landed", Integer, nullable=False, default=0),
     Column("records_rejected", Integer, nullable=False, default=0),
-    Column("error", Text),
+    Column("error", Text),  # one line a person can act on (never a secret, never record data)
+    # Who runs it and when it last showed life: a ``running`` row whose process is gone or whose
+    # heartbeat went stale is marked ``interrupted`` at the next start (connectors/runs.py).
+    Column("pid", Integer),
+    Column("host", String(255)),
+    Column("heartbeat_at", DateTime(timezone=True)),
+    Column("full_refresh", Boolean),
+)
+
+# One row per source while a sync of it runs: the per-source lock (works alike on SQLite and
+# PostgreSQL; a row left by a killed process is taken over once its owner is gone or stale).
+source_lock = Table(
+    "source_lock",
+    metadata,
+    Column("source", String(100), primary_key=True),
+    Column("sync_run_id", Integer),
+    Column("pid", Integer, nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False),
 )
 
 raw_record = Table(

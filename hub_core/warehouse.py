@@ -8,15 +8,55 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# A warehouse that does not answer should say so in seconds, not hang on the OS default.
+PG_CONNECT_TIMEOUT_S = 10
+_MAX_DB_MESSAGE = 200
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse URL is unusable or the database cannot be reached; a one-line message."""
+
+
+def describe_db_error(exc: BaseException) -> str:
+    """One short line for a database error: the driver's first line, never the SQL statement,
+    its parameters or a PostgreSQL ``DETAIL`` (which quotes key values)."""
+    from sqlalchemy.exc import DBAPIError, StatementError
+
+    orig = getattr(exc, "orig", None) if isinstance(exc, (DBAPIError, StatementError)) else None
+    text = str(orig if orig is not None else exc)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    first = first.split("[SQL:")[0].strip()
+    if len(first) > _MAX_DB_MESSAGE:
+        first = first[: _MAX_DB_MESSAGE - 1] + "…"
+    name = type(orig if orig is not None else exc).__name__
+    return f"{name}: {first}" if first else name
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password masked, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown only by its scheme
+        return url.split("://", 1)[0] + "://…" if "://" in url else "(unparsable URL)"
 
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get their folder created and WAL journaling."""
-    parsed = make_url(url)
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise WarehouseError(f"warehouse URL {safe_url(url)!r} is not a database URL "
+                             "(e.g. sqlite:///hub-data/warehouse.db or postgresql+psycopg://user@host/db)") from None
+    # hide_parameters: a failing statement must never echo record data or secrets into messages.
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+            try:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise WarehouseError(f"warehouse {safe_url(url)}: cannot create its folder ({exc.strerror})") from None
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -26,7 +66,14 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    engine = create_engine(url, pool_pre_ping=True)
+    connect_args = {}
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+    try:
+        engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise WarehouseError(f"warehouse URL {safe_url(url)!r}: no driver for it ({exc}); "
+                             "use sqlite:/// or postgresql+psycopg://") from None
     if parsed.get_backend_name() == "postgresql":
 
         @event.listens_for(engine, "connect")
@@ -71,7 +118,14 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def open_warehouse(url: str) -> Engine:
-    """An engine on an up-to-date warehouse."""
+    """An engine on an up-to-date warehouse; an unreachable or unusable one raises
+    :class:`WarehouseError` with a one-line message (no statement, no parameters)."""
+    from sqlalchemy.exc import DBAPIError
+
     engine = make_engine(url)
-    upgrade(engine)
+    try:
+        upgrade(engine)
+    except DBAPIError as exc:
+        engine.dispose()
+        raise WarehouseError(f"warehouse {safe_url(url)} cannot be used: {describe_db_error(exc)}") from exc
     return engine

@@ -1,7 +1,10 @@
 """Run any Singer tap executable: discover its catalog, select streams, stream its output.
 
-Config and state go to the tap as files in a private temporary folder (mode 0600) that is
-removed afterwards; the tap's stderr is kept only as a redacted tail for error messages.
+Config, catalog and state reach the tap through anonymous pipes named ``/dev/fd/N``: nothing
+is written to disk, so a killed sync cannot leave a plaintext config behind. (Where the OS has
+no ``/dev/fd`` they go to a private 0700 temporary folder removed afterwards.) On Linux the tap
+also dies with the hub. The tap's stderr is watched line by line (singer-sdk ``METRIC`` lines
+and waits feed the progress display) and kept only as a redacted tail for error messages.
 """
 
 from __future__ import annotations
@@ -15,15 +18,119 @@ import sys
 import tempfile
 import threading
 from collections import deque
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Protocol
 
 _SECRET_KEY = re.compile(r"secret|password|passwd|token|api_?key|app_?key|permanent_?code|private", re.I)
 
 
 class TapError(RuntimeError):
     """A tap failed to start or exited with an error; the message carries no secrets."""
+
+
+class TapObserver(Protocol):
+    """Receives what a running tap reports on stderr (for progress displays)."""
+
+    def tap_line(self, line: str) -> None:
+        """One stderr line of the tap (already decoded, not yet redacted)."""
+
+
+_METRIC = re.compile(r"METRIC: (\{.*\})\s*$")
+_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Failure|Interrupt)\w*): (.+)$")
+_LOG_PREFIX = re.compile(r"^\S+ \S+ \| (?:ERROR|CRITICAL|FATAL)\s*\| [^|]*\| (.+)$")
+
+
+def parse_metric(line: str) -> dict | None:
+    """The JSON of a singer-sdk ``METRIC: {...}`` log line, or None."""
+    match = _METRIC.search(line)
+    if not match:
+        return None
+    try:
+        value = json.loads(match.group(1))
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def final_error(lines: list[str]) -> str:
+    """The line that says why a tap failed: the last ``SomeError: message`` of its traceback,
+    else the last ERROR log message, else the last non-empty line."""
+    stripped = [line.strip() for line in lines if line.strip()]
+    for line in reversed(stripped):
+        if _EXCEPTION_LINE.match(line):
+            return line
+    for line in reversed(stripped):
+        match = _LOG_PREFIX.match(line)
+        if match:
+            return match.group(1).strip()
+    return stripped[-1] if stripped else ""
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: have the kernel SIGKILL the tap when the hub dies (even by kill -9)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 - best effort only
+        pass
+
+
+class _Inputs:
+    """The tap's input documents as ``/dev/fd/N`` pipes (or, lacking /dev/fd, private files)."""
+
+    def __init__(self, documents: dict[str, dict]):
+        self.documents = documents
+        self.paths: dict[str, str] = {}
+        self.pass_fds: list[int] = []
+        self._writers: list[threading.Thread] = []
+        self._read_ends: list[int] = []
+        self._tmp: tempfile.TemporaryDirectory | None = None
+
+    def __enter__(self) -> "_Inputs":
+        use_pipes = os.path.isdir("/dev/fd")
+        if not use_pipes:  # pragma: no cover - not on Linux/macOS
+            self._tmp = tempfile.TemporaryDirectory(prefix="hub-tap-")
+            Path(self._tmp.name).chmod(0o700)
+        for name, document in self.documents.items():
+            data = json.dumps(document).encode("utf-8")
+            if use_pipes:
+                read_end, write_end = os.pipe()
+                self._read_ends.append(read_end)
+                self.pass_fds.append(read_end)
+                self.paths[name] = f"/dev/fd/{read_end}"
+                writer = threading.Thread(target=self._write, args=(write_end, data), daemon=True)
+                writer.start()
+                self._writers.append(writer)
+            else:  # pragma: no cover
+                path = Path(self._tmp.name) / f"{name}.json"
+                path.touch(mode=0o600)
+                path.write_bytes(data)
+                self.paths[name] = str(path)
+        return self
+
+    @staticmethod
+    def _write(fd: int, data: bytes) -> None:
+        try:
+            with os.fdopen(fd, "wb") as pipe:
+                pipe.write(data)
+        except OSError:  # the tap exited without reading: nothing to deliver
+            pass
+
+    def started(self) -> None:
+        """The child has its copies of the read ends: close ours, so a tap that exits
+        unread breaks the pipe and the writer thread ends."""
+        for fd in self._read_ends:
+            os.close(fd)
+        self._read_ends = []
+
+    def __exit__(self, *exc) -> None:
+        self.started()
+        for writer in self._writers:
+            writer.join(timeout=5)
+        if self._tmp is not None:  # pragma: no cover
+            self._tmp.cleanup()
 
 
 def secret_values(config, secret: bool = False) -> list[str]:
@@ -99,57 +206,61 @@ class TapProcess:
         self.env = tap_environment(self.secrets)
         self.stderr_tail: deque[str] = deque(maxlen=40)
 
-    @contextmanager
-    def _workdir(self) -> Iterator[Path]:
-        with tempfile.TemporaryDirectory(prefix="hub-tap-") as tmp:
-            path = Path(tmp)
-            path.chmod(0o700)
-            config_file = path / "config.json"
-            config_file.touch(mode=0o600)
-            config_file.write_text(json.dumps(self.config), encoding="utf-8")
-            yield path
-
     def _fail(self, what: str, code: int) -> TapError:
         tail = redact("".join(self.stderr_tail), self.secrets).strip()
-        return TapError(f"{Path(self.command[0]).name} {what} failed (exit {code}): {tail[-1500:]}")
+        reason = redact(final_error(list(self.stderr_tail)), self.secrets)
+        error = TapError(f"{Path(self.command[0]).name} {what} failed (exit {code}): {reason or tail[-300:]}")
+        error.detail = tail[-4000:]  # the redacted stderr tail, for the log file
+        return error
+
+    def _popen(self, args: list[str], inputs: _Inputs, **kwargs) -> subprocess.Popen:
+        try:
+            proc = subprocess.Popen(
+                args, stdin=subprocess.DEVNULL, env=self.env, pass_fds=inputs.pass_fds,
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None, **kwargs,
+            )
+        except OSError as exc:
+            raise TapError(f"{Path(self.command[0]).name} could not be started: {exc.strerror}") from None
+        inputs.started()
+        return proc
 
     def discover(self) -> dict:
-        with self._workdir() as work:
+        """Run ``--discover`` and return the catalog."""
+        with _Inputs({"config": self.config}) as inputs:
+            proc = self._popen([*self.command, "--config", inputs.paths["config"], "--discover"], inputs,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             try:
-                proc = subprocess.run(
-                    [*self.command, "--config", str(work / "config.json"), "--discover"],
-                    capture_output=True,
-                    text=True,
-                    stdin=subprocess.DEVNULL,
-                    env=self.env,
-                    timeout=self.timeout_s,
-                )
+                out, err = proc.communicate(timeout=self.timeout_s)
             except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
                 raise TapError(f"{Path(self.command[0]).name} --discover timed out after {self.timeout_s:.0f} s") from None
         if proc.returncode != 0:
-            self.stderr_tail.extend(proc.stderr.splitlines(keepends=True))
+            self.stderr_tail.extend(err.decode("utf-8", "replace").splitlines(keepends=True))
             raise self._fail("--discover", proc.returncode)
         try:
-            return json.loads(proc.stdout)
+            return json.loads(out)
         except json.JSONDecodeError as exc:
             raise TapError(f"{Path(self.command[0]).name} --discover printed no catalog JSON: {exc}") from exc
 
-    def run(self, catalog: dict | None, state: dict | None, consume: Callable[[Iterator[bytes]], None]) -> None:
+    def run(self, catalog: dict | None, state: dict | None, consume: Callable[[Iterator[bytes]], None],
+            observer: TapObserver | None = None) -> None:
         """Run the tap and hand its stdout lines to ``consume``; raise TapError if it fails.
 
         Without a catalog the tap syncs its default streams (singer-sdk taps: all of them)."""
-        with self._workdir() as work:
-            args = [*self.command, "--config", str(work / "config.json")]
-            if catalog is not None:
-                (work / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
-                args += ["--catalog", str(work / "catalog.json")]
-            if state:
-                (work / "state.json").write_text(json.dumps(state), encoding="utf-8")
-                args += ["--state", str(work / "state.json")]
-            proc = subprocess.Popen(
-                args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=self.env
-            )
-            drain = threading.Thread(target=self._drain_stderr, args=(proc.stderr,), daemon=True)
+        documents = {"config": self.config}
+        if catalog is not None:
+            documents["catalog"] = catalog
+        if state:
+            documents["state"] = state
+        with _Inputs(documents) as inputs:
+            args = [*self.command, "--config", inputs.paths["config"]]
+            if "catalog" in inputs.paths:
+                args += ["--catalog", inputs.paths["catalog"]]
+            if "state" in inputs.paths:
+                args += ["--state", inputs.paths["state"]]
+            proc = self._popen(args, inputs, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            drain = threading.Thread(target=self._drain_stderr, args=(proc.stderr, observer), daemon=True)
             drain.start()
             timed_out = threading.Event()
 
@@ -171,12 +282,19 @@ class TapProcess:
                 drain.join(timeout=5)
                 if watchdog:
                     watchdog.cancel()
-            if timed_out.is_set():
-                raise TapError(f"{Path(self.command[0]).name} timed out after {self.timeout_s:.0f} s and was stopped")
-            if code != 0:
-                raise self._fail("sync", code)
+        if timed_out.is_set():
+            raise TapError(f"{Path(self.command[0]).name} timed out after {self.timeout_s:.0f} s and was stopped")
+        if code != 0:
+            raise self._fail("sync", code)
 
-    def _drain_stderr(self, stream) -> None:
+    def _drain_stderr(self, stream, observer: TapObserver | None = None) -> None:
         for raw in iter(stream.readline, b""):
-            self.stderr_tail.append(raw.decode("utf-8", "replace"))
+            line = raw.decode("utf-8", "replace")
+            if "METRIC: " not in line:  # metrics are many and say nothing about a failure
+                self.stderr_tail.append(line)
+            if observer is not None:
+                try:
+                    observer.tap_line(line)
+                except Exception:  # noqa: BLE001 - a display problem must not stop the sync
+                    pass
         stream.close()

@@ -25,10 +25,11 @@ _EXC_PREFIX = re.compile(r"^(?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*(?:Error|Exception|
 
 @dataclass(frozen=True)
 class Explanation:
-    """A classified failure: its kind (``connection_refused``, ``credentials``, ...) and the line."""
+    """A classified failure: its kind (``connection_refused``, ``credentials``, ...) and the
+    message (without the source name, which displays put in front)."""
 
     kind: str
-    line: str
+    message: str
 
 
 @lru_cache(maxsize=4)
@@ -78,6 +79,5 @@ def explain(source: str, connector: str | None, base_url: str | None, error: str
             if groups.get("code") not in codes:
                 continue
             fields["check"] = codes[groups["code"]]
-        line = rule["message"].format(**{**fields, **groups})
-        return Explanation(rule["kind"], f"{source}: {line}")
-    return Explanation("other", f"{source}: {fields['reason']}")
+        return Explanation(rule["kind"], rule["message"].format(**{**fields, **groups}))
+    return Explanation("other", fields["reason"])

@@ -1,71 +1,153 @@
-"""Sync one source: run its tap from the last committed state and land what it emits."""
+"""Sync one source: run its tap from the last committed state and land what it emits.
+
+One sync of a source at a time (a lock row), a heartbeat while it runs, and a ``sync_run`` row
+that ends ``succeeded``, ``failed`` (with one line saying what to fix) or — if the process dies —
+``interrupted`` at the next start (see connectors/runs.py).
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, update
+from sqlalchemy.exc import SQLAlchemyError
 
+from connectors.failures import explain
 from connectors.landing import LoadStats, SingerLoader, load_state
+from connectors.runs import Heartbeat, SourceBusy, SourceLock, recover_interrupted, start_run
 from connectors.singer_runner import TapError, TapProcess, redact, secret_values, select_streams
 from connectors.sources import SourceConfig
 from hub_core.schema import sync_run
+from hub_core.warehouse import describe_db_error
 
 log = logging.getLogger(__name__)
+_MAX_ERROR = 500
 
 
 @dataclass
 class SyncResult:
+    """How one sync ended. ``status``: succeeded | failed | interrupted | refused (another sync
+    of the source was running, nothing was done; ``run_id`` is then None)."""
+
     source: str
-    run_id: int
-    status: str  # succeeded | failed
+    run_id: int | None
+    status: str
     seen: int
     landed: int
     rejected: int
-    error: str | None = None
+    error: str | None = None  # one line, without the source name; never a secret or record data
     per_stream: dict | None = None
+    kind: str | None = None  # failure class from connectors/failures.yaml
+    duration_s: float = 0.0
+    full_refresh: bool = False
+    extra: dict = field(default_factory=dict)
 
 
-def sync_source(engine: Engine, source: SourceConfig) -> SyncResult:
-    """Run one incremental sync. Failures are recorded and returned, never raised: one bad
-    source must not stop the others."""
-    with engine.begin() as conn:
-        run_id = conn.execute(
-            insert(sync_run).returning(sync_run.c.id),
-            {"source": source.name, "started_at": datetime.now(UTC), "status": "running",
-             "records_seen": 0, "records_landed": 0, "records_rejected": 0},
-        ).scalar_one()
+class SyncObserver(Protocol):
+    """Follows a sync (progress displays): the start, every tap stderr line, the end."""
+
+    def sync_started(self, source: str, run_id: int, stats: LoadStats) -> None:
+        """The run row exists and the tap is about to start; ``stats`` fills as records land."""
+
+    def tap_line(self, line: str) -> None:
+        """One stderr line of the tap (metrics, waits, log lines)."""
+
+    def sync_finished(self, result: SyncResult) -> None:
+        """The sync ended (any status)."""
+
+
+def _counts(stats: LoadStats) -> dict:
+    return {"records_seen": stats.seen, "records_landed": stats.landed, "records_rejected": stats.rejected}
+
+
+def _raw_error(exc: BaseException, secrets: list[str]) -> tuple[str, str | None]:
+    """(the error text to classify, a longer redacted detail for the log file)."""
+    if isinstance(exc, TapError):
+        return str(exc), getattr(exc, "detail", None)
+    if isinstance(exc, SQLAlchemyError):  # never the statement, its parameters or a DETAIL line
+        return redact(describe_db_error(exc), secrets), None
+    text = redact(f"{type(exc).__name__}: {exc}", secrets)
+    return text[:_MAX_ERROR], None
+
+
+def sync_source(engine: Engine, source: SourceConfig, *, full_refresh: bool = False,
+                observer: SyncObserver | None = None) -> SyncResult:
+    """Run one sync (incremental from the saved state, or from scratch with ``full_refresh``).
+    Failures are recorded and returned, never raised: one bad source must not stop the others."""
+    recover_interrupted(engine)
+    lock = SourceLock(engine, source.name)
+    try:
+        lock.acquire()
+    except SourceBusy as exc:
+        log.error("%s: %s", source.name, exc)
+        result = SyncResult(source.name, None, "refused", 0, 0, 0, error=str(exc), kind="busy",
+                            full_refresh=full_refresh)
+        if observer:
+            observer.sync_finished(result)
+        return result
+    begun = time.monotonic()
+    try:
+        run_id = start_run(engine, source.name, full_refresh)
+        lock.attach(run_id)
+        return _run(engine, source, run_id, lock, full_refresh, observer, begun)
+    finally:
+        lock.release()
+
+
+def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, full_refresh: bool,
+         observer: SyncObserver | None, begun: float) -> SyncResult:
     secrets = secret_values(source.config)
     loader = SingerLoader(engine, source.name, run_id, secrets=secrets)
-    error = None
+    if observer:
+        observer.sync_started(source.name, run_id, loader.stats)
+    raw = detail = None
+    status = "succeeded"
     try:
-        if source.config_error:
-            raise TapError(source.config_error)
-        tap = TapProcess(source.tap_command(), source.config, timeout_s=source.timeout_minutes * 60)
-        # Our own taps sync every stream without a catalog, which saves a process start;
-        # other taps get a discovered catalog with the chosen streams selected.
-        needs_catalog = source.streams is not None or source.connector is None
-        catalog = select_streams(tap.discover(), source.streams) if needs_catalog else None
-        tap.run(catalog, load_state(engine, source.name), loader.feed)
-    except TapError as exc:
-        error = str(exc)
-    except Exception as exc:  # a loader or database fault: record it, keep other sources going
-        error = redact(f"{type(exc).__name__}: {exc}", secrets)
-    stats: LoadStats = loader.stats
-    status = "failed" if error else "succeeded"
+        with Heartbeat(engine, run_id, lock, lambda: _counts(loader.stats)):
+            if source.config_error:
+                raise TapError(source.config_error)
+            tap = TapProcess(source.tap_command(), source.config, timeout_s=source.timeout_minutes * 60)
+            # Our own taps sync every stream without a catalog, which saves a process start;
+            # other taps get a discovered catalog with the chosen streams selected.
+            needs_catalog = source.streams is not None or source.connector is None
+            catalog = select_streams(tap.discover(), source.streams) if needs_catalog else None
+            state = None if full_refresh else load_state(engine, source.name)
+            tap.run(catalog, state, loader.feed, observer=observer)
+    except (KeyboardInterrupt, SystemExit):
+        status, raw = "interrupted", "interrupted — stopped by the user (Ctrl-C) before finishing"
+        _finish(engine, run_id, status, loader.stats, raw)
+        raise
+    except Exception as exc:  # a tap, loader or database fault: record it, keep other sources going
+        status = "failed"
+        raw, detail = _raw_error(exc, secrets)
+    stats = loader.stats
+    explanation = explain(source.name, source.connector, source.config.get("base_url"), raw) if raw else None
+    error = explanation.message if explanation else None
+    _finish(engine, run_id, status, stats, error)
+    if explanation:
+        log.error("%s: %s", source.name, error)
+        log.info("%s: sync run %s failed (%s): %s%s", source.name, run_id, explanation.kind, raw,
+                 f"\n--- tap stderr (redacted) ---\n{detail}" if detail else "")
+    result = SyncResult(
+        source=source.name, run_id=run_id, status=status, seen=stats.seen, landed=stats.landed,
+        rejected=stats.rejected, error=error, per_stream={k: vars(v) for k, v in stats.streams.items()},
+        kind=explanation.kind if explanation else None, duration_s=time.monotonic() - begun,
+        full_refresh=full_refresh,
+    )
+    if observer:
+        observer.sync_finished(result)
+    return result
+
+
+def _finish(engine: Engine, run_id: int, status: str, stats: LoadStats, error: str | None) -> None:
     with engine.begin() as conn:
         conn.execute(
             update(sync_run).where(sync_run.c.id == run_id).values(
-                finished_at=datetime.now(UTC), status=status, records_seen=stats.seen,
-                records_landed=stats.landed, records_rejected=stats.rejected, error=error,
+                finished_at=datetime.now(UTC), heartbeat_at=datetime.now(UTC), status=status, error=error,
+                **_counts(stats),
             )
         )
-    if error:
-        log.error("sync of %s failed: %s", source.name, error)
-    return SyncResult(
-        source=source.name, run_id=run_id, status=status, seen=stats.seen, landed=stats.landed,
-        rejected=stats.rejected, error=error,
-        per_stream={k: vars(v) for k, v in stats.streams.items()},
-    )

@@ -28,6 +28,14 @@ BUILTIN_TAPS = {
     "wecom": "tap-wecom",
 }
 
+# The tap class of each built-in connector (for in-process connection checks).
+BUILTIN_TAP_CLASSES = {
+    "fxiaoke": "connectors.tap_fxiaoke.tap:TapFxiaoke",
+    "u8": "connectors.tap_u8.tap:TapU8",
+    "finance": "connectors.tap_finance.tap:TapFinance",
+    "wecom": "connectors.tap_wecom.tap:TapWecom",
+}
+
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -56,6 +64,7 @@ class SourceConfig(BaseModel):
         return self
 
     def tap_command(self) -> list[str]:
+        """The executable (and arguments) that runs this source's tap."""
         return [BUILTIN_TAPS[self.connector]] if self.connector else list(self.command)
 
 

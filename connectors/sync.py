@@ -16,6 +16,7 @@ from typing import Protocol
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from connectors.check import unreachable
 from connectors.failures import explain
 from connectors.landing import LoadStats, SingerLoader, load_state
 from connectors.runs import Heartbeat, SourceBusy, SourceLock, recover_interrupted, start_run
@@ -110,6 +111,9 @@ def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, fu
         with Heartbeat(engine, run_id, lock, lambda: _counts(loader.stats)):
             if source.config_error:
                 raise TapError(source.config_error)
+            problem = unreachable(source.config.get("base_url"))
+            if problem:
+                raise TapError(problem)
             tap = TapProcess(source.tap_command(), source.config, timeout_s=source.timeout_minutes * 60)
             # Our own taps sync every stream without a catalog, which saves a process start;
             # other taps get a discovered catalog with the chosen streams selected.

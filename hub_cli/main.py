@@ -6,7 +6,6 @@ them, so ``hub --help`` answers at once.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
@@ -14,11 +13,15 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-app = typer.Typer(help="Customer-360 integration hub.", no_args_is_help=True, add_completion=False)
-console = Console()
+from hub_cli import connectors_cmd
+from hub_cli.common import ConnectorsOpt, SourceOpt, WarehouseOpt
+from hub_cli.diagnostics import HubTyper, fail, setup_logging
 
-WarehouseOpt = Annotated[Optional[str], typer.Option("--warehouse", help="SQLAlchemy URL (default: HUB_WAREHOUSE_URL or a local SQLite file).")]
-ConnectorsOpt = Annotated[Optional[Path], typer.Option("--connectors", help="Sources YAML (default: HUB_CONNECTORS_FILE or ./connectors.yaml).")]
+app = HubTyper(help="Customer-360 integration hub.", no_args_is_help=True, add_completion=False,
+               pretty_exceptions_enable=False)
+app.add_typer(connectors_cmd.app, name="connectors")
+console = Console(soft_wrap=True)
+
 AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Evaluate rules as of this ISO time (with offset); default now.")]
 
 
@@ -40,14 +43,12 @@ def _as_of(value: str | None) -> datetime | None:
     return moment
 
 
-def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(1)
+_fail = fail
 
 
 @app.callback()
-def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show log lines and full error traces (they always go to hub-data/logs/hub.log).")] = False) -> None:
+    setup_logging(verbose)
 
 
 @app.command()
@@ -94,35 +95,27 @@ def migrate(warehouse: WarehouseOpt = None) -> None:
 
 @app.command()
 def sync(
-    source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Only these sources.")] = None,
+    source: SourceOpt = None,
+    full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Ignore the saved state: read everything again.")] = False,
     warehouse: WarehouseOpt = None,
     connectors: ConnectorsOpt = None,
 ) -> None:
-    """Run each configured source's tap incrementally and land its records."""
-    from connectors.sources import SourcesError, load_sources
-    from connectors.sync import sync_source
-    from hub_core.warehouse import open_warehouse
+    """Sync each enabled source (incrementally) with live progress; exit 1 if any source failed."""
+    from hub_cli.sync_cmd import run_sync
 
-    settings = _settings(warehouse, connectors)
-    try:
-        configured = load_sources(settings.connectors_file)
-    except SourcesError as exc:
-        _fail(str(exc))
-    unknown = sorted(set(source or []) - {s.name for s in configured})
-    if unknown:
-        _fail(f"no such source in {settings.connectors_file}: {', '.join(unknown)}")
-    sources = [s for s in configured if s.enabled and (not source or s.name in source)]
-    engine = open_warehouse(settings.warehouse_url)
-    failed = 0
-    for cfg in sources:
-        result = sync_source(engine, cfg)
-        if result.error:
-            failed += 1
-            console.print(f"[red]{cfg.name}: failed[/red] {result.error}")
-        else:
-            console.print(f"{cfg.name}: {result.seen} records read, {result.landed} landed, {result.rejected} set aside")
-    if failed:
-        raise typer.Exit(1)
+    raise typer.Exit(run_sync(console, source, warehouse, connectors, full_refresh))
+
+
+@app.command()
+def runs(
+    source: SourceOpt = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many runs to show.")] = 20,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """The sync history: status, records read/landed/set aside, duration and the error line."""
+    from hub_cli.runs_cmd import show_runs
+
+    raise typer.Exit(show_runs(console, warehouse, source, limit))
 
 
 @app.command()
@@ -171,17 +164,17 @@ def run(
     as_of: AsOfOpt = None,
 ) -> None:
     """Run the whole pipeline through Dagster: sync every source, build, reconcile, report."""
-    from connectors.sources import SourcesError, load_sources
+    from hub_cli.common import load_chosen_sources, warehouse_engine
+    from hub_cli.diagnostics import is_verbose
     from hub_cli.summary import print_pipeline
     from orchestration.run import run_pipeline
 
     settings = _settings(warehouse, connectors)
-    try:
-        names = [s.name for s in load_sources(settings.connectors_file) if s.enabled]
-    except SourcesError as exc:
-        _fail(str(exc))
-    result = run_pipeline(settings.warehouse_url, str(settings.connectors_file), str(out), names, _as_of(as_of))
-    print_pipeline(console, result, out)
+    names = [s.name for s in load_chosen_sources(settings.connectors_file, None)]
+    warehouse_engine(settings.warehouse_url).dispose()  # a bad URL is one line here, not a Dagster trace
+    result = run_pipeline(settings.warehouse_url, str(settings.connectors_file), str(out), names, _as_of(as_of),
+                          log_level="INFO" if is_verbose() else "CRITICAL")
+    print_pipeline(console, result, out, settings.warehouse_url)
     if not result.success:
         raise typer.Exit(1)
 
@@ -202,7 +195,7 @@ def demo(
         outcome = run_demo(out, world=world, seed=seed, customers=customers, console=console)
     except ValueError as exc:
         _fail(str(exc))
-    print_pipeline(console, outcome.result, out)
+    print_pipeline(console, outcome.result, out, f"sqlite:///{(Path(out) / 'warehouse.db').resolve()}")
     if not outcome.result.success:
         raise typer.Exit(1)
 

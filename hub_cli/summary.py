@@ -7,10 +7,32 @@ from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 
-def print_pipeline(console: Console, result, out: Path) -> None:
+def _source_errors(warehouse_url: str | None, result) -> dict[str, str]:
+    """The one-line error of each failed source's sync run, from the warehouse."""
+    ids = {asset[4:]: meta.get("sync_run_id") for asset, meta in result.metadata.items()
+           if asset.startswith("raw_") and meta.get("status") != "succeeded" and meta.get("sync_run_id")}
+    if not ids or not warehouse_url:
+        return {}
+    from sqlalchemy import select
+
+    from hub_core.schema import sync_run
+    from hub_core.warehouse import make_engine
+
+    engine = make_engine(warehouse_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(sync_run.c.source, sync_run.c.error).where(sync_run.c.id.in_(ids.values())))
+            return {r.source: r.error or "" for r in rows}
+    finally:
+        engine.dispose()
+
+
+def print_pipeline(console: Console, result, out: Path, warehouse_url: str | None = None) -> None:
+    """Sources, customer-360 and discrepancy tables, then one line per failure."""
     sources = Table(title="Sources", title_justify="left")
     for col in ("source", "status", "read", "landed", "set aside"):
         sources.add_column(col, justify="right" if col in ("read", "landed", "set aside") else "left")
@@ -43,5 +65,10 @@ def print_pipeline(console: Console, result, out: Path) -> None:
         console.print(table)
         console.print(f"Results in [bold]{Path(out).resolve()}[/bold]: discrepancies.json, customers.json, "
                       "report.md, report.html, report.xlsx")
+    errors = _source_errors(warehouse_url, result)
+    for source, status in sorted((getattr(result, "failed_sources", None) or {}).items()):
+        console.print(f"[red]{escape(source)}: {escape(status)}[/red] — {escape(errors.get(source, ''))}",
+                      highlight=False, soft_wrap=True)
     for failure in result.failures:
-        console.print(f"[red]failed[/red] {failure}")
+        first = next((line for line in failure.splitlines() if line.strip()), failure)
+        console.print(f"[red]failed[/red] {escape(first[:300])}", highlight=False, soft_wrap=True)

@@ -24,6 +24,10 @@ class HubSettings(BaseSettings):
         default=Path("connectors.yaml"),
         description="YAML file that configures the connectors (sources) to sync.",
     )
+    log_dir: Path = Field(
+        default=Path("hub-data/logs"),
+        description="Folder of the rotating log file hub.log (full error traces live there, not on the console).",
+    )
 
 
 def get_settings(**overrides) -> HubSettings:

@@ -8,9 +8,13 @@ from datetime import datetime
 
 @dataclass
 class PipelineResult:
+    """``success`` is False when any step failed *or any source's sync did not succeed* (a raw
+    asset materializes even when its sync failed, so the rest runs on the last good data)."""
+
     success: bool
     metadata: dict[str, dict]  # asset name -> metadata of its materialization
     failures: list[str]
+    failed_sources: dict[str, str] | None = None  # source -> sync status (failed, refused, ...)
 
 
 def run_pipeline(warehouse_url: str, connectors_file: str, out_dir: str, source_names: list[str],
@@ -42,4 +46,9 @@ def run_pipeline(warehouse_url: str, connectors_file: str, out_dir: str, source_
         f"{e.step_key}: {e.step_failure_data.error.message.strip() if e.step_failure_data.error else 'failed'}"
         for e in result.all_events if e.is_step_failure
     ]
-    return PipelineResult(result.success, metadata, failures)
+    failed_sources = {
+        asset[len("raw_"):]: str(meta.get("status"))
+        for asset, meta in metadata.items()
+        if asset.startswith("raw_") and meta.get("status") != "succeeded"
+    }
+    return PipelineResult(result.success and not failed_sources, metadata, failures, failed_sources)

@@ -1,0 +1,44 @@
+"""Small pieces every ``hub`` command module shares: options, settings, opening the warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+WarehouseOpt = Annotated[Optional[str], typer.Option("--warehouse", help="SQLAlchemy URL (default: HUB_WAREHOUSE_URL or a local SQLite file).")]
+ConnectorsOpt = Annotated[Optional[Path], typer.Option("--connectors", help="Sources YAML (default: HUB_CONNECTORS_FILE or ./connectors.yaml).")]
+SourceOpt = Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Only these sources (repeatable).")]
+
+
+def settings(warehouse: str | None = None, connectors: Path | None = None):
+    """The hub settings, with command-line values winning over the environment."""
+    from hub_core.settings import get_settings
+
+    return get_settings(warehouse_url=warehouse, connectors_file=connectors)
+
+
+def load_chosen_sources(connectors_file: Path, chosen: list[str] | None, enabled_only: bool = True):
+    """The configured sources, narrowed to ``chosen``; a bad file or unknown name is one error line."""
+    from connectors.sources import SourcesError, load_sources
+    from hub_cli.diagnostics import fail
+
+    try:
+        configured = load_sources(connectors_file)
+    except SourcesError as exc:
+        fail(str(exc))
+    unknown = sorted(set(chosen or []) - {s.name for s in configured})
+    if unknown:
+        fail(f"no such source in {connectors_file}: {', '.join(unknown)}")
+    return [s for s in configured if (s.enabled or not enabled_only) and (not chosen or s.name in chosen)]
+
+
+def warehouse_engine(url: str):
+    """An up-to-date warehouse engine after marking runs of dead processes ``interrupted``."""
+    from connectors.runs import recover_interrupted
+    from hub_core.warehouse import open_warehouse
+
+    engine = open_warehouse(url)
+    recover_interrupted(engine)
+    return engine

@@ -1,0 +1,31 @@
+"""``hub sync``: sync the configured sources with live progress and a summary table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+
+def run_sync(console: Console, chosen: list[str] | None, warehouse: str | None, connectors: Path | None,
+             full_refresh: bool) -> int:
+    """Sync every enabled (or chosen) source; returns the exit code: 0 all succeeded, 1 any
+    source failed, was interrupted or was refused because another sync of it runs."""
+    from connectors.sync import sync_source
+    from hub_cli.common import load_chosen_sources, settings, warehouse_engine
+    from hub_cli.progress import SyncProgress
+
+    conf = settings(warehouse, connectors)
+    sources = load_chosen_sources(conf.connectors_file, chosen)
+    engine = warehouse_engine(conf.warehouse_url)
+    with SyncProgress(console) as progress:
+        results = [sync_source(engine, source, full_refresh=full_refresh, observer=progress) for source in sources]
+    if progress.live_enabled or len(results) > 1:
+        console.print(progress.summary())
+    failed = [r for r in results if r.status != "succeeded"]
+    if progress.live_enabled:  # the live table is gone: repeat the failures as one line each
+        for result in failed:
+            console.print(f"[red]{escape(result.source)}: {result.status}[/red] — {escape(result.error or '')}",
+                          highlight=False, soft_wrap=True)
+    return 1 if failed else 0

@@ -204,7 +204,7 @@ class TapProcess:
         self.secrets = secret_values(config)
         self.timeout_s = timeout_s
         self.env = tap_environment(self.secrets)
-        self.stderr_tail: deque[str] = deque(maxlen=40)
+        self.stderr_tail: deque[str] = deque(maxlen=80)
 
     def _fail(self, what: str, code: int) -> TapError:
         tail = redact("".join(self.stderr_tail), self.secrets).strip()

@@ -17,7 +17,7 @@ def test_help_loads_no_heavy_library():
     assert out.strip() == "[]"
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("demo", "generate", "simulate", "sync", "build", "report", "run"):
+    for command in ("demo", "generate", "simulate", "sync", "build", "report", "run", "runs", "connectors"):
         assert command in result.output
 
 

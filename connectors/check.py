@@ -48,7 +48,7 @@ def unreachable(base_url: str | None, timeout_s: float = PREFLIGHT_TIMEOUT_S) ->
         return f"ConnectionError: [Errno 111] Connection refused ({host}:{port})"
     except socket.gaierror as exc:
         return f"NameResolutionError: Name or service not known ({host}: {exc.strerror})"
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return f"ConnectTimeout: connecting to {host}:{port} timed out after {timeout_s:.0f} s"
     except OSError as exc:
         return f"ConnectionError: {exc.strerror or exc} ({host}:{port})"

@@ -37,7 +37,7 @@ def load_rules(path: Path = RULES_FILE) -> dict:
     """The rules file, parsed and with its patterns compiled."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     for rule in data["rules"]:
-        rule["regex"] = re.compile(rule.get("match") or "", re.I | re.M)
+        rule["regex"] = re.compile(rule.get("match") or "", re.IGNORECASE | re.MULTILINE)
     return data
 
 

@@ -16,8 +16,8 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Callable
 
 from sqlalchemy import Engine, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -171,7 +171,7 @@ class Heartbeat:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"heartbeat-{lock.source}", daemon=True)
 
-    def __enter__(self) -> "Heartbeat":
+    def __enter__(self) -> Heartbeat:
         self._thread.start()
         return self
 
@@ -192,7 +192,7 @@ class Heartbeat:
                 self.beat()
             except OperationalError as exc:  # a busy SQLite file: the next beat will do
                 log.info("heartbeat of run %s skipped: %s", self.run_id, type(exc).__name__)
-            except Exception:  # noqa: BLE001 - never let the heartbeat kill the sync
+            except Exception:
                 log.exception("heartbeat of run %s failed", self.run_id)
 
 

@@ -18,10 +18,11 @@ import sys
 import tempfile
 import threading
 from collections import deque
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
+from typing import Protocol
 
-_SECRET_KEY = re.compile(r"secret|password|passwd|token|api_?key|app_?key|permanent_?code|private", re.I)
+_SECRET_KEY = re.compile(r"secret|password|passwd|token|api_?key|app_?key|permanent_?code|private", re.IGNORECASE)
 
 
 class TapError(RuntimeError):
@@ -88,7 +89,7 @@ class _Inputs:
         self._read_ends: list[int] = []
         self._tmp: tempfile.TemporaryDirectory | None = None
 
-    def __enter__(self) -> "_Inputs":
+    def __enter__(self) -> _Inputs:
         use_pipes = os.path.isdir("/dev/fd")
         if not use_pipes:  # pragma: no cover - not on Linux/macOS
             self._tmp = tempfile.TemporaryDirectory(prefix="hub-tap-")

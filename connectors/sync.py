@@ -19,8 +19,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from connectors.check import unreachable
 from connectors.failures import explain
 from connectors.landing import LoadStats, SingerLoader, load_state
-from connectors.runs import Heartbeat, SourceBusy, SourceLock, recover_interrupted, start_run
-from connectors.singer_runner import TapError, TapProcess, redact, secret_values, select_streams
+from connectors.runs import (
+    Heartbeat,
+    SourceBusy,
+    SourceLock,
+    recover_interrupted,
+    start_run,
+)
+from connectors.singer_runner import (
+    TapError,
+    TapProcess,
+    redact,
+    secret_values,
+    select_streams,
+)
 from connectors.sources import SourceConfig
 from hub_core.schema import sync_run
 from hub_core.warehouse import describe_db_error

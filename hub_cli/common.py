@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-WarehouseOpt = Annotated[Optional[str], typer.Option("--warehouse", help="SQLAlchemy URL (default: HUB_WAREHOUSE_URL or a local SQLite file).")]
-ConnectorsOpt = Annotated[Optional[Path], typer.Option("--connectors", help="Sources YAML (default: HUB_CONNECTORS_FILE or ./connectors.yaml).")]
-SourceOpt = Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Only these sources (repeatable).")]
+WarehouseOpt = Annotated[str | None, typer.Option("--warehouse", help="SQLAlchemy URL (default: HUB_WAREHOUSE_URL or a local SQLite file).")]
+ConnectorsOpt = Annotated[Path | None, typer.Option("--connectors", help="Sources YAML (default: HUB_CONNECTORS_FILE or ./connectors.yaml).")]
+SourceOpt = Annotated[list[str] | None, typer.Option("--source", "-s", help="Only these sources (repeatable).")]
 
 
 def settings(warehouse: str | None = None, connectors: Path | None = None):

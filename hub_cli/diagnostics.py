@@ -101,7 +101,7 @@ class HubTyper(typer.Typer):
     def __call__(self, *args, **kwargs):
         try:
             return super().__call__(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - the last line of defence
+        except Exception as exc:
             log.error("unhandled error", exc_info=exc)
             if _state["verbose"]:
                 traceback.print_exception(exc, file=sys.stderr)

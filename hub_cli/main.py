@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -22,7 +22,7 @@ app = HubTyper(help="Customer-360 integration hub.", no_args_is_help=True, add_c
 app.add_typer(connectors_cmd.app, name="connectors")
 console = Console(soft_wrap=True)
 
-AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Evaluate rules as of this ISO time (with offset); default now.")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Evaluate rules as of this ISO time (with offset); default now.")]
 
 
 def _settings(warehouse: str | None = None, connectors: Path | None = None):
@@ -181,7 +181,7 @@ def run(
 
 @app.command()
 def demo(
-    world: Annotated[Optional[Path], typer.Option(help="Serve this world file instead of generating one.")] = None,
+    world: Annotated[Path | None, typer.Option(help="Serve this world file instead of generating one.")] = None,
     out: Annotated[Path, typer.Option(help="Folder for the world, the warehouse and the results.")] = Path("demo-out"),
     seed: Annotated[int, typer.Option(help="Seed of the generated world.")] = 7,
     customers: Annotated[int, typer.Option(min=1, help="Customers in the generated world.")] = 60,

@@ -26,7 +26,7 @@ PATTERNS_FILE = Path(__file__).with_name("progress_patterns.yaml")
 
 def _wait_regex() -> re.Pattern:
     patterns = yaml.safe_load(PATTERNS_FILE.read_text(encoding="utf-8"))["waits"]
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
 @dataclass
@@ -63,7 +63,7 @@ class SyncProgress:
         self._live: Live | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
-    def __enter__(self) -> "SyncProgress":
+    def __enter__(self) -> SyncProgress:
         if self.live_enabled:
             self._live = Live(self._table(), console=self.console, refresh_per_second=4, transient=True,
                               get_renderable=self._table)

@@ -9,7 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select
 
-from connectors.runs import Heartbeat, SourceBusy, SourceLock, recover_interrupted, start_run, this_host
+from connectors.runs import (
+    Heartbeat,
+    SourceBusy,
+    SourceLock,
+    recover_interrupted,
+    start_run,
+    this_host,
+)
 from connectors.sources import SourceConfig
 from connectors.sync import sync_source
 from hub_core.schema import source_lock, sync_run

@@ -2,6 +2,7 @@
 and the exit code of ``hub run`` when a source fails."""
 
 import socket
+from pathlib import Path
 
 import pytest
 import yaml
@@ -54,9 +55,10 @@ def test_full_refresh_reads_everything_again_and_runs_show_it(plain):
 
 def test_sync_progress_summary_counts_pages_and_waits_for_several_sources(plain, tmp_path):
     conn, wh = plain
-    second = yaml.safe_load(open(conn[1]))
+    path = Path(conn[1])
+    second = yaml.safe_load(path.read_text())
     second["sources"]["more"] = {"command": second["sources"]["plain"]["command"], "config": {"stream": "more"}}
-    open(conn[1], "w").write(yaml.safe_dump(second))
+    path.write_text(yaml.safe_dump(second))
     result = runner.invoke(app, ["sync", *conn, *wh])
     assert result.exit_code == 0, result.output
     summary = [line for line in result.output.splitlines() if line.startswith("│ more ")]
@@ -119,10 +121,11 @@ def test_check_makes_a_real_token_call_and_prints_ok_or_the_fix(tmp_path, monkey
 @pytest.mark.slow
 def test_hub_run_exits_1_when_a_source_fails_and_names_it(plain, tmp_path):
     conn, wh = plain
-    conf = yaml.safe_load(open(conn[1]))
+    path = Path(conn[1])
+    conf = yaml.safe_load(path.read_text())
     conf["sources"]["broken"] = {"command": conf["sources"]["plain"]["command"],
                                  "config": {"fail": "tap.AuthError: HTTP 401 credentials refused"}}
-    open(conn[1], "w").write(yaml.safe_dump(conf))
+    path.write_text(yaml.safe_dump(conf))
     result = runner.invoke(app, ["run", "--out", str(tmp_path / "out"), *conn, *wh])
     assert result.exit_code == 1, result.output
     assert "broken: failed — HTTP 401 credentials refused" in flat(result)

@@ -62,13 +62,22 @@ def pid_alive(pid: int | None) -> bool:
     return True
 
 
+# On this host the process table is the truth; the heartbeat only guards against a reused pid,
+# so it must be far staler before a live-looking pid is disbelieved (a busy SQLite file can
+# delay beats, and taking over the lock of a live sync would let two syncs collide).
+SAME_HOST_STALE_FACTOR = 10
+
+
 def holder_gone(pid: int | None, host: str | None, heartbeat_at: datetime | None,
                 stale_after_s: float = STALE_AFTER_S) -> bool:
-    """A run/lock holder is gone when its process is dead here or its heartbeat is stale."""
-    if host == this_host() and not pid_alive(pid):
+    """A run/lock holder is gone when its process is dead on this host, or its heartbeat is
+    stale (another host: ``stale_after_s``; this host: ten times that, against pid reuse)."""
+    here = host == this_host()
+    if here and not pid_alive(pid):
         return True
     beat = _aware(heartbeat_at)
-    return beat is None or now() - beat > timedelta(seconds=stale_after_s)
+    limit = stale_after_s * (SAME_HOST_STALE_FACTOR if here else 1)
+    return beat is None or now() - beat > timedelta(seconds=limit)
 
 
 def recover_interrupted(engine: Engine, stale_after_s: float = STALE_AFTER_S) -> list[int]:

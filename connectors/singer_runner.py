@@ -67,6 +67,23 @@ def final_error(lines: list[str]) -> str:
     return stripped[-1] if stripped else ""
 
 
+def sweep_leftover_inputs() -> list[str]:
+    """Delete ``hub-tap-*`` folders of ours in the temp folder: plaintext configs that earlier
+    hub versions (files instead of pipes) left behind when a sync was killed. Where this version
+    itself needs such folders (no /dev/fd) nothing is swept, as they may belong to a live sync."""
+    if not os.path.isdir("/dev/fd"):  # pragma: no cover
+        return []
+    removed = []
+    for path in Path(tempfile.gettempdir()).glob("hub-tap-*"):
+        try:
+            if path.is_dir() and not path.is_symlink() and path.stat().st_uid == os.getuid():
+                shutil.rmtree(path)
+                removed.append(str(path))
+        except OSError:
+            continue
+    return removed
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     """Linux: have the kernel SIGKILL the tap when the hub dies (even by kill -9)."""
     try:

@@ -32,6 +32,7 @@ from connectors.singer_runner import (
     redact,
     secret_values,
     select_streams,
+    sweep_leftover_inputs,
 )
 from connectors.sources import SourceConfig
 from hub_core.schema import sync_run
@@ -92,6 +93,8 @@ def sync_source(engine: Engine, source: SourceConfig, *, full_refresh: bool = Fa
     """Run one sync (incremental from the saved state, or from scratch with ``full_refresh``).
     Failures are recorded and returned, never raised: one bad source must not stop the others."""
     recover_interrupted(engine)
+    for leftover in sweep_leftover_inputs():
+        log.warning("removed a tap config folder left by an earlier hub version: %s", leftover)
     lock = SourceLock(engine, source.name)
     try:
         lock.acquire()

@@ -84,6 +84,26 @@ def test_running_rows_of_gone_processes_become_interrupted_and_live_ones_stay(en
     assert recover_interrupted(engine) == []  # idempotent
 
 
+def test_on_this_host_a_live_pid_outweighs_a_merely_late_heartbeat(engine):
+    late = running_row(engine, "crm", os.getpid(), this_host(), beat_age_s=300)
+    very_late = running_row(engine, "u8", os.getpid(), this_host(), beat_age_s=3600)
+    assert recover_interrupted(engine, stale_after_s=120) == [very_late]  # 10x: a reused pid
+    assert statuses(engine)[late][0] == "running"
+
+
+def test_sync_removes_config_folders_left_by_earlier_versions(engine, tmp_path, monkeypatch):
+    import tempfile
+
+    temp = tmp_path / "temp"
+    leftover = temp / "hub-tap-abc123"
+    leftover.mkdir(parents=True)
+    (leftover / "config.json").write_text('{"app_secret": "x"}')
+    (temp / "unrelated").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    sync_source(engine, SourceConfig(name="plain", command=[sys.executable, "-c", "pass"]))
+    assert sorted(p.name for p in temp.iterdir()) == ["unrelated"]
+
+
 def test_heartbeat_refreshes_the_run_and_writes_counts_so_far(engine):
     lock = SourceLock(engine, "crm")
     lock.acquire()

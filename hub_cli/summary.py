@@ -11,6 +11,10 @@ from rich.markup import escape
 from rich.table import Table
 
 
+# A sync refused for its lock has no run row (and so no error line) of its own.
+_NO_RUN_REASON = {"refused": "another sync of it was already running — try again when it ends (hub runs)"}
+
+
 def _source_errors(warehouse_url: str | None, result) -> dict[str, str]:
     """The one-line error of each failed source's sync run, from the warehouse."""
     ids = {asset[4:]: meta.get("sync_run_id") for asset, meta in result.metadata.items()
@@ -67,7 +71,8 @@ def print_pipeline(console: Console, result, out: Path, warehouse_url: str | Non
                       "report.md, report.html, report.xlsx")
     errors = _source_errors(warehouse_url, result)
     for source, status in sorted((getattr(result, "failed_sources", None) or {}).items()):
-        console.print(f"[red]{escape(source)}: {escape(status)}[/red] — {escape(errors.get(source, ''))}",
+        why = errors.get(source) or _NO_RUN_REASON.get(status, "see hub runs")
+        console.print(f"[red]{escape(source)}: {escape(status)}[/red] — {escape(why)}",
                       highlight=False, soft_wrap=True)
     for failure in result.failures:
         first = next((line for line in failure.splitlines() if line.strip()), failure)

@@ -153,3 +153,12 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+def test_an_unexpected_error_is_one_line_pointing_at_the_log(home):
+    folder, env = home
+    result = hub(env, "report", "--out", "/dev/null/x", cwd=folder)
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    assert lines(result) == [f"error: unexpected NotADirectoryError: [Errno 20] Not a directory: '/dev/null/x' — "
+                             f"details in {folder / 'logs' / 'hub.log'} (or run with -v)"]
+    assert "Traceback" in (folder / "logs" / "hub.log").read_text()

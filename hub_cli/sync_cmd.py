@@ -18,6 +18,12 @@ def run_sync(console: Console, chosen: list[str] | None, warehouse: str | None, 
 
     conf = settings(warehouse, connectors)
     sources = load_chosen_sources(conf.connectors_file, chosen)
+    for skipped in sorted(set(chosen or []) - {s.name for s in sources}):
+        console.print(f"{escape(skipped)}: disabled in {conf.connectors_file} (enabled: false) — not synced",
+                      highlight=False)
+    if not sources:
+        console.print(f"no enabled source to sync in {conf.connectors_file}", highlight=False)
+        return 0
     engine = warehouse_engine(conf.warehouse_url)
     with SyncProgress(console) as progress:
         results = [sync_source(engine, source, full_refresh=full_refresh, observer=progress) for source in sources]

@@ -49,6 +49,8 @@ def test_full_refresh_reads_everything_again_and_runs_show_it(plain):
     assert len(rows) == 3 and "succeeded (full)" in rows[0] and "(full)" not in rows[1]
     limited = runner.invoke(app, ["runs", "--limit", "1", "--source", "plain", *wh])
     assert len([line for line in limited.output.splitlines() if " plain " in line]) == 1
+    disabled = runner.invoke(app, ["sync", "-s", "off", *conn, *wh])
+    assert disabled.exit_code == 0 and "off: disabled in" in flat(disabled)
     none = runner.invoke(app, ["runs", "--source", "off", *wh])
     assert none.exit_code == 0 and "no sync runs yet for off" in flat(none)
 

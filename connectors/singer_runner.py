@@ -84,15 +84,30 @@ def sweep_leftover_inputs() -> list[str]:
     return removed
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Linux: have the kernel SIGKILL the tap when the hub dies (even by kill -9)."""
+def _death_signal_setter() -> Callable[[], None] | None:
+    """Linux: a function for ``preexec_fn`` that has the kernel SIGKILL the tap when the hub
+    dies (even by kill -9). Everything is resolved here, in the parent: between fork and exec
+    the child only makes one foreign call (no import, no lock another thread could hold)."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
         import ctypes
         import signal
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - best effort only
-        pass
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+        prctl.restype = ctypes.c_int
+        prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+        args = (1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - no libc prctl
+        return None
+
+    def set_death_signal() -> None:  # pragma: no cover - runs in the child
+        prctl(*args)
+
+    return set_death_signal
+
+
+_SET_DEATH_SIGNAL = _death_signal_setter()
 
 
 class _Inputs:
@@ -235,7 +250,7 @@ class TapProcess:
         try:
             proc = subprocess.Popen(
                 args, stdin=subprocess.DEVNULL, env=self.env, pass_fds=inputs.pass_fds,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None, **kwargs,
+                preexec_fn=_SET_DEATH_SIGNAL, **kwargs,
             )
         except OSError as exc:
             raise TapError(f"{Path(self.command[0]).name} could not be started: {exc.strerror}") from None

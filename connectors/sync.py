@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+import traceback
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -58,7 +59,6 @@ class SyncResult:
     kind: str | None = None  # failure class from connectors/failures.yaml
     duration_s: float = 0.0
     full_refresh: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 class SyncObserver(Protocol):
@@ -79,13 +79,17 @@ def _counts(stats: LoadStats) -> dict:
 
 
 def _raw_error(exc: BaseException, secrets: list[str]) -> tuple[str, str | None]:
-    """(the error text to classify, a longer redacted detail for the log file)."""
+    """(the error text to classify, a longer redacted detail for the log file). Our own faults
+    are logged with their stack frames but only the short message: exception texts may quote
+    record values, which stay out of logs."""
     if isinstance(exc, TapError):
         return str(exc), getattr(exc, "detail", None)
     if isinstance(exc, SQLAlchemyError):  # never the statement, its parameters or a DETAIL line
-        return redact(describe_db_error(exc), secrets), None
-    text = redact(f"{type(exc).__name__}: {exc}", secrets)
-    return text[:_MAX_ERROR], None
+        text = redact(describe_db_error(exc), secrets)
+    else:
+        text = redact(f"{type(exc).__name__}: {exc}", secrets)[:_MAX_ERROR]
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    return text, f"Traceback (most recent call last):\n{frames}{text}"
 
 
 def sync_source(engine: Engine, source: SourceConfig, *, full_refresh: bool = False,
@@ -150,7 +154,7 @@ def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, fu
     if explanation:
         log.error("%s: %s", source.name, error)
         log.info("%s: sync run %s failed (%s): %s%s", source.name, run_id, explanation.kind, raw,
-                 f"\n--- tap stderr (redacted) ---\n{detail}" if detail else "")
+                 f"\n--- details (redacted) ---\n{detail}" if detail else "")
     result = SyncResult(
         source=source.name, run_id=run_id, status=status, seen=stats.seen, landed=stats.landed,
         rejected=stats.rejected, error=error, per_stream={k: vars(v) for k, v in stats.streams.items()},

@@ -28,7 +28,7 @@ def describe_db_error(exc: BaseException) -> str:
     first = first.split("[SQL:")[0].strip()
     if len(first) > _MAX_DB_MESSAGE:
         first = first[: _MAX_DB_MESSAGE - 1] + "…"
-    name = type(orig if orig is not None else exc).__name__
+    name = type(exc).__name__  # SQLAlchemy's portable class (IntegrityError, ...), not the driver's
     return f"{name}: {first}" if first else name
 
 

@@ -128,3 +128,26 @@ def test_sync_source_is_refused_without_a_run_row_while_another_sync_runs(engine
     result = sync_source(engine, SourceConfig(name="plain", command=[sys.executable, "-c", "pass"]))
     assert result.status == "refused" and result.run_id is None and "already running" in result.error
     assert statuses(engine) == {}
+
+
+def test_a_database_fault_while_landing_is_one_short_line_without_record_data(engine, tmp_path, caplog):
+    """A real database failure mid-sync: the run fails with a short line; neither the result,
+    the run row nor the log quote the statement or the record."""
+    import logging
+
+    from sqlalchemy import text
+
+    from tests.hub_cli.plain_tap import write_plain_tap
+
+    with engine.begin() as conn:  # the raw table is gone: every insert fails
+        conn.execute(text("ALTER TABLE raw_record RENAME TO raw_record_away"))
+    source = SourceConfig(name="plain", command=[write_plain_tap(tmp_path / "tap")],
+                          config={"stream": "PRIVATE_STREAM_NAME", "records": 3})
+    with caplog.at_level(logging.INFO):
+        result = sync_source(engine, source)
+    assert result.status == "failed" and result.kind == "warehouse"
+    assert result.error.startswith("warehouse error while landing (") and len(result.error) < 400
+    assert statuses(engine)[result.run_id] == ("failed", result.error)
+    for text_ in (result.error, caplog.text):
+        assert "INSERT" not in text_ and "[SQL" not in text_ and "PRIVATE_STREAM_NAME" not in text_
+    assert "Traceback" in caplog.text  # the frames are in the log, for whoever debugs it

@@ -18,6 +18,7 @@ import socket
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Self
 
 from sqlalchemy import Engine, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -37,10 +38,12 @@ class SourceBusy(RuntimeError):
 
 
 def now() -> datetime:
+    """The current time in UTC (what every liveness column stores)."""
     return datetime.now(UTC)
 
 
 def this_host() -> str:
+    """This machine's name as recorded in ``host`` columns."""
     return socket.gethostname()[:255]
 
 
@@ -162,10 +165,12 @@ class SourceLock:
                     source_lock.c.host == self.host)
 
     def attach(self, run_id: int) -> None:
+        """Record which run holds the lock (shown when a second sync is refused)."""
         with self.engine.begin() as conn:
             conn.execute(update(source_lock).where(self._mine()).values(sync_run_id=run_id))
 
     def release(self) -> None:
+        """Give the lock up (only our own row)."""
         with self.engine.begin() as conn:
             conn.execute(delete(source_lock).where(self._mine()))
 
@@ -180,7 +185,7 @@ class Heartbeat:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"heartbeat-{lock.source}", daemon=True)
 
-    def __enter__(self) -> Heartbeat:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -189,6 +194,7 @@ class Heartbeat:
         self._thread.join(timeout=30)
 
     def beat(self) -> None:
+        """One heartbeat: refresh both timestamps and the counts so far."""
         moment = now()
         with self.engine.begin() as conn:
             conn.execute(update(sync_run).where(and_(sync_run.c.id == self.run_id, sync_run.c.status == "running"))

@@ -20,7 +20,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Self
 
 _SECRET_KEY = re.compile(r"secret|password|passwd|token|api_?key|app_?key|permanent_?code|private", re.IGNORECASE)
 
@@ -121,7 +121,7 @@ class _Inputs:
         self._read_ends: list[int] = []
         self._tmp: tempfile.TemporaryDirectory | None = None
 
-    def __enter__(self) -> _Inputs:
+    def __enter__(self) -> Self:
         use_pipes = os.path.isdir("/dev/fd")
         if not use_pipes:  # pragma: no cover - not on Linux/macOS
             self._tmp = tempfile.TemporaryDirectory(prefix="hub-tap-")
@@ -188,6 +188,7 @@ def tap_environment(secrets: list[str]) -> dict[str, str]:
 
 
 def redact(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret value (3+ characters) replaced by ``***``."""
     for value in sorted(secrets, key=len, reverse=True):
         if len(value) >= 3:
             text = text.replace(value, "***")
@@ -250,7 +251,8 @@ class TapProcess:
         try:
             proc = subprocess.Popen(
                 args, stdin=subprocess.DEVNULL, env=self.env, pass_fds=inputs.pass_fds,
-                preexec_fn=_SET_DEATH_SIGNAL, **kwargs,
+                preexec_fn=_SET_DEATH_SIGNAL,  # noqa: PLW1509 - one foreign call, nothing imported or locked
+                **kwargs,
             )
         except OSError as exc:
             raise TapError(f"{Path(self.command[0]).name} could not be started: {exc.strerror}") from None
@@ -328,6 +330,6 @@ class TapProcess:
             if observer is not None:
                 try:
                     observer.tap_line(line)
-                except Exception:  # noqa: BLE001 - a display problem must not stop the sync
+                except Exception:  # noqa: BLE001, S110 - a display problem must not stop the sync
                     pass
         stream.close()

@@ -144,7 +144,7 @@ def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, fu
         status, raw = "interrupted", "interrupted — stopped by the user (Ctrl-C) before finishing"
         _finish(engine, run_id, status, loader.stats, raw)
         raise
-    except Exception as exc:  # a tap, loader or database fault: record it, keep other sources going
+    except Exception as exc:  # noqa: BLE001 - a tap, loader or database fault: record it, keep other sources going
         status = "failed"
         raw, detail = _raw_error(exc, secrets)
     stats = loader.stats

@@ -14,6 +14,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 import yaml
 from rich.console import Console
@@ -63,7 +64,7 @@ class SyncProgress:
         self._live: Live | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
-    def __enter__(self) -> SyncProgress:
+    def __enter__(self) -> Self:
         if self.live_enabled:
             self._live = Live(self._table(), console=self.console, refresh_per_second=4, transient=True,
                               get_renderable=self._table)
@@ -76,10 +77,12 @@ class SyncProgress:
 
     # --- SyncObserver ----------------------------------------------------------------------
     def sync_started(self, source: str, run_id: int, stats) -> None:
+        """Start showing ``source``; ``stats`` are the loader's live counts."""
         with self._lock:
             self.current = self.sources[source] = SourceProgress(source, run_id, stats)
 
     def tap_line(self, line: str) -> None:
+        """Count a page (``http_request_count`` metric) or a wait (progress_patterns.yaml)."""
         from connectors.singer_runner import parse_metric
 
         current = self.current
@@ -96,6 +99,7 @@ class SyncProgress:
                 current.waits += 1
 
     def sync_finished(self, result) -> None:
+        """Keep the result; without a live display, print its line now."""
         with self._lock:
             entry = self.sources.setdefault(result.source, SourceProgress(result.source, result.run_id))
             entry.result = result

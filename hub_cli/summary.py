@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-
 # A sync refused for its lock has no run row (and so no error line) of its own.
 _NO_RUN_REASON = {"refused": "another sync of it was already running — try again when it ends (hub runs)"}
 

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 
 import requests
 import tenacity
-from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from connectors.kit.errors import RateLimitedError, one_line
 
@@ -42,6 +42,10 @@ RETRIABLE: tuple[type[BaseException], ...] = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
+
+
+class RetriesExhaustedError(FatalAPIError):
+    """A transient error outlasted the retry budget: the source stops with the last error."""
 
 
 def retry_after_seconds(response: requests.Response | None, now: float | None = None) -> float | None:
@@ -120,7 +124,8 @@ class RetryPolicy:
         return state.seconds_since_start + (state.upcoming_sleep or 0.0) > self.budget_seconds
 
     def call(self, func: t.Callable[..., T], *args: t.Any, what: str = "call", **kwargs: t.Any) -> T:  # noqa: ANN401
-        """``func(*args, **kwargs)`` with retries; re-raises the last error when giving up."""
+        """``func(*args, **kwargs)`` with retries; :class:`RetriesExhaustedError` (chained to
+        the last error) when the budget is spent. Non-retriable errors pass straight through."""
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
@@ -134,13 +139,22 @@ class RetryPolicy:
                 self.budget_seconds,
             )
 
+        def give_up(state: tenacity.RetryCallState) -> t.NoReturn:
+            exc = state.outcome.exception() if state.outcome else None
+            msg = one_line(
+                f"{what} failed after {state.attempt_number} attempts in "
+                f"{state.seconds_since_start:.1f} s (retry budget {self.budget_seconds:.0f} s): {exc}",
+                500,
+            )
+            raise RetriesExhaustedError(msg) from exc
+
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(RETRIABLE),
             wait=self._wait,
             stop=self._stop,
             sleep=self.sleep,
             before_sleep=before_sleep,
-            reraise=True,
+            retry_error_callback=give_up,
         )
         return retrying(func, *args, **kwargs)
 

@@ -202,8 +202,7 @@ class TokenEndpoint:
         """:func:`fetch_json` on ``base_url + path`` with the kit (or config) settings."""
         kit = self.kit
         timeout = float(self.config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT)
-        if kit is not None:
-            kwargs.setdefault("errors", kit.errors)
+        if kit is not None:  # the error table is the caller's choice (``errors=``)
             kwargs.setdefault("pacer", kit.pacer)
             kwargs.setdefault("policy", kit.retry)
         else:

@@ -113,6 +113,16 @@ class SlidingWindow:
                 self._ends[slot] = time.monotonic()
             self._cond.notify_all()
 
+    def next_free_in(self) -> float:
+        """Seconds until a slot frees (0: one is free now; inf: all held by running calls)."""
+        with self._cond:
+            now = time.monotonic()
+            live = [end for end in self._ends.values() if end is None or end > now - self.window]
+            if len(live) < self.max_calls:
+                return 0.0
+            ended = [end for end in live if end is not None]
+            return (min(ended) + self.window - now) if ended else float("inf")
+
     @property
     def in_use(self) -> int:
         """Slots counted in the current window (running calls included)."""
@@ -136,6 +146,14 @@ class Pacer:
         self.calls = 0
         self.waits = 0
         self.waited_seconds = 0.0
+
+    def window(self, budget_name: str, path: str = "") -> SlidingWindow | None:
+        """The window of one budget (``path`` for per-path budgets), if it was used."""
+        budget = next((b for b in self.budgets if b.name == budget_name), None)
+        if budget is None:
+            return None
+        with self._lock:
+            return self._windows.get((budget.name, path if budget.per_path else ""))
 
     def _windows_for(self, path: str) -> list[tuple[Budget, SlidingWindow]]:
         found = []

@@ -331,8 +331,9 @@ class HubRESTStream(RESTStream):
         return config_base_url(self.config)
 
     @property
-    def timeout(self) -> int:
-        return int(self.config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT)
+    def timeout(self) -> float:  # type: ignore[override]
+        """Seconds per HTTP attempt (fractions allowed)."""
+        return float(self.config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT)
 
     @property
     def kit(self) -> SourceKit:

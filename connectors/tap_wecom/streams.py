@@ -158,8 +158,9 @@ class MessagesStream(WecomStream):
     """Archived chat messages, incremental on ``seq`` (strictly increasing).
 
     A run asks for messages after the bookmark ``seq`` in batches of up to 1000 and
-    stops at a short batch. The archive keeps only the last few days: run at least
-    daily.
+    stops at a short batch; STATE follows every full batch, so an interrupted run resumes
+    after the last committed ``seq``. The archive keeps only the last few days: run at
+    least daily.
     """
 
     name = "messages"
@@ -214,5 +215,7 @@ class MessagesStream(WecomStream):
                 seq = max(valid)
                 if len(batch) < self.batch_size:
                     return
+                # Reached once every message of the batch is written: commit point (STATE).
+                self.write_checkpoint()
         finally:
             client.close()

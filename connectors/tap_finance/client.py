@@ -23,11 +23,15 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 
-def _items(response: requests.Response) -> list[t.Any]:
-    payload = response_json(response)
+def page_items(payload: t.Any) -> list[t.Any]:  # noqa: ANN401
+    """The ``data.items`` of a list reply ([] when absent)."""
     data = payload.get("data") if isinstance(payload, dict) else None
     items = data.get("items") if isinstance(data, dict) else None
     return items if isinstance(items, list) else []
+
+
+def _items(response: requests.Response) -> list[t.Any]:
+    return page_items(response_json(response))
 
 
 class ShortPagePaginator(PageNumberPaginator):

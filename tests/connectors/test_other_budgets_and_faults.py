@@ -201,3 +201,25 @@ def test_u8_unknown_errcode_stops_the_source_with_one_line(clean):
     clean.inject_fault("u8", code="88888", path="batch_get")
     _, error = run(TapU8, u8_config(clean.urls["u8"], resources=["customer"]))
     assert error is not None and "88888" in str(error) and "\n" not in str(error)
+
+
+def test_finance_checkpoints_each_page_and_resumes_an_interrupted_pass(clean):
+    rows = ratings(35)
+    clean.set_world({"finance": {"credit_rating": rows}})
+    clean.inject_fault("finance", kind="http", status=500, count=1000, path="credit-ratings", skip=2)
+    cfg = finance_config(clean.urls["finance"], page_size=10, retry_budget_seconds=0.3)
+    first, error = run(TapFinance, cfg)
+    assert error is not None and "failed after" in str(error) and "\n" not in str(error)
+    states = [m["value"] for m in first if m["type"] == "STATE"]
+    open_pass = states[-1]["bookmarks"]["credit_rating"]["open_pass"]
+    assert open_pass["page"] == 3
+    done = [r["customer_code"] for r in records(first, "credit_rating")]
+    assert len(done) == 20
+    clean.sims["finance"].faults.clear()
+    second, error = run(TapFinance, cfg, state=states[-1])
+    assert error is None
+    again = [r["customer_code"] for r in records(second, "credit_rating")]
+    assert sorted(done + again) == sorted(r["customer_code"] for r in rows)  # none lost, none twice
+    final = [m["value"] for m in second if m["type"] == "STATE"][-1]["bookmarks"]["credit_rating"]
+    assert "open_pass" not in final
+    assert final["replication_key_value"] == max(r["rated_at"] for r in rows)

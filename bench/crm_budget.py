@@ -67,7 +67,7 @@ def main() -> None:
         limiter = RateLimiter(rules)
         check = limiter.check
 
-        def timed_check(path: str, key: str):  # noqa: ANN202 - bench-local wrapper
+        def timed_check(path: str, key: str):
             if QUERY_PATH in path:
                 stamps.append(time.monotonic())
             return check(path, key)
@@ -78,7 +78,7 @@ def main() -> None:
             "base_url": sim.urls["crm"], "app_id": CRM.app_id, "app_secret": CRM.app_secret,
             "permanent_code": CRM.permanent_code, "current_open_user_id": CRM.current_open_user_id,
         }
-        if window != 20.0:  # noqa: PLR2004 - tell the tap the scaled budget too
+        if window != 20.0:
             config["rate_limits"] = [
                 {"name": "token", "match": TOKEN_PATH, "max_calls": 10, "window_seconds": 60},
                 {"name": "query", "match": "/data/query", "max_calls": MAX_CALLS,

@@ -33,7 +33,7 @@ import requests
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.authenticators import APIAuthenticatorBase
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import RESTStream
 
@@ -126,7 +126,7 @@ class QueryTokenAuthenticator(CachedTokenAuthenticator):
         return super().authenticate_request(request)
 
 
-def response_json(response: requests.Response) -> t.Any:  # noqa: ANN401
+def response_json(response: requests.Response) -> t.Any:
     """Parse (once) and cache a response's JSON; floats become ``Decimal``.
 
     Decimals keep the exact digits the API sent (``123.40`` stays ``123.40``) and
@@ -135,7 +135,7 @@ def response_json(response: requests.Response) -> t.Any:  # noqa: ANN401
     cached = getattr(response, "_hub_json", None)
     if cached is None:
         cached = response.json(parse_float=decimal.Decimal)
-        response._hub_json = cached  # type: ignore[attr-defined]  # noqa: SLF001
+        response._hub_json = cached  # type: ignore[attr-defined]
     return cached
 
 
@@ -147,7 +147,7 @@ def iso_to_epoch_ms(value: str) -> int:
     text = value.strip().replace("Z", "+00:00")
     parsed = _dt.datetime.fromisoformat(text)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+        parsed = parsed.replace(tzinfo=_dt.UTC)
     return int(parsed.timestamp() * 1000)
 
 
@@ -302,7 +302,7 @@ class HubTap(Tap):
                     "total_wait_seconds": round(pacer.waited_seconds, 3),
                 },
             }
-            self.logger.info("METRIC: %s", json.dumps(point))
+            self.logger.info("METRIC: %s", json.dumps(point, separators=(",", ":")))
 
 
 # --------------------------------------------------------------------------- streams
@@ -360,10 +360,10 @@ class HubRESTStream(RESTStream):
         return f"{self.name}: HTTP {response.status_code} {response.reason} for path {path}: {body}"
 
     # ---- responses
-    def response_json(self, response: requests.Response) -> t.Any:  # noqa: PLR6301, ANN401
+    def response_json(self, response: requests.Response) -> t.Any:
         return response_json(response)
 
-    def check_payload(self, payload: t.Any, response: requests.Response) -> None:  # noqa: ANN401
+    def check_payload(self, payload: t.Any, response: requests.Response) -> None:
         """Raise for API-level errors carried in a 200 response body (legacy path)."""
 
     def validate_response(self, response: requests.Response) -> None:
@@ -378,7 +378,7 @@ class HubRESTStream(RESTStream):
             if not verdict.ok:
                 raise table.error(verdict, self.name, response, self.secrets, self.fatal_error_class)
             return
-        if response.status_code == 429:  # noqa: PLR2004
+        if response.status_code == 429:
             raise RateLimitedError(self.response_error_message(response), response)
         super().validate_response(response)
         if payload is None:
@@ -430,9 +430,9 @@ class HubRESTStream(RESTStream):
         path: str,
         *,
         params: dict[str, t.Any] | None = None,
-        json_body: t.Any = None,  # noqa: ANN401
+        json_body: t.Any = None,
         context: Context | None = None,
-    ) -> t.Any:  # noqa: ANN401
+    ) -> t.Any:
         """One ad-hoc call through the same auth / pacing / retry / error machinery."""
         prepared = self.build_prepared_request(
             method=method,
@@ -446,7 +446,7 @@ class HubRESTStream(RESTStream):
         return self.response_json(response)
 
     # ---- bookmarks
-    def is_valid_bookmark_value(self, value: t.Any) -> bool:  # noqa: ANN401, PLR6301
+    def is_valid_bookmark_value(self, value: t.Any) -> bool:
         """Whether a record's replication-key value may advance the bookmark."""
         return value is not None
 
@@ -482,6 +482,6 @@ class HubRESTStream(RESTStream):
         self._write_state_message()
 
 
-def is_int_value(value: t.Any) -> bool:  # noqa: ANN401
+def is_int_value(value: t.Any) -> bool:
     """True for real JSON integers (not bools, not floats, not numeric strings)."""
     return isinstance(value, int) and not isinstance(value, bool)

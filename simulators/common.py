@@ -102,7 +102,7 @@ class Faults:
         self._queue: list[_Fault] = []
         self._lock = threading.Lock()
 
-    def inject(  # noqa: PLR0913
+    def inject(
         self,
         count: int = 1,
         code: Any = None,

@@ -70,7 +70,7 @@ class SourceAPIError(FatalAPIError):
 def scrub(text: str, secrets: t.Iterable[t.Any]) -> str:
     """Replace every secret value occurring in ``text`` with ``***``."""
     for secret in secrets:
-        if secret and len(str(secret)) >= 4:  # noqa: PLR2004
+        if secret and len(str(secret)) >= 4:
             text = text.replace(str(secret), "***")
     return text
 
@@ -91,7 +91,7 @@ def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
-def int_code(payload: t.Any, key: str) -> int | None:  # noqa: ANN401
+def int_code(payload: t.Any, key: str) -> int | None:
     """``payload[key]`` as an int (tolerates numeric strings); None when absent/odd."""
     if not isinstance(payload, dict):
         return None
@@ -104,7 +104,7 @@ def int_code(payload: t.Any, key: str) -> int | None:  # noqa: ANN401
         return None
 
 
-def normalise_code(value: t.Any) -> str | None:  # noqa: ANN401
+def normalise_code(value: t.Any) -> str | None:
     """A vendor code as text: ``20016``, ``"20016"`` and ``" 20016 "`` are all ``"20016"``."""
     if value is None or isinstance(value, (bool, dict, list)):
         return None
@@ -123,7 +123,7 @@ class Rule:
     hint: str = ""
 
     @classmethod
-    def parse(cls, value: t.Any) -> Rule:  # noqa: ANN401
+    def parse(cls, value: t.Any) -> Rule:
         """``retry`` or ``{action: config, hint: "check ..."}``."""
         if isinstance(value, str):
             value = {"action": value}
@@ -175,22 +175,22 @@ class ErrorTable:
             unknown=Rule.parse(data.get("unknown", "fatal")),
         )
 
-    def code_of(self, payload: t.Any) -> str | None:  # noqa: ANN401
+    def code_of(self, payload: t.Any) -> str | None:
         """The payload's code as text, or None."""
         return normalise_code(payload.get(self.code_field)) if isinstance(payload, dict) else None
 
-    def classify(self, payload: t.Any, status: int = 200) -> Verdict:  # noqa: ANN401
+    def classify(self, payload: t.Any, status: int = 200) -> Verdict:
         """Classify one response (``payload`` None when the body is not a JSON object)."""
         code = self.code_of(payload)
         message = str(payload.get(self.message_field, "")) if isinstance(payload, dict) else ""
         known = self.codes.get(code) if code is not None else None
-        if status == 429:  # noqa: PLR2004
+        if status == 429:
             rule = Rule("rate")
         elif known is not None and known.action not in SUCCESS:
             rule = known
-        elif status >= 500:  # noqa: PLR2004
+        elif status >= 500:
             rule = Rule("retry")
-        elif status >= 400:  # noqa: PLR2004
+        elif status >= 400:
             rule = self.http.get(status, Rule("fatal"))
         elif known is not None:
             rule = known
@@ -204,11 +204,11 @@ class ErrorTable:
         """One line: who failed, the vendor's code and message, what to check."""
         if verdict.code is not None:
             head = f"{self.vendor} {self.code_field} {verdict.code}"
-        elif verdict.status != 200:  # noqa: PLR2004
+        elif verdict.status != 200:
             head = f"HTTP {verdict.status}"
         else:
             head = f"{self.vendor} response without {self.code_field}"
-        if verdict.status != 200 and verdict.code is not None:  # noqa: PLR2004
+        if verdict.status != 200 and verdict.code is not None:
             head += f" (HTTP {verdict.status})"
         text = f"{what}: {head}"
         if verdict.message:

@@ -178,7 +178,7 @@ class Pacer:
             for budget, window in self._windows_for(path):
                 slot, wait = window.acquire()
                 held.append((window, slot))
-                if wait > 0.0005:  # noqa: PLR2004
+                if wait > 0.0005:
                     waited += wait
                     self._record_wait(budget, path, wait)
             with self._lock:
@@ -207,4 +207,4 @@ class Pacer:
                 "total_wait_seconds": round(total, 3),
             },
         }
-        logger.info("METRIC: %s", json.dumps(point, ensure_ascii=False))
+        logger.info("METRIC: %s", json.dumps(point, ensure_ascii=False, separators=(",", ":")))

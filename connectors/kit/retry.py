@@ -21,7 +21,7 @@ import random
 import time
 import typing as t
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import requests
 import tenacity
@@ -64,8 +64,8 @@ def retry_after_seconds(response: requests.Response | None, now: float | None = 
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    current = datetime.now(timezone.utc).timestamp() if now is None else now
+        when = when.replace(tzinfo=UTC)
+    current = datetime.now(UTC).timestamp() if now is None else now
     return max(0.0, when.timestamp() - current)
 
 
@@ -110,7 +110,7 @@ class RetryPolicy:
     def _wait(self, state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         backoff = self.backoff_factor * (2 ** (state.attempt_number - 1))
-        backoff = min(backoff + random.uniform(0, backoff * 0.25), self.max_backoff_seconds)  # noqa: S311
+        backoff = min(backoff + random.uniform(0, backoff * 0.25), self.max_backoff_seconds)
         after = retry_after_seconds(_response_of(exc))
         if after is not None:
             return after  # the vendor said when: no earlier, and no need to add backoff
@@ -123,7 +123,7 @@ class RetryPolicy:
             return True
         return state.seconds_since_start + (state.upcoming_sleep or 0.0) > self.budget_seconds
 
-    def call(self, func: t.Callable[..., T], *args: t.Any, what: str = "call", **kwargs: t.Any) -> T:  # noqa: ANN401
+    def call(self, func: t.Callable[..., T], *args: t.Any, what: str = "call", **kwargs: t.Any) -> T:
         """``func(*args, **kwargs)`` with retries; :class:`RetriesExhaustedError` (chained to
         the last error) when the budget is spent. Non-retriable errors pass straight through."""
 
@@ -161,7 +161,7 @@ class RetryPolicy:
     def decorate(self, func: t.Callable[..., T], what: str = "call") -> t.Callable[..., T]:
         """``func`` wrapped with :meth:`call`."""
 
-        def wrapper(*args: t.Any, **kwargs: t.Any) -> T:  # noqa: ANN401
+        def wrapper(*args: t.Any, **kwargs: t.Any) -> T:
             return self.call(func, *args, what=what, **kwargs)
 
         return wrapper

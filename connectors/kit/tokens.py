@@ -80,7 +80,7 @@ class TokenCache:
                     expires_at = time.monotonic() + lifetime - self._margin(lifetime)
                 self._token = Token(value=value, expires_at=expires_at, extras=extras)
                 logger.info("Obtained a new %s (valid %ss).", self._name, expires_in)
-            assert self._token is not None  # noqa: S101
+            assert self._token is not None
             return self._token
 
     @property
@@ -96,7 +96,7 @@ class TokenCache:
                 self._token = None
 
 
-def token_lifetime(value: t.Any, default: float) -> float:  # noqa: ANN401
+def token_lifetime(value: t.Any, default: float) -> float:
     """A token's lifetime in seconds; ``default`` when missing, zero or unreadable.
 
     A broken lifetime must not stop the run: the token is then renewed on the source's
@@ -113,14 +113,14 @@ def config_base_url(config: t.Mapping[str, t.Any]) -> str:
     return str(config.get("base_url") or "").rstrip("/")
 
 
-def fetch_json(  # noqa: PLR0913
+def fetch_json(
     session: requests.Session,
     method: str,
     url: str,
     *,
     what: str,
     params: dict[str, t.Any] | None = None,
-    json_body: t.Any = None,  # noqa: ANN401
+    json_body: t.Any = None,
     timeout: float = DEFAULT_REQUEST_TIMEOUT,
     secrets: t.Iterable[t.Any] = (),
     errors: ErrorTable | None = None,
@@ -161,9 +161,9 @@ def fetch_json(  # noqa: PLR0913
                 raise errors.error(verdict, what, response, secrets)
         else:
             status = response.status_code
-            if status == 429 or status >= 500:  # noqa: PLR2004
+            if status == 429 or status >= 500:
                 raise RetriableAPIError(f"{what}: HTTP {status}", response)
-            if status >= 400:  # noqa: PLR2004
+            if status >= 400:
                 if on_http_error is not None:
                     on_http_error(response)
                 body = one_line(scrub(response.text[:300], secrets), 300)

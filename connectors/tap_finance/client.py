@@ -23,7 +23,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 
-def page_items(payload: t.Any) -> list[t.Any]:  # noqa: ANN401
+def page_items(payload: t.Any) -> list[t.Any]:
     """The ``data.items`` of a list reply ([] when absent)."""
     data = payload.get("data") if isinstance(payload, dict) else None
     items = data.get("items") if isinstance(data, dict) else None
@@ -67,7 +67,7 @@ class FinanceStream(HubRESTStream):
 
     def get_url_params(
         self,
-        context: Context | None,  # noqa: ARG002
+        context: Context | None,
         next_page_token: int | None,
     ) -> dict[str, t.Any]:
         return {"page": next_page_token or 1, "page_size": self.page_size}

@@ -27,8 +27,8 @@ def _later(a: str, b: str) -> bool:
     return x > y
 
 
-def _parse_iso(value: t.Any) -> datetime | None:  # noqa: ANN401
-    if not isinstance(value, str) or len(value) < 10:  # noqa: PLR2004
+def _parse_iso(value: t.Any) -> datetime | None:
+    if not isinstance(value, str) or len(value) < 10:
         return None
     try:
         return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
@@ -68,10 +68,10 @@ class CreditRatingStream(FinanceStream):
         "Customer credit ratings",
     )
 
-    def is_valid_bookmark_value(self, value: t.Any) -> bool:  # noqa: ANN401, PLR6301
+    def is_valid_bookmark_value(self, value: t.Any) -> bool:
         return _parse_iso(value) is not None
 
-    def compare_start_date(self, value: str, start_date_value: str) -> str:  # noqa: PLR6301
+    def compare_start_date(self, value: str, start_date_value: str) -> str:
         """The later of the bookmark and ``start_date`` (both ISO)."""
         bookmark, start = _parse_iso(value), _parse_iso(start_date_value)
         if bookmark is None:

@@ -46,14 +46,14 @@ CUSTOM_QUERY_PATH = "/cgi/crm/custom/v2/data/query"
 PASS_KEY = "open_pass"
 
 
-def data_list(payload: t.Any) -> list[dict[str, t.Any]]:  # noqa: ANN401
+def data_list(payload: t.Any) -> list[dict[str, t.Any]]:
     """The ``data.dataList`` rows of a query reply ([] when absent)."""
     data = payload.get("data") if isinstance(payload, dict) else None
     rows = data.get("dataList") if isinstance(data, dict) else None
     return rows if isinstance(rows, list) else []
 
 
-def _int_or_none(value: t.Any) -> int | None:  # noqa: ANN401
+def _int_or_none(value: t.Any) -> int | None:
     return int(value) if is_int_value(value) else None
 
 
@@ -101,7 +101,7 @@ class FxiaokeStream(HubRESTStream):
             msg = "start_date in the tap config is not an ISO date or date-time."
             raise SourceConfigError(msg) from None
 
-    def compare_start_date(self, value: t.Any, start_date_value: str) -> t.Any:  # noqa: ANN401
+    def compare_start_date(self, value: t.Any, start_date_value: str) -> t.Any:
         """Bookmark (epoch ms) vs ``start_date`` (ISO): the later one wins."""
         if not self.apply_start_date or not is_int_value(value):
             return value
@@ -122,12 +122,12 @@ class FxiaokeStream(HubRESTStream):
         self.logger.warning("%s: ignoring unusable bookmark %r", self.name, value)
         return None
 
-    def get_replication_key_signpost(self, context: Context | None = None) -> int | None:  # noqa: ARG002
+    def get_replication_key_signpost(self, context: Context | None = None) -> int | None:
         lag_seconds = self.config.get("bookmark_lag_seconds")
         lag_ms = int(300 if lag_seconds is None else lag_seconds) * 1000
         return int(self._tap.initialized_at) - lag_ms
 
-    def is_valid_bookmark_value(self, value: t.Any) -> bool:  # noqa: ANN401, PLR6301
+    def is_valid_bookmark_value(self, value: t.Any) -> bool:
         return is_int_value(value)
 
     def _increment_stream_state(self, latest_record: Record, *, context: Context | None = None) -> None:

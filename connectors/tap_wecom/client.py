@@ -50,7 +50,7 @@ class WecomStream(HubRESTStream):
     def authenticator(self) -> WecomAuthenticator:
         return WecomAuthenticator(self._tap.token_cache)  # type: ignore[attr-defined]
 
-    def get_new_paginator(self) -> None:  # noqa: PLR6301
+    def get_new_paginator(self) -> None:
         return None
 
 
@@ -63,7 +63,7 @@ class MessageArchiveClient(abc.ABC):
         ascending by ``seq``, each ``{msgid, seq, action, from, tolist, msgtime,
         msgtype, <msgtype payload>}``."""
 
-    def close(self) -> None:  # noqa: B027
+    def close(self) -> None:
         """Release SDK resources (nothing to do over HTTP)."""
 
 

@@ -26,8 +26,8 @@ from connectors.kit.retry import RetriesExhaustedError, RetryPolicy, retry_after
 from connectors.kit.source import SourceKit
 from connectors.tap_finance.auth import VENDOR_FILE as FINANCE_FILE
 from connectors.tap_fxiaoke.auth import VENDOR_FILE as CRM_FILE
-from connectors.tap_wecom.auth import VENDOR_FILE as WECOM_FILE
 from connectors.tap_u8.tap import TapU8
+from connectors.tap_wecom.auth import VENDOR_FILE as WECOM_FILE
 
 U8_FILE = TapU8.vendor_file
 
@@ -218,9 +218,8 @@ def test_pacer_is_shared_by_threads_and_reports_waits(caplog):
 
     def worker() -> None:
         for _ in range(6):
-            with pacer.slot("/cgi/crm/v2/data/query"):
-                with lock:
-                    stamps.append(time.monotonic())
+            with pacer.slot("/cgi/crm/v2/data/query"), lock:
+                stamps.append(time.monotonic())
 
     caplog.set_level(logging.INFO, logger="connectors.kit.pacing")
     threads = [threading.Thread(target=worker) for _ in range(4)]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import typing as t
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -241,13 +241,13 @@ class ErrorTable:
         return fatal_class(detail, verdict.code)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_vendor_file(path: str) -> dict[str, t.Any]:
     """A ``vendor.yaml`` (error table, call budgets, retry defaults), read once per process."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         msg = f"{path}: a vendor file must be a mapping"
-        raise ValueError(msg)
+        raise TypeError(msg)
     return data
 
 

@@ -37,7 +37,7 @@ Faults: ``sim.faults.inject(code=...)``: an int is an HTTP status (default 500; 
 limiting) with body ``{"errcode":"-1","errmsg":...}``; a string is an errcode sent with HTTP 200.
 Rate limits (simulator choice, the real ones are undocumented; only with
 ``enforce_rate_limits`` or explicit ``rate_limits``): token 10/min, every ``/api/`` call
-together 200/min; beyond: HTTP 429 with ``Retry-After``.
+together 300 per second; beyond: HTTP 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ Record = dict[str, Any]
 #: The budget ``enforce_rate_limits`` turns on (HTTP 429 + Retry-After beyond).
 DEFAULT_RATE_RULES = (
     RateRule("/system/token", 10, 60, 429),
-    RateRule("/api/", 200, 60, 429, per_path=False),
+    RateRule("/api/", 300, 1, 429, per_path=False),
 )
 
 

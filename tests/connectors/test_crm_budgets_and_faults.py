@@ -235,7 +235,7 @@ def test_a_slow_response_beyond_the_timeout_is_retried(crm):
 @pytest.mark.parametrize("retry_after", ["1", "http-date"])
 def test_429_retry_after_is_waited_for(crm, retry_after):
     crm.set_world({"crm": {"AccountObj": accounts(15)}})
-    value = "1" if retry_after == "1" else _http_date(2)
+    value = "1" if retry_after == "1" else _http_date(2.5)  # whole seconds: waits 1.5-2.5 s
     crm.inject_fault("crm", kind="http", status=429, retry_after=value, path="/data/query", skip=1)
     start = time.monotonic()
     messages, error = run(config(crm))

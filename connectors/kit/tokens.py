@@ -17,7 +17,14 @@ from urllib.parse import urlparse
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
-from connectors.kit.errors import ErrorTable, one_line, scrub, strip_query_strings
+from connectors.kit.errors import (
+    ErrorTable,
+    SourceConfigError,
+    TokenInvalidError,
+    one_line,
+    scrub,
+    strip_query_strings,
+)
 from connectors.kit.pacing import Pacer
 from connectors.kit.retry import RetryPolicy
 
@@ -207,12 +214,15 @@ class TokenEndpoint:
             kwargs.setdefault("policy", kit.retry)
         else:
             kwargs.setdefault("policy", RetryPolicy.from_config(self.config))
-        return fetch_json(
-            self.session,
-            method,
-            self.base_url + path,
-            what=what,
-            secrets=self.secrets,
-            timeout=timeout,
-            **kwargs,
-        )
+        try:
+            return fetch_json(
+                self.session,
+                method,
+                self.base_url + path,
+                what=what,
+                secrets=self.secrets,
+                timeout=timeout,
+                **kwargs,
+            )
+        except TokenInvalidError as exc:  # "bad token" from the token endpoint: the credentials
+            raise SourceConfigError(f"{exc}; check the credentials in the tap config") from None

@@ -8,7 +8,14 @@
 - :mod:`.retry` - the one retry policy (tenacity): honours ``Retry-After``, works to a time
   budget rather than a fixed count;
 - :mod:`.tokens` - cached access tokens and the token-endpoint call, through the same pacer
-  and retry policy as data calls.
+  and retry policy as data calls;
+- :mod:`.source` - :class:`~.source.SourceKit`, the per-process bundle (error table, pacer,
+  retry policy) built from a tap's ``vendor.yaml`` and its config;
+- :mod:`.schemas` - loose JSON-schema helpers and the config knobs every tap accepts.
+
+Vendor data lives next to each tap: ``connectors/tap_<source>/vendor.yaml`` (``errors``,
+``budgets``, ``retry``). Tap config overrides: ``rate_limits``, ``retry_budget_seconds``,
+``backoff_factor``, ``max_tries``, ``request_timeout``.
 
 Nothing in this package imports from the rest of the project.
 """

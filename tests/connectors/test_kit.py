@@ -204,11 +204,16 @@ def test_a_running_call_holds_its_slot_until_it_ends():
     window = SlidingWindow(max_calls=1, window=0.2)
     slot, _ = window.acquire()
     assert window.next_free_in() == float("inf")
-    released = threading.Timer(0.1, window.release, args=(slot,))
-    released.start()
-    begin = time.monotonic()
+    ended: list[float] = []
+
+    def end_call() -> None:
+        ended.append(time.monotonic())
+        window.release(slot)
+
+    threading.Timer(0.1, end_call).start()
     window.acquire()
-    assert time.monotonic() - begin >= 0.3 - 1e-3  # 0.1 running + 0.2 window
+    # the slot frees one window after the running call *ended*, not after it started
+    assert time.monotonic() >= ended[0] + 0.2 - 1e-3
 
 
 def test_pacer_is_shared_by_threads_and_reports_waits(caplog):

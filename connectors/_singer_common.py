@@ -1,22 +1,17 @@
 """Shared plumbing for the hub's Singer taps (singer-sdk 0.54).
 
-Everything here is source-agnostic:
+Source-agnostic pieces live in :mod:`connectors.kit` (errors and vendor error tables, call
+budgets, the retry policy, tokens); this module ties them to singer-sdk:
 
-* error classes that tell a *configuration* problem (fail fast, clear message,
-  never the secret) from a *transient* one (retry with backoff);
-* :class:`TokenCache` - a cached access token, refreshed shortly before it
-  expires and dropped on demand when the source says it is invalid;
-* :class:`TokenEndpoint` and :func:`token_lifetime` - the config-bound plumbing of
-  a token call; the source keeps its protocol (path, parameters, error codes);
-* :class:`CachedTokenAuthenticator` - puts the cached token on every request;
-* :func:`fetch_json` - a small retrying HTTP helper for token endpoints (they are
-  called outside singer-sdk's request machinery), tuned by :func:`fetch_tuning`;
-* :class:`HubTap` - a ``Tap`` whose streams share one :class:`TokenCache`;
-* :class:`HubRESTStream` - a ``RESTStream`` base with the behaviour every hub tap
-  shares: records are emitted exactly as the API returned them (no type
-  conformance, unknown/custom fields kept), retries with bounded exponential
-  backoff, "refresh the token once and retry" on a token-invalid error, and
-  bookmarks that tolerate records without (or with a malformed) replication key;
+* :class:`HubTap` - a ``Tap`` whose streams share one :class:`~connectors.kit.source.SourceKit`
+  (pacer, retry policy, error table - read from the tap's ``vendor.yaml``) and one
+  :class:`TokenCache`;
+* :class:`HubRESTStream` - a ``RESTStream`` base with the behaviour every hub tap shares:
+  records are emitted exactly as the API returned them (no type conformance, unknown/custom
+  fields kept), every HTTP attempt is paced, one retry policy (tenacity, ``Retry-After``,
+  time budget) replaces singer-sdk's ``backoff``, responses are classified by the vendor's
+  error table, "refresh the token once and retry" on a token-invalid error, and bookmarks
+  that tolerate records without (or with a malformed) replication key;
 * JSON-schema helpers for loose, additive record schemas.
 
 Nothing in here may import from the rest of the project.
@@ -24,44 +19,76 @@ Nothing in here may import from the rest of the project.
 
 from __future__ import annotations
 
-import datetime as _dt
 import decimal
+import inspect
+import json
 import logging
-import random
-import re
-import threading
-import time
 import typing as t
-from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from urllib.parse import urlparse
 
-import backoff
 import requests
 from singer_sdk import Tap
-from singer_sdk import typing as th
 from singer_sdk.authenticators import APIAuthenticatorBase
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import RESTStream
+
+from connectors.kit.errors import (
+    ErrorTable,
+    RateLimitedError,
+    SourceAPIError,
+    SourceConfigError,
+    SourceQuotaError,
+    TokenInvalidError,
+    error_table,
+    int_code,
+    one_line,
+    scrub,
+    strip_query_strings,
+)
+from connectors.kit.schemas import (
+    base_url_property,
+    is_int_value,
+    iso_to_epoch_ms,
+    loose_object,
+    prop,
+    tuning_properties,
+)
+from connectors.kit.source import SourceKit
+from connectors.kit.tokens import (
+    DEFAULT_REQUEST_TIMEOUT,
+    Token,
+    TokenCache,
+    TokenEndpoint,
+    config_base_url,
+    fetch_json,
+    token_lifetime,
+)
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
 
 __all__ = [
     "CachedTokenAuthenticator",
+    "ErrorTable",
     "HubRESTStream",
     "HubTap",
     "QueryTokenAuthenticator",
+    "RateLimitedError",
+    "SourceAPIError",
     "SourceConfigError",
+    "SourceKit",
     "SourceQuotaError",
+    "Token",
     "TokenCache",
     "TokenEndpoint",
     "TokenInvalidError",
     "base_url_property",
     "config_base_url",
+    "error_table",
     "fetch_json",
-    "fetch_tuning",
     "int_code",
     "is_int_value",
     "iso_to_epoch_ms",
@@ -77,190 +104,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-# --------------------------------------------------------------------------- errors
-
-
-class SourceConfigError(FatalAPIError):
-    """The source rejected our configuration (bad secret, unknown tenant, ...).
-
-    Never retried. The message names the config keys to check, never their values.
-    """
-
-
-class SourceQuotaError(FatalAPIError):
-    """A quota is exhausted (e.g. the daily call quota): stop and report."""
-
-
-class TokenInvalidError(FatalAPIError):
-    """The access token was rejected (missing / expired / revoked).
-
-    :class:`HubRESTStream` catches it once per request, refreshes the token and
-    replays the request; a second rejection is fatal.
-    """
-
-
-def scrub(text: str, secrets: t.Iterable[str | None]) -> str:
-    """Replace every secret value occurring in ``text`` with ``***``."""
-    for secret in secrets:
-        if secret and len(str(secret)) >= 4:  # noqa: PLR2004
-            text = text.replace(str(secret), "***")
-    return text
-
-
-_URL_QUERY_RE = re.compile(r"(https?://[^\s'\"?]+)\?[^\s'\")]*")
-_PATH_QUERY_RE = re.compile(r"(url: /[^\s'\"?]*)\?[^\s'\")]*")
-
-
-def strip_query_strings(text: str) -> str:
-    """Drop query strings from URLs in a message (they may carry credentials)."""
-    text = _URL_QUERY_RE.sub(r"\1?<redacted>", text)
-    return _PATH_QUERY_RE.sub(r"\1?<redacted>", text)
-
-
-def int_code(payload: t.Any, key: str) -> int | None:  # noqa: ANN401
-    """``payload[key]`` as an int (tolerates numeric strings); None when absent/odd."""
-    if not isinstance(payload, dict):
-        return None
-    code = payload.get(key)
-    if isinstance(code, bool):
-        return None
-    try:
-        return int(code)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-
-
-# --------------------------------------------------------------------------- config
-
-#: Defaults of the tuning knobs (:func:`tuning_properties`).
-DEFAULT_REQUEST_TIMEOUT = 60
-DEFAULT_MAX_TRIES = 5
-DEFAULT_BACKOFF_FACTOR = 1.0
-
-
-def config_base_url(config: t.Mapping[str, t.Any]) -> str:
-    """The config's ``base_url`` without a trailing slash (paths start with one)."""
-    return str(config.get("base_url") or "").rstrip("/")
-
-
-def fetch_tuning(config: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """The config's tuning knobs as :func:`fetch_json` keyword arguments."""
-    factor = config.get("backoff_factor")
-    return {
-        "timeout": float(config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT),
-        "max_tries": int(config.get("max_tries") or DEFAULT_MAX_TRIES),
-        # 0 is a meaningful factor (retry without waiting): only a missing one defaults
-        "backoff_factor": DEFAULT_BACKOFF_FACTOR if factor is None else float(factor),
-    }
-
-
-# --------------------------------------------------------------------------- tokens
-
-
-@dataclass
-class Token:
-    """An access token plus whatever else the token endpoint returned."""
-
-    value: str
-    expires_at: float | None  # time.monotonic() based, None = never expires
-    extras: dict[str, t.Any] = field(default_factory=dict)
-
-
-class TokenCache:
-    """Cache one access token; refresh before expiry; drop it on request.
-
-    ``fetch`` performs the token call and returns ``(token, expires_in_seconds,
-    extras)``. The token is refreshed when less than ``margin`` of its lifetime is
-    left, where ``margin = min(300 s, 10 % of the lifetime)`` - so a 7200 s token is
-    renewed 5 minutes early and the token endpoints' low rate limits are respected.
-    """
-
-    def __init__(
-        self,
-        fetch: t.Callable[[], tuple[str, float | None, dict[str, t.Any]]],
-        *,
-        name: str = "token",
-    ) -> None:
-        self._fetch = fetch
-        self._name = name
-        self._token: Token | None = None
-        self._lock = threading.RLock()
-        self.fetch_count = 0
-
-    @staticmethod
-    def _margin(expires_in: float) -> float:
-        return min(300.0, expires_in * 0.1)
-
-    def _is_fresh(self, token: Token | None) -> bool:
-        if token is None:
-            return False
-        return token.expires_at is None or time.monotonic() < token.expires_at
-
-    def get(self) -> Token:
-        """Return a valid token, fetching a new one if needed."""
-        with self._lock:
-            if not self._is_fresh(self._token):
-                value, expires_in, extras = self._fetch()
-                self.fetch_count += 1
-                expires_at = None
-                if expires_in:
-                    lifetime = float(expires_in)
-                    expires_at = time.monotonic() + lifetime - self._margin(lifetime)
-                self._token = Token(value=value, expires_at=expires_at, extras=extras)
-                logger.info("Obtained a new %s (valid %ss).", self._name, expires_in)
-            assert self._token is not None  # noqa: S101
-            return self._token
-
-    @property
-    def current_value(self) -> str | None:
-        """The cached token value, if any (without fetching)."""
-        token = self._token
-        return token.value if token is not None else None
-
-    def invalidate(self, value: str | None = None) -> None:
-        """Forget the cached token (only if it is ``value``, when given)."""
-        with self._lock:
-            if self._token is not None and (value is None or self._token.value == value):
-                self._token = None
-
-
-def token_lifetime(value: t.Any, default: float) -> float:  # noqa: ANN401
-    """A token's lifetime in seconds; ``default`` when missing, zero or unreadable.
-
-    A broken lifetime must not stop the run: the token is then renewed on the source's
-    usual schedule (and on rejection anyway).
-    """
-    try:
-        return float(value or default)
-    except (TypeError, ValueError):
-        return float(default)
-
-
-class TokenEndpoint:
-    """A source's token endpoint bound to the tap config.
-
-    Holds what every token call of a run shares - one HTTP session, the base URL and
-    the secret values to keep out of messages. The protocol (path, parameters, which
-    payloads are good) stays with the caller.
-    """
-
-    def __init__(self, config: t.Mapping[str, t.Any], secret_keys: t.Iterable[str]) -> None:
-        self.config = config
-        self.session = requests.Session()
-        self.base_url = config_base_url(config)
-        self.secrets = [config.get(k) for k in secret_keys]
-
-    def fetch(self, method: str, path: str, *, what: str, **kwargs: t.Any) -> dict[str, t.Any]:
-        """:func:`fetch_json` on ``base_url + path`` with the config's tuning knobs."""
-        return fetch_json(
-            self.session,
-            method,
-            self.base_url + path,
-            what=what,
-            secrets=self.secrets,
-            **fetch_tuning(self.config),
-            **kwargs,
-        )
+# --------------------------------------------------------------------------- auth
 
 
 class CachedTokenAuthenticator(APIAuthenticatorBase):
@@ -288,84 +132,7 @@ class QueryTokenAuthenticator(CachedTokenAuthenticator):
         return super().authenticate_request(request)
 
 
-# --------------------------------------------------------------------------- http
-
-
-def _sleep_backoff(attempt: int, factor: float) -> None:
-    wait = factor * (2 ** (attempt - 1))
-    time.sleep(wait + random.uniform(0, wait * 0.25))  # noqa: S311
-
-
-def fetch_json(  # noqa: PLR0913
-    session: requests.Session,
-    method: str,
-    url: str,
-    *,
-    what: str,
-    params: dict[str, t.Any] | None = None,
-    json_body: t.Any = None,  # noqa: ANN401
-    timeout: float = 60,
-    max_tries: int = 5,
-    backoff_factor: float = 1.0,
-    secrets: t.Iterable[str | None] = (),
-    classify: t.Callable[[dict[str, t.Any]], str | None] | None = None,
-    on_http_error: t.Callable[[requests.Response], None] | None = None,
-) -> dict[str, t.Any]:
-    """Call an endpoint outside singer-sdk's machinery (token endpoints).
-
-    Retries connection errors, timeouts, HTTP 429/5xx, non-JSON bodies and every
-    payload for which ``classify`` returns a reason string; ``classify`` raises for
-    fatal payloads and returns ``None`` when the payload is good. Error messages
-    never contain query strings or secret values.
-    """
-    secrets = list(secrets)
-    last_problem = ""
-    for attempt in range(1, max_tries + 1):
-        try:
-            response = session.request(
-                method, url, params=params, json=json_body, timeout=timeout
-            )
-        except requests.exceptions.RequestException as exc:
-            last_problem = scrub(
-                strip_query_strings(f"{type(exc).__name__}: {exc}"), secrets
-            )
-        else:
-            status = response.status_code
-            if status == 429 or status >= 500:  # noqa: PLR2004
-                last_problem = f"HTTP {status}"
-            elif status >= 400:  # noqa: PLR2004
-                if on_http_error is not None:
-                    on_http_error(response)
-                body = scrub(response.text[:300], secrets)
-                msg = f"{what} failed with HTTP {status}: {body}"
-                raise FatalAPIError(msg)
-            else:
-                try:
-                    payload = response.json()
-                except ValueError:
-                    last_problem = "response is not JSON"
-                else:
-                    if not isinstance(payload, dict):
-                        last_problem = "response is not a JSON object"
-                    else:
-                        reason = classify(payload) if classify else None
-                        if reason is None:
-                            return payload
-                        last_problem = reason
-        if attempt < max_tries:
-            logger.warning(
-                "%s: %s; retrying (attempt %d of %d).",
-                what,
-                last_problem,
-                attempt + 1,
-                max_tries,
-            )
-            _sleep_backoff(attempt, backoff_factor)
-    msg = f"{what} failed after {max_tries} attempts: {last_problem}"
-    raise FatalAPIError(msg)
-
-
-def response_json(response: requests.Response) -> t.Any:  # noqa: ANN401
+def response_json(response: requests.Response) -> t.Any:
     """Parse (once) and cache a response's JSON; floats become ``Decimal``.
 
     Decimals keep the exact digits the API sent (``123.40`` stays ``123.40``) and
@@ -374,121 +141,59 @@ def response_json(response: requests.Response) -> t.Any:  # noqa: ANN401
     cached = getattr(response, "_hub_json", None)
     if cached is None:
         cached = response.json(parse_float=decimal.Decimal)
-        response._hub_json = cached  # type: ignore[attr-defined]  # noqa: SLF001
+        response._hub_json = cached  # type: ignore[attr-defined]
     return cached
-
-
-# --------------------------------------------------------------------------- dates
-
-
-def iso_to_epoch_ms(value: str) -> int:
-    """``2026-01-01`` / ``2026-01-01T08:00:00+08:00`` -> epoch milliseconds (UTC if naive)."""
-    text = value.strip().replace("Z", "+00:00")
-    parsed = _dt.datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=_dt.timezone.utc)
-    return int(parsed.timestamp() * 1000)
-
-
-# --------------------------------------------------------------------------- schemas
-
-
-def prop(
-    *types: str,
-    fmt: str | None = None,
-    items: dict[str, t.Any] | None = None,
-    properties: dict[str, t.Any] | None = None,
-    description: str | None = None,
-) -> dict[str, t.Any]:
-    """One JSON-schema property; ``null`` is always allowed (sources omit/blank fields)."""
-    type_list = list(types)
-    if "null" not in type_list:
-        type_list.append("null")
-    result: dict[str, t.Any] = {"type": type_list}
-    if fmt:
-        result["format"] = fmt
-    if items is not None:
-        result["items"] = items
-    if properties is not None:
-        result["properties"] = properties
-        result["additionalProperties"] = True
-    if description:
-        result["description"] = description
-    return result
-
-
-def loose_object(properties: dict[str, t.Any], description: str | None = None) -> dict:
-    """A record schema that declares ``properties`` and allows any other field.
-
-    ``additionalProperties: true`` is what makes tenant custom fields (``*__c``)
-    and undocumented API fields survive; :class:`HubRESTStream` additionally turns
-    singer-sdk's type conformance off so values are never rewritten.
-    """
-    schema: dict[str, t.Any] = {
-        "type": "object",
-        "properties": properties,
-        "additionalProperties": True,
-    }
-    if description:
-        schema["description"] = description
-    return schema
-
-
-def base_url_property(
-    default: str | None = None, description: str = "API base URL."
-) -> th.Property:
-    """The ``base_url`` setting (see :func:`config_base_url`); required without a default."""
-    return th.Property(
-        "base_url",
-        th.StringType,
-        required=default is None,
-        default=default,
-        description=description,
-    )
-
-
-def tuning_properties() -> list[th.Property]:
-    """Config knobs every hub tap accepts (all optional)."""
-    return [
-        th.Property(
-            "request_timeout",
-            th.NumberType,
-            default=DEFAULT_REQUEST_TIMEOUT,
-            description="Seconds before an HTTP request times out.",
-        ),
-        th.Property(
-            "max_tries",
-            th.IntegerType(minimum=1),
-            default=DEFAULT_MAX_TRIES,
-            description="Attempts per request for busy / rate-limit / 5xx errors.",
-        ),
-        th.Property(
-            "backoff_factor",
-            th.NumberType(minimum=0),
-            default=DEFAULT_BACKOFF_FACTOR,
-            description="Base of the exponential backoff in seconds (1, 2, 4, ...).",
-        ),
-    ]
 
 
 # --------------------------------------------------------------------------- taps
 
 
 class HubTap(Tap):
-    """A ``Tap`` whose streams share one :class:`TokenCache`.
+    """A ``Tap`` whose streams share one :class:`SourceKit` and one :class:`TokenCache`.
 
-    Token endpoints allow only a few calls a minute, so a run fetches one token and
-    renews it only shortly before it expires.
+    Token endpoints allow only a few calls a minute, so a run fetches one token and renews
+    it only shortly before it expires; the kit's pacer keeps every call of the process
+    inside the vendor's budgets.
     """
 
-    #: The source's ``make_token_cache(config)``. Read from the class, so a plain
+    #: The source's ``make_token_cache(config[, kit=...])``. Read from the class, so a plain
     #: function stays unbound.
-    token_cache_factory: t.ClassVar[t.Callable[[t.Mapping[str, t.Any]], TokenCache]]
+    token_cache_factory: t.ClassVar[t.Callable[..., TokenCache]]
+
+    #: The vendor's ``vendor.yaml`` (error codes, budgets, retry defaults); None = none.
+    vendor_file: t.ClassVar[Path | None] = None
+
+    @cached_property
+    def kit(self) -> SourceKit:
+        """Pacer, retry policy and error table shared by every call of this process."""
+        return SourceKit.create(self.name, self.config, type(self).vendor_file)
 
     @cached_property
     def token_cache(self) -> TokenCache:
         """One token for every stream of this run."""
-        return type(self).token_cache_factory(self.config)
+        factory = type(self).token_cache_factory
+        if "kit" in inspect.signature(factory).parameters:
+            return factory(self.config, kit=self.kit)
+        return factory(self.config)
+
+    def sync_all(self) -> None:
+        """Sync, then log the run's call and budget-wait totals as a ``METRIC:`` line."""
+        try:
+            super().sync_all()
+        finally:
+            pacer = self.kit.pacer
+            point = {
+                "type": "counter",
+                "metric": "budget_summary",
+                "value": pacer.calls,
+                "tags": {
+                    "source": self.name,
+                    "calls": pacer.calls,
+                    "waits": pacer.waits,
+                    "total_wait_seconds": round(pacer.waited_seconds, 3),
+                },
+            }
+            self.logger.info("METRIC: %s", json.dumps(point, separators=(",", ":")))
 
 
 # --------------------------------------------------------------------------- streams
@@ -498,8 +203,8 @@ class HubRESTStream(RESTStream):
     """``RESTStream`` with the hub's conventions (see module docstring).
 
     Subclasses provide ``secret_config_keys``, an ``authenticator`` reading the tap's
-    ``token_cache`` (see :class:`HubTap`) and a ``check_payload(payload, response)``
-    that raises for API-level errors.
+    ``token_cache`` (see :class:`HubTap`) and either an ``error_table`` (the vendor's codes)
+    or a ``check_payload(payload, response)`` that raises for API-level errors.
     """
 
     #: Emit records exactly as the API returned them: singer-sdk must neither drop
@@ -508,24 +213,27 @@ class HubRESTStream(RESTStream):
 
     secret_config_keys: t.ClassVar[tuple[str, ...]] = ()
 
+    #: The vendor's error table; None = legacy ``check_payload`` classification.
+    error_table: t.ClassVar[ErrorTable | None] = None
+
     # ---- config-driven
     @property
     def url_base(self) -> str:
         return config_base_url(self.config)
 
     @property
-    def timeout(self) -> int:
-        return int(self.config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT)
+    def timeout(self) -> float:  # type: ignore[override]
+        """Seconds per HTTP attempt (fractions allowed)."""
+        return float(self.config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT)
 
-    def backoff_wait_generator(self) -> t.Generator[float, None, None]:
-        factor = self.config.get("backoff_factor")
-        return backoff.expo(factor=DEFAULT_BACKOFF_FACTOR if factor is None else float(factor))
+    @property
+    def kit(self) -> SourceKit:
+        """The tap's shared kit."""
+        return self._tap.kit  # type: ignore[attr-defined]
 
-    def backoff_max_tries(self) -> int:
-        return int(self.config.get("max_tries") or DEFAULT_MAX_TRIES)
-
-    def backoff_jitter(self, value: float) -> float:  # noqa: PLR6301
-        return value + random.uniform(0, value * 0.25)  # noqa: S311
+    def request_decorator(self, func: t.Callable) -> t.Callable:
+        """The kit's retry policy (tenacity), replacing singer-sdk's ``backoff``."""
+        return self.kit.retry.decorate(func, what=self.name)
 
     # ---- secrets
     @property
@@ -539,36 +247,58 @@ class HubRESTStream(RESTStream):
     def response_error_message(self, response: requests.Response) -> str:
         """Status, path (never the query string) and a short, scrubbed body."""
         path = urlparse(response.url).path or self.path
-        body = scrub((response.text or "")[:500], self.secrets)
-        return f"HTTP {response.status_code} {response.reason} for path {path}: {body}"
+        body = one_line(scrub((response.text or "")[:300], self.secrets), 300)
+        return f"{self.name}: HTTP {response.status_code} {response.reason} for path {path}: {body}"
 
     # ---- responses
-    def response_json(self, response: requests.Response) -> t.Any:  # noqa: PLR6301, ANN401
+    def response_json(self, response: requests.Response) -> t.Any:
         return response_json(response)
 
-    def check_payload(self, payload: t.Any, response: requests.Response) -> None:  # noqa: ANN401
-        """Raise for API-level errors carried in a 200 response body."""
+    def check_payload(self, payload: t.Any, response: requests.Response) -> None:
+        """Raise for API-level errors carried in a 200 response body (legacy path)."""
 
     def validate_response(self, response: requests.Response) -> None:
-        super().validate_response(response)
+        """Classify by the vendor's error table (or, without one, status + ``check_payload``)."""
         try:
             payload = self.response_json(response)
-        except ValueError as exc:
-            msg = (
-                f"{self.name}: response from {urlparse(response.url).path}"
-                " is not JSON"
-            )
-            raise RetriableAPIError(msg, response) from exc
+        except ValueError:
+            payload = None
+        table = self.error_table
+        if table is not None:
+            verdict = table.classify(payload if isinstance(payload, dict) else None, response.status_code)
+            if not verdict.ok:
+                raise table.error(verdict, self.name, response, self.secrets, self.fatal_error_class)
+            return
+        if response.status_code == 429:
+            raise RateLimitedError(self.response_error_message(response), response)
+        super().validate_response(response)
+        if payload is None:
+            msg = f"{self.name}: response from {urlparse(response.url).path} is not JSON"
+            raise RetriableAPIError(msg, response)
         self.check_payload(payload, response)
+
+    #: Exception class for the table's ``fatal`` action (sources may subclass it).
+    fatal_error_class: t.ClassVar[type[SourceAPIError]] = SourceAPIError
+
+    def _paced_request(
+        self,
+        prepared_request: requests.PreparedRequest,
+        context: Context | None,
+    ) -> requests.Response:
+        """One HTTP attempt inside the kit's call budget."""
+        self._tap.token_cache.get()  # a token call (paced itself) never runs while we hold a slot
+        path = urlparse(prepared_request.url or "").path
+        with self.kit.pacer.slot(path):
+            return super()._request(prepared_request, context)
 
     def _request(
         self,
         prepared_request: requests.PreparedRequest,
         context: Context | None,
     ) -> requests.Response:
-        """Send; on a token-invalid answer refresh the token once and replay."""
+        """Send (paced); on a token-invalid answer refresh the token once and replay."""
         try:
-            return super()._request(prepared_request, context)
+            return self._paced_request(prepared_request, context)
         except TokenInvalidError as first:
             self.logger.warning(
                 "%s: access token rejected (%s); refreshing it and retrying once.",
@@ -577,7 +307,7 @@ class HubRESTStream(RESTStream):
             )
             self._tap.token_cache.invalidate()
             try:
-                return super()._request(prepared_request, context)
+                return self._paced_request(prepared_request, context)
             except TokenInvalidError as second:
                 msg = (
                     f"{self.name}: the source rejected a freshly issued access token "
@@ -591,10 +321,10 @@ class HubRESTStream(RESTStream):
         path: str,
         *,
         params: dict[str, t.Any] | None = None,
-        json_body: t.Any = None,  # noqa: ANN401
+        json_body: t.Any = None,
         context: Context | None = None,
-    ) -> t.Any:  # noqa: ANN401
-        """One ad-hoc call through the same auth / retry / error machinery."""
+    ) -> t.Any:
+        """One ad-hoc call through the same auth / pacing / retry / error machinery."""
         prepared = self.build_prepared_request(
             method=method,
             url=self.url_base + path,
@@ -607,7 +337,7 @@ class HubRESTStream(RESTStream):
         return self.response_json(response)
 
     # ---- bookmarks
-    def is_valid_bookmark_value(self, value: t.Any) -> bool:  # noqa: ANN401, PLR6301
+    def is_valid_bookmark_value(self, value: t.Any) -> bool:
         """Whether a record's replication-key value may advance the bookmark."""
         return value is not None
 
@@ -637,7 +367,7 @@ class HubRESTStream(RESTStream):
                 return
         super()._increment_stream_state(latest_record, context=context)
 
-
-def is_int_value(value: t.Any) -> bool:  # noqa: ANN401
-    """True for real JSON integers (not bools, not floats, not numeric strings)."""
-    return isinstance(value, int) and not isinstance(value, bool)
+    def write_checkpoint(self) -> None:
+        """Emit a STATE message now (the loader commits records and state together)."""
+        self.state_manager.is_flushed = False
+        self._write_state_message()

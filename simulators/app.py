@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from simulators import crm, finance, u8, wecom
+from simulators.common import RateRule
 from simulators.world import World, as_world
 
 SYSTEMS = ("crm", "u8", "finance", "wecom")
@@ -24,20 +25,31 @@ def create_app(
     token_ttl: float = 7200,
     message_retention_days: float | None = None,
     enforce_rate_limits: bool = False,
+    rate_limits: dict[str, list[RateRule]] | None = None,
 ) -> FastAPI:
     """Mount the four system simulators over one world.
 
-    ``enforce_rate_limits`` turns on the documented per-minute limits (CRM token and query
-    endpoints, WeCom robot); they are off by default so test suites and demos never trip them.
+    ``enforce_rate_limits`` turns on every system's call budget (CRM: the real Fenxiang
+    numbers; U8, finance, WeCom: see each module); they are off by default so demos never trip
+    them. ``rate_limits`` (system -> rules) enforces other budgets for the systems it names,
+    e.g. small windows in tests.
     """
     world = as_world(world)
+    limits = rate_limits or {}
+    unknown = set(limits) - set(SYSTEMS)
+    if unknown:
+        raise ValueError(f"rate_limits for unknown systems {sorted(unknown)}; known: {SYSTEMS}")
+
+    def budget(name: str) -> dict[str, Any]:
+        return {"enforce_rate_limits": enforce_rate_limits, "rate_limits": limits.get(name)}
+
     apps = {
-        "crm": crm.create_app(world, token_ttl=token_ttl, enforce_rate_limits=enforce_rate_limits),
-        "u8": u8.create_app(world, token_ttl=token_ttl),
-        "finance": finance.create_app(world, token_ttl=token_ttl),
+        "crm": crm.create_app(world, token_ttl=token_ttl, **budget("crm")),
+        "u8": u8.create_app(world, token_ttl=token_ttl, **budget("u8")),
+        "finance": finance.create_app(world, token_ttl=token_ttl, **budget("finance")),
         "wecom": wecom.create_app(
             world, token_ttl=token_ttl, message_retention_days=message_retention_days,
-            enforce_rate_limits=enforce_rate_limits,
+            **budget("wecom"),
         ),
     }
     app = FastAPI(title="Customer-360 source-system simulators")

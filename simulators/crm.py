@@ -16,7 +16,8 @@ or expired; ``20017`` wrong corpId or currentOpenUserId; ``10013`` offset > 1000
 ``dataObjectApiName``/``search_query_info``, ``limit`` not in 1..100, ``offset`` negative or not
 a multiple of ``limit``, bad filter/order; ``10004`` (simulator choice) unknown object, or an
 object asked on the wrong endpoint (preset vs custom); ``14001`` call limit (only with
-``enforce_rate_limits``: token endpoint 10/min, query endpoints 100 per 20 s).
+``enforce_rate_limits`` - token endpoint 10/min, each query endpoint 100 per 20 s, the real
+budget - or with explicit ``rate_limits``, e.g. smaller windows for tests).
 Faults: ``sim.faults.inject(code=...)`` answers with ``errorCode`` ``code`` (default ``-1``
 busy; ``30004``, ``14001``, ``50009``... also make sense).
 
@@ -56,6 +57,12 @@ MAX_LIMIT = 100
 MAX_OFFSET = 10000
 
 TOKEN_PATH = "/cgi/corpAccessToken/get/V2"
+
+#: Fenxiang's real budget: token endpoint 10 calls a minute, ~100 calls / 20 s per endpoint.
+DEFAULT_RATE_RULES = (
+    RateRule(TOKEN_PATH, 10, 60, CALL_LIMIT),
+    RateRule("/data/query", 100, 20, CALL_LIMIT),
+)
 
 
 class CrmError(Exception):
@@ -266,12 +273,15 @@ def create_app(
     credentials: CrmCredentials = CRM,
     token_ttl: float = 7200,
     enforce_rate_limits: bool = False,
+    rate_limits: list[RateRule] | None = None,
 ) -> FastAPI:
-    """The CRM simulator serving ``world["crm"]``."""
-    rules = [
-        RateRule(TOKEN_PATH, 10, 60, CALL_LIMIT),
-        RateRule("/data/query", 100, 20, CALL_LIMIT),
-    ] if enforce_rate_limits else None
+    """The CRM simulator serving ``world["crm"]``.
+
+    ``rate_limits`` (enforced when given) replaces the real budget that
+    ``enforce_rate_limits`` turns on."""
+    rules = rate_limits if rate_limits is not None else (
+        list(DEFAULT_RATE_RULES) if enforce_rate_limits else None
+    )
     sim = SimState(token_ttl, rules)
     app = FastAPI(title="Fenxiang Xiaoke CRM simulator")
     app.state.sim = sim

@@ -15,6 +15,8 @@ Errors (HTTP status + non-zero ``code``): 401 ``40100`` bad client credentials, 
 missing/invalid token, ``40102`` expired token; 400 ``40000`` bad parameter.
 Faults: ``sim.faults.inject(code=...)``: ``code`` is an HTTP status (default 503) and the body
 ``{"code": code, "message": ...}``.
+Rate limits (simulator choice; only with ``enforce_rate_limits`` or explicit ``rate_limits``):
+token 10/min, credit ratings 300/min; beyond: HTTP 429 ``{"code": 429}`` with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from simulators.common import GuardMiddleware, SimState, json_body, parse_positive_int
+from simulators.common import GuardMiddleware, RateRule, SimState, json_body, parse_positive_int
 from simulators.credentials import FINANCE, FinanceCredentials
 from simulators.world import World, parse_time
 
@@ -34,6 +36,13 @@ BAD_CLIENT = 40100
 TOKEN_INVALID = 40101
 TOKEN_EXPIRED = 40102
 MAX_PAGE_SIZE = 1000
+TOKEN_PATH = "/api/v1/auth/token"
+
+#: The budget ``enforce_rate_limits`` turns on (HTTP 429 + Retry-After beyond).
+DEFAULT_RATE_RULES = (
+    RateRule(TOKEN_PATH, 10, 60, 429),
+    RateRule("/api/v1/credit-ratings", 300, 60, 429),
+)
 
 
 def error_response(code: int | None, message: str = "", status: int | None = None) -> JSONResponse:
@@ -56,15 +65,26 @@ def _order(rec: dict[str, Any]) -> tuple[str, str]:
 
 
 def create_app(
-    world: World, *, credentials: FinanceCredentials = FINANCE, token_ttl: float = 7200
+    world: World,
+    *,
+    credentials: FinanceCredentials = FINANCE,
+    token_ttl: float = 7200,
+    enforce_rate_limits: bool = False,
+    rate_limits: list[RateRule] | None = None,
 ) -> FastAPI:
-    """The finance simulator serving ``world["finance"]["credit_rating"]``."""
-    sim = SimState(token_ttl)
+    """The finance simulator serving ``world["finance"]["credit_rating"]`` (``rate_limits``
+    replaces the default budget that ``enforce_rate_limits`` turns on)."""
+    rules = rate_limits if rate_limits is not None else (
+        list(DEFAULT_RATE_RULES) if enforce_rate_limits else None
+    )
+    sim = SimState(token_ttl, rules)
     app = FastAPI(title="Finance credit-rating simulator")
     app.state.sim = sim
-    app.add_middleware(GuardMiddleware, sim=sim, error_response=error_response)
+    app.add_middleware(
+        GuardMiddleware, sim=sim, error_response=error_response, limit_retry_after=True
+    )
 
-    @app.post("/api/v1/auth/token")
+    @app.post(TOKEN_PATH)
     async def auth_token(request: Request) -> Any:
         body = await json_body(request)
         if not isinstance(body, dict):

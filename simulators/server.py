@@ -5,6 +5,7 @@
         sim.world.data["crm"]["NewOpportunityObj"][0]["amount"] = 5   # seen by the next call
         sim.expire_tokens("crm")                                      # force a refresh
         sim.inject_fault("u8", count=2, code=429)                     # next 2 U8 calls fail
+        sim.inject_fault("crm", kind="http", status=429, retry_after=1)  # gateway 429
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class SimulatorServer:
     """The combined simulator app served by uvicorn on a background thread.
 
     ``port=0`` picks a free port. Extra keyword arguments go to :func:`simulators.app.create_app`
-    (``token_ttl``, ``message_retention_days``, ``enforce_rate_limits``).
+    (``token_ttl``, ``message_retention_days``, ``enforce_rate_limits``, ``rate_limits``).
     """
 
     def __init__(
@@ -73,10 +74,13 @@ class SimulatorServer:
             self.sims[name].expire_tokens()
 
     def inject_fault(
-        self, system: str, count: int = 1, code: Any = None, path: str | None = None
+        self, system: str, count: int = 1, code: Any = None, path: str | None = None,
+        **kind: Any,
     ) -> None:
-        """Fail the next ``count`` calls to ``system`` (whose path contains ``path``)."""
-        self.sims[system].faults.inject(count, code, path)
+        """Disturb the next ``count`` calls to ``system`` (whose path contains ``path``);
+        ``kind``, ``skip``, ``status``, ``retry_after``, ``delay``: see
+        :meth:`simulators.common.Faults.inject`."""
+        self.sims[system].faults.inject(count, code, path, **kind)
 
     def start(self) -> SimulatorServer:
         self._thread = threading.Thread(

@@ -35,6 +35,9 @@ match the token; ``"40002"`` bad parameter (page_index/rows_per_page not positiv
 bad date, missing id); ``"40004"`` unknown resource.
 Faults: ``sim.faults.inject(code=...)``: an int is an HTTP status (default 500; 429 for rate
 limiting) with body ``{"errcode":"-1","errmsg":...}``; a string is an errcode sent with HTTP 200.
+Rate limits (simulator choice, the real ones are undocumented; only with
+``enforce_rate_limits`` or explicit ``rate_limits``): token 10/min, every ``/api/`` call
+together 300 per second; beyond: HTTP 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from simulators.common import GuardMiddleware, SimState, parse_positive_int
+from simulators.common import GuardMiddleware, RateRule, SimState, parse_positive_int
 from simulators.credentials import U8, U8Credentials
 from simulators.world import World
 
@@ -59,6 +62,12 @@ BAD_PARAMETER = "40002"
 UNKNOWN_RESOURCE = "40004"
 
 Record = dict[str, Any]
+
+#: The budget ``enforce_rate_limits`` turns on (HTTP 429 + Retry-After beyond).
+DEFAULT_RATE_RULES = (
+    RateRule("/system/token", 10, 60, 429),
+    RateRule("/api/", 300, 1, 429, per_path=False),
+)
 
 
 def error_response(code: Any, message: str = "") -> JSONResponse:
@@ -197,14 +206,25 @@ class _KeyIndex:
 
 
 def create_app(
-    world: World, *, credentials: U8Credentials = U8, token_ttl: float = 7200
+    world: World,
+    *,
+    credentials: U8Credentials = U8,
+    token_ttl: float = 7200,
+    enforce_rate_limits: bool = False,
+    rate_limits: list[RateRule] | None = None,
 ) -> FastAPI:
-    """The U8 OpenAPI simulator serving ``world["u8"]``."""
-    sim = SimState(token_ttl)
+    """The U8 OpenAPI simulator serving ``world["u8"]`` (``rate_limits`` replaces the
+    default budget that ``enforce_rate_limits`` turns on)."""
+    rules = rate_limits if rate_limits is not None else (
+        list(DEFAULT_RATE_RULES) if enforce_rate_limits else None
+    )
+    sim = SimState(token_ttl, rules)
     app = FastAPI(title="Yonyou U8 OpenAPI simulator")
     index = _KeyIndex(world)
     app.state.sim = sim
-    app.add_middleware(GuardMiddleware, sim=sim, error_response=error_response)
+    app.add_middleware(
+        GuardMiddleware, sim=sim, error_response=error_response, limit_retry_after=True
+    )
 
     @app.get("/system/token")
     async def system_token(from_account: str = "", app_key: str = "", app_secret: str = "") -> Any:

@@ -30,9 +30,11 @@ Every reply is HTTP 200 with ``errcode`` (0 = ok) and ``errmsg``.
 errcodes: ``40001`` bad corpsecret, ``40013`` bad corpid, ``41001`` access_token missing,
 ``40014`` invalid token, ``42001`` expired token, ``47001`` body not JSON, ``40058`` bad parameter
 (userid_list/limit/cursor/seq out of range), ``60111`` unknown userid, ``40050`` unknown chat,
-``40008`` bad robot msgtype, ``93000`` bad robot key, ``45009`` rate limit (robot: 20 messages
-per minute per key, only with ``enforce_rate_limits``). Faults: ``sim.faults.inject(code=...)``
-answers with errcode ``code`` (default ``-1`` busy; ``45009`` for rate limiting).
+``40008`` bad robot msgtype, ``93000`` bad robot key, ``45009`` rate limit (only with
+``enforce_rate_limits`` or explicit ``rate_limits``: robot 20 messages per minute per key,
+gettoken 20/min (simulator choice), each other API 10,000 a minute as documented).
+Faults: ``sim.faults.inject(code=...)`` answers with errcode ``code`` (default ``-1`` busy;
+``45009`` for rate limiting).
 """
 
 from __future__ import annotations
@@ -66,6 +68,13 @@ UNKNOWN_USER = 60111
 BAD_ROBOT_KEY = 93000
 
 DAY_MS = 86_400_000
+
+#: The budget ``enforce_rate_limits`` turns on (errcode 45009 beyond).
+DEFAULT_RATE_RULES = (
+    RateRule("/cgi-bin/webhook/send", 20, 60, RATE_LIMIT),
+    RateRule("/cgi-bin/gettoken", 20, 60, RATE_LIMIT),
+    RateRule("/cgi-bin/", 10000, 60, RATE_LIMIT),
+)
 
 
 class WecomState(SimState):
@@ -132,9 +141,13 @@ def create_app(
     token_ttl: float = 7200,
     message_retention_days: float | None = None,
     enforce_rate_limits: bool = False,
+    rate_limits: list[RateRule] | None = None,
 ) -> FastAPI:
-    """The WeCom simulator serving ``world["wecom"]``."""
-    rules = [RateRule("/cgi-bin/webhook/send", 20, 60, RATE_LIMIT)] if enforce_rate_limits else None
+    """The WeCom simulator serving ``world["wecom"]`` (``rate_limits`` replaces the default
+    budget that ``enforce_rate_limits`` turns on)."""
+    rules = rate_limits if rate_limits is not None else (
+        list(DEFAULT_RATE_RULES) if enforce_rate_limits else None
+    )
     sim = WecomState(token_ttl, rules)
     app = FastAPI(title="WeCom simulator")
     app.state.sim = sim

@@ -2,58 +2,44 @@
 
 ``POST /api/v1/auth/token {"client_id","client_secret"}`` ->
 ``{"code":0,"data":{"access_token","expires_in"}}``; data calls send
-``Authorization: Bearer <access_token>``.
+``Authorization: Bearer <access_token>``. Token and data calls classify errors with the
+same table (``vendor.yaml``): HTTP 401 ``code 40100`` is a configuration error,
+``40101``/``40102`` a rejected token.
 """
 
 from __future__ import annotations
 
 import typing as t
+from pathlib import Path
 
 import requests
 
 from connectors._singer_common import (
     CachedTokenAuthenticator,
     SourceConfigError,
+    SourceKit,
     TokenCache,
     TokenEndpoint,
-    scrub,
+    error_table,
     token_lifetime,
 )
 
 TOKEN_PATH = "/api/v1/auth/token"
+VENDOR_FILE = Path(__file__).with_name("vendor.yaml")
+ERRORS = error_table(VENDOR_FILE)
 SECRET_KEYS = ("client_secret",)
 
 
-def make_token_cache(config: t.Mapping[str, t.Any]) -> TokenCache:
-    endpoint = TokenEndpoint(config, SECRET_KEYS)
-    secrets = endpoint.secrets
+def make_token_cache(config: t.Mapping[str, t.Any], kit: SourceKit | None = None) -> TokenCache:
+    """A token cache bound to the tap config (and the tap's kit: pacer, retry, errors)."""
+    endpoint = TokenEndpoint(config, SECRET_KEYS, kit)
 
-    def refuse(code: t.Any, message: str) -> t.NoReturn:  # noqa: ANN401
-        msg = (
-            f"Finance API refused the token request (code {code}: {message}): "
-            "check client_id and client_secret in the tap config."
-        )
-        raise SourceConfigError(msg)
-
-    def classify(payload: dict[str, t.Any]) -> str | None:
-        code = payload.get("code")
+    def check(payload: dict[str, t.Any]) -> str | None:
         data = payload.get("data")
-        if code in (0, "0") and isinstance(data, dict) and data.get("access_token"):
-            return None
-        refuse(code, scrub(str(payload.get("message", "")), secrets))
-        return None  # unreachable
-
-    def on_http_error(response: requests.Response) -> None:
-        if response.status_code in {400, 401, 403}:
-            try:
-                payload = response.json()
-            except ValueError:
-                payload = {}
-            payload = payload if isinstance(payload, dict) else {}
-            refuse(
-                payload.get("code", f"HTTP {response.status_code}"),
-                scrub(str(payload.get("message", response.reason)), secrets),
-            )
+        if not isinstance(data, dict) or not data.get("access_token"):
+            msg = "Finance token response lacks data.access_token; check base_url in the tap config."
+            raise SourceConfigError(msg)
+        return None
 
     def fetch() -> tuple[str, float | None, dict[str, t.Any]]:
         payload = endpoint.fetch(
@@ -64,8 +50,8 @@ def make_token_cache(config: t.Mapping[str, t.Any]) -> TokenCache:
                 "client_id": config.get("client_id"),
                 "client_secret": config.get("client_secret"),
             },
-            classify=classify,
-            on_http_error=on_http_error,
+            errors=ERRORS,
+            classify=check,
         )
         data = payload["data"]
         return str(data["access_token"]), token_lifetime(data.get("expires_in"), 3600), {}

@@ -3,37 +3,35 @@
 ``GET /api/v1/credit-ratings?updated_since=<ISO>&page=<n>&page_size=<m>`` with a bearer
 token -> ``{"code":0,"message":"ok","data":{"items":[...],"page","page_size","total"}}``.
 Pages are walked until a short or empty page (``total`` is informational only).
-Errors: HTTP 401 = token missing/invalid/expired (refresh once, retry); 429/5xx are
-retried with backoff; any other non-zero ``code`` stops the sync.
+Errors come from the table in ``vendor.yaml`` (shared with the token call): HTTP 401 =
+token missing/invalid/expired (refresh once, retry); 429/5xx are retried within the
+retry budget (``Retry-After`` honoured); any other non-zero ``code`` stops the sync.
 """
 
 from __future__ import annotations
 
 import typing as t
 from functools import cached_property
-from http import HTTPStatus
 
-from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.pagination import PageNumberPaginator
 
-from connectors._singer_common import (
-    HubRESTStream,
-    TokenInvalidError,
-    response_json,
-    scrub,
-)
-from connectors.tap_finance.auth import SECRET_KEYS, FinanceBearerAuthenticator
+from connectors._singer_common import HubRESTStream, response_json
+from connectors.tap_finance.auth import ERRORS, SECRET_KEYS, FinanceBearerAuthenticator
 
 if t.TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context
 
 
-def _items(response: requests.Response) -> list[t.Any]:
-    payload = response_json(response)
+def page_items(payload: t.Any) -> list[t.Any]:
+    """The ``data.items`` of a list reply ([] when absent)."""
     data = payload.get("data") if isinstance(payload, dict) else None
     items = data.get("items") if isinstance(data, dict) else None
     return items if isinstance(items, list) else []
+
+
+def _items(response: requests.Response) -> list[t.Any]:
+    return page_items(response_json(response))
 
 
 class ShortPagePaginator(PageNumberPaginator):
@@ -51,6 +49,7 @@ class FinanceStream(HubRESTStream):
     """Base stream for the finance API."""
 
     secret_config_keys = SECRET_KEYS
+    error_table = ERRORS
 
     @cached_property
     def authenticator(self) -> FinanceBearerAuthenticator:
@@ -66,27 +65,9 @@ class FinanceStream(HubRESTStream):
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         yield from _items(response)
 
-    def validate_response(self, response: requests.Response) -> None:
-        if response.status_code == HTTPStatus.UNAUTHORIZED:
-            try:
-                code = response_json(response).get("code")
-            except (ValueError, AttributeError):
-                code = None
-            msg = f"{self.name}: HTTP 401 (code {code})"
-            raise TokenInvalidError(msg)
-        super().validate_response(response)
-
-    def check_payload(self, payload: t.Any, response: requests.Response) -> None:  # noqa: ANN401, ARG002
-        code = payload.get("code") if isinstance(payload, dict) else None
-        if code in (0, "0"):
-            return
-        message = scrub(str((payload or {}).get("message", "")), self.secrets)
-        msg = f"{self.name}: finance API code {code} ({message})"
-        raise FatalAPIError(msg)
-
     def get_url_params(
         self,
-        context: Context | None,  # noqa: ARG002
+        context: Context | None,
         next_page_token: int | None,
     ) -> dict[str, t.Any]:
         return {"page": next_page_token or 1, "page_size": self.page_size}

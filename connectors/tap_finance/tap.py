@@ -7,7 +7,7 @@ import typing as t
 from singer_sdk import typing as th
 
 from connectors._singer_common import HubTap, base_url_property, tuning_properties
-from connectors.tap_finance.auth import make_token_cache
+from connectors.tap_finance.auth import VENDOR_FILE, make_token_cache
 from connectors.tap_finance.streams import CreditRatingStream
 
 if t.TYPE_CHECKING:
@@ -19,6 +19,7 @@ class TapFinance(HubTap):
 
     name = "tap-finance"
     token_cache_factory = make_token_cache
+    vendor_file = VENDOR_FILE
 
     config_jsonschema = th.PropertiesList(
         base_url_property(),

@@ -3,7 +3,8 @@
 Token: ``POST /cgi/corpAccessToken/get/V2`` ``{"appId","appSecret","permanentCode"}`` ->
 ``{"errorCode":0,"corpAccessToken","corpId","expiresIn"}`` (seconds). The token endpoint
 allows only ~10 calls a minute, so one :class:`TokenCache` is shared by every stream of
-a tap run and the token is renewed shortly before it expires.
+a tap run, the token is renewed shortly before it expires, and the call goes through the
+tap's pacer. Its errorCodes are read from the same table as data calls (``vendor.yaml``).
 
 Unlike most APIs the credentials travel in the JSON *body* of every call
 (``corpAccessToken``, ``corpId``, ``currentOpenUserId``); :class:`FxiaokeAuthenticator`
@@ -15,67 +16,35 @@ from __future__ import annotations
 
 import json
 import typing as t
+from pathlib import Path
 
 import requests
 
 from connectors._singer_common import (
     CachedTokenAuthenticator,
     SourceConfigError,
-    SourceQuotaError,
+    SourceKit,
     TokenCache,
     TokenEndpoint,
-    int_code,
-    scrub,
+    error_table,
     token_lifetime,
 )
 
 TOKEN_PATH = "/cgi/corpAccessToken/get/V2"
-
-# errorCode table (source-systems.md section 1). Never branch on errorMessage text.
-OK = 0
-TOKEN_INVALID = 20016  # token missing / expired: refresh once and retry
-NO_AUTH = 20017  # no authorization / wrong corpId
-RETRY_CODES = frozenset({30004, 14001, -1, 50009})  # per-second limit, call limit, busy, timeout
-QUOTA_CODES = frozenset({30002, 30003})  # daily quota used up / none bought
-BAD_APP_SECRET = 10006
-
+VENDOR_FILE = Path(__file__).with_name("vendor.yaml")
+ERRORS = error_table(VENDOR_FILE)
 SECRET_KEYS = ("app_secret", "permanent_code")
 
 
-def error_code(payload: t.Any) -> int | None:  # noqa: ANN401
-    """``errorCode`` as an int (tolerates numeric strings); None when absent/odd."""
-    return int_code(payload, "errorCode")
+def make_token_cache(config: t.Mapping[str, t.Any], kit: SourceKit | None = None) -> TokenCache:
+    """A token cache bound to the tap config (and the tap's kit: pacer, retry, errors)."""
+    endpoint = TokenEndpoint(config, SECRET_KEYS, kit)
 
-
-def make_token_cache(config: t.Mapping[str, t.Any]) -> TokenCache:
-    """A token cache bound to the tap config."""
-    endpoint = TokenEndpoint(config, SECRET_KEYS)
-    secrets = endpoint.secrets
-
-    def classify(payload: dict[str, t.Any]) -> str | None:
-        code = error_code(payload)
-        message = scrub(str(payload.get("errorMessage", "")), secrets)
-        if code == OK:
-            if not payload.get("corpAccessToken") or not payload.get("corpId"):
-                msg = "CRM token response lacks corpAccessToken/corpId."
-                raise SourceConfigError(msg)
-            return None
-        if code in RETRY_CODES:
-            return f"errorCode {code} ({message})"
-        if code in QUOTA_CODES:
-            msg = f"CRM API quota exhausted (errorCode {code}: {message}); stopping."
-            raise SourceQuotaError(msg)
-        if code == BAD_APP_SECRET:
-            msg = (
-                "CRM rejected the app credentials (errorCode 10006, bad appSecret): "
-                "check app_id, app_secret and permanent_code in the tap config."
-            )
+    def check(payload: dict[str, t.Any]) -> str | None:
+        if not payload.get("corpAccessToken") or not payload.get("corpId"):
+            msg = "CRM token response lacks corpAccessToken/corpId; check the base_url in the tap config."
             raise SourceConfigError(msg)
-        msg = (
-            f"CRM token request refused (errorCode {code}: {message}): check app_id, "
-            "app_secret and permanent_code in the tap config."
-        )
-        raise SourceConfigError(msg)
+        return None
 
     def fetch() -> tuple[str, float | None, dict[str, t.Any]]:
         payload = endpoint.fetch(
@@ -87,7 +56,8 @@ def make_token_cache(config: t.Mapping[str, t.Any]) -> TokenCache:
                 "appSecret": config.get("app_secret"),
                 "permanentCode": config.get("permanent_code"),
             },
-            classify=classify,
+            errors=ERRORS,
+            classify=check,
         )
         lifetime = token_lifetime(payload.get("expiresIn"), 7200)
         return str(payload["corpAccessToken"]), lifetime, {"corpId": payload["corpId"]}

@@ -3,19 +3,23 @@
 Query: ``POST /cgi/crm/v2/data/query`` (custom objects: ``/cgi/crm/custom/v2/data/query``)
 with the body shape of source-systems.md section 1 - mixed casing on purpose
 (``field_name``/``field_values`` in filters, ``fieldName``/``isAsc`` in orders).
-HTTP is always 200; success is ``errorCode == 0``.
+HTTP is always 200; success is ``errorCode == 0``; every errorCode is classified by the
+table in ``vendor.yaml`` (shared with the token call).
 
-Paging is the *deep paging* method (offset paging stops at 10000): keep ``offset`` 0,
-order by ``_id`` ascending and ask for ``_id GT <last id of the previous page>``; stop
-on a short page. ``total`` is never used to decide anything.
+Paging is the *deep paging* method (offset paging stops at 10000, errorCode 10013): keep
+``offset`` 0, order by ``_id`` ascending and ask for ``_id GT <last id of the previous
+page>``; stop on a short page. ``total`` is never used to decide anything.
 
-Incremental: ``last_modified_time`` (epoch ms) is the replication key. A run filters
-``last_modified_time GT <bookmark>`` *and* keysets on ``_id``, so records do not arrive
-sorted by the replication key: the stream is declared unsorted, singer-sdk keeps the
-maximum seen in a progress marker and promotes it to the bookmark only when the stream
-completes. The bookmark is capped by a *signpost* (sync start minus
-``bookmark_lag_seconds``) so records modified while a run was paging (already passed
-by the ``_id`` keyset) are picked up by the next run instead of being skipped.
+Incremental, resumable *passes*. A pass reads every record with ``last_modified_time GT
+<since>`` (``since`` = the bookmark, or ``start_date``) in ``_id`` order. After each full
+page the tap emits STATE with the open pass ``{since, after_id, max_value, signpost}``;
+the hub's loader commits that page's records and the state together. A run that is
+interrupted (rate limit, crash, deploy) resumes the pass right after ``after_id`` with the
+same ``since`` - nothing is read twice and nothing is skipped, because the ``_id`` keyset
+is a total order with no ties. When the pass ends the bookmark becomes the greatest
+``last_modified_time`` seen, capped by the pass's *signpost* (its first start minus
+``bookmark_lag_seconds``), so records modified while the pass was paging (already passed
+by the keyset, or committed late) are read again by the next pass instead of being lost.
 """
 
 from __future__ import annotations
@@ -23,65 +27,38 @@ from __future__ import annotations
 import typing as t
 from functools import cached_property
 
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from singer_sdk.pagination import BaseAPIPaginator
-
 from connectors._singer_common import (
     HubRESTStream,
+    SourceAPIError,
     SourceConfigError,
-    SourceQuotaError,
-    TokenInvalidError,
     is_int_value,
     iso_to_epoch_ms,
-    response_json,
-    scrub,
 )
-from connectors.tap_fxiaoke.auth import (
-    BAD_APP_SECRET,
-    NO_AUTH,
-    OK,
-    QUOTA_CODES,
-    RETRY_CODES,
-    SECRET_KEYS,
-    TOKEN_INVALID,
-    FxiaokeAuthenticator,
-    error_code,
-)
+from connectors.tap_fxiaoke.auth import ERRORS, SECRET_KEYS, FxiaokeAuthenticator
 
 if t.TYPE_CHECKING:
-    import requests
-    from singer_sdk.helpers.types import Context
+    from singer_sdk.helpers.types import Context, Record
 
 MAX_PAGE_SIZE = 100
 QUERY_PATH = "/cgi/crm/v2/data/query"
 CUSTOM_QUERY_PATH = "/cgi/crm/custom/v2/data/query"
+#: Key of the open pass in the stream's state (absent once the pass is complete).
+PASS_KEY = "open_pass"
 
 
-def _data_list(response: requests.Response) -> list[dict[str, t.Any]]:
-    payload = response_json(response)
+def data_list(payload: t.Any) -> list[dict[str, t.Any]]:
+    """The ``data.dataList`` rows of a query reply ([] when absent)."""
     data = payload.get("data") if isinstance(payload, dict) else None
     rows = data.get("dataList") if isinstance(data, dict) else None
     return rows if isinstance(rows, list) else []
 
 
-class IdKeysetPaginator(BaseAPIPaginator[t.Optional[str]]):  # noqa: UP007
-    """Deep paging: the page token is the last ``_id`` seen; a short page ends it."""
-
-    def __init__(self, page_size: int) -> None:
-        super().__init__(None)
-        self.page_size = page_size
-
-    def has_more(self, response: requests.Response) -> bool:
-        return len(_data_list(response)) >= self.page_size
-
-    def get_next(self, response: requests.Response) -> str | None:
-        rows = _data_list(response)
-        last_id = rows[-1].get("_id") if rows and isinstance(rows[-1], dict) else None
-        return str(last_id) if last_id not in (None, "") else None
+def _int_or_none(value: t.Any) -> int | None:
+    return int(value) if is_int_value(value) else None
 
 
 class FxiaokeStream(HubRESTStream):
-    """One CRM object, read with the object query endpoint."""
+    """One CRM object, read with the object query endpoint in resumable passes."""
 
     http_method = "POST"
     path = QUERY_PATH
@@ -89,6 +66,7 @@ class FxiaokeStream(HubRESTStream):
     replication_key = "last_modified_time"
     is_sorted = False  # keyset on _id, not on the replication key
     secret_config_keys = SECRET_KEYS
+    error_table = ERRORS
 
     #: Whether ``start_date`` limits this object (reference data such as employees
     #: is always read whole on the first run).
@@ -111,9 +89,6 @@ class FxiaokeStream(HubRESTStream):
         size = int(self.config.get("page_size") or MAX_PAGE_SIZE)
         return max(1, min(size, MAX_PAGE_SIZE))
 
-    def get_new_paginator(self) -> IdKeysetPaginator:
-        return IdKeysetPaginator(self.page_size)
-
     # ------------------------------------------------------------------ bookmarks
 
     def _start_date_ms(self) -> int | None:
@@ -126,7 +101,7 @@ class FxiaokeStream(HubRESTStream):
             msg = "start_date in the tap config is not an ISO date or date-time."
             raise SourceConfigError(msg) from None
 
-    def compare_start_date(self, value: t.Any, start_date_value: str) -> t.Any:  # noqa: ANN401
+    def compare_start_date(self, value: t.Any, start_date_value: str) -> t.Any:
         """Bookmark (epoch ms) vs ``start_date`` (ISO): the later one wins."""
         if not self.apply_start_date or not is_int_value(value):
             return value
@@ -134,7 +109,7 @@ class FxiaokeStream(HubRESTStream):
         return max(value, start_ms) if start_ms is not None else value
 
     def starting_bookmark_ms(self, context: Context | None) -> int | None:
-        """The ``last_modified_time`` lower bound of this run, or None (full read)."""
+        """The ``last_modified_time`` lower bound of a new pass, or None (full read)."""
         value = self.get_starting_replication_key_value(context)
         if value is None:
             return None
@@ -147,36 +122,64 @@ class FxiaokeStream(HubRESTStream):
         self.logger.warning("%s: ignoring unusable bookmark %r", self.name, value)
         return None
 
-    def get_replication_key_signpost(self, context: Context | None = None) -> int | None:  # noqa: ARG002
+    def get_replication_key_signpost(self, context: Context | None = None) -> int | None:
         lag_seconds = self.config.get("bookmark_lag_seconds")
         lag_ms = int(300 if lag_seconds is None else lag_seconds) * 1000
         return int(self._tap.initialized_at) - lag_ms
 
-    def is_valid_bookmark_value(self, value: t.Any) -> bool:  # noqa: ANN401, PLR6301
+    def is_valid_bookmark_value(self, value: t.Any) -> bool:
         return is_int_value(value)
+
+    def _increment_stream_state(self, latest_record: Record, *, context: Context | None = None) -> None:
+        """No per-record bookkeeping: :meth:`get_records` checkpoints after each page."""
+
+    def _open_pass(self, state: dict[str, t.Any], context: Context | None) -> dict[str, t.Any]:
+        """The pass to continue (from state) or a new one starting at the bookmark."""
+        saved = state.get(PASS_KEY)
+        if isinstance(saved, dict) and isinstance(saved.get("after_id"), str) and saved["after_id"]:
+            resumed = {
+                "since": _int_or_none(saved.get("since")),
+                "after_id": saved["after_id"],
+                "max_value": _int_or_none(saved.get("max_value")),
+                "signpost": _int_or_none(saved.get("signpost")),
+            }
+            self.logger.info(
+                "%s: resuming an interrupted pass after _id %s.", self.name, resumed["after_id"]
+            )
+            return resumed
+        if saved is not None:
+            self.logger.warning("%s: ignoring an unreadable open pass in the state.", self.name)
+        return {
+            "since": self.starting_bookmark_ms(context),
+            "after_id": None,
+            "max_value": None,
+            "signpost": self.get_replication_key_signpost(context),
+        }
+
+    def _close_pass(self, state: dict[str, t.Any], current: dict[str, t.Any]) -> None:
+        """Promote the pass's greatest ``last_modified_time`` (capped) to the bookmark."""
+        state.pop(PASS_KEY, None)
+        seen, signpost = current["max_value"], current["signpost"]
+        if seen is None:
+            return
+        value = min(seen, signpost) if signpost is not None else seen
+        old = state.get("replication_key_value")
+        if is_int_value(old):
+            value = max(value, old)
+        state["replication_key"] = self.replication_key
+        state["replication_key_value"] = value
 
     # ------------------------------------------------------------------ requests
 
-    def prepare_request_payload(
-        self,
-        context: Context | None,
-        next_page_token: str | None,
-    ) -> dict[str, t.Any]:
+    def query_body(self, since: int | None, after_id: str | None) -> dict[str, t.Any]:
+        """The query of one page (``corpAccessToken`` & co. are added by the authenticator)."""
         filters: list[dict[str, t.Any]] = []
-        since = self.starting_bookmark_ms(context)
         if since is not None:
             filters.append(
-                {
-                    "field_name": "last_modified_time",
-                    "operator": "GT",
-                    "field_values": [str(since)],
-                }
+                {"field_name": "last_modified_time", "operator": "GT", "field_values": [str(since)]}
             )
-        if next_page_token:
-            filters.append(
-                {"field_name": "_id", "operator": "GT", "field_values": [next_page_token]}
-            )
-        # corpAccessToken / corpId / currentOpenUserId are added by the authenticator.
+        if after_id:
+            filters.append({"field_name": "_id", "operator": "GT", "field_values": [after_id]})
         return {
             "data": {
                 "dataObjectApiName": self.object_api_name,
@@ -190,29 +193,38 @@ class FxiaokeStream(HubRESTStream):
             }
         }
 
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
-        yield from _data_list(response)
-
-    def check_payload(self, payload: t.Any, response: requests.Response) -> None:  # noqa: ANN401
-        code = error_code(payload)
-        if code == OK:
-            return
-        message = scrub(str((payload or {}).get("errorMessage", "")), self.secrets)
-        detail = f"{self.name}: CRM errorCode {code} ({message})"
-        if code == TOKEN_INVALID:
-            raise TokenInvalidError(detail)
-        if code in RETRY_CODES:
-            raise RetriableAPIError(detail, response)
-        if code in QUOTA_CODES:
-            msg = f"{detail}: the CRM API quota is exhausted; stopping."
-            raise SourceQuotaError(msg)
-        if code == BAD_APP_SECRET:
-            msg = f"{detail}: check app_id, app_secret and permanent_code."
-            raise SourceConfigError(msg)
-        if code == NO_AUTH:
-            msg = f"{detail}: check current_open_user_id and the app's authorization."
-            raise SourceConfigError(msg)
-        raise FatalAPIError(detail)
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """Page through the open pass, checkpointing (STATE) after every full page."""
+        state = self.get_context_state(context)
+        current = self._open_pass(state, context)
+        while True:
+            payload = self.call_api(
+                "POST", self.path, json_body=self.query_body(current["since"], current["after_id"]),
+                context=context,
+            )
+            rows = data_list(payload)
+            for row in rows:
+                value = row.get(self.replication_key) if isinstance(row, dict) else None
+                if is_int_value(value):
+                    seen = current["max_value"]
+                    current["max_value"] = value if seen is None else max(seen, value)
+                elif value is not None:
+                    self.logger.warning(
+                        "%s: record has an unusable %s value; it is emitted but does not "
+                        "advance the bookmark.", self.name, self.replication_key,
+                    )
+                yield row
+            if len(rows) < self.page_size:
+                break
+            last_id = rows[-1].get("_id") if isinstance(rows[-1], dict) else None
+            if last_id in (None, ""):
+                msg = f"{self.name}: a full page ends with a record without _id; cannot page on."
+                raise SourceAPIError(msg)
+            current["after_id"] = str(last_id)
+            # Reached only once the consumer has written every row of the page.
+            state[PASS_KEY] = dict(current)
+            self.write_checkpoint()
+        self._close_pass(state, current)
 
 
 class FxiaokeCustomObjectStream(FxiaokeStream):

@@ -7,7 +7,7 @@ import typing as t
 from singer_sdk import typing as th
 
 from connectors._singer_common import HubTap, base_url_property, tuning_properties
-from connectors.tap_fxiaoke.auth import make_token_cache
+from connectors.tap_fxiaoke.auth import VENDOR_FILE, make_token_cache
 from connectors.tap_fxiaoke.streams import (
     DEFAULT_OBJECTS,
     GENERIC_SCHEMA,
@@ -26,6 +26,7 @@ class TapFxiaoke(HubTap):
 
     name = "tap-fxiaoke"
     token_cache_factory = make_token_cache
+    vendor_file = VENDOR_FILE
 
     config_jsonschema = th.PropertiesList(
         base_url_property("https://open.fxiaoke.com", "OpenAPI base URL."),

@@ -13,6 +13,7 @@ import typing as t
 from connectors._singer_common import (
     QueryTokenAuthenticator,
     SourceConfigError,
+    SourceKit,
     TokenCache,
     TokenEndpoint,
     scrub,
@@ -36,8 +37,8 @@ def retry_errcodes(config: t.Mapping[str, t.Any]) -> set[str]:
     return {str(v) for v in (["-1"] if value is None else value)}
 
 
-def make_token_cache(config: t.Mapping[str, t.Any]) -> TokenCache:
-    endpoint = TokenEndpoint(config, SECRET_KEYS)
+def make_token_cache(config: t.Mapping[str, t.Any], kit: SourceKit | None = None) -> TokenCache:
+    endpoint = TokenEndpoint(config, SECRET_KEYS, kit)  # kit: the tap's shared pacer and retry policy
     secrets = endpoint.secrets
     retry_codes = retry_errcodes(config)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing as t
+from pathlib import Path
 
 from singer_sdk import typing as th
 
@@ -23,6 +24,7 @@ class TapU8(HubTap):
 
     name = "tap-u8"
     token_cache_factory = make_token_cache
+    vendor_file = Path(__file__).with_name("vendor.yaml")  # call budgets + retry defaults
 
     config_jsonschema = th.PropertiesList(
         base_url_property("https://api.yonyouup.com", "OpenAPI base URL."),

@@ -1,8 +1,9 @@
 """WeCom REST client base and the message-archive client.
 
-Every WeCom reply is HTTP 200 with ``errcode`` (0 = ok): ``40014``/``42001`` (and
-``41001``, token missing) -> refresh the token once and retry; ``-1``/``45009`` -> retry
-with backoff; ``40001``/``40013`` -> configuration error; anything else stops the sync
+Every WeCom reply is HTTP 200 with ``errcode`` (0 = ok), classified by the table in
+``vendor.yaml`` (shared with gettoken): ``40014``/``42001`` (and ``41001``, token missing)
+-> refresh the token once and retry; ``-1`` busy / ``45009`` rate -> retry within the retry
+budget; ``40001``/``40013`` -> configuration error; anything else stops the sync
 (:class:`WecomAPIError` carries the errcode so callers can tolerate specific ones).
 
 Message archive (会话内容存档): the real product is a vendor C SDK (``GetChatData`` +
@@ -20,68 +21,37 @@ import abc
 import typing as t
 from functools import cached_property
 
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-
-from connectors._singer_common import (
-    HubRESTStream,
-    SourceConfigError,
-    TokenInvalidError,
-    scrub,
-)
-from connectors.tap_wecom.auth import (
-    BAD_CORPID,
-    BAD_SECRET,
-    OK,
-    RETRY_CODES,
-    SECRET_KEYS,
-    TOKEN_CODES,
-    WecomAuthenticator,
-    errcode,
-)
-
-if t.TYPE_CHECKING:
-    import requests
+from connectors._singer_common import HubRESTStream, SourceAPIError
+from connectors.tap_wecom.auth import ERRORS, SECRET_KEYS, WecomAuthenticator
 
 MAX_ARCHIVE_LIMIT = 1000
 
 
-class WecomAPIError(FatalAPIError):
-    """A non-retriable WeCom errcode."""
+class WecomAPIError(SourceAPIError):
+    """A non-retriable WeCom errcode (``errcode``: the code as an int, when numeric)."""
 
-    def __init__(self, message: str, code: int | None) -> None:
-        super().__init__(message)
-        self.errcode = code
+    @property
+    def errcode(self) -> int | None:
+        """The errcode as an int, None when absent or not numeric."""
+        try:
+            return int(self.code) if self.code is not None else None
+        except ValueError:
+            return None
 
 
 class WecomStream(HubRESTStream):
     """Base stream for WeCom server APIs."""
 
     secret_config_keys = SECRET_KEYS
+    error_table = ERRORS
+    fatal_error_class = WecomAPIError
 
     @cached_property
     def authenticator(self) -> WecomAuthenticator:
         return WecomAuthenticator(self._tap.token_cache)  # type: ignore[attr-defined]
 
-    def get_new_paginator(self) -> None:  # noqa: PLR6301
+    def get_new_paginator(self) -> None:
         return None
-
-    def check_payload(self, payload: t.Any, response: requests.Response) -> None:  # noqa: ANN401
-        code = errcode(payload)
-        if code == OK:
-            return
-        message = scrub(str((payload or {}).get("errmsg", "")), self.secrets)
-        detail = f"{self.name}: WeCom errcode {code} ({message})"
-        if code in TOKEN_CODES:
-            raise TokenInvalidError(detail)
-        if code in RETRY_CODES:
-            raise RetriableAPIError(detail, response)
-        if code == BAD_SECRET:
-            msg = f"{detail}: check corpsecret."
-            raise SourceConfigError(msg)
-        if code == BAD_CORPID:
-            msg = f"{detail}: check corpid."
-            raise SourceConfigError(msg)
-        raise WecomAPIError(detail, code)
 
 
 class MessageArchiveClient(abc.ABC):
@@ -93,7 +63,7 @@ class MessageArchiveClient(abc.ABC):
         ascending by ``seq``, each ``{msgid, seq, action, from, tolist, msgtime,
         msgtype, <msgtype payload>}``."""
 
-    def close(self) -> None:  # noqa: B027
+    def close(self) -> None:
         """Release SDK resources (nothing to do over HTTP)."""
 
 

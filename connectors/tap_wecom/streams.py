@@ -31,13 +31,13 @@ _STR_LIST = prop("array", items={"type": ["string", "null"]})
 
 def follow_user_ids(stream: WecomStream) -> list[str]:
     """The reps with the customer-contact permission (cached for the tap run)."""
-    tap = stream._tap  # noqa: SLF001
+    tap = stream._tap
     cached = getattr(tap, "_follow_user_ids", None)
     if cached is None:
         payload = stream.call_api("GET", FOLLOW_USER_LIST_PATH)
         ids = payload.get("follow_user") if isinstance(payload, dict) else None
         cached = [str(u) for u in ids or [] if u not in (None, "")]
-        tap._follow_user_ids = cached  # noqa: SLF001
+        tap._follow_user_ids = cached
     return list(cached)
 
 
@@ -135,7 +135,7 @@ class ExternalContactsStream(WecomStream):
         chunk = self._chunks[int((context or {}).get("chunk", 0))]
         return {"userid_list": chunk, "cursor": next_page_token or "", "limit": 100}
 
-    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:  # noqa: ARG002
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         ids = follow_user_ids(self)
         self._chunks = [
             ids[i : i + MAX_USERIDS_PER_CALL] for i in range(0, len(ids), MAX_USERIDS_PER_CALL)
@@ -158,8 +158,9 @@ class MessagesStream(WecomStream):
     """Archived chat messages, incremental on ``seq`` (strictly increasing).
 
     A run asks for messages after the bookmark ``seq`` in batches of up to 1000 and
-    stops at a short batch. The archive keeps only the last few days: run at least
-    daily.
+    stops at a short batch; STATE follows every full batch, so an interrupted run resumes
+    after the last committed ``seq``. The archive keeps only the last few days: run at
+    least daily.
     """
 
     name = "messages"
@@ -186,7 +187,7 @@ class MessagesStream(WecomStream):
         """Override to plug in a binding of the real message-archive SDK."""
         return HttpMessageArchiveClient(self.call_api)
 
-    def is_valid_bookmark_value(self, value: t.Any) -> bool:  # noqa: ANN401, PLR6301
+    def is_valid_bookmark_value(self, value: t.Any) -> bool:
         return is_int_value(value)
 
     @property
@@ -214,5 +215,7 @@ class MessagesStream(WecomStream):
                 seq = max(valid)
                 if len(batch) < self.batch_size:
                     return
+                # Reached once every message of the batch is written: commit point (STATE).
+                self.write_checkpoint()
         finally:
             client.close()

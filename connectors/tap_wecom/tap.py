@@ -7,7 +7,7 @@ import typing as t
 from singer_sdk import typing as th
 
 from connectors._singer_common import HubTap, base_url_property, tuning_properties
-from connectors.tap_wecom.auth import make_token_cache
+from connectors.tap_wecom.auth import VENDOR_FILE, make_token_cache
 from connectors.tap_wecom.streams import (
     ExternalContactsStream,
     FollowUsersStream,
@@ -23,6 +23,7 @@ class TapWecom(HubTap):
 
     name = "tap-wecom"
     token_cache_factory = make_token_cache
+    vendor_file = VENDOR_FILE
 
     config_jsonschema = th.PropertiesList(
         base_url_property("https://qyapi.weixin.qq.com", "WeCom server API base URL."),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 from singer_sdk.testing import get_tap_test_class
 
+from simulators.common import RateLimiter, RateRule
 from simulators.server import SimulatorServer
 
 if t.TYPE_CHECKING:
@@ -18,9 +19,52 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
 
+#: The call budgets every connector test runs under: the simulators enforce them and the
+#: taps are told the same numbers (``rate_limits``), so the real pacing code path is always
+#: on - with test-friendly windows (the real ones are minutes; see test_budgets.py for a
+#: test at the real Fenxiang numbers).
+TEST_RATE_LIMITS: dict[str, list[dict]] = {
+    "crm": [
+        {"name": "token", "match": "/cgi/corpAccessToken/get/V2", "max_calls": 10, "window_seconds": 1},
+        {"name": "query", "match": "/data/query", "max_calls": 40, "window_seconds": 1, "per_path": True},
+    ],
+    "u8": [
+        {"name": "token", "match": "/system/token", "max_calls": 10, "window_seconds": 1},
+        {"name": "api", "match": "/api/", "max_calls": 60, "window_seconds": 1},
+    ],
+    "finance": [
+        {"name": "token", "match": "/api/v1/auth/token", "max_calls": 10, "window_seconds": 1},
+        {"name": "api", "match": "/api/v1/credit-ratings", "max_calls": 40, "window_seconds": 1},
+    ],
+    "wecom": [
+        {"name": "token", "match": "/cgi-bin/gettoken", "max_calls": 10, "window_seconds": 1},
+        {"name": "api", "match": "/cgi-bin/", "max_calls": 200, "window_seconds": 1},
+    ],
+}
+#: Each simulator's "over the limit" answer.
+LIMIT_CODES = {"crm": 14001, "u8": 429, "finance": 429, "wecom": 45009}
+
+
+def sim_rules(system: str, limits: list[dict] | None = None) -> list[RateRule]:
+    """Tap-style ``rate_limits`` as the simulator's rules for ``system``."""
+    return [
+        RateRule(r["match"], r["max_calls"], r["window_seconds"], LIMIT_CODES[system],
+                 per_path=bool(r.get("per_path", False)))
+        for r in (TEST_RATE_LIMITS[system] if limits is None else limits)
+    ]
+
+
+def test_rate_limits() -> dict[str, list[RateRule]]:
+    """Simulator budgets for every system (``SimulatorServer(..., rate_limits=...)``)."""
+    return {system: sim_rules(system) for system in TEST_RATE_LIMITS}
+
+
 def tap_config(url: str, credentials: dict, **overrides: object) -> dict:
-    """A tap config for the simulator at ``url``; retries wait milliseconds, not seconds."""
-    return {"base_url": url, **credentials, "backoff_factor": 0.01, **overrides}
+    """A tap config for the simulator at ``url`` (``.../<system>``): retries wait
+    milliseconds, not seconds, and the tap paces itself to the test budgets."""
+    system = url.rstrip("/").rsplit("/", 1)[-1]
+    budgets = {"rate_limits": TEST_RATE_LIMITS[system]} if system in TEST_RATE_LIMITS else {}
+    return {"base_url": url, **credentials, "backoff_factor": 0.01, **budgets, **overrides}
 
 
 def record_results(
@@ -86,7 +130,7 @@ def simulator_fixtures(source: str, name: str | None = None) -> tuple[t.Any, t.A
 
     @pytest.fixture(scope="module", name="sim")
     def module_simulator():
-        with SimulatorServer({source: {}}) as server:
+        with SimulatorServer({source: {}}, rate_limits=test_rate_limits()) as server:
             yield server
 
     @pytest.fixture(name=name or source)
@@ -94,8 +138,11 @@ def simulator_fixtures(source: str, name: str | None = None) -> tuple[t.Any, t.A
         state = sim.sims[source]
         state.faults.clear()
         state.calls.clear()
+        state.rejections.clear()
+        state.limiter = RateLimiter(sim_rules(source))  # each test starts with empty windows
         yield sim
         state.faults.clear()
+        assert not state.rejections, f"the tap exceeded the simulator's budget: {state.rejections}"
 
     return module_simulator, clean_simulator
 
@@ -113,7 +160,7 @@ def standard_tests(
         @pytest.fixture(scope="class", autouse=True)
         @classmethod
         def simulator(cls):
-            with SimulatorServer(world()) as sim:
+            with SimulatorServer(world(), rate_limits=test_rate_limits()) as sim:
                 config["base_url"] = sim.urls[source]
                 yield sim
 

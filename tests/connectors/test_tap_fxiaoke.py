@@ -125,7 +125,7 @@ def test_deep_paging_keysets_on_id_with_offset_zero(crm, monkeypatch):
     random.Random(7).shuffle(rows)  # world order != _id order
     crm.set_world({"crm": {"AccountObj": rows}})
     sent = helpers.record_results(
-        monkeypatch, FxiaokeStream, "prepare_request_payload",
+        monkeypatch, FxiaokeStream, "query_body",
         lambda body: json.loads(json.dumps(body)),
     )
     result = run_tap(base_config(crm.urls["crm"], objects=["AccountObj"]))

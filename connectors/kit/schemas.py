@@ -1,0 +1,131 @@
+"""JSON-schema helpers for loose, additive record schemas, the config knobs every hub tap
+accepts, and small value helpers (dates, integers)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import typing as t
+
+from singer_sdk import typing as th
+
+from connectors.kit.tokens import DEFAULT_REQUEST_TIMEOUT
+
+# --------------------------------------------------------------------------- dates
+
+
+def iso_to_epoch_ms(value: str) -> int:
+    """``2026-01-01`` / ``2026-01-01T08:00:00+08:00`` -> epoch milliseconds (UTC if naive)."""
+    text = value.strip().replace("Z", "+00:00")
+    parsed = _dt.datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=_dt.UTC)
+    return int(parsed.timestamp() * 1000)
+
+
+# --------------------------------------------------------------------------- schemas
+
+
+def prop(
+    *types: str,
+    fmt: str | None = None,
+    items: dict[str, t.Any] | None = None,
+    properties: dict[str, t.Any] | None = None,
+    description: str | None = None,
+) -> dict[str, t.Any]:
+    """One JSON-schema property; ``null`` is always allowed (sources omit/blank fields)."""
+    type_list = list(types)
+    if "null" not in type_list:
+        type_list.append("null")
+    result: dict[str, t.Any] = {"type": type_list}
+    if fmt:
+        result["format"] = fmt
+    if items is not None:
+        result["items"] = items
+    if properties is not None:
+        result["properties"] = properties
+        result["additionalProperties"] = True
+    if description:
+        result["description"] = description
+    return result
+
+
+def loose_object(properties: dict[str, t.Any], description: str | None = None) -> dict:
+    """A record schema that declares ``properties`` and allows any other field.
+
+    ``additionalProperties: true`` is what makes tenant custom fields (``*__c``)
+    and undocumented API fields survive; :class:`HubRESTStream` additionally turns
+    singer-sdk's type conformance off so values are never rewritten.
+    """
+    schema: dict[str, t.Any] = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": True,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def base_url_property(
+    default: str | None = None, description: str = "API base URL."
+) -> th.Property:
+    """The ``base_url`` setting (see :func:`config_base_url`); required without a default."""
+    return th.Property(
+        "base_url",
+        th.StringType,
+        required=default is None,
+        default=default,
+        description=description,
+    )
+
+
+def tuning_properties() -> list[th.Property]:
+    """Config knobs every hub tap accepts (all optional; defaults from the vendor file)."""
+    return [
+        th.Property(
+            "request_timeout",
+            th.NumberType,
+            default=DEFAULT_REQUEST_TIMEOUT,
+            description="Seconds before an HTTP request times out.",
+        ),
+        th.Property(
+            "retry_budget_seconds",
+            th.NumberType(minimum=0),
+            description=(
+                "How long one call may keep retrying busy / rate-limit / 5xx answers "
+                "(default: the vendor file's, 300 s). Retry-After is always honoured."
+            ),
+        ),
+        th.Property(
+            "max_tries",
+            th.IntegerType(minimum=1),
+            description="Optional cap on attempts per call (the time budget applies anyway).",
+        ),
+        th.Property(
+            "backoff_factor",
+            th.NumberType(minimum=0),
+            description="Base of the exponential backoff in seconds (1, 2, 4, ...).",
+        ),
+        th.Property(
+            "rate_limits",
+            th.ArrayType(
+                th.ObjectType(
+                    th.Property("name", th.StringType),
+                    th.Property("match", th.StringType, required=True),
+                    th.Property("max_calls", th.IntegerType(minimum=1), required=True),
+                    th.Property("window_seconds", th.NumberType, required=True),
+                    th.Property("per_path", th.BooleanType),
+                )
+            ),
+            description=(
+                "Call budgets replacing the vendor's defaults: at most max_calls per "
+                "window_seconds for paths containing match (per_path: per endpoint)."
+            ),
+        ),
+    ]
+
+
+
+def is_int_value(value: t.Any) -> bool:
+    """True for real JSON integers (not bools, not floats, not numeric strings)."""
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -17,6 +17,22 @@ from tests.hub_cli.plain_tap import write_plain_tap
 runner = CliRunner()
 
 
+def table_rows(output: str) -> list[str]:
+    """The rows of a rich table with spaces removed, each with its folded continuation lines
+    joined back (a narrow console folds long cells onto further lines)."""
+    rows: list[list[str]] = []
+    for line in output.splitlines():
+        line = line.strip()
+        if not (line.startswith("│") and line.endswith("│")):
+            continue
+        cells = [c.strip() for c in line[1:-1].split("│")]
+        if cells[0].isdigit():
+            rows.append(cells)
+        elif rows:
+            rows[-1] = [a + b for a, b in zip(rows[-1], cells)]
+    return ["".join(cells).replace(" ", "") for cells in rows]
+
+
 def flat(result) -> str:
     return " ".join(result.output.split())
 
@@ -45,8 +61,8 @@ def test_full_refresh_reads_everything_again_and_runs_show_it(plain):
     assert full.exit_code == 0 and "plain: 2 records read" in flat(full)
     runs = runner.invoke(app, ["runs", *wh])
     assert runs.exit_code == 0
-    rows = [line for line in runs.output.splitlines() if " plain " in line]
-    assert len(rows) == 3 and "succeeded (full)" in rows[0] and "(full)" not in rows[1]
+    rows = table_rows(runs.output)
+    assert len(rows) == 3 and "succeeded(full)" in rows[0] and "(full)" not in rows[1]
     limited = runner.invoke(app, ["runs", "--limit", "1", "--source", "plain", *wh])
     assert len([line for line in limited.output.splitlines() if " plain " in line]) == 1
     disabled = runner.invoke(app, ["sync", "-s", "off", *conn, *wh])

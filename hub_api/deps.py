@@ -7,9 +7,24 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 from sqlalchemy import Connection
 
 from hub_api.keys import Principal, authenticate
+
+
+class ErrorOut(BaseModel):
+    """An error: a message, or for 422 a list of field-level messages."""
+
+    detail: str | list[dict]
+
+
+COMMON_RESPONSES = {
+    401: {"model": ErrorOut, "description": "Missing, invalid, expired or revoked API key."},
+    403: {"model": ErrorOut, "description": "The key's role lacks the permission."},
+    413: {"model": ErrorOut, "description": "Request body over 64 KiB."},
+    422: {"model": ErrorOut, "description": "Invalid input: field-level messages (the input is never echoed)."},
+}
 
 bearer = HTTPBearer(auto_error=False, description="An API key issued by `hub users add` or POST /api-keys.")
 

@@ -11,12 +11,12 @@ from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import func, select
 
 from hub_api import audit, paging
-from hub_api.deps import Conn, require
+from hub_api.deps import COMMON_RESPONSES, Conn, require
 from hub_api.keys import GrantError, Principal, issue_key, list_keys, revoke_key
 from hub_api.models import aware
 from hub_core.schema_api import audit_event
 
-router = APIRouter()
+router = APIRouter(responses=COMMON_RESPONSES)
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 

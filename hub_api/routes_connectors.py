@@ -16,13 +16,13 @@ from sqlalchemy import Connection, delete, insert, select, update
 from connectors.sources import BUILTIN_TAPS
 from hub_api import audit
 from hub_api.connector_schema import MASK, config_errors, mask, secret_fields
-from hub_api.deps import Conn, require
+from hub_api.deps import COMMON_RESPONSES, Conn, require
 from hub_api.keys import Principal
 from hub_api.models import aware
 from hub_api.secret_box import SecretKeyError, seal, unseal
 from hub_core.schema_api import connector_config
 
-router = APIRouter()
+router = APIRouter(responses=COMMON_RESPONSES)
 
 NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
 ConnectorName = Annotated[str, Path(pattern=NAME_PATTERN, description="Source name.")]

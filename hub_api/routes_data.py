@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from hub_api import audit, paging
-from hub_api.deps import Conn, require
+from hub_api.deps import COMMON_RESPONSES, Conn, require
 from hub_api.keys import Principal
 from hub_api.models import (
     CustomerDetail,
@@ -32,7 +32,7 @@ from hub_api.scope import customer_owner, customer_scope, discrepancy_scope, own
 from hub_core.schema import customer, customer_xref, discrepancy, stg_employee, sync_run
 from hub_core.schema_api import discrepancy_note
 
-router = APIRouter()
+router = APIRouter(responses=COMMON_RESPONSES)
 
 Text = Annotated[str, Query(min_length=1, max_length=200)]
 IdPath = Annotated[str, Path(min_length=1, max_length=500)]

@@ -122,3 +122,21 @@ def test_rotation_re_encrypts_with_the_new_key(hub, monkeypatch, warehouse_url, 
     monkeypatch.setenv("HUB_SECRET_KEY", new_key())  # a wrong key: a clear error, no secret
     response = hub.client.get("/connectors/crm", headers=hub.as_("admin"))
     assert response.status_code == 503 and "decrypts" in response.json()["detail"]
+
+
+def test_stored_sources_hand_the_sync_decrypted_configs(hub, monkeypatch):
+    from hub_api.connector_store import stored_sources
+    from hub_api.secret_box import new_key
+
+    admin = hub.as_("admin")
+    assert hub.client.post("/connectors", json=CRM, headers=admin).status_code == 201
+    assert hub.client.post("/connectors", json={"name": "extra", "command": ["tap-x"], "enabled": False},
+                           headers=admin).status_code == 201
+    crm, extra = stored_sources(hub.engine)
+    assert (crm.name, crm.tap_command(), crm.config["app_secret"], crm.streams) == ("crm", ["tap-fxiaoke"], SECRET,
+                                                                                    ["AccountObj"])
+    assert (extra.tap_command(), extra.enabled, extra.config_error) == (["tap-x"], False, None)
+    monkeypatch.setenv("HUB_SECRET_KEY", new_key())
+    crm, _ = stored_sources(hub.engine)
+    assert crm.config == {} and "decrypts" in crm.config_error
+    _no_secret(crm.config_error)

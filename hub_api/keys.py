@@ -66,6 +66,7 @@ class Principal:
         return f"{self.name} ({self.key_id})"
 
     def may(self, permission: str) -> bool:
+        """Whether the role grants ``permission`` (e.g. ``discrepancies:act``)."""
         return permission in self.role.permissions
 
 

@@ -12,6 +12,7 @@ from quality.report import money
 
 
 def aware(moment: datetime | None) -> datetime | None:
+    """The moment as UTC-aware: SQLite returns ``DateTime(timezone=True)`` values naive (written as UTC)."""
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
@@ -113,11 +114,13 @@ class RunPage(BaseModel):
 
 
 def customer_out(row) -> dict:
+    """A customer row (joined with its owner) as a ``CustomerOut``."""
     return {"customer_id": row.customer_id, "name": row.name, "uscc": row.uscc, "owner": row.owner,
             "region": row.region, "record_count": row.record_count, "needs_review": bool(row.needs_review)}
 
 
 def discrepancy_out(row) -> dict:
+    """A discrepancy row as a ``DiscrepancyOut``, money exact."""
     return {"discrepancy_id": row.discrepancy_id, "rule": row.rule, "severity": row.severity,
             "customer_id": row.customer_id, "customer_name": row.customer_name, "owner": row.owner,
             "region": row.region, "amount_cny": money(row.amount_cents), "refs": json.loads(row.refs),
@@ -126,6 +129,7 @@ def discrepancy_out(row) -> dict:
 
 
 def run_out(row) -> dict:
+    """A sync_run row as a ``RunOut``."""
     return {"id": row.id, "source": row.source, "started_at": aware(row.started_at),
             "finished_at": aware(row.finished_at), "status": row.status, "records_seen": row.records_seen,
             "records_landed": row.records_landed, "records_rejected": row.records_rejected, "error": row.error}

@@ -19,7 +19,7 @@ WarehouseOpt = Annotated[str | None, typer.Option("--warehouse", help="SQLAlchem
 
 
 def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
+    console.print(f"[red]error:[/red] {message}", soft_wrap=True)
     raise typer.Exit(1)
 
 

@@ -26,7 +26,7 @@ def _engine(warehouse: str | None):
     try:
         return open_existing_warehouse(get_settings(warehouse_url=warehouse).warehouse_url)
     except WarehouseNotReady as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(1) from None
 
 
@@ -60,7 +60,7 @@ def add(
                          detail={"name": name, "role": role, "employee_id": employee, "regions": region,
                                  "expires_at": expires})
     except GrantError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(1) from None
     console.print(f"key {key_id} for {name} ({role}), "
                   f"{'expires ' + expires.date().isoformat() if expires else 'never expires'}; shown once:")

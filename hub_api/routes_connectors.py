@@ -5,12 +5,13 @@ shown, logged and audited only with their secrets masked."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlalchemy import Connection, delete, insert, select, update
 
 from connectors.sources import BUILTIN_TAPS
@@ -25,6 +26,7 @@ from hub_core.schema_api import connector_config
 router = APIRouter(responses=COMMON_RESPONSES)
 
 NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
+TAP_EXECUTABLE = re.compile(r"^tap-[A-Za-z0-9_.-]{1,100}$")
 ConnectorName = Annotated[str, Path(pattern=NAME_PATTERN, description="Source name.")]
 Builtin = Literal[tuple(BUILTIN_TAPS)]
 Command = Annotated[list[Annotated[str, Field(min_length=1, max_length=500)]], Field(min_length=1, max_length=20)]
@@ -42,6 +44,15 @@ class ConnectorIn(BaseModel):
     config: dict[str, Any] = Field(default_factory=dict)
     streams: Streams | None = None
     enabled: bool = True
+
+    @field_validator("command")
+    @classmethod
+    def _a_tap_on_the_path(cls, command: list[str] | None) -> list[str] | None:
+        # Over HTTP, a command is a Singer tap found on the hub's PATH, never a path or a shell:
+        # an API key must not become a way to run arbitrary programs on the hub.
+        if command is not None and not TAP_EXECUTABLE.match(command[0]):
+            raise ValueError("the command must start with a Singer tap name on the PATH, like tap-mysql")
+        return command
 
     @model_validator(mode="after")
     def _one_way_to_run(self):

@@ -67,8 +67,10 @@ def rotate_secrets(warehouse: WarehouseOpt = None) -> None:
     """Re-encrypt every stored connector config with the first configured key."""
     from sqlalchemy import select, update
 
+    from hub_api import audit
     from hub_api.readiness import WarehouseNotReady, open_existing_warehouse
     from hub_api.secret_box import SecretKeyError, rotate
+    from hub_cli.users_cmd import actor
     from hub_core.schema_api import connector_config
     from hub_core.settings import get_settings
 
@@ -82,6 +84,8 @@ def rotate_secrets(warehouse: WarehouseOpt = None) -> None:
             rows = conn.execute(select(c.name, c.config_encrypted).order_by(c.name)).all()
             for (name, _), token in zip(rows, rotate([r.config_encrypted for r in rows])):
                 conn.execute(update(connector_config).where(c.name == name).values(config_encrypted=token))
+            audit.record(conn, actor=actor(), action="connector.rotate_secrets", target="connector:*",
+                         detail={"connectors": [r.name for r in rows]})
     except SecretKeyError as exc:
         _fail(str(exc))
     console.print(f"re-encrypted {len(rows)} connector configs with the newest key")

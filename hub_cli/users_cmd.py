@@ -30,7 +30,7 @@ def _engine(warehouse: str | None):
         raise typer.Exit(1) from None
 
 
-def _actor() -> str:
+def actor() -> str:
     try:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no user name in containers without a passwd entry
@@ -55,8 +55,8 @@ def add(
     try:
         with engine.begin() as conn:
             key_id, token = issue_key(conn, name=name, role=role, employee_id=employee, regions=region,
-                                      expires_at=expires, created_by=_actor())
-            audit.record(conn, actor=_actor(), action="key.issue", target=f"key:{key_id}",
+                                      expires_at=expires, created_by=actor())
+            audit.record(conn, actor=actor(), action="key.issue", target=f"key:{key_id}",
                          detail={"name": name, "role": role, "employee_id": employee, "regions": region,
                                  "expires_at": expires})
     except GrantError as exc:
@@ -93,7 +93,7 @@ def revoke(key_id: Annotated[str, typer.Argument(help="The key id `hub users lis
     with _engine(warehouse).begin() as conn:
         described = revoke_key(conn, key_id)
         if described is not None:
-            audit.record(conn, actor=_actor(), action="key.revoke", target=f"key:{key_id}",
+            audit.record(conn, actor=actor(), action="key.revoke", target=f"key:{key_id}",
                          detail={"name": described["name"]})
     if described is None:
         console.print(f"[red]error:[/red] no key {key_id}")

@@ -74,6 +74,8 @@ def test_invalid_configs_get_field_level_422_without_echoing_values(hub, caplog)
     for body, loc in [({**CRM, "connector": "salesforce"}, ["body", "connector"]),
                       ({**CRM, "name": "Bad Name!"}, ["body", "name"]),
                       ({**CRM, "command": ["tap-x"]}, ["body"]),
+                      ({"name": "x", "command": ["/bin/sh", "-c", "id"]}, ["body", "command"]),
+                      ({"name": "x", "command": ["tap-x; rm -rf /"]}, ["body", "command"]),
                       ({**CRM, "config": {**CRM["config"], "app_secret": "********"}}, ["body", "config", "app_secret"])]:
         response = hub.client.post("/connectors", json=body, headers=admin)
         assert response.status_code == 422 and response.json()["detail"][0]["loc"] == loc, response.text
@@ -116,6 +118,8 @@ def test_rotation_re_encrypts_with_the_new_key(hub, monkeypatch, warehouse_url, 
     result = CliRunner().invoke(cli, ["api", "rotate-secrets", "--warehouse", warehouse_url])
     assert result.exit_code == 0, result.output
     assert "re-encrypted 1" in result.output
+    events = hub.get("admin", "/audit", action="connector.rotate_secrets").json()["items"]
+    assert [e["detail"] for e in events] == [{"connectors": ["crm"]}]
     monkeypatch.setenv("HUB_SECRET_KEY", new)  # the old key is gone now
     response = hub.client.get("/connectors/crm", headers=hub.as_("admin"))
     assert response.status_code == 200 and response.json()["config"]["app_id"] == "FSAID_1"

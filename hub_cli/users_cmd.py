@@ -31,6 +31,7 @@ def _engine(warehouse: str | None):
 
 
 def actor() -> str:
+    """How the audit trail names a command-line operator: the operating-system user."""
     try:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no user name in containers without a passwd entry

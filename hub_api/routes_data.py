@@ -175,7 +175,12 @@ def _work(conn: Connection, who: Principal, discrepancy_id: str, note: NoteIn, a
         raise HTTPException(409, f"the discrepancy is already {action}")
     now = datetime.now(UTC)
     values = {"status": action, **({"resolved_at": now} if action == "resolved" else {})}
-    conn.execute(update(discrepancy).where(discrepancy.c.discrepancy_id == discrepancy_id).values(**values))
+    # Conditional on the status just read: of two people working the same item at once, one wins.
+    changed = conn.execute(update(discrepancy).where(discrepancy.c.discrepancy_id == discrepancy_id,
+                                                     discrepancy.c.status == row.status).values(**values)).rowcount
+    if changed != 1:
+        conn.rollback()
+        raise HTTPException(409, "the discrepancy changed meanwhile; reload it")
     conn.execute(insert(discrepancy_note).values(discrepancy_id=discrepancy_id, action=action, comment=note.comment,
                                                  actor=who.actor, at=now))
     audit.record(conn, actor=who.actor, action=f"discrepancy.{action}", target=f"discrepancy:{discrepancy_id}",

@@ -105,3 +105,29 @@ def test_reconciled_discrepancy_over_http(engine, warehouse_url):
     [item] = client.get("/discrepancies", headers={"Authorization": f"Bearer {rep}"}).json()["items"]
     assert (item["rule"], item["amount_cny"], item["customer_name"], item["owner"]) == ("R1", "1234.56", "恒通建材", "王芳")
     assert client.get("/discrepancies", headers={"Authorization": f"Bearer {other}"}).json()["total"] == 0
+
+
+def test_a_concurrent_change_wins_once(hub, monkeypatch):
+    """If the status changes between reading and writing, the write is refused, not doubled."""
+    from sqlalchemy import update as sql_update
+
+    from hub_api import routes_data
+    from hub_core.schema import discrepancy
+
+    did = "R1|crm:Obj:0"
+    original = routes_data._scoped_discrepancy
+
+    def read_then_someone_else_acts(conn, who, discrepancy_id):
+        row = original(conn, who, discrepancy_id)
+        with hub.engine.begin() as other:
+            other.execute(sql_update(discrepancy).where(discrepancy.c.discrepancy_id == did)
+                          .values(status="resolved"))
+        return row
+
+    monkeypatch.setattr(routes_data, "_scoped_discrepancy", read_then_someone_else_acts)
+    response = hub.client.post(f"/discrepancies/{did}/ack", json={"comment": "mine"}, headers=hub.as_("hq"))
+    monkeypatch.undo()
+    assert response.status_code == 409
+    body = hub.get("hq", f"/discrepancies/{did}").json()
+    assert body["status"] == "resolved" and body["notes"] == []
+    assert hub.get("admin", "/audit", target=f"discrepancy:{did}").json()["total"] == 0

@@ -28,18 +28,17 @@ from hub_api.models import (
     discrepancy_out,
     run_out,
 )
-from hub_api.scope import customer_owner, customer_scope, discrepancy_scope, owner_region
-from hub_core.schema import customer, customer_xref, discrepancy, stg_employee, sync_run
+from hub_api.scope import customer_scope, customer_with_owner, discrepancy_scope, owner_name, owner_region
+from hub_core.schema import customer, customer_xref, discrepancy, sync_run
 from hub_core.schema_api import discrepancy_note
 
 router = APIRouter(responses=COMMON_RESPONSES)
 
 Text = Annotated[str, Query(min_length=1, max_length=200)]
 IdPath = Annotated[str, Path(min_length=1, max_length=500)]
-_owner = stg_employee.c.name
-_customer_from = customer.outerjoin(stg_employee, stg_employee.c.employee_id == customer_owner)
+_customer_from = customer_with_owner
 _customer_cols = (customer.c.customer_id, customer.c.name, customer.c.uscc, customer.c.record_count,
-                  customer.c.needs_review, _owner.label("owner"), owner_region.label("region"))
+                  customer.c.needs_review, owner_name.label("owner"), owner_region.label("region"))
 
 
 def _page(conn: Connection, query, count_query, limit: int):
@@ -62,7 +61,7 @@ def list_customers(
     if region is not None:
         where.append(owner_region == region)
     if owner is not None:
-        where.append(_owner == owner)
+        where.append(owner_name == owner)
     if updated_since is not None:
         changed = customer.c.get("updated_at")
         if changed is None:

@@ -3,7 +3,7 @@
 Scoping is a SQL condition added to every query, never a filter applied in Python afterwards, so
 that counts, pages, filters and look-ups by id all see the same rows. It is defined once, over the
 customer's owner and the owner's region; when the unified model changes, re-point ``owner_region``
-and ``customer_owner`` and everything else follows.
+and ``customer_owner`` (and ``owner_name``, ``customer_with_owner``) here and everything else follows.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from sqlalchemy import ColumnElement, Select, and_, false, select, true
 from hub_api.keys import Principal
 from hub_core.schema import customer, discrepancy, stg_employee
 
-# Where a customer's owner and the owner's region live today.
+# Where a customer's owner, the owner's name and region live today; the listings join the same way.
 customer_owner = customer.c.owner_employee_id
+owner_name = stg_employee.c.name
 owner_region = stg_employee.c.region
+customer_with_owner = customer.outerjoin(stg_employee, stg_employee.c.employee_id == customer_owner)
 
 
 def customer_scope(principal: Principal) -> ColumnElement[bool]:

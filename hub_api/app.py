@@ -1,55 +1,54 @@
-"""Read-only HTTP access to the unified model for dashboards: ``uvicorn hub_api.app:app``
-(or ``create_app(url)`` in code). Reads ``HUB_WAREHOUSE_URL`` by default."""
+"""The hub's HTTP service for IT and dashboards: ``hub serve`` (or ``create_app(url)`` in code).
+
+Every data endpoint needs a bearer API key (``hub users add``); what a key sees is scoped in SQL
+by its role (``roles.yaml``). The app serves an existing, migrated warehouse and refuses to start
+otherwise. ``build_app`` assembles the routes without a database, for the OpenAPI document.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
-from fastapi import FastAPI, HTTPException, Query
-from sqlalchemy import Engine, func, select
+from fastapi import FastAPI
+from sqlalchemy import Engine, text
 
-from hub_core.schema import customer, customer_xref
+from hub_api import errors
+from hub_api.deps import Conn
+
+API_VERSION = "1.0.0"
+
+
+def build_app(engine: Callable[[], Engine]) -> FastAPI:
+    """The app over whatever warehouse ``engine()`` returns (called per request)."""
+    from hub_api import routes_admin, routes_connectors, routes_data
+
+    api = FastAPI(title="Customer-360 hub", version=API_VERSION,
+                  description="Customers, discrepancies and runs of the integration hub, scoped by API key; "
+                              "connector configuration and the audit trail for IT.")
+    api.state.engine = engine
+    errors.install(api)
+
+    @api.get("/health", tags=["service"])
+    def health(conn: Conn) -> dict[str, str]:
+        """Liveness: the warehouse answers. Needs no key and says nothing about the data."""
+        conn.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    api.include_router(routes_data.router)
+    api.include_router(routes_connectors.router)
+    api.include_router(routes_admin.router)
+    return api
 
 
 def create_app(warehouse_url: str | None = None) -> FastAPI:
+    """The app over an existing warehouse (default ``HUB_WAREHOUSE_URL``); ``WarehouseNotReady``
+    when it is missing or not migrated."""
+    from hub_api.readiness import open_existing_warehouse
     from hub_core.settings import get_settings
-    from hub_core.warehouse import open_warehouse
 
-    api = FastAPI(title="Customer-360 hub", version="0.1.0")
-
-    @lru_cache(maxsize=1)
-    def engine() -> Engine:
-        return open_warehouse(warehouse_url or get_settings().warehouse_url)
-
-    @api.get("/health")
-    def health() -> dict:
-        with engine().connect() as conn:
-            customers = conn.execute(select(func.count()).select_from(customer)).scalar_one()
-        return {"status": "ok", "customers": customers}
-
-    @api.get("/customers")
-    def customers(limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)) -> list[dict]:
-        with engine().connect() as conn:
-            rows = conn.execute(select(customer).order_by(customer.c.customer_id).limit(limit).offset(offset)).all()
-        return [dict(r._mapping) for r in rows]
-
-    @api.get("/customers/{customer_id}")
-    def one_customer(customer_id: str) -> dict:
-        with engine().connect() as conn:
-            row = conn.execute(select(customer).where(customer.c.customer_id == customer_id)).first()
-            if row is None:
-                raise HTTPException(404, f"no customer {customer_id}")
-            refs = conn.execute(select(customer_xref.c.ref, customer_xref.c.match_method)
-                                .where(customer_xref.c.customer_id == customer_id).order_by(customer_xref.c.ref)).all()
-        return {**dict(row._mapping), "refs": [{"ref": r.ref, "match_method": r.match_method} for r in refs]}
-
-    @api.get("/discrepancies")
-    def discrepancies() -> list[dict]:
-        from quality.report import open_discrepancies
-
-        return open_discrepancies(engine())
-
-    return api
+    engine = open_existing_warehouse(warehouse_url or get_settings().warehouse_url)
+    return build_app(lambda: engine)
 
 
 @lru_cache(maxsize=1)

@@ -200,5 +200,7 @@ def demo(
         raise typer.Exit(1)
 
 
+from hub_cli.serve_cmd import register_api_commands; register_api_commands(app)  # noqa: E402,E702
+
 if __name__ == "__main__":  # pragma: no cover
     app()

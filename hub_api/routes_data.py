@@ -1,0 +1,243 @@
+"""Read the unified model: customers with their crosswalk, discrepancies (and working them), runs.
+
+Every query carries the caller's scope (``hub_api.scope``) in its WHERE clause; an id outside the
+scope answers 404 exactly like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from pydantic import AwareDatetime, BaseModel, Field
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+
+from hub_api import audit, paging
+from hub_api.deps import COMMON_RESPONSES, Conn, require
+from hub_api.keys import Principal
+from hub_api.models import (
+    CustomerDetail,
+    CustomerPage,
+    DiscrepancyDetail,
+    DiscrepancyPage,
+    RunOut,
+    RunPage,
+    aware,
+    customer_out,
+    discrepancy_out,
+    run_out,
+)
+from hub_api.scope import customer_scope, customer_with_owner, discrepancy_scope, owner_name, owner_region
+from hub_core.schema import customer, customer_xref, discrepancy, sync_run
+from hub_core.schema_api import discrepancy_note
+
+router = APIRouter(responses=COMMON_RESPONSES)
+
+Text = Annotated[str, Query(min_length=1, max_length=200)]
+IdPath = Annotated[str, Path(min_length=1, max_length=500)]
+_customer_from = customer_with_owner
+_customer_cols = (customer.c.customer_id, customer.c.name, customer.c.uscc, customer.c.record_count,
+                  customer.c.needs_review, owner_name.label("owner"), owner_region.label("region"))
+
+
+def _page(conn: Connection, query, count_query, limit: int):
+    rows = conn.execute(query.limit(limit + 1)).all()
+    return rows[:limit], len(rows) > limit, conn.execute(count_query).scalar_one()
+
+
+@router.get("/customers", response_model=CustomerPage, tags=["data"])
+def list_customers(
+    who: Annotated[Principal, Depends(require("customers:read"))],
+    conn: Conn,
+    region: Text | None = None,
+    owner: Annotated[str | None, Query(min_length=1, max_length=200, description="Owner's name.")] = None,
+    updated_since: Annotated[AwareDatetime | None, Query(description="Only customers changed since then.")] = None,
+    limit: paging.Limit = 50,
+    cursor: paging.Cursor = None,
+) -> dict:
+    """Customers in the caller's scope, ordered by id, with their owner's name and region."""
+    where = [customer_scope(who)]
+    if region is not None:
+        where.append(owner_region == region)
+    if owner is not None:
+        where.append(owner_name == owner)
+    if updated_since is not None:
+        changed = customer.c.get("updated_at")
+        if changed is None:
+            raise HTTPException(422, [{"loc": ["query", "updated_since"], "type": "value_error",
+                                       "msg": "this warehouse does not record when customers change"}])
+        where.append(changed >= updated_since)
+    count = select(func.count()).select_from(_customer_from).where(*where)
+    if cursor is not None:
+        [after] = paging.decode("customers", cursor, [str])
+        where.append(customer.c.customer_id > after)
+    query = select(*_customer_cols).select_from(_customer_from).where(*where).order_by(customer.c.customer_id)
+    rows, more, total = _page(conn, query, count, limit)
+    return {"items": [customer_out(r) for r in rows], "total": total,
+            "next_cursor": paging.encode("customers", [rows[-1].customer_id]) if more else None}
+
+
+@router.get("/customers/{customer_id}", response_model=CustomerDetail, tags=["data"],
+            responses={404: {"description": "No such customer in the caller's scope."}})
+def get_customer(customer_id: IdPath, who: Annotated[Principal, Depends(require("customers:read"))],
+                 conn: Conn) -> dict:
+    """One customer in scope with the source records (refs) it was matched from."""
+    row = conn.execute(select(*_customer_cols).select_from(_customer_from)
+                       .where(customer.c.customer_id == customer_id, customer_scope(who))).first()
+    if row is None:
+        raise HTTPException(404, "no such customer")
+    refs = conn.execute(select(customer_xref.c.ref, customer_xref.c.system, customer_xref.c.match_method)
+                        .where(customer_xref.c.customer_id == customer_id).order_by(customer_xref.c.ref)).all()
+    return {**customer_out(row), "refs": [dict(r._mapping) for r in refs]}
+
+
+_SORT_KEYS = {"amount": discrepancy.c.amount_cents, "age": discrepancy.c.first_seen}
+
+
+@router.get("/discrepancies", response_model=DiscrepancyPage, tags=["data"])
+def list_discrepancies(
+    who: Annotated[Principal, Depends(require("discrepancies:read"))],
+    conn: Conn,
+    rule: Annotated[list[Annotated[str, Field(max_length=10)]] | None, Query(max_length=20)] = None,
+    severity: Annotated[list[Literal["red", "orange", "yellow"]] | None, Query()] = None,
+    status: Annotated[list[Literal["open", "acknowledged", "resolved"]] | None, Query()] = None,
+    owner: Annotated[str | None, Query(min_length=1, max_length=200, description="Owner's name.")] = None,
+    region: Text | None = None,
+    sort: Annotated[Literal["amount", "age"], Query(description="amount: largest first; age: oldest first.")] = "amount",
+    limit: paging.Limit = 50,
+    cursor: paging.Cursor = None,
+) -> dict:
+    """Discrepancies in the caller's scope, filtered and sorted, a page at a time."""
+    d = discrepancy.c
+    where = [discrepancy_scope(who)]
+    for column, values in ((d.rule, rule), (d.severity, severity), (d.status, status)):
+        if values:
+            where.append(column.in_(values))
+    if owner is not None:
+        where.append(d.owner == owner)
+    if region is not None:
+        where.append(d.region == region)
+    count = select(func.count()).select_from(discrepancy).where(*where)
+    key = _SORT_KEYS[sort]
+    descending = sort == "amount"
+    if cursor is not None:
+        value, after = paging.decode(f"discrepancies:{sort}", cursor, [int if sort == "amount" else datetime, str])
+        if descending:
+            where.append(or_(key < value, and_(key == value, d.discrepancy_id > after)))
+        else:
+            where.append(or_(key > value, and_(key == value, d.discrepancy_id > after)))
+    query = (select(discrepancy).where(*where)
+             .order_by(key.desc() if descending else key.asc(), d.discrepancy_id))
+    rows, more, total = _page(conn, query, count, limit)
+    last = rows[-1] if more else None
+    return {"items": [discrepancy_out(r) for r in rows], "total": total,
+            "next_cursor": paging.encode(f"discrepancies:{sort}", [getattr(last, key.name), last.discrepancy_id])
+            if last else None}
+
+
+def _scoped_discrepancy(conn: Connection, who: Principal, discrepancy_id: str):
+    row = conn.execute(select(discrepancy).where(discrepancy.c.discrepancy_id == discrepancy_id,
+                                                 discrepancy_scope(who))).first()
+    if row is None:
+        raise HTTPException(404, "no such discrepancy")
+    return row
+
+
+def _detail(conn: Connection, row) -> dict:
+    notes = conn.execute(select(discrepancy_note.c.action, discrepancy_note.c.comment, discrepancy_note.c.actor,
+                                discrepancy_note.c.at)
+                         .where(discrepancy_note.c.discrepancy_id == row.discrepancy_id)
+                         .order_by(discrepancy_note.c.id)).all()
+    return {**discrepancy_out(row), "notes": [{**n._mapping, "at": aware(n.at)} for n in notes]}
+
+
+@router.get("/discrepancies/{discrepancy_id:path}", response_model=DiscrepancyDetail, tags=["data"],
+            responses={404: {"description": "No such discrepancy in the caller's scope."}})
+def get_discrepancy(discrepancy_id: IdPath, who: Annotated[Principal, Depends(require("discrepancies:read"))],
+                    conn: Conn) -> dict:
+    """One discrepancy in scope, with the notes left when it was acknowledged or resolved."""
+    return _detail(conn, _scoped_discrepancy(conn, who, discrepancy_id))
+
+
+class NoteIn(BaseModel):
+    """Why the discrepancy is acknowledged or resolved."""
+
+    comment: str = Field(min_length=1, max_length=2000)
+
+
+def _work(conn: Connection, who: Principal, discrepancy_id: str, note: NoteIn, action: str) -> dict:
+    row = _scoped_discrepancy(conn, who, discrepancy_id)
+    if row.status == "resolved":
+        raise HTTPException(409, "the discrepancy is already resolved")
+    if row.status == action:
+        raise HTTPException(409, f"the discrepancy is already {action}")
+    now = datetime.now(UTC)
+    values = {"status": action, **({"resolved_at": now} if action == "resolved" else {})}
+    # Conditional on the status just read: of two people working the same item at once, one wins.
+    changed = conn.execute(update(discrepancy).where(discrepancy.c.discrepancy_id == discrepancy_id,
+                                                     discrepancy.c.status == row.status).values(**values)).rowcount
+    if changed != 1:
+        conn.rollback()
+        raise HTTPException(409, "the discrepancy changed meanwhile; reload it")
+    conn.execute(insert(discrepancy_note).values(discrepancy_id=discrepancy_id, action=action, comment=note.comment,
+                                                 actor=who.actor, at=now))
+    audit.record(conn, actor=who.actor, action=f"discrepancy.{action}", target=f"discrepancy:{discrepancy_id}",
+                 detail={"status": [row.status, action], "comment": note.comment})
+    conn.commit()
+    return _detail(conn, _scoped_discrepancy(conn, who, discrepancy_id))
+
+
+_WORK_RESPONSES = {404: {"description": "No such discrepancy in the caller's scope."},
+                   409: {"description": "Already in that state or resolved."}}
+
+
+@router.post("/discrepancies/{discrepancy_id:path}/ack", response_model=DiscrepancyDetail, tags=["data"],
+             responses=_WORK_RESPONSES)
+def acknowledge(discrepancy_id: IdPath, note: NoteIn, who: Annotated[Principal, Depends(require("discrepancies:act"))],
+                conn: Conn) -> dict:
+    """Acknowledge an open discrepancy: someone is on it. The comment says who and what."""
+    return _work(conn, who, discrepancy_id, note, "acknowledged")
+
+
+@router.post("/discrepancies/{discrepancy_id:path}/resolve", response_model=DiscrepancyDetail, tags=["data"],
+             responses=_WORK_RESPONSES)
+def resolve(discrepancy_id: IdPath, note: NoteIn, who: Annotated[Principal, Depends(require("discrepancies:act"))],
+            conn: Conn) -> dict:
+    """Mark a discrepancy resolved. If the next reconciliation still finds it, it opens again."""
+    return _work(conn, who, discrepancy_id, note, "resolved")
+
+
+@router.get("/runs", response_model=RunPage, tags=["runs"])
+def list_runs(
+    who: Annotated[Principal, Depends(require("runs:read"))],
+    conn: Conn,
+    source: Text | None = None,
+    status: Annotated[Literal["running", "succeeded", "failed"] | None, Query()] = None,
+    limit: paging.Limit = 50,
+    cursor: paging.Cursor = None,
+) -> dict:
+    """Sync runs, newest first."""
+    where = []
+    if source is not None:
+        where.append(sync_run.c.source == source)
+    if status is not None:
+        where.append(sync_run.c.status == status)
+    count = select(func.count()).select_from(sync_run).where(*where)
+    if cursor is not None:
+        [before] = paging.decode("runs", cursor, [int])
+        where.append(sync_run.c.id < before)
+    rows, more, total = _page(conn, select(sync_run).where(*where).order_by(sync_run.c.id.desc()), count, limit)
+    return {"items": [run_out(r) for r in rows], "total": total,
+            "next_cursor": paging.encode("runs", [rows[-1].id]) if more else None}
+
+
+@router.get("/runs/{run_id}", response_model=RunOut, tags=["runs"], responses={404: {"description": "No such run."}})
+def get_run(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], who: Annotated[Principal, Depends(require("runs:read"))],
+            conn: Conn) -> dict:
+    """One sync run."""
+    row = conn.execute(select(sync_run).where(sync_run.c.id == run_id)).first()
+    if row is None:
+        raise HTTPException(404, "no such run")
+    return run_out(row)
+

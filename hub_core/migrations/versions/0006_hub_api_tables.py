@@ -1,7 +1,7 @@
 """hub_api tables: api keys, audit, connector configs, discrepancy notes
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-30 11:31:30.109003
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0006'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -231,3 +231,4 @@ reconcile_run = Table(
     Column("new_count", Integer),
     Column("resolved_count", Integer),
 )
+from hub_core import schema_unified  # noqa: E402,F401

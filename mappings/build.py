@@ -1,89 +1,160 @@
-"""Build the unified customer-360 from what connectors landed: staging, matching, crosswalk."""
+"""Build the unified model and customer_360 from what connectors landed, in one transaction
+(readers never see half a build).
+
+Steps: map employee accounts and link them into employees; resolve customers (staging of
+customer records, matching, crosswalk: one separate call, ``resolve_customers``); map every other
+stream through the declarative mappings; link rows to customers, employees and contacts; derive
+the ``stg_*`` tables the reconciliation rules read; rebuild ``customer_360`` as of ``as_of``.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from hub_core.schema import (
     customer,
     customer_review,
     customer_xref,
+    metadata,
     stg_customer_record,
     stg_employee,
     stg_opportunity,
     stg_sales_order,
 )
+from hub_core.schema_unified import build_run
+from mappings.c360_config import C360Config, load_c360
 from mappings.config import MappingConfig, load_mapping
+from mappings.customer360 import build_customer_360
+from mappings.declarative.engine import Mapper
+from mappings.declarative.spec import DeclarativeConfig, load_streams
+from mappings.employees import Employees, link_employees, load_overrides
+from mappings.links import flag_signals, link_contacts_by_company, link_customers, rate_notches, resolve_parties
 from mappings.matching import Record, match_records
 from mappings.normalize import NameKey
-from mappings.staging import (
-    insert_batched,
-    stage_customer_records,
-    stage_employees,
-    stage_opportunities,
-    stage_sales_orders,
-)
+from mappings.staging import insert_batched, stage_customer_records, stage_opportunities, stage_sales_orders
 
 log = logging.getLogger(__name__)
 
 # The name shown for a customer: CRM first (sales owns the relationship), then ERP, then finance.
 _NAME_PRIORITY = {"crm": 0, "u8": 1, "finance": 2}
+# Tables a build rebuilds from scratch (quarantine and findings describe the current build only).
+_REBUILT = ("customer_360", "data_quality_finding", "mapping_quarantine", "employee", "employee_account",
+            "account_profile", "contact", "opportunity", "contract", "sales_order", "sales_order_line",
+            "dispatch", "dispatch_line", "invoice", "invoice_line", "receivable", "receipt", "credit_rating",
+            "interaction", "product", "stock")
 
 
 @dataclass
 class BuildStats:
+    """What a build produced; ``rows`` counts unified rows per entity table."""
+
     employees: int
     customer_records: int
     customers: int
     review: int
     opportunities: int
     orders: int
+    build_id: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    quarantined: dict[str, int] = field(default_factory=dict)
+    findings: dict[str, int] = field(default_factory=dict)
+    customer_360: int = 0
+
+    @property
+    def quarantined_total(self) -> int:
+        return sum(self.quarantined.values())
+
+    @property
+    def findings_total(self) -> int:
+        return sum(self.findings.values())
 
 
-def build_customer360(engine: Engine, mapping: MappingConfig | None = None) -> BuildStats:
-    """Rebuild staging and the unified model in one transaction (readers never see half)."""
+def resolve_customers(conn: Connection, cfg: MappingConfig, emp: Employees) -> tuple[int, int, int]:
+    """Entity resolution: stage customer records, match them, write customer / customer_xref /
+    customer_review. Returns (customer records, customers, records for review)."""
+    n_records = stage_customer_records(conn, cfg, emp)
+    records = [
+        Record(ref=r.ref, system=r.system, name=r.name_norm,
+               key=NameKey(r.name_key, r.name_city) if r.name_key else None,
+               uscc=r.uscc, u8_code=r.u8_code, owner=r.owner_employee_id, deleted=r.is_deleted)
+        for r in conn.execute(select(stg_customer_record))
+    ]
+    result = match_records(records)
+    customers, xrefs = [], []
+    for cluster in result.clusters:
+        cid = cluster.customer_id
+        ranked = sorted(cluster.records, key=lambda r: (r.deleted, _NAME_PRIORITY[r.system], r.ref))
+        named = next((r for r in ranked if r.name), ranked[0])
+        owner = next((r.owner for r in ranked if r.system == "crm" and r.owner), None) or next(
+            (r.owner for r in ranked if r.owner), None)
+        customers.append({"customer_id": cid, "name": named.name or named.ref, "uscc": cluster.uscc,
+                          "owner_employee_id": owner, "record_count": len(cluster.records),
+                          "needs_review": cluster.review})
+        xrefs.extend({"ref": r.ref, "customer_id": cid, "system": r.system,
+                      "match_method": result.methods[r.ref]} for r in cluster.records)
+    insert_batched(conn, customer, customers)
+    insert_batched(conn, customer_xref, xrefs)
+    insert_batched(conn, customer_review, (
+        {"ref": ref, "reason": reason, "candidates": json.dumps(cands)}
+        for ref, (reason, cands) in result.review.items()))
+    return n_records, len(customers), len(result.review)
+
+
+def build_customer360(engine: Engine, mapping: MappingConfig | None = None, as_of: datetime | None = None,
+                      streams: DeclarativeConfig | None = None, c360: C360Config | None = None) -> BuildStats:
+    """Rebuild the unified model and customer_360 (as of ``as_of``, default now) in one transaction."""
     cfg = mapping or load_mapping()
+    decl = streams or load_streams(cfg.path("streams"))
+    c360 = c360 or load_c360(cfg.path("customer360"))
+    overrides = load_overrides(cfg.path("employee_overrides"))
+    now = datetime.now(timezone.utc)
+    as_of = as_of or now
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must carry a timezone")
+    sources = {system: cfg.source_for(system) for system in ("crm", "u8", "finance", "wecom")} | cfg.systems
     with engine.begin() as conn:
+        for name in _REBUILT:
+            conn.execute(delete(metadata.tables[name]))
         for table in (customer_review, customer_xref, customer, stg_sales_order, stg_opportunity,
                       stg_customer_record, stg_employee):
             conn.execute(delete(table))
-        emp = stage_employees(conn, cfg)
-        n_records = stage_customer_records(conn, cfg, emp)
-        records = [
-            Record(ref=r.ref, system=r.system, name=r.name_norm,
-                   key=NameKey(r.name_key, r.name_city) if r.name_key else None,
-                   uscc=r.uscc, u8_code=r.u8_code, owner=r.owner_employee_id, deleted=r.is_deleted)
-            for r in conn.execute(select(stg_customer_record))
-        ]
-        result = match_records(records)
-        customers, xrefs = [], []
-        for cluster in result.clusters:
-            cid = cluster.customer_id
-            ranked = sorted(cluster.records, key=lambda r: (r.deleted, _NAME_PRIORITY[r.system], r.ref))
-            named = next((r for r in ranked if r.name), ranked[0])
-            owner = next((r.owner for r in ranked if r.system == "crm" and r.owner), None) or next(
-                (r.owner for r in ranked if r.owner), None)
-            customers.append({"customer_id": cid, "name": named.name or named.ref, "uscc": cluster.uscc,
-                              "owner_employee_id": owner, "record_count": len(cluster.records),
-                              "needs_review": cluster.review})
-            xrefs.extend({"ref": r.ref, "customer_id": cid, "system": r.system,
-                          "match_method": result.methods[r.ref]} for r in cluster.records)
-        insert_batched(conn, customer, customers)
-        insert_batched(conn, customer_xref, xrefs)
-        insert_batched(conn, customer_review, (
-            {"ref": ref, "reason": reason, "candidates": json.dumps(cands)}
-            for ref, (reason, cands) in result.review.items()))
-        n_opps = stage_opportunities(conn, cfg, emp)
-        n_orders = stage_sales_orders(conn, cfg, emp)
-        # Attach documents to customers set-wise, through the crosswalk.
-        for table, link in ((stg_opportunity, stg_opportunity.c.account_ref),
-                            (stg_sales_order, stg_sales_order.c.u8_customer_ref)):
-            conn.execute(update(table).values(customer_id=select(customer_xref.c.customer_id)
-                                              .where(customer_xref.c.ref == link).scalar_subquery()))
-    stats = BuildStats(len(emp.rows), n_records, len(customers), len(result.review), n_opps, n_orders)
-    log.info("customer-360 built: %s", stats)
+        build_id = conn.execute(insert(build_run).values(started_at=now, as_of=as_of.astimezone(timezone.utc),
+                                                         status="running").returning(build_run.c.id)).scalar_one()
+        mapper = Mapper(conn, decl, sources, cfg.timezone, build_id)
+        people = [s for s in decl.streams if s.entity == "employee_account"]
+        for spec in people:
+            mapper.run(spec)
+        mapper.flush()
+        emp = link_employees(conn, overrides)
+        mapper.employees = emp.by_account
+
+        # --- customer resolution (entity resolution owns this step) ---
+        n_records, n_customers, n_review = resolve_customers(conn, cfg, emp)
+
+        for spec in decl.streams:
+            if spec.entity != "employee_account":
+                mapper.run(spec)
+        mapper.flush()
+        link_customers(conn)
+        link_contacts_by_company(conn)
+        resolve_parties(conn, c360)
+        flag_signals(conn, c360)
+        rate_notches(conn, decl.codes.get("credit_rating_rank", {}))
+        n_opps = stage_opportunities(conn)
+        n_orders = stage_sales_orders(conn)
+        ranks = {k: int(v) for k, v in decl.codes.get("credit_rating_rank", {}).items()}
+        n_360 = build_customer_360(conn, c360, as_of, cfg.timezone, sources, ranks, build_id)
+        st = mapper.stats
+        stats = BuildStats(len(emp.rows), n_records, n_customers, n_review, n_opps, n_orders, build_id,
+                           dict(st.rows), dict(st.quarantined), dict(st.findings), n_360)
+        conn.execute(update(build_run).where(build_run.c.id == build_id).values(
+            finished_at=datetime.now(timezone.utc), status="succeeded", stats=json.dumps(asdict(stats))))
+    log.info("customer-360 built: %s customers, %s rows, %s quarantined, %s findings", n_customers,
+             sum(stats.rows.values()), stats.quarantined_total, stats.findings_total)
     return stats
+

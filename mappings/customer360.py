@@ -136,8 +136,10 @@ def _product_series(conn, day: date, cfg: C360Config):
 
 
 def _response_minutes(conn, as_of: datetime, cfg: C360Config) -> dict[str, dict]:
-    """Median minutes from a customer's inbound message to the next outbound one to the same
-    contact (messages in the signal window; unanswered messages do not count)."""
+    """Median minutes from a customer's first unanswered message to the rep's next message to the
+    same contact (messages in the signal window). A customer message that follows the previous
+    one by more than ``response_zero_minutes`` starts a new conversation: the earlier one (a
+    closing "thanks") is not waiting for an answer. Unanswered conversations do not count."""
     i = interaction.c
     since = as_of - timedelta(days=cfg.windows.signals_days)
     rows = conn.execute(select(i.customer_id, i.contact_ref, i.direction, i.occurred_at)
@@ -145,13 +147,16 @@ def _response_minutes(conn, as_of: datetime, cfg: C360Config) -> dict[str, dict]
                                i.occurred_at > since, i.occurred_at <= as_of)
                         .order_by(i.customer_id, i.contact_ref, i.occurred_at).execution_options(yield_per=2000))
     waits: dict[str, list[float]] = {}
-    pending, current = None, None
+    pending, last_in, current = None, None, None
+    closed = timedelta(minutes=cfg.health.response_zero_minutes)
     for cid, contact_ref, direction, at in rows:
         if (cid, contact_ref) != current:
-            current, pending = (cid, contact_ref), None
+            current, pending, last_in = (cid, contact_ref), None, None
         at = _utc(at)
         if direction == "in":
-            pending = pending or at  # the first unanswered message starts the clock
+            if pending is None or at - last_in > closed:  # a new conversation starts the clock
+                pending = at
+            last_in = at
         elif pending is not None:
             waits.setdefault(cid, []).append((at - pending).total_seconds() / 60)
             pending = None

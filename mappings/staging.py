@@ -11,6 +11,7 @@ from sqlalchemy import Connection, insert, select
 from hub_core.schema import raw_record, stg_customer_record, stg_opportunity, stg_sales_order
 from hub_core.schema_unified import opportunity, sales_order
 from mappings.config import MappingConfig
+from mappings.declarative.casts import clean_text
 from mappings.employees import Employees
 from mappings.normalize import name_key, normalize_name, normalize_uscc
 from mappings.parse import is_true
@@ -61,6 +62,11 @@ def _first(value):
 
 
 def _customer_row(ref, system, obj, natural_id, name, uscc_raw, u8_code, owner, deleted=False) -> dict:
+    # PostgreSQL text cannot hold NUL: strip NUL/control characters before anything is derived.
+    name = clean_text(name)[0] if isinstance(name, str) else name
+    uscc_raw = clean_text(str(uscc_raw))[0] if uscc_raw else uscc_raw
+    ref, natural_id = clean_text(ref)[0], clean_text(natural_id)[0]
+    u8_code = clean_text(u8_code)[0] if u8_code else u8_code
     key = name_key(name)
     return {
         "ref": ref, "system": system, "object": obj, "natural_id": natural_id,

@@ -60,10 +60,10 @@ def to_str(value, tz: str):
 
 def to_int(value, tz: str) -> int:
     number = _decimal(value)
-    if number != number.to_integral_value():
-        raise CastError("not a whole number")
     if abs(number) > _INT_LIMIT:
         raise CastError("whole number out of range")
+    if number != number.to_integral_value():
+        raise CastError("not a whole number")
     return int(number)
 
 
@@ -76,10 +76,10 @@ def to_number(value, tz: str) -> float:
 
 def to_money(value, tz: str) -> int:
     """CNY (number or numeric string, thousands separators allowed) as integer cents, half-up."""
-    cents = (_decimal(value) * 100).quantize(Decimal(1), rounding="ROUND_HALF_UP")
-    if abs(cents) > _INT_LIMIT:
+    amount = _decimal(value)
+    if abs(amount) * 100 > _INT_LIMIT:  # before quantize, which fails on huge exponents
         raise CastError("amount out of range")
-    return int(cents)
+    return int((amount * 100).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
 
 
 def to_bool(value, tz: str) -> bool:

@@ -268,6 +268,9 @@ build_run = Table(
     Column("finished_at", DateTime(timezone=True)),
     Column("as_of", DateTime(timezone=True), nullable=False),
     Column("status", String(20), nullable=False),
+    Column("mode", String(20), nullable=False, default="full"),
+    Column("raw_watermark", BigInteger),
+    Column("config_hash", String(64)),
     Column("stats", Text),
 )
 
@@ -277,6 +280,7 @@ mapping_quarantine = Table(
     Column("build_id", Integer, nullable=False, index=True),
     Column("source", String(100), nullable=False),
     Column("stream", String(200), nullable=False),
+    Column("record_ref", Text, index=True),
     Column("ref", Text),
     Column("field", Text),
     Column("raw_value", Text),
@@ -290,6 +294,7 @@ data_quality_finding = Table(
     Column("source", String(100), nullable=False),
     Column("stream", String(200), nullable=False),
     Column("entity", String(100), nullable=False),
+    Column("record_ref", Text, index=True),
     Column("ref", Text),
     Column("field", Text),
     Column("kind", String(40), nullable=False),

@@ -9,18 +9,20 @@ the ``stg_*`` tables the reconciliation rules read; rebuild ``customer_360`` as 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
 
 from hub_core.schema import (
     customer,
     customer_review,
     customer_xref,
     metadata,
+    raw_record,
     stg_customer_record,
     stg_employee,
     stg_opportunity,
@@ -32,7 +34,7 @@ from mappings.config import MappingConfig, load_mapping
 from mappings.customer360 import build_customer_360
 from mappings.declarative.engine import Mapper
 from mappings.declarative.spec import DeclarativeConfig, load_streams
-from mappings.employees import Employees, link_employees, load_overrides
+from mappings.employees import Employees, link_employees, load_employees, load_overrides
 from mappings.links import flag_signals, link_contacts_by_company, link_customers, rate_notches, resolve_parties
 from mappings.matching import Record, match_records
 from mappings.normalize import NameKey
@@ -64,6 +66,7 @@ class BuildStats:
     quarantined: dict[str, int] = field(default_factory=dict)
     findings: dict[str, int] = field(default_factory=dict)
     customer_360: int = 0
+    mode: str = "full"  # full | incremental | unchanged
 
     @property
     def quarantined_total(self) -> int:
@@ -105,56 +108,124 @@ def resolve_customers(conn: Connection, cfg: MappingConfig, emp: Employees) -> t
     return n_records, len(customers), len(result.review)
 
 
+def _config_hash(*parts) -> str:
+    """Identifies the configuration a build ran with: a changed mapping means a full rebuild."""
+    text = json.dumps([p.model_dump(mode="json") for p in parts], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plan(conn: Connection, incremental: bool, config_hash: str, decl: DeclarativeConfig, sources: dict):
+    """(mode, last build, raw watermark): ``full`` the first time, after a configuration change,
+    when employees changed or when asked; ``unchanged`` when nothing was landed since the last
+    build; else ``incremental``."""
+    r = raw_record.c
+    watermark = conn.execute(select(func.max(r.id))).scalar() or 0
+    last = conn.execute(select(build_run).where(build_run.c.status == "succeeded")
+                        .order_by(build_run.c.id.desc()).limit(1)).first()
+    if not incremental or last is None or last.config_hash != config_hash or last.raw_watermark is None:
+        return "full", last, watermark
+    if watermark == last.raw_watermark:
+        return "unchanged", last, watermark
+    people = [(sources.get(s.system, s.system), s.stream) for s in decl.streams if s.entity == "employee_account"]
+    changed_people = conn.execute(select(func.count()).select_from(raw_record).where(
+        r.id > last.raw_watermark, or_(*[and_(r.source == src, r.stream == st) for src, st in people]))).scalar()
+    return ("full" if changed_people else "incremental"), last, watermark
+
+
 def build_customer360(engine: Engine, mapping: MappingConfig | None = None, as_of: datetime | None = None,
-                      streams: DeclarativeConfig | None = None, c360: C360Config | None = None) -> BuildStats:
-    """Rebuild the unified model and customer_360 (as of ``as_of``, default now) in one transaction."""
+                      streams: DeclarativeConfig | None = None, c360: C360Config | None = None,
+                      incremental: bool = True) -> BuildStats:
+    """Rebuild the unified model and customer_360 (as of ``as_of``, default now) in one transaction.
+
+    Incremental by default: only raw records landed since the last build are mapped (their earlier
+    rows, quarantine entries and findings replaced); when nothing was landed, the unified tables
+    are left untouched and customer_360 is recomputed only for a different ``as_of``."""
     cfg = mapping or load_mapping()
     decl = streams or load_streams(cfg.path("streams"))
     c360 = c360 or load_c360(cfg.path("customer360"))
     overrides = load_overrides(cfg.path("employee_overrides"))
     now = datetime.now(timezone.utc)
-    as_of = as_of or now
+    as_of = (as_of or now)
     if as_of.tzinfo is None:
         raise ValueError("as_of must carry a timezone")
+    as_of = as_of.astimezone(timezone.utc)
     sources = {system: cfg.source_for(system) for system in ("crm", "u8", "finance", "wecom")} | cfg.systems
+    config_hash = _config_hash(cfg, decl, c360, overrides)
     with engine.begin() as conn:
-        for name in _REBUILT:
-            conn.execute(delete(metadata.tables[name]))
-        for table in (customer_review, customer_xref, customer, stg_sales_order, stg_opportunity,
-                      stg_customer_record, stg_employee):
-            conn.execute(delete(table))
-        build_id = conn.execute(insert(build_run).values(started_at=now, as_of=as_of.astimezone(timezone.utc),
-                                                         status="running").returning(build_run.c.id)).scalar_one()
-        mapper = Mapper(conn, decl, sources, cfg.timezone, build_id)
-        people = [s for s in decl.streams if s.entity == "employee_account"]
-        for spec in people:
-            mapper.run(spec)
-        mapper.flush()
-        emp = link_employees(conn, overrides)
-        mapper.employees = emp.by_account
-
-        # --- customer resolution (entity resolution owns this step) ---
-        n_records, n_customers, n_review = resolve_customers(conn, cfg, emp)
-
-        for spec in decl.streams:
-            if spec.entity != "employee_account":
-                mapper.run(spec)
-        mapper.flush()
-        link_customers(conn)
-        link_contacts_by_company(conn)
-        resolve_parties(conn, c360)
-        flag_signals(conn, c360)
-        rate_notches(conn, decl.codes.get("credit_rating_rank", {}))
-        n_opps = stage_opportunities(conn)
-        n_orders = stage_sales_orders(conn)
-        ranks = {k: int(v) for k, v in decl.codes.get("credit_rating_rank", {}).items()}
-        n_360 = build_customer_360(conn, c360, as_of, cfg.timezone, sources, ranks, build_id)
-        st = mapper.stats
-        stats = BuildStats(len(emp.rows), n_records, n_customers, n_review, n_opps, n_orders, build_id,
-                           dict(st.rows), dict(st.quarantined), dict(st.findings), n_360)
+        mode, last, watermark = _plan(conn, incremental, config_hash, decl, sources)
+        build_id = conn.execute(insert(build_run).values(
+            started_at=now, as_of=as_of, status="running", mode=mode, raw_watermark=watermark,
+            config_hash=config_hash).returning(build_run.c.id)).scalar_one()
+        if mode == "unchanged":
+            stats = _unchanged(conn, last, build_id, as_of, c360, cfg, sources, decl)
+        else:
+            stats = _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides, sources)
+        stats.mode = mode
         conn.execute(update(build_run).where(build_run.c.id == build_id).values(
             finished_at=datetime.now(timezone.utc), status="succeeded", stats=json.dumps(asdict(stats))))
-    log.info("customer-360 built: %s customers, %s rows, %s quarantined, %s findings", n_customers,
-             sum(stats.rows.values()), stats.quarantined_total, stats.findings_total)
+    log.info("customer-360 built (%s): %s customers, %s rows mapped, %s quarantined, %s findings", mode,
+             stats.customers, sum(stats.rows.values()), stats.quarantined_total, stats.findings_total)
     return stats
 
+
+def _ranks(decl: DeclarativeConfig) -> dict[str, int]:
+    return {k: int(v) for k, v in decl.codes.get("credit_rating_rank", {}).items()}
+
+
+def _unchanged(conn, last, build_id, as_of, c360, cfg, sources, decl) -> BuildStats:
+    """Nothing landed since the last build: touch no unified table; refresh customer_360 only
+    when asked for another as-of time."""
+    previous = json.loads(last.stats or "{}")
+    stats = BuildStats(**{k: previous.get(k, 0) for k in ("employees", "customer_records", "customers", "review",
+                                                         "opportunities", "orders")}, build_id=build_id)
+    last_as_of = last.as_of if last.as_of.tzinfo else last.as_of.replace(tzinfo=timezone.utc)
+    if last_as_of != as_of:
+        stats.customer_360 = build_customer_360(conn, c360, as_of, cfg.timezone, sources, _ranks(decl), build_id)
+    return stats
+
+
+def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides, sources) -> BuildStats:
+    """Map (everything, or what was landed since the last build), resolve customers, link, and
+    rebuild the derived tables."""
+    for table in (customer_review, customer_xref, customer, stg_sales_order, stg_opportunity, stg_customer_record):
+        conn.execute(delete(table))
+    mapper = Mapper(conn, decl, sources, cfg.timezone, build_id)
+    if mode == "full":
+        for name in _REBUILT:
+            conn.execute(delete(metadata.tables[name]))
+        conn.execute(delete(stg_employee))
+        for spec in decl.streams:
+            if spec.entity == "employee_account":
+                mapper.run(spec)
+        mapper.flush()
+        emp = link_employees(conn, overrides)
+    else:
+        emp = load_employees(conn)
+    mapper.employees = emp.by_account
+
+    # --- customer resolution (entity resolution owns this step) ---
+    n_records, n_customers, n_review = resolve_customers(conn, cfg, emp)
+
+    for spec in decl.streams:
+        if spec.entity == "employee_account":
+            continue
+        if mode == "full":
+            mapper.run(spec)
+            continue
+        refs = mapper.changed_refs(spec, last.raw_watermark)
+        if refs:
+            mapper.forget(spec, refs)
+            mapper.run(spec, since_id=None if spec.versions == "all" else last.raw_watermark,
+                       only_refs=refs if spec.versions == "all" else None)
+    mapper.flush()
+    link_customers(conn)
+    link_contacts_by_company(conn)
+    resolve_parties(conn, c360)
+    flag_signals(conn, c360)
+    rate_notches(conn, decl.codes.get("credit_rating_rank", {}))
+    n_opps = stage_opportunities(conn)
+    n_orders = stage_sales_orders(conn)
+    n_360 = build_customer_360(conn, c360, as_of, cfg.timezone, sources, _ranks(decl), build_id)
+    st = mapper.stats
+    return BuildStats(len(emp.rows), n_records, n_customers, n_review, n_opps, n_orders, build_id,
+                      dict(st.rows), dict(st.quarantined), dict(st.findings), n_360)

@@ -143,3 +143,20 @@ def link_employees(conn: Connection, overrides: EmployeeOverrides | None = None)
                      [{"b_ref": ref, "b_eid": eid} for ref, eid in emp.by_account.items()])
     return emp
 
+
+
+def load_employees(conn: Connection) -> Employees:
+    """The employees an earlier build linked, read back (an incremental build whose employee
+    streams did not change keeps them as they are)."""
+    emp = Employees()
+    for r in conn.execute(select(employee)):
+        emp.rows[r.employee_id] = dict(r._mapping)
+    index = {"crm": emp.by_crm, "u8": emp.by_u8, "wecom": emp.by_wecom}
+    for ref, system, account_id, eid in conn.execute(select(
+            employee_account.c.ref, employee_account.c.system, employee_account.c.account_id,
+            employee_account.c.employee_id)):
+        if eid:
+            emp.by_account[ref] = eid
+            if system in index:
+                index[system][account_id] = eid
+    return emp

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 import orjson
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from hub_core.schema import metadata, raw_record
 from mappings.declarative.casts import CASTS, TEXT_CASTS, CastError, clean_text
@@ -78,6 +78,7 @@ class Mapper:
         self._buffers: dict[str, list[dict]] = defaultdict(list)
         self._seen: dict[str, set] = defaultdict(set)
         self._default_cache: dict[str, dict] = {}
+        self._record_ref: str | None = None  # the source record being mapped (lines: its document)
 
     # --- output ---------------------------------------------------------------------------
     def _emit(self, table: str, row: dict) -> None:
@@ -99,22 +100,26 @@ class Mapper:
         self.stats.findings[kind] += 1
         self._emit("data_quality_finding", {
             "build_id": self.build_id, "source": self.sources.get(spec.system, spec.system), "stream": spec.stream,
-            "entity": entity, "ref": ref, "field": column, "kind": kind, "raw_value": _raw_text(raw),
+            "entity": entity, "record_ref": self._record_ref, "ref": ref, "field": column, "kind": kind,
+            "raw_value": _raw_text(raw),
             "detail": detail})
 
     def _quarantine(self, spec: StreamSpec, ref, column: str | None, raw, reason: str) -> None:
         self.stats.quarantined[f"{spec.system}.{spec.stream}"] += 1
         self._emit("mapping_quarantine", {
             "build_id": self.build_id, "source": self.sources.get(spec.system, spec.system), "stream": spec.stream,
-            "ref": ref, "field": column, "raw_value": _raw_text(raw), "reason": reason})
+            "record_ref": self._record_ref, "ref": ref, "field": column, "raw_value": _raw_text(raw),
+            "reason": reason})
 
     # --- input ----------------------------------------------------------------------------
-    def _records(self, spec: StreamSpec) -> Iterator[tuple[dict | None, bool, str]]:
+    def _records(self, spec: StreamSpec, since_id: int | None = None) -> Iterator[tuple[dict | None, bool, str]]:
         r = raw_record.c
         query = select(r.data, r.is_current, r.record_key).where(
             r.source == self.sources.get(spec.system, spec.system), r.stream == spec.stream)
         if spec.versions == "current":
             query = query.where(r.is_current)
+        if since_id is not None:
+            query = query.where(r.id > since_id)
         # Newest first: when a record exists in several versions, the newest wins (see _seen).
         for data, current, key in self.conn.execute(query.order_by(r.id.desc()).execution_options(yield_per=BATCH)):
             try:
@@ -124,17 +129,22 @@ class Mapper:
             yield (record if isinstance(record, dict) else None), bool(current), key
 
     # --- mapping --------------------------------------------------------------------------
-    def run(self, spec: StreamSpec) -> None:
-        """Map every (current, or every version of a) landed record of one stream."""
+    def run(self, spec: StreamSpec, since_id: int | None = None, only_refs: set[str] | None = None) -> None:
+        """Map every (current, or every version of a) landed record of one stream; only those
+        landed after raw id ``since_id`` and/or only those whose ref is in ``only_refs``."""
         table = metadata.tables[spec.entity]
         pk = [c.name for c in table.primary_key.columns]
-        for record, current, key in self._records(spec):
+        for record, current, key in self._records(spec, since_id):
+            self._record_ref = None
             if record is None:
                 self._quarantine(spec, None, None, key, "landed data is not a JSON object")
                 continue
             ref = None
             try:
                 ref = self._ref(spec, record)
+                if only_refs is not None and ref not in only_refs:
+                    continue
+                self._record_ref = ref
                 row = self._row(spec, spec.entity, spec.fields, spec.key_fields, record, None,
                                 {"$ref": ref, "$is_current": current})
             except _Reject as rej:
@@ -148,6 +158,32 @@ class Mapper:
             self.stats.rows[spec.entity] += 1
             if spec.lines:
                 self._lines(spec, record, ref)
+
+    def changed_refs(self, spec: StreamSpec, since_id: int) -> set[str]:
+        """Refs of the records of a stream landed after raw id ``since_id``."""
+        refs = set()
+        for record, _, _ in self._records(spec, since_id):
+            try:
+                refs.add(self._ref(spec, record or {}))
+            except _Reject:
+                pass  # no ref: nothing mapped earlier can belong to it
+        return refs
+
+    def forget(self, spec: StreamSpec, refs: set[str]) -> None:
+        """Delete what earlier builds mapped from these records: rows, lines, quarantine, findings."""
+        source = self.sources.get(spec.system, spec.system)
+        table = metadata.tables[spec.entity]
+        ordered = sorted(refs)
+        for i in range(0, len(ordered), 500):
+            chunk = ordered[i:i + 500]
+            self.conn.execute(delete(table).where(table.c.ref.in_(chunk)))
+            if spec.lines:
+                lines = metadata.tables[spec.lines.entity]
+                self.conn.execute(delete(lines).where(lines.c[spec.lines.parent_column].in_(chunk)))
+            for name in ("mapping_quarantine", "data_quality_finding"):
+                t = metadata.tables[name]
+                self.conn.execute(delete(t).where(t.c.source == source, t.c.stream == spec.stream,
+                                                  t.c.record_ref.in_(chunk)))
 
     def _lines(self, spec: StreamSpec, record: dict, ref: str) -> None:
         ls = spec.lines

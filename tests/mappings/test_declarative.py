@@ -134,10 +134,14 @@ def test_garbage_is_quarantined_or_kept_with_a_finding_never_silently_null(engin
     assert stats.findings_total >= len(findings) > 0
 
 
-def test_a_garbage_build_twice_replaces_quarantine_not_accumulates(engine):
+def test_rebuilding_replaces_quarantine_never_accumulates(engine):
     garbage_world(engine)
-    build_customer360(engine)
-    second = build_customer360(engine)
+    first = build_customer360(engine)
+    unchanged = build_customer360(engine)  # nothing landed since: nothing re-mapped
     with engine.connect() as conn:
-        builds = set(conn.execute(select(mapping_quarantine.c.build_id)).scalars())
-    assert builds == {second.build_id}
+        assert set(conn.execute(select(mapping_quarantine.c.build_id)).scalars()) == {first.build_id}
+    full = build_customer360(engine, incremental=False)
+    with engine.connect() as conn:
+        builds = list(conn.execute(select(mapping_quarantine.c.build_id)).scalars())
+    assert unchanged.mode == "unchanged" and full.mode == "full"
+    assert set(builds) == {full.build_id} and len(builds) == first.quarantined_total

@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0001
-Create Date: 2026-11-30 11:32:08.716412
+Create Date: 2026-11-30 11:47:23.116466
 """
 from alembic import op
 import sqlalchemy as sa
@@ -40,6 +40,9 @@ def upgrade() -> None:
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('as_of', sa.DateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('mode', sa.String(length=20), nullable=False),
+    sa.Column('raw_watermark', sa.BigInteger(), nullable=True),
+    sa.Column('config_hash', sa.String(length=64), nullable=True),
     sa.Column('stats', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_build_run'))
     )
@@ -147,6 +150,7 @@ def upgrade() -> None:
     sa.Column('source', sa.String(length=100), nullable=False),
     sa.Column('stream', sa.String(length=200), nullable=False),
     sa.Column('entity', sa.String(length=100), nullable=False),
+    sa.Column('record_ref', sa.Text(), nullable=True),
     sa.Column('ref', sa.Text(), nullable=True),
     sa.Column('field', sa.Text(), nullable=True),
     sa.Column('kind', sa.String(length=40), nullable=False),
@@ -156,6 +160,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('data_quality_finding', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_data_quality_finding_build_id'), ['build_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_data_quality_finding_record_ref'), ['record_ref'], unique=False)
 
     op.create_table('dispatch',
     sa.Column('ref', sa.Text(), nullable=False),
@@ -277,6 +282,7 @@ def upgrade() -> None:
     sa.Column('build_id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=100), nullable=False),
     sa.Column('stream', sa.String(length=200), nullable=False),
+    sa.Column('record_ref', sa.Text(), nullable=True),
     sa.Column('ref', sa.Text(), nullable=True),
     sa.Column('field', sa.Text(), nullable=True),
     sa.Column('raw_value', sa.Text(), nullable=True),
@@ -285,6 +291,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('mapping_quarantine', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_mapping_quarantine_build_id'), ['build_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_mapping_quarantine_record_ref'), ['record_ref'], unique=False)
 
     op.create_table('opportunity',
     sa.Column('ref', sa.Text(), nullable=False),
@@ -437,6 +444,7 @@ def downgrade() -> None:
 
     op.drop_table('opportunity')
     with op.batch_alter_table('mapping_quarantine', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_mapping_quarantine_record_ref'))
         batch_op.drop_index(batch_op.f('ix_mapping_quarantine_build_id'))
 
     op.drop_table('mapping_quarantine')
@@ -470,6 +478,7 @@ def downgrade() -> None:
 
     op.drop_table('dispatch')
     with op.batch_alter_table('data_quality_finding', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_data_quality_finding_record_ref'))
         batch_op.drop_index(batch_op.f('ix_data_quality_finding_build_id'))
 
     op.drop_table('data_quality_finding')

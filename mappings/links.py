@@ -20,8 +20,8 @@ def link_customers(conn: Connection) -> None:
     x = customer_xref.c
     for table in metadata.tables.values():
         if "customer_ref" in table.c and "customer_id" in table.c:
-            conn.execute(update(table).values(customer_id=select(x.customer_id).where(
-                x.ref == table.c.customer_ref).scalar_subquery()))
+            conn.execute(update(table).where(table.c.customer_ref.is_not(None)).values(
+                customer_id=select(x.customer_id).where(x.ref == table.c.customer_ref).scalar_subquery()))
 
 
 def link_contacts_by_company(conn: Connection) -> int:

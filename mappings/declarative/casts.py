@@ -27,8 +27,9 @@ class CastError(ValueError):
 
 def clean_text(value: str) -> tuple[str, bool]:
     """``value`` without NUL and other control characters; the flag says whether any were removed."""
-    cleaned = _CONTROL.sub("", value)
-    return cleaned, cleaned != value
+    if _CONTROL.search(value) is None:
+        return value, False
+    return _CONTROL.sub("", value), True
 
 
 def _scalar(value):

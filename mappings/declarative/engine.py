@@ -10,6 +10,7 @@ and score completeness. A required field that is missing or fails its cast sends
 from __future__ import annotations
 
 import string
+from functools import lru_cache
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -43,11 +44,16 @@ def _raw_text(value) -> str | None:
     return clean_text(text[: RAW_VALUE_CHARS * 2])[0][:RAW_VALUE_CHARS]
 
 
+@lru_cache(maxsize=4096)
+def _parts(path: str) -> tuple[bool, tuple[str, ...]]:
+    """(reads the parent document, path segments), parsed once per path."""
+    return (True, tuple(path[1:].split("."))) if path.startswith("^") else (False, tuple(path.split(".")))
+
+
 def _get(record: dict, path: str, parent: dict | None):
-    if path.startswith("^"):
-        record, path = (parent or {}), path[1:]
-    value = record
-    for part in path.split("."):
+    from_parent, parts = _parts(path)
+    value = (parent or {}) if from_parent else record
+    for part in parts:
         if not isinstance(value, dict) or part not in value:
             return _MISSING
         value = value[part]
@@ -78,6 +84,8 @@ class Mapper:
         self._buffers: dict[str, list[dict]] = defaultdict(list)
         self._seen: dict[str, set] = defaultdict(set)
         self._default_cache: dict[str, dict] = {}
+        self._column_cache: dict[str, list[str]] = {}
+        self._tz = tz
         self._record_ref: str | None = None  # the source record being mapped (lines: its document)
 
     # --- output ---------------------------------------------------------------------------
@@ -134,6 +142,7 @@ class Mapper:
         landed after raw id ``since_id`` and/or only those whose ref is in ``only_refs``."""
         table = metadata.tables[spec.entity]
         pk = [c.name for c in table.primary_key.columns]
+        self._tz = spec.timezone or self.tz
         for record, current, key in self._records(spec, since_id):
             self._record_ref = None
             if record is None:
@@ -209,6 +218,11 @@ class Mapper:
             self._emit(ls.entity, row)
             self.stats.rows[ls.entity] += 1
 
+    def _columns(self, entity: str) -> list[str]:
+        if entity not in self._column_cache:
+            self._column_cache[entity] = list(metadata.tables[entity].c.keys())
+        return self._column_cache[entity]
+
     def _defaults(self, entity: str) -> dict:
         if entity not in self._default_cache:
             self._default_cache[entity] = {c.name: c.default.arg for c in metadata.tables[entity].c
@@ -230,7 +244,7 @@ class Mapper:
         return "".join(parts)
 
     def _row(self, spec, entity, fields, key_fields, record, parent, engine_values) -> dict:
-        row = dict.fromkeys(metadata.tables[entity].c.keys())  # every column: batches mix streams
+        row = dict.fromkeys(self._columns(entity))  # every column: batches mix streams
         row["ref"] = engine_values["$ref"]
         for column, fs in fields.items():
             row[column] = self._value(spec, entity, row["ref"], column, fs, record, parent, engine_values)
@@ -249,7 +263,7 @@ class Mapper:
         if fs.value is not None:
             raw = fs.value
         else:
-            for path in [fs.source] if isinstance(fs.source, str) else fs.source:
+            for path in (fs.source,) if isinstance(fs.source, str) else fs.source:
                 raw = engine_values.get(path, _MISSING) if path.startswith("$") else _get(record, path, parent)
                 if not _empty(raw):
                     break
@@ -262,7 +276,7 @@ class Mapper:
                 raise _Reject(column, None, f"required field {column!r} is missing")
             return None
         try:
-            value = CASTS[fs.cast](raw, self.tz)
+            value = CASTS[fs.cast](raw, self._tz)
             if fs.codes:
                 table = self.cfg.codes[fs.codes]
                 if str(value) in table:

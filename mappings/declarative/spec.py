@@ -10,9 +10,10 @@ from __future__ import annotations
 import string
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mappings.declarative.casts import CASTS
 
@@ -66,9 +67,17 @@ class StreamSpec(_Strict):
     entity: str
     ref: str  # e.g. "crm:NewOpportunityObj:{_id}"; every placeholder is a required source path
     versions: Literal["current", "all"] = "current"
+    timezone: str | None = None  # local time zone of this stream's dates and local times (default: the mapping's)
     fields: dict[str, FieldSpec]
     key_fields: list[str] = Field(default_factory=list)
     lines: LineSpec | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value):
+        if value is not None:
+            ZoneInfo(value)  # raises for an unknown zone
+        return value
 
     @property
     def ref_paths(self) -> list[str]:

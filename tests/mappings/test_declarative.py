@@ -145,3 +145,21 @@ def test_rebuilding_replaces_quarantine_never_accumulates(engine):
         builds = list(conn.execute(select(mapping_quarantine.c.build_id)).scalars())
     assert unchanged.mode == "unchanged" and full.mode == "full"
     assert set(builds) == {full.build_id} and len(builds) == first.quarantined_total
+
+
+def test_stream_time_zone_is_configuration(engine, tmp_path):
+    folder = _copy_streams(tmp_path)
+    path = folder / "u8.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("    entity: sales_order\n", "    entity: sales_order\n    timezone: UTC\n"),
+                    encoding="utf-8")
+    land(engine, "u8", "saleorderlist", ["code"], [{"code": "S1", "date": "2025-08-15", "sum": 1,
+                                                   "createsystime": "2025-08-15 17:48:22"}])
+    build_customer360(engine, streams=load_streams(folder))
+    with engine.connect() as conn:
+        created = conn.execute(select(sales_order.c.created_at)).scalar_one()
+    assert (created.hour, created.minute) == (17, 48)  # read as UTC, not as Shanghai time
+    path.write_text(text.replace("    entity: sales_order\n", "    entity: sales_order\n    timezone: Mars/Base\n"),
+                    encoding="utf-8")
+    with pytest.raises(ValueError, match="Mars"):
+        load_streams(folder)

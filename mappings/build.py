@@ -15,7 +15,17 @@ import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from hub_core.schema import (
     customer,
@@ -35,10 +45,21 @@ from mappings.customer360 import build_customer_360
 from mappings.declarative.engine import Mapper
 from mappings.declarative.spec import DeclarativeConfig, load_streams
 from mappings.employees import Employees, link_employees, load_employees, load_overrides
-from mappings.links import flag_signals, link_contacts_by_company, link_customers, rate_notches, resolve_parties
+from mappings.links import (
+    flag_signals,
+    link_contacts_by_company,
+    link_customers,
+    rate_notches,
+    resolve_parties,
+)
 from mappings.matching import Record, match_records
 from mappings.normalize import NameKey
-from mappings.staging import insert_batched, stage_customer_records, stage_opportunities, stage_sales_orders
+from mappings.staging import (
+    insert_batched,
+    stage_customer_records,
+    stage_opportunities,
+    stage_sales_orders,
+)
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,27 @@ ref templates and keywords come from ``customer360.yaml``, the rating ladder fro
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, and_, bindparam, case, exists, false, literal, or_, select, true, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    case,
+    exists,
+    false,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 
 from hub_core.schema import customer_xref, metadata, stg_customer_record
-from hub_core.schema_unified import contact, credit_rating, employee_account, interaction
+from hub_core.schema_unified import (
+    contact,
+    credit_rating,
+    employee_account,
+    interaction,
+)
 from mappings.c360_config import C360Config
 from mappings.normalize import name_key, normalize_name
 

@@ -1,4 +1,5 @@
-"""Staging: customer records from the current raw records (entity resolution input), and the\n``stg_*`` views of the unified model that the reconciliation rules read."""
+"""Staging: customer records from the current raw records (entity resolution input), and the
+``stg_*`` views of the unified model that the reconciliation rules read."""
 
 from __future__ import annotations
 

@@ -10,9 +10,9 @@ and score completeness. A required field that is missing or fails its cast sends
 from __future__ import annotations
 
 import string
-from functools import lru_cache
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterator
 
 import orjson

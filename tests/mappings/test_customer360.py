@@ -27,7 +27,8 @@ def small_world(engine):
     land(engine, "crm", "PersonnelObj", ["_id"], [
         {"_id": "1", "name": "王芳", "mobile": "13800000001", "main_department": "华东大区", "leader_id": "2"},
         {"_id": "2", "name": "李强", "mobile": "13800000002", "main_department": "华东大区"}])
-    land(engine, "wecom", "follow_users", ["userid"], [{"userid": "wangfang", "name": "王芳", "mobile": "138-0000-0001"}])
+    land(engine, "wecom", "follow_users", ["userid"],
+         [{"userid": "wangfang", "name": "王芳", "mobile": "138-0000-0001"}])
     land(engine, "u8", "person", ["code"], [{"code": "P01", "name": "王芳", "mobile": "13800000001"}])
     land(engine, "crm", "AccountObj", ["_id"], [
         {"_id": "A1", "name": "上海恒远机电有限公司", "owner": ["1"], "uscc__c": USCC, "account_level": "A",
@@ -46,7 +47,8 @@ def small_world(engine):
         {"code": "SO3", "date": "2025-11-20", "custcode": "U1", "sum": 999},  # 365 days back: outside
         {"code": "SO4", "date": "2026-11-21", "custcode": "U1", "sum": 700}])  # after T: does not exist yet
     land(engine, "u8", "oughtreceivelist", ["code"], [
-        {"code": "R1", "date": "2026-09-01", "custcode": "U1", "amount": 300, "balance": "300.00", "duedate": "2026-11-19"},
+        {"code": "R1", "date": "2026-09-01", "custcode": "U1", "amount": 300, "balance": "300.00",
+         "duedate": "2026-11-19"},
         {"code": "R2", "date": "2026-09-02", "custcode": "U1", "amount": 200, "balance": 200, "duedate": "2026-11-20"},
         {"code": "R3", "date": "2026-09-03", "custcode": "U1", "amount": 100, "balance": 0, "duedate": "2026-10-01"}])
     land(engine, "u8", "acceptlist", ["code"], [

@@ -33,7 +33,8 @@ def small_world(engine):
     land(engine, "crm", "AccountObj", ["_id"], [
         {"_id": "A1", "name": "上海恒远机电有限公司", "owner": ["1"], "uscc__c": USCC, "account_level": "A",
          "downstream_customers__c": 6}])
-    land(engine, "u8", "customer", ["code"], [{"code": "U1", "name": "恒远机电（上海）", "taxno": USCC, "spec_operator": "P01"}])
+    land(engine, "u8", "customer", ["code"],
+         [{"code": "U1", "name": "恒远机电（上海）", "taxno": USCC, "spec_operator": "P01"}])
     land(engine, "finance", "credit_rating", ["customer_code"], [rating("2026-05-01", "AA", "AA")], run_id=1)
     land(engine, "finance", "credit_rating", ["customer_code"], [rating("2026-10-01", "BBB", "AA")], run_id=2)
     land(engine, "crm", "NewOpportunityObj", ["_id"], [

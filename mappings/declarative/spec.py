@@ -87,11 +87,18 @@ class StreamSpec(_Strict):
 class StreamFile(_Strict):
     streams: list[StreamSpec] = Field(default_factory=list)
     codes: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    unmapped: dict[str, str] = Field(default_factory=dict)  # "system.stream" -> why it has no entity here
 
 
 class DeclarativeConfig(_Strict):
     streams: list[StreamSpec]
     codes: dict[str, dict[str, Any]]
+    unmapped: dict[str, str] = Field(default_factory=dict)
+
+    def covers(self, system: str, stream: str) -> bool:
+        """Whether a landed stream is mapped or deliberately left out."""
+        return f"{system}.{stream}" in self.unmapped or any(
+            s.system == system and s.stream == stream for s in self.streams)
 
     @model_validator(mode="after")
     def _targets_exist(self):
@@ -120,15 +127,16 @@ class DeclarativeConfig(_Strict):
 def load_streams(folder: Path | str | None = None) -> DeclarativeConfig:
     """Read every ``*.yaml`` of the folder (sorted) into one validated configuration."""
     folder = Path(folder or DEFAULT_STREAMS_DIR)
-    streams, codes = [], {}
+    streams, codes, unmapped = [], {}, {}
     for path in sorted(folder.glob("*.yaml")):
         try:
             part = StreamFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
         except Exception as exc:
             raise ValueError(f"{path.name}: {exc}") from exc
         streams.extend(part.streams)
+        unmapped.update(part.unmapped)
         for name, table in part.codes.items():
             if name in codes:
                 raise ValueError(f"{path.name}: code table {name!r} defined twice")
             codes[name] = {str(k): v for k, v in table.items()}
-    return DeclarativeConfig(streams=streams, codes=codes)
+    return DeclarativeConfig(streams=streams, codes=codes, unmapped=unmapped)

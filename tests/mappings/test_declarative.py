@@ -163,3 +163,13 @@ def test_stream_time_zone_is_configuration(engine, tmp_path):
                     encoding="utf-8")
     with pytest.raises(ValueError, match="Mars"):
         load_streams(folder)
+
+
+def test_every_stream_of_a_generated_world_is_mapped_or_deliberately_left_out():
+    from simulators.generator import generate
+
+    world, _ = generate(3, customers=8)
+    cfg = load_streams()
+    missing = [f"{system}.{stream}" for system in ("crm", "u8", "finance", "wecom") for stream in world[system]
+               if not cfg.covers(system, stream)]
+    assert missing == []

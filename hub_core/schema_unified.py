@@ -302,6 +302,18 @@ data_quality_finding = Table(
     Column("detail", Text),
 )
 
+data_completeness = Table(
+    "data_completeness", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entity", String(100), nullable=False),
+    Column("system", String(20), nullable=False),
+    Column("owner_employee_id", Text),
+    Column("records", Integer, nullable=False),
+    Column("complete_records", Integer, nullable=False),
+    Column("completeness_index", Float, nullable=False),
+    Column("build_id", Integer, nullable=False),
+)
+
 # --- the customer-360 read model ----------------------------------------------------------
 customer_360 = Table(
     "customer_360", metadata,

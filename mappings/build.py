@@ -41,6 +41,7 @@ from hub_core.schema import (
 from hub_core.schema_unified import build_run
 from mappings.c360_config import C360Config, load_c360
 from mappings.config import MappingConfig, load_mapping
+from mappings.completeness import rebuild_completeness
 from mappings.customer360 import build_customer_360
 from mappings.declarative.engine import Mapper
 from mappings.declarative.spec import DeclarativeConfig, load_streams
@@ -66,7 +67,7 @@ log = logging.getLogger(__name__)
 # The name shown for a customer: CRM first (sales owns the relationship), then ERP, then finance.
 _NAME_PRIORITY = {"crm": 0, "u8": 1, "finance": 2}
 # Tables a build rebuilds from scratch (quarantine and findings describe the current build only).
-_REBUILT = ("customer_360", "data_quality_finding", "mapping_quarantine", "employee", "employee_account",
+_REBUILT = ("customer_360", "data_completeness", "data_quality_finding", "mapping_quarantine", "employee", "employee_account",
             "account_profile", "contact", "opportunity", "contract", "sales_order", "sales_order_line",
             "dispatch", "dispatch_line", "invoice", "invoice_line", "receivable", "receipt", "credit_rating",
             "interaction", "product", "stock")
@@ -247,6 +248,7 @@ def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides,
     n_opps = stage_opportunities(conn)
     n_orders = stage_sales_orders(conn)
     n_360 = build_customer_360(conn, c360, as_of, cfg.timezone, sources, _ranks(decl), build_id)
+    rebuild_completeness(conn, c360.completeness_threshold, c360.systems, build_id)
     st = mapper.stats
     return BuildStats(len(emp.rows), n_records, n_customers, n_review, n_opps, n_orders, build_id,
                       dict(st.rows), dict(st.quarantined), dict(st.findings), n_360)

@@ -123,6 +123,14 @@ def test_customer_360_hand_computed(engine):
         directions = dict(conn.execute(select(interaction.c.ref, interaction.c.direction)).all())
     assert history == [(date(2026, 5, 1), 0, False), (date(2026, 10, 1), -2, True)]  # the downgrade stays visible
     assert directions["wecom:messages:m1"] == "in" and directions["wecom:messages:m2"] == "out"
+    from hub_core.schema_unified import data_completeness
+
+    with engine.connect() as conn:
+        index = {(r.entity, r.system, r.owner_employee_id): (r.records, r.complete_records, r.completeness_index)
+                 for r in conn.execute(select(data_completeness))}
+    assert index[("receipt", "u8", "crm:1")] == (4, 4, 1.0)
+    # no opportunity has 80 % of its 7 key fields: all lack a name, O1 a close day, O2 an owner, O3 more
+    assert index[("opportunity", "crm", "crm:1")] == (3, 0, 0.0)
 
 
 def test_grade_and_weights_are_configuration(engine):

@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0001
-Create Date: 2026-11-30 11:47:23.116466
+Create Date: 2026-11-30 11:59:56.814423
 """
 from alembic import op
 import sqlalchemy as sa
@@ -143,6 +143,17 @@ def upgrade() -> None:
     sa.Column('as_of', sa.DateTime(timezone=True), nullable=False),
     sa.Column('build_id', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('customer_id', name=op.f('pk_customer_360'))
+    )
+    op.create_table('data_completeness',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('entity', sa.String(length=100), nullable=False),
+    sa.Column('system', sa.String(length=20), nullable=False),
+    sa.Column('owner_employee_id', sa.Text(), nullable=True),
+    sa.Column('records', sa.Integer(), nullable=False),
+    sa.Column('complete_records', sa.Integer(), nullable=False),
+    sa.Column('completeness_index', sa.Float(), nullable=False),
+    sa.Column('build_id', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_data_completeness'))
     )
     op.create_table('data_quality_finding',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -482,6 +493,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_data_quality_finding_build_id'))
 
     op.drop_table('data_quality_finding')
+    op.drop_table('data_completeness')
     op.drop_table('customer_360')
     with op.batch_alter_table('credit_rating', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_credit_rating_customer_id'))

@@ -101,7 +101,9 @@ class BuildStats:
 
 def resolve_customers(conn: Connection, cfg: MappingConfig, emp: Employees) -> tuple[int, int, int]:
     """Entity resolution: stage customer records, match them, write customer / customer_xref /
-    customer_review. Returns (customer records, customers, records for review)."""
+    customer_review from scratch. Returns (customer records, customers, records for review)."""
+    for table in (customer_review, customer_xref, customer, stg_customer_record):
+        conn.execute(delete(table))
     n_records = stage_customer_records(conn, cfg, emp)
     records = [
         Record(ref=r.ref, system=r.system, name=r.name_norm,
@@ -149,7 +151,7 @@ def _plan(conn: Connection, incremental: bool, config_hash: str, decl: Declarati
     if watermark == last.raw_watermark:
         return "unchanged", last, watermark
     people = [(sources.get(s.system, s.system), s.stream) for s in decl.streams if s.entity == "employee_account"]
-    changed_people = conn.execute(select(func.count()).select_from(raw_record).where(
+    changed_people = people and conn.execute(select(func.count()).select_from(raw_record).where(
         r.id > last.raw_watermark, or_(*[and_(r.source == src, r.stream == st) for src, st in people]))).scalar()
     return ("full" if changed_people else "incremental"), last, watermark
 
@@ -209,7 +211,7 @@ def _unchanged(conn, last, build_id, as_of, c360, cfg, sources, decl) -> BuildSt
 def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides, sources) -> BuildStats:
     """Map (everything, or what was landed since the last build), resolve customers, link, and
     rebuild the derived tables."""
-    for table in (customer_review, customer_xref, customer, stg_sales_order, stg_opportunity, stg_customer_record):
+    for table in (stg_sales_order, stg_opportunity):
         conn.execute(delete(table))
     mapper = Mapper(conn, decl, sources, cfg.timezone, build_id)
     if mode == "full":

@@ -25,6 +25,7 @@ from mappings.declarative.spec import DeclarativeConfig, FieldSpec, StreamSpec
 BATCH = 2000
 RAW_VALUE_CHARS = 200  # how much of an offending value quarantine and findings keep
 REF_PART_CHARS = 200
+INDEXED_MAX_CHARS = 200  # values of indexed columns: 200 CJK characters are 600 bytes in UTF-8
 DEFAULT_MAX_LENGTH = {"str": 2000, "text": 20000, "json": 20000}
 _MISSING = object()
 
@@ -85,6 +86,7 @@ class Mapper:
         self._seen: dict[str, set] = defaultdict(set)
         self._default_cache: dict[str, dict] = {}
         self._column_cache: dict[str, list[str]] = {}
+        self._index_cache: dict[str, set[str]] = {}
         self._tz = tz
         self._record_ref: str | None = None  # the source record being mapped (lines: its document)
 
@@ -223,6 +225,14 @@ class Mapper:
             self._column_cache[entity] = list(metadata.tables[entity].c.keys())
         return self._column_cache[entity]
 
+    def _indexed(self, entity: str) -> set[str]:
+        if entity not in self._index_cache:
+            table = metadata.tables[entity]
+            cols = {c.name for c in table.c if c.index or c.primary_key}
+            cols |= {c.name for ix in table.indexes for c in ix.columns}
+            self._index_cache[entity] = cols
+        return self._index_cache[entity]
+
     def _defaults(self, entity: str) -> dict:
         if entity not in self._default_cache:
             self._default_cache[entity] = {c.name: c.default.arg for c in metadata.tables[entity].c
@@ -308,6 +318,8 @@ class Mapper:
         if stripped:
             self._finding(spec, entity, ref, column, "control_characters", None, "NUL/control characters removed")
         limit = fs.max_length or DEFAULT_MAX_LENGTH.get(fs.cast, 2000)
+        if column in self._indexed(entity):  # a PostgreSQL b-tree entry must stay well under 2.7 kB
+            limit = min(limit, INDEXED_MAX_CHARS)
         if len(value) > limit:
             self._finding(spec, entity, ref, column, "truncated", value, f"{len(value)} characters cut to {limit}")
             value = value[:limit]

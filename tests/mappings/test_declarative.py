@@ -173,3 +173,20 @@ def test_every_stream_of_a_generated_world_is_mapped_or_deliberately_left_out():
     missing = [f"{system}.{stream}" for system in ("crm", "u8", "finance", "wecom") for stream in world[system]
                if not cfg.covers(system, stream)]
     assert missing == []
+
+
+def test_huge_values_in_indexed_columns_are_capped(engine):
+    huge = "长" * 3000  # 9 kB in UTF-8: beyond a PostgreSQL b-tree entry
+    land(engine, "u8", "consignmentlist", ["code"], [{"code": "D1", "date": "2026-11-01", "entry": [{"socode": huge}]}])
+    land(engine, "u8", "inventory", ["code"], [{"code": "I1", "name": "x"}])
+    land(engine, "u8", "currentstock", ["whcode", "invcode"], [{"whcode": "01", "invcode": "I1", "qty": 1}])
+    land(engine, "wecom", "messages", ["msgid"], [{"msgid": "m1", "from": huge, "tolist": [huge], "msgtime": 1763566200000}])
+    build_customer360(engine)
+    from hub_core.schema_unified import dispatch_line
+
+    with engine.connect() as conn:
+        order_ref = conn.execute(select(dispatch_line.c.order_ref)).scalar_one()
+        contact_ref = conn.execute(select(interaction.c.contact_ref)).scalar_one()
+        kinds = set(conn.execute(select(data_quality_finding.c.kind)).scalars())
+    assert order_ref == "u8:saleorderlist:" + "长" * 200
+    assert len(contact_ref) < 300 and "truncated" in kinds

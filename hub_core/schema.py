@@ -251,3 +251,4 @@ reconcile_run = Table(
     Column("resolved_count", Integer),
 )
 from hub_core import schema_api  # noqa: E402,F401
+from hub_core import schema_unified  # noqa: E402,F401

@@ -1,29 +1,63 @@
-"""Build the unified customer-360 from what connectors landed: staging, matching, crosswalk."""
+"""Build the unified model and customer_360 from what connectors landed, in one transaction
+(readers never see half a build).
+
+Steps: map employee accounts and link them into employees; resolve customers (staging of
+customer records, matching, crosswalk: one separate call, ``resolve_customers``); map every other
+stream through the declarative mappings; link rows to customers, employees and contacts; derive
+the ``stg_*`` tables the reconciliation rules read; rebuild ``customer_360`` as of ``as_of``.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from hub_core.schema import (
     customer,
     customer_review,
     customer_xref,
+    metadata,
+    raw_record,
     stg_customer_record,
     stg_employee,
     stg_opportunity,
     stg_sales_order,
 )
+from hub_core.schema_unified import build_run
+from mappings.c360_config import C360Config, load_c360
 from mappings.config import MappingConfig, load_mapping
+from mappings.completeness import rebuild_completeness
+from mappings.customer360 import build_customer_360
+from mappings.declarative.engine import Mapper
+from mappings.declarative.spec import DeclarativeConfig, load_streams
+from mappings.employees import Employees, link_employees, load_employees, load_overrides
+from mappings.links import (
+    flag_signals,
+    link_contacts_by_company,
+    link_customers,
+    rate_notches,
+    resolve_parties,
+)
 from mappings.matching import Record, match_records
 from mappings.normalize import NameKey
 from mappings.staging import (
     insert_batched,
     stage_customer_records,
-    stage_employees,
     stage_opportunities,
     stage_sales_orders,
 )
@@ -32,58 +66,191 @@ log = logging.getLogger(__name__)
 
 # The name shown for a customer: CRM first (sales owns the relationship), then ERP, then finance.
 _NAME_PRIORITY = {"crm": 0, "u8": 1, "finance": 2}
+# Tables a build rebuilds from scratch (quarantine and findings describe the current build only).
+_REBUILT = ("customer_360", "data_completeness", "data_quality_finding", "mapping_quarantine", "employee", "employee_account",
+            "account_profile", "contact", "opportunity", "contract", "sales_order", "sales_order_line",
+            "dispatch", "dispatch_line", "invoice", "invoice_line", "receivable", "receipt", "credit_rating",
+            "interaction", "product", "stock")
 
 
 @dataclass
 class BuildStats:
+    """What a build produced; ``rows`` counts unified rows per entity table."""
+
     employees: int
     customer_records: int
     customers: int
     review: int
     opportunities: int
     orders: int
+    build_id: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    quarantined: dict[str, int] = field(default_factory=dict)
+    findings: dict[str, int] = field(default_factory=dict)
+    customer_360: int = 0
+    mode: str = "full"  # full | incremental | unchanged
+
+    @property
+    def quarantined_total(self) -> int:
+        return sum(self.quarantined.values())
+
+    @property
+    def findings_total(self) -> int:
+        return sum(self.findings.values())
 
 
-def build_customer360(engine: Engine, mapping: MappingConfig | None = None) -> BuildStats:
-    """Rebuild staging and the unified model in one transaction (readers never see half)."""
+def resolve_customers(conn: Connection, cfg: MappingConfig, emp: Employees) -> tuple[int, int, int]:
+    """Entity resolution: stage customer records, match them, write customer / customer_xref /
+    customer_review from scratch. Returns (customer records, customers, records for review)."""
+    for table in (customer_review, customer_xref, customer, stg_customer_record):
+        conn.execute(delete(table))
+    n_records = stage_customer_records(conn, cfg, emp)
+    records = [
+        Record(ref=r.ref, system=r.system, name=r.name_norm,
+               key=NameKey(r.name_key, r.name_city) if r.name_key else None,
+               uscc=r.uscc, u8_code=r.u8_code, owner=r.owner_employee_id, deleted=r.is_deleted)
+        for r in conn.execute(select(stg_customer_record))
+    ]
+    result = match_records(records)
+    customers, xrefs = [], []
+    for cluster in result.clusters:
+        cid = cluster.customer_id
+        ranked = sorted(cluster.records, key=lambda r: (r.deleted, _NAME_PRIORITY[r.system], r.ref))
+        named = next((r for r in ranked if r.name), ranked[0])
+        owner = next((r.owner for r in ranked if r.system == "crm" and r.owner), None) or next(
+            (r.owner for r in ranked if r.owner), None)
+        customers.append({"customer_id": cid, "name": named.name or named.ref, "uscc": cluster.uscc,
+                          "owner_employee_id": owner, "record_count": len(cluster.records),
+                          "needs_review": cluster.review})
+        xrefs.extend({"ref": r.ref, "customer_id": cid, "system": r.system,
+                      "match_method": result.methods[r.ref]} for r in cluster.records)
+    insert_batched(conn, customer, customers)
+    insert_batched(conn, customer_xref, xrefs)
+    insert_batched(conn, customer_review, (
+        {"ref": ref, "reason": reason, "candidates": json.dumps(cands)}
+        for ref, (reason, cands) in result.review.items()))
+    return n_records, len(customers), len(result.review)
+
+
+def _config_hash(*parts) -> str:
+    """Identifies the configuration a build ran with: a changed mapping means a full rebuild."""
+    text = json.dumps([p.model_dump(mode="json") for p in parts], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plan(conn: Connection, incremental: bool, config_hash: str, decl: DeclarativeConfig, sources: dict):
+    """(mode, last build, raw watermark): ``full`` the first time, after a configuration change,
+    when employees changed or when asked; ``unchanged`` when nothing was landed since the last
+    build; else ``incremental``."""
+    r = raw_record.c
+    watermark = conn.execute(select(func.max(r.id))).scalar() or 0
+    last = conn.execute(select(build_run).where(build_run.c.status == "succeeded")
+                        .order_by(build_run.c.id.desc()).limit(1)).first()
+    if not incremental or last is None or last.config_hash != config_hash or last.raw_watermark is None:
+        return "full", last, watermark
+    if watermark == last.raw_watermark:
+        return "unchanged", last, watermark
+    people = [(sources.get(s.system, s.system), s.stream) for s in decl.streams if s.entity == "employee_account"]
+    changed_people = people and conn.execute(select(func.count()).select_from(raw_record).where(
+        r.id > last.raw_watermark, or_(*[and_(r.source == src, r.stream == st) for src, st in people]))).scalar()
+    return ("full" if changed_people else "incremental"), last, watermark
+
+
+def build_customer360(engine: Engine, mapping: MappingConfig | None = None, as_of: datetime | None = None,
+                      streams: DeclarativeConfig | None = None, c360: C360Config | None = None,
+                      incremental: bool = True) -> BuildStats:
+    """Rebuild the unified model and customer_360 (as of ``as_of``, default now) in one transaction.
+
+    Incremental by default: only raw records landed since the last build are mapped (their earlier
+    rows, quarantine entries and findings replaced); when nothing was landed, the unified tables
+    are left untouched and customer_360 is recomputed only for a different ``as_of``."""
     cfg = mapping or load_mapping()
+    decl = streams or load_streams(cfg.path("streams"))
+    c360 = c360 or load_c360(cfg.path("customer360"))
+    overrides = load_overrides(cfg.path("employee_overrides"))
+    now = datetime.now(timezone.utc)
+    as_of = (as_of or now)
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must carry a timezone")
+    as_of = as_of.astimezone(timezone.utc)
+    sources = {system: cfg.source_for(system) for system in ("crm", "u8", "finance", "wecom")} | cfg.systems
+    config_hash = _config_hash(cfg, decl, c360, overrides)
     with engine.begin() as conn:
-        for table in (customer_review, customer_xref, customer, stg_sales_order, stg_opportunity,
-                      stg_customer_record, stg_employee):
-            conn.execute(delete(table))
-        emp = stage_employees(conn, cfg)
-        n_records = stage_customer_records(conn, cfg, emp)
-        records = [
-            Record(ref=r.ref, system=r.system, name=r.name_norm,
-                   key=NameKey(r.name_key, r.name_city) if r.name_key else None,
-                   uscc=r.uscc, u8_code=r.u8_code, owner=r.owner_employee_id, deleted=r.is_deleted)
-            for r in conn.execute(select(stg_customer_record))
-        ]
-        result = match_records(records)
-        customers, xrefs = [], []
-        for cluster in result.clusters:
-            cid = cluster.customer_id
-            ranked = sorted(cluster.records, key=lambda r: (r.deleted, _NAME_PRIORITY[r.system], r.ref))
-            named = next((r for r in ranked if r.name), ranked[0])
-            owner = next((r.owner for r in ranked if r.system == "crm" and r.owner), None) or next(
-                (r.owner for r in ranked if r.owner), None)
-            customers.append({"customer_id": cid, "name": named.name or named.ref, "uscc": cluster.uscc,
-                              "owner_employee_id": owner, "record_count": len(cluster.records),
-                              "needs_review": cluster.review})
-            xrefs.extend({"ref": r.ref, "customer_id": cid, "system": r.system,
-                          "match_method": result.methods[r.ref]} for r in cluster.records)
-        insert_batched(conn, customer, customers)
-        insert_batched(conn, customer_xref, xrefs)
-        insert_batched(conn, customer_review, (
-            {"ref": ref, "reason": reason, "candidates": json.dumps(cands)}
-            for ref, (reason, cands) in result.review.items()))
-        n_opps = stage_opportunities(conn, cfg, emp)
-        n_orders = stage_sales_orders(conn, cfg, emp)
-        # Attach documents to customers set-wise, through the crosswalk.
-        for table, link in ((stg_opportunity, stg_opportunity.c.account_ref),
-                            (stg_sales_order, stg_sales_order.c.u8_customer_ref)):
-            conn.execute(update(table).values(customer_id=select(customer_xref.c.customer_id)
-                                              .where(customer_xref.c.ref == link).scalar_subquery()))
-    stats = BuildStats(len(emp.rows), n_records, len(customers), len(result.review), n_opps, n_orders)
-    log.info("customer-360 built: %s", stats)
+        mode, last, watermark = _plan(conn, incremental, config_hash, decl, sources)
+        build_id = conn.execute(insert(build_run).values(
+            started_at=now, as_of=as_of, status="running", mode=mode, raw_watermark=watermark,
+            config_hash=config_hash).returning(build_run.c.id)).scalar_one()
+        if mode == "unchanged":
+            stats = _unchanged(conn, last, build_id, as_of, c360, cfg, sources, decl)
+        else:
+            stats = _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides, sources)
+        stats.mode = mode
+        conn.execute(update(build_run).where(build_run.c.id == build_id).values(
+            finished_at=datetime.now(timezone.utc), status="succeeded", stats=json.dumps(asdict(stats))))
+    log.info("customer-360 built (%s): %s customers, %s rows mapped, %s quarantined, %s findings", mode,
+             stats.customers, sum(stats.rows.values()), stats.quarantined_total, stats.findings_total)
     return stats
+
+
+def _ranks(decl: DeclarativeConfig) -> dict[str, int]:
+    return {k: int(v) for k, v in decl.codes.get("credit_rating_rank", {}).items()}
+
+
+def _unchanged(conn, last, build_id, as_of, c360, cfg, sources, decl) -> BuildStats:
+    """Nothing landed since the last build: touch no unified table; refresh customer_360 only
+    when asked for another as-of time."""
+    previous = json.loads(last.stats or "{}")
+    stats = BuildStats(**{k: previous.get(k, 0) for k in ("employees", "customer_records", "customers", "review",
+                                                         "opportunities", "orders")}, build_id=build_id)
+    last_as_of = last.as_of if last.as_of.tzinfo else last.as_of.replace(tzinfo=timezone.utc)
+    if last_as_of != as_of:
+        stats.customer_360 = build_customer_360(conn, c360, as_of, cfg.timezone, sources, _ranks(decl), build_id)
+    return stats
+
+
+def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides, sources) -> BuildStats:
+    """Map (everything, or what was landed since the last build), resolve customers, link, and
+    rebuild the derived tables."""
+    for table in (stg_sales_order, stg_opportunity):
+        conn.execute(delete(table))
+    mapper = Mapper(conn, decl, sources, cfg.timezone, build_id)
+    if mode == "full":
+        for name in _REBUILT:
+            conn.execute(delete(metadata.tables[name]))
+        conn.execute(delete(stg_employee))
+        for spec in decl.streams:
+            if spec.entity == "employee_account":
+                mapper.run(spec)
+        mapper.flush()
+        emp = link_employees(conn, overrides)
+    else:
+        emp = load_employees(conn)
+    mapper.employees = emp.by_account
+
+    # --- customer resolution (entity resolution owns this step) ---
+    n_records, n_customers, n_review = resolve_customers(conn, cfg, emp)
+
+    for spec in decl.streams:
+        if spec.entity == "employee_account":
+            continue
+        if mode == "full":
+            mapper.run(spec)
+            continue
+        refs = mapper.changed_refs(spec, last.raw_watermark)
+        if refs:
+            mapper.forget(spec, refs)
+            mapper.run(spec, since_id=None if spec.versions == "all" else last.raw_watermark,
+                       only_refs=refs if spec.versions == "all" else None)
+    mapper.flush()
+    link_customers(conn)
+    link_contacts_by_company(conn)
+    resolve_parties(conn, c360)
+    flag_signals(conn, c360)
+    rate_notches(conn, decl.codes.get("credit_rating_rank", {}))
+    n_opps = stage_opportunities(conn)
+    n_orders = stage_sales_orders(conn)
+    n_360 = build_customer_360(conn, c360, as_of, cfg.timezone, sources, _ranks(decl), build_id)
+    rebuild_completeness(conn, c360.completeness_threshold, c360.systems, build_id)
+    st = mapper.stats
+    return BuildStats(len(emp.rows), n_records, n_customers, n_review, n_opps, n_orders, build_id,
+                      dict(st.rows), dict(st.quarantined), dict(st.findings), n_360)

@@ -1,22 +1,21 @@
-"""Typed staging rows derived from the current raw records of each source."""
+"""Staging: customer records from the current raw records (entity resolution input), and the
+``stg_*`` views of the unified model that the reconciliation rules read."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Iterable, Iterator
 
 import orjson
 from sqlalchemy import Connection, insert, select
 
-from hub_core.schema import (
-    raw_record,
-    stg_customer_record,
-    stg_employee,
-    stg_opportunity,
-    stg_sales_order,
-)
+from hub_core.schema import raw_record, stg_customer_record, stg_opportunity, stg_sales_order
+from hub_core.schema_unified import opportunity, sales_order
 from mappings.config import MappingConfig
-from mappings.normalize import name_key, normalize_mobile, normalize_name, normalize_uscc
-from mappings.parse import is_true, ms_to_day, to_cents, to_day, to_int
+from mappings.declarative.casts import clean_text
+from mappings.employees import Employees
+from mappings.normalize import name_key, normalize_name, normalize_uscc
+from mappings.parse import is_true
 
 BATCH = 2000
 
@@ -63,66 +62,12 @@ def _first(value):
     return str(value) if value not in (None, "") else None
 
 
-class Employees:
-    """Employees of all systems, linked by mobile; resolves CRM ids and U8 codes to one id."""
-
-    def __init__(self) -> None:
-        self.by_crm: dict[str, str] = {}
-        self.by_u8: dict[str, str] = {}
-        self.by_wecom: dict[str, str] = {}
-        self.rows: dict[str, dict] = {}
-
-    def crm(self, crm_id) -> str | None:
-        return self.by_crm.get(_first(crm_id) or "")
-
-    def u8(self, code) -> str | None:
-        return self.by_u8.get(str(code)) if code else None
-
-
-def stage_employees(conn: Connection, cfg: MappingConfig) -> Employees:
-    emp = Employees()
-    by_mobile: dict[str, str] = {}
-
-    def upsert(eid_hint: str, mobile, **fields) -> str:
-        m = normalize_mobile(mobile)
-        eid = by_mobile.get(m) if m else None
-        if eid is None:
-            eid = eid_hint
-            emp.rows[eid] = {"employee_id": eid, "name": None, "mobile": m, "region": None,
-                             "leader_employee_id": None, "crm_id": None, "u8_code": None, "wecom_userid": None}
-            if m:
-                by_mobile[m] = eid
-        row = emp.rows[eid]
-        for key, value in fields.items():
-            if value and not row.get(key):
-                row[key] = value
-        return eid
-
-    leaders: dict[str, str] = {}
-    for p in iter_current(conn, cfg.source_for("crm"), "PersonnelObj"):
-        pid = str(p.get("_id") or "")
-        if not pid:
-            continue
-        eid = upsert(f"crm:{pid}", p.get("mobile"), name=p.get("name"), region=p.get("main_department"), crm_id=pid)
-        emp.by_crm[pid] = eid
-        if p.get("leader_id"):
-            leaders[eid] = str(p["leader_id"])
-    for p in iter_current(conn, cfg.source_for("u8"), "person"):
-        code = str(p.get("code") or "")
-        if code:
-            emp.by_u8[code] = upsert(f"u8:{code}", p.get("mobile"), name=p.get("name"),
-                                     region=p.get("deptcode"), u8_code=code)
-    for p in iter_current(conn, cfg.source_for("wecom"), "follow_users"):
-        uid = str(p.get("userid") or "")
-        if uid:
-            emp.by_wecom[uid] = upsert(f"wecom:{uid}", p.get("mobile"), name=p.get("name"), wecom_userid=uid)
-    for eid, leader in leaders.items():
-        emp.rows[eid]["leader_employee_id"] = emp.by_crm.get(leader)
-    insert_batched(conn, stg_employee, emp.rows.values())
-    return emp
-
-
 def _customer_row(ref, system, obj, natural_id, name, uscc_raw, u8_code, owner, deleted=False) -> dict:
+    # PostgreSQL text cannot hold NUL: strip NUL/control characters before anything is derived.
+    name = clean_text(name)[0] if isinstance(name, str) else name
+    uscc_raw = clean_text(str(uscc_raw))[0] if uscc_raw else uscc_raw
+    ref, natural_id = clean_text(ref)[0], clean_text(natural_id)[0]
+    u8_code = clean_text(u8_code)[0] if u8_code else u8_code
     key = name_key(name)
     return {
         "ref": ref, "system": system, "object": obj, "natural_id": natural_id,
@@ -160,39 +105,39 @@ def stage_customer_records(conn: Connection, cfg: MappingConfig, emp: Employees)
     return insert_batched(conn, stg_customer_record, latest_per_ref(rows()))
 
 
-def stage_opportunities(conn: Connection, cfg: MappingConfig, emp: Employees) -> int:
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_LEGACY_STATUS = {"open": "in_progress", "won": "won", "lost": "lost"}
+
+
+def _ms(moment: datetime | None) -> int | None:
+    """Epoch milliseconds of an instant (SQLite hands instants back naive, in UTC)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+def stage_opportunities(conn: Connection) -> int:
+    """``stg_opportunity`` (read by the reconciliation rules) derived from the unified
+    ``opportunity`` table: same rows, instants as epoch ms, legacy status names."""
+    o = opportunity.c
+
     def rows():
-        for o in iter_current(conn, cfg.source_for("crm"), "NewOpportunityObj"):
-            if not o.get("_id"):
-                continue
-            close_ms = to_int(o.get("close_date"))
-            account = _first(o.get("account_id"))
-            yield {
-                "ref": f"crm:NewOpportunityObj:{o['_id']}", "opp_id": str(o["_id"]),
-                "account_ref": f"crm:AccountObj:{account}" if account else None, "customer_id": None,
-                "name": o.get("name"), "amount_cents": to_cents(o.get("amount")),
-                "status": cfg.crm.sales_status.get(str(o.get("sales_status")), "other"),
-                "stage": cfg.crm.sales_stage.get(str(o.get("sales_stage"))),
-                "close_ms": close_ms, "close_day": ms_to_day(close_ms, cfg.timezone),
-                "last_modified_ms": to_int(o.get("last_modified_time")),
-                "stage_changed_ms": to_int(o.get("stg_changed_time")),
-                "owner_employee_id": emp.crm(o.get("owner")), "is_deleted": _crm_deleted(o, cfg),
-            }
+        for r in conn.execute(select(opportunity).order_by(o.ref).execution_options(yield_per=BATCH)):
+            yield {"ref": r.ref, "opp_id": r.ref.split(":", 2)[-1], "account_ref": r.customer_ref,
+                   "customer_id": r.customer_id, "name": r.name, "amount_cents": r.amount_cents,
+                   "status": _LEGACY_STATUS.get(r.status, "other"), "stage": r.stage,
+                   "close_ms": _ms(r.close_at), "close_day": r.close_day, "last_modified_ms": _ms(r.modified_at),
+                   "stage_changed_ms": _ms(r.stage_changed_at), "owner_employee_id": r.owner_employee_id,
+                   "is_deleted": r.is_deleted}
 
-    return insert_batched(conn, stg_opportunity, latest_per_ref(rows()))
+    return insert_batched(conn, stg_opportunity, rows())
 
 
-def stage_sales_orders(conn: Connection, cfg: MappingConfig, emp: Employees) -> int:
-    def rows():
-        for o in iter_current(conn, cfg.source_for("u8"), "saleorderlist"):
-            if not o.get("code"):
-                continue
-            yield {
-                "ref": f"u8:saleorderlist:{o['code']}", "code": str(o["code"]), "order_day": to_day(o.get("date")),
-                "state": o.get("state"),
-                "u8_customer_ref": f"u8:customer:{o['custcode']}" if o.get("custcode") else None,
-                "customer_id": None, "amount_cents": to_cents(o.get("sum")),
-                "owner_employee_id": emp.u8(o.get("personcode")),
-            }
-
-    return insert_batched(conn, stg_sales_order, latest_per_ref(rows()))
+def stage_sales_orders(conn: Connection) -> int:
+    """``stg_sales_order`` (read by the reconciliation rules) derived from ``sales_order``."""
+    s = sales_order.c
+    query = select(s.ref, s.code, s.order_day, s.state, s.customer_ref.label("u8_customer_ref"), s.customer_id,
+                   s.amount_cents, s.owner_employee_id)
+    return insert_batched(conn, stg_sales_order, (dict(r._mapping) for r in conn.execute(query)))

@@ -1,0 +1,228 @@
+"""Rebuild ``customer_360``: one row per unified customer, as of a given instant.
+
+Each block of columns is one grouped SQL aggregate over a unified table (records dated or timed
+after the as-of time do not exist yet); Python only merges the per-customer results, applies the
+health score and grade (mappings/health.py) and batch-inserts. docs/data-model.md defines every
+column.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from statistics import median
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, and_, case, delete, func, select, union_all
+
+from hub_core.schema import customer, metadata, sync_run
+from hub_core.schema_unified import (
+    account_profile,
+    credit_rating,
+    customer_360,
+    employee,
+    interaction,
+    opportunity,
+    product,
+    receipt,
+    receivable,
+    sales_order,
+    sales_order_line,
+)
+from mappings.c360_config import C360Config
+from mappings.health import grade, health_score
+from mappings.staging import insert_batched
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """Instants read back from SQLite are naive UTC; make every instant aware."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _count_if(condition):
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _grouped(conn: Connection, query) -> dict[str, dict]:
+    return {r.customer_id: dict(r._mapping) for r in conn.execute(query) if r.customer_id is not None}
+
+
+def _owners(conn: Connection) -> dict[str, dict]:
+    mgr = employee.alias("mgr")
+    e = employee.c
+    query = select(customer.c.customer_id, customer.c.name, customer.c.owner_employee_id,
+                   e.name.label("owner_name"), e.region, e.manager_employee_id, mgr.c.name.label("manager_name")
+                   ).outerjoin(employee, e.employee_id == customer.c.owner_employee_id
+                               ).outerjoin(mgr, mgr.c.employee_id == e.manager_employee_id)
+    return _grouped(conn, query)
+
+
+def _opportunities(conn, as_of):
+    o = opportunity.c
+    return _grouped(conn, select(o.customer_id, func.count().label("open_opportunities"),
+                                 func.sum(o.amount_cents).label("open_opportunity_cents"))
+                    .where(o.status == "open", o.is_deleted.is_(False),
+                           (o.created_at.is_(None)) | (o.created_at <= as_of)).group_by(o.customer_id))
+
+
+def _orders(conn, day: date, cfg: C360Config):
+    s = sales_order.c
+    since = day - timedelta(days=cfg.windows.revenue_days)
+    return _grouped(conn, select(s.customer_id, func.max(s.order_day).label("last_order_day"),
+                                 func.coalesce(func.sum(case((s.order_day > since, s.amount_cents), else_=0)), 0)
+                                 .label("revenue_12m_cents"))
+                    .where(s.order_day <= day).group_by(s.customer_id))
+
+
+def _receivables(conn, day: date):
+    r = receivable.c
+    open_ = r.balance_cents > 0
+    return _grouped(conn, select(
+        r.customer_id,
+        func.coalesce(func.sum(case((open_, r.balance_cents), else_=0)), 0).label("receivable_outstanding_cents"),
+        func.coalesce(func.sum(case((and_(open_, r.due_day < day), r.balance_cents), else_=0)), 0)
+        .label("receivable_overdue_cents"))
+        .where(r.receivable_day <= day).group_by(r.customer_id))
+
+
+def _receipts(conn, day: date) -> dict[str, dict]:
+    r = receipt.c
+    out: dict[str, dict] = {}
+    rows = conn.execute(select(r.customer_id, r.receipt_day, func.sum(r.amount_cents).label("cents"))
+                        .where(r.receipt_day <= day, r.customer_id.is_not(None))
+                        .group_by(r.customer_id, r.receipt_day))
+    for cid, rday, cents in rows:
+        if cid not in out or rday > out[cid]["last_receipt_day"]:
+            out[cid] = {"last_receipt_day": rday, "last_receipt_cents": cents}
+    return out
+
+
+def _ratings(conn, day: date, ranks: dict[str, int]) -> dict[str, dict]:
+    """Latest rating (latest rated day; on a tie, the worse rating) and its notch change."""
+    r = credit_rating.c
+    out: dict[str, tuple] = {}
+    for row in conn.execute(select(r.customer_id, r.rated_day, r.rating, r.previous_rating, r.notch_change)
+                            .where(r.rated_day <= day, r.customer_id.is_not(None))):
+        key = (row.rated_day, -int(ranks.get(row.rating, 0)))
+        if row.customer_id not in out or key > out[row.customer_id][0]:
+            out[row.customer_id] = (key, row)
+    return {cid: {"credit_rating": row.rating, "previous_credit_rating": row.previous_rating,
+                  "credit_rating_change": row.notch_change, "credit_rated_day": row.rated_day}
+            for cid, (_, row) in out.items()}
+
+
+def _interactions(conn, as_of: datetime, cfg: C360Config):
+    i = interaction.c
+    recent = as_of - timedelta(days=cfg.windows.interactions_days)
+    signal = as_of - timedelta(days=cfg.windows.signals_days)
+    return _grouped(conn, select(
+        i.customer_id, func.max(i.occurred_at).label("last_contact_at"),
+        _count_if(i.occurred_at > recent).label("interactions_30d"),
+        _count_if(and_(i.occurred_at > signal, i.is_tech_inquiry)).label("tech_inquiries_90d"),
+        _count_if(and_(i.occurred_at > recent, i.with_decision_maker)).label("decision_maker_interactions_30d"),
+        _count_if(and_(i.occurred_at > signal, i.mentions_competitor)).label("competitor_mentions_90d"),
+        _count_if(and_(i.occurred_at > recent, i.is_document)).label("document_events_30d"))
+        .where(i.occurred_at <= as_of).group_by(i.customer_id))
+
+
+def _product_series(conn, day: date, cfg: C360Config):
+    s, ln, p = sales_order.c, sales_order_line.c, product.c
+    since = day - timedelta(days=cfg.windows.signals_days)
+    return _grouped(conn, select(s.customer_id, func.count(p.class_code.distinct()).label("product_series_90d"))
+                    .select_from(sales_order_line.join(sales_order, s.ref == ln.order_ref)
+                                 .join(product, p.code == ln.product_code))
+                    .where(s.order_day > since, s.order_day <= day).group_by(s.customer_id))
+
+
+def _response_minutes(conn, as_of: datetime, cfg: C360Config) -> dict[str, dict]:
+    """Median minutes from a customer's first unanswered message to the rep's next message to the
+    same contact (messages in the signal window). A customer message that follows the previous
+    one by more than ``response_zero_minutes`` starts a new conversation: the earlier one (a
+    closing "thanks") is not waiting for an answer. Unanswered conversations do not count."""
+    i = interaction.c
+    since = as_of - timedelta(days=cfg.windows.signals_days)
+    rows = conn.execute(select(i.customer_id, i.contact_ref, i.direction, i.occurred_at)
+                        .where(i.customer_id.is_not(None), i.contact_ref.is_not(None), i.direction.in_(["in", "out"]),
+                               i.occurred_at > since, i.occurred_at <= as_of)
+                        .order_by(i.customer_id, i.contact_ref, i.occurred_at).execution_options(yield_per=2000))
+    waits: dict[str, list[float]] = {}
+    pending, last_in, current = None, None, None
+    closed = timedelta(minutes=cfg.health.response_zero_minutes)
+    for cid, contact_ref, direction, at in rows:
+        if (cid, contact_ref) != current:
+            current, pending, last_in = (cid, contact_ref), None, None
+        at = _utc(at)
+        if direction == "in":
+            if pending is None or at - last_in > closed:  # a new conversation starts the clock
+                pending = at
+            last_in = at
+        elif pending is not None:
+            waits.setdefault(cid, []).append((at - pending).total_seconds() / 60)
+            pending = None
+    return {cid: {"response_minutes": round(median(w), 1)} for cid, w in waits.items()}
+
+
+def _completeness(conn, threshold: float) -> dict[str, dict]:
+    """Share of a customer's unified records (all entity tables) whose completeness >= threshold."""
+    parts = [select(t.c.customer_id, t.c.completeness) for t in metadata.tables.values()
+             if "customer_id" in t.c and "completeness" in t.c and t is not customer_360]
+    both = union_all(*parts).subquery()
+    query = select(both.c.customer_id, func.count().label("n"),
+                   _count_if(both.c.completeness >= threshold).label("ok")).group_by(both.c.customer_id)
+    return {r.customer_id: {"completeness": round(r.ok / r.n, 4)} for r in conn.execute(query)
+            if r.customer_id is not None and r.n}
+
+
+def _freshness(conn, sources: dict[str, str], cfg: C360Config) -> dict:
+    s = sync_run.c
+    last = dict(conn.execute(select(s.source, func.max(s.finished_at)).where(s.status == "succeeded")
+                             .group_by(s.source)).all())
+    return {f"{system}_synced_at": _utc(last.get(sources.get(system, system))) for system in cfg.systems
+            if f"{system}_synced_at" in customer_360.c}
+
+
+def _profiles(conn) -> dict[str, dict]:
+    a = account_profile.c
+    out: dict[str, dict] = {}
+    for cid, level, downstream in conn.execute(select(a.customer_id, a.account_level, a.downstream_customers)
+                                               .where(a.customer_id.is_not(None), a.is_deleted.is_(False))
+                                               .order_by(a.ref)):
+        row = out.setdefault(cid, {"crm_level": None, "downstream_customers": None})
+        row["crm_level"] = row["crm_level"] or level
+        if downstream is not None:
+            row["downstream_customers"] = max(row["downstream_customers"] or 0, downstream)
+    return out
+
+
+def build_customer_360(conn: Connection, cfg: C360Config, as_of: datetime, tz: str, sources: dict[str, str],
+                       ranks: dict[str, int], build_id: int) -> int:
+    """Replace ``customer_360`` with one row per customer as of ``as_of``; returns the row count."""
+    as_of = _utc(as_of)
+    day = as_of.astimezone(ZoneInfo(tz)).date()
+    blocks = [_opportunities(conn, as_of), _orders(conn, day, cfg), _receivables(conn, day), _receipts(conn, day),
+              _ratings(conn, day, ranks), _interactions(conn, as_of, cfg), _product_series(conn, day, cfg),
+              _response_minutes(conn, as_of, cfg), _completeness(conn, cfg.completeness_threshold),
+              _profiles(conn)]
+    fresh = _freshness(conn, sources, cfg)
+    zero = {"open_opportunities": 0, "interactions_30d": 0, "tech_inquiries_90d": 0, "product_series_90d": 0,
+            "decision_maker_interactions_30d": 0, "competitor_mentions_90d": 0, "document_events_30d": 0}
+    columns = set(customer_360.c.keys())
+
+    def rows():
+        for cid, base in _owners(conn).items():
+            row = {c: None for c in columns} | zero | fresh | base
+            for block in blocks:
+                row.update(block.get(cid, {}))
+            for key in zero:
+                row[key] = int(row[key] or 0)
+            row["last_contact_at"] = _utc(row["last_contact_at"])
+            row["health_score"] = health_score(row, as_of, cfg.health)
+            row["high_intent"] = row["health_score"] >= cfg.health.high_intent_at
+            row["grade"] = grade(row, cfg.grade)
+            row["as_of"], row["build_id"] = as_of, build_id
+            yield {k: v for k, v in row.items() if k in columns}
+
+    conn.execute(delete(customer_360))
+    return insert_batched(conn, customer_360, rows())
+

@@ -1,0 +1,130 @@
+"""Set-based links after mapping: customers through the crosswalk, WeCom message parties,
+contacts by company name, keyword signals, credit-rating notches.
+
+Everything here is SQL UPDATEs over whole tables (no per-row round trips), driven by config:
+ref templates and keywords come from ``customer360.yaml``, the rating ladder from the code tables.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    case,
+    exists,
+    false,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+
+from hub_core.schema import customer_xref, metadata, stg_customer_record
+from hub_core.schema_unified import (
+    contact,
+    credit_rating,
+    employee_account,
+    interaction,
+)
+from mappings.c360_config import C360Config
+from mappings.normalize import name_key, normalize_name
+
+
+def link_customers(conn: Connection) -> None:
+    """``customer_id`` of every unified row whose ``customer_ref`` is in the crosswalk."""
+    x = customer_xref.c
+    for table in metadata.tables.values():
+        if "customer_ref" in table.c and "customer_id" in table.c:
+            conn.execute(update(table).where(table.c.customer_ref.is_not(None)).values(
+                customer_id=select(x.customer_id).where(x.ref == table.c.customer_ref).scalar_subquery()))
+
+
+def link_contacts_by_company(conn: Connection) -> int:
+    """A contact the crosswalk does not know belongs to the customer whose record carries the same
+    normalised legal name (WeCom ``corp_full_name``, else ``remark_corp_name``), when exactly one
+    customer does (else by name key, likewise). Returns how many contacts were linked."""
+    names: dict[str, set[str]] = {}
+    keys: dict[tuple, set[str]] = {}
+    sc = stg_customer_record.c
+    query = select(sc.name_norm, sc.name_key, sc.name_city, customer_xref.c.customer_id).join(
+        customer_xref, customer_xref.c.ref == sc.ref).where(sc.name_norm.is_not(None))
+    for name, key, city, cid in conn.execute(query):
+        names.setdefault(name, set()).add(cid)
+        if key:
+            keys.setdefault((key, city), set()).add(cid)
+    todo = conn.execute(select(contact.c.ref, contact.c.company_name).where(
+        contact.c.customer_id.is_(None), contact.c.company_name.is_not(None))).all()
+    found = []
+    for ref, company in todo:
+        cids = names.get(normalize_name(company) or "", set())
+        if not cids:  # else the name key (legal form and place stripped), when it names one customer
+            key = name_key(company)
+            cids = keys.get((key.core, key.place), set()) if key else set()
+        if len(cids) == 1:
+            found.append({"b_ref": ref, "b_cid": next(iter(cids))})
+    if found:
+        conn.execute(update(contact).where(contact.c.ref == bindparam("b_ref")).values(
+            customer_id=bindparam("b_cid")), found)
+    return len(found)
+
+
+def _prefix(template: str) -> str:
+    if not template.endswith("{}") or template.count("{}") != 1:
+        raise ValueError(f"party ref template {template!r} must end with a single '{{}}'")
+    return template[:-2]
+
+
+def resolve_parties(conn: Connection, cfg: C360Config) -> None:
+    """Messages: sent by a known employee account -> outbound (rep = sender, contact = receiver);
+    otherwise inbound (contact = sender, rep = the receiving employee)."""
+    i, a = interaction.c, employee_account.c
+    for channel, parties in cfg.interaction_parties.items():
+        emp_prefix, contact_prefix = _prefix(parties.employee_ref), _prefix(parties.contact_ref)
+        sender_emp = select(a.employee_id).where(a.ref == literal(emp_prefix) + i.sender_id).scalar_subquery()
+        receiver_emp = select(a.employee_id).where(a.ref == literal(emp_prefix) + i.receiver_id).scalar_subquery()
+        is_out = exists().where(a.ref == literal(emp_prefix) + i.sender_id)
+        conn.execute(update(interaction).where(i.channel == channel).values(
+            direction=case((is_out, "out"), else_="in"),
+            rep_employee_id=case((is_out, sender_emp), else_=receiver_emp),
+            contact_ref=case((is_out, literal(contact_prefix) + i.receiver_id),
+                             else_=literal(contact_prefix) + i.sender_id)))
+    # The customer of a message is the customer of its contact.
+    conn.execute(update(interaction).where(i.contact_ref.is_not(None)).values(
+        customer_id=select(contact.c.customer_id).where(contact.c.ref == i.contact_ref).scalar_subquery()))
+
+
+def _any_like(column, words: list[str]):
+    return or_(*[column.like(f"%{w}%") for w in words]) if words else false()
+
+
+def flag_signals(conn: Connection, cfg: C360Config) -> None:
+    """Keyword signals (docs/data-model.md, "Derived signals")."""
+    s, i, c = cfg.signals, interaction.c, contact.c
+    conn.execute(update(contact).values(is_decision_maker=case(
+        (_any_like(c.job_title, s.decision_maker_titles), true()), else_=false())))
+    dm_contact = exists().where(c.ref == i.contact_ref, c.is_decision_maker)
+    conn.execute(update(interaction).values(
+        is_tech_inquiry=case((and_(i.direction.in_(["in", "note"]), _any_like(i.content, s.tech_keywords)), true()),
+                             else_=false()),
+        mentions_competitor=case((_any_like(i.content, s.competitor_keywords), true()), else_=false()),
+        is_document=case((or_(_any_like(i.content, s.document_keywords),
+                              i.msg_type.in_(s.document_msg_types or ["-"])), true()), else_=false()),
+        with_decision_maker=case((or_(dm_contact, _any_like(i.content, s.decision_maker_text)), true()),
+                                 else_=false())))
+
+
+def rate_notches(conn: Connection, ranks: dict[str, int]) -> None:
+    """``notch_change`` = rank(rating) - rank(previous); without a previous rating on the record,
+    the previous row of the same ref's history stands in. Negative means downgraded."""
+    r = credit_rating.c
+
+    def rank(col):
+        return case(*[(col == k, int(v)) for k, v in ranks.items()], else_=None)
+
+    prior = credit_rating.alias("prior")
+    prior_rating = (select(prior.c.rating).where(prior.c.ref == r.ref, prior.c.rated_day < r.rated_day)
+                    .order_by(prior.c.rated_day.desc()).limit(1).scalar_subquery())
+    conn.execute(update(credit_rating).where(r.previous_rating.is_(None)).values(previous_rating=prior_rating))
+    conn.execute(update(credit_rating).values(notch_change=rank(r.rating) - rank(r.previous_rating)))

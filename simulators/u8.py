@@ -22,8 +22,11 @@ batch number (U8 OpenAPI field names ``invcode``, ``whcode``, ``batch``; ``inven
 and ``warehouse_code`` are accepted in their place).
 
 Filters (inclusive ranges; dates compare on their ``YYYY-MM-DD`` part; unknown parameters are
-ignored): every resource: ``date_begin``/``date_end`` on ``date``; ``customer``:
-``code_begin``/``code_end``, ``name`` (substring); ``saleorderlist``: ``state``;
+ignored, as the real OpenAPI ignores them): the document lists (``saleorderlist``,
+``consignmentlist``, ``saleinvoicelist``, ``oughtreceivelist``, ``acceptlist``):
+``date_begin``/``date_end`` on ``date``; ``customer``: ``code_begin``/``code_end``, ``name``
+(substring) - no date or modified-time filter, so a customer read is always the whole table;
+``saleorderlist``: ``state``;
 ``oughtreceivelist``: ``cust_vendor_code`` (= ``custcode``); ``inventory``:
 ``modifydate_begin``/``modifydate_end`` on ``ModifyDate``, ``code_begin``/``code_end``;
 ``currentstock``: ``invcode_begin``/``invcode_end``, ``whcode_begin``/``whcode_end``, ``batch``.
@@ -35,6 +38,9 @@ match the token; ``"40002"`` bad parameter (page_index/rows_per_page not positiv
 bad date, missing id); ``"40004"`` unknown resource.
 Faults: ``sim.faults.inject(code=...)``: an int is an HTTP status (default 500; 429 for rate
 limiting) with body ``{"errcode":"-1","errmsg":...}``; a string is an errcode sent with HTTP 200.
+``sim.document_faults[<natural key>] = fault`` makes every ``get`` of that one document fail
+until the entry is removed: a string is an errcode (HTTP 200), ``"truncated"`` a JSON body cut
+short (HTTP 200).
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ from datetime import date
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from simulators.common import GuardMiddleware, SimState, parse_positive_int
 from simulators.credentials import U8, U8Credentials
@@ -129,12 +135,15 @@ def _stock_wh_text(rec: Record) -> str | None:
 _DATE = _field("date", _day)
 # parameter -> (value getter, kind); kind is ">=", "<=", "=", "contains"; date bounds are
 # validated as dates.
-_COMMON = {"date_begin": (_DATE, ">="), "date_end": (_DATE, "<=")}
+_DATES = {"date_begin": (_DATE, ">="), "date_end": (_DATE, "<=")}
 _CODE = {"code_begin": (_field("code"), ">="), "code_end": (_field("code"), "<=")}
 FILTERS: dict[str, dict[str, tuple[Callable[[Record], str | None], str]]] = {
     "customer": {**_CODE, "name": (_field("name"), "contains")},
-    "saleorderlist": {"state": (_field("state"), "=")},
-    "oughtreceivelist": {"cust_vendor_code": (_field("custcode"), "=")},
+    "saleorderlist": {**_DATES, "state": (_field("state"), "=")},
+    "consignmentlist": _DATES,
+    "saleinvoicelist": _DATES,
+    "oughtreceivelist": {**_DATES, "cust_vendor_code": (_field("custcode"), "=")},
+    "acceptlist": _DATES,
     "inventory": {
         **_CODE,
         "modifydate_begin": (_modify_day, ">="),
@@ -151,7 +160,7 @@ _DATE_PARAMS = {"date_begin", "date_end", "modifydate_begin", "modifydate_end"}
 
 def build_filters(resource: str, params: dict[str, str]) -> list[Callable[[Record], bool]]:
     """Predicates for the filter parameters a resource understands; ValueError on a bad date."""
-    table = {**_COMMON, **FILTERS.get(resource, {})}
+    table = FILTERS.get(resource, {})
     predicates: list[Callable[[Record], bool]] = []
     for param, (get, kind) in table.items():
         value = params.get(param)
@@ -201,6 +210,7 @@ def create_app(
 ) -> FastAPI:
     """The U8 OpenAPI simulator serving ``world["u8"]``."""
     sim = SimState(token_ttl)
+    sim.document_faults = {}  # natural key -> errcode or "truncated", see the module docstring
     app = FastAPI(title="Yonyou U8 OpenAPI simulator")
     index = _KeyIndex(world)
     app.state.sim = sim
@@ -267,6 +277,11 @@ def create_app(
         wanted = params.get("id")
         if not wanted:
             return error_response(BAD_PARAMETER, "id is required")
+        fault = sim.document_faults.get(wanted)
+        if fault == "truncated":
+            return Response('{"errcode":"0","errmsg":"","' + name + '":{"code":"', media_type="application/json")
+        if fault is not None:
+            return error_response(str(fault), f"document {wanted} cannot be read")
         rec = index.find(resource, wanted)
         if rec is not None:
             return {"errcode": OK, "errmsg": "", name: rec}

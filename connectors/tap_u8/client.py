@@ -8,8 +8,8 @@ List: ``GET /api/{resource}/batch_get?from_account=&to_account=&app_key=&token=
 not an error. ``batch_get`` returns document *headers* only; document streams fetch
 each document with ``GET /api/{name}/get?...&id=<key>`` (see :mod:`.streams`).
 
-Replication: the U8 OpenAPI has no modified-since filter for most resources, so every
-U8 stream is FULL_TABLE; the hub dedupes unchanged records by content hash.
+Replication: this base class is FULL_TABLE (the OpenAPI has no modified-since filter for most
+resources); document lists and the inventory read a date window instead (:mod:`.documents`).
 """
 
 from __future__ import annotations

@@ -49,6 +49,7 @@ def sync_source(engine: Engine, source: SourceConfig) -> SyncResult:
         needs_catalog = source.streams is not None or source.connector is None
         catalog = select_streams(tap.discover(), source.streams) if needs_catalog else None
         tap.run(catalog, load_state(engine, source.name), loader.feed)
+        loader.finish_pass()  # the tap exited 0: full-table streams were read whole (soft deletes)
     except TapError as exc:
         error = str(exc)
     except Exception as exc:  # a loader or database fault: record it, keep other sources going

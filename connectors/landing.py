@@ -35,6 +35,7 @@ from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, best_match
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, select, update
 
+from connectors.landing_deletes import mark_unseen_deleted
 from hub_core.schema import raw_record, raw_reject, raw_stream, sync_state
 
 log = logging.getLogger(__name__)
@@ -425,29 +426,9 @@ class SingerLoader:
                 log.warning("%s/%s: %d records without a usable key in this pass; deletions not "
                             "inferred", self.source, stream, spec.unkeyed)
                 continue
-            result[stream] = self._mark_deleted(stream, spec.keys)
+            result[stream] = mark_unseen_deleted(self.engine, self.source, stream, spec.keys)
             self.stats.streams[stream].deleted += result[stream]
         return result
-
-    def _mark_deleted(self, stream: str, seen: set[str]) -> int:
-        live = and_(raw_record.c.source == self.source, raw_record.c.stream == stream,
-                    raw_record.c.is_current, raw_record.c.deleted_at.is_(None))
-        with self.engine.begin() as conn:
-            query = select(raw_record.c.record_key).where(live).execution_options(yield_per=5000)
-            gone = [key for key in conn.execute(query).scalars() if key not in seen]
-            if not seen and gone:
-                log.warning("%s/%s: a complete pass returned no record but %d are live; not marking "
-                            "them deleted", self.source, stream, len(gone))
-                return 0
-            now = datetime.now(UTC)
-            mark = (update(raw_record)
-                    .where(current_versions(self.source, stream), raw_record.c.deleted_at.is_(None))
-                    .values(deleted_at=now))
-            for i in range(0, len(gone), _KEY_CHUNK):
-                conn.execute(mark, {"keys": gone[i : i + _KEY_CHUNK]})
-        if gone:
-            log.info("%s/%s: %d records no longer at the source, marked deleted", self.source, stream, len(gone))
-        return len(gone)
 
     def _write_state(self, conn: Connection, state: dict) -> None:
         conn.execute(delete(sync_state).where(sync_state.c.source == self.source))

@@ -46,6 +46,11 @@ def test_second_sync_lands_nothing_and_n_changes_land_n(engine, served):
     third = sync_all(engine, sources)
     assert {k: r.landed for k, r in third.items()} == {"crm": 2, "u8": 1, "finance": 0, "wecom": 0}
     assert third["crm"].seen == 2  # only the two changed deals were read
+    # a CRM deal deleted by flag is an ordinary record: it landed and stays current and live
+    with engine.connect() as conn:
+        data, deleted_at = conn.execute(select(raw_record.c.data, raw_record.c.deleted_at).where(
+            raw_record.c.source == "crm", raw_record.c.record_key == "O5", raw_record.c.is_current)).one()
+    assert '"is_deleted":true' in data and deleted_at is None
 
 
 def test_malformed_record_is_counted_and_the_rest_lands(engine, served):

@@ -73,7 +73,8 @@ def run_pipeline(engine, sources, as_of, sims) -> dict:
     build_customer360(engine)
     reconcile(engine, as_of=as_of)
     rest_s = time.perf_counter() - t
-    return {"sync_s": round(sync_s, 2), "sync_s_per_source": per_source, "build_reconcile_s": round(rest_s, 2), "total_s": round(sync_s + rest_s, 2),
+    return {"sync_s": round(sync_s, 2), "sync_s_per_source": per_source, "build_reconcile_s": round(rest_s, 2),
+            "total_s": round(sync_s + rest_s, 2),
             "landed": {r.source: r.landed for r in results}, "seen": sum(r.seen for r in results),
             "api_calls": {name: sum(sim.calls.values()) for name, sim in sims.items()},
             "u8_get_calls": sum(sims["u8"].calls[p] for p in U8_GETS)}

@@ -50,8 +50,8 @@ class U8PagePaginator(PageNumberPaginator):
     When ``page_count`` is missing or unreadable, a short page ends the walk.
     """
 
-    def __init__(self, resource: str, rows_per_page: int) -> None:
-        super().__init__(1)
+    def __init__(self, resource: str, rows_per_page: int, start: int = 1) -> None:
+        super().__init__(start)
         self.resource = resource
         self.rows_per_page = rows_per_page
 

@@ -16,7 +16,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from connectors._singer_common import SourceConfigError, SourceQuotaError, scrub
 from connectors.tap_u8.auth import errcode
-from connectors.tap_u8.client import NO_DATA, U8Stream
+from connectors.tap_u8.client import NO_DATA, U8PagePaginator, U8Stream, _as_int
 from connectors.tap_u8.incremental import (
     DEFAULT_LOOKBACK_DAYS,
     DEFAULT_MAX_QUARANTINED,
@@ -27,7 +27,15 @@ from connectors.tap_u8.incremental import (
 )
 
 if t.TYPE_CHECKING:
+    import requests
     from singer_sdk.helpers.types import Context, Record
+
+
+class ListPage(t.NamedTuple):
+    """One ``batch_get`` page: its index and its rows."""
+
+    index: int
+    rows: list
 
 
 class DocumentUnreadable(Exception):
@@ -53,6 +61,25 @@ class U8WindowedStream(U8Stream):
         super().__init__(*args, **kwargs)
         self.replication_key = self.window_field
         self._window: Window | None = None
+        self._start_page = 1
+        self._pages_seen = 0
+
+    def get_new_paginator(self) -> U8PagePaginator:
+        return U8PagePaginator(self.resource, self.rows_per_page, start=self._start_page)
+
+    def parse_response(self, response: requests.Response) -> t.Iterable[ListPage]:
+        """One :class:`ListPage` per response (the page boundary is where STATE goes)."""
+        rows = list(super().parse_response(response))
+        if rows:
+            self._pages_seen += 1
+            payload = self.response_json(response)
+            index = _as_int(payload.get("page_index")) or self._start_page + self._pages_seen - 1
+            yield ListPage(index, rows)
+
+    def list_filters(self, context: Context | None) -> dict[str, t.Any]:
+        """What a cursor must match to be resumed: the window filters and the page size."""
+        assert self._window is not None  # noqa: S101
+        return {**list_window_filters(self, self._window, context), "rows_per_page": self.rows_per_page}
 
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, t.Any]:
         params = super().get_url_params(context, next_page_token)
@@ -86,11 +113,14 @@ class U8WindowedStream(U8Stream):
             DEFAULT_LOOKBACK_DAYS if lookback is None else int(lookback),
         )
         self._window = window
+        filters = self.list_filters(context)
+        self._start_page, self._pages_seen = window.resume_page(filters), 0
         failures = 0
-        self.logger.info("%s: listing from %s (bookmark %s).", self.name, window.begin or "the start", window.bookmark)
-        for page in _chunks(self.request_records(context), self.rows_per_page):
+        self.logger.info("%s: listing from %s (bookmark %s), page %d.", self.name, window.begin or "the start",
+                         window.bookmark, self._start_page)
+        for page in self.request_records(context):
             todo = []
-            for header in page:
+            for header in page.rows:
                 key = self._key(header)
                 unchanged, mark = window.is_unchanged(key, header) if isinstance(header, dict) else (False, None)
                 if not unchanged:
@@ -105,6 +135,7 @@ class U8WindowedStream(U8Stream):
                 if mark is not None:
                     window.emitted(key, mark)
             window.prune()
+            window.page_done(filters, page.index)
             self._emit_state()
         yield from self._retry_quarantined(window, context)
         window.finish()
@@ -229,14 +260,3 @@ class U8DocumentStream(U8WindowedStream):
             window.quarantine.pop(key, None)
         if pending:
             self._emit_state()
-
-
-def _chunks(items: t.Iterable[t.Any], size: int) -> t.Iterator[list[t.Any]]:
-    chunk: list[t.Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -17,10 +17,11 @@ Stream state (singer-sdk's ``bookmarks[<stream>]``)::
     {"replication_key": "date", "replication_key_value": "2026-11-20",
      "seen": {"SO1": ["2026-11-18", "3f2a..."]}, "quarantine": {"SO9": "2026-11-18"}}
 
-STATE is emitted after every page, once its records are out: a killed sync resumes by listing
-its window again and skipping every document already emitted. The bookmark itself moves only
-at the end of a complete pass (list order is by key, not date, so a partial pass proves
-nothing about the latest day).
+STATE is emitted after every page, once its records are out, with a ``cursor`` (the list filters
+and the last page done): a killed sync resumes at that page (listed again, in case deletions
+shifted the pages; its documents already emitted are skipped by fingerprint). The bookmark itself
+moves only at the end of a complete pass (list order is by key, not date, so a partial pass
+proves nothing about the latest day).
 
 A document whose ``get`` keeps failing (an unknown errcode, a truncated or invalid body after
 the retries, a listed document the ``get`` says does not exist) is *quarantined*: it goes to
@@ -132,6 +133,22 @@ class Window:
         self.quarantine[key] = day or ""
         self.attempted.add(key)
 
+    def resume_page(self, filters: dict[str, t.Any]) -> int:
+        """The page to start listing at: the last page done by an interrupted pass with the same
+        filters (listed again: deletions may have shifted the pages), else 1."""
+        cursor = self.state.get("cursor")
+        if not isinstance(cursor, dict) or cursor.get("filters") != filters:
+            return 1
+        latest = as_day(cursor.get("latest"))
+        if latest and (self.latest is None or latest > self.latest):
+            self.latest = latest
+        page = cursor.get("page")
+        return page if isinstance(page, int) and page >= 1 else 1
+
+    def page_done(self, filters: dict[str, t.Any], page: int) -> None:
+        """Record the progress of this pass (carried by the next STATE)."""
+        self.state["cursor"] = {"filters": filters, "page": page, "latest": self.latest}
+
     def prune(self) -> None:
         """Forget fingerprints of days before the window the *next* run will list."""
         if self.latest is None:
@@ -143,6 +160,7 @@ class Window:
     def finish(self) -> None:
         """End of a complete pass: advance the bookmark, drop what the next run will not list."""
         self.prune()
+        self.state.pop("cursor", None)
         for key in [k for k, (day, _) in self.seen.items() if day is None and k not in self._undated_listed]:
             del self.seen[key]
         if self.latest is not None:

@@ -160,7 +160,12 @@ def _reason(error) -> str:
 
 
 class SingerLoader:
-    """Consumes Singer messages for one source and lands them; see the module docstring."""
+    """Consumes Singer messages for one source and lands them; see the module docstring.
+
+    ``full_refresh=True`` makes every stream's pass count as whole for :meth:`finish_pass`. Set
+    it only for a run without state whose tap then reads everything: a tap that limits a
+    first run (a ``start_date`` in its config) would otherwise get older records marked deleted.
+    """
 
     def __init__(self, engine: Engine, source: str, sync_run_id: int, batch_size: int = 5000,
                  secrets: list[str] | None = None, full_refresh: bool = False):

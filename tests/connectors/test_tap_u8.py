@@ -12,6 +12,7 @@ from singer_sdk.exceptions import FatalAPIError
 from connectors._singer_common import SourceConfigError
 from connectors.tap_u8.client import U8Stream
 from connectors.tap_u8.documents import U8WindowedStream
+from connectors.tap_u8.incremental import Window, list_window_filters
 from connectors.tap_u8.tap import TapU8
 from simulators import credentials
 from tests.connectors import helpers
@@ -377,3 +378,32 @@ def test_customers_are_a_full_table_read(u8, monkeypatch):
     assert all("date_begin" not in p for p in params)  # the API has no date filter for customers
     schema = next(m for m in first.messages if m["type"] == "SCHEMA")
     assert not schema.get("bookmark_properties")  # FULL_TABLE: the hub may diff its key set
+
+
+def test_window_bookkeeping_stays_bounded_and_honours_configured_dates():
+    state: dict = {"replication_key": "date", "replication_key_value": "2026-03-03"}
+    window = Window(state, "date", lookback_days=7)
+    assert window.begin == "2026-02-24"  # across a month end
+    for code, day in (("A", "2026-02-25"), ("B", "2026-03-05"), ("C", "not-a-date"), ("D", "2026-03-01 08:00:00")):
+        unchanged, mark = window.is_unchanged(code, {"code": code, "date": day})
+        assert not unchanged
+        window.emitted(code, mark)
+    assert window.is_unchanged("B", {"code": "B", "date": "2026-03-05"})[0]
+    assert not window.is_unchanged("B", {"code": "B", "date": "2026-03-05", "sum": 1})[0]
+    window.finish()
+    # A (before 2026-02-26, the next run's first day) is forgotten; the undated C, listed in
+    # this pass, is kept; the bookmark is the latest valid day
+    assert sorted(state["seen"]) == ["B", "C", "D"]
+    assert state["replication_key_value"] == "2026-03-05"
+    nxt = Window(state, "date", lookback_days=7)
+    nxt.finish()  # a pass that no longer lists C drops it
+    assert sorted(state["seen"]) == ["B", "D"]
+
+    stream = TapU8(config=base_config("http://127.0.0.1:9/u8", date_begin="2026-03-01", date_end="2026-03-31"),
+                   parse_env_config=False).streams["saleorderlist"]
+    narrowed = list_window_filters(stream, Window({"replication_key": "date", "replication_key_value": "2026-03-03"},
+                                                  "date", 7), None)
+    assert narrowed == {"date_begin": "2026-03-01", "date_end": "2026-03-31"}  # the later begin wins
+    widened = list_window_filters(stream, Window({"replication_key": "date", "replication_key_value": "2026-03-20"},
+                                                 "date", 7), None)
+    assert widened["date_begin"] == "2026-03-13"

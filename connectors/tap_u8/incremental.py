@@ -107,7 +107,8 @@ class Window:
         return days_before(self.bookmark, self.lookback_days) if self.bookmark else None
 
     def is_unchanged(self, key: str | None, header: t.Mapping[str, t.Any]) -> tuple[bool, list]:
-        """Whether ``header`` was already emitted as is; also returns its ``[day, hash]``."""
+        """Whether ``header`` needs nothing: emitted before as is, or dated before the window
+        (a server that ignores the date filter still costs no ``get``); also its ``[day, hash]``."""
         day = as_day(header.get(self.field))
         if day and (self.latest is None or day > self.latest):
             self.latest = day
@@ -116,7 +117,9 @@ class Window:
             return False, mark
         if day is None:
             self._undated_listed.add(key)
-        unchanged = self.seen.get(key) == mark and key not in self.quarantine
+        begin = self.begin
+        before_window = bool(begin and day and day < begin and key not in self.quarantine)
+        unchanged = before_window or (self.seen.get(key) == mark and key not in self.quarantine)
         self.skipped += unchanged
         return unchanged, mark
 

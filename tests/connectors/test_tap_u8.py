@@ -407,3 +407,21 @@ def test_window_bookkeeping_stays_bounded_and_honours_configured_dates():
     widened = list_window_filters(stream, Window({"replication_key": "date", "replication_key_value": "2026-03-20"},
                                                  "date", 7), None)
     assert widened["date_begin"] == "2026-03-13"
+
+
+def test_a_server_ignoring_the_date_filter_costs_no_get_for_old_documents(u8, monkeypatch):
+    # the spec lists date filters for some document lists only: if a server ignores them, the
+    # window still holds on our side
+    u8.set_world({"u8": {"consignmentlist": [
+        {"code": f"DL{i}", "date": day, "custcode": "C001", "entry": []}
+        for i, day in enumerate(["2026-08-01", "2026-09-01", "2026-11-18", "2026-11-20"])
+    ]}})
+    config = base_config(u8.urls["u8"], resources=["consignmentlist"])
+    first = run_tap(config)
+    assert len(first.records["consignmentlist"]) == 4
+    monkeypatch.setattr("connectors.tap_u8.documents.list_window_filters", lambda *args: {})
+    u8.sims["u8"].calls.clear()
+    second = run_tap(config, first.state)
+    assert u8.sims["u8"].calls["/api/consignmentlist/batch_get"] == 1  # everything listed ...
+    assert u8.sims["u8"].calls["/api/consignment/get"] == 0  # ... and nothing fetched
+    assert "consignmentlist" not in second.records

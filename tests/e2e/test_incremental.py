@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from connectors.sources import parse_sources
 from connectors.sync import sync_source
 from hub_cli.demo import demo_sources
-from hub_core.schema import raw_record, raw_reject, sync_run
+from hub_core.schema import customer_xref, raw_record, raw_reject, sync_run
+from mappings.build import build_customer360
 from simulators.generator import generate
 from simulators.server import SimulatorServer
 from tests.e2e.worlds import handmade_world, ms
@@ -151,7 +152,17 @@ def test_customer_removed_at_the_source_is_soft_deleted_only_after_a_complete_pa
     result = sync_source(engine, u8)
     assert result.status == "succeeded" and result.per_stream["customer"]["deleted"] == 1
     assert live_customers(engine)[1] == {gone["code"]}
+    ref = f"u8:customer:{gone['code']}"
+    build_customer360(engine)  # the deleted customer leaves the unified model
+    assert ref not in crosswalk_refs(engine)
     customers.insert(3, gone)
     back = sync_source(engine, u8)
     assert back.per_stream["customer"]["landed"] == 1
     assert live_customers(engine)[1] == set()
+    build_customer360(engine)
+    assert ref in crosswalk_refs(engine)
+
+
+def crosswalk_refs(engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(select(customer_xref.c.ref)).scalars())

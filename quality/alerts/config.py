@@ -113,6 +113,13 @@ class AlertsConfig(BaseModel):
             raise ValueError("levels must have distinct numbers in ascending order")
         return self
 
+    def secret_values(self) -> list[str]:
+        """The current values of every robot credential variable that is set: text from
+        elsewhere (a stale-source reason, an error) is masked against them before it is stored."""
+        names = {_ENV_REF.match(ref).group(1) for robot in self.robots.values()
+                 for ref in (robot.key, robot.access_token, robot.secret) if ref}
+        return [os.environ[n] for n in sorted(names) if os.environ.get(n)]
+
     def region_robot(self, region: str | None) -> str:
         """The robot of a region (the default robot for none or an unknown one)."""
         return self.regions.get(region or "", self.default_robot)

@@ -103,9 +103,9 @@ def _backoff(cfg: AlertsConfig, attempts_before: int) -> timedelta:
     return timedelta(seconds=min(d.retry_base_seconds * 2 ** attempts_before, d.retry_max_seconds))
 
 
-def _describe(exc: Exception, secrets: RobotSecrets | None) -> str:
-    text = str(exc) if isinstance(exc, RobotRefused | AlertConfigError) else f"{type(exc).__name__}: {exc}"
-    text = redact(" ".join(text.split()), secrets.values() if secrets else ())
+def _describe(exc: Exception, secrets: RobotSecrets, cfg: AlertsConfig) -> str:
+    text = str(exc) if isinstance(exc, RobotRefused) else f"{type(exc).__name__}: {exc}"
+    text = redact(" ".join(text.split()), [*secrets.values(), *cfg.secret_values()])
     return text[:_MAX_ERROR]
 
 
@@ -169,7 +169,7 @@ def _send_robot(engine: Engine, cfg: AlertsConfig, name: str, rows: list, now: d
         try:
             post(client, robot, secrets, row)
         except Exception as exc:  # noqa: BLE001 - any failure keeps the row pending, with its reason
-            error = _describe(exc, secrets)
+            error = _describe(exc, secrets, cfg)
             rate_limited = isinstance(exc, RobotRefused) and exc.errcode in cfg.delivery.rate_limit_errcodes
         with engine.begin() as conn:
             outbox.record_attempt(conn, row, now, error, _backoff(cfg, row.attempts))

@@ -129,7 +129,7 @@ def queue_source_stale_alert(conn: Connection, source: str, reason: str, age: ti
         age = timedelta(seconds=age)
     robot = cfg.hq_robot
     platform = cfg.robots[robot].platform
-    message = stale_message(source, redact(reason), age, platform, cfg.labels,
+    message = stale_message(source, redact(reason, cfg.secret_values()), age, platform, cfg.labels,
                             cfg.delivery.max_bytes.get(platform, 4096))
     [oid] = outbox.add(conn, [outbox.row_for(robot, "source_stale", subject, message, now)])
     log.info("queued stale-source alert for %s (outbox %d)", source, oid)

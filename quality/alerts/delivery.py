@@ -12,6 +12,10 @@ only here, and never reach logs, errors or the outbox.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -56,8 +60,6 @@ class RobotRefused(Exception):
 
 
 def _payload(robot: RobotConfig, row) -> dict:
-    import json
-
     mentions = json.loads(row.mentions or "{}")
     if robot.platform == "wecom":
         return {"msgtype": "markdown", "markdown": {"content": row.body}}
@@ -68,10 +70,6 @@ def _payload(robot: RobotConfig, row) -> dict:
 def dingtalk_signature(timestamp_ms: int, secret: str) -> str:
     """``base64(HmacSHA256(key=secret, msg=f"{timestamp}\\n{secret}"))`` (the query encoder
     URL-encodes it once, as DingTalk expects)."""
-    import base64
-    import hashlib
-    import hmac
-
     digest = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -41,6 +42,7 @@ def robots(server):
     sim.faults.clear()
     sim._hits.clear()
     sim.timeout_delay = 5.0
+    sim.clock = time.time
     return sim
 
 
@@ -185,3 +187,32 @@ def test_no_secret_in_logs_outbox_or_cli_output(engine, cfg, robots, caplog, mon
     for secret in SECRETS:
         assert all(secret not in text for text in everything), secret  # ...but no credential
     assert "sign=***" in caplog.text or "/robot/send" not in caplog.text
+
+
+def test_dingtalk_digest_mentions_every_owner(engine, cfg, robots):
+    rows = [discrepancy_row(n, owner="李四" if n % 2 else "王五", region="华东大区", first_seen=now())
+            for n in range(30)]
+    seed(engine, *rows)
+    queue_now(engine, cfg)
+    stats = send_due(engine, cfg)
+    received = robots.received("dingtalk")
+    assert stats.failed == 0 and stats.digested == 30 and 1 <= len(received) <= 20 and robots.rejected == []
+    mobiles = {m for msg in received for m in msg["payload"]["at"]["atMobiles"]}
+    assert mobiles == {"13900000004", "13900000006"}
+    assert all(f"@{m}" in msg["payload"]["markdown"]["text"]
+               for msg in received for m in msg["payload"]["at"]["atMobiles"])
+
+
+def test_exhausted_budget_defers_without_failing(engine, cfg, robots):
+    seed(engine, *[discrepancy_row(n, first_seen=now()) for n in range(20)])
+    queue_now(engine, cfg)
+    assert send_due(engine, cfg).sent == 20
+    with engine.begin() as conn:
+        conn.execute(insert(discrepancy), [discrepancy_row(50, first_seen=now())])
+    queue_now(engine, cfg)
+    stats = send_due(engine, cfg)
+    assert (stats.sent, stats.failed, stats.deferred) == (0, 0, 1)
+    assert outbox_rows(engine)[-1].status == "pending" and outbox_rows(engine)[-1].attempts == 0
+    start = time.time()
+    robots.clock = lambda: start + 61  # a minute later, for the robot and for us: room again
+    assert send_due(engine, cfg, now() + timedelta(seconds=61)).sent == 1

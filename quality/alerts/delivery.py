@@ -144,25 +144,18 @@ def _send_robot(engine: Engine, cfg: AlertsConfig, name: str, rows: list, now: d
     except AlertConfigError as exc:
         _fail_all(engine, cfg, rows, now, str(exc), stats)
         return
-    with engine.begin() as conn:
-        budget = max(cfg.delivery.per_robot_per_minute - outbox.used_budget(conn, name, now), 0)
-        if len(rows) > budget > 0:
-            retried_digests = [r for r in rows if r.category == "digest"]
-            room = budget - min(len(retried_digests), budget)
-            singles = [r for r in rows if r.category != "digest"]
-            packs = pack_digests(singles, robot.platform, cfg.labels,
-                                 cfg.delivery.max_bytes.get(robot.platform, 4096))[:room]
-            for message, ids in packs:
-                outbox.fold_into_digest(conn, name, message, ids, now)
-                stats.digests += 1
-                stats.digested += len(ids)
-            if packs:
-                rows = [r for r in outbox.due(conn, now) if r.robot == name]
-                # The fresh digests first: they carry the most.
-                rows.sort(key=lambda r: (r.category != "digest" or r.attempts > 0, r.id))
+    try:
+        with engine.begin() as conn:
+            budget, rows = _plan(conn, cfg, name, robot, rows, now, stats)
+    except outbox.ConcurrentSend as exc:  # rolled back: the other send delivers them
+        log.info("alerts: robot %s skipped this run: %s", name, exc)
+        return
     todo = rows[:budget]
     stats.deferred += len(rows) - len(todo)
     for index, row in enumerate(todo):
+        with engine.begin() as conn:
+            if not outbox.claim(conn, row, now, timedelta(seconds=cfg.delivery.timeout_seconds + 60)):
+                continue  # another send took it
         error, rate_limited = None, False
         try:
             post(client, robot, secrets, row)
@@ -180,6 +173,28 @@ def _send_robot(engine: Engine, cfg: AlertsConfig, name: str, rows: list, now: d
         if rate_limited:  # the robot's minute is used up elsewhere: leave the rest for the next run
             stats.deferred += len(todo) - index - 1
             break
+
+
+def _plan(conn, cfg: AlertsConfig, name: str, robot: RobotConfig, rows: list, now: datetime,
+          stats: SendStats) -> tuple[int, list]:
+    """The robot's remaining budget this minute and the rows to post, after folding the excess
+    into digests when more are due than the budget allows."""
+    budget = max(cfg.delivery.per_robot_per_minute - outbox.used_budget(conn, name, now), 0)
+    if len(rows) <= budget or budget == 0:
+        return budget, rows
+    retried_digests = [r for r in rows if r.category == "digest"]
+    room = budget - min(len(retried_digests), budget)
+    singles = [r for r in rows if r.category != "digest"]
+    packs = pack_digests(singles, robot.platform, cfg.labels,
+                         cfg.delivery.max_bytes.get(robot.platform, 4096))[:room]
+    for message, ids in packs:
+        outbox.fold_into_digest(conn, name, message, ids, now)
+    stats.digests += len(packs)
+    stats.digested += sum(len(ids) for _, ids in packs)
+    if packs:
+        rows = [r for r in outbox.due(conn, now) if r.robot == name]
+        rows.sort(key=lambda r: (r.category != "digest" or r.attempts > 0, r.id))  # fresh digests first
+    return budget, rows
 
 
 def _fail_all(engine: Engine, cfg: AlertsConfig, rows: list, now: datetime, error: str, stats: SendStats) -> None:

@@ -18,6 +18,10 @@ from quality.alerts.render import Message
 PENDING, SENT, IN_DIGEST = "pending", "sent", "in_digest"
 
 
+class ConcurrentSend(RuntimeError):
+    """Another send took some of the rows this one was about to fold or post."""
+
+
 def aware(moment: datetime | None) -> datetime | None:
     """A stored time as an aware UTC datetime (SQLite hands them back naive)."""
     if moment is None:
@@ -65,11 +69,24 @@ def used_budget(conn: Connection, robot: str, now: datetime, window: timedelta =
                         .where(a.robot == robot, a.attempted_at > now - window)).scalar_one()
 
 
+def claim(conn: Connection, row, now: datetime, lease: timedelta) -> bool:
+    """Take ``row`` for one post: push its next attempt past the post's lease, only if it is
+    still pending and due. False when another sender took it first (so two concurrent sends
+    never post the same message; a sender that dies mid-post leaves it due again after the lease)."""
+    o = alert_outbox.c
+    result = conn.execute(update(alert_outbox).where(o.id == row.id, o.status == PENDING, o.next_attempt_at <= now)
+                          .values(next_attempt_at=now + lease))
+    return result.rowcount == 1
+
+
 def fold_into_digest(conn: Connection, robot: str, message: Message, member_ids: list[int], now: datetime) -> int:
     """Write a digest row for ``member_ids`` and mark them ``in_digest`` (one transaction)."""
     [digest_id] = add(conn, [row_for(robot, "digest", "digest", message, now)])
-    conn.execute(update(alert_outbox).where(alert_outbox.c.id.in_(member_ids))
-                 .values(status=IN_DIGEST, digest_id=digest_id))
+    o = alert_outbox.c
+    folded = conn.execute(update(alert_outbox).where(o.id.in_(member_ids), o.status == PENDING)
+                          .values(status=IN_DIGEST, digest_id=digest_id)).rowcount
+    if folded != len(member_ids):
+        raise ConcurrentSend(f"{len(member_ids) - folded} of the digest's messages were taken by another send")
     return digest_id
 
 

@@ -216,3 +216,20 @@ def test_exhausted_budget_defers_without_failing(engine, cfg, robots):
     start = time.time()
     robots.clock = lambda: start + 61  # a minute later, for the robot and for us: room again
     assert send_due(engine, cfg, now() + timedelta(seconds=61)).sent == 1
+
+
+def test_a_message_taken_by_another_send_is_not_posted_twice(engine, cfg, robots):
+    from quality.alerts import outbox
+
+    seed(engine, discrepancy_row(1, first_seen=now()), discrepancy_row(2, first_seen=now()))
+    queue_now(engine, cfg)
+    first, _ = outbox_rows(engine)
+    at = now()
+    with engine.begin() as conn:  # another sender is posting the first message right now
+        assert outbox.claim(conn, first, at, timedelta(seconds=70))
+        assert not outbox.claim(conn, first, at, timedelta(seconds=70))
+    stats = send_due(engine, cfg, at)
+    assert stats.sent == 1 and len(robots.received()) == 1
+    assert [r.status for r in outbox_rows(engine)] == ["pending", "sent"]
+    # That sender died mid-post: after the lease the message is due again and goes out.
+    assert send_due(engine, cfg, at + timedelta(seconds=71)).sent == 1

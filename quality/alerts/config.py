@@ -97,6 +97,7 @@ class AlertsConfig(BaseModel):
     hq_robot: str
     regions: dict[str, str] = {}
     levels: list[LevelConfig]
+    skip_statuses: list[str] = ["resolved"]
     delivery: DeliveryConfig = DeliveryConfig()
     source_stale: SourceStaleConfig = SourceStaleConfig()
     labels: Labels = Labels()

@@ -72,7 +72,7 @@ def queue_due_alerts(conn: Connection, config: AlertsConfig | None = None, now: 
     open_rows = conn.execute(
         select(d.discrepancy_id, d.rule, d.severity, d.customer_id, d.customer_name, d.owner, d.region,
                d.amount_cents, d.first_seen)
-        .where(d.status != "resolved", d.resolved_at.is_(None), d.severity.in_(severities))
+        .where(d.status.not_in(cfg.skip_statuses), d.resolved_at.is_(None), d.severity.in_(severities))
         .order_by(d.first_seen, d.discrepancy_id)).all()
     stats = QueueStats()
     if not open_rows:

@@ -200,3 +200,12 @@ def test_queueing_is_set_based_for_many(engine, tmp_path):
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(alert_sent)).scalar_one() == 600
     assert queue(engine, cfg).queued == 0
+
+
+def test_skipped_statuses_are_configuration(engine, tmp_path):
+    cfg = write_config(tmp_path)
+    seed(engine, discrepancy_row(1, status="acknowledged"))
+    cfg.skip_statuses = ["resolved", "acknowledged"]
+    assert queue(engine, cfg).queued == 0
+    cfg.skip_statuses = ["resolved"]
+    assert queue(engine, cfg).queued == 1

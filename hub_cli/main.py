@@ -12,13 +12,14 @@ from typing import Annotated
 
 import typer
 
-from hub_cli import connectors_cmd
+from hub_cli import alerts_cmd, connectors_cmd
 from hub_cli.common import ConnectorsOpt, SourceOpt, WarehouseOpt, cli_console
 from hub_cli.diagnostics import HubTyper, fail, setup_logging
 
 app = HubTyper(help="Customer-360 integration hub.", no_args_is_help=True, add_completion=False,
                pretty_exceptions_enable=False)
 app.add_typer(connectors_cmd.app, name="connectors")
+app.add_typer(alerts_cmd.app, name="alerts")
 console = cli_console()
 
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Evaluate rules as of this ISO time (with offset); default now.")]

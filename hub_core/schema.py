@@ -250,3 +250,4 @@ reconcile_run = Table(
     Column("new_count", Integer),
     Column("resolved_count", Integer),
 )
+from hub_core import schema_report  # noqa: E402,F401

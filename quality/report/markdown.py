@@ -15,7 +15,7 @@ from quality.report.html import yuan
 from quality.report.i18n import Messages
 
 _MARKUP = re.compile(r"([\\|`*_\[\]<>#~])")
-_CELL_MAX = 24  # characters of one source text in the digest
+_CELL_MAX = 40  # characters of one source text in the digest
 
 
 def md_cell(text, limit: int = _CELL_MAX) -> str:

@@ -37,10 +37,14 @@ def _item_row(i: dict, m: Messages) -> str:
             f"| {md_cell(i['owner'] or '-', 12)} | {yuan(i['cents'])} | {i['age_days']} | {md_cell(what)} |")
 
 
+def dt(moment) -> str:
+    """A local time as people write it."""
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
 def render_markdown(d: ReportData, m: Messages, max_bytes: int | None = None) -> str:
     """The digest, at most ``max_bytes`` UTF-8 bytes (default: settings ``digest_max_bytes``)."""
     limit = max_bytes or settings()["digest_max_bytes"]
-    dt = lambda t: t.strftime("%Y-%m-%d %H:%M")  # noqa: E731
     c = d.counts
     head = [f"# {m('title')} · {dt(d.as_of)}",
             f"{m('window')} {dt(d.since)} – {dt(d.as_of)} ({m('timezone_note')})", "",
@@ -67,8 +71,8 @@ def render_markdown(d: ReportData, m: Messages, max_bytes: int | None = None) ->
     tail += ["", f"{m('sections.held_back')}: {held}", m("customers_line", customers=d.customer_count,
                                                          review=d.review_count)]
     body = [f"## {m('sections.open_items')}",
-            f"| {m('cols.severity')} | {m('cols.rule')} | {m('cols.customer')} | {m('cols.owner')} | {m('cols.amount')} "
-            f"| {m('cols.age_days')} | {m('cols.deal')} |", "|---|---|---|---|---:|---:|---|"]
+            (f"| {m('cols.severity')} | {m('cols.rule')} | {m('cols.customer')} | {m('cols.owner')} "
+             f"| {m('cols.amount')} | {m('cols.age_days')} | {m('cols.deal')} |"), "|---|---|---|---|---:|---:|---|"]
     if not d.items:
         body = [f"## {m('sections.open_items')}", m("none")]
     shown = 0

@@ -12,7 +12,15 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 from sqlalchemy import insert
 
-from hub_core.schema import customer, discrepancy, reconcile_run, stg_employee, stg_opportunity, stg_sales_order, sync_run
+from hub_core.schema import (
+    customer,
+    discrepancy,
+    reconcile_run,
+    stg_employee,
+    stg_opportunity,
+    stg_sales_order,
+    sync_run,
+)
 
 AS_OF = datetime(2026, 11, 23, 8, tzinfo=timezone(timedelta(hours=8)))  # a Monday 08:00 in Shanghai
 REGIONS = ["华东大区", "华南大区", "华北大区", "华中大区", "西南大区"]

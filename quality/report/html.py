@@ -6,6 +6,7 @@ Source text (customer, owner, deal names) is untrusted: Jinja autoescaping cover
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,11 +16,21 @@ from quality.report.data import ReportData
 from quality.report.i18n import Messages
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def yuan(cents: int) -> str:
     """People read 1,234,567.89."""
     return f"{Decimal(cents) / 100:,.2f}"
+
+
+def _printable(value):
+    """Drop control characters (other than line breaks and tabs) from source text."""
+    from markupsafe import Markup
+
+    if isinstance(value, str) and not isinstance(value, Markup):  # Markup is ours, already safe
+        return _CONTROL.sub("", value)
+    return value
 
 
 def _dt(moment: datetime | None) -> str:
@@ -61,7 +72,8 @@ def render_html(d: ReportData, m: Messages) -> str:
     from jinja2 import Environment, FileSystemLoader, select_autoescape
     from markupsafe import Markup
 
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "html.j2"]))
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "html.j2"]),
+                      finalize=_printable)
     env.filters["yuan"] = yuan
     env.filters["dt"] = _dt
     svgs = {k: Markup(v) for k, v in build_charts(d, m).items()}  # escaped in charts.py

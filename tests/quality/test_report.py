@@ -25,7 +25,7 @@ def test_names_are_escaped_in_html_and_cleaned_in_xlsx(engine, tmp_path):
     reconcile(engine, as_of=T)
     files = write_report(engine, tmp_path)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<script>" not in html and "&lt;script&gt;" in html and "\x01" not in html
     ws = load_workbook(tmp_path / "report.xlsx")[messages()("sheets.all")]  # the all-items sheet
     assert ws["D2"].value == "<script>alert(1)</script>恒通建材|分公司\n"
     md_rows = [line for line in (tmp_path / "report.md").read_text(encoding="utf-8").splitlines() if "R1" in line]

@@ -165,6 +165,7 @@ def test_items_carry_business_context_manager_and_age(engine, tmp_path):
     assert {i["manager"] for i in d.items if i["owner"] == "王芳"} == {None}  # no leader on file
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert r1["deal"] in html and "谈判跟进" in html and "周总监" in html
+    assert html.count('<td class="sev">') == len(d.items) + d.counts["new"] + d.counts["resolved"]  # markup, not text
 
 
 def test_sources_freshness_and_held_back_rules(engine, tmp_path):

@@ -20,7 +20,7 @@ def test_weekly_english_report_from_the_cli(tmp_path):
     zh = CliRunner().invoke(app, ["report", "--out", str(tmp_path / "zh"), "--warehouse", url,
                                   "--as-of", "2026-11-20T09:00:00+08:00"])
     assert zh.exit_code == 0, zh.output
-    assert (tmp_path / "zh" / "report.md").read_text(encoding="utf-8").startswith("# 跨系统一致性周报 · 2026-11-20 09:00")
+    assert (tmp_path / "zh" / "report.md").read_text(encoding="utf-8").startswith("# 跨系统一致性报告 · 2026-11-20 09:00")
 
 
 def test_unknown_language_is_one_clear_line(tmp_path):

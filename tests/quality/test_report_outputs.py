@@ -43,12 +43,12 @@ def test_chinese_by_default_english_on_request(engine, tmp_path):
     write_report(engine, tmp_path / "en", lang="en")
     zh = (tmp_path / "zh" / "report.html").read_text(encoding="utf-8")
     en = (tmp_path / "en" / "report.html").read_text(encoding="utf-8")
-    assert '<html lang="zh-CN">' in zh and "跨系统一致性周报" in zh and "CRM 已赢单，ERP 无销售订单" in zh
+    assert '<html lang="zh-CN">' in zh and "跨系统一致性报告" in zh and "CRM 已赢单，ERP 无销售订单" in zh
     assert '<html lang="en">' in en and "Cross-system consistency report" in en and "won in CRM, no ERP sales order" in en
     assert "Cross-system" not in zh and "跨系统" not in en
     assert "账龄分布" in zh and "Aging" in en
     md_zh = (tmp_path / "zh" / "report.md").read_text(encoding="utf-8")
-    assert md_zh.startswith("# 跨系统一致性周报")
+    assert md_zh.startswith("# 跨系统一致性报告")
     # the public files do not depend on the language
     for name in ("discrepancies.json", "customers.json"):
         assert (tmp_path / "zh" / name).read_bytes() == (tmp_path / "en" / name).read_bytes()

@@ -68,13 +68,15 @@ class _Sheet:
 
     def __init__(self, ws):
         self.ws = ws
+        self.rows = 0  # our own count: openpyxl's max_row scans every cell (quadratic over a sheet)
         self.widths: dict[int, int] = {}
 
     def header(self, labels: list[str]) -> None:
         from openpyxl.styles import Alignment, Font, PatternFill
 
         self.ws.append([clean(x) for x in labels])
-        for cell in self.ws[self.ws.max_row]:
+        self.rows += 1
+        for cell in self.ws[self.rows]:
             cell.font = Font(bold=True, color="FFFFFF")
             cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
             cell.alignment = Alignment(vertical="center")
@@ -82,8 +84,9 @@ class _Sheet:
 
     def row(self, values: list, formats: dict[int, str] | None = None) -> None:
         self.ws.append([clean(v) for v in values])
+        self.rows += 1
         for col, fmt in (formats or {}).items():
-            self.ws.cell(row=self.ws.max_row, column=col).number_format = fmt
+            self.ws.cell(row=self.rows, column=col).number_format = fmt
         self._measure(values)
 
     def _measure(self, values: list) -> None:
@@ -111,7 +114,7 @@ def _items_sheet(wb, title: str, items: list[dict], m: Messages) -> None:
         sheet.row(_item_values(i, m), formats)
         fill = SEVERITY_FILLS.get(i["severity"])
         if fill:
-            sheet.ws.cell(row=sheet.ws.max_row, column=2).fill = PatternFill("solid", fgColor=fill)
+            sheet.ws.cell(row=sheet.rows, column=2).fill = PatternFill("solid", fgColor=fill)
     sheet.finish()
 
 

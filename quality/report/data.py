@@ -214,13 +214,13 @@ def _sources(conn: Connection, now: datetime) -> list[dict]:
     return result
 
 
-def source_completeness(conn: Connection) -> list[dict] | None:
+def source_completeness(conn: Connection, tables=None) -> list[dict] | None:
     """Completeness hook: per entity table that carries a ``completeness`` score per record (the
     unified model does), the share of complete records. None while no such table exists yet."""
     present = set(inspect(conn).get_table_names())
     threshold = settings()["complete_at"]
     result = []
-    for table in metadata.sorted_tables:
+    for table in tables if tables is not None else metadata.sorted_tables:
         if table.name not in present or "completeness" not in table.c or "ref" not in table.c:
             continue
         complete = func.sum(case((table.c.completeness >= threshold, 1), else_=0))

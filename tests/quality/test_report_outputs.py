@@ -181,3 +181,17 @@ def test_sources_freshness_and_held_back_rules(engine, tmp_path):
     write_report(engine, tmp_path / "b", lang="en")
     md = (tmp_path / "b" / "report.md").read_text(encoding="utf-8")
     assert "Rules held back: none" in md
+
+
+def test_completeness_hook_reads_any_table_that_scores_its_records(engine):
+    from sqlalchemy import Column, Float, MetaData, Table, Text
+
+    from quality.report.data import source_completeness
+
+    scored = Table("scored_entity", MetaData(), Column("ref", Text, primary_key=True), Column("completeness", Float))
+    scored.create(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(scored), [{"ref": f"crm:X:{n}", "completeness": c} for n, c in enumerate([1, 0.8, 0.5, 0.2])])
+        assert source_completeness(conn, [scored]) == [{"entity": "scored_entity", "source": "crm", "records": 4,
+                                                        "share": 0.5}]
+        assert source_completeness(conn, []) is None

@@ -259,3 +259,4 @@ reconcile_run = Table(
 from hub_core import schema_api  # noqa: E402,F401
 from hub_core import schema_unified  # noqa: E402,F401
 from hub_core import schema_alerts  # noqa: E402,F401
+from hub_core import schema_report  # noqa: E402,F401

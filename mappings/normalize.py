@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from stdnum.cn import uscc as _uscc
 from stdnum.exceptions import ValidationError
@@ -21,6 +23,9 @@ _BRACKET = re.compile(r"\(([^()]*)\)")
 # Brackets NFKC leaves alone, read as round ones.
 _OTHER_BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "［": "(", "］": ")", "[": "(", "]": ")"})
 _SPACES = re.compile(r"\s+")
+# A branch is never its parent: these markers split "<parent><branch place><marker>".
+BRANCH_MARKERS = ("分公司", "办事处", "分厂")
+_TRAD_SIMP_FILE = Path(__file__).parent / "identity" / "trad_simp.txt"
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86|0086)?[\s-]*(1[3-9](?:[\s-]*\d){9})(?!\d)")
 
 
@@ -42,6 +47,20 @@ def normalize_name(name) -> str | None:
         return None
     text = _SPACES.sub("", unicodedata.normalize("NFKC", name))
     return text or None
+
+
+@lru_cache(maxsize=1)
+def _trad_simp() -> dict[int, str]:
+    pairs = []
+    for line in _TRAD_SIMP_FILE.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            pairs += [p for p in line.split() if len(p) == 2 and p[0] != p[1]]
+    return str.maketrans({p[0]: p[1] for p in pairs})
+
+
+def simplify(text: str) -> str:
+    """Traditional characters to simplified ones (the table in identity/trad_simp.txt)."""
+    return text.translate(_trad_simp())
 
 
 @dataclass(frozen=True)
@@ -110,12 +129,13 @@ def name_key(name) -> NameKey | None:
 
     Strips legal-form suffixes and bracketed legal words, a leading province/city and a
     bracketed place; keeps the place so that different explicit cities stay different, and
-    keeps a branch (…分公司) distinct from its parent.
+    keeps a branch (…分公司, …办事处) distinct from its parent. Traditional characters are read
+    as simplified ones.
     """
     text = normalize_name(name)
     if not text:
         return None
-    text = text.translate(_OTHER_BRACKETS)
+    text = simplify(text).translate(_OTHER_BRACKETS)
     bracket_place = None
 
     def drop_bracket(match: re.Match) -> str:
@@ -131,8 +151,9 @@ def name_key(name) -> NameKey | None:
 
     text = _BRACKET.sub(drop_bracket, text)
     branch = ""
-    if "分公司" in text:
-        parent, _, tail = text.partition("分公司")
+    marker = next((m for m in BRANCH_MARKERS if m in text), None)
+    if marker:
+        parent, _, tail = text.partition(marker)
         parent, branch_name = _split_branch(parent)
         branch = "#branch:" + branch_name + tail
         text = parent

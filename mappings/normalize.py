@@ -23,6 +23,8 @@ _BRACKET = re.compile(r"\(([^()]*)\)")
 # Brackets NFKC leaves alone, read as round ones.
 _OTHER_BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "［": "(", "］": ")", "[": "(", "]": ")"})
 _SPACES = re.compile(r"\s+")
+# Separators people type between a parent's name and its branch, or inside names: "X有限公司-济南分公司".
+_SEPARATORS = re.compile(r"[\-—–‐·•_.。,，、]+")
 # A branch is never its parent: these markers split "<parent><branch place><marker>".
 BRANCH_MARKERS = ("分公司", "办事处", "分厂")
 _TRAD_SIMP_FILE = Path(__file__).parent / "identity" / "trad_simp.txt"
@@ -135,7 +137,7 @@ def name_key(name) -> NameKey | None:
     text = normalize_name(name)
     if not text:
         return None
-    text = simplify(text).translate(_OTHER_BRACKETS)
+    text = _SEPARATORS.sub("", simplify(text).translate(_OTHER_BRACKETS))
     bracket_place = None
 
     def drop_bracket(match: re.Match) -> str:

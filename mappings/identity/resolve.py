@@ -1,0 +1,216 @@
+"""Resolve customers: stage records, match what changed, keep ids stable, write only differences.
+
+One call per build (:func:`resolve_customers`). Only records that changed since the last build,
+and the records they could interact with (same cluster before, or any shared block key: code,
+link code, name core or its one-typo variants, phone, address), are re-matched: the engine's
+decisions only ever look inside blocks, so that closure gives the same answer as matching
+everything. An unchanged rebuild writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import Connection, delete, insert, select
+
+from hub_core.schema import customer, customer_review, customer_xref
+from hub_core.schema_identity import customer_golden_field, identity_override
+from mappings.identity.config import IdentityConfig, load_identity
+from mappings.identity.engine import Engine, resolve
+from mappings.identity.golden import customer_row, golden_fields
+from mappings.identity.records import stage_customer_records, to_rec
+from mappings.identity.registry import Registry, assign, persist
+
+log = logging.getLogger(__name__)
+ENTITY = "customer"
+
+
+@dataclass
+class ResolveStats:
+    """What one resolution did."""
+
+    records: int
+    changed: int
+    removed: int
+    rematched: int
+    customers: int
+    issued: int
+    merged: int
+    review: int
+    rows_written: int
+
+
+def active_overrides(conn: Connection, entity: str = ENTITY) -> dict[str, tuple[str, str | None]]:
+    """ref -> (action, target id) of the newest active override per record."""
+    t = identity_override
+    out = {}
+    for r in conn.execute(select(t.c.ref, t.c.action, t.c.target_id)
+                          .where(t.c.entity == entity, t.c.active).order_by(t.c.id)):
+        out[r.ref] = (r.action, r.target_id)
+    return out
+
+
+def _closure(rows: dict[str, dict], removed: dict[str, dict], seeds: set[str], prev: dict[str, str]) -> set[str]:
+    """Every ref reachable from ``seeds`` through a shared block key or a shared previous customer."""
+    by_key: dict[tuple, list[str]] = defaultdict(list)
+    keys_of: dict[str, list[tuple]] = {}
+    for ref, row in list(rows.items()) + list(removed.items()):
+        rec = to_rec(row)
+        keys = Engine.block_keys(rec) + ([("link", rec.link_code)] if rec.link_code else [])
+        keys_of[ref] = keys
+        for k in keys:
+            by_key[k].append(ref)
+    by_customer: dict[str, list[str]] = defaultdict(list)
+    for ref, cid in prev.items():
+        by_customer[cid].append(ref)
+    seen, todo, seen_keys, seen_cust = set(seeds), list(seeds), set(), set()
+    while todo:
+        ref = todo.pop()
+        nexts = []
+        for k in keys_of.get(ref, ()):
+            if k not in seen_keys:
+                seen_keys.add(k)
+                nexts += by_key[k]
+        cid = prev.get(ref)
+        if cid and cid not in seen_cust:
+            seen_cust.add(cid)
+            nexts += by_customer[cid]
+        for n in nexts:
+            if n not in seen:
+                seen.add(n)
+                todo.append(n)
+    return seen
+
+
+def _sync(conn: Connection, table, key: str, scope: set, desired: dict[str, dict], existing: dict[str, dict]) -> int:
+    """Make ``table`` rows whose ``key`` is in ``scope`` equal ``desired``; write only differences."""
+    stale = sorted(k for k in scope if k in existing and (k not in desired or desired[k] != existing[k]))
+    fresh = [desired[k] for k in sorted(scope) if k in desired and desired[k] != existing.get(k)]
+    col = table.c[key]
+    for i in range(0, len(stale), 500):
+        conn.execute(delete(table).where(col.in_(stale[i:i + 500])))
+    for i in range(0, len(fresh), 2000):
+        conn.execute(insert(table), fresh[i:i + 2000])
+    return len(stale) + len(fresh)
+
+
+def _table(conn: Connection, table, key: str) -> dict[str, dict]:
+    return {r._mapping[key]: dict(r._mapping) for r in conn.execute(select(table))}
+
+
+def resolve_customers(conn: Connection, cfg, employees, as_of: datetime | None = None, *,
+                      identity: IdentityConfig | None = None, full: bool = False) -> ResolveStats:
+    """Stage customer records from raw, match them and write crosswalk, customers, golden fields,
+    review queue, id registry and trail. ``cfg`` is the MappingConfig (``source_for``);
+    ``employees`` resolves owner ids (``employees.crm(..)`` / ``.u8(..)``, as identity.yaml names)."""
+    idcfg = identity or load_identity()
+    now = as_of or datetime.now(timezone.utc)
+    staged = stage_customer_records(conn, idcfg, cfg.source_for, employees, now)
+    written = staged.written
+    xref = _table(conn, customer_xref, "ref")
+    prev = {ref: row["customer_id"] for ref, row in xref.items()}
+    reg = Registry(conn, ENTITY)
+    overrides = active_overrides(conn)
+    seeds = set(staged.changed) | set(staged.removed) | (staged.rows.keys() - xref.keys()) | (xref.keys() - staged.rows.keys())
+    for ref, row in xref.items():  # an override added, changed or released since the last build
+        ov = overrides.get(ref)
+        if (row.get("decided_by") == "override") != (ov is not None) or (
+                ov and ov[0] == "link" and reg.current(ov[1]) != row["customer_id"]):
+            seeds.add(ref)
+    seeds |= {ref for ref in overrides if ref in staged.rows and ref not in xref}
+    if not seeds and not full:
+        log.info("customers unchanged: nothing to write")
+        return ResolveStats(len(staged.rows), 0, 0, 0, len({*prev.values()}), 0, 0, 0, written)
+    scope = set(staged.rows) | set(staged.removed) | set(xref) if full else _closure(
+        staged.rows, staged.removed, seeds, prev)
+    live = sorted(ref for ref in scope if ref in staged.rows)
+    matched = [to_rec(staged.rows[ref]) for ref in live if ref not in overrides]
+    result = resolve(matched, idcfg.matching)
+    clusters = [list(c) for c in result.clusters]
+    reasons = {ref: j.rule for ref, j in result.joins.items()}
+    forced: dict[int, str] = {}
+    pending_links: dict[str, list[str]] = defaultdict(list)
+    for ref in live:
+        if ref in overrides:
+            action, target = overrides[ref]
+            reasons[ref] = f"override {action}"
+            if action == "split" or not target:
+                clusters.append([ref])
+            else:
+                pending_links[reg.current(target)].append(ref)
+    scoped_prev = {ref: prev[ref] for ref in scope if ref in prev}
+    # A link override pins its target id: the cluster holding the target's records keeps it.
+    seq = reg.next_seq
+    assigned_pre = assign(reg, clusters, scoped_prev, {}, reasons).ids if pending_links else []
+    reg.next_seq = seq
+    for target, refs in pending_links.items():
+        if target in assigned_pre:
+            clusters[assigned_pre.index(target)] += refs
+        else:
+            clusters.append(list(refs))
+        forced[len(clusters) - 1 if target not in assigned_pre else assigned_pre.index(target)] = target
+    out = assign(reg, clusters, scoped_prev, forced, reasons)
+    written += persist(reg, out, set(prev.values()) - set(reg.rows), now)
+
+    # crosswalk
+    cluster_no = {ref: n for n, refs in enumerate(clusters) for ref in refs}
+    desired_x = {}
+    for ref, n in cluster_no.items():
+        join = result.joins.get(ref)
+        row = staged.rows[ref]
+        if ref in overrides:
+            rule, score, decided, evidence = "override", 1.0, "override", None
+        else:
+            rule, score = join.rule, float(join.score)
+            decided, evidence = "rule", json.dumps(list(join.signals)) if join.signals else None
+        desired_x[ref] = {"ref": ref, "customer_id": out.ids[n], "system": row["system"], "match_method": rule,
+                          "score": score, "decided_by": decided, "evidence": evidence}
+    written += _sync(conn, customer_xref, "ref", scope, desired_x, xref)
+
+    # review queue
+    review_rows = {}
+    for ref, (reason, cands) in result.review.items():
+        n = cluster_no[ref]
+        listed = [{"customer_id": out.ids[c], "score": s, "signals": list(sig)} for c, s, sig in cands
+                  if out.ids[c] != out.ids[n]]
+        if listed:
+            review_rows[ref] = {"ref": ref, "reason": reason, "candidates": json.dumps(listed, ensure_ascii=False),
+                                "customer_id": out.ids[n]}
+    written += _sync(conn, customer_review, "ref", scope, review_rows, _table(conn, customer_review, "ref"))
+
+    # customers and their golden fields
+    in_review = {out.ids[cluster_no[ref]] for ref in review_rows}
+    ids_scope = set(out.ids) | {prev[r] for r in scope if r in prev}
+    desired_c, desired_g = {}, {}
+    for n, refs in enumerate(clusters):
+        cid = out.ids[n]
+        rows = [staged.rows[r] for r in refs]
+        fields = golden_fields(rows, idcfg.survivorship)
+        desired_c[cid] = customer_row(cid, rows, fields, cid in in_review)
+        for f, (value, ref, rule) in fields.items():
+            desired_g[f"{cid}|{f}"] = {"customer_id": cid, "field": f, "value": value, "ref": ref, "rule": rule}
+    written += _sync(conn, customer, "customer_id", ids_scope, desired_c, _table(conn, customer, "customer_id"))
+    existing_g = {f"{r.customer_id}|{r.field}": dict(r._mapping) for r in conn.execute(select(customer_golden_field))}
+    g_scope = {k for k in existing_g if k.split("|")[0] in ids_scope} | set(desired_g)
+    written += _sync_golden(conn, g_scope, desired_g, existing_g)
+    stats = ResolveStats(len(staged.rows), len(staged.changed), len(staged.removed), len(live),
+                         len(set(prev.values()) - ids_scope) + len(set(out.ids)), len(out.issued),
+                         len(out.merged), len(review_rows), written)
+    log.info("customers resolved: %s", stats)
+    return stats
+
+
+def _sync_golden(conn: Connection, scope: set, desired: dict, existing: dict) -> int:
+    t = customer_golden_field
+    stale = [k for k in scope if k in existing and desired.get(k) != existing[k]]
+    for k in stale:
+        cid, field = k.split("|", 1)
+        conn.execute(delete(t).where(t.c.customer_id == cid, t.c.field == field))
+    fresh = [desired[k] for k in sorted(scope) if k in desired and desired[k] != existing.get(k)]
+    for i in range(0, len(fresh), 2000):
+        conn.execute(insert(t), fresh[i:i + 2000])
+    return len(stale) + len(fresh)

@@ -207,5 +207,7 @@ def demo(
         raise typer.Exit(1)
 
 
+app.add_typer(__import__("hub_cli.customers").customers.app, name="customers")  # hub customers ...
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -50,7 +50,7 @@ class SourceRecord(BaseModel):
 
 class Weights(BaseModel):
     name_exact: float = 0.6
-    name_alias: float = 0.55
+    name_alias: float = 0.7
     name_one_edit: float = 0.45
     name_fuzzy: float = 0.5
     phone: float = 0.3

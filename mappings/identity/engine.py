@@ -147,7 +147,8 @@ class Engine:
         if not self.compatible(a, b):
             return False
         ga, gb = self.groups[a], self.groups[b]
-        seed = self.recs[b].ref
+        # The record the rule fired for is labelled with it (the other side if it already had a rule).
+        seed = next((self.recs[k].ref for k in (other, keep) if self.joins[self.recs[k].ref].rule == "own"), None)
         if len(ga.members) < len(gb.members):
             a, b, ga, gb = b, a, gb, ga
         self.parent[b] = a
@@ -157,7 +158,7 @@ class Engine:
         ga.tags |= gb.tags
         ga.live = ga.live or gb.live
         del self.groups[b]
-        if self.joins[seed].rule == "own":
+        if seed:
             self.joins[seed] = join
         return True
 

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, delete, insert, select
 from hub_core.schema import customer, customer_review, customer_xref
 from hub_core.schema_identity import customer_golden_field, identity_override
 from mappings.identity.config import IdentityConfig, load_identity
+from mappings.identity.contacts import resolve_contacts
 from mappings.identity.engine import Engine, resolve
 from mappings.identity.golden import customer_row, golden_fields
 from mappings.identity.records import stage_customer_records, to_rec
@@ -42,6 +43,7 @@ class ResolveStats:
     merged: int
     review: int
     rows_written: int
+    contacts: int = 0
 
 
 def active_overrides(conn: Connection, entity: str = ENTITY) -> dict[str, tuple[str, str | None]]:
@@ -105,10 +107,20 @@ def _table(conn: Connection, table, key: str) -> dict[str, dict]:
 def resolve_customers(conn: Connection, cfg, employees, as_of: datetime | None = None, *,
                       identity: IdentityConfig | None = None, full: bool = False) -> ResolveStats:
     """Stage customer records from raw, match them and write crosswalk, customers, golden fields,
-    review queue, id registry and trail. ``cfg`` is the MappingConfig (``source_for``);
-    ``employees`` resolves owner ids (``employees.crm(..)`` / ``.u8(..)``, as identity.yaml names)."""
+    review queue, id registry and trail; then resolve their contacts the same way.
+    ``cfg`` is the MappingConfig (``source_for``); ``employees`` resolves owner ids
+    (``employees.crm(..)`` / ``.u8(..)``, as identity.yaml names them)."""
     idcfg = identity or load_identity()
     now = as_of or datetime.now(timezone.utc)
+    stats = _resolve_customers(conn, cfg, employees, now, idcfg, full)
+    people = resolve_contacts(conn, idcfg, cfg.source_for, now)
+    stats.contacts, stats.rows_written = people.contacts, stats.rows_written + people.rows_written
+    log.info("customers resolved: %s", stats)
+    return stats
+
+
+def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: IdentityConfig,
+                       full: bool) -> ResolveStats:
     staged = stage_customer_records(conn, idcfg, cfg.source_for, employees, now)
     written = staged.written
     xref = _table(conn, customer_xref, "ref")
@@ -197,11 +209,9 @@ def resolve_customers(conn: Connection, cfg, employees, as_of: datetime | None =
     existing_g = {f"{r.customer_id}|{r.field}": dict(r._mapping) for r in conn.execute(select(customer_golden_field))}
     g_scope = {k for k in existing_g if k.split("|")[0] in ids_scope} | set(desired_g)
     written += _sync_golden(conn, g_scope, desired_g, existing_g)
-    stats = ResolveStats(len(staged.rows), len(staged.changed), len(staged.removed), len(live),
-                         len(set(prev.values()) - ids_scope) + len(set(out.ids)), len(out.issued),
-                         len(out.merged), len(review_rows), written)
-    log.info("customers resolved: %s", stats)
-    return stats
+    return ResolveStats(len(staged.rows), len(staged.changed), len(staged.removed), len(live),
+                        len(set(prev.values()) - ids_scope) + len(set(out.ids)), len(out.issued),
+                        len(out.merged), len(review_rows), written)
 
 
 def _sync_golden(conn: Connection, scope: set, desired: dict, existing: dict) -> int:

@@ -192,3 +192,33 @@ def test_incremental_gives_the_same_partition_as_matching_everything(engine):
     for ref, cid in xref(engine).items():
         got.setdefault(cid, set()).add(ref)
     assert sorted(map(sorted, got.values())) == sorted(full.clusters)
+
+
+def test_contacts_resolve_with_the_same_engine_and_stable_ids(engine):
+    from hub_core.schema_identity import contact_xref
+
+    seed_world(engine)
+    land(engine, "crm", "ContactObj", ["_id"], [
+        {"_id": "P1", "name": "王芳", "mobile": "138-0000-0001", "account_id": "A1"},
+        {"_id": "P2", "name": "王芳", "mobile": "13900000002", "account_id": "A3"},  # a namesake elsewhere
+        {"_id": "P3", "name": "李强", "mobile": "13700000003", "account_id": "A1"},
+    ])
+    land(engine, "wecom", "external_contacts", [], [
+        {"external_contact": {"external_userid": "wmA", "name": "王芳", "corp_full_name": "上海恒远机电有限公司"},
+         "follow_info": {"remark_mobiles": ["+86 138 0000 0001"]}},
+        {"external_contact": {"external_userid": "wmB", "name": "李强", "corp_full_name": "恒远机电（上海）"},
+         "follow_info": {"remark_mobiles": []}},  # no mobile: same name at the same company
+    ])
+    run(engine)
+    with engine.connect() as conn:
+        people = dict(conn.execute(select(contact_xref.c.ref, contact_xref.c.contact_id)).all())
+        customers = dict(conn.execute(select(contact_xref.c.ref, contact_xref.c.customer_id)).all())
+    assert people["crm:ContactObj:P1"] == people["wecom:external_contacts:wmA"]
+    assert people["crm:ContactObj:P3"] == people["wecom:external_contacts:wmB"]
+    assert people["crm:ContactObj:P2"] != people["crm:ContactObj:P1"]
+    assert customers["wecom:external_contacts:wmA"] == xref(engine)["crm:AccountObj:A1"]
+    # the account's contact mobiles are evidence for the customer too
+    with engine.connect() as conn:
+        phones = conn.execute(select(customer_record.c.phones).where(customer_record.c.ref == "crm:AccountObj:A1")).scalar()
+    assert "13800000001" in json.loads(phones)
+    assert run(engine).rows_written == 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 import json
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -18,8 +18,8 @@ from rich.table import Table
 app = typer.Typer(help="Customer identity: review queue, force link/split, show a customer.", no_args_is_help=True)
 console = Console()
 
-WarehouseOpt = Annotated[Optional[str], typer.Option("--warehouse", help="SQLAlchemy URL (default: HUB_WAREHOUSE_URL or a local SQLite file).")]
-ByOpt = Annotated[Optional[str], typer.Option("--by", help="Who decides (default: the login name).")]
+WarehouseOpt = Annotated[str | None, typer.Option("--warehouse", help="SQLAlchemy URL (default: HUB_WAREHOUSE_URL or a local SQLite file).")]
+ByOpt = Annotated[str | None, typer.Option("--by", help="Who decides (default: the login name).")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Why; kept with the decision.")]
 NoBuildOpt = Annotated[bool, typer.Option("--no-build", help="Only record the decision; the next build applies it.")]
 

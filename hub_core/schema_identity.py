@@ -7,7 +7,7 @@ a merge or split is written to the trail so that readers holding an old id can f
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, Float, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, Integer, String, Table, Text
 
 from hub_core.schema import metadata
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from stdnum.cn import uscc as _uscc
 from stdnum.exceptions import ValidationError
 
-from mappings.regions import CITY_PROVINCE, PROVINCE_CITIES, PROVINCE_SUFFIXES, CITY_SUFFIXES, place_of
+from mappings.regions import CITY_PROVINCE, CITY_SUFFIXES, PROVINCE_CITIES, PROVINCE_SUFFIXES, place_of
 
 # Longest first, so 集团有限公司 is stripped whole rather than leaving 集团.
 LEGAL_SUFFIXES = (
@@ -72,7 +72,7 @@ class NameKey:
     core: str
     place: str | None
 
-    def compatible(self, other: "NameKey") -> bool:
+    def compatible(self, other: NameKey) -> bool:
         from mappings.regions import places_compatible
 
         return self.core == other.core and places_compatible(self.place, other.place)

@@ -4,7 +4,7 @@ the review queue and one customer's records, golden fields and trail."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, insert, or_, select, update
 
@@ -44,7 +44,7 @@ def record_override(conn: Connection, ref: str, action: str, target: str | None,
     t = identity_override
     conn.execute(update(t).where(t.c.entity == ENTITY, t.c.ref == ref, t.c.active).values(active=False))
     row = {"entity": ENTITY, "ref": ref, "action": action, "target_id": target if action == "link" else None,
-           "decided_by": decided_by, "reason": reason, "created_at": datetime.now(timezone.utc),
+           "decided_by": decided_by, "reason": reason, "created_at": datetime.now(UTC),
            "active": action != "release"}
     conn.execute(insert(t), [row])
     return row

@@ -10,9 +10,9 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Iterator
 
 import orjson
 from sqlalchemy import Connection, delete, insert, select

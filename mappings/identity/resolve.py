@@ -13,7 +13,7 @@ import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, delete, insert, select
 
@@ -111,7 +111,7 @@ def resolve_customers(conn: Connection, cfg, employees, as_of: datetime | None =
     ``cfg`` is the MappingConfig (``source_for``); ``employees`` resolves owner ids
     (``employees.crm(..)`` / ``.u8(..)``, as identity.yaml names them)."""
     idcfg = identity or load_identity()
-    now = as_of or datetime.now(timezone.utc)
+    now = as_of or datetime.now(UTC)
     stats = _resolve_customers(conn, cfg, employees, now, idcfg, full)
     people = resolve_contacts(conn, idcfg, cfg.source_for, now)
     stats.contacts, stats.rows_written = people.contacts, stats.rows_written + people.rows_written

@@ -65,7 +65,7 @@ def test_ambiguous_name_goes_to_review_with_candidates_and_evidence():
         make("u8:customer:C3", "恒通建材"),  # key points to two customers, nothing else says which
     ], CFG)
     assert ["u8:customer:C3"] in groups(result)
-    reason, cands = result.review["u8:customer:C3"]
+    _reason, cands = result.review["u8:customer:C3"]
     assert len(cands) == 2 and all("name_exact" in sig for _, _, sig in cands)
 
 

@@ -6,14 +6,13 @@ from sqlalchemy import select
 
 from connectors.landing import SingerLoader
 from hub_core.schema import customer, customer_review, customer_xref
-from hub_core.schema_identity import customer_golden_field, identity_registry, identity_trail
+from hub_core.schema_identity import customer_golden_field, customer_record, identity_registry, identity_trail
 from mappings.config import load_mapping
 from mappings.identity import resolve_customers
 from mappings.identity.config import load_identity
 from mappings.identity.engine import resolve
 from mappings.identity.overrides import OverrideError, record_override, show_customer
 from mappings.identity.records import to_rec
-from hub_core.schema_identity import customer_record
 
 UA, UB = "91110108551385082Q", "91310000MA1FL4XK1Y"
 _run = iter(range(1, 10_000))

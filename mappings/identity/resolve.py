@@ -56,27 +56,46 @@ def active_overrides(conn: Connection, entity: str = ENTITY) -> dict[str, tuple[
     return out
 
 
+STRONG = ("core", "link", "code")  # keys the deterministic stages compare: followed from every record
+
+
 def _closure(rows: dict[str, dict], removed: dict[str, dict], seeds: set[str], prev: dict[str, str]) -> set[str]:
-    """Every ref reachable from ``seeds`` through a shared block key or a shared previous customer."""
+    """Every ref whose match could change when ``seeds`` changed: records sharing a strong key
+    (code, link code, name core) or a previous customer with a reached record, and records
+    sharing an evidence block (typo variants, phone, address, near code) with a reached record
+    that can still go looking: a seed, a former cluster-mate of one, or a record without a
+    valid code in a customer without one. Only open groups compare evidence, so this closure
+    gives the same clusters as matching everything."""
     by_key: dict[tuple, list[str]] = defaultdict(list)
     keys_of: dict[str, list[tuple]] = {}
+    coded_customers = set()
     for ref, row in list(rows.items()) + list(removed.items()):
         rec = to_rec(row)
         keys = Engine.block_keys(rec) + ([("link", rec.link_code)] if rec.link_code else [])
         keys_of[ref] = keys
         for k in keys:
             by_key[k].append(ref)
+        if rec.uscc and ref in prev:
+            coded_customers.add(prev[ref])
     by_customer: dict[str, list[str]] = defaultdict(list)
     for ref, cid in prev.items():
         by_customer[cid].append(ref)
+    hot = set(seeds) | {m for s in seeds if s in prev for m in by_customer[prev[s]]}
+
+    def may_look(ref: str) -> bool:
+        row = rows.get(ref) or removed.get(ref)
+        return ref in hot or (row is not None and not row["uscc"] and prev.get(ref) not in coded_customers)
+
     seen, todo, seen_keys, seen_cust = set(seeds), list(seeds), set(), set()
     while todo:
         ref = todo.pop()
         nexts = []
+        looks = may_look(ref)
         for k in keys_of.get(ref, ()):
-            if k not in seen_keys:
-                seen_keys.add(k)
-                nexts += by_key[k]
+            if (k[0] in STRONG or looks) and (k, looks) not in seen_keys:
+                seen_keys.add((k, looks))
+                nexts += by_key[k] if looks else [
+                    n for n in by_key[k] if k[0] in STRONG or may_look(n)]
         cid = prev.get(ref)
         if cid and cid not in seen_cust:
             seen_cust.add(cid)

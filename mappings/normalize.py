@@ -35,6 +35,11 @@ def normalize_uscc(value) -> str | None:
     """The unified social credit code, normalized, if it is valid (check character included)."""
     if not isinstance(value, str) or not value.strip():
         return None
+    return _valid_uscc(value)
+
+
+@lru_cache(maxsize=65536)
+def _valid_uscc(value: str) -> str | None:
     text = unicodedata.normalize("NFKC", value)
     text = re.sub(r"[\s\-]", "", text).upper()
     try:
@@ -90,18 +95,23 @@ def _strip_legal_suffixes(text: str) -> str:
     return text
 
 
+_LONGEST_PLACE = max(len(p) for p in list(PROVINCE_CITIES) + list(CITY_PROVINCE))
+
+
 def _strip_place(text: str, names, suffixes) -> tuple[str | None, str]:
-    best = None
-    for candidate in names:
-        if text.startswith(candidate):
-            rest = text[len(candidate):]
+    """The longest place in ``names`` that ``text`` starts with (and its 省/市 suffix), if
+    something is left after it."""
+    for size in range(min(_LONGEST_PLACE, len(text) - 1), 0, -1):
+        candidate = text[:size]
+        if candidate in names:
+            rest = text[size:]
             for suffix in suffixes:
                 if rest.startswith(suffix):
                     rest = rest[len(suffix):]
                     break
-            if rest and (best is None or len(candidate) > len(best[0])):
-                best = (candidate, rest)
-    return best if best else (None, text)
+            if rest:
+                return candidate, rest
+    return None, text
 
 
 def _leading_place(text: str) -> tuple[str | None, str]:
@@ -127,6 +137,12 @@ def _split_branch(parent: str) -> tuple[str, str]:
 
 
 def name_key(name) -> NameKey | None:
+    """See :func:`_name_key` (cached: the same names come back from every system)."""
+    return _name_key(name) if isinstance(name, str) else None
+
+
+@lru_cache(maxsize=262144)
+def _name_key(name: str) -> NameKey | None:
     """The comparison key of a company name (see business-rules.md, matching rules).
 
     Strips legal-form suffixes and bracketed legal words, a leading province/city and a

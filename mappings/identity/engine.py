@@ -239,9 +239,9 @@ class Engine:
         keys += [("phone", p) for p in r.phones]
         if r.address:
             keys.append(("addr", r.address))
-        for code in (r.uscc, r.code_raw):
-            if code:
-                keys += [("code", code)] + [("codedel", d) for d in deletions(code, 10)]
+        # Codes block exactly; a mistyped code one character off is scored (near_code) among
+        # candidates the other blocks bring, not blocked on (18 variants per code cost more).
+        keys += [("code", c) for c in (r.uscc, r.code_raw) if c]
         return keys
 
     def _switchboards(self, index) -> set[str]:

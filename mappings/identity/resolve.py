@@ -59,7 +59,8 @@ def active_overrides(conn: Connection, entity: str = ENTITY) -> dict[str, tuple[
 STRONG = ("core", "link", "code")  # keys the deterministic stages compare: followed from every record
 
 
-def _closure(rows: dict[str, dict], removed: dict[str, dict], seeds: set[str], prev: dict[str, str]) -> set[str]:
+def _closure(rows: dict[str, dict], removed: dict[str, dict], seeds: set[str], prev: dict[str, str],
+             recs: dict) -> set[str]:
     """Every ref whose match could change when ``seeds`` changed: records sharing a strong key
     (code, link code, name core) or a previous customer with a reached record, and records
     sharing an evidence block (typo variants, phone, address, near code) with a reached record
@@ -70,7 +71,7 @@ def _closure(rows: dict[str, dict], removed: dict[str, dict], seeds: set[str], p
     keys_of: dict[str, list[tuple]] = {}
     coded_customers = set()
     for ref, row in list(rows.items()) + list(removed.items()):
-        rec = to_rec(row)
+        rec = recs.get(ref) or to_rec(row)
         keys = Engine.block_keys(rec) + ([("link", rec.link_code)] if rec.link_code else [])
         keys_of[ref] = keys
         for k in keys:
@@ -156,10 +157,14 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
     if not seeds and not full:
         log.info("customers unchanged: nothing to write")
         return ResolveStats(len(staged.rows), 0, 0, 0, len({*prev.values()}), 0, 0, 0, written)
-    scope = set(staged.rows) | set(staged.removed) | set(xref) if full else _closure(
-        staged.rows, staged.removed, seeds, prev)
+    everything = set(staged.rows) | set(staged.removed) | set(xref)
+    recs = {ref: to_rec(row) for ref, row in staged.rows.items()}
+    if full or len(seeds) * 2 >= len(everything):
+        scope = everything  # most records changed: the closure would be (nearly) everything
+    else:
+        scope = _closure(staged.rows, staged.removed, seeds, prev, recs)
     live = sorted(ref for ref in scope if ref in staged.rows)
-    matched = [to_rec(staged.rows[ref]) for ref in live if ref not in overrides]
+    matched = [recs[ref] for ref in live if ref not in overrides]
     result = resolve(matched, idcfg.matching)
     clusters = [list(c) for c in result.clusters]
     reasons = {ref: j.rule for ref, j in result.joins.items()}

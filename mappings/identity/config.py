@@ -60,6 +60,7 @@ class Weights(BaseModel):
 
 
 class Matching(BaseModel):
+    name_key_joins: bool = True  # the same name key alone joins (companies); off for person data
     switchboard_clusters: int = 3
     weights: Weights = Field(default_factory=Weights)
     fuzzy_min: float = 0.8

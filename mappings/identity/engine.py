@@ -166,7 +166,8 @@ class Engine:
     def run(self) -> Result:
         self._by_value("uscc", lambda r: r.uscc, "same valid credit code")
         self._by_value("link_code", lambda r: r.link_code, "same link code")
-        self._by_name_key()
+        if self.cfg.name_key_joins:
+            self._by_name_key()
         self._by_evidence()
         roots = sorted({self.find(i) for i in range(len(self.recs))})
         number = {root: n for n, root in enumerate(roots)}

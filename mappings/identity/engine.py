@@ -84,6 +84,7 @@ class _Group:
     places: set = field(default_factory=set)
     tags: set = field(default_factory=set)  # branch tags of live keys ("" = not a branch)
     live: bool = False
+    frozen: bool = False  # an IT override placed it: rules never join it, but it still counts
 
 
 def _tag(key: NameKey) -> str:
@@ -105,7 +106,7 @@ def deletions(text: str, minimum: int = 4) -> list[str]:
 class Engine:
     """Clusters records under the hard constraints; see the module docstring for the stages."""
 
-    def __init__(self, records: list[Rec], cfg: Matching) -> None:
+    def __init__(self, records: list[Rec], cfg: Matching, frozen: frozenset[str] = frozenset()) -> None:
         # Live records first, then by ref: a deterministic order that deleted ones never shape.
         self.recs = sorted(records, key=lambda r: (r.deleted, r.ref))
         self.cfg = cfg
@@ -114,7 +115,7 @@ class Engine:
         self.joins: dict[str, Join] = {}
         self.review: dict[str, tuple[str, list[tuple[int, float, tuple[str, ...]]]]] = {}
         for i, r in enumerate(self.recs):
-            g = _Group([i], uscc=r.uscc, live=not r.deleted)
+            g = _Group([i], uscc=r.uscc, live=not r.deleted, frozen=r.ref in frozen)
             if r.key and not r.deleted:
                 if r.key.place:
                     g.places.add(r.key.place)
@@ -133,6 +134,8 @@ class Engine:
         ga, gb = self.groups[self.find(a)], self.groups[self.find(b)]
         if ga is gb:
             return True
+        if ga.frozen or gb.frozen:
+            return False
         if ga.uscc and gb.uscc and ga.uscc != gb.uscc:
             return False
         if ga.tags and gb.tags and ga.tags != gb.tags:
@@ -340,6 +343,7 @@ class Engine:
             self.review[ref] = (reason, list(cands))
 
 
-def resolve(records: list[Rec], cfg: Matching) -> Result:
-    """Cluster ``records``; see :class:`Engine`."""
-    return Engine(records, cfg).run()
+def resolve(records: list[Rec], cfg: Matching, frozen: frozenset[str] = frozenset()) -> Result:
+    """Cluster ``records``; ``frozen`` refs (placed by an IT override) are never joined by a
+    rule but still count as customers others could be (their names make a key ambiguous)."""
+    return Engine(records, cfg, frozen).run()

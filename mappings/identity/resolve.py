@@ -164,20 +164,18 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
     else:
         scope = _closure(staged.rows, staged.removed, seeds, prev, recs)
     live = sorted(ref for ref in scope if ref in staged.rows)
-    matched = [recs[ref] for ref in live if ref not in overrides]
-    result = resolve(matched, idcfg.matching)
-    clusters = [list(c) for c in result.clusters]
+    pinned = frozenset(ref for ref in live if ref in overrides)
+    result = resolve([recs[ref] for ref in live], idcfg.matching, pinned)
+    # a split record stays the singleton the engine left it; a linked one joins its target below
+    linked = {ref for ref in pinned if overrides[ref][0] == "link" and overrides[ref][1]}
+    clusters = [list(c) for c in result.clusters if not (len(c) == 1 and c[0] in linked)]
     reasons = {ref: j.rule for ref, j in result.joins.items()}
     forced: dict[int, str] = {}
     pending_links: dict[str, list[str]] = defaultdict(list)
-    for ref in live:
-        if ref in overrides:
-            action, target = overrides[ref]
-            reasons[ref] = f"override {action}"
-            if action == "split" or not target:
-                clusters.append([ref])
-            else:
-                pending_links[reg.current(target)].append(ref)
+    for ref in sorted(pinned):
+        reasons[ref] = f"override {overrides[ref][0]}"
+        if ref in linked:
+            pending_links[reg.current(overrides[ref][1])].append(ref)
     scoped_prev = {ref: prev[ref] for ref in scope if ref in prev}
     # A link override pins its target id: the cluster holding the target's records keeps it.
     seq = reg.next_seq
@@ -211,8 +209,9 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
     review_rows = {}
     for ref, (reason, cands) in result.review.items():
         n = cluster_no[ref]
-        listed = [{"customer_id": out.ids[c], "score": s, "signals": list(sig)} for c, s, sig in cands
-                  if out.ids[c] != out.ids[n]]
+        cids = [(out.ids[cluster_no[result.clusters[c][0]]], s, sig) for c, s, sig in cands]
+        listed = [{"customer_id": cid, "score": s, "signals": list(sig)} for cid, s, sig in cids
+                  if cid != out.ids[n]]
         if listed:
             review_rows[ref] = {"ref": ref, "reason": reason, "candidates": json.dumps(listed, ensure_ascii=False),
                                 "customer_id": out.ids[n]}

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from hub_core.schema import customer, customer_review, customer_xref
 from hub_core.schema_identity import customer_golden_field, identity_override
@@ -156,7 +156,8 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
     seeds |= {ref for ref in overrides if ref in staged.rows and ref not in xref}
     if not seeds and not full:
         log.info("customers unchanged: nothing to write")
-        return ResolveStats(len(staged.rows), 0, 0, 0, len({*prev.values()}), 0, 0, 0, written)
+        return ResolveStats(len(staged.rows), 0, 0, 0, _count(conn, customer), 0, 0, _count(conn, customer_review),
+                            written)
     everything = set(staged.rows) | set(staged.removed) | set(xref)
     recs = {ref: to_rec(row) for ref, row in staged.rows.items()}
     if full or len(seeds) * 2 >= len(everything):
@@ -233,8 +234,12 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
     g_scope = {k for k in existing_g if k.split("|")[0] in ids_scope} | set(desired_g)
     written += _sync_golden(conn, g_scope, desired_g, existing_g)
     return ResolveStats(len(staged.rows), len(staged.changed), len(staged.removed), len(live),
-                        len(set(prev.values()) - ids_scope) + len(set(out.ids)), len(out.issued),
-                        len(out.merged), len(review_rows), written)
+                        _count(conn, customer), len(out.issued), len(out.merged), _count(conn, customer_review),
+                        written)
+
+
+def _count(conn: Connection, table) -> int:
+    return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
 def _sync_golden(conn: Connection, scope: set, desired: dict, existing: dict) -> int:

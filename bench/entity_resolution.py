@@ -45,13 +45,13 @@ def _world(records: int, seed: int, difficulty: str):
         return _stitched(customers, seed, knobs), True
 
 
-def _stitched(customers: int, seed: int, knobs):
+def _stitched(customers: int, seed: int, knobs, chunk: int = 4000):
     from simulators.generator import generate
 
     world = {"crm": {"AccountObj": [], "ContactObj": [], "PersonnelObj": []}, "u8": {"customer": [], "person": []},
              "finance": {"credit_rating": []}, "wecom": {"follow_users": [], "external_contacts": []}}
     groups = []
-    chunk, k = 4000, 0
+    k = 0
     while customers > 0:
         part, truth = generate(seed + k, min(chunk, customers), knobs=knobs)
         tag = f"s{k}"

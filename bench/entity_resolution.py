@@ -84,8 +84,19 @@ def _resolve_child(url: str, full: bool) -> dict:
     start = time.perf_counter()
     with engine.begin() as conn:
         stats = resolve_customers(conn, load_mapping(), None, full=full)
-    return {"seconds": round(time.perf_counter() - start, 2), "stats": stats.__dict__,
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    return {"seconds": round(time.perf_counter() - start, 2), "stats": stats.__dict__, "peak_rss_mb": _peak_rss_mb()}
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS. ``ru_maxrss`` would include the parent's memory at fork time on
+    Linux; VmHWM starts afresh with the child's own address space."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _child(url: str, full: bool = False) -> dict:

@@ -61,7 +61,9 @@ class Weights(BaseModel):
 
 class Matching(BaseModel):
     name_key_joins: bool = True  # the same name key alone joins (companies); off for person data
+    typo_blocks: bool = True  # block on one-character-deleted name variants (typos)
     switchboard_clusters: int = 3
+    max_block: int = 30  # a typo/phone/address block shared by more records is no evidence
     weights: Weights = Field(default_factory=Weights)
     fuzzy_min: float = 0.8
     accept: float = 0.7

@@ -86,7 +86,8 @@ def resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now) -> 
         and r["customer_id"] in (None, e["customer_id"]) for r in rows)
     if same:  # nothing a match depends on moved: skip the engine, write nothing
         return ContactStats(len(rows), len(set(e["contact_id"] for e in existing.values())), 0, 0)
-    result = resolve([_rec(r) for r in rows], cfg.matching)
+    # persons: no typo blocks (names are short and common; a mobile or the company decides)
+    result = resolve([_rec(r) for r in rows], cfg.matching.model_copy(update={"typo_blocks": False}))
     prev = {ref: row["contact_id"] for ref, row in existing.items()}
     reg = Registry(conn, ENTITY)
     out = assign(reg, result.clusters, prev, {}, {ref: j.rule for ref, j in result.joins.items()})

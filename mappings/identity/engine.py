@@ -31,6 +31,20 @@ from mappings.normalize import NameKey
 from mappings.regions import places_compatible
 
 BRANCH_TAG = "#branch:"
+# Evidence blocks that say nothing once too many records share them (like a switchboard).
+CAPPED = ("del", "phone", "addr")
+
+
+def big_blocks(keyed, cap: int) -> set[tuple[str, str]]:
+    """The capped blocks with more than ``cap`` live records: too common to be evidence.
+    ``keyed``: (record, its block keys) pairs."""
+    sizes: dict[tuple[str, str], int] = defaultdict(int)
+    for r, keys in keyed:
+        if not r.deleted:
+            for key in keys:
+                if key[0] in CAPPED:
+                    sizes[key] += 1
+    return {k for k, n in sizes.items() if n > cap}
 
 
 @dataclass
@@ -106,7 +120,8 @@ def deletions(text: str, minimum: int = 4) -> list[str]:
 class Engine:
     """Clusters records under the hard constraints; see the module docstring for the stages."""
 
-    def __init__(self, records: list[Rec], cfg: Matching, frozen: frozenset[str] = frozenset()) -> None:
+    def __init__(self, records: list[Rec], cfg: Matching, frozen: frozenset[str] = frozenset(),
+                 big: set | None = None) -> None:
         # Live records first, then by ref: a deterministic order that deleted ones never shape.
         self.recs = sorted(records, key=lambda r: (r.deleted, r.ref))
         self.cfg = cfg
@@ -114,6 +129,9 @@ class Engine:
         self.groups: dict[int, _Group] = {}
         self.joins: dict[str, Join] = {}
         self.review: dict[str, tuple[str, list[tuple[int, float, tuple[str, ...]]]]] = {}
+        self.keys = [self.block_keys(r, cfg.typo_blocks) for r in self.recs]
+        # computed over all records by the caller when only some are matched (incremental)
+        self.big = big if big is not None else big_blocks(zip(self.recs, self.keys), cfg.max_block)
         for i, r in enumerate(self.recs):
             g = _Group([i], uscc=r.uscc, live=not r.deleted, frozen=r.ref in frozen)
             if r.key and not r.deleted:
@@ -229,17 +247,18 @@ class Engine:
         for i, r in enumerate(self.recs):
             if r.deleted:
                 continue
-            for kind, value in self.block_keys(r):
-                index[(kind, value)].append(i)
+            for key in self.keys[i]:
+                index[key].append(i)
         return index
 
     @staticmethod
-    def block_keys(r: Rec) -> list[tuple[str, str]]:
+    def block_keys(r: Rec, typos: bool = True) -> list[tuple[str, str]]:
         """The blocks a record sits in; two records are only ever compared inside one."""
         keys = []
         for k in ((r.key,) if r.key else ()) + r.aliases:
             keys.append(("core", k.core))
-            keys += [("del", d) for d in deletions(k.core)]
+            if typos:
+                keys += [("del", d) for d in deletions(k.core)]
         keys += [("phone", p) for p in r.phones]
         if r.address:
             keys.append(("addr", r.address))
@@ -271,8 +290,8 @@ class Engine:
             done.add(root)
             mine = self.groups[root].members
             cands: dict[int, tuple[float, tuple[str, ...]]] = {}
-            for key in {k for j in mine for k in self.block_keys(self.recs[j])}:
-                if key[0] == "phone" and key[1] in self.switchboards:
+            for key in {k for j in mine for k in self.keys[j]}:
+                if key in self.big or (key[0] == "phone" and key[1] in self.switchboards):
                     continue
                 for j in index.get(key, ()):
                     c = self.find(j)
@@ -343,7 +362,9 @@ class Engine:
             self.review[ref] = (reason, list(cands))
 
 
-def resolve(records: list[Rec], cfg: Matching, frozen: frozenset[str] = frozenset()) -> Result:
+def resolve(records: list[Rec], cfg: Matching, frozen: frozenset[str] = frozenset(),
+            big: set | None = None) -> Result:
     """Cluster ``records``; ``frozen`` refs (placed by an IT override) are never joined by a
-    rule but still count as customers others could be (their names make a key ambiguous)."""
-    return Engine(records, cfg, frozen).run()
+    rule but still count as customers others could be (their names make a key ambiguous);
+    ``big``: the too-common blocks, when ``records`` are only part of all records."""
+    return Engine(records, cfg, frozen, big).run()

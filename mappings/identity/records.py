@@ -98,6 +98,10 @@ def code_text(value) -> str | None:
     return _CODE_CHARS.sub("", unicodedata.normalize("NFKC", text)).upper()[:40] or None
 
 
+def _json(value) -> str:
+    return orjson.dumps(value).decode()
+
+
 def _key_text(key: NameKey | None) -> str | None:
     return f"{key.core}|{key.place or ''}" if key else None
 
@@ -153,12 +157,12 @@ def _row(src: SourceRecord, rec: dict, employees, contacts: dict[str, tuple[set,
     row = {
         "ref": ref, "system": src.system, "natural_id": natural, "name": name,
         "name_norm": normalize_name(name), "name_key": key.core if key else None,
-        "name_place": key.place if key else None, "aliases": json.dumps(aliases, ensure_ascii=False),
+        "name_place": key.place if key else None, "aliases": _json(aliases),
         "uscc": uscc, "uscc_raw": None if uscc else code_text(raw_code),
         "link_code": _text(get_path(rec, src.link_code)) if src.link_code else None,
         "address": address, "address_key": address_key(address),
-        "phones": json.dumps(phones), "contacts": json.dumps(sorted(names), ensure_ascii=False),
-        "owner_employee_id": owner, "extra": json.dumps({k: v for k, v in extra.items() if v}, ensure_ascii=False),
+        "phones": _json(phones), "contacts": _json(sorted(names)),
+        "owner_employee_id": owner, "extra": _json({k: v for k, v in extra.items() if v}),
         "updated_ms": to_ms(get_path(rec, src.updated)) if src.updated else None,
         "is_deleted": _is_deleted(rec, src.deleted),
     }

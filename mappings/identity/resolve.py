@@ -21,7 +21,7 @@ from hub_core.schema import customer, customer_review, customer_xref
 from hub_core.schema_identity import customer_golden_field, identity_override
 from mappings.identity.config import IdentityConfig, load_identity
 from mappings.identity.contacts import resolve_contacts
-from mappings.identity.engine import Engine, resolve
+from mappings.identity.engine import Engine, big_blocks, resolve
 from mappings.identity.golden import customer_row, golden_fields
 from mappings.identity.records import stage_customer_records, to_rec
 from mappings.identity.registry import Registry, assign, persist
@@ -60,7 +60,7 @@ STRONG = ("core", "link", "code")  # keys the deterministic stages compare: foll
 
 
 def _closure(rows: dict[str, dict], removed: dict[str, dict], seeds: set[str], prev: dict[str, str],
-             recs: dict) -> set[str]:
+             recs: dict, big: set, keys_by_ref: dict) -> set[str]:
     """Every ref whose match could change when ``seeds`` changed: records sharing a strong key
     (code, link code, name core) or a previous customer with a reached record, and records
     sharing an evidence block (typo variants, phone, address, near code) with a reached record
@@ -72,7 +72,7 @@ def _closure(rows: dict[str, dict], removed: dict[str, dict], seeds: set[str], p
     coded_customers = set()
     for ref, row in list(rows.items()) + list(removed.items()):
         rec = recs.get(ref) or to_rec(row)
-        keys = Engine.block_keys(rec) + ([("link", rec.link_code)] if rec.link_code else [])
+        keys = (keys_by_ref.get(ref) or Engine.block_keys(rec)) + ([("link", rec.link_code)] if rec.link_code else [])
         keys_of[ref] = keys
         for k in keys:
             by_key[k].append(ref)
@@ -93,6 +93,8 @@ def _closure(rows: dict[str, dict], removed: dict[str, dict], seeds: set[str], p
         nexts = []
         looks = may_look(ref)
         for k in keys_of.get(ref, ()):
+            if k in big:
+                continue  # the engine ignores it too
             if (k[0] in STRONG or looks) and (k, looks) not in seen_keys:
                 seen_keys.add((k, looks))
                 nexts += by_key[k] if looks else [
@@ -161,12 +163,15 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
     everything = set(staged.rows) | set(staged.removed) | set(xref)
     recs = {ref: to_rec(row) for ref, row in staged.rows.items()}
     if full or len(seeds) * 2 >= len(everything):
-        scope = everything  # most records changed: the closure would be (nearly) everything
+        scope, big = everything, None  # most records changed: the closure would be (nearly) everything
     else:
-        scope = _closure(staged.rows, staged.removed, seeds, prev, recs)
+        keys_by_ref = {ref: Engine.block_keys(rec) for ref, rec in recs.items()}
+        big = big_blocks(((recs[ref], keys) for ref, keys in keys_by_ref.items()), idcfg.matching.max_block)
+        scope = _closure(staged.rows, staged.removed, seeds, prev, recs, big, keys_by_ref)
+        del keys_by_ref
     live = sorted(ref for ref in scope if ref in staged.rows)
     pinned = frozenset(ref for ref in live if ref in overrides)
-    result = resolve([recs[ref] for ref in live], idcfg.matching, pinned)
+    result = resolve([recs[ref] for ref in live], idcfg.matching, pinned, big)
     # a split record stays the singleton the engine left it; a linked one joins its target below
     linked = {ref for ref in pinned if overrides[ref][0] == "link" and overrides[ref][1]}
     clusters = [list(c) for c in result.clusters if not (len(c) == 1 and c[0] in linked)]

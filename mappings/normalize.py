@@ -38,10 +38,15 @@ def normalize_uscc(value) -> str | None:
     return _valid_uscc(value)
 
 
+_USCC_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
+
+
 @lru_cache(maxsize=65536)
 def _valid_uscc(value: str) -> str | None:
     text = unicodedata.normalize("NFKC", value)
     text = re.sub(r"[\s\-]", "", text).upper()
+    if not _USCC_SHAPE.fullmatch(text):  # cheap shape test first; stdnum checks the rest
+        return None
     try:
         return _uscc.validate(text)
     except ValidationError:

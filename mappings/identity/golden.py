@@ -8,7 +8,7 @@ code (the engine never lets a customer hold two).
 
 from __future__ import annotations
 
-import json
+import orjson
 
 FIELDS = ("name", "uscc", "address", "phone", "owner", "industry")
 
@@ -21,11 +21,11 @@ def _value(row: dict, field: str):
     if field == "address":
         return row.get("address")
     if field == "phone":
-        phones = json.loads(row.get("phones") or "[]")
+        phones = orjson.loads(row.get("phones") or "[]")
         return phones[0] if phones else None
     if field == "owner":
         return row.get("owner_employee_id")
-    return json.loads(row.get("extra") or "{}").get(field)
+    return orjson.loads(row.get("extra") or "{}").get(field)
 
 
 def golden_fields(rows: list[dict], priorities: dict[str, list[str]]) -> dict[str, tuple[str, str, str]]:

@@ -7,7 +7,6 @@ rebuild compares hashes and only rows that changed are rewritten (and re-matched
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -37,7 +36,7 @@ def iter_current(conn: Connection, source: str, stream: str) -> Iterator[dict]:
              .where(raw_record.c.source == source, raw_record.c.stream == stream, raw_record.c.is_current)
              .order_by(raw_record.c.id.desc()).execution_options(yield_per=BATCH))
     for _, data in conn.execute(query):
-        yield orjson.loads(data)
+        yield ororjson.loads(data)
 
 
 def get_path(obj, path: str):
@@ -212,9 +211,9 @@ def to_rec(row) -> Rec:
     return Rec(
         ref=get("ref"), system=get("system"),
         key=NameKey(core, get("name_place")) if core else None,
-        aliases=tuple(_key_of(a) for a in json.loads(get("aliases") or "[]")),
+        aliases=tuple(_key_of(a) for a in orjson.loads(get("aliases") or "[]")),
         uscc=get("uscc"), code_raw=get("uscc_raw") if get("uscc_raw") and len(get("uscc_raw")) >= 15 else None,
-        link_code=get("link_code"), phones=tuple(json.loads(get("phones") or "[]")),
-        address=get("address_key"), contacts=tuple(json.loads(get("contacts") or "[]")),
+        link_code=get("link_code"), phones=tuple(orjson.loads(get("phones") or "[]")),
+        address=get("address_key"), contacts=tuple(orjson.loads(get("contacts") or "[]")),
         deleted=bool(get("is_deleted")),
     )

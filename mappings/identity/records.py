@@ -36,7 +36,7 @@ def iter_current(conn: Connection, source: str, stream: str) -> Iterator[dict]:
              .where(raw_record.c.source == source, raw_record.c.stream == stream, raw_record.c.is_current)
              .order_by(raw_record.c.id.desc()).execution_options(yield_per=BATCH))
     for _, data in conn.execute(query):
-        yield ororjson.loads(data)
+        yield orjson.loads(data)
 
 
 def get_path(obj, path: str):

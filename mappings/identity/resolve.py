@@ -196,22 +196,8 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
     out = assign(reg, clusters, scoped_prev, forced, reasons)
     written += persist(reg, out, set(prev.values()) - set(reg.rows), now)
 
-    # crosswalk
-    cluster_no = {ref: n for n, refs in enumerate(clusters) for ref in refs}
-    desired_x = {}
-    for ref, n in cluster_no.items():
-        join = result.joins.get(ref)
-        row = staged.rows[ref]
-        if ref in overrides:
-            rule, score, decided, evidence = "override", 1.0, "override", None
-        else:
-            rule, score = join.rule, float(join.score)
-            decided, evidence = "rule", json.dumps(list(join.signals)) if join.signals else None
-        desired_x[ref] = {"ref": ref, "customer_id": out.ids[n], "system": row["system"], "match_method": rule,
-                          "score": score, "decided_by": decided, "evidence": evidence}
-    written += _sync(conn, customer_xref, "ref", scope, desired_x, xref)
-
     # review queue
+    cluster_no = {ref: n for n, refs in enumerate(clusters) for ref in refs}
     review_rows = {}
     for ref, (reason, cands) in result.review.items():
         n = cluster_no[ref]
@@ -222,6 +208,21 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
             review_rows[ref] = {"ref": ref, "reason": reason, "candidates": json.dumps(listed, ensure_ascii=False),
                                 "customer_id": out.ids[n]}
     written += _sync(conn, customer_review, "ref", scope, review_rows, _table(conn, customer_review, "ref"))
+
+    # crosswalk
+    desired_x = {}
+    for ref, n in cluster_no.items():
+        join = result.joins.get(ref)
+        row = staged.rows[ref]
+        if ref in overrides:
+            rule, score, decided, evidence = "override", 1.0, "override", None
+        else:
+            rule, score = join.rule, float(join.score)
+            decided = "review" if ref in review_rows else "rule"  # provisional until IT decides
+            evidence = json.dumps(list(join.signals)) if join.signals else None
+        desired_x[ref] = {"ref": ref, "customer_id": out.ids[n], "system": row["system"], "match_method": rule,
+                          "score": score, "decided_by": decided, "evidence": evidence}
+    written += _sync(conn, customer_xref, "ref", scope, desired_x, xref)
 
     # customers and their golden fields
     in_review = {out.ids[cluster_no[ref]] for ref in review_rows}

@@ -221,3 +221,19 @@ def test_contacts_resolve_with_the_same_engine_and_stable_ids(engine):
         phones = conn.execute(select(customer_record.c.phones).where(customer_record.c.ref == "crm:AccountObj:A1")).scalar()
     assert "13800000001" in json.loads(phones)
     assert run(engine).rows_written == 0
+
+
+def test_records_waiting_for_review_are_marked_provisional(engine):
+    land(engine, "crm", "AccountObj", ["_id"], [
+        {"_id": "A1", "name": "恒通建材有限公司", "uscc__c": UA},
+        {"_id": "A2", "name": "恒通建材有限公司", "uscc__c": UB},
+    ])
+    land(engine, "u8", "customer", ["code"], [{"code": "U3", "name": "恒通建材"}])
+    run(engine)
+    with engine.connect() as conn:
+        decided = dict(conn.execute(select(customer_xref.c.ref, customer_xref.c.decided_by)).all())
+        queue = conn.execute(select(customer_review)).one()
+    assert decided == {"crm:AccountObj:A1": "rule", "crm:AccountObj:A2": "rule", "u8:customer:U3": "review"}
+    cands = json.loads(queue.candidates)
+    assert {c["customer_id"] for c in cands} == {xref(engine)["crm:AccountObj:A1"], xref(engine)["crm:AccountObj:A2"]}
+    assert queue.customer_id == xref(engine)["u8:customer:U3"]

@@ -9,6 +9,7 @@ like customer ids; only differences are written.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
@@ -20,6 +21,7 @@ from mappings.identity.engine import Rec, resolve
 from mappings.identity.phones import extract_phones
 from mappings.identity.records import _text, get_path, iter_current
 from mappings.identity.registry import Registry, assign, persist
+from mappings.identity.store import sync_rows, table_rows
 from mappings.normalize import NameKey, name_key, normalize_name, simplify
 
 ENTITY = "contact"
@@ -75,17 +77,13 @@ def _rec(row: dict) -> Rec:
 
 def resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now) -> ContactStats:
     """Resolve every contact record into persons with stable ids; write only what differs."""
-    import json
-
-    from mappings.identity.resolve import _sync, _table
-
     rows = stage_contacts(conn, cfg, source_for)
-    existing = _table(conn, contact_xref, "ref")
+    existing = table_rows(conn, contact_xref, "ref")
     same = len(rows) == len(existing) and all(
         (e := existing.get(r["ref"])) is not None and (e["name"], e["phones"]) == (r["name"], json.dumps(r["phones"]))
         and r["customer_id"] in (None, e["customer_id"]) for r in rows)
     if same:  # nothing a match depends on moved: skip the engine, write nothing
-        return ContactStats(len(rows), len(set(e["contact_id"] for e in existing.values())), 0, 0)
+        return ContactStats(len(rows), len({e["contact_id"] for e in existing.values()}), 0, 0)
     # persons: no typo blocks (names are short and common; a mobile or the company decides)
     result = resolve([_rec(r) for r in rows], cfg.matching.model_copy(update={"typo_blocks": False}))
     prev = {ref: row["contact_id"] for ref, row in existing.items()}
@@ -100,5 +98,5 @@ def resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now) -> 
             r = by_ref[ref]
             desired[ref] = {"ref": ref, "contact_id": out.ids[n], "customer_id": customer_id, "name": r["name"],
                             "phones": json.dumps(r["phones"]), "match_method": result.joins[ref].rule}
-    written += _sync(conn, contact_xref, "ref", set(desired) | set(existing), desired, existing)
+    written += sync_rows(conn, contact_xref, "ref", set(desired) | set(existing), desired, existing)
     return ContactStats(len(rows), len(result.clusters), len(out.issued), written)

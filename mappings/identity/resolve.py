@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, select
 
 from hub_core.schema import customer, customer_review, customer_xref
 from hub_core.schema_identity import customer_golden_field, identity_override
@@ -25,6 +25,7 @@ from mappings.identity.engine import Engine, big_blocks, resolve
 from mappings.identity.golden import customer_row, golden_fields
 from mappings.identity.records import stage_customer_records, to_rec
 from mappings.identity.registry import Registry, assign, persist
+from mappings.identity.store import count_rows, sync_golden, sync_rows, table_rows
 
 log = logging.getLogger(__name__)
 ENTITY = "customer"
@@ -110,22 +111,6 @@ def _closure(rows: dict[str, dict], removed: dict[str, dict], seeds: set[str], p
     return seen
 
 
-def _sync(conn: Connection, table, key: str, scope: set, desired: dict[str, dict], existing: dict[str, dict]) -> int:
-    """Make ``table`` rows whose ``key`` is in ``scope`` equal ``desired``; write only differences."""
-    stale = sorted(k for k in scope if k in existing and (k not in desired or desired[k] != existing[k]))
-    fresh = [desired[k] for k in sorted(scope) if k in desired and desired[k] != existing.get(k)]
-    col = table.c[key]
-    for i in range(0, len(stale), 500):
-        conn.execute(delete(table).where(col.in_(stale[i:i + 500])))
-    for i in range(0, len(fresh), 2000):
-        conn.execute(insert(table), fresh[i:i + 2000])
-    return len(stale) + len(fresh)
-
-
-def _table(conn: Connection, table, key: str) -> dict[str, dict]:
-    return {r._mapping[key]: dict(r._mapping) for r in conn.execute(select(table))}
-
-
 def resolve_customers(conn: Connection, cfg, employees, as_of: datetime | None = None, *,
                       identity: IdentityConfig | None = None, full: bool = False) -> ResolveStats:
     """Stage customer records from raw, match them and write crosswalk, customers, golden fields,
@@ -145,7 +130,7 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
                        full: bool) -> ResolveStats:
     staged = stage_customer_records(conn, idcfg, cfg.source_for, employees, now)
     written = staged.written
-    xref = _table(conn, customer_xref, "ref")
+    xref = table_rows(conn, customer_xref, "ref")
     prev = {ref: row["customer_id"] for ref, row in xref.items()}
     reg = Registry(conn, ENTITY)
     overrides = active_overrides(conn)
@@ -158,7 +143,7 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
     seeds |= {ref for ref in overrides if ref in staged.rows and ref not in xref}
     if not seeds and not full:
         log.info("customers unchanged: nothing to write")
-        return ResolveStats(len(staged.rows), 0, 0, 0, _count(conn, customer), 0, 0, _count(conn, customer_review),
+        return ResolveStats(len(staged.rows), 0, 0, 0, count_rows(conn, customer), 0, 0, count_rows(conn, customer_review),
                             written)
     everything = set(staged.rows) | set(staged.removed) | set(xref)
     recs = {ref: to_rec(row) for ref, row in staged.rows.items()}
@@ -207,7 +192,7 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
         if listed:
             review_rows[ref] = {"ref": ref, "reason": reason, "candidates": json.dumps(listed, ensure_ascii=False),
                                 "customer_id": out.ids[n]}
-    written += _sync(conn, customer_review, "ref", scope, review_rows, _table(conn, customer_review, "ref"))
+    written += sync_rows(conn, customer_review, "ref", scope, review_rows, table_rows(conn, customer_review, "ref"))
 
     # crosswalk
     desired_x = {}
@@ -222,7 +207,7 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
             evidence = json.dumps(list(join.signals)) if join.signals else None
         desired_x[ref] = {"ref": ref, "customer_id": out.ids[n], "system": row["system"], "match_method": rule,
                           "score": score, "decided_by": decided, "evidence": evidence}
-    written += _sync(conn, customer_xref, "ref", scope, desired_x, xref)
+    written += sync_rows(conn, customer_xref, "ref", scope, desired_x, xref)
 
     # customers and their golden fields
     in_review = {out.ids[cluster_no[ref]] for ref in review_rows}
@@ -235,26 +220,10 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
         desired_c[cid] = customer_row(cid, rows, fields, cid in in_review)
         for f, (value, ref, rule) in fields.items():
             desired_g[f"{cid}|{f}"] = {"customer_id": cid, "field": f, "value": value, "ref": ref, "rule": rule}
-    written += _sync(conn, customer, "customer_id", ids_scope, desired_c, _table(conn, customer, "customer_id"))
+    written += sync_rows(conn, customer, "customer_id", ids_scope, desired_c, table_rows(conn, customer, "customer_id"))
     existing_g = {f"{r.customer_id}|{r.field}": dict(r._mapping) for r in conn.execute(select(customer_golden_field))}
     g_scope = {k for k in existing_g if k.split("|")[0] in ids_scope} | set(desired_g)
-    written += _sync_golden(conn, g_scope, desired_g, existing_g)
+    written += sync_golden(conn, g_scope, desired_g, existing_g)
     return ResolveStats(len(staged.rows), len(staged.changed), len(staged.removed), len(live),
-                        _count(conn, customer), len(out.issued), len(out.merged), _count(conn, customer_review),
+                        count_rows(conn, customer), len(out.issued), len(out.merged), count_rows(conn, customer_review),
                         written)
-
-
-def _count(conn: Connection, table) -> int:
-    return conn.execute(select(func.count()).select_from(table)).scalar_one()
-
-
-def _sync_golden(conn: Connection, scope: set, desired: dict, existing: dict) -> int:
-    t = customer_golden_field
-    stale = [k for k in scope if k in existing and desired.get(k) != existing[k]]
-    for k in stale:
-        cid, field = k.split("|", 1)
-        conn.execute(delete(t).where(t.c.customer_id == cid, t.c.field == field))
-    fresh = [desired[k] for k in sorted(scope) if k in desired and desired[k] != existing.get(k)]
-    for i in range(0, len(fresh), 2000):
-        conn.execute(insert(t), fresh[i:i + 2000])
-    return len(stale) + len(fresh)

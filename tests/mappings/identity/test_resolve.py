@@ -237,3 +237,22 @@ def test_records_waiting_for_review_are_marked_provisional(engine):
     cands = json.loads(queue.candidates)
     assert {c["customer_id"] for c in cands} == {xref(engine)["crm:AccountObj:A1"], xref(engine)["crm:AccountObj:A2"]}
     assert queue.customer_id == xref(engine)["u8:customer:U3"]
+
+
+def test_ids_of_an_older_crosswalk_are_adopted_not_renamed(engine):
+    from sqlalchemy import insert
+
+    seed_world(engine)
+    with engine.begin() as conn:  # what the derived-id builds before the registry left behind
+        conn.execute(insert(customer_xref), [
+            {"ref": "crm:AccountObj:A1", "customer_id": "C5D1E0F3A2B4C", "system": "crm", "match_method": "uscc"},
+            {"ref": "u8:customer:U1", "customer_id": "C5D1E0F3A2B4C", "system": "u8", "match_method": "uscc"},
+        ])
+    stats = run(engine)
+    ids = xref(engine)
+    assert ids["crm:AccountObj:A1"] == ids["u8:customer:U1"] == "C5D1E0F3A2B4C"
+    assert stats.issued == 2  # the A2 and A3 customers
+    with engine.connect() as conn:
+        status = conn.execute(select(identity_registry.c.status)
+                              .where(identity_registry.c.entity_id == "C5D1E0F3A2B4C")).scalar_one()
+    assert status == "active"

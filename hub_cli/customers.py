@@ -94,7 +94,7 @@ def release(ref: Annotated[str, typer.Argument(help="The record whose override i
 
 
 @app.command()
-def show(customer_id: Annotated[str, typer.Argument(help="A customer id (an old, merged id is followed).")],
+def show(customer_id: Annotated[str, typer.Argument(help="A customer id (an old, merged id is followed) or a record's ref.")],
          as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
          warehouse: WarehouseOpt = None) -> None:
     """A customer's golden record with provenance, its source records and its id history."""

@@ -56,11 +56,19 @@ def review_queue(conn: Connection, limit: int = 50) -> list[dict]:
     return [{**dict(r._mapping), "candidates": json.loads(r.candidates)} for r in conn.execute(q)]
 
 
+def current_id(conn: Connection, customer_id: str) -> str:
+    """The id a customer id stands for now: a merged id is followed to the one it merged into
+    (for readers that stored an id before a merge)."""
+    return Registry(conn, ENTITY).current(customer_id)
+
+
 def show_customer(conn: Connection, customer_id: str) -> dict | None:
-    """A customer by id (old ids are followed through the trail): golden record, provenance,
-    source records with how each joined, open review items and the id's history."""
-    reg = Registry(conn, ENTITY)
-    current = reg.current(customer_id)
+    """A customer by id (old ids are followed through the trail) or by one of its records' refs:
+    golden record, provenance, source records with how each joined, and the id's history."""
+    if ":" in customer_id:  # a record ref
+        customer_id = conn.execute(select(customer_xref.c.customer_id)
+                                   .where(customer_xref.c.ref == customer_id)).scalar() or customer_id
+    current = current_id(conn, customer_id)
     row = conn.execute(select(customer).where(customer.c.customer_id == current)).first()
     if row is None:
         return None

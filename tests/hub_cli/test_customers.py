@@ -32,8 +32,10 @@ def test_review_link_split_release_show(tmp_path):
 
     code, out = invoke("link", "u8:customer:U3", "crm:AccountObj:A2", "--by", "it-li", "--warehouse", url)
     assert code == 0 and "recorded link" in out
-    code, out = invoke("show", "crm:AccountObj:A2", "--warehouse", url)
-    assert code == 1 and "no customer" in out  # show takes ids, not refs
+    code, out = invoke("show", "crm:AccountObj:A2", "--warehouse", url)  # a record's ref works too
+    assert code == 0 and "u8:customer:U3" in out and "override" in out
+    code, out = invoke("show", "C99999999", "--warehouse", url)
+    assert code == 1 and "no customer" in out
     _, raw = invoke("review", "--warehouse", url)
     assert "review queue is empty" in raw
 

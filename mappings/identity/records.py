@@ -7,6 +7,7 @@ rebuild compares hashes and only rows that changed are rewritten (and re-matched
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from mappings.identity.phones import extract_phones
 from mappings.normalize import NameKey, _leading_place, name_key, normalize_name, normalize_uscc, simplify
 
 BATCH = 2000
+log = logging.getLogger(__name__)
 _SOURCE_TZ = timezone(timedelta(hours=8))  # U8/finance local times are China time
 _PUNCT = re.compile(r"[\s,，.。、;；:：#＃()（）\-—_/]+")
 _CODE_CHARS = re.compile(r"[\s\-]")
@@ -184,7 +186,12 @@ def stage_customer_records(conn: Connection, cfg: IdentityConfig, source_for, em
     rows: dict[str, dict] = {}
     for src in cfg.customers:
         for rec in iter_current(conn, source_for(src.system), src.stream):
-            row = _row(src, rec, employees, contacts)
+            try:
+                row = _row(src, rec, employees, contacts)
+            except Exception as exc:  # one odd record never stops the others; it is named, not lost
+                log.warning("customer record of %s.%s not staged (%s: %s): id %r", src.system, src.stream,
+                            type(exc).__name__, exc, _text(get_path(rec, src.id)) if isinstance(rec, dict) else None)
+                continue
             if row and row["ref"] not in rows:  # newest landed version wins
                 rows[row["ref"]] = row
     old = {r.ref: r for r in conn.execute(select(customer_record))}

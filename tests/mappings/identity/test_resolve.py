@@ -256,3 +256,34 @@ def test_ids_of_an_older_crosswalk_are_adopted_not_renamed(engine):
         status = conn.execute(select(identity_registry.c.status)
                               .where(identity_registry.c.entity_id == "C5D1E0F3A2B4C")).scalar_one()
     assert status == "active"
+
+
+def test_odd_values_do_not_stop_staging(engine):
+    land(engine, "crm", "AccountObj", ["_id"], [
+        {"_id": "A1", "name": ["恒通建材"], "uscc__c": {"x": 1}, "tel": {"a": "13800000001"}, "address": 7,
+         "last_modified_time": "yesterday", "owner": {"id": 1}, "is_deleted": [True]},
+        {"_id": "A2", "name": "恒通建材有限公司", "uscc__c": UA, "last_modified_time": 1.5e12},
+    ])
+    land(engine, "u8", "customer", ["code"], [{"code": 12, "name": None, "taxno": 91110108551385082,
+                                                "ModifyDate": "2026-13-45"}])
+    stats = run(engine)
+    assert stats.records == 3
+    assert set(xref(engine)) == {"crm:AccountObj:A1", "crm:AccountObj:A2", "u8:customer:12"}
+
+
+def test_adding_a_source_keeps_every_id(engine):
+    land(engine, "crm", "AccountObj", ["_id"], [
+        {"_id": "A1", "name": "上海恒远机电有限公司", "uscc__c": UA},
+        {"_id": "A2", "name": "苏州百川贸易有限公司"},
+        {"_id": "A3", "name": "苏州百川贸易有限公司"},  # a duplicate account: one customer
+    ])
+    run(engine)
+    before = xref(engine)
+    assert before["crm:AccountObj:A2"] == before["crm:AccountObj:A3"]
+    land(engine, "u8", "customer", ["code"], [{"code": "U1", "name": "恒远机电", "taxno": UA},
+                                               {"code": "U2", "name": "百川贸易"}])
+    land(engine, "finance", "credit_rating", ["customer_code"], [{"customer_code": "U2", "customer_name": "百川贸易"}])
+    stats = run(engine)
+    after = xref(engine)
+    assert {ref: after[ref] for ref in before} == before and stats.issued == 0
+    assert after["u8:customer:U2"] == after["finance:credit_rating:U2"] == before["crm:AccountObj:A2"]

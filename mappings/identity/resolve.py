@@ -153,6 +153,13 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
         keys_by_ref = {ref: Engine.block_keys(rec) for ref, rec in recs.items()}
         big = big_blocks(((recs[ref], keys) for ref, keys in keys_by_ref.items()), idcfg.matching.max_block)
         scope = _closure(staged.rows, staged.removed, seeds, prev, recs, big, keys_by_ref)
+        # a linked record brings its target customer's records along (the target is rebuilt with it)
+        targets = {reg.current(overrides[r][1]) for r in scope if r in overrides and overrides[r][0] == "link"}
+        extra = {r for r, cid in prev.items() if cid in targets} - scope
+        while extra:
+            scope |= _closure(staged.rows, staged.removed, extra, prev, recs, big, keys_by_ref)
+            targets = {reg.current(overrides[r][1]) for r in scope if r in overrides and overrides[r][0] == "link"}
+            extra = {r for r, cid in prev.items() if cid in targets} - scope
         del keys_by_ref
     live = sorted(ref for ref in scope if ref in staged.rows)
     pinned = frozenset(ref for ref in live if ref in overrides)

@@ -131,6 +131,9 @@ def test_overrides_win_survive_reruns_and_can_be_released(engine):
         record_override(conn, "crm:AccountObj:A3", "link", "crm:AccountObj:A1", "it", "same group")  # other code!
         record_override(conn, "finance:credit_rating:U2", "split", None, "it", "wrong rating")
     run(engine)
+    with engine.connect() as conn:
+        target = conn.execute(select(customer).where(customer.c.customer_id == ids["crm:AccountObj:A1"])).one()
+    assert target.record_count == 3 and target.name == "上海恒远机电有限公司"  # A1, U1 and the linked A3
     for _ in range(2):
         now = xref(engine)
         assert now["crm:AccountObj:A3"] == ids["crm:AccountObj:A1"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -181,10 +181,16 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
     reg.next_seq = seq
     for target, refs in pending_links.items():
         if target in assigned_pre:
+            forced[assigned_pre.index(target)] = target
             clusters[assigned_pre.index(target)] += refs
-        else:
+            continue
+        # the target's records merged elsewhere in this run: follow most of them
+        holders = Counter(n for n, members in enumerate(clusters) for r in members if scoped_prev.get(r) == target)
+        if holders:
+            clusters[holders.most_common(1)[0][0]] += refs
+        else:  # nothing carries the target any more: it lives on with the linked records
             clusters.append(list(refs))
-        forced[len(clusters) - 1 if target not in assigned_pre else assigned_pre.index(target)] = target
+            forced[len(clusters) - 1] = target
     out = assign(reg, clusters, scoped_prev, forced, reasons)
     written += persist(reg, out, set(prev.values()) - set(reg.rows), now)
 

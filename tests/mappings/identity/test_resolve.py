@@ -290,3 +290,25 @@ def test_adding_a_source_keeps_every_id(engine):
     after = xref(engine)
     assert {ref: after[ref] for ref in before} == before and stats.issued == 0
     assert after["u8:customer:U2"] == after["finance:credit_rating:U2"] == before["crm:AccountObj:A2"]
+
+
+def test_a_customer_whose_records_are_all_gone_is_retired_not_reused(engine):
+    from sqlalchemy import update
+
+    from hub_core.schema import raw_record
+
+    seed_world(engine)
+    run(engine)
+    gone = xref(engine)["crm:AccountObj:A3"]
+    with engine.begin() as conn:  # the source no longer has A3 at all
+        conn.execute(update(raw_record).where(raw_record.c.record_key.like("%A3%")).values(is_current=False))
+    stats = run(engine)
+    assert stats.removed == 1 and "crm:AccountObj:A3" not in xref(engine)
+    with engine.connect() as conn:
+        reg = conn.execute(select(identity_registry).where(identity_registry.c.entity_id == gone)).one()
+        trail = conn.execute(select(identity_trail).where(identity_trail.c.old_id == gone)).one()
+        assert conn.execute(select(customer).where(customer.c.customer_id == gone)).first() is None
+    assert reg.status == "retired" and trail.event == "retire"
+    land(engine, "crm", "AccountObj", ["_id"], [{"_id": "A9", "name": "全新客户有限公司"}])
+    run(engine)
+    assert xref(engine)["crm:AccountObj:A9"] != gone  # an id is never handed out twice

@@ -188,7 +188,7 @@ def stage_customer_records(conn: Connection, cfg: IdentityConfig, source_for, em
         for rec in iter_current(conn, source_for(src.system), src.stream):
             try:
                 row = _row(src, rec, employees, contacts)
-            except Exception as exc:  # one odd record never stops the others; it is named, not lost
+            except Exception as exc:  # noqa: BLE001 - one odd record never stops the others; named, not lost
                 log.warning("customer record of %s.%s not staged (%s: %s): id %r", src.system, src.stream,
                             type(exc).__name__, exc, _text(get_path(rec, src.id)) if isinstance(rec, dict) else None)
                 continue

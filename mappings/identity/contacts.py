@@ -23,6 +23,7 @@ from mappings.identity.records import _text, get_path, iter_current
 from mappings.identity.registry import Registry, assign, persist
 from mappings.identity.store import sync_rows, table_rows
 from mappings.normalize import NameKey, name_key, normalize_name, simplify
+from mappings.regions import places_compatible
 
 ENTITY = "contact"
 
@@ -35,12 +36,31 @@ class ContactStats:
     rows_written: int
 
 
-def _company_core(conn_names: dict[str, str], customer_ref: str | None, company) -> str:
-    if customer_ref and customer_ref in conn_names:
-        key = name_key(conn_names[customer_ref])
-    else:
-        key = name_key(_text(company))
-    return key.core if key else ""
+def _company(names: dict[str, str], customer_ref: str | None, company) -> NameKey | None:
+    if customer_ref and customer_ref in names:
+        return name_key(names[customer_ref])
+    return name_key(_text(company))
+
+
+def _customers_by_name(conn: Connection) -> dict[str, set[tuple[str | None, str]]]:
+    """Name core -> (place, customer id) of every live customer record: a contact that only
+    names its company (WeCom ``corp_full_name``) belongs to the one customer the name fits."""
+    from hub_core.schema_identity import customer_record
+
+    out: dict[str, set] = {}
+    q = (select(customer_record.c.name_key, customer_record.c.name_place, customer_xref.c.customer_id)
+         .join(customer_xref, customer_xref.c.ref == customer_record.c.ref).where(~customer_record.c.is_deleted))
+    for core, place, cid in conn.execute(q):
+        if core:
+            out.setdefault(core, set()).add((place, cid))
+    return out
+
+
+def _customer_by_name(index, key: NameKey | None) -> str | None:
+    if key is None:
+        return None
+    fits = {cid for place, cid in index.get(key.core, ()) if places_compatible(place, key.place)}
+    return fits.pop() if len(fits) == 1 else None
 
 
 def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for) -> list[dict]:
@@ -49,6 +69,7 @@ def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for) -> list[di
 
     names = dict(conn.execute(select(customer_record.c.ref, customer_record.c.name)).all())
     customer_of = dict(conn.execute(select(customer_xref.c.ref, customer_xref.c.customer_id)).all())
+    by_name = _customers_by_name(conn)
     rows: dict[str, dict] = {}
     for src in cfg.contacts:
         for rec in iter_current(conn, source_for(src.system), src.stream):
@@ -61,10 +82,12 @@ def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for) -> list[di
             person = normalize_name(_text(get_path(rec, src.name)))
             company = get_path(rec, src.company) if src.company else None
             if ref not in rows:
+                key = _company(names, customer_ref, company)
                 rows[ref] = {"ref": ref, "name": simplify(person) if person else None,
                              "phones": extract_phones(*(get_path(rec, p) for p in src.phones)),
-                             "company": _company_core(names, customer_ref, company),
-                             "customer_id": customer_of.get(customer_ref) if customer_ref else None}
+                             "company": key.core if key else "",
+                             "customer_id": customer_of.get(customer_ref) if customer_ref
+                             else _customer_by_name(by_name, key)}
     return list(rows.values())
 
 

@@ -210,6 +210,8 @@ def test_contacts_resolve_with_the_same_engine_and_stable_ids(engine):
          "follow_info": {"remark_mobiles": ["+86 138 0000 0001"]}},
         {"external_contact": {"external_userid": "wmB", "name": "李强", "corp_full_name": "恒远机电（上海）"},
          "follow_info": {"remark_mobiles": []}},  # no mobile: same name at the same company
+        {"external_contact": {"external_userid": "wmC", "name": "王芳", "corp_full_name": "杭州云帆科技有限公司"},
+         "follow_info": {"remark_mobiles": ["13600000009"]}},  # P2 with a second mobile
     ])
     run(engine)
     with engine.connect() as conn:
@@ -219,6 +221,8 @@ def test_contacts_resolve_with_the_same_engine_and_stable_ids(engine):
     assert people["crm:ContactObj:P3"] == people["wecom:external_contacts:wmB"]
     assert people["crm:ContactObj:P2"] != people["crm:ContactObj:P1"]
     assert customers["wecom:external_contacts:wmA"] == xref(engine)["crm:AccountObj:A1"]
+    assert customers["wecom:external_contacts:wmC"] == xref(engine)["crm:AccountObj:A3"]  # by company name
+    assert people["wecom:external_contacts:wmC"] == people["crm:ContactObj:P2"]  # same name at the same company
     # the account's contact mobiles are evidence for the customer too
     with engine.connect() as conn:
         phones = conn.execute(select(customer_record.c.phones).where(customer_record.c.ref == "crm:AccountObj:A1")).scalar()

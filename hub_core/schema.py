@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -198,6 +199,9 @@ customer = Table(
     Column("owner_employee_id", Text),
     Column("record_count", Integer, nullable=False),
     Column("needs_review", Boolean, nullable=False, default=False),
+    Column("address", Text),
+    Column("phone", Text),
+    Column("industry", Text),
 )
 
 customer_xref = Table(
@@ -206,7 +210,10 @@ customer_xref = Table(
     Column("ref", Text, primary_key=True),
     Column("customer_id", String(100), nullable=False, index=True),
     Column("system", String(20), nullable=False),
-    Column("match_method", String(40), nullable=False),  # uscc | name | u8_code | own
+    Column("match_method", String(40), nullable=False),  # the rule: uscc | link_code | name | evidence | own | override
+    Column("score", Float),  # evidence score of the join (1.0 for deterministic rules)
+    Column("decided_by", String(20)),  # rule | review | override
+    Column("evidence", Text),  # JSON list of the signals behind an evidence join
 )
 
 customer_review = Table(
@@ -214,7 +221,8 @@ customer_review = Table(
     metadata,
     Column("ref", Text, primary_key=True),
     Column("reason", Text, nullable=False),
-    Column("candidates", Text, nullable=False),  # JSON list of customer ids
+    Column("candidates", Text, nullable=False),  # JSON list of {customer_id, score, signals}
+    Column("customer_id", String(100)),  # where the record sits meanwhile
 )
 
 # --- reconciliation ----------------------------------------------------------------------
@@ -260,3 +268,5 @@ from hub_core import schema_api  # noqa: E402,F401
 from hub_core import schema_unified  # noqa: E402,F401
 from hub_core import schema_alerts  # noqa: E402,F401
 from hub_core import schema_report  # noqa: E402,F401
+
+from hub_core import schema_identity  # noqa: E402,F401

@@ -28,12 +28,8 @@ from sqlalchemy import (
 )
 
 from hub_core.schema import (
-    customer,
-    customer_review,
-    customer_xref,
     metadata,
     raw_record,
-    stg_customer_record,
     stg_employee,
     stg_opportunity,
     stg_sales_order,
@@ -45,7 +41,7 @@ from mappings.completeness import rebuild_completeness
 from mappings.customer360 import build_customer_360
 from mappings.declarative.engine import Mapper
 from mappings.declarative.spec import DeclarativeConfig, load_streams
-from mappings.employees import Employees, link_employees, load_employees, load_overrides
+from mappings.employees import link_employees, load_employees, load_overrides
 from mappings.links import (
     flag_signals,
     link_contacts_by_company,
@@ -53,19 +49,14 @@ from mappings.links import (
     rate_notches,
     resolve_parties,
 )
-from mappings.matching import Record, match_records
-from mappings.normalize import NameKey
+from mappings.identity import resolve_customers
 from mappings.staging import (
-    insert_batched,
-    stage_customer_records,
     stage_opportunities,
     stage_sales_orders,
 )
 
 log = logging.getLogger(__name__)
 
-# The name shown for a customer: CRM first (sales owns the relationship), then ERP, then finance.
-_NAME_PRIORITY = {"crm": 0, "u8": 1, "finance": 2}
 # Tables a build rebuilds from scratch (quarantine and findings describe the current build only).
 _REBUILT = ("customer_360", "data_completeness", "data_quality_finding", "mapping_quarantine", "employee", "employee_account",
             "account_profile", "contact", "opportunity", "contract", "sales_order", "sales_order_line",
@@ -97,39 +88,6 @@ class BuildStats:
     @property
     def findings_total(self) -> int:
         return sum(self.findings.values())
-
-
-def resolve_customers(conn: Connection, cfg: MappingConfig, emp: Employees) -> tuple[int, int, int]:
-    """Entity resolution: stage customer records, match them, write customer / customer_xref /
-    customer_review from scratch. Returns (customer records, customers, records for review)."""
-    for table in (customer_review, customer_xref, customer, stg_customer_record):
-        conn.execute(delete(table))
-    n_records = stage_customer_records(conn, cfg, emp)
-    records = [
-        Record(ref=r.ref, system=r.system, name=r.name_norm,
-               key=NameKey(r.name_key, r.name_city) if r.name_key else None,
-               uscc=r.uscc, u8_code=r.u8_code, owner=r.owner_employee_id, deleted=r.is_deleted)
-        for r in conn.execute(select(stg_customer_record))
-    ]
-    result = match_records(records)
-    customers, xrefs = [], []
-    for cluster in result.clusters:
-        cid = cluster.customer_id
-        ranked = sorted(cluster.records, key=lambda r: (r.deleted, _NAME_PRIORITY[r.system], r.ref))
-        named = next((r for r in ranked if r.name), ranked[0])
-        owner = next((r.owner for r in ranked if r.system == "crm" and r.owner), None) or next(
-            (r.owner for r in ranked if r.owner), None)
-        customers.append({"customer_id": cid, "name": named.name or named.ref, "uscc": cluster.uscc,
-                          "owner_employee_id": owner, "record_count": len(cluster.records),
-                          "needs_review": cluster.review})
-        xrefs.extend({"ref": r.ref, "customer_id": cid, "system": r.system,
-                      "match_method": result.methods[r.ref]} for r in cluster.records)
-    insert_batched(conn, customer, customers)
-    insert_batched(conn, customer_xref, xrefs)
-    insert_batched(conn, customer_review, (
-        {"ref": ref, "reason": reason, "candidates": json.dumps(cands)}
-        for ref, (reason, cands) in result.review.items()))
-    return n_records, len(customers), len(result.review)
 
 
 def _config_hash(*parts) -> str:
@@ -233,7 +191,8 @@ def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides,
     mapper.employees = emp.by_account
 
     # --- customer resolution (entity resolution owns this step) ---
-    n_records, n_customers, n_review = resolve_customers(conn, cfg, emp)
+    ident = resolve_customers(conn, cfg, emp, as_of, full=mode == "full")
+    n_records, n_customers, n_review = ident.records, ident.customers, ident.review
 
     for spec in decl.streams:
         if spec.entity == "employee_account":

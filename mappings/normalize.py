@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from stdnum.cn import uscc as _uscc
 from stdnum.exceptions import ValidationError
 
-from mappings.regions import CITY_PROVINCE, PROVINCE_CITIES, PROVINCE_SUFFIXES, CITY_SUFFIXES, place_of
+from mappings.regions import CITY_PROVINCE, CITY_SUFFIXES, PROVINCE_CITIES, PROVINCE_SUFFIXES, place_of
 
 # Longest first, so 集团有限公司 is stripped whole rather than leaving 集团.
 LEGAL_SUFFIXES = (
@@ -21,6 +23,11 @@ _BRACKET = re.compile(r"\(([^()]*)\)")
 # Brackets NFKC leaves alone, read as round ones.
 _OTHER_BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "［": "(", "］": ")", "[": "(", "]": ")"})
 _SPACES = re.compile(r"\s+")
+# Separators people type between a parent's name and its branch, or inside names: "X有限公司-济南分公司".
+_SEPARATORS = re.compile(r"[\-—–‐·•_.。,，、]+")
+# A branch is never its parent: these markers split "<parent><branch place><marker>".
+BRANCH_MARKERS = ("分公司", "办事处", "分厂")
+_TRAD_SIMP_FILE = Path(__file__).parent / "identity" / "trad_simp.txt"
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86|0086)?[\s-]*(1[3-9](?:[\s-]*\d){9})(?!\d)")
 
 
@@ -28,8 +35,18 @@ def normalize_uscc(value) -> str | None:
     """The unified social credit code, normalized, if it is valid (check character included)."""
     if not isinstance(value, str) or not value.strip():
         return None
+    return _valid_uscc(value)
+
+
+_USCC_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
+
+
+@lru_cache(maxsize=65536)
+def _valid_uscc(value: str) -> str | None:
     text = unicodedata.normalize("NFKC", value)
     text = re.sub(r"[\s\-]", "", text).upper()
+    if not _USCC_SHAPE.fullmatch(text):  # cheap shape test first; stdnum checks the rest
+        return None
     try:
         return _uscc.validate(text)
     except ValidationError:
@@ -44,6 +61,20 @@ def normalize_name(name) -> str | None:
     return text or None
 
 
+@lru_cache(maxsize=1)
+def _trad_simp() -> dict[int, str]:
+    pairs = []
+    for line in _TRAD_SIMP_FILE.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            pairs += [p for p in line.split() if len(p) == 2 and p[0] != p[1]]
+    return str.maketrans({p[0]: p[1] for p in pairs})
+
+
+def simplify(text: str) -> str:
+    """Traditional characters to simplified ones (the table in identity/trad_simp.txt)."""
+    return text.translate(_trad_simp())
+
+
 @dataclass(frozen=True)
 class NameKey:
     """A company name reduced for comparison: its core, and the place it names, if any."""
@@ -51,7 +82,7 @@ class NameKey:
     core: str
     place: str | None
 
-    def compatible(self, other: "NameKey") -> bool:
+    def compatible(self, other: NameKey) -> bool:
         from mappings.regions import places_compatible
 
         return self.core == other.core and places_compatible(self.place, other.place)
@@ -69,18 +100,23 @@ def _strip_legal_suffixes(text: str) -> str:
     return text
 
 
+_LONGEST_PLACE = max(len(p) for p in list(PROVINCE_CITIES) + list(CITY_PROVINCE))
+
+
 def _strip_place(text: str, names, suffixes) -> tuple[str | None, str]:
-    best = None
-    for candidate in names:
-        if text.startswith(candidate):
-            rest = text[len(candidate):]
+    """The longest place in ``names`` that ``text`` starts with (and its 省/市 suffix), if
+    something is left after it."""
+    for size in range(min(_LONGEST_PLACE, len(text) - 1), 0, -1):
+        candidate = text[:size]
+        if candidate in names:
+            rest = text[size:]
             for suffix in suffixes:
                 if rest.startswith(suffix):
                     rest = rest[len(suffix):]
                     break
-            if rest and (best is None or len(candidate) > len(best[0])):
-                best = (candidate, rest)
-    return best if best else (None, text)
+            if rest:
+                return candidate, rest
+    return None, text
 
 
 def _leading_place(text: str) -> tuple[str | None, str]:
@@ -106,16 +142,23 @@ def _split_branch(parent: str) -> tuple[str, str]:
 
 
 def name_key(name) -> NameKey | None:
+    """See :func:`_name_key` (cached: the same names come back from every system)."""
+    return _name_key(name) if isinstance(name, str) else None
+
+
+@lru_cache(maxsize=262144)
+def _name_key(name: str) -> NameKey | None:
     """The comparison key of a company name (see business-rules.md, matching rules).
 
     Strips legal-form suffixes and bracketed legal words, a leading province/city and a
     bracketed place; keeps the place so that different explicit cities stay different, and
-    keeps a branch (…分公司) distinct from its parent.
+    keeps a branch (…分公司, …办事处) distinct from its parent. Traditional characters are read
+    as simplified ones.
     """
     text = normalize_name(name)
     if not text:
         return None
-    text = text.translate(_OTHER_BRACKETS)
+    text = _SEPARATORS.sub("", simplify(text).translate(_OTHER_BRACKETS))
     bracket_place = None
 
     def drop_bracket(match: re.Match) -> str:
@@ -131,8 +174,9 @@ def name_key(name) -> NameKey | None:
 
     text = _BRACKET.sub(drop_bracket, text)
     branch = ""
-    if "分公司" in text:
-        parent, _, tail = text.partition("分公司")
+    marker = next((m for m in BRANCH_MARKERS if m in text), None)
+    if marker:
+        parent, _, tail = text.partition(marker)
         parent, branch_name = _split_branch(parent)
         branch = "#branch:" + branch_name + tail
         text = parent

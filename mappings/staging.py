@@ -9,13 +9,8 @@ from typing import Iterable, Iterator
 import orjson
 from sqlalchemy import Connection, insert, select
 
-from hub_core.schema import raw_record, stg_customer_record, stg_opportunity, stg_sales_order
+from hub_core.schema import raw_record, stg_opportunity, stg_sales_order
 from hub_core.schema_unified import opportunity, sales_order
-from mappings.config import MappingConfig
-from mappings.declarative.casts import clean_text
-from mappings.employees import Employees
-from mappings.normalize import name_key, normalize_name, normalize_uscc
-from mappings.parse import is_true
 
 BATCH = 2000
 
@@ -61,49 +56,6 @@ def _first(value):
     if isinstance(value, list):
         return str(value[0]) if value else None
     return str(value) if value not in (None, "") else None
-
-
-def _customer_row(ref, system, obj, natural_id, name, uscc_raw, u8_code, owner, deleted=False) -> dict:
-    # PostgreSQL text cannot hold NUL: strip NUL/control characters before anything is derived.
-    name = clean_text(name)[0] if isinstance(name, str) else name
-    uscc_raw = clean_text(str(uscc_raw))[0] if uscc_raw else uscc_raw
-    ref, natural_id = clean_text(ref)[0], clean_text(natural_id)[0]
-    u8_code = clean_text(u8_code)[0] if u8_code else u8_code
-    key = name_key(name)
-    return {
-        "ref": ref, "system": system, "object": obj, "natural_id": natural_id,
-        "name": name if isinstance(name, str) else None, "name_norm": normalize_name(name),
-        "name_key": key.core if key else None, "name_city": key.place if key else None,
-        "uscc": normalize_uscc(uscc_raw), "uscc_raw": str(uscc_raw)[:100] if uscc_raw else None,
-        "u8_code": u8_code, "owner_employee_id": owner, "is_deleted": deleted,
-    }
-
-
-def _crm_deleted(record: dict, cfg: MappingConfig) -> bool:
-    return is_true(record.get("is_deleted")) or record.get("life_status") in cfg.crm.deleted_life_status
-
-
-def stage_customer_records(conn: Connection, cfg: MappingConfig, emp: Employees) -> int:
-    def rows():
-        for a in iter_current(conn, cfg.source_for("crm"), "AccountObj"):
-            if not a.get("_id"):
-                continue
-            yield _customer_row(f"crm:AccountObj:{a['_id']}", "crm", "AccountObj", str(a["_id"]), a.get("name"),
-                                a.get(cfg.crm.uscc_field), None, emp.crm(a.get("owner")), _crm_deleted(a, cfg))
-        for c in iter_current(conn, cfg.source_for("u8"), "customer"):
-            if not c.get("code"):
-                continue
-            code = str(c["code"])
-            yield _customer_row(f"u8:customer:{code}", "u8", "customer", code, c.get("name"),
-                                c.get("taxno"), code, emp.u8(c.get("spec_operator")))
-        for r in iter_current(conn, cfg.source_for("finance"), "credit_rating"):
-            if not r.get("customer_code"):
-                continue
-            code = str(r["customer_code"])
-            yield _customer_row(f"finance:credit_rating:{code}", "finance", "credit_rating", code,
-                                r.get("customer_name"), r.get("uscc"), code, None)
-
-    return insert_batched(conn, stg_customer_record, latest_per_ref(rows()))
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

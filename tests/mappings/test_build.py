@@ -5,7 +5,8 @@ import json
 from sqlalchemy import select
 
 from connectors.landing import SingerLoader
-from hub_core.schema import customer_xref, stg_customer_record, stg_opportunity
+from hub_core.schema import customer_xref, stg_opportunity
+from hub_core.schema_identity import customer_record
 from mappings.build import build_customer360
 
 OPEN = {"type": "object"}
@@ -41,7 +42,7 @@ def test_keyless_stream_versions_do_not_duplicate_staged_rows(engine):
     stats = build_customer360(engine)
     assert stats.customer_records == 1
     with engine.connect() as conn:
-        assert conn.execute(select(stg_customer_record.c.name)).scalar_one() == "恒通建材有限公司"  # the newest
+        assert conn.execute(select(customer_record.c.name)).scalar_one() == "恒通建材有限公司"  # the newest
 
 
 def test_realistic_small_build(engine):

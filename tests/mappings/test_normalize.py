@@ -24,6 +24,9 @@ def test_uscc(raw, expected):
     ("恒通建材(集团)有限公司", "恒通建材集团有限公司"),
     ("恒通建材有限公司", "广州恒通建材有限公司"),  # no explicit city on one side
     (" 华润 医疗器械 有限公司 ", "华润医疗器械股份公司"),
+    ("廣州恒通機電股份有限公司", "广州恒通机电有限公司"),  # traditional characters
+    ("恒通机电有限公司-广州分公司", "恒通机电有限公司（广州分公司）"),  # separators, bracketed branch
+    ("恒通机电有限公司广州分公司", "恒通机电有限公司广州办事处"),
 ])
 def test_same_company_keys_are_compatible(a, b):
     assert name_key(a).compatible(name_key(b))
@@ -32,6 +35,7 @@ def test_same_company_keys_are_compatible(a, b):
 @pytest.mark.parametrize("a, b", [
     ("广州恒通建材有限公司", "深圳恒通建材有限公司"),  # explicit cities differ
     ("恒通建材有限公司广州分公司", "恒通建材有限公司"),  # a branch is never its parent
+    ("恒通建材有限公司北京办事处", "恒通建材有限公司"),  # nor is a representative office
     ("恒通建材有限公司", "恒通机电有限公司"),
 ])
 def test_different_companies_are_not(a, b):

@@ -1,0 +1,125 @@
+"""Contacts (persons at customers) resolved with the same engine and the same id registry.
+
+How a person maps onto the engine's record: the name key is ``<person>@<company core>`` (the
+same name at another company is another person), the first mobile is the deterministic link
+(same mobile, same person), the customer id plays the part of the credit code (contacts of two
+different customers never merge), the other numbers are phone evidence. Contact ids are stable
+like customer ids; only differences are written.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select
+
+from hub_core.schema import customer_xref
+from hub_core.schema_identity import contact_xref
+from mappings.identity.config import IdentityConfig
+from mappings.identity.engine import Rec, resolve
+from mappings.identity.phones import extract_phones
+from mappings.identity.records import _text, get_path, iter_current
+from mappings.identity.registry import Registry, assign, persist
+from mappings.identity.store import sync_rows, table_rows
+from mappings.normalize import NameKey, name_key, normalize_name, simplify
+from mappings.regions import places_compatible
+
+ENTITY = "contact"
+
+
+@dataclass
+class ContactStats:
+    records: int
+    contacts: int
+    issued: int
+    rows_written: int
+
+
+def _company(names: dict[str, str], customer_ref: str | None, company) -> NameKey | None:
+    if customer_ref and customer_ref in names:
+        return name_key(names[customer_ref])
+    return name_key(_text(company))
+
+
+def _customers_by_name(conn: Connection) -> dict[str, set[tuple[str | None, str]]]:
+    """Name core -> (place, customer id) of every live customer record: a contact that only
+    names its company (WeCom ``corp_full_name``) belongs to the one customer the name fits."""
+    from hub_core.schema_identity import customer_record
+
+    out: dict[str, set] = {}
+    q = (select(customer_record.c.name_key, customer_record.c.name_place, customer_xref.c.customer_id)
+         .join(customer_xref, customer_xref.c.ref == customer_record.c.ref).where(~customer_record.c.is_deleted))
+    for core, place, cid in conn.execute(q):
+        if core:
+            out.setdefault(core, set()).add((place, cid))
+    return out
+
+
+def _customer_by_name(index, key: NameKey | None) -> str | None:
+    if key is None:
+        return None
+    fits = {cid for place, cid in index.get(key.core, ()) if places_compatible(place, key.place)}
+    return fits.pop() if len(fits) == 1 else None
+
+
+def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for) -> list[dict]:
+    """One row per contact record: ref, person name, phones, customer ref and customer id."""
+    from hub_core.schema_identity import customer_record
+
+    names = dict(conn.execute(select(customer_record.c.ref, customer_record.c.name)).all())
+    customer_of = dict(conn.execute(select(customer_xref.c.ref, customer_xref.c.customer_id)).all())
+    by_name = _customers_by_name(conn)
+    rows: dict[str, dict] = {}
+    for src in cfg.contacts:
+        for rec in iter_current(conn, source_for(src.system), src.stream):
+            natural = _text(get_path(rec, src.id))
+            if not natural:
+                continue
+            ref = f"{src.system}:{src.object}:{natural}"
+            link = _text(get_path(rec, src.customer.field)) if src.customer else None
+            customer_ref = src.customer.ref.format(link) if src.customer and link else None
+            person = normalize_name(_text(get_path(rec, src.name)))
+            company = get_path(rec, src.company) if src.company else None
+            if ref not in rows:
+                key = _company(names, customer_ref, company)
+                rows[ref] = {"ref": ref, "name": simplify(person) if person else None,
+                             "phones": extract_phones(*(get_path(rec, p) for p in src.phones)),
+                             "company": key.core if key else "",
+                             "customer_id": customer_of.get(customer_ref) if customer_ref
+                             else _customer_by_name(by_name, key)}
+    return list(rows.values())
+
+
+def _rec(row: dict) -> Rec:
+    phones = tuple(row["phones"])
+    key = NameKey(f"{row['name']}@{row['company']}", None) if row["name"] else None
+    return Rec(ref=row["ref"], system=row["ref"].split(":")[0], key=key, uscc=row["customer_id"],
+               link_code=phones[0] if phones else None, phones=phones[1:])
+
+
+def resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now) -> ContactStats:
+    """Resolve every contact record into persons with stable ids; write only what differs."""
+    rows = stage_contacts(conn, cfg, source_for)
+    existing = table_rows(conn, contact_xref, "ref")
+    same = len(rows) == len(existing) and all(
+        (e := existing.get(r["ref"])) is not None and (e["name"], e["phones"]) == (r["name"], json.dumps(r["phones"]))
+        and r["customer_id"] in (None, e["customer_id"]) for r in rows)
+    if same:  # nothing a match depends on moved: skip the engine, write nothing
+        return ContactStats(len(rows), len({e["contact_id"] for e in existing.values()}), 0, 0)
+    # persons: no typo blocks (names are short and common; a mobile or the company decides)
+    result = resolve([_rec(r) for r in rows], cfg.matching.model_copy(update={"typo_blocks": False}))
+    prev = {ref: row["contact_id"] for ref, row in existing.items()}
+    reg = Registry(conn, ENTITY)
+    out = assign(reg, result.clusters, prev, {}, {ref: j.rule for ref, j in result.joins.items()})
+    written = persist(reg, out, set(prev.values()) - set(reg.rows), now)
+    by_ref = {r["ref"]: r for r in rows}
+    desired = {}
+    for n, refs in enumerate(result.clusters):
+        customer_id = next((by_ref[r]["customer_id"] for r in refs if by_ref[r]["customer_id"]), None)
+        for ref in refs:
+            r = by_ref[ref]
+            desired[ref] = {"ref": ref, "contact_id": out.ids[n], "customer_id": customer_id, "name": r["name"],
+                            "phones": json.dumps(r["phones"]), "match_method": result.joins[ref].rule}
+    written += sync_rows(conn, contact_xref, "ref", set(desired) | set(existing), desired, existing)
+    return ContactStats(len(rows), len(result.clusters), len(out.issued), written)

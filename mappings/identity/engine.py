@@ -1,0 +1,370 @@
+"""The resolution engine: records in, clusters out, with the rule, score and evidence of each join.
+
+Pure Python on plain records (no database), so the build, the benchmark and the tests share it.
+Stages, strongest first (business-rules.md "Matching rules", source-systems.md section 5):
+
+1. the same valid credit code;
+2. the same link code (a finance rating and the U8 customer it names);
+3. the same name key, when it points to exactly one coded customer, then code-less records
+   among themselves by key (a key pointing to several customers is not enough);
+4. evidence inside blocks for what is still code-less: name (exact key, U8 abbreviation, a one
+   character typo, fuzzy similarity), shared phone numbers (a number several customers share is a
+   switchboard, not evidence), the same address, shared contact persons, a mistyped credit code
+   one character off. A join needs ``accept`` and a ``margin`` over the runner-up; a best score
+   between ``review`` and ``accept`` (or a tie) goes to the review queue with its candidates.
+
+Hard constraints hold for every join: different valid codes never merge, different explicit
+places never merge, a branch is never its parent (nor another branch). Deleted records follow
+their company but never attract others.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from rapidfuzz.distance import OSA, Levenshtein
+from rapidfuzz.fuzz import ratio
+
+from mappings.identity.config import Matching
+from mappings.normalize import NameKey
+from mappings.regions import places_compatible
+
+BRANCH_TAG = "#branch:"
+# Evidence blocks that say nothing once too many records share them (like a switchboard).
+CAPPED = ("del", "phone", "addr")
+
+
+def big_blocks(keyed, cap: int) -> set[tuple[str, str]]:
+    """The capped blocks with more than ``cap`` live records: too common to be evidence.
+    ``keyed``: (record, its block keys) pairs."""
+    sizes: dict[tuple[str, str], int] = defaultdict(int)
+    for r, keys in keyed:
+        if not r.deleted:
+            for key in keys:
+                if key[0] in CAPPED:
+                    sizes[key] += 1
+    return {k for k, n in sizes.items() if n > cap}
+
+
+@dataclass
+class Rec:
+    """One source record as the engine sees it (already normalized)."""
+
+    ref: str
+    system: str
+    key: NameKey | None = None
+    aliases: tuple[NameKey, ...] = ()
+    uscc: str | None = None  # valid code
+    code_raw: str | None = None  # an invalid code as written (normalized), for near-code evidence
+    link_code: str | None = None
+    phones: tuple[str, ...] = ()
+    address: str | None = None
+    contacts: tuple[str, ...] = ()
+    deleted: bool = False
+
+
+@dataclass
+class Join:
+    """How a record came into its cluster."""
+
+    rule: str  # uscc | link_code | name | evidence | own
+    score: float = 1.0
+    signals: tuple[str, ...] = ()
+
+
+@dataclass
+class Candidate:
+    root: int  # a record index; resolve with Result.cluster_of
+    score: float
+    signals: tuple[str, ...]
+
+
+@dataclass
+class Result:
+    clusters: list[list[str]]  # refs, each list sorted
+    joins: dict[str, Join]
+    review: dict[str, tuple[str, list[tuple[int, float, tuple[str, ...]]]]]  # ref -> reason, candidates
+    cluster_of_index: list[int]  # record index -> cluster number
+
+    def cluster_refs(self, index: int) -> list[str]:
+        return self.clusters[self.cluster_of_index[index]]
+
+
+@dataclass
+class _Group:
+    members: list[int]
+    uscc: str | None = None
+    places: set = field(default_factory=set)
+    tags: set = field(default_factory=set)  # branch tags of live keys ("" = not a branch)
+    live: bool = False
+    frozen: bool = False  # an IT override placed it: rules never join it, but it still counts
+
+
+def _tag(key: NameKey) -> str:
+    _, _, tag = key.core.partition(BRANCH_TAG)
+    return tag
+
+
+def _base(core: str) -> str:
+    return core.partition(BRANCH_TAG)[0]
+
+
+def deletions(text: str, minimum: int = 4) -> list[str]:
+    """The one-character-deleted variants of ``text`` (two texts one edit apart share one)."""
+    if len(text) < minimum:
+        return []
+    return [text[:i] + text[i + 1:] for i in range(len(text))]
+
+
+class Engine:
+    """Clusters records under the hard constraints; see the module docstring for the stages."""
+
+    def __init__(self, records: list[Rec], cfg: Matching, frozen: frozenset[str] = frozenset(),
+                 big: set | None = None) -> None:
+        # Live records first, then by ref: a deterministic order that deleted ones never shape.
+        self.recs = sorted(records, key=lambda r: (r.deleted, r.ref))
+        self.cfg = cfg
+        self.parent = list(range(len(self.recs)))
+        self.groups: dict[int, _Group] = {}
+        self.joins: dict[str, Join] = {}
+        self.review: dict[str, tuple[str, list[tuple[int, float, tuple[str, ...]]]]] = {}
+        self.keys = [self.block_keys(r, cfg.typo_blocks) for r in self.recs]
+        # computed over all records by the caller when only some are matched (incremental)
+        self.big = big if big is not None else big_blocks(zip(self.recs, self.keys), cfg.max_block)
+        for i, r in enumerate(self.recs):
+            g = _Group([i], uscc=r.uscc, live=not r.deleted, frozen=r.ref in frozen)
+            if r.key and not r.deleted:
+                if r.key.place:
+                    g.places.add(r.key.place)
+                g.tags.add(_tag(r.key))
+            self.groups[i] = g
+            self.joins[r.ref] = Join("own")
+
+    # --- union-find under constraints -------------------------------------------------------
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def compatible(self, a: int, b: int) -> bool:
+        ga, gb = self.groups[self.find(a)], self.groups[self.find(b)]
+        if ga is gb:
+            return True
+        if ga.frozen or gb.frozen:
+            return False
+        if ga.uscc and gb.uscc and ga.uscc != gb.uscc:
+            return False
+        if ga.tags and gb.tags and ga.tags != gb.tags:
+            return False
+        return all(places_compatible(p, q) for p in ga.places for q in gb.places)
+
+    def union(self, keep: int, other: int, join: Join) -> bool:
+        """Merge ``other``'s cluster into ``keep``'s if the constraints allow; True when merged."""
+        a, b = self.find(keep), self.find(other)
+        if a == b:
+            return True
+        if not self.compatible(a, b):
+            return False
+        ga, gb = self.groups[a], self.groups[b]
+        # The record the rule fired for is labelled with it (the other side if it already had a rule).
+        seed = next((self.recs[k].ref for k in (other, keep) if self.joins[self.recs[k].ref].rule == "own"), None)
+        if len(ga.members) < len(gb.members):
+            a, b, ga, gb = b, a, gb, ga
+        self.parent[b] = a
+        ga.members += gb.members
+        ga.uscc = ga.uscc or gb.uscc
+        ga.places |= gb.places
+        ga.tags |= gb.tags
+        ga.live = ga.live or gb.live
+        del self.groups[b]
+        if seed:
+            self.joins[seed] = join
+        return True
+
+    # --- stages -------------------------------------------------------------------------------
+    def run(self) -> Result:
+        self._by_value("uscc", lambda r: r.uscc, "same valid credit code")
+        self._by_value("link_code", lambda r: r.link_code, "same link code")
+        if self.cfg.name_key_joins:
+            self._by_name_key()
+        self._by_evidence()
+        roots = sorted({self.find(i) for i in range(len(self.recs))})
+        number = {root: n for n, root in enumerate(roots)}
+        clusters = [sorted(self.recs[i].ref for i in self.groups[root].members) for root in roots]
+        cluster_of = [number[self.find(i)] for i in range(len(self.recs))]
+        review = {ref: (reason, [(cluster_of[c], s, sig) for c, s, sig in cands])
+                  for ref, (reason, cands) in self.review.items()}
+        return Result(clusters, self.joins, review, cluster_of)
+
+    def _by_value(self, rule: str, value, reason: str) -> None:
+        first: dict[str, int] = {}
+        for i, r in enumerate(self.recs):
+            v = value(r)
+            if not v:
+                continue
+            if v not in first:
+                first[v] = i
+            elif not self.union(first[v], i, Join(rule)):
+                self._to_review(i, f"{reason}, but a hard constraint (code, place or branch) forbids the join",
+                                [(first[v], 1.0, (rule,))])
+
+    def _by_name_key(self) -> None:
+        """A code-less record joins the one customer its name key points to. A key without a
+        place is ambiguous when its namesakes name places (or carry codes) that exclude each
+        other: it points to several customers, so it neither joins nor attracts by name."""
+        by_core: dict[str, list[int]] = defaultdict(list)
+        for i, r in enumerate(self.recs):
+            if r.key and not r.deleted:
+                by_core[r.key.core].append(i)
+        ambiguous = set()
+        for members in by_core.values():
+            places = {self.recs[j].key.place for j in members} - {None}
+            codes = {self.groups[self.find(j)].uscc for j in members} - {None}
+            clash = len(codes) > 1 or any(not places_compatible(p, q) for p in places for q in places)
+            if clash:
+                ambiguous.update(j for j in members if self.recs[j].key.place is None)
+        for i, r in enumerate(self.recs):
+            if not r.key or self.groups[self.find(i)].uscc or i in ambiguous:
+                continue
+            own = self.find(i)
+            roots = {self.find(j) for j in by_core.get(r.key.core, ())
+                     if j != i and j not in ambiguous and self._key_fits(r.key, j)}
+            roots = sorted(c for c in roots - {own} if self.compatible(i, c))
+            # Several namesake groups that could all be one customer are one customer.
+            if roots and all(self.compatible(a, b) for a in roots for b in roots if a < b):
+                for c in roots:
+                    self.union(c, i, Join("name"))
+
+    def _key_fits(self, key: NameKey, j: int) -> bool:
+        other = self.recs[j].key
+        return other is not None and places_compatible(key.place, other.place)
+
+    # --- evidence -----------------------------------------------------------------------------
+    def _blocks(self):
+        index: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for i, r in enumerate(self.recs):
+            if r.deleted:
+                continue
+            for key in self.keys[i]:
+                index[key].append(i)
+        return index
+
+    @staticmethod
+    def block_keys(r: Rec, typos: bool = True) -> list[tuple[str, str]]:
+        """The blocks a record sits in; two records are only ever compared inside one."""
+        keys = []
+        for k in ((r.key,) if r.key else ()) + r.aliases:
+            keys.append(("core", k.core))
+            if typos:
+                keys += [("del", d) for d in deletions(k.core)]
+        keys += [("phone", p) for p in r.phones]
+        if r.address:
+            keys.append(("addr", r.address))
+        # Codes block exactly; a mistyped code one character off is scored (near_code) among
+        # candidates the other blocks bring, not blocked on (18 variants per code cost more).
+        keys += [("code", c) for c in (r.uscc, r.code_raw) if c]
+        return keys
+
+    def _switchboards(self, index) -> set[str]:
+        boards = set()
+        for (kind, value), members in index.items():
+            if kind != "phone":
+                continue
+            roots = {self.find(i) for i in members}
+            codes = {self.groups[c].uscc for c in roots} - {None}
+            if len(roots) >= self.cfg.switchboard_clusters or len(codes) >= 2:
+                boards.add(value)
+        return boards
+
+    def _by_evidence(self) -> None:
+        index = self._blocks()
+        self.switchboards = self._switchboards(index)
+        w = self.cfg.weights
+        done: set[int] = set()
+        for i in range(len(self.recs)):
+            root = self.find(i)
+            if root in done or self.groups[root].uscc:
+                continue  # coded customers do not go looking; each open group looks once
+            done.add(root)
+            mine = self.groups[root].members
+            cands: dict[int, tuple[float, tuple[str, ...]]] = {}
+            for key in {k for j in mine for k in self.keys[j]}:
+                if key in self.big or (key[0] == "phone" and key[1] in self.switchboards):
+                    continue
+                for j in index.get(key, ()):
+                    c = self.find(j)
+                    if c in cands or c == root or not self.compatible(root, c):
+                        continue
+                    cands[c] = self._score(mine, self.groups[c].members, w)
+            ranked = sorted(((s, sig, c) for c, (s, sig) in cands.items() if s >= self.cfg.review),
+                            key=lambda t: (-t[0], t[2]))
+            if not ranked:
+                continue
+            best, sig, target = ranked[0]
+            runner = ranked[1][0] if len(ranked) > 1 else 0.0
+            if best >= self.cfg.accept and best - runner >= self.cfg.margin:
+                self.union(target, root, Join("evidence", round(best, 3), sig))
+                done.add(self.find(root))
+            else:
+                why = ("several customers fit equally well" if best >= self.cfg.accept
+                       else "evidence below the join threshold")
+                self._to_review(min(mine), why, [(c, round(s, 3), g) for s, g, c in ranked[:5]])
+
+    def _score(self, mine: list[int], theirs: list[int], w) -> tuple[float, tuple[str, ...]]:
+        """Evidence that the group ``mine`` is the group ``theirs`` (only live records of theirs count)."""
+        a = [self.recs[j] for j in mine]
+        b = [self.recs[j] for j in theirs if not self.recs[j].deleted]
+        name, name_sig = 0.0, None
+        for x in a:
+            for y in b:
+                for kx in ((x.key,) if x.key else ()) + x.aliases:
+                    for ky in ((y.key,) if y.key else ()) + y.aliases:
+                        s, sig = self._name_score(kx, ky, kx is not x.key or ky is not y.key, w)
+                        if s > name:
+                            name, name_sig = s, sig
+        signals = [name_sig] if name_sig else []
+        score = name
+        phones_b = {p for y in b for p in y.phones} - self.switchboards
+        if any(p in phones_b for x in a for p in x.phones):
+            score += w.phone
+            signals.append("phone")
+        if {x.address for x in a if x.address} & {y.address for y in b if y.address}:
+            score += w.address
+            signals.append("address")
+        if {c for x in a for c in x.contacts} & {c for y in b for c in y.contacts}:
+            score += w.contact
+            signals.append("contact")
+        codes_a = {c for x in a for c in (x.uscc, x.code_raw) if c}
+        codes_b = {c for y in b for c in (y.uscc, y.code_raw) if c}
+        if any(OSA.distance(p, q, score_cutoff=1) <= 1 for p in codes_a for q in codes_b):
+            score += w.near_code
+            signals.append("near_code")
+        return score, tuple(signals)
+
+    def _name_score(self, a: NameKey, b: NameKey, alias: bool, w) -> tuple[float, str | None]:
+        if _tag(a) != _tag(b) or not places_compatible(a.place, b.place):
+            return 0.0, None
+        if a.core == b.core:
+            return (w.name_alias, "name_alias") if alias else (w.name_exact, "name_exact")
+        x, y = _base(a.core), _base(b.core)
+        if min(len(x), len(y)) >= 4 and Levenshtein.distance(x, y, score_cutoff=1) <= 1:
+            return w.name_one_edit, "name_one_edit"
+        sim = ratio(x, y) / 100
+        if sim >= self.cfg.fuzzy_min:
+            return w.name_fuzzy * sim, "name_fuzzy"
+        return 0.0, None
+
+    def _to_review(self, i: int, reason: str, cands) -> None:
+        ref = self.recs[i].ref
+        if ref not in self.review:
+            self.review[ref] = (reason, list(cands))
+
+
+def resolve(records: list[Rec], cfg: Matching, frozen: frozenset[str] = frozenset(),
+            big: set | None = None) -> Result:
+    """Cluster ``records``; ``frozen`` refs (placed by an IT override) are never joined by a
+    rule but still count as customers others could be (their names make a key ambiguous);
+    ``big``: the too-common blocks, when ``records`` are only part of all records."""
+    return Engine(records, cfg, frozen, big).run()

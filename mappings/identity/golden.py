@@ -1,0 +1,62 @@
+"""Survivorship: each golden field of a customer from the best source record, with provenance.
+
+The source priority per field comes from identity.yaml (``survivorship``); among records of the
+same priority the most recently updated wins, then the smaller ref (deterministic). Deleted
+records only give a value when no live record has one. The credit code is the cluster's valid
+code (the engine never lets a customer hold two).
+"""
+
+from __future__ import annotations
+
+import orjson
+
+FIELDS = ("name", "uscc", "address", "phone", "owner", "industry")
+
+
+def _value(row: dict, field: str):
+    if field == "name":
+        return row.get("name_norm")
+    if field == "uscc":
+        return row.get("uscc")
+    if field == "address":
+        return row.get("address")
+    if field == "phone":
+        phones = orjson.loads(row.get("phones") or "[]")
+        return phones[0] if phones else None
+    if field == "owner":
+        return row.get("owner_employee_id")
+    return orjson.loads(row.get("extra") or "{}").get(field)
+
+
+def golden_fields(rows: list[dict], priorities: dict[str, list[str]]) -> dict[str, tuple[str, str, str]]:
+    """field -> (value, ref, rule) for the records of one customer; rule is priority|recency|code."""
+    out = {}
+    for field in FIELDS:
+        order = priorities.get(field, [])
+        rank = {system: n for n, system in enumerate(order)}
+        cands = [(bool(r["is_deleted"]), rank.get(r["system"], len(order)), -(r.get("updated_ms") or 0), r["ref"], v)
+                 for r in rows if (v := _value(r, field))]
+        if not cands:
+            continue
+        cands.sort()
+        best = cands[0]
+        if field == "uscc":
+            rule = "code"
+        elif len(cands) > 1 and cands[1][:2] == best[:2]:
+            rule = "recency"
+        else:
+            rule = "priority"
+        out[field] = (str(best[4]), best[3], rule)
+    return out
+
+
+def customer_row(customer_id: str, rows: list[dict], fields: dict[str, tuple[str, str, str]],
+                 needs_review: bool) -> dict:
+    """The ``customer`` table row built from the golden fields."""
+    value = {f: v[0] for f, v in fields.items()}
+    return {
+        "customer_id": customer_id, "name": value.get("name") or min(r["ref"] for r in rows),
+        "uscc": value.get("uscc"), "owner_employee_id": value.get("owner"), "record_count": len(rows),
+        "needs_review": needs_review, "address": value.get("address"), "phone": value.get("phone"),
+        "industry": value.get("industry"),
+    }

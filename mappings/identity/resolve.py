@@ -1,0 +1,242 @@
+"""Resolve customers: stage records, match what changed, keep ids stable, write only differences.
+
+One call per build (:func:`resolve_customers`). Only records that changed since the last build,
+and the records they could interact with (same cluster before, or any shared block key: code,
+link code, name core or its one-typo variants, phone, address), are re-matched: the engine's
+decisions only ever look inside blocks, so that closure gives the same answer as matching
+everything. An unchanged rebuild writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, select
+
+from hub_core.schema import customer, customer_review, customer_xref
+from hub_core.schema_identity import customer_golden_field, identity_override
+from mappings.identity.config import IdentityConfig, load_identity
+from mappings.identity.contacts import resolve_contacts
+from mappings.identity.engine import Engine, big_blocks, resolve
+from mappings.identity.golden import customer_row, golden_fields
+from mappings.identity.records import stage_customer_records, to_rec
+from mappings.identity.registry import Registry, assign, persist
+from mappings.identity.store import count_rows, sync_golden, sync_rows, table_rows
+
+log = logging.getLogger(__name__)
+ENTITY = "customer"
+
+
+@dataclass
+class ResolveStats:
+    """What one resolution did."""
+
+    records: int
+    changed: int
+    removed: int
+    rematched: int
+    customers: int
+    issued: int
+    merged: int
+    review: int
+    rows_written: int
+    contacts: int = 0
+
+
+def active_overrides(conn: Connection, entity: str = ENTITY) -> dict[str, tuple[str, str | None]]:
+    """ref -> (action, target id) of the newest active override per record."""
+    t = identity_override
+    out = {}
+    for r in conn.execute(select(t.c.ref, t.c.action, t.c.target_id)
+                          .where(t.c.entity == entity, t.c.active).order_by(t.c.id)):
+        out[r.ref] = (r.action, r.target_id)
+    return out
+
+
+STRONG = ("core", "link", "code")  # keys the deterministic stages compare: followed from every record
+
+
+def _closure(rows: dict[str, dict], removed: dict[str, dict], seeds: set[str], prev: dict[str, str],
+             recs: dict, big: set, keys_by_ref: dict) -> set[str]:
+    """Every ref whose match could change when ``seeds`` changed: records sharing a strong key
+    (code, link code, name core) or a previous customer with a reached record, and records
+    sharing an evidence block (typo variants, phone, address, near code) with a reached record
+    that can still go looking: a seed, a former cluster-mate of one, or a record without a
+    valid code in a customer without one. Only open groups compare evidence, so this closure
+    gives the same clusters as matching everything."""
+    by_key: dict[tuple, list[str]] = defaultdict(list)
+    keys_of: dict[str, list[tuple]] = {}
+    coded_customers = set()
+    for ref, row in list(rows.items()) + list(removed.items()):
+        rec = recs.get(ref) or to_rec(row)
+        keys = (keys_by_ref.get(ref) or Engine.block_keys(rec)) + ([("link", rec.link_code)] if rec.link_code else [])
+        keys_of[ref] = keys
+        for k in keys:
+            by_key[k].append(ref)
+        if rec.uscc and ref in prev:
+            coded_customers.add(prev[ref])
+    by_customer: dict[str, list[str]] = defaultdict(list)
+    for ref, cid in prev.items():
+        by_customer[cid].append(ref)
+    hot = set(seeds) | {m for s in seeds if s in prev for m in by_customer[prev[s]]}
+
+    def may_look(ref: str) -> bool:
+        row = rows.get(ref) or removed.get(ref)
+        return ref in hot or (row is not None and not row["uscc"] and prev.get(ref) not in coded_customers)
+
+    seen, todo, seen_keys, seen_cust = set(seeds), list(seeds), set(), set()
+    while todo:
+        ref = todo.pop()
+        nexts = []
+        looks = may_look(ref)
+        for k in keys_of.get(ref, ()):
+            if k in big:
+                continue  # the engine ignores it too
+            if (k[0] in STRONG or looks) and (k, looks) not in seen_keys:
+                seen_keys.add((k, looks))
+                nexts += by_key[k] if looks else [
+                    n for n in by_key[k] if k[0] in STRONG or may_look(n)]
+        cid = prev.get(ref)
+        if cid and cid not in seen_cust:
+            seen_cust.add(cid)
+            nexts += by_customer[cid]
+        for n in nexts:
+            if n not in seen:
+                seen.add(n)
+                todo.append(n)
+    return seen
+
+
+def resolve_customers(conn: Connection, cfg, employees, as_of: datetime | None = None, *,
+                      identity: IdentityConfig | None = None, full: bool = False) -> ResolveStats:
+    """Stage customer records from raw, match them and write crosswalk, customers, golden fields,
+    review queue, id registry and trail; then resolve their contacts the same way.
+    ``cfg`` is the MappingConfig (``source_for``); ``employees`` resolves owner ids
+    (``employees.crm(..)`` / ``.u8(..)``, as identity.yaml names them)."""
+    idcfg = identity or load_identity()
+    now = as_of or datetime.now(UTC)
+    stats = _resolve_customers(conn, cfg, employees, now, idcfg, full)
+    people = resolve_contacts(conn, idcfg, cfg.source_for, now)
+    stats.contacts, stats.rows_written = people.contacts, stats.rows_written + people.rows_written
+    log.info("customers resolved: %s", stats)
+    return stats
+
+
+def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: IdentityConfig,
+                       full: bool) -> ResolveStats:
+    staged = stage_customer_records(conn, idcfg, cfg.source_for, employees, now)
+    written = staged.written
+    xref = table_rows(conn, customer_xref, "ref")
+    prev = {ref: row["customer_id"] for ref, row in xref.items()}
+    reg = Registry(conn, ENTITY)
+    overrides = active_overrides(conn)
+    seeds = set(staged.changed) | set(staged.removed) | (staged.rows.keys() - xref.keys()) | (xref.keys() - staged.rows.keys())
+    for ref, row in xref.items():  # an override added, changed or released since the last build
+        ov = overrides.get(ref)
+        if (row.get("decided_by") == "override") != (ov is not None) or (
+                ov and ov[0] == "link" and reg.current(ov[1]) != row["customer_id"]):
+            seeds.add(ref)
+    seeds |= {ref for ref in overrides if ref in staged.rows and ref not in xref}
+    if not seeds and not full:
+        log.info("customers unchanged: nothing to write")
+        return ResolveStats(len(staged.rows), 0, 0, 0, count_rows(conn, customer), 0, 0, count_rows(conn, customer_review),
+                            written)
+    everything = set(staged.rows) | set(staged.removed) | set(xref)
+    recs = {ref: to_rec(row) for ref, row in staged.rows.items()}
+    if full or len(seeds) * 2 >= len(everything):
+        scope, big = everything, None  # most records changed: the closure would be (nearly) everything
+    else:
+        keys_by_ref = {ref: Engine.block_keys(rec) for ref, rec in recs.items()}
+        big = big_blocks(((recs[ref], keys) for ref, keys in keys_by_ref.items()), idcfg.matching.max_block)
+        scope = _closure(staged.rows, staged.removed, seeds, prev, recs, big, keys_by_ref)
+        # a linked record brings its target customer's records along (the target is rebuilt with it)
+        targets = {reg.current(overrides[r][1]) for r in scope if r in overrides and overrides[r][0] == "link"}
+        extra = {r for r, cid in prev.items() if cid in targets} - scope
+        while extra:
+            scope |= _closure(staged.rows, staged.removed, extra, prev, recs, big, keys_by_ref)
+            targets = {reg.current(overrides[r][1]) for r in scope if r in overrides and overrides[r][0] == "link"}
+            extra = {r for r, cid in prev.items() if cid in targets} - scope
+        del keys_by_ref
+    live = sorted(ref for ref in scope if ref in staged.rows)
+    pinned = frozenset(ref for ref in live if ref in overrides)
+    result = resolve([recs[ref] for ref in live], idcfg.matching, pinned, big)
+    # a split record stays the singleton the engine left it; a linked one joins its target below
+    linked = {ref for ref in pinned if overrides[ref][0] == "link" and overrides[ref][1]}
+    clusters = [list(c) for c in result.clusters if not (len(c) == 1 and c[0] in linked)]
+    reasons = {ref: j.rule for ref, j in result.joins.items()}
+    forced: dict[int, str] = {}
+    pending_links: dict[str, list[str]] = defaultdict(list)
+    for ref in sorted(pinned):
+        reasons[ref] = f"override {overrides[ref][0]}"
+        if ref in linked:
+            pending_links[reg.current(overrides[ref][1])].append(ref)
+    scoped_prev = {ref: prev[ref] for ref in scope if ref in prev}
+    # A link override pins its target id: the cluster holding the target's records keeps it.
+    seq = reg.next_seq
+    assigned_pre = assign(reg, clusters, scoped_prev, {}, reasons).ids if pending_links else []
+    reg.next_seq = seq
+    for target, refs in pending_links.items():
+        if target in assigned_pre:
+            forced[assigned_pre.index(target)] = target
+            clusters[assigned_pre.index(target)] += refs
+            continue
+        # the target's records merged elsewhere in this run: follow most of them
+        holders = Counter(n for n, members in enumerate(clusters) for r in members if scoped_prev.get(r) == target)
+        if holders:
+            clusters[holders.most_common(1)[0][0]] += refs
+        else:  # nothing carries the target any more: it lives on with the linked records
+            clusters.append(list(refs))
+            forced[len(clusters) - 1] = target
+    out = assign(reg, clusters, scoped_prev, forced, reasons)
+    written += persist(reg, out, set(prev.values()) - set(reg.rows), now)
+
+    # review queue
+    cluster_no = {ref: n for n, refs in enumerate(clusters) for ref in refs}
+    review_rows = {}
+    for ref, (reason, cands) in result.review.items():
+        n = cluster_no[ref]
+        cids = [(out.ids[cluster_no[result.clusters[c][0]]], s, sig) for c, s, sig in cands]
+        listed = [{"customer_id": cid, "score": s, "signals": list(sig)} for cid, s, sig in cids
+                  if cid != out.ids[n]]
+        if listed:
+            review_rows[ref] = {"ref": ref, "reason": reason, "candidates": json.dumps(listed, ensure_ascii=False),
+                                "customer_id": out.ids[n]}
+    written += sync_rows(conn, customer_review, "ref", scope, review_rows, table_rows(conn, customer_review, "ref"))
+
+    # crosswalk
+    desired_x = {}
+    for ref, n in cluster_no.items():
+        join = result.joins.get(ref)
+        row = staged.rows[ref]
+        if ref in overrides:
+            rule, score, decided, evidence = "override", 1.0, "override", None
+        else:
+            rule, score = join.rule, float(join.score)
+            decided = "review" if ref in review_rows else "rule"  # provisional until IT decides
+            evidence = json.dumps(list(join.signals)) if join.signals else None
+        desired_x[ref] = {"ref": ref, "customer_id": out.ids[n], "system": row["system"], "match_method": rule,
+                          "score": score, "decided_by": decided, "evidence": evidence}
+    written += sync_rows(conn, customer_xref, "ref", scope, desired_x, xref)
+
+    # customers and their golden fields
+    in_review = {out.ids[cluster_no[ref]] for ref in review_rows}
+    ids_scope = set(out.ids) | {prev[r] for r in scope if r in prev}
+    desired_c, desired_g = {}, {}
+    for n, refs in enumerate(clusters):
+        cid = out.ids[n]
+        rows = [staged.rows[r] for r in refs]
+        fields = golden_fields(rows, idcfg.survivorship)
+        desired_c[cid] = customer_row(cid, rows, fields, cid in in_review)
+        for f, (value, ref, rule) in fields.items():
+            desired_g[f"{cid}|{f}"] = {"customer_id": cid, "field": f, "value": value, "ref": ref, "rule": rule}
+    written += sync_rows(conn, customer, "customer_id", ids_scope, desired_c, table_rows(conn, customer, "customer_id"))
+    existing_g = {f"{r.customer_id}|{r.field}": dict(r._mapping) for r in conn.execute(select(customer_golden_field))}
+    g_scope = {k for k in existing_g if k.split("|")[0] in ids_scope} | set(desired_g)
+    written += sync_golden(conn, g_scope, desired_g, existing_g)
+    return ResolveStats(len(staged.rows), len(staged.changed), len(staged.removed), len(live),
+                        count_rows(conn, customer), len(out.issued), len(out.merged), count_rows(conn, customer_review),
+                        written)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .knobs import Knobs
+from .knobs import DIFFICULTIES, Knobs
 from .world import DEFAULT_NOW, Generated, GeneratorError, build
 
-__all__ = ["DEFAULT_NOW", "Generated", "GeneratorError", "Knobs", "build", "dumps", "generate",
-           "write"]
+__all__ = ["DEFAULT_NOW", "DIFFICULTIES", "Generated", "GeneratorError", "Knobs", "build", "dumps",
+           "generate", "write"]
 
 
 def generate(seed: int, customers: int = 60, now: str = DEFAULT_NOW,

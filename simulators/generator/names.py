@@ -41,6 +41,18 @@ LOCATIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "云南": (("昆明", "5301"),),
     "贵州": (("贵阳", "5201"),),
 }
+# Landline area codes (长途区号) by city, or by province for a municipality.
+DIAL_CODES = {
+    "广州": "020", "深圳": "0755", "佛山": "0757", "东莞": "0769", "珠海": "0756", "中山": "0760",
+    "惠州": "0752", "汕头": "0754", "南宁": "0771", "柳州": "0772", "桂林": "0773", "福州": "0591",
+    "厦门": "0592", "泉州": "0595", "海口": "0898", "上海": "021", "南京": "025", "无锡": "0510",
+    "常州": "0519", "苏州": "0512", "南通": "0513", "杭州": "0571", "宁波": "0574", "温州": "0577",
+    "嘉兴": "0573", "金华": "0579", "台州": "0576", "合肥": "0551", "芜湖": "0553", "济南": "0531",
+    "青岛": "0532", "烟台": "0535", "潍坊": "0536", "北京": "010", "天津": "022", "石家庄": "0311",
+    "唐山": "0315", "保定": "0312", "太原": "0351", "沈阳": "024", "大连": "0411", "武汉": "027",
+    "宜昌": "0717", "长沙": "0731", "株洲": "0731", "郑州": "0371", "洛阳": "0379", "南昌": "0791",
+    "成都": "028", "绵阳": "0816", "重庆": "023", "昆明": "0871", "贵阳": "0851",
+}
 PROVINCE_LONG = {"广西": "广西壮族自治区", "上海": "上海市", "北京": "北京市", "天津": "天津市",
                  "重庆": "重庆市"}
 
@@ -118,6 +130,7 @@ class CompanyName:
     province: str
     city: str  # "" for a municipality
     style: str
+    keep_place: bool = False  # another company has the same core elsewhere: never drop the place
 
     @property
     def core(self) -> str:
@@ -150,10 +163,12 @@ class CompanyName:
 
     def variant(self, rng: random.Random) -> str:
         """Another spelling of the same company: same key, never another explicit place."""
-        head = "" if self.style in ("plain", "bracket") else self.place
+        head = "" if self.style in ("plain", "bracket") and not self.keep_place else self.place
         options = [self.place + self.core if self.style != "bracket"
                    else f"{self.core}（{self.place}）"]  # without the legal suffix
-        if self.style != "plain":
+        if self.keep_place:
+            pass  # its place is what tells it from its namesake in another city
+        elif self.style != "plain":
             options.append(self.core + self.suffix)  # without the place
         else:
             options.append(self.place + self.core + self.suffix)  # with its city added
@@ -174,6 +189,18 @@ class CompanyName:
             name = rng.choice(_SPACES) + name if rng.random() < 0.5 else name + rng.choice(_SPACES)
         return name
 
+    def with_suffix(self, suffix: str) -> str:
+        """The legal name under another legal form (股份公司 for 股份有限公司, ...)."""
+        return self.legal[: -len(self.suffix)] + suffix
+
+    def prefixed(self, rng: random.Random) -> str:
+        """Province and city both in front: 广东省广州市恒通建材有限公司 / 广东广州恒通建材有限公司."""
+        city = self.city or self.province
+        province = PROVINCE_LONG.get(self.province, self.province + "省")
+        if rng.random() < 0.5:
+            return f"{province}{city}市{self.core}{self.suffix}"
+        return f"{self.province}{city}{self.core}{self.suffix}"
+
     def spelling(self, rng: random.Random, legal_share: float) -> str:
         """The legal name with probability ``legal_share`` (now and then only cosmetically
         different: stray whitespace, half-width brackets, equal after NFKC and trimming),
@@ -187,13 +214,59 @@ class CompanyName:
         return rng.choice(_SPACES) + self.legal if rng.random() < 0.5 else self.legal + " "
 
 
-def company_names(rng: random.Random, count: int) -> list[tuple[str, str]]:
-    """``count`` distinct (brand, industry) pairs: distinct companies never share a key."""
-    pool = len(BRANDS) * len(INDUSTRIES)
-    if count > pool:
-        raise ValueError(f"at most {pool} companies fit the name pool, asked for {count}")
-    picks = rng.sample(range(pool), count)
-    return [(BRANDS[i // len(INDUSTRIES)], INDUSTRIES[i % len(INDUSTRIES)]) for i in picks]
+@dataclass(frozen=True)
+class BranchName:
+    """A branch (分公司) or office (办事处) of another company: its own legal person for
+    matching purposes, never its parent. Spelled after the parent's legal name."""
+
+    parent: CompanyName
+    province: str
+    city: str
+    label: str  # 分公司 | 办事处
+    keep_place: bool = True
+    style: str = "branch"
+
+    @property
+    def brand(self) -> str:
+        return self.parent.brand
+
+    @property
+    def industry(self) -> str:
+        return self.parent.industry
+
+    @property
+    def suffix(self) -> str:
+        return self.label
+
+    @property
+    def place(self) -> str:
+        return self.city or self.province
+
+    @property
+    def core(self) -> str:
+        return f"{self.parent.core}{self.place}{self.label}"
+
+    @property
+    def legal(self) -> str:
+        return f"{self.parent.legal}{self.place}{self.label}"
+
+    @property
+    def short(self) -> str:
+        return f"{self.parent.brand}{self.place}{self.label}"
+
+    def variant(self, rng: random.Random) -> str:
+        options = (self.core, f"{self.parent.legal}（{self.place}{self.label}）",
+                   f"{self.parent.legal}-{self.place}{self.label}")
+        return rng.choice(options)
+
+    def spelling(self, rng: random.Random, legal_share: float) -> str:
+        return self.legal if rng.random() < legal_share else self.variant(rng)
+
+    def with_suffix(self, suffix: str) -> str:
+        return self.legal
+
+    def prefixed(self, rng: random.Random) -> str:
+        return self.legal
 
 
 # People: surname and given-name characters with their pinyin (WeCom user ids are pinyin).
@@ -229,6 +302,9 @@ def person_name(rng: random.Random) -> tuple[str, str]:
 JOB_TITLES = (
     ("采购经理", 5), ("采购主管", 3), ("采购专员", 3), ("总经理", 2), ("副总经理", 2),
     ("技术总监", 2), ("设备部经理", 2), ("项目经理", 3), ("财务经理", 1), ("工程部经理", 2),
+    ("采购总监", 2), ("董事长", 1), ("技术工程师", 2), ("仓库主管", 1),
 )
+# Titles that sign off purchases (the health score's "decision makers").
+DECISION_MAKERS = frozenset(("总经理", "副总经理", "采购总监", "董事长", "技术总监"))
 ROADS = ("人民", "建设", "解放", "中山", "长江", "黄河", "科技", "创业", "工业", "兴业", "振兴",
          "滨江", "湖滨", "金桥", "光明", "新华", "高新", "学府", "东风", "和平")

@@ -12,7 +12,10 @@ from .codes import Ids
 from .companies import Company, make_companies, make_master_records
 from .deals import LOST, OPEN, PROBABILITY, Deal, DealMaker, Plan
 from .erp import u8_documents
+from .evidence import case_items
+from .identity import Case, plant_records, shape_companies
 from .knobs import Knobs
+from .namepool import NamePool
 from .numbers import money
 from .people import build_org, org_records
 from .truth import build_truth, pair_deals
@@ -31,6 +34,7 @@ class Generated:
     plan: Plan
     company_of: dict[str, int]  # master record ref -> company index (the ground truth)
     companies: list[Company]
+    cases: list[Case]  # the hard identity cases planted
 
 
 def build(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
@@ -41,11 +45,14 @@ def build(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
     clock = Clock(now, knobs.months)
     ids = Ids(rng)
     org = build_org(rng, ids, customers, knobs.reps)
-    companies = make_companies(rng, clock, org, ids, customers, knobs)
+    pool = NamePool(rng)
+    companies = make_companies(rng, clock, org, ids, customers, knobs, pool)
+    cases = shape_companies(rng, pool, companies, knobs)
     codes = make_master_records(rng, clock, ids, companies, knobs)
     maker = DealMaker(rng, clock, ids, knobs)
     maker.regular_deals(companies)
     maker.plan_orders(companies, codes)
+    cases = plant_records(rng, clock, pool, companies, codes, knobs, cases)
 
     staff = org_records(rng, org, clock)
     inventory, stock = inventory_records(rng, clock)
@@ -83,7 +90,8 @@ def build(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
     company_of = _identity(companies)
     truth = build_truth(world, company_of)
     _check(world, truth, maker, company_of)
-    return Generated(world, truth, maker.plan, company_of, companies)
+    truth["identity_cases"] = case_items(cases, companies)
+    return Generated(world, truth, maker.plan, company_of, companies, cases)
 
 
 def _deal_record(d: Deal) -> dict:

@@ -21,6 +21,7 @@ from .people import Employee, Org
 LEVELS = (("S", 8), ("A", 20), ("B", 40), ("C", 32))
 RATINGS = ("AAA", "AA", "A", "BBB", "BB", "B", "C")
 _RATING_BY_LEVEL = {"S": (0, 2), "A": (0, 3), "B": (1, 4), "C": (2, 6)}
+_DOWNSTREAM = {"S": (3, 30), "A": (1, 15), "B": (0, 8), "C": (0, 3)}  # customers they bring
 _CREDIT_LIMIT = {"S": 2_000_000, "A": 1_000_000, "B": 300_000, "C": 100_000}
 
 
@@ -168,6 +169,8 @@ def crm_account(rng: random.Random, clock: Clock, ids: Ids, c: Company, knobs: K
     tel = _tel(rng, c)
     if tel:
         rec["tel"] = tel
+    if not duplicate and rng.random() < 0.5:  # a tenant custom field, often left empty
+        rec["downstream_customers__c"] = rng.randint(*_DOWNSTREAM[c.level])
     rec.update(account_level=c.level, industry=c.name.industry, address=_address(rng, c),
                record_type="default__c", create_time=created, last_modified_time=modified,
                life_status="normal", is_deleted=False)

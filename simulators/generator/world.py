@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from .activity import contact_records, follow_up_records, wecom_records
 from .catalog import inventory_records
-from .clock import Clock, local, midnight_ms
+from .clock import Clock, local
 from .codes import Ids
 from .companies import Company, make_companies, make_master_records
+from .contracts import contracts, crm_orders, payments
 from .deals import LOST, OPEN, PROBABILITY, Deal, DealMaker, Plan
 from .erp import u8_documents
 from .evidence import case_items
@@ -60,6 +61,7 @@ def build(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
     contacts = contact_records(rng, clock, ids, companies)
     follow_ups = follow_up_records(rng, clock, ids, maker.deals, companies)
     externals, messages = wecom_records(rng, clock, ids, companies, knobs.wecom_contact_share)
+    owner_of = {u["code"]: c for c in companies for u in c.customers}
 
     by_id = lambda r: r["_id"]  # noqa: E731
     by_code = lambda r: r["code"]  # noqa: E731
@@ -70,9 +72,10 @@ def build(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
             "AccountObj": sorted((a for c in companies for a in c.accounts), key=by_id),
             "ContactObj": sorted(contacts, key=by_id),
             "NewOpportunityObj": sorted((_deal_record(d) for d in maker.deals), key=by_id),
-            "SalesOrderObj": sorted(_crm_orders(rng, ids, maker.deals), key=by_id),
-            "ContractObj": [],
-            "PaymentObj": [],
+            "SalesOrderObj": sorted(crm_orders(rng, ids, maker.deals), key=by_id),
+            "ContractObj": sorted(contracts(rng, clock, ids, maker.deals), key=by_id),
+            "PaymentObj": sorted(payments(rng, clock, ids, u8_docs["acceptlist"], owner_of),
+                                 key=by_id),
             "ActiveRecordObj": sorted(follow_ups, key=by_id),
         },
         "u8": {
@@ -106,22 +109,6 @@ def _deal_record(d: Deal) -> dict:
         "last_modified_time": d.modified_ms, "stg_changed_time": d.stage_ms,
         "life_status": d.life_status, "is_deleted": d.is_deleted,
     }
-
-
-def _crm_orders(rng: random.Random, ids: Ids, deals: list[Deal]) -> list[dict]:
-    """SalesOrderObj: some teams also log the order in CRM for a share of won deals."""
-    records = []
-    for d in deals:
-        if d.order is None or rng.random() >= 0.25:
-            continue
-        ms = max(midnight_ms(d.order.day), d.created_ms)
-        records.append({
-            "_id": ids.object_id(ms), "name": f"{d.order.day:%Y%m%d}-{len(records) + 1:06d}",
-            "account_id": d.account["_id"], "new_opportunity_id": d.id, "order_time": ms,
-            "order_amount": money(d.cents), "owner": [d.owner.crm_id], "create_time": ms,
-            "last_modified_time": ms, "life_status": "normal", "is_deleted": False,
-        })
-    return records
 
 
 def _identity(companies: list[Company]) -> dict[str, int]:

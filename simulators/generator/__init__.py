@@ -8,8 +8,10 @@ a perfect hub would find in it (see shared/spec/world-and-results.md).
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+from .jsonout import Sinks, scratch_folder, write_world
 from .knobs import DIFFICULTIES, Knobs
 from .world import DEFAULT_NOW, Generated, GeneratorError, build
 
@@ -32,10 +34,14 @@ def dumps(data: dict) -> str:
 def write(out_dir: str | Path, seed: int, customers: int = 60, now: str = DEFAULT_NOW,
           knobs: Knobs | None = None) -> tuple[Path, Path]:
     """Write ``world.json`` and ``truth.json`` into ``out_dir`` (created if needed)."""
-    world, truth = generate(seed, customers, now, knobs)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     world_path, truth_path = out / "world.json", out / "truth.json"
-    world_path.write_text(dumps(world), encoding="utf-8")
-    truth_path.write_text(dumps(truth), encoding="utf-8")
+    parts = scratch_folder(out)
+    try:  # the big lists stream to disk as they are made; memory stays bounded
+        built = build(seed, customers, now, knobs, Sinks(parts))
+        write_world(world_path, built.world)
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)
+    truth_path.write_text(dumps(built.truth), encoding="utf-8")
     return world_path, truth_path

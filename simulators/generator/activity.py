@@ -113,8 +113,9 @@ def _polite(name: str) -> str:
 
 
 def wecom_records(rng: random.Random, clock: Clock, ids: Ids, companies: list[Company],
-                  share: float) -> tuple[list[dict], list[dict]]:
-    """External contacts the reps added on WeCom, and their archived chats."""
+                  share: float, sink: list | None = None) -> tuple[list[dict], list]:
+    """External contacts the reps added on WeCom, and their archived chats (into ``sink``,
+    numbered by ``seq`` in time order)."""
     contacts, messages = [], []
     for c in companies:
         if not c.in_crm:
@@ -126,12 +127,15 @@ def wecom_records(rng: random.Random, clock: Clock, ids: Ids, companies: list[Co
             contacts.append(external)
             messages += _chats(rng, clock, c, p, external["external_contact"]["external_userid"],
                                added_ms)
-    messages.sort(key=lambda m: (m["msgtime"], m["msgid"]))
-    for seq, m in enumerate(messages, 1):
-        m["seq"] = seq
+    messages.sort()
+    sink = [] if sink is None else sink
+    for seq, (t, msgid, sender, receiver, text) in enumerate(messages, 1):
+        sink.append({"msgid": msgid, "seq": seq, "action": "send", "from": sender,
+                     "tolist": [receiver], "msgtime": t, "msgtype": "text",
+                     "text": {"content": text}})
     contacts.sort(key=lambda x: (x["follow_info"]["userid"],
                                  x["external_contact"]["external_userid"]))
-    return contacts, messages
+    return contacts, sink
 
 
 def _external_contact(rng: random.Random, clock: Clock, ids: Ids, c: Company,
@@ -153,8 +157,9 @@ def _external_contact(rng: random.Random, clock: Clock, ids: Ids, c: Company,
 
 
 def _chats(rng: random.Random, clock: Clock, c: Company, p: Contact, external_userid: str,
-           added_ms: int) -> list[dict]:
-    """A few short conversations, denser in the last two months."""
+           added_ms: int) -> list[tuple]:
+    """A few short conversations, denser in the last two months, as compact tuples
+    ``(msgtime, msgid, from, to, text)``."""
     messages = []
     added = day_of(added_ms)
     for _ in range(rng.randint(0, 6)):
@@ -170,9 +175,7 @@ def _chats(rng: random.Random, clock: Clock, c: Company, p: Contact, external_us
             lines = _REP_LINES if rep_speaks else _CUSTOMER_LINES
             text = rng.choice(lines).format(contact=_polite(p.name), item=rng.choice(
                 ("设备", "配件", "产品")))
-            messages.append({"msgid": f"{rng.getrandbits(63)}_{t}_external", "seq": 0,
-                             "action": "send", "from": sender, "tolist": [receiver],
-                             "msgtime": t, "msgtype": "text", "text": {"content": text}})
+            messages.append((t, f"{rng.getrandbits(63)}_{t}_external", sender, receiver, text))
             t += rng.randint(30, 20 * 60) * 1000
             rep_speaks = not rep_speaks
     return messages

@@ -279,6 +279,7 @@ class DealMaker:
             if not c.in_u8:
                 continue
             lo, hi = (2, 5) if c.kind == "erp_only" else counts[c.level]
+            lo, hi = round(lo * self.knobs.repeat_orders), round(hi * self.knobs.repeat_orders)
             last = clock.today
             for d in self.won(c):
                 if d.id in orderless:

@@ -27,9 +27,14 @@ _TAILS = tuple(dict.fromkeys("""
 _TWO_SYLLABLE_SHARE = 0.6  # beyond this share of the two-syllable space, brands get longer
 
 
+_PLACE_HEADS = frozenset(p[:n] for p in ALL_PLACES for n in range(1, len(p) + 1))
+
+
 def _clean(brand: str) -> bool:
-    """A brand a place-stripping name key would not cut (e.g. none starting with 中山)."""
-    return not any(brand.startswith(p) or p.startswith(brand) for p in ALL_PLACES)
+    """A brand a place-stripping name key would not cut (e.g. none starting with 中山): no
+    place starts it, and it is not the start of a place."""
+    return brand not in _PLACE_HEADS and not any(
+        brand[:n] in ALL_PLACES for n in range(2, len(brand) + 1))
 
 
 class NamePool:

@@ -15,6 +15,7 @@ from .deals import LOST, OPEN, PROBABILITY, Deal, DealMaker, Plan
 from .erp import u8_documents
 from .evidence import case_items
 from .identity import Case, plant_records, shape_companies
+from .jsonout import Sinks
 from .knobs import Knobs
 from .namepool import NamePool
 from .numbers import money
@@ -39,8 +40,10 @@ class Generated:
 
 
 def build(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
-          knobs: Knobs | None = None) -> Generated:
-    """The world for ``seed``, its truth, and what was planted (deterministic per arguments)."""
+          knobs: Knobs | None = None, sinks: Sinks | None = None) -> Generated:
+    """The world for ``seed``, its truth, and what was planted (deterministic per arguments).
+    With file ``sinks`` the biggest lists are written out as they are made (see jsonout)."""
+    sinks = sinks or Sinks()
     knobs = knobs or Knobs()
     rng = random.Random(seed)
     clock = Clock(now, knobs.months)
@@ -57,10 +60,11 @@ def build(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
 
     staff = org_records(rng, org, clock)
     inventory, stock = inventory_records(rng, clock)
-    u8_docs = u8_documents(rng, clock, maker.orders)
+    u8_docs, order_view, receipt_view = u8_documents(rng, clock, maker.orders, sinks)
     contacts = contact_records(rng, clock, ids, companies)
     follow_ups = follow_up_records(rng, clock, ids, maker.deals, companies)
-    externals, messages = wecom_records(rng, clock, ids, companies, knobs.wecom_contact_share)
+    externals, messages = wecom_records(rng, clock, ids, companies, knobs.wecom_contact_share,
+                                        sinks.new("messages"))
     owner_of = {u["code"]: c for c in companies for u in c.customers}
 
     by_id = lambda r: r["_id"]  # noqa: E731
@@ -74,7 +78,7 @@ def build(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
             "NewOpportunityObj": sorted((_deal_record(d) for d in maker.deals), key=by_id),
             "SalesOrderObj": sorted(crm_orders(rng, ids, maker.deals), key=by_id),
             "ContractObj": sorted(contracts(rng, clock, ids, maker.deals), key=by_id),
-            "PaymentObj": sorted(payments(rng, clock, ids, u8_docs["acceptlist"], owner_of),
+            "PaymentObj": sorted(payments(rng, clock, ids, receipt_view, owner_of),
                                  key=by_id),
             "ActiveRecordObj": sorted(follow_ups, key=by_id),
         },
@@ -91,8 +95,10 @@ def build(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
                   "messages": messages},
     }
     company_of = _identity(companies)
-    truth = build_truth(world, company_of)
-    _check(world, truth, maker, company_of)
+    # The oracle reads the records it needs; with file sinks, slim copies of the orders.
+    view = {**world, "u8": {**world["u8"], "saleorderlist": order_view}}
+    truth = build_truth(view, company_of)
+    _check(view, truth, maker, company_of)
     truth["identity_cases"] = case_items(cases, companies)
     return Generated(world, truth, maker.plan, company_of, companies, cases)
 

@@ -27,6 +27,10 @@ def test_write_creates_both_files(tmp_path):
     truth = json.loads(truth_path.read_text(encoding="utf-8"))
     expected_world, expected_truth = generate(5, customers=20)
     assert world == expected_world and truth == expected_truth
+    # Streamed to disk, yet byte for byte what dumps() gives for the in-memory world.
+    assert world_path.read_text(encoding="utf-8") == dumps(expected_world)
+    assert truth_path.read_text(encoding="utf-8") == dumps(expected_truth)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["truth.json", "world.json"]
     assert "公司" in world_path.read_text(encoding="utf-8")  # ensure_ascii=False
 
 

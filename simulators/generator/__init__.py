@@ -2,16 +2,21 @@
 a perfect hub would find in it (see shared/spec/world-and-results.md).
 
     world, truth = generate(seed=7, customers=60)
-    world_path, truth_path = write("out/", seed=7, customers=60)
+    world_path, truth_path = write("out/", seed=7, customers=60, knobs=Knobs(difficulty="hard"))
+
+``truth.json`` holds the spec's ``discrepancies`` (R1, exact) and ``same_customer`` (one group
+per real company, singletons included), plus ``identity_cases``: the hard identity cases planted
+(``kind``, the ``refs`` involved, how many ``companies``, the ``evidence`` the tricky records share
+with their company's other records, a ``note``) so a matcher can be scored per kind. ``write``
+streams the big lists to disk (bench/generate.py: 100k customers, ~1M orders).
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
-from .jsonout import Sinks, scratch_folder, write_world
+from .jsonout import Sinks, dumps, scratch_folder, write_world
 from .knobs import DIFFICULTIES, Knobs
 from .world import DEFAULT_NOW, Generated, GeneratorError, build
 
@@ -24,11 +29,6 @@ def generate(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
     """``(world, truth)`` for ``seed``: the same arguments give byte-identical JSON."""
     built = build(seed, customers, now, knobs)
     return built.world, built.truth
-
-
-def dumps(data: dict) -> str:
-    """The JSON text written to disk (UTF-8 text, Chinese kept readable)."""
-    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
 
 
 def write(out_dir: str | Path, seed: int, customers: int = 60, now: str = DEFAULT_NOW,

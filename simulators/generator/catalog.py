@@ -61,7 +61,8 @@ def quote(rng: random.Random, target_cents: int, used: set[int]) -> list[Line]:
     shares = [target_cents * w / sum(weights) for w in weights]
     lines: list[Line] = []
     for share in shares:
-        free = [i for i in ITEMS if all(line.item is not i for line in lines)]
+        chosen = {id(line.item) for line in lines}
+        free = [i for i in ITEMS if id(i) not in chosen]
         cheapest = min(free, key=lambda i: i.price_cents)
         fits = [i for i in free if i.price_cents <= share] or [cheapest]
         item = rng.choice(fits)

@@ -103,12 +103,20 @@ def shape_companies(rng: random.Random, pool: NamePool, companies: list[Company]
         cases.append(Case("branch", [parent.idx, branch.idx], note=f"parent {parent.idx}"))
 
     hard = knobs.difficulty == "hard"
+    by_place: dict[str, list[Company]] = {}
+    for c in order:
+        by_place.setdefault(_loc(c), []).append(c)
     for _ in range(_count(n, knobs.identity_share("shared_switchboard"))):
         first = pick(lambda c: True)
         if first is None:
             break
-        mates = [c for c in order if _plain(c, used) and c is not first and _loc(c) == _loc(first)]
-        mates = mates[: rng.randint(1, 3)]
+        want = rng.randint(1, 3)
+        mates = []
+        for c in by_place[_loc(first)]:
+            if len(mates) == want:
+                break
+            if c is not first and _plain(c, used):
+                mates.append(c)
         if not mates:
             used.add(first.idx)
             continue

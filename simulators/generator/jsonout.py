@@ -1,10 +1,11 @@
 """Writing big worlds without holding them: record sinks and a streaming JSON writer.
 
+The layout (``dumps``) puts one record per line: the world's sections and objects are spread
+over lines, every record is compact JSON (the C encoder: fast, and greppable by line).
 A world's largest lists (U8 documents, WeCom messages) go to a *sink* as they are made. In
 memory (``generate``) a sink is a plain list. When writing (``write``) it is a :class:`FileSink`
-that serializes each record at once into a temporary file; the final ``world.json`` is then
-assembled section by section. Either way the bytes equal
-``json.dumps(world, ensure_ascii=False, indent=1)``.
+that serializes each record at once into a temporary file; ``world.json`` is then assembled
+section by section, byte for byte what ``dumps`` gives for the same world in memory.
 """
 
 from __future__ import annotations
@@ -15,12 +16,30 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any
 
-_DEPTH = 3  # world -> section -> object -> [records]
+_DEPTH = 3  # world -> section -> object -> [records]: records sit at this indentation
+_SPREAD = 2  # dicts above this depth get a line per key; lists a line per item
 
 
-def _encode(value: Any, depth: int) -> str:
-    text = json.dumps(value, ensure_ascii=False, indent=1)
-    return text.replace("\n", "\n" + " " * depth)  # JSON strings never hold a raw newline
+def compact(value: Any) -> str:
+    """One record as one line."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def dumps(data: Any) -> str:
+    """The text of a world or truth file (UTF-8, Chinese kept readable, one record a line)."""
+    return _layout(data, 0) + "\n"
+
+
+def _layout(value: Any, depth: int) -> str:
+    pad, inner = " " * depth, " " * (depth + 1)
+    if isinstance(value, dict) and value and depth < _SPREAD:
+        items = (f"{inner}{compact(k)}: {_layout(v, depth + 1)}" for k, v in value.items())
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(value, (list, FileSink)) and len(value):
+        if isinstance(value, FileSink):
+            raise TypeError("a file sink is written by write_world, not laid out in memory")
+        return "[\n" + ",\n".join(inner + compact(v) for v in value) + "\n" + pad + "]"
+    return compact(value)
 
 
 class FileSink:
@@ -35,7 +54,7 @@ class FileSink:
         assert self._file is not None, "sink already closed"
         if self.count:
             self._file.write(",\n")
-        self._file.write(" " * _DEPTH + _encode(record, _DEPTH))
+        self._file.write(" " * _DEPTH + compact(record))
         self.count += 1
 
     def extend(self, records) -> None:
@@ -61,46 +80,38 @@ class Sinks:
         return [] if self.folder is None else FileSink(self.folder, name)
 
 
-def _write_list(out: IO[str], records) -> None:
-    if isinstance(records, FileSink):
-        records.close()
-        if not records.count:
-            out.write("[]")
-            return
-        out.write("[\n")
-        with records.path.open(encoding="utf-8") as part:
-            shutil.copyfileobj(part, out, 1 << 20)
-        records.path.unlink()
-        out.write("\n" + " " * (_DEPTH - 1) + "]")
-        return
-    if not records:
-        out.write("[]")
-        return
-    out.write("[\n")
-    for i, r in enumerate(records):
-        if i:
-            out.write(",\n")
-        out.write(" " * _DEPTH + _encode(r, _DEPTH))
-    out.write("\n" + " " * (_DEPTH - 1) + "]")
-
-
 def write_world(path: Path, world: dict) -> None:
-    """Write ``world`` (lists or file sinks under its sections) as ``dumps`` would."""
+    """Write ``world`` (lists or file sinks under its sections) exactly as ``dumps`` would."""
     with path.open("w", encoding="utf-8") as out:
         out.write("{\n")
         for i, (section, objects) in enumerate(world.items()):
-            out.write(f" {json.dumps(section)}: ")
-            if section == "meta":
-                out.write(_encode(objects, 1))
+            out.write(f" {compact(section)}: ")
+            if section == "meta" or not objects:
+                out.write(_layout(objects, 1))
             else:
                 out.write("{\n")
                 for j, (name, records) in enumerate(objects.items()):
-                    out.write(f"  {json.dumps(name, ensure_ascii=False)}: ")
+                    out.write(f"  {compact(name)}: ")
                     _write_list(out, records)
                     out.write(",\n" if j < len(objects) - 1 else "\n")
                 out.write(" }")
             out.write(",\n" if i < len(world) - 1 else "\n")
         out.write("}\n")
+
+
+def _write_list(out: IO[str], records) -> None:
+    if not isinstance(records, FileSink):
+        out.write(_layout(records, _DEPTH - 1))
+        return
+    records.close()
+    if not records.count:
+        out.write("[]")
+        return
+    out.write("[\n")
+    with records.path.open(encoding="utf-8") as part:
+        shutil.copyfileobj(part, out, 1 << 20)
+    records.path.unlink()
+    out.write("\n" + " " * (_DEPTH - 1) + "]")
 
 
 def scratch_folder(near: Path) -> Path:

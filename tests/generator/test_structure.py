@@ -129,6 +129,9 @@ def test_finance_and_wecom_records(default_world):
     for r in world["finance"]["credit_rating"]:
         assert r["customer_code"] in codes and DATE.match(r["rated_at"])
         assert r["rating"] in ladder and r["previous_rating"] in ladder
+    drops = [ladder.index(r["rating"]) - ladder.index(r["previous_rating"])
+             for r in world["finance"]["credit_rating"]]
+    assert max(drops) >= 2 and min(drops) < 0  # downgrades by two notches and upgrades exist
     users = {u["userid"] for u in world["wecom"]["follow_users"]}
     externals = set()
     for x in world["wecom"]["external_contacts"]:

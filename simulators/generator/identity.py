@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from stdnum.cn import uscc as _uscc
 
 from .clock import Clock
-from .companies import Company, u8_customer
+from .companies import Company, U8Codes, u8_customer
 from .knobs import Knobs
 from .namepool import NamePool
 from .names import ALL_PLACES, ROADS, BranchName, CompanyName
@@ -130,7 +130,7 @@ def shape_companies(rng: random.Random, pool: NamePool, companies: list[Company]
 
 
 def plant_records(rng: random.Random, clock: Clock, pool: NamePool, companies: list[Company],
-                  codes, knobs: Knobs, cases: list[Case]) -> list[Case]:
+                  codes: U8Codes, knobs: Knobs, cases: list[Case]) -> list[Case]:
     """Rewrite some master records into the record-level cases (after deals and orders exist,
     which keep pointing at the same record dicts); returns all cases, mistyped codes included."""
     n = len(companies)

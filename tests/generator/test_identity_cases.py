@@ -231,3 +231,12 @@ def test_hard_is_deterministic_and_cli_option(tmp_path):
     assert (tmp_path / "truth.json").read_text(encoding="utf-8") == dumps(expected.truth)
     bad = CliRunner().invoke(app, ["generate", "--out", str(tmp_path), "--difficulty", "nasty"])
     assert bad.exit_code != 0
+
+
+def test_identity_shares_can_be_overridden():
+    none = {kind: 0.0 for kind in KINDS if kind != "mistyped_code"}
+    plain = build(3, customers=200, knobs=Knobs(identity={**none, "code_typo": 0.0}))
+    kinds = {i["kind"] for i in plain.truth["identity_cases"]}
+    assert kinds <= {"mistyped_code"}  # the ordinary share of mistyped codes (crm/u8 knobs) stays
+    typos_only = build(3, customers=200, knobs=Knobs(identity={**none, "typo": 0.05}))
+    assert Counter(i["kind"] for i in typos_only.truth["identity_cases"])["typo"] == 10

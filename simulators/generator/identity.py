@@ -57,15 +57,34 @@ def _plain(c: Company, used: set[int]) -> bool:
         and c.former is None
 
 
+class _Picker:
+    """Companies in a shuffled order, handed out once each to the first case that fits; the
+    used prefix is skipped once, so picking stays linear in a world of 100k companies."""
+
+    def __init__(self, rng: random.Random, companies: list[Company], used: set[int]) -> None:
+        self.order = companies[:]
+        rng.shuffle(self.order)
+        self.used = used
+        self._start = 0
+
+    def __call__(self, ok, take: bool = False) -> Company | None:
+        while self._start < len(self.order) and not _plain(self.order[self._start], self.used):
+            self._start += 1
+        for i in range(self._start, len(self.order)):
+            c = self.order[i]
+            if _plain(c, self.used) and ok(c):
+                if take:
+                    self.used.add(c.idx)
+                return c
+        return None
+
+
 def shape_companies(rng: random.Random, pool: NamePool, companies: list[Company],
                     knobs: Knobs) -> list[Case]:
     """Renames, namesakes in other cities, branches and shared switchboards (before records)."""
     n, used, cases = len(companies), set(), []
-    order = companies[:]
-    rng.shuffle(order)
-
-    def pick(ok) -> Company | None:
-        return next((c for c in order if _plain(c, used) and ok(c)), None)
+    pick = _Picker(rng, companies, used)
+    order = pick.order
 
     for _ in range(_count(n, knobs.identity_share("renamed"))):
         c = pick(lambda c: c.in_crm and c.in_u8)
@@ -137,14 +156,10 @@ def plant_records(rng: random.Random, clock: Clock, pool: NamePool, companies: l
     hard = knobs.difficulty == "hard"
     evidence = knobs.identity_share("evidence")
     used = {i for case in cases for i in case.companies}
-    order = companies[:]
-    rng.shuffle(order)
+    picker = _Picker(rng, companies, used)
 
     def pick(ok) -> Company | None:
-        c = next((c for c in order if _plain(c, used) and ok(c)), None)
-        if c is not None:
-            used.add(c.idx)
-        return c
+        return picker(ok, take=True)
 
     for case in cases:
         c = companies[case.companies[0]]

@@ -62,7 +62,8 @@ def build(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
     inventory, stock = inventory_records(rng, clock)
     u8_docs, order_view, receipt_view = u8_documents(rng, clock, maker.orders, sinks)
     contacts = contact_records(rng, clock, ids, companies)
-    follow_ups = follow_up_records(rng, clock, ids, maker.deals, companies)
+    follow_ups = follow_up_records(rng, clock, ids, maker.deals, companies,
+                                   sinks.new("ActiveRecordObj"))
     externals, messages = wecom_records(rng, clock, ids, companies, knobs.wecom_contact_share,
                                         sinks.new("messages"))
     owner_of = {u["code"]: c for c in companies for u in c.customers}
@@ -80,7 +81,7 @@ def build(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
             "ContractObj": sorted(contracts(rng, clock, ids, maker.deals), key=by_id),
             "PaymentObj": sorted(payments(rng, clock, ids, receipt_view, owner_of),
                                  key=by_id),
-            "ActiveRecordObj": sorted(follow_ups, key=by_id),
+            "ActiveRecordObj": follow_ups,  # already in _id order
         },
         "u8": {
             "person": sorted(staff["person"], key=by_code),

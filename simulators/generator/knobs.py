@@ -23,7 +23,7 @@ DIFFICULTIES = tuple(IDENTITY_PRESETS)
 @dataclass(frozen=True)
 class Knobs:
     months: int = 18  # history before now
-    reps: int | None = None  # sales reps; None: customers // 6 within 8..15
+    reps: int | None = None  # sales reps; None: people.default_reps (8..15, up to 200 at scale)
     # Where companies exist: CRM only (prospects), U8+finance only (pre-CRM customers).
     crm_only_share: float = 0.05
     erp_only_share: float = 0.03

@@ -229,3 +229,18 @@ def test_contacts_inventory_and_texts(default_world):
     directions = {m["from"] in users for m in world["wecom"]["messages"]}
     assert directions == {True, False}  # rep -> customer and customer -> rep
     assert any("downstream_customers__c" in a for a in world["crm"]["AccountObj"])
+
+
+def test_big_worlds_get_more_reps():
+    import random
+
+    from simulators.generator.codes import Ids
+    from simulators.generator.people import build_org, default_reps
+
+    assert [default_reps(n) for n in (1, 60, 2000, 10_000, 100_000)] == [8, 10, 15, 20, 200]
+    rng = random.Random(1)
+    org = build_org(rng, Ids(rng), 100_000, None)
+    reps = [e for e in org.staff if e.role == "rep"]
+    assert len(reps) == 200
+    for attr in ("name", "userid", "mobile", "u8_code", "crm_id"):
+        assert len({getattr(e, attr) for e in org.staff}) == len(org.staff), attr

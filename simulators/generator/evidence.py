@@ -67,14 +67,15 @@ def evidence(system: str, rec: dict, c: Company) -> list[str]:
 
 def case_items(cases: list[Case], companies: list[Company]) -> list[dict]:
     """``truth.json`` ``identity_cases``: kind, refs (the tricky records, or every master record
-    of the companies involved), how many companies, the evidence and a note."""
+    of the companies involved), how many companies, the evidence the first tricky record shares
+    with its company's other records (empty for cases about several companies), and a note."""
     items = []
     for case in cases:
         involved = [companies[i] for i in case.companies]
         if case.records:
             c = involved[0]
             refs = [ref_of(s, r) for s, r in case.records]
-            found = sorted({e for s, r in case.records for e in evidence(s, r, c)})
+            found = evidence(*case.records[0], c)  # the record a matcher has to place
         else:
             refs = [ref_of(s, r) for c in involved for s, r in _records(c)]
             found = []

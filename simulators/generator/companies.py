@@ -84,6 +84,10 @@ def make_companies(rng: random.Random, clock: Clock, org: Org, ids: Ids, n: int,
 
     taken: set[str] = set()
     companies = []
+    team = {}  # region -> its sellers and their weights (managers keep a few key accounts)
+    for region in org.regions:
+        sellers = org.sellers(region)
+        team[region.name] = sellers, [1 if s.role == "manager" else 4 for s in sellers]
     for idx, kind in enumerate(kinds):
         brand, industry = pool.draw()
         region = rng.choice(org.regions)
@@ -98,8 +102,8 @@ def make_companies(rng: random.Random, clock: Clock, org: Org, ids: Ids, n: int,
         first = clock.start - timedelta(days=300) if kind == "erp_only" else clock.start
         since = clock.day_between(rng, first, clock.today - timedelta(days=45))
         # Managers keep a few key accounts; reps carry the rest.
-        sellers = org.sellers(region)
-        rep = rng.choices(sellers, [1 if s.role == "manager" else 4 for s in sellers])[0]
+        sellers, weights = team[region.name]
+        rep = rng.choices(sellers, weights)[0]
         companies.append(Company(
             idx, name, new_uscc(rng, area, taken), region.name, rep,
             pick_weighted(rng, LEVELS), kind, since, rng.choice((30, 30, 45, 60, 60, 90)),

@@ -215,10 +215,10 @@ def test_evidence_fields_in_spec_shapes(worlds):
 
 
 def test_hard_is_deterministic_and_cli_option(tmp_path):
-    a = build(5, customers=120, knobs=Knobs(difficulty="hard"))
-    b = build(5, customers=120, knobs=Knobs(difficulty="hard"))
+    a = build(5, customers=70, knobs=Knobs(difficulty="hard"))
+    b = build(5, customers=70, knobs=Knobs(difficulty="hard"))
     assert dumps(a.truth) == dumps(b.truth) and dumps(a.world) == dumps(b.world)
-    assert dumps(a.truth) != dumps(build(5, customers=120).truth)
+    assert dumps(a.truth) != dumps(build(5, customers=70).truth)
     with pytest.raises(ValueError, match="unknown difficulty"):
         build(5, customers=30, knobs=Knobs(difficulty="nasty"))
 

@@ -38,7 +38,7 @@ class Item:
     price_cents: int
 
 
-@dataclass
+@dataclass(slots=True)  # a big world holds millions
 class Line:
     item: Item
     quantity: int

@@ -25,7 +25,7 @@ _DOWNSTREAM = {"S": (3, 30), "A": (1, 15), "B": (0, 8), "C": (0, 3)}  # customer
 _CREDIT_LIMIT = {"S": 2_000_000, "A": 1_000_000, "B": 300_000, "C": 100_000}
 
 
-@dataclass
+@dataclass(slots=True)  # a big world holds millions
 class Contact:
     name: str
     mobile: str

@@ -14,8 +14,18 @@ from .clock import DAY_MS, Clock, date_text, time_text
 from .codes import Ids, mistype_uscc, new_uscc, sloppy_uscc
 from .knobs import Knobs
 from .namepool import NamePool
-from .names import (DIAL_CODES, JOB_TITLES, LOCATIONS, PROVINCE_LONG, ROADS, SUFFIXES, BranchName,
-                    CompanyName, person_name, pick_weighted)
+from .names import (
+    DIAL_CODES,
+    JOB_TITLES,
+    LOCATIONS,
+    PROVINCE_LONG,
+    ROADS,
+    SUFFIXES,
+    BranchName,
+    CompanyName,
+    person_name,
+    pick_weighted,
+)
 from .people import Employee, Org
 
 LEVELS = (("S", 8), ("A", 20), ("B", 40), ("C", 32))

@@ -100,7 +100,7 @@ def shape_companies(rng: random.Random, pool: NamePool, companies: list[Company]
 
     for _ in range(_count(n, knobs.identity_share("same_brand_other_city"))):
         a = pick(lambda c: True)
-        b = a and pick(lambda c: c is not a and _loc(c) != _loc(a))
+        b = a and pick(lambda c, a=a: c is not a and _loc(c) != _loc(a))
         if a is None or b is None:
             break
         style = "city" if a.name.style in ("plain", "province") else a.name.style
@@ -112,7 +112,7 @@ def shape_companies(rng: random.Random, pool: NamePool, companies: list[Company]
 
     for _ in range(_count(n, knobs.identity_share("branch"))):
         parent = pick(lambda c: True)
-        branch = parent and pick(lambda c: c is not parent and _loc(c) != _loc(parent))
+        branch = parent and pick(lambda c, p=parent: c is not p and _loc(c) != _loc(p))
         if parent is None or branch is None:
             break
         label = "分公司" if rng.random() < 0.75 else "办事处"

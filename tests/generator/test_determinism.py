@@ -54,7 +54,7 @@ def test_written_files_are_byte_identical_per_seed(tmp_path):
     knobs = Knobs(difficulty="hard")
     a = write(tmp_path / "a", seed=9, customers=80, knobs=knobs)
     b = write(tmp_path / "b", seed=9, customers=80, knobs=knobs)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         assert x.read_bytes() == y.read_bytes()
     c = write(tmp_path / "c", seed=10, customers=80, knobs=knobs)
     assert a[0].read_bytes() != c[0].read_bytes()

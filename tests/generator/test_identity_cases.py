@@ -167,7 +167,7 @@ def test_record_level_kinds(worlds):
         [ref] = case["refs"]
         core = name_key(_name(*recs[ref]))[0]
         truth_core = company[ref].name.core
-        assert len(core) == len(truth_core) and sum(x != y for x, y in zip(core, truth_core)) == 1
+        assert len(core) == len(truth_core) and sum(x != y for x, y in zip(core, truth_core, strict=True)) == 1
     for case in _cases(built, "traditional"):
         name = _name(*recs[case["refs"][0]])
         assert any(ch in S2T.values() for ch in name)

@@ -57,11 +57,14 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same world.")] = 7,
     customers: Annotated[int, typer.Option(min=1, help="Number of real customer companies.")] = 60,
     now: Annotated[str, typer.Option(help="The world's clock (meta.now).")] = "2026-11-20T09:00:00+08:00",
+    difficulty: Annotated[str, typer.Option(help="Identity cases: default (a modest share, mostly with evidence) or hard.")] = "default",
 ) -> None:
     """Write a consistent synthetic world (world.json) and what a perfect hub finds in it (truth.json)."""
-    from simulators.generator import write
+    from simulators.generator import DIFFICULTIES, Knobs, write
 
-    world_path, truth_path = write(out, seed=seed, customers=customers, now=now)
+    if difficulty not in DIFFICULTIES:
+        raise typer.BadParameter(f"use one of {', '.join(DIFFICULTIES)}", param_hint="--difficulty")
+    world_path, truth_path = write(out, seed=seed, customers=customers, now=now, knobs=Knobs(difficulty=difficulty))
     console.print(f"wrote {world_path} and {truth_path}")
 
 

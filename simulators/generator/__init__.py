@@ -2,19 +2,26 @@
 a perfect hub would find in it (see shared/spec/world-and-results.md).
 
     world, truth = generate(seed=7, customers=60)
-    world_path, truth_path = write("out/", seed=7, customers=60)
+    world_path, truth_path = write("out/", seed=7, customers=60, knobs=Knobs(difficulty="hard"))
+
+``truth.json`` holds the spec's ``discrepancies`` (R1, exact) and ``same_customer`` (one group
+per real company, singletons included), plus ``identity_cases``: the hard identity cases planted
+(``kind``, the ``refs`` involved, how many ``companies``, the ``evidence`` the tricky records share
+with their company's other records, a ``note``) so a matcher can be scored per kind. ``write``
+streams the big lists to disk (bench/generate.py: 100k customers, ~1M orders).
 """
 
 from __future__ import annotations
 
-import json
+import shutil
 from pathlib import Path
 
-from .knobs import Knobs
+from .jsonout import Sinks, dumps, scratch_folder, write_world
+from .knobs import DIFFICULTIES, Knobs
 from .world import DEFAULT_NOW, Generated, GeneratorError, build
 
-__all__ = ["DEFAULT_NOW", "Generated", "GeneratorError", "Knobs", "build", "dumps", "generate",
-           "write"]
+__all__ = ["DEFAULT_NOW", "DIFFICULTIES", "Generated", "GeneratorError", "Knobs", "build", "dumps",
+           "generate", "write"]
 
 
 def generate(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
@@ -24,18 +31,17 @@ def generate(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
     return built.world, built.truth
 
 
-def dumps(data: dict) -> str:
-    """The JSON text written to disk (UTF-8 text, Chinese kept readable)."""
-    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
-
-
 def write(out_dir: str | Path, seed: int, customers: int = 60, now: str = DEFAULT_NOW,
           knobs: Knobs | None = None) -> tuple[Path, Path]:
     """Write ``world.json`` and ``truth.json`` into ``out_dir`` (created if needed)."""
-    world, truth = generate(seed, customers, now, knobs)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     world_path, truth_path = out / "world.json", out / "truth.json"
-    world_path.write_text(dumps(world), encoding="utf-8")
-    truth_path.write_text(dumps(truth), encoding="utf-8")
+    parts = scratch_folder(out)
+    try:  # the big lists stream to disk as they are made; memory stays bounded
+        built = build(seed, customers, now, knobs, Sinks(parts))
+        write_world(world_path, built.world)
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)
+    truth_path.write_text(dumps(built.truth), encoding="utf-8")
     return world_path, truth_path

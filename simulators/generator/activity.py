@@ -21,6 +21,10 @@ _FOLLOW_UPS = (
     "陪同技术工程师拜访{contact}，演示{item}样机，客户比较满意。",
     "{contact}来电询问{item}的到货时间，已协调仓库确认。",
     "参加客户招标答疑会，{contact}提出需补充资质文件。",
+    "技术咨询：{contact}询问{item}的技术参数和安装要求，已安排工程师回复。",
+    "{contact}反馈竞品报价比我们低8%，需要申请价格支持。",
+    "客户同时在比价竞争对手的{item}，{contact}倾向我们的售后服务。",
+    "{contact}索要{item}的检测报告和型号规格书，已发邮箱。",
 )
 _WON_NOTES = ("合同已签订，通知仓库备货，{contact}确认收货地址。",
               "客户已盖章回传合同，安排下单发货。")
@@ -33,11 +37,15 @@ _REP_LINES = (
     "{contact}，这周四下午我过去拜访您，方便吗？",
     "合同我这边已经盖章寄出了，请注意查收。",
     "本月有一批{item}的促销政策，您这边有需要可以提前锁定。",
+    "{contact}，{item}的技术参数表和检测报告我发您邮箱了。",
+    "关于竞品的价格，我们这边可以再申请一下支持，您看方便约个时间吗？",
 )
 _CUSTOMER_LINES = (
     "收到，我看一下。", "价格还能再优惠点吗？", "好的，周四下午可以。",
     "我们内部还在走审批流程，有结果通知你。", "交期能不能再提前一周？",
     "发票什么时候能开过来？财务在催。", "好的，谢谢。", "方案领导看过了，问题不大。",
+    "想技术咨询一下，这个型号的参数能满足我们的工况吗？", "能不能先寄个样品过来测试？",
+    "另外一家竞品报价便宜不少，你们还能让点吗？", "总经理想看一下你们的合同条款。",
 )
 _ID_CHARS = string.ascii_letters + string.digits
 
@@ -62,15 +70,13 @@ def contact_records(rng: random.Random, clock: Clock, ids: Ids,
 
 
 def follow_up_records(rng: random.Random, clock: Clock, ids: Ids, deals: list[Deal],
-                      companies: list[Company]) -> list[dict]:
-    """ActiveRecordObj: the reps' notes on their deals and accounts."""
-    records = []
+                      companies: list[Company], sink: list | None = None) -> list:
+    """ActiveRecordObj: the reps' notes on their deals and accounts, into ``sink`` in ``_id``
+    order (kept as compact tuples until then: a big world has millions)."""
+    records: list[tuple[str, str, str, int, str]] = []
 
     def note(account: dict, owner_id: str, ms: int, text: str) -> None:
-        records.append({"_id": ids.object_id(ms), "account_id": account["_id"], "owner": [owner_id],
-                        "create_time": ms, "last_modified_time": ms,
-                        "active_record_content": text, "life_status": "normal",
-                        "is_deleted": False})
+        records.append((ids.object_id(ms), account["_id"], owner_id, ms, text))
 
     for d in deals:
         if d.is_deleted or d.life_status == "invalid":
@@ -90,7 +96,13 @@ def follow_up_records(rng: random.Random, clock: Clock, ids: Ids, deals: list[De
             for _ in range(rng.randint(0, 2)):
                 ms = rng.randint(account["create_time"], clock.now_ms - 60_000)
                 note(account, c.rep.crm_id, ms, _fill(rng, rng.choice(_FOLLOW_UPS), c, None))
-    return records
+    records.sort()
+    sink = [] if sink is None else sink
+    for id_, account_id, owner_id, ms, text in records:
+        sink.append({"_id": id_, "account_id": account_id, "owner": [owner_id], "create_time": ms,
+                     "last_modified_time": ms, "active_record_content": text,
+                     "life_status": "normal", "is_deleted": False})
+    return sink
 
 
 def _fill(rng: random.Random, text: str, c: Company, d: Deal | None) -> str:
@@ -105,8 +117,9 @@ def _polite(name: str) -> str:
 
 
 def wecom_records(rng: random.Random, clock: Clock, ids: Ids, companies: list[Company],
-                  share: float) -> tuple[list[dict], list[dict]]:
-    """External contacts the reps added on WeCom, and their archived chats."""
+                  share: float, sink: list | None = None) -> tuple[list[dict], list]:
+    """External contacts the reps added on WeCom, and their archived chats (into ``sink``,
+    numbered by ``seq`` in time order)."""
     contacts, messages = [], []
     for c in companies:
         if not c.in_crm:
@@ -118,12 +131,15 @@ def wecom_records(rng: random.Random, clock: Clock, ids: Ids, companies: list[Co
             contacts.append(external)
             messages += _chats(rng, clock, c, p, external["external_contact"]["external_userid"],
                                added_ms)
-    messages.sort(key=lambda m: (m["msgtime"], m["msgid"]))
-    for seq, m in enumerate(messages, 1):
-        m["seq"] = seq
+    messages.sort()
+    sink = [] if sink is None else sink
+    for seq, (t, msgid, sender, receiver, text) in enumerate(messages, 1):
+        sink.append({"msgid": msgid, "seq": seq, "action": "send", "from": sender,
+                     "tolist": [receiver], "msgtime": t, "msgtype": "text",
+                     "text": {"content": text}})
     contacts.sort(key=lambda x: (x["follow_info"]["userid"],
                                  x["external_contact"]["external_userid"]))
-    return contacts, messages
+    return contacts, sink
 
 
 def _external_contact(rng: random.Random, clock: Clock, ids: Ids, c: Company,
@@ -145,8 +161,9 @@ def _external_contact(rng: random.Random, clock: Clock, ids: Ids, c: Company,
 
 
 def _chats(rng: random.Random, clock: Clock, c: Company, p: Contact, external_userid: str,
-           added_ms: int) -> list[dict]:
-    """A few short conversations, denser in the last two months."""
+           added_ms: int) -> list[tuple]:
+    """A few short conversations, denser in the last two months, as compact tuples
+    ``(msgtime, msgid, from, to, text)``."""
     messages = []
     added = day_of(added_ms)
     for _ in range(rng.randint(0, 6)):
@@ -162,9 +179,7 @@ def _chats(rng: random.Random, clock: Clock, c: Company, p: Contact, external_us
             lines = _REP_LINES if rep_speaks else _CUSTOMER_LINES
             text = rng.choice(lines).format(contact=_polite(p.name), item=rng.choice(
                 ("设备", "配件", "产品")))
-            messages.append({"msgid": f"{rng.getrandbits(63)}_{t}_external", "seq": 0,
-                             "action": "send", "from": sender, "tolist": [receiver],
-                             "msgtime": t, "msgtype": "text", "text": {"content": text}})
+            messages.append((t, f"{rng.getrandbits(63)}_{t}_external", sender, receiver, text))
             t += rng.randint(30, 20 * 60) * 1000
             rep_speaks = not rep_speaks
     return messages

@@ -25,6 +25,8 @@ _ITEMS = (
     ("05004", "高强度螺栓", "M20x80", "套", 6.5), ("05005", "冷水机组", "30HP", "台", 68000),
 )
 WAREHOUSES = ("01", "02")  # 成品库, 备件库
+# Inventory classes (product series), keyed by the first two digits of the item code.
+SERIES = {"01": "建筑材料", "02": "机电设备", "03": "医疗器械", "04": "仪器仪表", "05": "工业耗材"}
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Item:
     price_cents: int
 
 
-@dataclass
+@dataclass(slots=True)  # a big world holds millions
 class Line:
     item: Item
     quantity: int
@@ -59,7 +61,8 @@ def quote(rng: random.Random, target_cents: int, used: set[int]) -> list[Line]:
     shares = [target_cents * w / sum(weights) for w in weights]
     lines: list[Line] = []
     for share in shares:
-        free = [i for i in ITEMS if all(line.item is not i for line in lines)]
+        chosen = {id(line.item) for line in lines}
+        free = [i for i in ITEMS if id(i) not in chosen]
         cheapest = min(free, key=lambda i: i.price_cents)
         fits = [i for i in free if i.price_cents <= share] or [cheapest]
         item = rng.choice(fits)
@@ -82,7 +85,8 @@ def inventory_records(rng: random.Random, clock: Clock) -> tuple[list[dict], lis
     for item in ITEMS:
         modified = clock.work_time(rng, clock.day_between(rng, clock.start, clock.today))
         inventory.append({"code": item.code, "name": item.name, "specs": item.specs,
-                          "sort_code": item.code[:2], "unit": item.unit,
+                          "sort_code": item.code[:2], "sort_name": SERIES[item.code[:2]],
+                          "unit": item.unit,
                           "ModifyDate": time_text(modified)})
         for wh in WAREHOUSES:
             if wh == "02" and rng.random() < 0.6:

@@ -13,17 +13,29 @@ from datetime import date, timedelta
 from .clock import DAY_MS, Clock, date_text, time_text
 from .codes import Ids, mistype_uscc, new_uscc, sloppy_uscc
 from .knobs import Knobs
-from .names import (JOB_TITLES, LOCATIONS, ROADS, SUFFIXES, CompanyName, company_names,
-                    person_name, pick_weighted)
+from .namepool import NamePool
+from .names import (
+    DIAL_CODES,
+    JOB_TITLES,
+    LOCATIONS,
+    PROVINCE_LONG,
+    ROADS,
+    SUFFIXES,
+    BranchName,
+    CompanyName,
+    person_name,
+    pick_weighted,
+)
 from .people import Employee, Org
 
 LEVELS = (("S", 8), ("A", 20), ("B", 40), ("C", 32))
 RATINGS = ("AAA", "AA", "A", "BBB", "BB", "B", "C")
 _RATING_BY_LEVEL = {"S": (0, 2), "A": (0, 3), "B": (1, 4), "C": (2, 6)}
+_DOWNSTREAM = {"S": (3, 30), "A": (1, 15), "B": (0, 8), "C": (0, 3)}  # customers they bring
 _CREDIT_LIMIT = {"S": 2_000_000, "A": 1_000_000, "B": 300_000, "C": 100_000}
 
 
-@dataclass
+@dataclass(slots=True)  # a big world holds millions
 class Contact:
     name: str
     mobile: str
@@ -35,7 +47,7 @@ class Contact:
 @dataclass
 class Company:
     idx: int
-    name: CompanyName
+    name: CompanyName | BranchName
     uscc: str
     region_name: str
     rep: Employee
@@ -43,6 +55,9 @@ class Company:
     kind: str  # full | no_finance | crm_only | erp_only
     since: date  # became a customer (or a prospect) around this day
     credit_days: int
+    phone: str = ""  # the switchboard (总机), e.g. 020-83561234
+    address: str = ""
+    former: CompanyName | None = None  # the name before a rename (CRM was never updated)
     contacts: list[Contact] = field(default_factory=list)
     accounts: list[dict] = field(default_factory=list)  # CRM AccountObj; [0] is the main one
     customers: list[dict] = field(default_factory=list)  # U8 customer; [0] is the main one
@@ -56,6 +71,11 @@ class Company:
     def in_u8(self) -> bool:
         return self.kind != "crm_only"
 
+    @property
+    def crm_name(self) -> CompanyName | BranchName:
+        """The name CRM knows the company by (the former one after a rename)."""
+        return self.former or self.name
+
 
 def _count(n: int, share: float, minimum: int) -> int:
     """round(n * share), but at least ``minimum`` once the world is big enough to spare it."""
@@ -63,7 +83,7 @@ def _count(n: int, share: float, minimum: int) -> int:
 
 
 def make_companies(rng: random.Random, clock: Clock, org: Org, ids: Ids, n: int,
-                   knobs: Knobs) -> list[Company]:
+                   knobs: Knobs, pool: NamePool) -> list[Company]:
     """``n`` companies spread over the org's regions, each with its own valid credit code."""
     kinds = ["crm_only"] * _count(n, knobs.crm_only_share, 1)
     kinds += ["erp_only"] * _count(n, knobs.erp_only_share, 1)
@@ -74,7 +94,12 @@ def make_companies(rng: random.Random, clock: Clock, org: Org, ids: Ids, n: int,
 
     taken: set[str] = set()
     companies = []
-    for idx, ((brand, industry), kind) in enumerate(zip(company_names(rng, n), kinds)):
+    team = {}  # region -> its sellers and their weights (managers keep a few key accounts)
+    for region in org.regions:
+        sellers = org.sellers(region)
+        team[region.name] = sellers, [1 if s.role == "manager" else 4 for s in sellers]
+    for idx, kind in enumerate(kinds):
+        brand, industry = pool.draw()
         region = rng.choice(org.regions)
         province = rng.choice(region.provinces)
         city, area4 = rng.choice(LOCATIONS[province])
@@ -87,11 +112,13 @@ def make_companies(rng: random.Random, clock: Clock, org: Org, ids: Ids, n: int,
         first = clock.start - timedelta(days=300) if kind == "erp_only" else clock.start
         since = clock.day_between(rng, first, clock.today - timedelta(days=45))
         # Managers keep a few key accounts; reps carry the rest.
-        sellers = org.sellers(region)
-        rep = rng.choices(sellers, [1 if s.role == "manager" else 4 for s in sellers])[0]
+        sellers, weights = team[region.name]
+        rep = rng.choices(sellers, weights)[0]
         companies.append(Company(
             idx, name, new_uscc(rng, area, taken), region.name, rep,
             pick_weighted(rng, LEVELS), kind, since, rng.choice((30, 30, 45, 60, 60, 90)),
+            landline(rng, ids, city or province),
+            f"{city or province}市{rng.choice(ROADS)}路{rng.randint(1, 999)}号",
         ))
     for c in companies:
         _add_contacts(rng, clock, ids, c)
@@ -117,9 +144,25 @@ def _code_field(rng: random.Random, code: str, missing: float, typo: float,
     return sloppy_uscc(rng, code) if rng.random() < sloppy else code
 
 
+def landline(rng: random.Random, ids: Ids, place: str) -> str:
+    """A switchboard number no other company has: area code + 7 or 8 digits."""
+    dial = DIAL_CODES[place]
+    return ids.token(f"{dial}-{rng.choice('2345678')}", 7 if len(dial) == 3 else 6, "0123456789")
+
+
 def _address(rng: random.Random, c: Company) -> str:
-    place = c.name.city or c.name.province
-    return f"{place}市{rng.choice(ROADS)}路{rng.randint(1, 999)}号"
+    """The company's address as one clerk typed it (now and then with the province in front)."""
+    if rng.random() < 0.2 and c.name.city and not c.address.startswith(c.name.province):
+        return PROVINCE_LONG.get(c.name.province, c.name.province + "省") + c.address
+    return c.address
+
+
+def _tel(rng: random.Random, c: Company) -> str:
+    """AccountObj.tel: mostly the switchboard, sometimes a contact's mobile, sometimes empty."""
+    roll = rng.random()
+    if roll < 0.7 or not c.contacts:
+        return c.phone if roll < 0.9 else ""
+    return c.contacts[0].mobile
 
 
 def crm_account(rng: random.Random, clock: Clock, ids: Ids, c: Company, knobs: Knobs,
@@ -129,12 +172,19 @@ def crm_account(rng: random.Random, clock: Clock, ids: Ids, c: Company, knobs: K
     created = clock.work_time(rng, day)
     modified = min(created + rng.randint(0, 200) * DAY_MS, clock.now_ms - 3_600_000)
     modified = max(modified, created)
-    name = c.name.variant(rng) if duplicate else c.name.spelling(rng, knobs.crm_legal_name)
+    known = c.crm_name
+    name = known.variant(rng) if duplicate else known.spelling(rng, knobs.crm_legal_name)
     rec = {"_id": ids.object_id(created), "name": name, "owner": [c.rep.crm_id]}
-    code = None if duplicate else _code_field(rng, c.uscc, knobs.crm_code_missing,
-                                              knobs.crm_code_typo, knobs.sloppy_code)
+    typo = max(knobs.crm_code_typo, knobs.identity_share("code_typo"))
+    code = None if duplicate else _code_field(rng, c.uscc, knobs.crm_code_missing, typo,
+                                              knobs.sloppy_code)
     if code:
         rec["uscc__c"] = code
+    tel = _tel(rng, c)
+    if tel:
+        rec["tel"] = tel
+    if not duplicate and rng.random() < 0.5:  # a tenant custom field, often left empty
+        rec["downstream_customers__c"] = rng.randint(*_DOWNSTREAM[c.level])
     rec.update(account_level=c.level, industry=c.name.industry, address=_address(rng, c),
                record_type="default__c", create_time=created, last_modified_time=modified,
                life_status="normal", is_deleted=False)
@@ -153,14 +203,15 @@ def u8_customer(rng: random.Random, clock: Clock, c: Company, code: str, knobs: 
         taxno = ""
     else:
         name = c.name.spelling(rng, knobs.u8_legal_name)
-        taxno = _code_field(rng, c.uscc, knobs.u8_code_missing, knobs.u8_code_typo,
-                            knobs.sloppy_code) or ""
+        typo = max(knobs.u8_code_typo, knobs.identity_share("code_typo"))
+        taxno = _code_field(rng, c.uscc, knobs.u8_code_missing, typo, knobs.sloppy_code) or ""
     contact = c.contacts[0] if c.contacts else None
     modified = clock.work_time(rng, clock.day_between(rng, c.since, clock.today))
     rec = {
         "code": code, "name": name, "abbrname": c.name.short,
         "sort_code": rng.choice(("01", "01", "02")), "industry": c.name.industry,
         "address": _address(rng, c), "contact": contact.name if contact else "",
+        "phone": c.phone if rng.random() < 0.9 else "",
         "mobile": contact.mobile if contact else "", "taxno": taxno,
         "spec_operator": c.rep.u8_code, "ModifyDate": time_text(modified),
     }

@@ -30,7 +30,7 @@ R1_AGE_MS = 2 * DAY_MS
 RED_CENTS = 10_000_000  # 100000.00 CNY
 
 
-@dataclass
+@dataclass(slots=True)  # a big world holds millions
 class Order:
     company: Company
     customer: dict  # the U8 customer record it is booked under
@@ -44,7 +44,7 @@ class Order:
         return sum(line.cents for line in self.lines)
 
 
-@dataclass
+@dataclass(slots=True)  # a big world holds millions
 class Deal:
     id: str
     company: Company
@@ -279,6 +279,7 @@ class DealMaker:
             if not c.in_u8:
                 continue
             lo, hi = (2, 5) if c.kind == "erp_only" else counts[c.level]
+            lo, hi = round(lo * self.knobs.repeat_orders), round(hi * self.knobs.repeat_orders)
             last = clock.today
             for d in self.won(c):
                 if d.id in orderless:

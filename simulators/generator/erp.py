@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from .catalog import WAREHOUSES, Line
 from .clock import Clock, date_text, time_text
 from .deals import Order
+from .jsonout import Sinks
 from .numbers import VAT_PERCENT, before_tax, u8_money, u8_quantity
 
 TEXT_NUMBERS = 0.25  # share of documents whose amounts come as numeric strings
@@ -39,11 +40,18 @@ def _later(rng: random.Random, clock: Clock, day: date, most: int) -> date | Non
     return day + timedelta(days=rng.randint(0, min(most, room)))
 
 
-def u8_documents(rng: random.Random, clock: Clock, orders: list[Order]) -> dict[str, list[dict]]:
-    """All U8 documents for ``orders`` (their ``code`` is assigned here, in date order)."""
+def u8_documents(rng: random.Random, clock: Clock, orders: list[Order],
+                 sinks: Sinks | None = None) -> tuple[dict, list[dict], list[dict]]:
+    """All U8 documents for ``orders`` (their ``code`` is assigned here, in date order), each
+    list a sink; plus the orders and receipts as the truth and CRM payments read them (the very
+    records when the sinks are lists, slim copies when they are files)."""
+    sinks = sinks or Sinks()
+    slim = sinks.folder is not None
     so_no, fh_no, ys_no, sk_no = (_Numbers(p) for p in ("SO", "FH", "YS", "SK"))
-    docs: dict[str, list[dict]] = {k: [] for k in (
+    docs = {k: sinks.new(k) for k in (
         "saleorderlist", "consignmentlist", "saleinvoicelist", "oughtreceivelist", "acceptlist")}
+    order_view: list[dict] = []
+    receipt_view: list[dict] = []
     dispatches: list[tuple[Order, date, list[Line]]] = []
 
     for o in sorted(orders, key=lambda o: o.day):  # stable: equal days keep creation order
@@ -53,7 +61,10 @@ def u8_documents(rng: random.Random, clock: Clock, orders: list[Order]) -> dict[
             state = rng.choice(("Opening", "Approved"))
         else:
             state = rng.choices(("Approved", "Closed", "Changing"), (55, 35, 10))[0]
-        docs["saleorderlist"].append(_order_record(rng, clock, o, state))
+        record = _order_record(rng, clock, o, state)
+        docs["saleorderlist"].append(record)
+        order_view.append({k: record[k] for k in ("code", "date", "custcode", "sum")} if slim
+                          else record)
         if state == "Opening" or age < 1 or (state != "Closed" and rng.random() < 0.12):
             continue
         first = _later(rng, clock, o.day, 12)
@@ -96,10 +107,11 @@ def u8_documents(rng: random.Random, clock: Clock, orders: list[Order]) -> dict[
         })
         docs["oughtreceivelist"].append(_receivable(rng, clock, o, day, cents, ys_no, receipts))
     for day, custcode, cents in sorted(receipts, key=lambda r: r[0]):
-        docs["acceptlist"].append({"code": sk_no.next(day), "date": date_text(day),
-                                   "custcode": custcode,
-                                   "amount": u8_money(cents, rng.random() < TEXT_NUMBERS)})
-    return docs
+        record = {"code": sk_no.next(day), "date": date_text(day), "custcode": custcode,
+                  "amount": u8_money(cents, rng.random() < TEXT_NUMBERS)}
+        docs["acceptlist"].append(record)
+        receipt_view.append(record)  # small: kept as is
+    return docs, order_view, receipt_view
 
 
 def _order_record(rng: random.Random, clock: Clock, o: Order, state: str) -> dict:

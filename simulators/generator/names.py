@@ -41,6 +41,18 @@ LOCATIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "云南": (("昆明", "5301"),),
     "贵州": (("贵阳", "5201"),),
 }
+# Landline area codes (长途区号) by city, or by province for a municipality.
+DIAL_CODES = {
+    "广州": "020", "深圳": "0755", "佛山": "0757", "东莞": "0769", "珠海": "0756", "中山": "0760",
+    "惠州": "0752", "汕头": "0754", "南宁": "0771", "柳州": "0772", "桂林": "0773", "福州": "0591",
+    "厦门": "0592", "泉州": "0595", "海口": "0898", "上海": "021", "南京": "025", "无锡": "0510",
+    "常州": "0519", "苏州": "0512", "南通": "0513", "杭州": "0571", "宁波": "0574", "温州": "0577",
+    "嘉兴": "0573", "金华": "0579", "台州": "0576", "合肥": "0551", "芜湖": "0553", "济南": "0531",
+    "青岛": "0532", "烟台": "0535", "潍坊": "0536", "北京": "010", "天津": "022", "石家庄": "0311",
+    "唐山": "0315", "保定": "0312", "太原": "0351", "沈阳": "024", "大连": "0411", "武汉": "027",
+    "宜昌": "0717", "长沙": "0731", "株洲": "0731", "郑州": "0371", "洛阳": "0379", "南昌": "0791",
+    "成都": "028", "绵阳": "0816", "重庆": "023", "昆明": "0871", "贵阳": "0851",
+}
 PROVINCE_LONG = {"广西": "广西壮族自治区", "上海": "上海市", "北京": "北京市", "天津": "天津市",
                  "重庆": "重庆市"}
 
@@ -70,21 +82,6 @@ ALL_PLACES = frozenset("""
 博尔塔拉 巴音郭楞 阿克苏 克孜勒苏 喀什 和田 伊犁 塔城 阿勒泰 石河子
 """.split())
 
-_BRANDS = """
-恒通 鑫达 宏远 金泰 中联 信达 瑞丰 盛世 博远 天成 嘉禾 海纳 新元 荣盛 华信 伟业 恒泰 汇通 鼎盛 宏达
-万通 联创 德润 和信 正源 富华 永盛 顺达 裕丰 兴业 华盛 安泰 利达 恒昌 祥和 宝丰 众诚 卓越 锦程 星海
-蓝天 金桥 博雅 启明 致远 恒远 凯达 东盛 合力 同创 明德 睿智 智达 创源 百川 千禧 万象 昌盛 盛达 腾达
-恒信 诚信 润泽 泰和 福瑞 佳禾 立信 长兴 中科 宏图 天宇 华宇 金鹰 凯盛 冠华 嘉信 华联 友谊 金源 瑞达
-恒力 康达 宏业 圣达 英特 科瑞 精工 通达 鸿运 鸿达 祥瑞 诺信 汉威 华腾 中元 天正 广源 弘毅 博瑞 凯旋
-方圆 坤泰 乾元 鼎新 德胜 利民 宏盛 浩宇 晨光 新锐 领航 信诚 卓凡 金诺 恒丰 晟华 瀚海 聚源 盈科 沃德
-驰宇 迅达 久安 益丰 同泰 丰源 嘉诚 宏泰 天瑞 金瑞 华美 美达 康泰 三友 四海 五洲 百盛 兆丰 亿达 万嘉
-骏马 龙腾 金盛 永信 泰丰 恒瑞 远航 汇达 汇智 中诚 华泰 瑞祥 鑫源 鑫盛 隆昌 荣华 锦华 建信 赛达 威达
-""".split()
-# Brands that a place-stripping key would cut (e.g. one starting with 中山) are left out.
-BRANDS: tuple[str, ...] = tuple(
-    b for b in dict.fromkeys(_BRANDS)
-    if not any(b.startswith(p) or p.startswith(b) for p in ALL_PLACES)
-)
 INDUSTRIES: tuple[str, ...] = tuple("""
 建材 机电 医疗器械 贸易 科技 电子 化工 物流 食品 包装材料 环保科技 新材料 自动化设备 智能装备 五金 电气
 医药 能源 工程技术 实业 机械 仪器仪表 电缆 塑胶 涂料 照明 汽车零部件 供应链管理 信息技术 建筑工程
@@ -118,6 +115,7 @@ class CompanyName:
     province: str
     city: str  # "" for a municipality
     style: str
+    keep_place: bool = False  # another company has the same core elsewhere: never drop the place
 
     @property
     def core(self) -> str:
@@ -150,10 +148,12 @@ class CompanyName:
 
     def variant(self, rng: random.Random) -> str:
         """Another spelling of the same company: same key, never another explicit place."""
-        head = "" if self.style in ("plain", "bracket") else self.place
+        head = "" if self.style in ("plain", "bracket") and not self.keep_place else self.place
         options = [self.place + self.core if self.style != "bracket"
                    else f"{self.core}（{self.place}）"]  # without the legal suffix
-        if self.style != "plain":
+        if self.keep_place:
+            pass  # its place is what tells it from its namesake in another city
+        elif self.style != "plain":
             options.append(self.core + self.suffix)  # without the place
         else:
             options.append(self.place + self.core + self.suffix)  # with its city added
@@ -174,6 +174,18 @@ class CompanyName:
             name = rng.choice(_SPACES) + name if rng.random() < 0.5 else name + rng.choice(_SPACES)
         return name
 
+    def with_suffix(self, suffix: str) -> str:
+        """The legal name under another legal form (股份公司 for 股份有限公司, ...)."""
+        return self.legal[: -len(self.suffix)] + suffix
+
+    def prefixed(self, rng: random.Random) -> str:
+        """Province and city both in front: 广东省广州市恒通建材有限公司 / 广东广州恒通建材有限公司."""
+        city = self.city or self.province
+        province = PROVINCE_LONG.get(self.province, self.province + "省")
+        if rng.random() < 0.5:
+            return f"{province}{city}市{self.core}{self.suffix}"
+        return f"{self.province}{city}{self.core}{self.suffix}"
+
     def spelling(self, rng: random.Random, legal_share: float) -> str:
         """The legal name with probability ``legal_share`` (now and then only cosmetically
         different: stray whitespace, half-width brackets, equal after NFKC and trimming),
@@ -187,13 +199,59 @@ class CompanyName:
         return rng.choice(_SPACES) + self.legal if rng.random() < 0.5 else self.legal + " "
 
 
-def company_names(rng: random.Random, count: int) -> list[tuple[str, str]]:
-    """``count`` distinct (brand, industry) pairs: distinct companies never share a key."""
-    pool = len(BRANDS) * len(INDUSTRIES)
-    if count > pool:
-        raise ValueError(f"at most {pool} companies fit the name pool, asked for {count}")
-    picks = rng.sample(range(pool), count)
-    return [(BRANDS[i // len(INDUSTRIES)], INDUSTRIES[i % len(INDUSTRIES)]) for i in picks]
+@dataclass(frozen=True)
+class BranchName:
+    """A branch (分公司) or office (办事处) of another company: its own legal person for
+    matching purposes, never its parent. Spelled after the parent's legal name."""
+
+    parent: CompanyName
+    province: str
+    city: str
+    label: str  # 分公司 | 办事处
+    keep_place: bool = True
+    style: str = "branch"
+
+    @property
+    def brand(self) -> str:
+        return self.parent.brand
+
+    @property
+    def industry(self) -> str:
+        return self.parent.industry
+
+    @property
+    def suffix(self) -> str:
+        return self.label
+
+    @property
+    def place(self) -> str:
+        return self.city or self.province
+
+    @property
+    def core(self) -> str:
+        return f"{self.parent.core}{self.place}{self.label}"
+
+    @property
+    def legal(self) -> str:
+        return f"{self.parent.legal}{self.place}{self.label}"
+
+    @property
+    def short(self) -> str:
+        return f"{self.parent.brand}{self.place}{self.label}"
+
+    def variant(self, rng: random.Random) -> str:
+        options = (self.core, f"{self.parent.legal}（{self.place}{self.label}）",
+                   f"{self.parent.legal}-{self.place}{self.label}")
+        return rng.choice(options)
+
+    def spelling(self, rng: random.Random, legal_share: float) -> str:
+        return self.legal if rng.random() < legal_share else self.variant(rng)
+
+    def with_suffix(self, suffix: str) -> str:
+        return self.legal
+
+    def prefixed(self, rng: random.Random) -> str:
+        return self.legal
 
 
 # People: surname and given-name characters with their pinyin (WeCom user ids are pinyin).
@@ -229,6 +287,9 @@ def person_name(rng: random.Random) -> tuple[str, str]:
 JOB_TITLES = (
     ("采购经理", 5), ("采购主管", 3), ("采购专员", 3), ("总经理", 2), ("副总经理", 2),
     ("技术总监", 2), ("设备部经理", 2), ("项目经理", 3), ("财务经理", 1), ("工程部经理", 2),
+    ("采购总监", 2), ("董事长", 1), ("技术工程师", 2), ("仓库主管", 1),
 )
+# Titles that sign off purchases (the health score's "decision makers").
+DECISION_MAKERS = frozenset(("总经理", "副总经理", "采购总监", "董事长", "技术总监"))
 ROADS = ("人民", "建设", "解放", "中山", "长江", "黄河", "科技", "创业", "工业", "兴业", "振兴",
          "滨江", "湖滨", "金桥", "光明", "新华", "高新", "学府", "东风", "和平")

@@ -45,13 +45,19 @@ class Org:
         return [e for e in self.staff if e.sells and e.region is region]
 
 
+def default_reps(customers: int) -> int:
+    """About one rep per six customers within 8..15 for a demo; big worlds (the scale
+    benchmarks) grow to one per 500 customers, at most 200 reps."""
+    return max(min(15, max(8, customers // 6)), min(200, customers // 500))
+
+
 def build_org(rng: random.Random, ids: Ids, customers: int, reps: int | None) -> Org:
     """3-4 regions, a manager each, 8-15 reps (about one per six customers), a director and
     one U8-only sales clerk (内勤), who has no CRM or WeCom account."""
     picked = rng.sample(REGIONS, rng.choice((3, 4)))
     picked.sort(key=REGIONS.index)
     regions = [Region(name, f"03{i + 1:02d}", provs) for i, (name, provs) in enumerate(picked)]
-    n_reps = reps if reps is not None else min(15, max(8, customers // 6))
+    n_reps = reps if reps is not None else default_reps(customers)
     n_reps = max(n_reps, len(regions))
 
     used_userids: set[str] = set()

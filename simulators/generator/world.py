@@ -7,12 +7,17 @@ from dataclasses import dataclass
 
 from .activity import contact_records, follow_up_records, wecom_records
 from .catalog import inventory_records
-from .clock import Clock, local, midnight_ms
+from .clock import Clock, local
 from .codes import Ids
 from .companies import Company, make_companies, make_master_records
+from .contracts import contracts, crm_orders, payments
 from .deals import LOST, OPEN, PROBABILITY, Deal, DealMaker, Plan
 from .erp import u8_documents
+from .evidence import case_items
+from .identity import Case, plant_records, shape_companies
+from .jsonout import Sinks
 from .knobs import Knobs
+from .namepool import NamePool
 from .numbers import money
 from .people import build_org, org_records
 from .truth import build_truth, pair_deals
@@ -31,28 +36,37 @@ class Generated:
     plan: Plan
     company_of: dict[str, int]  # master record ref -> company index (the ground truth)
     companies: list[Company]
+    cases: list[Case]  # the hard identity cases planted
 
 
 def build(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
-          knobs: Knobs | None = None) -> Generated:
-    """The world for ``seed``, its truth, and what was planted (deterministic per arguments)."""
+          knobs: Knobs | None = None, sinks: Sinks | None = None) -> Generated:
+    """The world for ``seed``, its truth, and what was planted (deterministic per arguments).
+    With file ``sinks`` the biggest lists are written out as they are made (see jsonout)."""
+    sinks = sinks or Sinks()
     knobs = knobs or Knobs()
     rng = random.Random(seed)
     clock = Clock(now, knobs.months)
     ids = Ids(rng)
     org = build_org(rng, ids, customers, knobs.reps)
-    companies = make_companies(rng, clock, org, ids, customers, knobs)
+    pool = NamePool(rng)
+    companies = make_companies(rng, clock, org, ids, customers, knobs, pool)
+    cases = shape_companies(rng, pool, companies, knobs)
     codes = make_master_records(rng, clock, ids, companies, knobs)
     maker = DealMaker(rng, clock, ids, knobs)
     maker.regular_deals(companies)
     maker.plan_orders(companies, codes)
+    cases = plant_records(rng, clock, pool, companies, codes, knobs, cases)
 
     staff = org_records(rng, org, clock)
     inventory, stock = inventory_records(rng, clock)
-    u8_docs = u8_documents(rng, clock, maker.orders)
+    u8_docs, order_view, receipt_view = u8_documents(rng, clock, maker.orders, sinks)
     contacts = contact_records(rng, clock, ids, companies)
-    follow_ups = follow_up_records(rng, clock, ids, maker.deals, companies)
-    externals, messages = wecom_records(rng, clock, ids, companies, knobs.wecom_contact_share)
+    follow_ups = follow_up_records(rng, clock, ids, maker.deals, companies,
+                                   sinks.new("ActiveRecordObj"))
+    externals, messages = wecom_records(rng, clock, ids, companies, knobs.wecom_contact_share,
+                                        sinks.new("messages"))
+    owner_of = {u["code"]: c for c in companies for u in c.customers}
 
     by_id = lambda r: r["_id"]  # noqa: E731
     by_code = lambda r: r["code"]  # noqa: E731
@@ -63,10 +77,11 @@ def build(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
             "AccountObj": sorted((a for c in companies for a in c.accounts), key=by_id),
             "ContactObj": sorted(contacts, key=by_id),
             "NewOpportunityObj": sorted((_deal_record(d) for d in maker.deals), key=by_id),
-            "SalesOrderObj": sorted(_crm_orders(rng, ids, maker.deals), key=by_id),
-            "ContractObj": [],
-            "PaymentObj": [],
-            "ActiveRecordObj": sorted(follow_ups, key=by_id),
+            "SalesOrderObj": sorted(crm_orders(rng, ids, maker.deals), key=by_id),
+            "ContractObj": sorted(contracts(rng, clock, ids, maker.deals), key=by_id),
+            "PaymentObj": sorted(payments(rng, clock, ids, receipt_view, owner_of),
+                                 key=by_id),
+            "ActiveRecordObj": follow_ups,  # already in _id order
         },
         "u8": {
             "person": sorted(staff["person"], key=by_code),
@@ -81,9 +96,12 @@ def build(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
                   "messages": messages},
     }
     company_of = _identity(companies)
-    truth = build_truth(world, company_of)
-    _check(world, truth, maker, company_of)
-    return Generated(world, truth, maker.plan, company_of, companies)
+    # The oracle reads the records it needs; with file sinks, slim copies of the orders.
+    view = {**world, "u8": {**world["u8"], "saleorderlist": order_view}}
+    truth = build_truth(view, company_of)
+    _check(view, truth, maker, company_of)
+    truth["identity_cases"] = case_items(cases, companies)
+    return Generated(world, truth, maker.plan, company_of, companies, cases)
 
 
 def _deal_record(d: Deal) -> dict:
@@ -98,22 +116,6 @@ def _deal_record(d: Deal) -> dict:
         "last_modified_time": d.modified_ms, "stg_changed_time": d.stage_ms,
         "life_status": d.life_status, "is_deleted": d.is_deleted,
     }
-
-
-def _crm_orders(rng: random.Random, ids: Ids, deals: list[Deal]) -> list[dict]:
-    """SalesOrderObj: some teams also log the order in CRM for a share of won deals."""
-    records = []
-    for d in deals:
-        if d.order is None or rng.random() >= 0.25:
-            continue
-        ms = max(midnight_ms(d.order.day), d.created_ms)
-        records.append({
-            "_id": ids.object_id(ms), "name": f"{d.order.day:%Y%m%d}-{len(records) + 1:06d}",
-            "account_id": d.account["_id"], "new_opportunity_id": d.id, "order_time": ms,
-            "order_amount": money(d.cents), "owner": [d.owner.crm_id], "create_time": ms,
-            "last_modified_time": ms, "life_status": "normal", "is_deleted": False,
-        })
-    return records
 
 
 def _identity(companies: list[Company]) -> dict[str, int]:

@@ -27,6 +27,10 @@ def test_write_creates_both_files(tmp_path):
     truth = json.loads(truth_path.read_text(encoding="utf-8"))
     expected_world, expected_truth = generate(5, customers=20)
     assert world == expected_world and truth == expected_truth
+    # Streamed to disk, yet byte for byte what dumps() gives for the in-memory world.
+    assert world_path.read_text(encoding="utf-8") == dumps(expected_world)
+    assert truth_path.read_text(encoding="utf-8") == dumps(expected_truth)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["truth.json", "world.json"]
     assert "公司" in world_path.read_text(encoding="utf-8")  # ensure_ascii=False
 
 
@@ -42,3 +46,15 @@ def test_two_thousand_customers(big_world):
     built = big_world
     assert len(built.truth["same_customer"]) == 2000
     assert len(built.world["crm"]["NewOpportunityObj"]) > 4000
+
+
+def test_written_files_are_byte_identical_per_seed(tmp_path):
+    from simulators.generator import Knobs
+
+    knobs = Knobs(difficulty="hard")
+    a = write(tmp_path / "a", seed=9, customers=80, knobs=knobs)
+    b = write(tmp_path / "b", seed=9, customers=80, knobs=knobs)
+    for x, y in zip(a, b, strict=True):
+        assert x.read_bytes() == y.read_bytes()
+    c = write(tmp_path / "c", seed=10, customers=80, knobs=knobs)
+    assert a[0].read_bytes() != c[0].read_bytes()

@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from simulators.generator.clock import parse_instant, to_ms
 
+NOW_MS = to_ms(parse_instant("2026-11-20T09:00:00+08:00"))
+
 SECTIONS = {
     "crm": {"PersonnelObj", "AccountObj", "ContactObj", "NewOpportunityObj", "SalesOrderObj",
             "ContractObj", "PaymentObj", "ActiveRecordObj"},
@@ -15,7 +17,8 @@ SECTIONS = {
 }
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SYSTIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
-CRM_TIMES = ("create_time", "last_modified_time", "close_date", "stg_changed_time", "order_time")
+CRM_TIMES = ("create_time", "last_modified_time", "close_date", "stg_changed_time", "order_time",
+             "sign_date", "start_date", "end_date", "payment_time")
 
 
 def _numeric(value):
@@ -36,7 +39,7 @@ def test_sections_and_objects(default_world):
         for name in objects:
             assert isinstance(world[section][name], list)
     for name in ("PersonnelObj", "AccountObj", "ContactObj", "NewOpportunityObj",
-                 "ActiveRecordObj", "SalesOrderObj"):
+                 "ActiveRecordObj", "SalesOrderObj", "ContractObj", "PaymentObj"):
         assert world["crm"][name], name
     for section in ("u8", "finance", "wecom"):
         for name, records in world[section].items():
@@ -126,6 +129,9 @@ def test_finance_and_wecom_records(default_world):
     for r in world["finance"]["credit_rating"]:
         assert r["customer_code"] in codes and DATE.match(r["rated_at"])
         assert r["rating"] in ladder and r["previous_rating"] in ladder
+    drops = [ladder.index(r["rating"]) - ladder.index(r["previous_rating"])
+             for r in world["finance"]["credit_rating"]]
+    assert max(drops) >= 2 and min(drops) < 0  # downgrades by two notches and upgrades exist
     users = {u["userid"] for u in world["wecom"]["follow_users"]}
     externals = set()
     for x in world["wecom"]["external_contacts"]:
@@ -151,6 +157,8 @@ def test_nothing_dated_after_now(default_world):
     for name, records in world["crm"].items():
         for r in records:
             for field in CRM_TIMES:
+                if field == "end_date":  # a contract runs into the future
+                    continue
                 if field in r and not (field == "close_date" and r["_id"] in future):
                     assert r[field] <= now_ms, (name, field, r["_id"])
     for name, records in world["u8"].items():
@@ -162,3 +170,77 @@ def test_nothing_dated_after_now(default_world):
     assert all(m["msgtime"] <= now_ms for m in world["wecom"]["messages"])
     assert all(x["follow_info"]["createtime"] * 1000 <= now_ms
                for x in world["wecom"]["external_contacts"])
+
+
+def test_contracts_and_payments_follow_the_chain(default_world):
+    world = default_world.world
+    opps = {o["_id"]: o for o in world["crm"]["NewOpportunityObj"]}
+    won = [o for o in opps.values() if o["sales_status"] == "2" and o["close_date"] <= NOW_MS]
+    contracts = world["crm"]["ContractObj"]
+    assert 0.6 * len(won) <= len(contracts) <= len(won)
+    for k in contracts:
+        o = opps[k["new_opportunity_id"]]
+        assert o["sales_status"] == "2" and k["account_id"] == o["account_id"]
+        assert k["contract_amount"] == o["amount"] and k["sign_date"] <= k["end_date"]
+        assert k["contract_status"] in ("执行中", "已结束")
+    receipts = {}
+    for r in world["u8"]["acceptlist"]:
+        receipts.setdefault((r["date"], _numeric(r["amount"])), r)
+    accounts = {a["_id"] for a in world["crm"]["AccountObj"]}
+    for p in world["crm"]["PaymentObj"]:
+        day = to_date(p["payment_time"])
+        assert (day, _numeric(p["payment_amount"])) in receipts and p["account_id"] in accounts
+
+
+def to_date(ms):
+    from simulators.generator.clock import day_of
+
+    return day_of(ms).isoformat()
+
+
+def test_golden_chain_holds_for_most_with_breaks(big_world):
+    u8 = big_world.world["u8"]
+    shipped = {x["socode"] for d in u8["consignmentlist"] for x in d["entry"]}
+    orders = {o["code"] for o in u8["saleorderlist"]}
+    share = len(shipped & orders) / len(orders)
+    assert 0.7 <= share < 1.0  # most orders ship; some do not (yet)
+    old = [r for r in u8["oughtreceivelist"] if r["date"] < "2026-05-01"]  # long due by now
+    unpaid = [r for r in old if _numeric(r["balance"]) > 0]
+    assert 0 < len(unpaid) < 0.3 * len(old)  # most settled; some never were
+    assert len(u8["saleinvoicelist"]) < len(u8["consignmentlist"])  # some not invoiced yet
+
+
+def test_contacts_inventory_and_texts(default_world):
+    from simulators.generator.names import DECISION_MAKERS
+
+    world = default_world.world
+    titles = [c["job_title"] for c in world["crm"]["ContactObj"]]
+    assert any(t in DECISION_MAKERS for t in titles) and any(t not in DECISION_MAKERS for t in titles)
+    series = {i["sort_code"]: i["sort_name"] for i in world["u8"]["inventory"]}
+    assert len(series) >= 5 and all(series.values())
+    stocked = {s["invcode"] for s in world["u8"]["currentstock"]}
+    assert stocked <= {i["code"] for i in world["u8"]["inventory"]}
+    notes = [r["active_record_content"] for r in world["crm"]["ActiveRecordObj"]]
+    chats = [m["text"]["content"] for m in world["wecom"]["messages"]]
+    for texts in (notes, chats):
+        assert any("竞品" in t or "竞争对手" in t for t in texts)
+        assert any("技术" in t for t in texts)
+    users = {u["userid"] for u in world["wecom"]["follow_users"]}
+    directions = {m["from"] in users for m in world["wecom"]["messages"]}
+    assert directions == {True, False}  # rep -> customer and customer -> rep
+    assert any("downstream_customers__c" in a for a in world["crm"]["AccountObj"])
+
+
+def test_big_worlds_get_more_reps():
+    import random
+
+    from simulators.generator.codes import Ids
+    from simulators.generator.people import build_org, default_reps
+
+    assert [default_reps(n) for n in (1, 60, 2000, 10_000, 100_000)] == [8, 10, 15, 20, 200]
+    rng = random.Random(1)
+    org = build_org(rng, Ids(rng), 100_000, None)
+    reps = [e for e in org.staff if e.role == "rep"]
+    assert len(reps) == 200
+    for attr in ("name", "userid", "mobile", "u8_code", "crm_id"):
+        assert len({getattr(e, attr) for e in org.staff}) == len(org.staff), attr

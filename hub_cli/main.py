@@ -201,6 +201,7 @@ def demo(
 
 
 from hub_cli.serve_cmd import register_api_commands; register_api_commands(app)  # noqa: E402,E702
+from hub_cli.u8db_cmd import register as _register_u8db; _register_u8db(app)  # noqa: E402,E702
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -86,7 +86,7 @@ def _rows_of(spec: StreamSpec, records: list[dict], clock: _Clock, report: Write
             row[spec.id] = index
         if spec.rowversion:
             row[spec.rowversion] = version
-        if spec.modified and row.get(spec.modified) is None:
+        if spec.modified and spec.modified not in row:  # a mapped one keeps the world's value
             row[spec.modified] = modified
         headers.append(row)
         if spec.lines is not None:

@@ -41,8 +41,8 @@ class Column:
         """A column value as the API would carry it (None stays None: the field is left out)."""
         if value is None:
             return None
-        if self.values is not None and value in self.values:
-            return self.values[value]
+        if self.values is not None:
+            return self.values.get(value, str(value))
         if self.type == "num":
             return plain_number(value)
         if self.type == "int":

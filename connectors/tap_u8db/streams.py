@@ -29,7 +29,7 @@ if t.TYPE_CHECKING:
 _FIELD_TYPES = {
     "str": lambda: prop("string"),
     "num": lambda: prop("number", "string"),
-    "int": lambda: prop("integer", "string"),
+    "int": lambda: prop("integer"),
     "date": lambda: prop("string", fmt="date"),
     "datetime": lambda: prop("string", description="YYYY-MM-DD HH:MM:SS (U8 server local time)"),
 }
@@ -42,10 +42,8 @@ _MARK_SCHEMA = {
 def _properties(columns: t.Iterable[Column]) -> dict[str, t.Any]:
     props: dict[str, t.Any] = {}
     for column in columns:
-        schema = _FIELD_TYPES[column.type]()
-        if column.values:  # coded values arrive as the API's text
-            schema["type"] = ["string", *schema["type"]] if "string" not in schema["type"] else schema["type"]
-        props[column.field] = schema
+        # coded values arrive as the API's text (an unknown code as its digits)
+        props[column.field] = prop("string") if column.values else _FIELD_TYPES[column.type]()
     return props
 
 
@@ -86,8 +84,8 @@ class U8DBStream(Stream):
         column = self.tables.header.c[name]
         if kind != "rowversion":
             return column
-        if self.engine.dialect.name == "mssql":
-            return sa.literal_column(f"CONVERT(bigint, {self.engine.dialect.identifier_preparer.quote(name)})")
+        if self._tap.backend == "mssql":  # type: ignore[attr-defined]
+            return sa.literal_column(f"CONVERT(bigint, {column.table.name}.{name})")
         return sa.cast(column, sa.BigInteger)
 
     def _start(self, context: Context | None) -> t.Any:  # noqa: ANN401

@@ -58,14 +58,18 @@ class TapU8DB(Tap):
         return sa.create_engine(self.config["sqlalchemy_url"], pool_pre_ping=True)
 
     @property
+    def backend(self) -> str:
+        """The database kind of the URL (mssql, postgresql, sqlite, ...), known without connecting."""
+        return sa.engine.make_url(self.config["sqlalchemy_url"]).get_backend_name()
+
+    @property
     def tracking_mode(self) -> str:
         """The effective mode: ``auto`` picks rowversion on SQL Server only (elsewhere there is
         no rowversion type, so the modification time is the portable mark)."""
         mode = self.config.get("change_tracking") or "auto"
         if mode != "auto":
             return mode
-        backend = sa.engine.make_url(self.config["sqlalchemy_url"]).get_backend_name()
-        return "rowversion" if backend == "mssql" else "modified"
+        return "rowversion" if self.backend == "mssql" else "modified"
 
     def discover_streams(self) -> list[Stream]:
         catalogue = self.catalogue

@@ -144,7 +144,7 @@ def write_world(world: World | dict | str, url: str, *, db_schema: str | None = 
     return report
 
 
-def _key_filter(spec: StreamSpec, table: sa.Table, key: t.Any) -> sa.ColumnElement:  # noqa: ANN401
+def _key_filter(spec: StreamSpec, table: sa.Table, key: t.Any) -> sa.ColumnElement:
     parts = key if isinstance(key, (tuple, list)) else (key,)
     clauses = [table.c[c.name] == v for c, v in zip(spec.key_columns, parts, strict=True)]
     clauses += [table.c[name] == value for name, value in spec.where.items()]

@@ -31,7 +31,7 @@ class RowProblem(ValueError):
     """A cell that fails its field's checks (the message names the header and the value)."""
 
 
-def header_token(text: t.Any) -> str:  # noqa: ANN401
+def header_token(text: t.Any) -> str:
     """A header as compared: no spaces (half or full width), no BOM, case-folded."""
     return re.sub(r"[\s\u3000\ufeff]+", "", str(text or "")).casefold()
 
@@ -48,7 +48,7 @@ class FieldSpec:
     allowed: tuple[str, ...] | None = None
     minimum: decimal.Decimal | None = None
 
-    def convert(self, value: t.Any, header: str) -> t.Any:  # noqa: ANN401, C901
+    def convert(self, value: t.Any, header: str) -> t.Any:
         """The cell as the field's value; None for an empty cell; :class:`RowProblem` if invalid."""
         if value is None or (isinstance(value, str) and not value.strip()):
             if self.required:
@@ -72,7 +72,7 @@ class FieldSpec:
         return int(number) if number == number.to_integral_value() else number.normalize()
 
 
-def _text(value: t.Any) -> str:  # noqa: ANN401
+def _text(value: t.Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # a code typed into a number cell: 1001.0 -> "1001"
     if isinstance(value, dt.datetime):
@@ -80,7 +80,7 @@ def _text(value: t.Any) -> str:  # noqa: ANN401
     return str(value).strip()
 
 
-def _number(value: t.Any, header: str) -> decimal.Decimal:  # noqa: ANN401
+def _number(value: t.Any, header: str) -> decimal.Decimal:
     if isinstance(value, bool):
         raise RowProblem(f"{header} {value!r} is not a number")
     text = repr(value) if isinstance(value, float) else str(value)
@@ -94,7 +94,7 @@ def _number(value: t.Any, header: str) -> decimal.Decimal:  # noqa: ANN401
     return number
 
 
-def _date(value: t.Any, header: str) -> str:  # noqa: ANN401
+def _date(value: t.Any, header: str) -> str:
     if isinstance(value, dt.datetime):
         return value.date().isoformat()
     if isinstance(value, dt.date):

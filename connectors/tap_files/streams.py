@@ -50,12 +50,12 @@ _FIELD_SCHEMAS = {
 class RejectWriter:
     """Writes records to :data:`REJECT_STREAM` (its SCHEMA once per tap run)."""
 
-    def __init__(self, tap: t.Any) -> None:  # noqa: ANN401
+    def __init__(self, tap: t.Any) -> None:
         self.tap = tap
         self.schema_written = False
         self.count = 0
 
-    def write(self, stream: str, key: str | None, reason: str, data: t.Any) -> None:  # noqa: ANN401
+    def write(self, stream: str, key: str | None, reason: str, data: t.Any) -> None:
         """One set-aside row (or file) of ``stream`` with its reason."""
         if not self.schema_written:
             self.tap.write_message(singer.SchemaMessage(REJECT_STREAM, REJECT_SCHEMA, [], None))
@@ -78,7 +78,7 @@ class FolderStream(Stream):
 
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
-    def __init__(self, tap: t.Any, name: str, folder: Path, pattern: str, shape: Shape,  # noqa: ANN401, PLR0913
+    def __init__(self, tap: t.Any, name: str, folder: Path, pattern: str, shape: Shape,
                  sheet: str | None = None) -> None:
         self.folder, self.pattern, self.shape, self.sheet = folder, pattern, shape, sheet
         super().__init__(tap=tap, name=name, schema=shape_schema(shape))
@@ -117,7 +117,7 @@ class FolderStream(Stream):
         emitted = rejected = 0
         try:
             rows = table_rows(path, self.sheet)
-            header_number, headers = next(rows, (0, []))
+            _, headers = next(rows, (0, []))
             columns, problems = self.shape.header_map(headers)
             if problems or not headers:
                 raise FileProblem("; ".join(problems) or "no header row")

@@ -37,7 +37,7 @@ class Column:
     type: str
     values: dict[t.Any, str] | None = None  # coded column value -> API text
 
-    def to_field(self, value: t.Any) -> t.Any:  # noqa: ANN401
+    def to_field(self, value: t.Any) -> t.Any:
         """A column value as the API would carry it (None stays None: the field is left out)."""
         if value is None:
             return None
@@ -53,7 +53,7 @@ class Column:
             return value.strftime(DATETIME_FORMAT) if isinstance(value, dt.datetime) else str(value)
         return str(value)
 
-    def to_column(self, value: t.Any) -> t.Any:  # noqa: ANN401
+    def to_column(self, value: t.Any) -> t.Any:
         """An API value as this column stores it; :class:`ValueProblem` when it cannot."""
         if value is None:
             return None
@@ -74,7 +74,7 @@ class Column:
             if self.type == "date":
                 return dt.date.fromisoformat(str(value))
             if self.type == "datetime":
-                return dt.datetime.strptime(str(value), DATETIME_FORMAT)  # noqa: DTZ007 - U8 local time
+                return dt.datetime.strptime(str(value), DATETIME_FORMAT)
         except (ValueError, decimal.InvalidOperation):
             raise ValueProblem(f"{value!r} is not a {self.type}") from None
         return value if isinstance(value, str) else str(value)
@@ -131,7 +131,7 @@ class StreamSpec:
         return out
 
 
-def plain_number(value: t.Any) -> t.Any:  # noqa: ANN401
+def plain_number(value: t.Any) -> t.Any:
     """An exact number without storage padding: ``Decimal('146.000000')`` -> 146,
     ``Decimal('22414.830000')`` -> ``Decimal('22414.83')``."""
     if isinstance(value, float):

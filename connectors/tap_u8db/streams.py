@@ -64,7 +64,7 @@ class U8DBStream(Stream):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     is_sorted = True  # ordered by the mark, so the bookmark advances as rows go by
 
-    def __init__(self, tap: t.Any, spec: StreamSpec, tables: StreamTables, mode: str) -> None:  # noqa: ANN401
+    def __init__(self, tap: t.Any, spec: StreamSpec, tables: StreamTables, mode: str) -> None:
         self.spec = spec
         self.tables = tables
         self.tracking = spec.tracking(mode)
@@ -74,11 +74,6 @@ class U8DBStream(Stream):
         self._row_mark: t.Any = None
 
     # ---- SQL
-    @property
-    def engine(self) -> sa.Engine:
-        """The tap's engine (one pool for every stream)."""
-        return self._tap.engine  # type: ignore[attr-defined]
-
     def _mark_expression(self) -> sa.ColumnElement:
         kind, name = self.tracking  # type: ignore[misc]
         column = self.tables.header.c[name]
@@ -88,7 +83,7 @@ class U8DBStream(Stream):
             return sa.literal_column(f"CONVERT(bigint, {column.table.name}.{name})")
         return sa.cast(column, sa.BigInteger)
 
-    def _start(self, context: Context | None) -> t.Any:  # noqa: ANN401
+    def _start(self, context: Context | None) -> t.Any:
         value = self.get_starting_replication_key_value(context)
         if value is None or self.tracking is None:
             return None
@@ -130,7 +125,7 @@ class U8DBStream(Stream):
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Rows in batches (bounded memory); a document's lines come in one query per batch."""
         batch = int(self.config.get("batch_size") or 500)
-        with self.engine.connect() as conn:
+        with self._tap.connect() as conn:  # type: ignore[attr-defined]
             result = conn.execution_options(stream_results=True, yield_per=batch).execute(
                 self.header_query(context)
             )
@@ -143,7 +138,7 @@ class U8DBStream(Stream):
                     self._row_mark = self._bookmark_value(row.get("_hub_mark"))
                     yield record
 
-    def _bookmark_value(self, value: t.Any) -> t.Any:  # noqa: ANN401
+    def _bookmark_value(self, value: t.Any) -> t.Any:
         if value is None or self.tracking is None:
             return None
         if self.tracking[0] == "rowversion":

@@ -25,6 +25,10 @@ if t.TYPE_CHECKING:
 TRACKING_MODES = ("auto", "rowversion", "modified", "full")
 
 
+class U8DBConnectionError(RuntimeError):
+    """The U8 database does not answer (wrong host, login, database name or driver)."""
+
+
 class TapU8DB(Tap):
     """U8 database tap: incremental on rowversion or modification time, FULL_TABLE otherwise."""
 
@@ -56,6 +60,19 @@ class TapU8DB(Tap):
     def engine(self) -> sa.Engine:
         """One engine (pool) for every stream of this run."""
         return sa.create_engine(self.config["sqlalchemy_url"], pool_pre_ping=True)
+
+    def connect(self) -> sa.Connection:
+        """A connection, or one clear line (URL without its password) when the database does not answer."""
+        try:
+            return self.engine.connect()
+        except sa.exc.SQLAlchemyError as exc:
+            where = sa.engine.make_url(self.config["sqlalchemy_url"]).render_as_string(hide_password=True)
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            password = sa.engine.make_url(self.config["sqlalchemy_url"]).password
+            if password:
+                reason = reason.replace(str(password), "***")
+            msg = f"tap-u8db: cannot connect to the U8 database {where}: {reason}"
+            raise U8DBConnectionError(msg) from None
 
     @property
     def backend(self) -> str:

@@ -158,5 +158,5 @@ def test_unchanged_files_are_not_read_again(tmp_path, monkeypatch):
 
 def test_unknown_shape_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="unknown shape 'nope'"):
-        TapFiles(config={"folder": str(tmp_path), "streams": [{"name": "x", "pattern": "*", "shape": "nope"}]},
-                 parse_env_config=False).streams  # noqa: B018
+        _ = TapFiles(config={"folder": str(tmp_path), "streams": [{"name": "x", "pattern": "*", "shape": "nope"}]},
+                 parse_env_config=False).streams

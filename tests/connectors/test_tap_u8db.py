@@ -89,7 +89,7 @@ def test_mssql_reads_rowversion_with_convert():
 
 def test_unreachable_database_is_one_line_without_the_password(tmp_path):
     secret = "s3cret-u8-password"
-    with pytest.raises(Exception) as info:  # noqa: PT011 - the driver's error class
+    with pytest.raises(Exception) as info:
         run(f"postgresql+psycopg://hub:{secret}@127.0.0.1:9/ufdata?connect_timeout=1", streams=["person"])
     assert secret not in str(info.value)
 

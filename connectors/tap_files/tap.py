@@ -22,10 +22,32 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
 
+class FolderCheck:
+    """``hub connectors check`` protocol (a ``token_cache_factory(config).get()``): the folder is
+    there and readable."""
+
+    def __init__(self, config: dict) -> None:
+        self.config = config
+
+    def get(self) -> None:
+        """Raise ``FileNotFoundError`` / ``PermissionError`` with one clear line."""
+        folder = Path(str(self.config.get("folder") or "")).expanduser()
+        if not folder.is_dir():
+            msg = f"tap-files: drop folder {folder} does not exist or is not a folder"
+            raise FileNotFoundError(msg)
+        try:
+            next(folder.iterdir(), None)
+        except PermissionError:
+            msg = f"tap-files: drop folder {folder} is not readable"
+            raise PermissionError(msg) from None
+
+
 class TapFiles(Tap):
     """Spreadsheet drop-folder tap (incremental by file)."""
 
     name = "tap-files"
+    #: What ``hub connectors check`` calls (the REST taps' token call; here the folder).
+    token_cache_factory = FolderCheck
 
     config_jsonschema = th.PropertiesList(
         th.Property("folder", th.StringType, required=True, description="The drop folder."),

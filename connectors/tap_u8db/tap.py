@@ -29,10 +29,28 @@ class U8DBConnectionError(RuntimeError):
     """The U8 database does not answer (wrong host, login, database name or driver)."""
 
 
+class DatabaseCheck:
+    """``hub connectors check`` protocol (a ``token_cache_factory(config).get()``): one ``SELECT 1``."""
+
+    def __init__(self, config: dict) -> None:
+        self.config = config
+
+    def get(self) -> None:
+        """Connect and run one trivial query; :class:`U8DBConnectionError` when that fails."""
+        tap = TapU8DB(config=dict(self.config), parse_env_config=False, setup_mapper=False)
+        try:
+            with tap.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        finally:
+            tap.engine.dispose()
+
+
 class TapU8DB(Tap):
     """U8 database tap: incremental on rowversion or modification time, FULL_TABLE otherwise."""
 
     name = "tap-u8db"
+    #: What ``hub connectors check`` calls (the REST taps' token call; here a connection).
+    token_cache_factory = DatabaseCheck
 
     config_jsonschema = th.PropertiesList(
         th.Property(

@@ -160,3 +160,13 @@ def test_unknown_shape_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="unknown shape 'nope'"):
         _ = TapFiles(config={"folder": str(tmp_path), "streams": [{"name": "x", "pattern": "*", "shape": "nope"}]},
                  parse_env_config=False).streams
+
+
+def test_connection_check_names_a_missing_folder(tmp_path):
+    from connectors.check import check_source
+    from connectors.sources import SourceConfig
+
+    ok = check_source(SourceConfig(name="ratings", connector="files", config=config(tmp_path)))
+    assert ok.ok, ok.message
+    bad = check_source(SourceConfig(name="ratings", connector="files", config=config(tmp_path / "nope")))
+    assert not bad.ok and "does not exist" in bad.message

@@ -110,3 +110,14 @@ def test_a_broken_tables_file_is_a_clear_error(tmp_path):
     bad.write_text("customer: {table: Customer, columns: {cCusName: {field: name}}}", encoding="utf-8")
     with pytest.raises(CatalogError, match="cCusName: needs 'field' and a 'type'"):
         load_catalog(bad)
+
+
+def test_connection_check_runs_one_query(u8db):
+    from connectors.check import check_source
+    from connectors.sources import SourceConfig
+
+    ok = check_source(SourceConfig(name="erp", connector="u8db", config={"sqlalchemy_url": u8db}))
+    assert ok.ok, ok.message
+    url = "postgresql+psycopg://hub:pw-77@127.0.0.1:9/u8?connect_timeout=1"
+    bad = check_source(SourceConfig(name="erp", connector="u8db", config={"sqlalchemy_url": url}))
+    assert not bad.ok and "pw-77" not in bad.message

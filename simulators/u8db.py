@@ -182,7 +182,7 @@ def bump(url: str, stream: str, keys: t.Iterable[t.Any], changes: dict[str, t.An
     return updated
 
 
-def sample_database(folder: str | t.Any, seed: int = 5, customers: int = 6) -> str:  # noqa: ANN401
+def sample_database(folder: str | t.Any, seed: int = 5, customers: int = 6) -> str:
     """A small generated world's U8 tables in ``folder/u8.db`` (SQLite); returns its URL.
     For suites that need "a U8 database" without caring which (e.g. connector conformance)."""
     from pathlib import Path

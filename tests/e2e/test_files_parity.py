@@ -69,7 +69,7 @@ def current(engine, source: str) -> dict[str, dict]:
 
 
 def test_ratings_from_files_feed_the_same_model(tmp_path, monkeypatch):
-    world, truth = generate(7, customers=60)
+    world, _ = generate(7, customers=60)
     drop_folder(tmp_path / "drop", world["finance"]["credit_rating"])
     engine = open_warehouse(f"sqlite:///{tmp_path / 'warehouse.db'}")
     try:

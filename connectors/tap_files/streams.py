@@ -73,6 +73,13 @@ def shape_schema(shape: Shape) -> dict[str, t.Any]:
     return loose_object(props, f"rows of '{shape.name}' spreadsheets")
 
 
+def _cell_text(row: list[t.Any], index: int) -> str:
+    value = row[index] if index < len(row) else None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return "" if value is None else str(value).strip()
+
+
 class FolderStream(Stream):
     """The files matching ``pattern`` under ``folder``, read as ``shape`` records."""
 
@@ -95,6 +102,9 @@ class FolderStream(Stream):
         return sorted(p for p in self.folder.glob(self.pattern) if p.is_file() and not p.name.startswith("~$"))
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        if not self.folder.is_dir():
+            msg = f"{self.name}: drop folder {self.folder} does not exist or is not a folder"
+            raise FileNotFoundError(msg)
         state = self.get_context_state(context)
         known: dict[str, dict] = state.setdefault("files", {})
         for path in self.files():
@@ -135,7 +145,9 @@ class FolderStream(Stream):
                     yield record
                     continue
                 rejected += 1
-                self.rejects.write(self.name, None, f"{name} row {number}: {reason}",
+                key_cells = [_cell_text(row, i) for i, spec in columns.items() if spec.name in self.shape.key]
+                key = "/".join(key_cells) if key_cells and all(key_cells) else None
+                self.rejects.write(self.name, key, f"{name} row {number}: {reason}",
                                    {"file": name, "row": number, "cells": cells})
         except FileProblem as exc:
             self.rejects.write(self.name, None, f"{name}: {exc}", {"file": name})

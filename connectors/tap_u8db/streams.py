@@ -12,6 +12,7 @@ from the row the record came from.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import typing as t
 
@@ -125,12 +126,16 @@ class U8DBStream(Stream):
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Rows in batches (bounded memory); a document's lines come in one query per batch."""
         batch = int(self.config.get("batch_size") or 500)
-        with self._tap.connect() as conn:  # type: ignore[attr-defined]
+        with contextlib.ExitStack() as stack:
+            conn = stack.enter_context(self._tap.connect())  # type: ignore[attr-defined]
+            # Lines on a connection of their own: SQL Server (without MARS) refuses a second
+            # statement while the header cursor is still open on the same connection.
+            lines_conn = stack.enter_context(self._tap.connect()) if self.spec.lines else None  # type: ignore[attr-defined]
             result = conn.execution_options(stream_results=True, yield_per=batch).execute(
                 self.header_query(context)
             )
             for rows in result.mappings().partitions(batch):
-                lines = self._lines_for(conn, [r[self.spec.id] for r in rows]) if self.spec.lines else {}
+                lines = self._lines_for(lines_conn, [r[self.spec.id] for r in rows]) if lines_conn else {}
                 for row in rows:
                     record = self.spec.record(row)
                     if self.spec.lines is not None:

@@ -66,7 +66,10 @@ class TapU8DB(Tap):
         ),
         th.Property("streams", th.ArrayType(th.StringType), description="Streams to read (default: all)."),
         th.Property("tables_file", th.StringType, description="A tables YAML replacing the shipped one."),
-        th.Property("batch_size", th.IntegerType(minimum=1), default=500, description="Rows per fetch."),
+        th.Property(
+            "batch_size", th.IntegerType(minimum=1, maximum=2000), default=500,
+            description="Header rows per fetch (their lines come in one IN (...) query: SQL Server allows 2100 parameters).",
+        ),
     ).to_dict()
 
     @cached_property

@@ -121,6 +121,12 @@ def test_bad_rows_go_to_rejects_with_their_reason(tmp_path):
     assert "信用天数" in reasons[5] and "评级日期 'yesterday' is not a date" in reasons[5]
     assert all(r["stream"] == "credit_rating" and r["reason"].startswith("ratings/r.xlsx row ") for r in rejects(result))
     assert rejects(result)[0]["data"]["cells"]["信用等级"] == "AAAA"
+    assert [r["record_key"] for r in rejects(result)] == ["C1", "C2", None, "C4"]
+
+
+def test_a_missing_drop_folder_fails_the_stream_in_one_line(tmp_path):
+    with pytest.raises(FileNotFoundError, match="credit_rating: drop folder .*nope does not exist"):
+        run(config(tmp_path / "nope"))
 
 
 def test_a_file_without_a_required_column_is_set_aside_whole(tmp_path):

@@ -85,12 +85,25 @@ class U8DBStream(Stream):
         return sa.cast(column, sa.BigInteger)
 
     def _start(self, context: Context | None) -> t.Any:
-        value = self.get_starting_replication_key_value(context)
-        if value is None or self.tracking is None:
+        """The bookmark as a SQL value; None (read whole) when there is none or it was kept for
+        another mark (``change_tracking`` changed since the last run)."""
+        if self.tracking is None:
             return None
-        if self.tracking[0] == "rowversion":
-            return int(value)
-        return dt.datetime.fromisoformat(str(value))
+        state = self.get_context_state(context)
+        kept_for = state.get("replication_key")
+        value = self.get_starting_replication_key_value(context)
+        try:
+            if kept_for not in (None, self.replication_key):
+                raise ValueError(kept_for)
+            if value is None:
+                return None
+            return int(value) if self.tracking[0] == "rowversion" else dt.datetime.fromisoformat(str(value))
+        except (TypeError, ValueError):
+            self.logger.warning("%s: the bookmark %r (for %s) does not fit the mark %s; reading the table whole.",
+                                self.name, state.get("replication_key_value"), kept_for, self.replication_key)
+            state.pop("replication_key_value", None)  # a new bookmark starts from this run's rows
+            state["replication_key"] = self.replication_key
+            return None
 
     def header_query(self, context: Context | None) -> sa.Select:
         """The header select: filters, the incremental window, in mark (then id) order."""

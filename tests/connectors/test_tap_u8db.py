@@ -130,3 +130,10 @@ def test_a_hand_made_world_comes_back_as_the_api_would_answer(u8db):
     result = run(u8db)
     for stream, records in world.items():
         assert [normalized(r) for r in result.records.get(stream, [])] == [normalized(r) for r in records], stream
+
+
+def test_switching_the_mark_reads_whole_instead_of_failing(u8db):
+    by_rowversion = run(u8db, streams=["saleorderlist"], change_tracking="rowversion")
+    switched = run(u8db, by_rowversion.state, streams=["saleorderlist"], change_tracking="modified")
+    assert len(switched.records["saleorderlist"]) == 3
+    assert switched.state["bookmarks"]["saleorderlist"]["replication_key"] == "dmodifysystime"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from pathlib import Path
 
 import openpyxl
@@ -57,18 +56,24 @@ def rejects(result: helpers.SyncResult) -> list[dict]:
 
 # ------------------------------------------------------------------ standard suite
 
-_STANDARD_DIR = Path(tempfile.mkdtemp(prefix="tap-files-standard-"))
-write_xlsx(_STANDARD_DIR / "ratings" / "2026-11.xlsx", RATING_HEADERS, [
-    ["C0001", "上海甲有限公司", "91310000MA1FL4XK1Y", "AA", "A", 500000, 60, dt.datetime(2026, 11, 1)],
-    ["C0002", "苏州乙贸易有限公司", None, "BBB", "BBB", 120000.5, 30, "2026/10/15"],
-])
-write_csv(_STANDARD_DIR / "customers" / "list.csv", CUSTOMER_HEADERS, [
-    ["C0001", "上海甲有限公司", "91310000MA1FL4XK1Y", "P01", "13800000001"],
-])
+STANDARD_CONFIG = config(Path("placeholder-set-by-the-fixture"))
 
 
-class TestTapFilesStandard(get_tap_test_class(TapFiles, config=config(_STANDARD_DIR))):  # type: ignore[misc]
+class TestTapFilesStandard(get_tap_test_class(TapFiles, config=STANDARD_CONFIG)):  # type: ignore[misc]
     """singer-sdk's standard tap tests on a generated drop folder."""
+
+    @pytest.fixture(scope="class", autouse=True)
+    @classmethod
+    def drop_folder(cls, tmp_path_factory):
+        folder = tmp_path_factory.mktemp("tap-files-standard")
+        write_xlsx(folder / "ratings" / "2026-11.xlsx", RATING_HEADERS, [
+            ["C0001", "上海甲有限公司", "91310000MA1FL4XK1Y", "AA", "A", 500000, 60, dt.datetime(2026, 11, 1)],
+            ["C0002", "苏州乙贸易有限公司", None, "BBB", "BBB", 120000.5, 30, "2026/10/15"],
+        ])
+        write_csv(folder / "customers" / "list.csv", CUSTOMER_HEADERS, [
+            ["C0001", "上海甲有限公司", "91310000MA1FL4XK1Y", "P01", "13800000001"],
+        ])
+        STANDARD_CONFIG["folder"] = str(folder)  # the runner holds this very dict
 
 
 # ------------------------------------------------------------------ targeted

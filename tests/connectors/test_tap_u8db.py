@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import pytest
 from singer_sdk.testing import get_tap_test_class
 
@@ -21,14 +18,18 @@ def small_world() -> dict:
     return world
 
 
-_STANDARD_DB = Path(tempfile.mkdtemp(prefix="tap-u8db-standard-")) / "u8.db"
-write_world(small_world(), f"sqlite:///{_STANDARD_DB}")
+STANDARD_CONFIG = {"sqlalchemy_url": "sqlite:///placeholder-set-by-the-fixture.db", "batch_size": 7}
 
 
-class TestTapU8DBStandard(  # type: ignore[misc]
-    get_tap_test_class(TapU8DB, config={"sqlalchemy_url": f"sqlite:///{_STANDARD_DB}", "batch_size": 7})
-):
+class TestTapU8DBStandard(get_tap_test_class(TapU8DB, config=STANDARD_CONFIG)):  # type: ignore[misc]
     """singer-sdk's standard tap tests on a generated U8 database."""
+
+    @pytest.fixture(scope="class", autouse=True)
+    @classmethod
+    def u8_database(cls, tmp_path_factory):
+        url = f"sqlite:///{tmp_path_factory.mktemp('tap-u8db-standard') / 'u8.db'}"
+        write_world(small_world(), url)
+        STANDARD_CONFIG["sqlalchemy_url"] = url  # the runner holds this very dict
 
 
 def run(url: str, state: dict | None = None, **config: object) -> helpers.SyncResult:

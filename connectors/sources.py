@@ -26,6 +26,8 @@ BUILTIN_TAPS = {
     "u8": "tap-u8",
     "finance": "tap-finance",
     "wecom": "tap-wecom",
+    "u8db": "tap-u8db",
+    "files": "tap-files",
 }
 
 # The tap class of each built-in connector (for in-process connection checks).
@@ -34,6 +36,8 @@ BUILTIN_TAP_CLASSES = {
     "u8": "connectors.tap_u8.tap:TapU8",
     "finance": "connectors.tap_finance.tap:TapFinance",
     "wecom": "connectors.tap_wecom.tap:TapWecom",
+    "u8db": "connectors.tap_u8db.tap:TapU8DB",
+    "files": "connectors.tap_files.tap:TapFiles",
 }
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

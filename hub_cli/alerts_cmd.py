@@ -6,15 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from hub_cli.common import WarehouseOpt
+from hub_cli.common import WarehouseOpt, cli_console
 
 app = typer.Typer(help="Alerts to WeCom / DingTalk group robots: list the outbox, send what is due.",
                   no_args_is_help=True)
-console = Console(soft_wrap=True)
+console = cli_console()
 
 AlertsFileOpt = Annotated[Path | None, typer.Option(
     "--alerts-file", help="Alerts YAML (default: HUB_ALERTS_FILE or quality/alerts.yaml).")]

@@ -12,11 +12,12 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from hub_cli.common import cli_console
 from rich.table import Table
 
 app = typer.Typer(help="Customer identity: review queue, force link/split, show a customer.", no_args_is_help=True)
-console = Console()
+console = cli_console()
 
 WarehouseOpt = Annotated[str | None, typer.Option("--warehouse", help="SQLAlchemy URL (default: HUB_WAREHOUSE_URL or a local SQLite file).")]
 ByOpt = Annotated[str | None, typer.Option("--by", help="Who decides (default: the login name).")]

@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from hub_cli.common import cli_console
 
 from hub_cli.users_cmd import users_app
 
 api_app = typer.Typer(help="The HTTP service's OpenAPI document and connector secret keys.", no_args_is_help=True)
-console = Console()
+console = cli_console()
 
 WarehouseOpt = Annotated[str | None, typer.Option("--warehouse", help="SQLAlchemy URL (default: HUB_WAREHOUSE_URL).")]
 

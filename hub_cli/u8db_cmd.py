@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-console = Console(soft_wrap=True)
+from hub_cli.common import cli_console
+
+console = cli_console()
 
 
 def simulate_u8db(

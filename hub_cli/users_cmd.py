@@ -11,10 +11,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from hub_cli.common import cli_console
 
 users_app = typer.Typer(help="API keys of the HTTP service: add, list, revoke.", no_args_is_help=True)
-console = Console()
+console = cli_console()
 
 WarehouseOpt = Annotated[str | None, typer.Option("--warehouse", help="SQLAlchemy URL (default: HUB_WAREHOUSE_URL).")]
 

@@ -1,7 +1,15 @@
-"""Dagster resources: the warehouse and the configured sources, behind small interfaces."""
+"""Dagster resources: the warehouse, the configured sources and the output folder, behind small
+interfaces, with a local and a production variant chosen by ``HUB_ENV``.
+
+- local (default): the warehouse is ``HUB_WAREHOUSE_URL`` or the SQLite file of the settings;
+  results go to ``HUB_OUTPUT_DIR`` (default ``hub-report``).
+- production (``HUB_ENV=production``): ``HUB_WAREHOUSE_URL`` must name a PostgreSQL database and
+  ``HUB_OUTPUT_DIR`` must be set; a missing or wrong value is one clear error at load time.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -9,6 +17,8 @@ from sqlalchemy import Engine
 
 from connectors.sources import SourceConfig, load_sources
 from hub_core.warehouse import open_warehouse
+
+ENVIRONMENTS = ("local", "production")
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -39,3 +49,44 @@ class SourcesResource(dg.ConfigurableResource):
             if source.name == name:
                 return source
         raise dg.Failure(f"source {name!r} is not configured in {self.path}")
+
+
+class OutputResource(dg.ConfigurableResource):
+    """The folder the published results (report, JSON exports) are written to."""
+
+    path: str = "hub-report"
+
+    def folder(self) -> Path:
+        return Path(self.path)
+
+
+class ResourceConfigError(ValueError):
+    """The environment does not describe a usable deployment (one line, no secrets)."""
+
+
+def hub_env() -> str:
+    """``HUB_ENV`` (local | production), local when unset."""
+    env = (os.environ.get("HUB_ENV") or "local").strip().lower()
+    if env not in ENVIRONMENTS:
+        raise ResourceConfigError(f"HUB_ENV={env!r} is not one of {', '.join(ENVIRONMENTS)}")
+    return env
+
+
+def hub_resources(warehouse_url: str | None = None, connectors_file: str | None = None,
+                  out_dir: str | None = None, env: str | None = None) -> dict[str, dg.ConfigurableResource]:
+    """The resources of the environment; explicit arguments win over the environment variables."""
+    from hub_core.settings import get_settings
+
+    env = env or hub_env()
+    settings = get_settings(warehouse_url=warehouse_url, connectors_file=connectors_file)
+    out = out_dir or os.environ.get("HUB_OUTPUT_DIR")
+    if env == "production":
+        if not settings.warehouse_url.startswith("postgresql"):
+            raise ResourceConfigError("HUB_ENV=production needs HUB_WAREHOUSE_URL to be a postgresql:// URL")
+        if not out:
+            raise ResourceConfigError("HUB_ENV=production needs HUB_OUTPUT_DIR (where reports are published)")
+    return {
+        "warehouse": WarehouseResource(url=settings.warehouse_url),
+        "sources": SourcesResource(path=str(settings.connectors_file)),
+        "output": OutputResource(path=out or "hub-report"),
+    }

@@ -64,6 +64,10 @@ def summarize(result) -> PipelineResult:
         f"{e.step_key}: {e.step_failure_data.error.message.strip() if e.step_failure_data.error else 'failed'}"
         for e in result.all_events if e.is_step_failure
     ]
+    if blocked:
+        # Dagster's own line only says "N blocking asset checks failed": name each one instead.
+        failures = [f for f in failures if "blocking asset check" not in f]
+        failures += [_blocked_line(key, checks[key]["metadata"]) for key in blocked]
     failed_sources = {
         asset[len("raw_"):]: str(meta.get("status"))
         for asset, meta in metadata.items()
@@ -71,3 +75,10 @@ def summarize(result) -> PipelineResult:
     }
     return PipelineResult(result.success and not failed_sources and not blocked, metadata, failures, failed_sources,
                           checks, blocked)
+
+
+def _blocked_line(key: str, meta: dict) -> str:
+    what = f"{meta.get('expectation', 'expectation')} on {meta.get('table', '?')}"
+    count = meta.get("unexpected_count")
+    detail = meta.get("error") or (f"{count} unexpected" if count is not None else "failed")
+    return f"quality check {key} failed ({what}: {detail}); customer_360 and the report were not published"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -176,21 +177,23 @@ def validate_tables(warehouse_url: str, specs: list[ExpectationSpec], sample_siz
         return []
     password = make_url(warehouse_url).password
     secrets = (warehouse_url, str(password) if password else "")
-    gx, context = _gx()
-    source = context.data_sources.add_sql(name="warehouse", connection_string=warehouse_url)
-    outcomes: list[Outcome] = []
-    by_table: dict[str, list[ExpectationSpec]] = {}
-    for spec in specs:
-        by_table.setdefault(spec.table, []).append(spec)
-    for table, table_specs in by_table.items():
-        try:
-            batch = source.add_table_asset(name=table, table_name=table) \
-                .add_batch_definition_whole_table("all").get_batch()
-        except Exception as exc:  # noqa: BLE001 - a missing/unreadable table fails its checks, not the run
-            outcomes.extend(_error(s, exc, secrets) for s in table_specs)
-            continue
-        for spec in table_specs:
-            outcomes.append(_validate_one(gx, batch, spec, sample_size, secrets))
+    with warnings.catch_warnings():  # the generic SQL datasource serves SQLite and PostgreSQL alike
+        warnings.filterwarnings("ignore", message="You are using a generic SQLDatasource")
+        gx, context = _gx()
+        source = context.data_sources.add_sql(name="warehouse", connection_string=warehouse_url)
+        outcomes: list[Outcome] = []
+        by_table: dict[str, list[ExpectationSpec]] = {}
+        for spec in specs:
+            by_table.setdefault(spec.table, []).append(spec)
+        for table, table_specs in by_table.items():
+            try:
+                batch = source.add_table_asset(name=table, table_name=table) \
+                    .add_batch_definition_whole_table("all").get_batch()
+            except Exception as exc:  # noqa: BLE001 - a missing/unreadable table fails its checks, not the run
+                outcomes.extend(_error(s, exc, secrets) for s in table_specs)
+                continue
+            for spec in table_specs:
+                outcomes.append(_validate_one(gx, batch, spec, sample_size, secrets))
     return outcomes
 
 

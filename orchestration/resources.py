@@ -29,11 +29,34 @@ class WarehouseResource(dg.ConfigurableResource):
     def get_engine(self) -> Engine:
         # One engine (and one migration check) per URL per process.
         if self.url not in _engines:
-            _engines[self.url] = open_warehouse(self.url)
+            _engines[self.url] = _open_serialized(self.url)
         return _engines[self.url]
 
 
 _engines: dict[str, Engine] = {}
+_MIGRATION_LOCK = 360_360_001  # the PostgreSQL advisory lock key of "migrating the warehouse"
+
+
+def _open_serialized(url: str) -> Engine:
+    """Open (and migrate) the warehouse. The multiprocess executor starts several workers at
+    once, each opening the warehouse: on PostgreSQL an advisory lock lets the first one migrate
+    while the others wait, instead of racing to create the same tables."""
+    if not url.startswith("postgresql"):
+        return open_warehouse(url)
+    from sqlalchemy import text
+
+    from hub_core.warehouse import make_engine
+
+    locker = make_engine(url)
+    try:
+        with locker.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+            try:
+                return open_warehouse(url)
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
+    finally:
+        locker.dispose()
 
 
 class SourcesResource(dg.ConfigurableResource):

@@ -15,7 +15,12 @@ import dagster as dg
 from orchestration.assets import DEFAULT_SOURCES, hub_assets
 from orchestration.checks import hub_checks
 from orchestration.resources import hub_resources
-from orchestration.schedules import customer360_job, hub_schedules, red_alert_sensor, sync_job
+from orchestration.schedules import (
+    customer360_job,
+    hub_schedules,
+    red_alert_sensor,
+    sync_job,
+)
 
 
 def _source_names(connectors_file: str) -> list[str]:

@@ -12,7 +12,7 @@ import logging
 import os
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -228,7 +228,7 @@ def source_ages(engine, sources: list[str], now: datetime | None = None) -> dict
 
     from hub_core.schema import sync_run
 
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     s = sync_run.c
     with engine.connect() as conn:
         last = dict(conn.execute(select(s.source, func.max(s.finished_at)).where(
@@ -237,7 +237,7 @@ def source_ages(engine, sources: list[str], now: datetime | None = None) -> dict
     for source in sources:
         at = last.get(source)
         if at is not None and at.tzinfo is None:
-            at = at.replace(tzinfo=timezone.utc)
+            at = at.replace(tzinfo=UTC)
         ages[source] = None if at is None else max(0.0, (now - at).total_seconds() / 3600)
     return ages
 

@@ -2,7 +2,12 @@ import dagster as dg
 import pytest
 
 from orchestration.definitions import build_definitions
-from orchestration.resources import OutputResource, ResourceConfigError, WarehouseResource, hub_resources
+from orchestration.resources import (
+    OutputResource,
+    ResourceConfigError,
+    WarehouseResource,
+    hub_resources,
+)
 from quality.gx_checks import load_quality_config
 
 

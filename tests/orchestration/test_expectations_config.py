@@ -16,12 +16,14 @@ def test_the_shipped_file_declares_keys_amounts_references_and_completeness():
     assert cfg.freshness.max_age_for("crm") == cfg.freshness.max_age_hours
 
 
+HEAD = "assets: {a: [t, data_completeness]}\nexpectations:\n"
+UNIQUE = "  - {name: x, table: t, type: expect_column_values_to_be_unique}\n"
+
+
 @pytest.mark.parametrize("text, message", [
-    ("assets: {a: [t, data_completeness]}\nexpectations:\n  - {name: x, table: t, type: expect_column_values_to_be_unique}\n"
-     "  - {name: x, table: t, type: expect_column_values_to_be_unique}\n", "used twice: x"),
-    ("assets: {a: [t, data_completeness]}\nexpectations:\n  - {name: x, table: other, type: expect_column_values_to_be_unique}\n",
-     "not listed under any asset: other"),
-    ("assets: {a: [t, data_completeness]}\nexpectations:\n  - {name: x, table: t, type: y, severity: fatal}\n", "expectations.yaml"),
+    (HEAD + UNIQUE + UNIQUE, "used twice: x"),
+    (HEAD + UNIQUE.replace("table: t", "table: other"), "not listed under any asset: other"),
+    (HEAD + "  - {name: x, table: t, type: y, severity: fatal}\n", "expectations.yaml"),
     ("assets: [", "expectations.yaml"),
 ])
 def test_a_bad_file_is_one_clear_line(tmp_path, text, message):

@@ -5,8 +5,13 @@ from sqlalchemy import update
 
 from hub_core.schema_unified import receipt, sales_order
 from orchestration.run import summarize
-from tests.orchestration.world import (CHECKS_AND_PUBLISHING, PUBLISHED, UNIFIED, land_generated_world,
-                                       materialize_published)
+from tests.orchestration.world import (
+    CHECKS_AND_PUBLISHING,
+    PUBLISHED,
+    UNIFIED,
+    land_generated_world,
+    materialize_published,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -1,7 +1,7 @@
 """The sensor alerts once on each new red discrepancy (new, or escalated to red)."""
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
@@ -11,7 +11,7 @@ from hub_core.schema import discrepancy
 from orchestration.resources import WarehouseResource
 from orchestration.schedules import red_alert_sensor
 
-NOW = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
 
 def _item(did, severity="red", status="open"):

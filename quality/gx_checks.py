@@ -185,15 +185,20 @@ def validate_tables(warehouse_url: str, specs: list[ExpectationSpec], sample_siz
         by_table: dict[str, list[ExpectationSpec]] = {}
         for spec in specs:
             by_table.setdefault(spec.table, []).append(spec)
-        for table, table_specs in by_table.items():
-            try:
-                batch = source.add_table_asset(name=table, table_name=table) \
-                    .add_batch_definition_whole_table("all").get_batch()
-            except Exception as exc:  # noqa: BLE001 - a missing/unreadable table fails its checks, not the run
-                outcomes.extend(_error(s, exc, secrets) for s in table_specs)
-                continue
-            for spec in table_specs:
-                outcomes.append(_validate_one(gx, batch, spec, sample_size, secrets))
+        try:
+            for table, table_specs in by_table.items():
+                try:
+                    batch = source.add_table_asset(name=table, table_name=table) \
+                        .add_batch_definition_whole_table("all").get_batch()
+                except Exception as exc:  # noqa: BLE001 - an unreadable table fails its checks, not the run
+                    outcomes.extend(_error(s, exc, secrets) for s in table_specs)
+                    continue
+                for spec in table_specs:
+                    outcomes.append(_validate_one(gx, batch, spec, sample_size, secrets))
+        finally:
+            engine = getattr(source, "_engine", None)  # GX keeps its engine on the datasource
+            if engine is not None:
+                engine.dispose()  # close its connections now, not whenever it is collected
     return outcomes
 
 

@@ -1,7 +1,9 @@
 """Dagster entry point: ``dagster dev -m orchestration.definitions``.
 
-Reads ``HUB_WAREHOUSE_URL`` and ``HUB_CONNECTORS_FILE`` (see README); the weekly schedule
-produces the Monday-morning report in Asia/Shanghai.
+Resources follow ``HUB_ENV`` (local | production, see orchestration/resources.py) and
+``HUB_WAREHOUSE_URL`` / ``HUB_CONNECTORS_FILE`` / ``HUB_OUTPUT_DIR``. The same definitions run
+in-process (``hub run``), under ``dagster dev``, or scaled out with the multiprocess executor and
+PostgreSQL instance storage (README "Scaling out").
 """
 
 from __future__ import annotations
@@ -10,17 +12,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from hub_core.settings import get_settings
 from orchestration.assets import DEFAULT_SOURCES, hub_assets
-from orchestration.resources import SourcesResource, WarehouseResource
-
-customer360_job = dg.define_asset_job("customer360_job", selection=dg.AssetSelection.all())
-
-weekly_report = dg.ScheduleDefinition(
-    name="weekly_consistency_report",
-    job=customer360_job,
-    cron_schedule="0 8 * * 1",
-    execution_timezone="Asia/Shanghai",
+from orchestration.checks import hub_checks
+from orchestration.resources import hub_resources
+from orchestration.schedules import (
+    customer360_job,
+    hub_schedules,
+    red_alert_sensor,
+    sync_job,
 )
 
 
@@ -35,17 +34,30 @@ def _source_names(connectors_file: str) -> list[str]:
         return list(DEFAULT_SOURCES)
 
 
-def build_definitions(warehouse_url: str, connectors_file: str) -> dg.Definitions:
+def build_definitions(warehouse_url: str | None = None, connectors_file: str | None = None,
+                      out_dir: str | None = None, executor: dg.ExecutorDefinition | None = None) -> dg.Definitions:
+    """The hub's definitions for one deployment (explicit arguments win over the environment)."""
+    from quality.gx_checks import load_quality_config
+
+    resources = hub_resources(warehouse_url, connectors_file, out_dir)
+    names = _source_names(resources["sources"].path)
+    cfg = load_quality_config()
     return dg.Definitions(
-        assets=hub_assets(_source_names(connectors_file)),
-        jobs=[customer360_job],
-        schedules=[weekly_report],
-        resources={
-            "warehouse": WarehouseResource(url=warehouse_url),
-            "sources": SourcesResource(path=connectors_file),
-        },
+        assets=hub_assets(names, cfg.assets),
+        asset_checks=hub_checks(names, cfg),
+        jobs=[customer360_job, sync_job],
+        schedules=hub_schedules(),
+        sensors=[red_alert_sensor()],
+        resources=resources,
+        executor=executor,
     )
 
 
-_settings = get_settings()
-defs = build_definitions(_settings.warehouse_url, str(_settings.connectors_file))
+def multiprocess_job() -> dg.JobDefinition:
+    """``customer360_job`` on the multiprocess executor (sources sync in parallel), built from
+    the environment; a module-level function so ``reconstructable`` can rebuild it in each
+    worker process."""
+    return build_definitions(executor=dg.multiprocess_executor).resolve_job_def("customer360_job")
+
+
+defs = build_definitions()

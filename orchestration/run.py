@@ -2,53 +2,83 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
 @dataclass
 class PipelineResult:
-    """``success`` is False when any step failed *or any source's sync did not succeed* (a raw
-    asset materializes even when its sync failed, so the rest runs on the last good data)."""
+    """``success`` is False when any step failed, *any source's sync did not succeed* (a raw
+    asset materializes even when its sync failed, so the rest runs on the last good data) or a
+    critical quality check blocked publishing."""
 
     success: bool
     metadata: dict[str, dict]  # asset name -> metadata of its materialization
     failures: list[str]
     failed_sources: dict[str, str] | None = None  # source -> sync status (failed, refused, ...)
+    checks: dict[str, dict] = field(default_factory=dict)  # "<asset>:<check>" -> passed, severity, metadata
+    blocked: list[str] = field(default_factory=list)  # critical checks that failed (publishing stopped)
 
 
 def run_pipeline(warehouse_url: str, connectors_file: str, out_dir: str, source_names: list[str],
                  as_of: datetime | None = None, log_level: str = "WARNING") -> PipelineResult:
-    """Materialize raw sources -> customer_360 -> discrepancies -> consistency_report."""
+    """Materialize raw sources -> unified model (+ checks) -> customer_360 -> discrepancies -> report."""
     import dagster as dg
 
     from orchestration.assets import hub_assets
-    from orchestration.resources import SourcesResource, WarehouseResource
+    from orchestration.checks import hub_checks
+    from orchestration.resources import hub_resources
+    from quality.gx_checks import load_quality_config
 
+    cfg = load_quality_config()
     result = dg.materialize(
-        hub_assets(source_names),
-        resources={"warehouse": WarehouseResource(url=warehouse_url),
-                   "sources": SourcesResource(path=connectors_file)},
+        [*hub_assets(source_names, cfg.assets), *hub_checks(source_names, cfg)],
+        resources=hub_resources(warehouse_url, connectors_file, str(out_dir), env="local"),
         run_config={
-            "ops": {
-                "discrepancies": {"config": {"as_of": as_of.isoformat() if as_of else None}},
-                "consistency_report": {"config": {"out_dir": str(out_dir)}},
-            },
+            "ops": {"discrepancies": {"config": {"as_of": as_of.isoformat() if as_of else None}}},
             "loggers": {"console": {"config": {"log_level": log_level}}},
         },
         raise_on_error=False,
     )
+    return summarize(result)
+
+
+def summarize(result) -> PipelineResult:
+    """What a Dagster execution result means for the hub: metadata per asset, check results,
+    step failures, failed sources and blocking check failures."""
+    import dagster as dg
+
     metadata: dict[str, dict] = {}
     for event in result.get_asset_materialization_events():
         mat = event.step_materialization_data.materialization
         metadata[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
+    checks: dict[str, dict] = {}
+    blocked: list[str] = []
+    for event in result.get_asset_check_evaluations():
+        key = f"{event.asset_key.to_user_string()}:{event.check_name}"
+        checks[key] = {"passed": event.passed, "severity": event.severity.value,
+                       "metadata": {k: v.value for k, v in event.metadata.items()}}
+        if not event.passed and event.severity == dg.AssetCheckSeverity.ERROR:
+            blocked.append(key)
     failures = [
         f"{e.step_key}: {e.step_failure_data.error.message.strip() if e.step_failure_data.error else 'failed'}"
         for e in result.all_events if e.is_step_failure
     ]
+    if blocked:
+        # Dagster's own line only says "N blocking asset checks failed": name each one instead.
+        failures = [f for f in failures if "blocking asset check" not in f]
+        failures += [_blocked_line(key, checks[key]["metadata"]) for key in blocked]
     failed_sources = {
         asset[len("raw_"):]: str(meta.get("status"))
         for asset, meta in metadata.items()
         if asset.startswith("raw_") and meta.get("status") != "succeeded"
     }
-    return PipelineResult(result.success and not failed_sources, metadata, failures, failed_sources)
+    return PipelineResult(result.success and not failed_sources and not blocked, metadata, failures, failed_sources,
+                          checks, blocked)
+
+
+def _blocked_line(key: str, meta: dict) -> str:
+    what = f"{meta.get('expectation', 'expectation')} on {meta.get('table', '?')}"
+    count = meta.get("unexpected_count")
+    detail = meta.get("error") or (f"{count} unexpected" if count is not None else "failed")
+    return f"quality check {key} failed ({what}: {detail}); customer_360 and the report were not published"

@@ -353,3 +353,18 @@ def validate_config(spec: dict, config: dict) -> list[str]:
         else:
             problems.append(f"{where}: must satisfy {error.validator} {error.validator_value!r}"[:300])
     return problems
+
+
+def source_process(source, timeout_s: float | None = None) -> AirbyteSource:
+    """The AirbyteSource of a configured source (``plugin:`` of kind airbyte, or ``manifest:``)."""
+    return AirbyteSource(source.tap_command(), source.config, extra_args=source.extra_args(),
+                         timeout_s=timeout_s if timeout_s is not None else source.timeout_minutes * 60)
+
+
+def sync_airbyte(source, state: dict | None, feed: Callable[[Iterable[bytes]], object],
+                 observer: TapObserver | None = None) -> AirbyteTranslator:
+    """Discover, configure the chosen streams (incremental where supported) and read from
+    ``state`` (None: a full read) into ``feed`` (the loader's)."""
+    process = source_process(source)
+    catalog = configured_catalog(process.discover(), source.streams)
+    return process.read(catalog, state, feed, observer=observer)

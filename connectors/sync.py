@@ -133,13 +133,18 @@ def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, fu
             problem = unreachable(source.config.get("base_url"))
             if problem:
                 raise TapError(problem)
-            tap = TapProcess(source.tap_command(), source.config, timeout_s=source.timeout_minutes * 60)
-            # Our own taps sync every stream without a catalog, which saves a process start;
-            # other taps get a discovered catalog with the chosen streams selected.
-            needs_catalog = source.streams is not None or source.connector is None
-            catalog = select_streams(tap.discover(), source.streams) if needs_catalog else None
             state = None if full_refresh else load_state(engine, source.name)
-            tap.run(catalog, state, loader.feed, observer=observer)
+            if source.kind == "airbyte":  # a plugin or manifest speaking the Airbyte protocol
+                from connectors.airbyte_runner import sync_airbyte
+
+                sync_airbyte(source, state, loader.feed, observer=observer)
+            else:
+                tap = TapProcess(source.tap_command(), source.config, timeout_s=source.timeout_minutes * 60)
+                # Our own taps sync every stream without a catalog, which saves a process start;
+                # other taps get a discovered catalog with the chosen streams selected.
+                needs_catalog = source.streams is not None or source.connector is None
+                catalog = select_streams(tap.discover(), source.streams) if needs_catalog else None
+                tap.run(catalog, state, loader.feed, observer=observer)
     except (KeyboardInterrupt, SystemExit):
         status, raw = "interrupted", "interrupted — stopped by the user (Ctrl-C) before finishing"
         _finish(engine, run_id, status, loader.stats, raw)

@@ -151,6 +151,23 @@ def key_properties(primary_key: list) -> list[str]:
     return names
 
 
+_NAIVE_TYPES = {"timestamp_without_timezone", "time_without_timezone"}
+
+
+def singer_schema(schema):
+    """An Airbyte JSON schema with Airbyte's typing made JSON Schema: a ``date-time`` or ``time``
+    declared ``airbyte_type: timestamp_without_timezone`` (or ``time_...``) has no offset, which
+    JSON Schema's formats would refuse, so that format is dropped (the type stays)."""
+    if isinstance(schema, list):
+        return [singer_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: singer_schema(v) for k, v in schema.items()}
+    if out.get("airbyte_type") in _NAIVE_TYPES and out.get("format") in ("date-time", "time"):
+        out.pop("format")
+    return out
+
+
 class AirbyteTranslator:
     """Airbyte messages -> Singer message lines for the loader (see the module docstring)."""
 
@@ -164,7 +181,7 @@ class AirbyteTranslator:
     def schemas(self) -> Iterator[bytes]:
         for entry in self.catalog["streams"]:
             stream = entry["stream"]
-            yield orjson.dumps({"type": "SCHEMA", "stream": stream["name"], "schema": stream.get("json_schema") or {},
+            yield orjson.dumps({"type": "SCHEMA", "stream": stream["name"], "schema": singer_schema(stream.get("json_schema") or {}),
                                 "key_properties": key_properties(entry.get("primary_key"))})
 
     def translate(self, lines: Iterable[bytes]) -> Iterator[bytes]:

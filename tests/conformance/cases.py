@@ -31,6 +31,9 @@ CASES: list[Case] = [
          "count", "fail_check", future=fake_future),
     Case("plugin-singer-tap-jsonl", lambda env: env.pypi_plugin("tap-jsonl", config=env.jsonl_config()),
          "path", None, marks=(pytest.mark.slow,)),
-    Case("plugin-airbyte-source-faker", lambda env: env.pypi_plugin("source-faker", config=env.faker_config()),
+    # (faker's `purchases` emit naive times their schema declares with a timezone: the hub sets those
+    # records aside, see tests/connectors/test_plugins_pypi.py; the suite reads the other streams.)
+    Case("plugin-airbyte-source-faker", lambda env: env.pypi_plugin("source-faker", config=env.faker_config(),
+                                                                    streams=["users", "products"]),
          None, "count", marks=(pytest.mark.slow,)),
 ]

@@ -78,11 +78,11 @@ class Env:
         _write(base, registry)
         return "source-fake"
 
-    def pypi_plugin(self, name: str, config: dict) -> dict:
+    def pypi_plugin(self, name: str, config: dict, streams: list[str] | None = None) -> dict:
         """A source running the PyPI plugin ``name`` (installed once per test session)."""
         if self.installer is None:
             raise RuntimeError("no plugin installer in this environment")
-        return {"plugin": self.installer(name), "config": config}
+        return {"plugin": self.installer(name), "config": config, **({"streams": streams} if streams else {})}
 
     def jsonl_config(self) -> dict:
         """tap-jsonl reading a file of 5 customers keyed by ``id``."""

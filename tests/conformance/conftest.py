@@ -14,24 +14,17 @@ from tests.conformance.harness import Env
 def conformance_env(tmp_path_factory):
     """Simulators serving a small generated world; plugins in a session folder (a PyPI plugin
     is installed once per session, on first use)."""
-    from connectors.plugins import add_plugin
     from simulators.generator import generate
     from simulators.server import SimulatorServer
+    from tests.conformance.harness import install_once, session_plugins_dir
 
-    plugins = tmp_path_factory.mktemp("plugins")
     previous = os.environ.get("HUB_PLUGINS_DIR")
-    os.environ["HUB_PLUGINS_DIR"] = str(plugins)
-    installed: dict[str, str] = {}
-
-    def install(name: str) -> str:
-        if name not in installed:
-            installed[name] = add_plugin(name, timeout_s=300).name
-        return installed[name]
+    os.environ["HUB_PLUGINS_DIR"] = str(session_plugins_dir())
 
     world, _ = generate(5, customers=6)
     try:
         with SimulatorServer(world) as server:
-            yield Env(urls=server.urls, tmp=tmp_path_factory.mktemp("conformance"), installer=install)
+            yield Env(urls=server.urls, tmp=tmp_path_factory.mktemp("conformance"), installer=install_once)
     finally:
         if previous is None:
             os.environ.pop("HUB_PLUGINS_DIR", None)

@@ -16,6 +16,33 @@ FUTURE_EPOCH_S = 4102358400  # 2099-12-31T00:00:00Z
 FAKE_SOURCE = Path(__file__).parents[1] / "connectors" / "fake_airbyte_source.py"
 
 
+_INSTALLED: dict[str, str] = {}
+_SESSION_PLUGINS: list[Path] = []
+
+
+def session_plugins_dir() -> Path:
+    """One plugins folder for the whole test process (removed at exit): PyPI plugins are
+    installed into it once, whichever test needs them first."""
+    if not _SESSION_PLUGINS:
+        import atexit
+        import shutil
+        import tempfile
+
+        path = Path(tempfile.mkdtemp(prefix="hub-test-plugins-"))
+        atexit.register(shutil.rmtree, path, True)
+        _SESSION_PLUGINS.append(path)
+    return _SESSION_PLUGINS[0]
+
+
+def install_once(name: str, timeout_s: float = 300) -> str:
+    """Install the PyPI plugin ``name`` into the session plugins folder (once); its name."""
+    from connectors.plugins import add_plugin
+
+    if name not in _INSTALLED:
+        _INSTALLED[name] = add_plugin(name, base=session_plugins_dir(), timeout_s=timeout_s).name
+    return _INSTALLED[name]
+
+
 @dataclass(frozen=True)
 class Case:
     """One connector under test (see tests/conformance/cases.py)."""

@@ -385,3 +385,19 @@ def sync_airbyte(source, state: dict | None, feed: Callable[[Iterable[bytes]], o
     process = source_process(source)
     catalog = configured_catalog(process.discover(), source.streams)
     return process.read(catalog, state, feed, observer=observer)
+
+
+def singer_catalog(catalog: dict) -> dict:
+    """An AirbyteCatalog described as a Singer catalog (for ``hub connectors discover``)."""
+    streams = []
+    for stream in catalog.get("streams", []):
+        incremental = "incremental" in (stream.get("supported_sync_modes") or [])
+        cursor = stream.get("default_cursor_field") or []
+        streams.append({
+            "tap_stream_id": stream["name"], "stream": stream["name"],
+            "schema": singer_schema(stream.get("json_schema") or {}),
+            "key_properties": [".".join(map(str, p)) for p in stream.get("source_defined_primary_key") or []],
+            "replication_method": "INCREMENTAL" if incremental else "FULL_TABLE",
+            "replication_key": ".".join(map(str, cursor)) or None,
+        })
+    return {"streams": streams}

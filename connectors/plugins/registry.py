@@ -88,9 +88,12 @@ def get_plugin(name: str, base: Path | str | None = None) -> Plugin:
 
 
 def uv_command() -> list[str]:
-    """How to call uv: the ``uv`` on PATH or beside our Python, else ``python -m uv``."""
-    beside = Path(sys.executable).parent / "uv"
-    found = shutil.which("uv") or (str(beside) if beside.exists() else None)
+    """How to call uv: ``uv`` on PATH, beside our Python or its base interpreter (where
+    ``pip install uv`` puts it), else ``python -m uv``."""
+    found = shutil.which("uv")
+    for folder in (Path(sys.executable).parent, Path(sys.base_prefix) / "bin"):
+        if not found and (folder / "uv").exists():
+            found = str(folder / "uv")
     return [found] if found else [sys.executable, "-m", "uv"]
 
 

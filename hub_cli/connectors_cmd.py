@@ -50,7 +50,7 @@ def list_sources(warehouse: WarehouseOpt = None, connectors: ConnectorsOpt = Non
             moment = run.finished_at or run.started_at
             when = moment.strftime("%Y-%m-%d %H:%M") + " UTC" if moment else ""
         note = source.config_error or (run.error if run is not None and run.status != "succeeded" else "") or ""
-        table.add_row(source.name, source.connector or " ".join(source.command or []),
+        table.add_row(source.name, source.connector or source.plugin or source.manifest or " ".join(source.command or []),
                       "yes" if source.enabled else "no", run.status if run is not None else "never", when,
                       escape(note))
     console.print(table)

@@ -23,6 +23,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Self
 
 import orjson
 
@@ -53,7 +54,7 @@ class _Documents:
         self.pass_fds: list[int] = []
         self._tmp: str | None = None
 
-    def __enter__(self) -> _Documents:
+    def __enter__(self) -> Self:
         use_memfd = hasattr(os, "memfd_create") and os.path.isdir("/dev/fd")
         if not use_memfd:  # pragma: no cover - not Linux
             self._tmp = tempfile.mkdtemp(prefix="hub-airbyte-")

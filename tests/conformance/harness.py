@@ -73,7 +73,7 @@ class Env:
             sources, secrets = demo_sources(self.urls)
             text = json.dumps(sources)
             for name, value in secrets.items():
-                text = text.replace("${%s}" % name, value)
+                text = text.replace(f"${{{name}}}", value)
             self._demo.update(json.loads(text)["sources"])
         system_name = {"crm": "crm", "u8": "u8", "finance": "finance", "wecom": "wecom"}[system]
         body = json.loads(json.dumps(self._demo[system_name]))
@@ -137,7 +137,7 @@ def _future_text(value: str) -> str | None:
         if len(text) == 10:
             date.fromisoformat(text)
             return FUTURE_DAY
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text)
     except ValueError:
         return None
     return f"{FUTURE_DAY}T00:00:00" + (moment.strftime("%z") and "+00:00")

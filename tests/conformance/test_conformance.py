@@ -16,9 +16,10 @@ import pytest
 from jsonschema import Draft7Validator, FormatChecker
 from sqlalchemy import insert, select
 
-from connectors.check import check_source
 from connectors.airbyte_runner import validate_config
+from connectors.check import check_source
 from connectors.plugins.config_check import config_schema
+from connectors.singer_runner import secret_values
 from connectors.sync import sync_source
 from hub_core.schema import raw_record, raw_stream, sync_state
 from tests.conformance.cases import CASES
@@ -76,7 +77,8 @@ def test_check_accepts_the_config_and_refuses_a_wrong_one(case, conformance_env)
         return
     bad = check_source(_with(source, **{case.wrong: "wrong-value-for-the-check"}))
     assert not bad.ok and bad.message and "\n" not in bad.message
-    assert "wrong-value-for-the-check" not in bad.message or case.wrong not in ("app_secret", "client_secret", "corpsecret")
+    if secret_values({case.wrong: "wrong-value-for-the-check"}):  # a secret never shows in an error
+        assert "wrong-value-for-the-check" not in bad.message
 
 
 @pytest.mark.parametrize("case", PARAMS)

@@ -61,7 +61,7 @@ class _Documents:
         for name, document in self.documents.items():
             data = json.dumps(document).encode("utf-8")
             if use_memfd:
-                fd = os.memfd_create(f"hub-{name}", 0)  # no MFD_CLOEXEC: passed on via pass_fds
+                fd = os.memfd_create(f"hub-{name}")  # close-on-exec: only pass_fds hands it on
                 os.write(fd, data)
                 self.pass_fds.append(fd)
                 self.paths[name] = f"/dev/fd/{fd}"

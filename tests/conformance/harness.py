@@ -53,6 +53,7 @@ class Case:
     wrong: str | None  # a config field whose wrong value its connection check refuses
     future: Callable[[dict], dict] | None = None
     marks: tuple = ()
+    rereads: bool = False  # the connector re-sends everything whatever its state (the hub lands nothing new)
 
 
 @dataclass

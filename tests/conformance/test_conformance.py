@@ -142,6 +142,6 @@ def test_incremental_read_from_a_future_state_returns_nothing_new(case, full_rea
     engine.dispose()
     assert again.status == "succeeded", again.error
     assert again.landed == 0, again.per_stream
-    for stream in moved:
+    for stream in moved if not case.rereads else ():
         assert (again.per_stream or {}).get(stream, {}).get("seen", 0) == 0, (stream, again.per_stream)
 

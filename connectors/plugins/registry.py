@@ -108,7 +108,9 @@ def _uv(args: list[str], what: str, timeout_s: float) -> None:
         raise PluginError(f"{what}: uv could not be started: {exc.strerror}") from None
     if done.returncode != 0:
         lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
-        reason = next((line for line in lines if "error" in line.lower()), lines[-1] if lines else "")
+        # uv explains a failed resolution on a "Because ..." line after its "error:" line.
+        because = next((line[line.index("Because"):] for line in lines if "Because" in line), None)
+        reason = because or next((line for line in lines if "error" in line.lower()), lines[-1] if lines else "")
         raise PluginError(f"{what} failed: {reason[:300]}")
 
 

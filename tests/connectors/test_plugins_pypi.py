@@ -80,3 +80,13 @@ def test_an_airbyte_source_from_pypi_lands_with_its_state(tmp_path, plugins_env)
     state = load_state(engine, "fake")
     engine.dispose()
     assert "users" in state["airbyte"]["streams"]  # per-stream Airbyte state, handed back next time
+
+
+def test_a_package_not_on_the_index_is_one_clear_line_and_leaves_nothing(tmp_path, monkeypatch):
+    from hub_cli.main import app
+
+    monkeypatch.setenv("HUB_PLUGINS_DIR", str(tmp_path))
+    result = runner.invoke(app, ["plugins", "add", "tap-surely-not-on-pypi-h11x"])
+    assert result.exit_code == 1 and "was not found in the package registry" in result.output
+    assert not list((tmp_path / "tap-surely-not-on-pypi-h11x").glob("venv-*"))
+    assert "no plugins installed" in runner.invoke(app, ["plugins", "list"]).output

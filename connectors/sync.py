@@ -92,6 +92,20 @@ def _raw_error(exc: BaseException, secrets: list[str]) -> tuple[str, str | None]
     return text, f"Traceback (most recent call last):\n{frames}{text}"
 
 
+def _name_config_problems(source: SourceConfig, raw: str) -> str:
+    """singer-sdk taps say only "Config validation failed": name the fields (never their values)
+    from the tap's own settings schema (see connectors/plugins/config_check.py)."""
+    if "Config validation failed" not in raw or "property" in raw:
+        return raw
+    try:
+        from connectors.plugins.config_check import config_problems
+
+        problems = config_problems(source)
+    except Exception:  # noqa: BLE001 - the original error stands
+        return raw
+    return f"{raw}: {'; '.join(problems)}" if problems else raw
+
+
 def sync_source(engine: Engine, source: SourceConfig, *, full_refresh: bool = False,
                 observer: SyncObserver | None = None) -> SyncResult:
     """Run one sync (incremental from the saved state, or from scratch with ``full_refresh``).
@@ -152,6 +166,7 @@ def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, fu
     except Exception as exc:  # noqa: BLE001 - a tap, loader or database fault: record it, keep other sources going
         status = "failed"
         raw, detail = _raw_error(exc, secrets)
+        raw = _name_config_problems(source, raw)
     stats = loader.stats
     explanation = explain(source.name, source.connector, source.config.get("base_url"), raw) if raw else None
     error = explanation.message if explanation else None

@@ -64,7 +64,8 @@ def test_config_validation_names_what_is_wrong(case, conformance_env, tmp_path):
 
     engine = open_warehouse(f"sqlite:///{tmp_path / 'w.db'}")
     failed = sync_source(engine, _without(source, case.required))
-    assert failed.status == "failed" and failed.error and "\n" not in failed.error
+    assert failed.status == "failed" and "\n" not in failed.error
+    assert case.required in failed.error  # the one line names what is missing
     engine.dispose()
 
 

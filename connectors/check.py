@@ -82,6 +82,11 @@ def check_source(source: SourceConfig) -> CheckResult:
         if source.connector:
             _token_call(source.connector, source.config)
             what = "token call OK"
+        elif source.kind == "airbyte":  # a plugin or manifest: the source's own `check`
+            from connectors.airbyte_runner import source_process
+
+            source_process(source, CHECK_TIMEOUT_S * 6).check()
+            what = "Airbyte check OK"
         else:
             TapProcess(source.tap_command(), source.config, timeout_s=CHECK_TIMEOUT_S * 6).discover()
             what = "--discover OK"

@@ -9,6 +9,11 @@ sources:
     command: [tap-jsonl]        # ... or any Singer tap executable (plus arguments)
     config: {...}
     streams: [orders]           # optional: sync only these streams
+  faker:
+    plugin: source-faker        # ... or a plugin installed by `hub plugins add` (Singer or Airbyte)
+  ratings:
+    manifest: finance_credit_ratings   # ... or an Airbyte YAML manifest (a path, or a shipped one
+    config: {...}                      #     in connectors/manifests/); see docs/connectors-manifest.md
 ```
 """
 
@@ -40,6 +45,10 @@ BUILTIN_TAP_CLASSES = {
     "files": "connectors.tap_files.tap:TapFiles",
 }
 
+#: Manifests shipped with the hub, usable by name (``manifest: finance_credit_ratings``).
+MANIFESTS_DIR = Path(__file__).parent / "manifests"
+MANIFEST_COMMAND = "source-declarative-manifest"  # airbyte-cdk's runner of YAML manifests
+
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -53,6 +62,8 @@ class SourceConfig(BaseModel):
     name: str
     connector: str | None = None
     command: list[str] | None = None
+    plugin: str | None = Field(default=None, description="A plugin installed with `hub plugins add`.")
+    manifest: str | None = Field(default=None, description="An Airbyte declarative manifest: path or shipped name.")
     config: dict = Field(default_factory=dict)
     streams: list[str] | None = None
     enabled: bool = True
@@ -61,15 +72,58 @@ class SourceConfig(BaseModel):
 
     @model_validator(mode="after")
     def _one_way_to_run(self):
-        if bool(self.connector) == bool(self.command):
-            raise ValueError("give exactly one of 'connector' (built-in) or 'command' (a Singer tap)")
+        if sum(bool(way) for way in (self.connector, self.command, self.plugin, self.manifest)) != 1:
+            raise ValueError("give exactly one of 'connector' (built-in), 'command' (a Singer tap), "
+                             "'plugin' (installed with `hub plugins add`) or 'manifest' (an Airbyte YAML manifest)")
         if self.connector and self.connector not in BUILTIN_TAPS:
             raise ValueError(f"unknown connector {self.connector!r}; built-in: {', '.join(BUILTIN_TAPS)}")
         return self
 
+    @property
+    def kind(self) -> str:
+        """Which protocol the source speaks: ``singer`` or ``airbyte``."""
+        if self.manifest:
+            return "airbyte"
+        if self.plugin:
+            from connectors.plugins import PluginError, get_plugin
+
+            try:
+                return get_plugin(self.plugin).kind
+            except PluginError:
+                return "singer"  # tap_command() then says it is not installed
+        return "singer"
+
     def tap_command(self) -> list[str]:
-        """The executable (and arguments) that runs this source's tap."""
-        return [BUILTIN_TAPS[self.connector]] if self.connector else list(self.command)
+        """The executable (and arguments) that runs this source's tap or Airbyte source."""
+        if self.connector:
+            return [BUILTIN_TAPS[self.connector]]
+        if self.plugin:
+            from connectors.plugins import PluginError, get_plugin
+            from connectors.singer_runner import TapError
+
+            try:
+                return get_plugin(self.plugin).command()
+            except PluginError as exc:
+                raise TapError(str(exc)) from None
+        if self.manifest:
+            return [MANIFEST_COMMAND]
+        return list(self.command)
+
+    def extra_args(self) -> list[str]:
+        """Arguments after each Airbyte command: the manifest for a manifest source."""
+        return ["--manifest-path", str(resolve_manifest(self.manifest))] if self.manifest else []
+
+
+def resolve_manifest(manifest: str, base: Path | None = None) -> Path:
+    """The manifest file: as given (or beside the sources file), else a shipped one by name."""
+    given = Path(manifest).expanduser()
+    candidates = [given] if given.is_absolute() else [*(([base / given]) if base else []), given]
+    candidates += [MANIFESTS_DIR / manifest, MANIFESTS_DIR / f"{manifest}.yaml"]
+    for path in candidates:
+        if path.is_file():
+            return path.absolute()
+    raise SourcesError(f"manifest {manifest!r} not found (give a path, or one of: "
+                       f"{', '.join(sorted(p.stem for p in MANIFESTS_DIR.glob('*.yaml')))})")
 
 
 def _expand_env(value, where: str):
@@ -88,7 +142,7 @@ def _expand_env(value, where: str):
     return value
 
 
-def parse_sources(data: dict, origin: str = "sources") -> list[SourceConfig]:
+def parse_sources(data: dict, origin: str = "sources", base: Path | None = None) -> list[SourceConfig]:
     """Validate a ``{"sources": {name: {...}}}`` mapping into source configs."""
     if not isinstance(data, dict) or not isinstance(data.get("sources"), dict):
         raise SourcesError(f"{origin}: expected a top-level 'sources:' mapping")
@@ -102,6 +156,11 @@ def parse_sources(data: dict, origin: str = "sources") -> list[SourceConfig]:
         except SourcesError as exc:
             # One source missing its secret must not stop the others: it fails on its own.
             config_error, body = str(exc), {**body, "config": {}}
+        if isinstance(body.get("manifest"), str) and not config_error:
+            try:  # a manifest path is pinned when the file is read (relative to the file)
+                body = {**body, "manifest": str(resolve_manifest(body["manifest"], base))}
+            except SourcesError as exc:
+                config_error = f"{origin}: sources.{name}: {exc}"
         try:
             result.append(SourceConfig(name=name, config_error=config_error, **body))
         except ValidationError as exc:
@@ -118,4 +177,4 @@ def load_sources(path: Path) -> list[SourceConfig]:
         raise SourcesError(f"sources file {path} not found") from None
     except yaml.YAMLError as exc:
         raise SourcesError(f"{path}: not valid YAML: {exc}") from None
-    return parse_sources(data, str(path))
+    return parse_sources(data, str(path), Path(path).parent)

@@ -92,6 +92,20 @@ def _raw_error(exc: BaseException, secrets: list[str]) -> tuple[str, str | None]
     return text, f"Traceback (most recent call last):\n{frames}{text}"
 
 
+def _name_config_problems(source: SourceConfig, raw: str) -> str:
+    """singer-sdk taps say only "Config validation failed": name the fields (never their values)
+    from the tap's own settings schema (see connectors/plugins/config_check.py)."""
+    if "Config validation failed" not in raw or "property" in raw:
+        return raw
+    try:
+        from connectors.plugins.config_check import config_problems
+
+        problems = config_problems(source)
+    except Exception:  # noqa: BLE001 - the original error stands
+        return raw
+    return f"{raw}: {'; '.join(problems)}" if problems else raw
+
+
 def sync_source(engine: Engine, source: SourceConfig, *, full_refresh: bool = False,
                 observer: SyncObserver | None = None) -> SyncResult:
     """Run one sync (incremental from the saved state, or from scratch with ``full_refresh``).
@@ -136,13 +150,18 @@ def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, fu
             problem = unreachable(source.config.get("base_url"))
             if problem:
                 raise TapError(problem)
-            tap = TapProcess(source.tap_command(), source.config, timeout_s=source.timeout_minutes * 60)
-            # Our own taps sync every stream without a catalog, which saves a process start;
-            # other taps get a discovered catalog with the chosen streams selected.
-            needs_catalog = source.streams is not None or source.connector is None
-            catalog = select_streams(tap.discover(), source.streams) if needs_catalog else None
             state = None if full_refresh else load_state(engine, source.name)
-            tap.run(catalog, state, loader.feed, observer=observer)
+            if source.kind == "airbyte":  # a plugin or manifest speaking the Airbyte protocol
+                from connectors.airbyte_runner import sync_airbyte
+
+                sync_airbyte(source, state, loader.feed, observer=observer)
+            else:
+                tap = TapProcess(source.tap_command(), source.config, timeout_s=source.timeout_minutes * 60)
+                # Our own taps sync every stream without a catalog, which saves a process start;
+                # other taps get a discovered catalog with the chosen streams selected.
+                needs_catalog = source.streams is not None or source.connector is None
+                catalog = select_streams(tap.discover(), source.streams) if needs_catalog else None
+                tap.run(catalog, state, loader.feed, observer=observer)
             loader.finish_pass()  # the pass completed: full-table streams' key-set diff (soft deletes)
     except (KeyboardInterrupt, SystemExit):
         status, raw = "interrupted", "interrupted — stopped by the user (Ctrl-C) before finishing"
@@ -151,6 +170,7 @@ def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, fu
     except Exception as exc:  # noqa: BLE001 - a tap, loader or database fault: record it, keep other sources going
         status = "failed"
         raw, detail = _raw_error(exc, secrets)
+        raw = _name_config_problems(source, raw)
     stats = loader.stats
     explanation = explain(source.name, source.connector, source.config.get("base_url"), raw) if raw else None
     error = explanation.message if explanation else None

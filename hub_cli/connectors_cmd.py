@@ -49,7 +49,7 @@ def list_sources(warehouse: WarehouseOpt = None, connectors: ConnectorsOpt = Non
             moment = run.finished_at or run.started_at
             when = moment.strftime("%Y-%m-%d %H:%M") + " UTC" if moment else ""
         note = source.config_error or (run.error if run is not None and run.status != "succeeded" else "") or ""
-        table.add_row(source.name, source.connector or " ".join(source.command or []),
+        table.add_row(source.name, source.connector or source.plugin or source.manifest or " ".join(source.command or []),
                       "yes" if source.enabled else "no", run.status if run is not None else "never", when,
                       escape(note))
     console.print(table)
@@ -90,13 +90,18 @@ def discover(source: SourceOpt = None, connectors: ConnectorsOpt = None) -> None
         try:
             if cfg.config_error:
                 raise TapError(cfg.config_error)
-            catalog = TapProcess(cfg.tap_command(), cfg.config, timeout_s=300).discover()
+            if cfg.kind == "airbyte":  # a plugin or manifest speaking the Airbyte protocol
+                from connectors.airbyte_runner import singer_catalog, source_process
+
+                catalog = singer_catalog(source_process(cfg, timeout_s=300).discover())
+            else:
+                catalog = TapProcess(cfg.tap_command(), cfg.config, timeout_s=300).discover()
         except TapError as exc:
             failed += 1
             line = explain(cfg.name, cfg.connector, cfg.config.get("base_url"), str(exc)).message
             console.print(f"[red]{escape(cfg.name)}: {escape(line)}[/red]", highlight=False)
             continue
-        table = Table(title=f"{cfg.name} ({cfg.connector or cfg.tap_command()[0]})", title_justify="left")
+        table = Table(title=f"{cfg.name} ({cfg.connector or cfg.manifest or cfg.tap_command()[0]})", title_justify="left")
         for col in ("stream", "key", "replication", "replication key", "synced"):
             table.add_column(col, overflow="fold")
         for info in describe_streams(catalog):

@@ -111,6 +111,11 @@ def test_sync_lands_with_catalog_keys_and_hands_the_state_back(engine, fake_plug
     again = sync_source(engine, _source(state_type=state_type, count=7))
     assert again.status == "succeeded", again.error
     assert again.per_stream["users"]["seen"] == 2 and again.per_stream["users"]["landed"] == 2
+    # ... and an incremental read is no whole pass: the users it did not re-read stay live
+    with engine.connect() as conn:
+        assert not conn.execute(select(raw_record.c.record_key).where(
+            raw_record.c.source == "fake", raw_record.c.stream == "users",
+            raw_record.c.deleted_at.is_not(None))).all()
     # A full refresh ignores the state.
     full = sync_source(engine, _source(state_type=state_type, count=7), full_refresh=True)
     assert full.per_stream["users"]["seen"] == 7

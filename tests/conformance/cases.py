@@ -20,8 +20,11 @@ such as a database file, comes from a function of yours taking ``env``)::
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from simulators.u8db import sample_database
 from tests.conformance.harness import Case, fake_future
 
 CASES: list[Case] = [
@@ -29,6 +32,11 @@ CASES: list[Case] = [
     Case("tap-u8", lambda env: env.demo("u8"), "app_secret", "app_secret"),
     Case("tap-finance", lambda env: env.demo("finance"), "client_secret", "client_secret"),
     Case("tap-wecom", lambda env: env.demo("wecom"), "corpsecret", "corpsecret"),
+    Case("tap-u8db", lambda env: {"connector": "u8db", "config": {"sqlalchemy_url": sample_database(env.tmp)}},
+         "sqlalchemy_url", "sqlalchemy_url"),
+    Case("tap-files", lambda env: {"connector": "files", "config": {
+        "folder": str(Path(env.write("ratings.csv", "客户编码,信用等级\nC0001,AA\n")).parent),
+        "streams": [{"name": "credit_rating", "pattern": "ratings.csv"}]}}, "folder", "folder"),
     Case("manifest-finance", lambda env: env.demo("finance", manifest="finance_credit_ratings", page_size=7),
          "client_secret", "client_secret"),
     Case("plugin-airbyte-local", lambda env: {"plugin": env.fake_airbyte_plugin(), "config": {"count": 6}},

@@ -111,11 +111,11 @@ def _plant_r11(p: Planter) -> None:
 def _plant_r6(p: Planter) -> None:
     """One customer per case with a single CRM account, U8 customer and rating, all named
     alike: names equal only after NFKC + trimming (no R6), legal form differs (R6), U8 rep is
-    another employee (R6), U8 rep code unknown to U8 (no owner to compare: no R6)."""
+    another employee (R6), everything alike, the same rep on both sides (no R6)."""
     ok = lambda c: (c.kind == "full" and len(c.accounts) == 1 and len(c.customers) == 1  # noqa: E731
                     and len(c.ratings) == 1 and c.rep.leader is not None)
     for name, positive in (("r6_names_equal_after_nfkc_trim", False), ("r6_legal_form_differs", True),
-                           ("r6_u8_rep_is_another_employee", True), ("r6_u8_rep_code_unknown", False)):
+                           ("r6_u8_rep_is_another_employee", True), ("r6_records_agree", False)):
         c = p.pick(ok)
         if c is None:
             return
@@ -129,8 +129,6 @@ def _plant_r6(p: Planter) -> None:
             customer["name"] = c.name.with_suffix(other)
         elif name == "r6_u8_rep_is_another_employee":
             customer["spec_operator"] = c.rep.leader.u8_code
-        else:
-            customer["spec_operator"] = "P999"  # a person since removed from U8
         refs = lambda c=c: [account_ref(c), f"u8:customer:{c.customers[0]['code']}",  # noqa: E731
                             f"finance:credit_rating:{c.ratings[0]['customer_code']}"]
         p.expect("R6", name, positive, lambda c=c: account_ref(c), "yellow" if positive else None,

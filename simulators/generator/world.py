@@ -109,7 +109,7 @@ def build(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
                   if p.external_userid}
     # The oracle reads the records it needs; with file sinks, slim copies of them.
     u8_view = {k: view_of(v) for k, v in world["u8"].items()}
-    view = {**world, "u8": {**u8_view, "saleorderlist": order_view},
+    view = {**world, "u8": {**u8_view, "saleorderlist": order_view, "acceptlist": receipt_view},
             "crm": {**world["crm"], "ActiveRecordObj": view_of(follow_ups)},
             "wecom": {**world["wecom"], "messages": view_of(messages)}}
     truth = build_truth(view, company_of, contact_of)

@@ -57,7 +57,7 @@ class Planter:
             self.orders_of.setdefault(o.company.idx, []).append(o)
         self.dropped: set[int] = set()  # id() of unlinked orders taken out (dormant companies)
         self.special = {ref.rsplit(":", 1)[1] for refs in maker.plan.cases.values() for ref in refs}
-        self.order_view = self.shuffled()
+        self.queue = self.shuffled()
 
     def shuffled(self) -> list[Company]:
         order = self.companies[:]
@@ -67,7 +67,7 @@ class Planter:
     # -- picking --------------------------------------------------------------------------
     def pick(self, ok: Callable[[Company], bool]) -> Company | None:
         """The next unused company (in a shuffled order) that fits; marks it used."""
-        for c in self.order_view:
+        for c in self.queue:
             if c.idx not in self.used and c.idx not in self.identity and ok(c) and self._plain(c):
                 self.used.add(c.idx)
                 return c

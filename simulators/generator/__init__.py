@@ -4,7 +4,8 @@ a perfect hub would find in it (see shared/spec/world-and-results.md).
     world, truth = generate(seed=7, customers=60)
     world_path, truth_path = write("out/", seed=7, customers=60, knobs=Knobs(difficulty="hard"))
 
-``truth.json`` holds the spec's ``discrepancies`` (R1, exact) and ``same_customer`` (one group
+``truth.json`` holds the spec's ``discrepancies`` (R1-R11, exact: an independent oracle over the
+world's records; every rule is also planted with near-miss controls, checked at build) and ``same_customer`` (one group
 per real company, singletons included), plus ``identity_cases``: the hard identity cases planted
 (``kind``, the ``refs`` involved, how many ``companies``, the ``evidence`` the tricky records share
 with their company's other records, a ``note``) so a matcher can be scored per kind. ``write``

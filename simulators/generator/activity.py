@@ -74,8 +74,11 @@ def follow_up_records(rng: random.Random, clock: Clock, ids: Ids, deals: list[De
     """ActiveRecordObj: the reps' notes on their deals and accounts, into ``sink`` in ``_id``
     order (kept as compact tuples until then: a big world has millions)."""
     records: list[tuple[str, str, str, int, str]] = []
+    quiet = {c.idx: c.quiet_ms for c in companies if c.quiet_ms is not None}
 
-    def note(account: dict, owner_id: str, ms: int, text: str) -> None:
+    def note(account: dict, owner_id: str, ms: int, text: str, c: Company | None = None) -> None:
+        if c is not None and ms > quiet.get(c.idx, ms):
+            return  # a planted rule case: this company went quiet
         records.append((ids.object_id(ms), account["_id"], owner_id, ms, text))
 
     for d in deals:
@@ -86,16 +89,20 @@ def follow_up_records(rng: random.Random, clock: Clock, ids: Ids, deals: list[De
         for _ in range(n):
             ms = rng.randint(d.created_ms, max(d.created_ms, end))
             text = rng.choice(_FOLLOW_UPS)
-            note(d.account, d.owner.crm_id, ms, _fill(rng, text, d.company, d))
+            note(d.account, d.owner.crm_id, ms, _fill(rng, text, d.company, d), d.company)
         if d.status in (WON, LOST) and d.close_ms <= clock.now_ms:
             closing = _WON_NOTES if d.status == WON else _LOST_NOTES
             ms = min(d.stage_ms, clock.now_ms - 60_000)
-            note(d.account, d.owner.crm_id, ms, _fill(rng, rng.choice(closing), d.company, d))
+            note(d.account, d.owner.crm_id, ms, _fill(rng, rng.choice(closing), d.company, d),
+                 d.company)
     for c in companies:
         for account in c.accounts:
             for _ in range(rng.randint(0, 2)):
                 ms = rng.randint(account["create_time"], clock.now_ms - 60_000)
-                note(account, c.rep.crm_id, ms, _fill(rng, rng.choice(_FOLLOW_UPS), c, None))
+                note(account, c.rep.crm_id, ms, _fill(rng, rng.choice(_FOLLOW_UPS), c, None), c)
+        for ms, kind in c.extra_activity:
+            if kind == "note":
+                note(c.accounts[0], c.rep.crm_id, ms, _fill(rng, rng.choice(_FOLLOW_UPS), c, None))
     records.sort()
     sink = [] if sink is None else sink
     for id_, account_id, owner_id, ms, text in records:
@@ -124,13 +131,23 @@ def wecom_records(rng: random.Random, clock: Clock, ids: Ids, companies: list[Co
     for c in companies:
         if not c.in_crm:
             continue
+        planted = [(ms, kind) for ms, kind in c.extra_activity if kind != "note"]
         for p in c.contacts:
-            if rng.random() >= share:
+            if rng.random() >= share and not (planted and p is c.contacts[0]):
                 continue
             external, added_ms = _external_contact(rng, clock, ids, c, p)
             contacts.append(external)
-            messages += _chats(rng, clock, c, p, external["external_contact"]["external_userid"],
-                               added_ms)
+            p.external_userid = userid = external["external_contact"]["external_userid"]
+            chats = _chats(rng, clock, c, p, userid, added_ms)
+            if c.quiet_ms is not None:  # a planted rule case: this company went quiet
+                chats = [m for m in chats if m[0] <= c.quiet_ms]
+            messages += chats
+            if p is c.contacts[0]:
+                for ms, kind in planted:
+                    ends = (c.rep.userid, userid) if kind == "msg_out" else (userid, c.rep.userid)
+                    text = rng.choice(_REP_LINES if kind == "msg_out" else _CUSTOMER_LINES)
+                    text = text.format(contact=_polite(p.name), item="产品")
+                    messages.append((ms, f"{rng.getrandbits(63)}_{ms}_external", *ends, text))
     messages.sort()
     sink = [] if sink is None else sink
     for seq, (t, msgid, sender, receiver, text) in enumerate(messages, 1):

@@ -42,6 +42,7 @@ class Contact:
     title: str
     created_ms: int
     crm_id: str | None = None
+    external_userid: str | None = None  # set when the contact is added on WeCom
 
 
 @dataclass
@@ -62,6 +63,10 @@ class Company:
     accounts: list[dict] = field(default_factory=list)  # CRM AccountObj; [0] is the main one
     customers: list[dict] = field(default_factory=list)  # U8 customer; [0] is the main one
     ratings: list[dict] = field(default_factory=list)  # finance credit_rating
+    # Planted rule cases (plant_rules.py): no interaction after ``quiet_ms``, plus exact ones:
+    # (ms, "note" | "msg_in" | "msg_out").
+    quiet_ms: int | None = None
+    extra_activity: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def in_crm(self) -> bool:

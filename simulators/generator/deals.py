@@ -38,6 +38,7 @@ class Order:
     lines: list[Line]
     deal: Deal | None
     code: str = ""
+    plant: dict | None = None  # planted rule case: fixed ship/invoice days, outcome (erp.py)
 
     @property
     def cents(self) -> int:
@@ -78,6 +79,7 @@ class Plan:
 
     r1: list[str] = field(default_factory=list)
     cases: dict[str, list[str]] = field(default_factory=dict)
+    rules: list = field(default_factory=list)  # plant_rules.Expect: R2-R11 cases and near misses
 
 
 class DealMaker:

@@ -8,6 +8,7 @@ what was invoiced, and nothing is dated after now.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from .catalog import WAREHOUSES, Line
@@ -17,6 +18,12 @@ from .jsonout import Sinks
 from .numbers import VAT_PERCENT, before_tax, u8_money, u8_quantity
 
 TEXT_NUMBERS = 0.25  # share of documents whose amounts come as numeric strings
+# What the truth oracle reads of each document list (kept in memory when the lists go to files).
+SLIM = {"consignmentlist": ("code", "date", "custcode", "sum", "entry"),
+        "saleinvoicelist": ("invoiceno", "date", "customercode", "sum"),
+        "oughtreceivelist": ("code", "date", "custcode", "balance", "duedate")}
+# (invoiced cents, received cents) per U8 customer code -> receipts (day, custcode, cents, holder)
+ExtraReceipts = Callable[[dict[str, int], dict[str, int]], list[tuple]]
 
 
 class _Numbers:
@@ -41,14 +48,18 @@ def _later(rng: random.Random, clock: Clock, day: date, most: int) -> date | Non
 
 
 def u8_documents(rng: random.Random, clock: Clock, orders: list[Order],
-                 sinks: Sinks | None = None) -> tuple[dict, list[dict], list[dict]]:
+                 sinks: Sinks | None = None,
+                 extra_receipts: ExtraReceipts | None = None) -> tuple[dict, list[dict], list[dict]]:
     """All U8 documents for ``orders`` (their ``code`` is assigned here, in date order), each
     list a sink; plus the orders and receipts as the truth and CRM payments read them (the very
-    records when the sinks are lists, slim copies when they are files)."""
+    records when the sinks are lists, slim copies when they are files). An order with a
+    ``plant`` ships, is invoiced and is paid exactly as it says (planted rule cases; the codes
+    given out are written back into it). ``extra_receipts`` may add receipts once the invoiced
+    and received totals per U8 customer code are known (planted R9 cases)."""
     sinks = sinks or Sinks()
     slim = sinks.folder is not None
     so_no, fh_no, ys_no, sk_no = (_Numbers(p) for p in ("SO", "FH", "YS", "SK"))
-    docs = {k: sinks.new(k) for k in (
+    docs = {k: sinks.new(k, keep=SLIM.get(k)) for k in (
         "saleorderlist", "consignmentlist", "saleinvoicelist", "oughtreceivelist", "acceptlist")}
     order_view: list[dict] = []
     receipt_view: list[dict] = []
@@ -65,6 +76,10 @@ def u8_documents(rng: random.Random, clock: Clock, orders: list[Order],
         docs["saleorderlist"].append(record)
         order_view.append({k: record[k] for k in ("code", "date", "custcode", "sum")} if slim
                           else record)
+        if o.plant is not None:
+            if o.plant.get("ship") is not None:
+                dispatches.append((o, o.plant["ship"], o.lines))
+            continue
         if state == "Opening" or age < 1 or (state != "Closed" and rng.random() < 0.12):
             continue
         first = _later(rng, clock, o.day, 12)
@@ -79,8 +94,11 @@ def u8_documents(rng: random.Random, clock: Clock, orders: list[Order],
     for o, day, lines in sorted(dispatches, key=lambda x: x[1]):
         cents = sum(x.cents for x in lines)
         text = rng.random() < TEXT_NUMBERS
+        code = fh_no.next(day)
+        if o.plant is not None:
+            o.plant["dispatch"] = code
         docs["consignmentlist"].append({
-            "code": fh_no.next(day), "date": date_text(day), "custcode": o.customer["code"],
+            "code": code, "date": date_text(day), "custcode": o.customer["code"],
             "cusname": o.customer["name"], "state": "Approved", "sum": u8_money(cents, text),
             "entry": [{"socode": o.code, "inventory_code": x.item.code,
                        "warehouse_code": rng.choice(WAREHOUSES[:1] * 3 + WAREHOUSES[1:]),
@@ -88,14 +106,19 @@ def u8_documents(rng: random.Random, clock: Clock, orders: list[Order],
                       for x in lines],
         })
         invoice_day = _later(rng, clock, day, 10)
-        if invoice_day is not None and rng.random() < 0.9:
+        if o.plant is not None:
+            if o.plant.get("invoice") is not None:
+                invoices.append((o, o.plant["invoice"], lines))
+        elif invoice_day is not None and rng.random() < 0.9:
             invoices.append((o, invoice_day, lines))
 
     invoice_seq = 0
-    receipts: list[tuple[date, str, int]] = []
+    receipts: list[tuple] = []  # (day, custcode, cents[, plant dict to write the code into])
+    invoiced: dict[str, int] = {}
     for o, day, lines in sorted(invoices, key=lambda x: x[1]):
         invoice_seq += 1
         cents = sum(x.cents for x in lines)
+        invoiced[o.customer["code"]] = invoiced.get(o.customer["code"], 0) + cents
         text = rng.random() < TEXT_NUMBERS
         docs["saleinvoicelist"].append({
             "invoiceno": f"{invoice_seq:010d}", "date": date_text(day),
@@ -106,9 +129,16 @@ def u8_documents(rng: random.Random, clock: Clock, orders: list[Order],
                       for x in lines],
         })
         docs["oughtreceivelist"].append(_receivable(rng, clock, o, day, cents, ys_no, receipts))
-    for day, custcode, cents in sorted(receipts, key=lambda r: r[0]):
+    if extra_receipts is not None:
+        received: dict[str, int] = {}
+        for _, custcode, cents, *_ in receipts:
+            received[custcode] = received.get(custcode, 0) + cents
+        receipts += extra_receipts(invoiced, received)
+    for day, custcode, cents, *holder in sorted(receipts, key=lambda r: r[0]):
         record = {"code": sk_no.next(day), "date": date_text(day), "custcode": custcode,
                   "amount": u8_money(cents, rng.random() < TEXT_NUMBERS)}
+        if holder:
+            holder[0]["receipt"] = record["code"]
         docs["acceptlist"].append(record)
         receipt_view.append(record)  # small: kept as is
     return docs, order_view, receipt_view
@@ -145,6 +175,8 @@ def _receivable(rng: random.Random, clock: Clock, o: Order, day: date, cents: in
     ``receipts`` to be numbered in date order."""
     terms = o.company.credit_days
     outcome = rng.choices(("paid", "partly", "unpaid"), (78, 8, 14))[0]
+    if o.plant is not None:
+        outcome = "unpaid"  # planted receivables (R5) stay open
     paid = 0
     if outcome != "unpaid":
         late = rng.random() < 0.25  # a quarter pay after the due date
@@ -155,8 +187,11 @@ def _receivable(rng: random.Random, clock: Clock, o: Order, day: date, cents: in
             receipts.append((receipt_day, o.customer["code"], paid))
     person = o.deal.owner if o.deal else o.company.rep
     text = rng.random() < TEXT_NUMBERS
+    code = ys_no.next(day)
+    if o.plant is not None:
+        o.plant["receivable"] = code
     return {
-        "code": ys_no.next(day), "date": date_text(day), "custcode": o.customer["code"],
+        "code": code, "date": date_text(day), "custcode": o.customer["code"],
         "personcode": person.u8_code, "amount": u8_money(cents, text),
         "balance": u8_money(cents - paid, text),
         "duedate": date_text(day + timedelta(days=terms)),

@@ -45,13 +45,17 @@ def _layout(value: Any, depth: int) -> str:
 class FileSink:
     """Records serialized into a temporary file as they arrive (one list of the world)."""
 
-    def __init__(self, folder: Path, name: str) -> None:
+    def __init__(self, folder: Path, name: str, keep: tuple[str, ...] | None = None) -> None:
         self.path = folder / f"{name}.part"
         self._file: IO[str] | None = self.path.open("w", encoding="utf-8")
         self.count = 0
+        self.keep = keep
+        self.view: list[dict] = []  # slim copies (only the ``keep`` fields) for the truth
 
     def append(self, record: dict) -> None:
         assert self._file is not None, "sink already closed"
+        if self.keep is not None:
+            self.view.append({k: record[k] for k in self.keep if k in record})
         if self.count:
             self._file.write(",\n")
         self._file.write(" " * _DEPTH + compact(record))
@@ -76,8 +80,14 @@ class Sinks:
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder
 
-    def new(self, name: str) -> list | FileSink:
-        return [] if self.folder is None else FileSink(self.folder, name)
+    def new(self, name: str, keep: tuple[str, ...] | None = None) -> list | FileSink:
+        """A sink; a file sink with ``keep`` also holds slim copies of its records (``view``)."""
+        return [] if self.folder is None else FileSink(self.folder, name, keep)
+
+
+def view_of(records: list | FileSink) -> list:
+    """The records as the truth oracle reads them: the list itself, or a file sink's slim view."""
+    return records.view if isinstance(records, FileSink) else records
 
 
 def write_world(path: Path, world: dict) -> None:

@@ -46,6 +46,8 @@ class Knobs:
     r1_share: float = 0.11
     # Plant the tricky cases (edges and negatives) described in truth.py / the README.
     tricky: bool = True
+    # Plant every rule R2-R11 with near-miss controls (plant_rules.py, plant_quiet.py).
+    plant_rules: bool = True
     wecom_contact_share: float = 0.7  # CRM contacts also added on WeCom
     difficulty: str = "default"  # identity cases: default | hard (IDENTITY_PRESETS)
     identity: dict[str, float] | None = field(default=None, hash=False)  # overrides the preset

@@ -13,6 +13,7 @@ from typing import Any
 
 from .clock import DAY_MS, day_of, parse_instant, to_ms
 from .numbers import cents_of, money_text
+from .oracle_master import rule_items
 
 RED_CENTS = 10_000_000
 _SYSTEM_ORDER = {"crm": 0, "u8": 1, "finance": 2}
@@ -85,7 +86,12 @@ def r1_items(world: dict, pairs: dict[str, str | None]) -> list[dict]:
     return items
 
 
-def build_truth(world: dict, company_of: dict[str, Any]) -> dict:
+def build_truth(world: dict, company_of: dict[str, Any],
+                contact_of: dict[str, Any] | None = None) -> dict:
+    """Every R1-R11 item (sorted by rule number, then refs) and the same-customer groups."""
     pairs = pair_deals(world, company_of)
-    items = sorted(r1_items(world, pairs), key=lambda i: (i["rule"], i["refs"]))
+    items = r1_items(world, pairs)
+    if contact_of is not None:
+        items += rule_items(world, company_of, contact_of, pairs)
+    items.sort(key=lambda i: (int(i["rule"][1:]), i["refs"]))
     return {"discrepancies": items, "same_customer": same_customer(world, company_of)}

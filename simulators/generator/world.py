@@ -15,18 +15,19 @@ from .deals import LOST, OPEN, PROBABILITY, Deal, DealMaker, Plan
 from .erp import u8_documents
 from .evidence import case_items
 from .identity import Case, plant_records, shape_companies
-from .jsonout import Sinks
+from .jsonout import Sinks, view_of
 from .knobs import Knobs
 from .namepool import NamePool
 from .numbers import money
 from .people import build_org, org_records
+from .plant_check import GeneratorError, check_rules
+from .plant_quiet import plant_quiet_rules
+from .plant_rules import Planter, plant_money_rules
 from .truth import build_truth, pair_deals
 
 DEFAULT_NOW = "2026-11-20T09:00:00+08:00"
-
-
-class GeneratorError(RuntimeError):
-    """The world built does not say what the generator meant (a generator bug)."""
+_FOLLOW_UP_VIEW = ("account_id", "create_time", "is_deleted", "life_status")
+_MESSAGE_VIEW = ("from", "tolist", "msgtime")
 
 
 @dataclass
@@ -57,15 +58,23 @@ def build(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
     maker.regular_deals(companies)
     maker.plan_orders(companies, codes)
     cases = plant_records(rng, clock, pool, companies, codes, knobs, cases)
+    receipts_hook = None
+    if knobs.plant_rules:
+        planter = Planter(rng, maker, companies, {i for case in cases for i in case.companies})
+        plant_money_rules(planter)
+        receipts_hook = plant_quiet_rules(planter)
+        planter.finish()
+        maker.plan.rules = planter.expects
 
     staff = org_records(rng, org, clock)
     inventory, stock = inventory_records(rng, clock)
-    u8_docs, order_view, receipt_view = u8_documents(rng, clock, maker.orders, sinks)
+    u8_docs, order_view, receipt_view = u8_documents(rng, clock, maker.orders, sinks,
+                                                     receipts_hook)
     contacts = contact_records(rng, clock, ids, companies)
     follow_ups = follow_up_records(rng, clock, ids, maker.deals, companies,
-                                   sinks.new("ActiveRecordObj"))
+                                   sinks.new("ActiveRecordObj", keep=_FOLLOW_UP_VIEW))
     externals, messages = wecom_records(rng, clock, ids, companies, knobs.wecom_contact_share,
-                                        sinks.new("messages"))
+                                        sinks.new("messages", keep=_MESSAGE_VIEW))
     owner_of = {u["code"]: c for c in companies for u in c.customers}
 
     by_id = lambda r: r["_id"]  # noqa: E731
@@ -96,10 +105,16 @@ def build(seed: int, customers: int = 60, now: str = DEFAULT_NOW,
                   "messages": messages},
     }
     company_of = _identity(companies)
-    # The oracle reads the records it needs; with file sinks, slim copies of the orders.
-    view = {**world, "u8": {**world["u8"], "saleorderlist": order_view}}
-    truth = build_truth(view, company_of)
+    contact_of = {p.external_userid: c.idx for c in companies for p in c.contacts
+                  if p.external_userid}
+    # The oracle reads the records it needs; with file sinks, slim copies of them.
+    u8_view = {k: view_of(v) for k, v in world["u8"].items()}
+    view = {**world, "u8": {**u8_view, "saleorderlist": order_view, "acceptlist": receipt_view},
+            "crm": {**world["crm"], "ActiveRecordObj": view_of(follow_ups)},
+            "wecom": {**world["wecom"], "messages": view_of(messages)}}
+    truth = build_truth(view, company_of, contact_of)
     _check(view, truth, maker, company_of)
+    check_rules(truth, maker.plan.rules)
     truth["identity_cases"] = case_items(cases, companies)
     return Generated(world, truth, maker.plan, company_of, companies, cases)
 

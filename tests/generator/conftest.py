@@ -13,3 +13,9 @@ def default_world():
 def big_world():
     """A 2000-customer world (about 2 s)."""
     return build(7, customers=2000)
+
+
+@pytest.fixture(scope="session")
+def rules_world():
+    """A 200-customer world (seed 7): every rule planted with its near misses."""
+    return build(7, customers=200)

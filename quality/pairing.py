@@ -6,23 +6,24 @@ streamed together in customer order: memory holds one customer's deals and order
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from itertools import groupby
 
-from sqlalchemy import Connection, delete, literal, null, select, union_all
+from sqlalchemy import Connection, DateTime, delete, literal, null, select, union_all
 
-from hub_core.schema import deal_order_pair, stg_opportunity, stg_sales_order
+from hub_core.schema import deal_order_pair
+from hub_core.schema_unified import opportunity, sales_order
 from mappings.staging import insert_batched
 
 
-def _candidates(as_of_ms: int, as_of_day: date):
-    o, s = stg_opportunity.c, stg_sales_order.c
-    deals = select(o.customer_id, literal("D").label("kind"), o.ref, o.opp_id.label("tie"), o.amount_cents,
-                   o.close_ms, o.close_day.label("day")).where(
+def _candidates(as_of: datetime, as_of_day: date):
+    o, s = opportunity.c, sales_order.c
+    deals = select(o.customer_id, literal("D").label("kind"), o.ref, o.ref.label("tie"), o.amount_cents,
+                   o.close_at.label("close_at"), o.close_day.label("day")).where(
         o.status == "won", o.is_deleted.is_(False), o.customer_id.is_not(None),
-        o.close_ms.is_not(None), o.close_ms <= as_of_ms)
+        o.close_at.is_not(None), o.close_at <= as_of, o.close_day.is_not(None))
     orders = select(s.customer_id, literal("O").label("kind"), s.ref, s.code.label("tie"), s.amount_cents,
-                    null().label("close_ms"), s.order_day.label("day")).where(
+                    null().cast(DateTime(timezone=True)).label("close_at"), s.order_day.label("day")).where(
         s.customer_id.is_not(None), s.order_day.is_not(None), s.order_day <= as_of_day)
     both = union_all(deals, orders).subquery()
     # Only grouping relies on the database's order, so its collation does not matter.
@@ -30,7 +31,7 @@ def _candidates(as_of_ms: int, as_of_day: date):
 
 
 def _pair_one_customer(customer_id: str, rows, window: timedelta):
-    deals = sorted((r for r in rows if r.kind == "D"), key=lambda r: (r.close_ms, r.tie))
+    deals = sorted((r for r in rows if r.kind == "D"), key=lambda r: (_utc(r.close_at), r.tie))
     free = [r for r in rows if r.kind == "O"]
     for deal in deals:
         earliest = deal.day - window
@@ -47,11 +48,16 @@ def _pair_one_customer(customer_id: str, rows, window: timedelta):
                    "diff_cents": (best[1].amount_cents or 0) - (deal.amount_cents or 0)}
 
 
-def pair_deals(conn: Connection, as_of_ms: int, as_of_day: date, window_days: int) -> int:
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands instants back naive (they are stored as UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def pair_deals(conn: Connection, as_of: datetime, as_of_day: date, window_days: int) -> int:
     """Rebuild ``deal_order_pair`` as of the given instant; returns the number of pairs."""
     conn.execute(delete(deal_order_pair))
     window = timedelta(days=window_days)
-    rows = conn.execute(_candidates(as_of_ms, as_of_day))
+    rows = conn.execute(_candidates(as_of, as_of_day))
 
     def pairs():
         for cid, group in groupby(rows, key=lambda r: r.customer_id):

@@ -117,3 +117,17 @@ def reconcile(engine: Engine, as_of: datetime | None = None, config: RulesConfig
         log.warning("rule %s held back: %s", rid, why)
     log.info("reconciled as of %s%s: %s", as_of.isoformat(), " (what-if, nothing stored)" if what_if else "", counts)
     return ReconcileResult(as_of, pairs, counts, stats, what_if, held_back, stale, stored)
+
+
+def summary_rows(result: ReconcileResult) -> list[dict]:
+    """One row per rule for a person: found, new, reopened, persisting, resolved, held back (why)."""
+    rows = []
+    for spec in RULES:
+        per = result.persisted.per_rule.get(spec.id, {})
+        if spec.id not in result.found and spec.id not in result.held_back:
+            continue
+        rows.append({"rule": spec.id, "title": spec.title_zh, "found": result.found.get(spec.id, 0),
+                     "new": per.get("new", 0), "reopened": per.get("reopened", 0),
+                     "persisting": per.get("persisting", 0), "resolved": per.get("resolved", 0),
+                     "held_back": result.held_back.get(spec.id, "")})
+    return rows

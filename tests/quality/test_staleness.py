@@ -1,0 +1,102 @@
+"""Stale-source protection: a failed sync or a mass disappearance holds dependent rules back."""
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, insert, select, update
+
+from hub_core.schema import discrepancy, raw_record, sync_run
+from hub_core.schema_rules import source_health
+from hub_core.schema_unified import receivable
+from quality import staleness
+from tests.quality.rules_kit import D, T, World, days_ago, run
+
+
+
+def _sync(engine, source, status="succeeded", rows=(), stream="saleorderlist", error=None):
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        rid = conn.execute(insert(sync_run).returning(sync_run.c.id), {
+            "source": source, "started_at": now, "finished_at": now, "status": status, "records_seen": len(rows),
+            "records_landed": len(rows), "records_rejected": 0, "error": error}).scalar_one()
+        if rows:
+            conn.execute(insert(raw_record), [{
+                "source": source, "stream": stream, "record_key": key, "record_hash": "h", "data": "{}",
+                "is_current": True, "sync_run_id": rid, "landed_at": now} for key in rows])
+
+
+def _vanish(engine, source):
+    """A full pass that found nothing: every record of the source is no longer current."""
+    values = {"is_current": False}
+    if raw_record.c.get("deleted_at") is not None:
+        values = {"deleted_at": datetime.now(UTC)}
+    with engine.begin() as conn:
+        conn.execute(update(raw_record).where(raw_record.c.source == source).values(**values))
+
+
+def _seed(engine):
+    w = World()
+    w.customer("A")
+    w.receivable("R1", "A", 10, days_ago(3))  # R5 (u8)
+    w.opp("o", "A", 5, modified=T - 3 * D)  # R7 (crm, wecom)
+    w.load(engine)
+    _sync(engine, "u8", rows=[f"SO{i}" for i in range(10)])
+    _sync(engine, "crm", rows=["o"], stream="NewOpportunityObj")
+
+
+def test_u8_returning_nothing_holds_u8_rules_back(engine, monkeypatch):
+    alerts = []
+    monkeypatch.setattr(staleness, "queue_stale_alert", lambda conn, *a: alerts.append(a))
+    _seed(engine)
+    first = run(engine, ["R5", "R7"])
+    assert first.found == {"R5": 1, "R7": 1} and not first.held_back
+
+    _sync(engine, "u8", rows=["SO-new"])  # an incremental sync landing little is not an outage
+    assert not run(engine, ["R5", "R7"], as_of=T + D).held_back
+
+    _vanish(engine, "u8")  # U8 returns nothing; the unified model lost its receivables
+    with engine.begin() as conn:
+        conn.execute(delete(receivable))
+    third = run(engine, ["R5", "R7"], as_of=T + 2 * D)
+    assert set(third.held_back) == {"R5"} and "u8 stale" in third.held_back["R5"]
+    assert "saleorderlist 11 -> 0 rows" in third.stale_sources["u8"]
+    assert third.found == {"R7": 1} and third.persisted.resolved == 0
+    with engine.connect() as conn:
+        r5 = conn.execute(select(discrepancy).where(discrepancy.c.rule == "R5")).one()
+        health = conn.execute(select(source_health).where(source_health.c.source == "u8")).one()
+    assert r5.status == "open" and r5.resolved_at is None  # no false resolution
+    assert r5.last_seen.replace(tzinfo=UTC) == T + D  # untouched by the held-back run
+    assert health.stale and health.since is not None and health.last_good_at is not None
+    assert [a[0] for a in alerts] == ["u8"] and alerts[0][2] is not None  # one alert, with the data's age
+
+    fourth = run(engine, ["R5"], as_of=T + 3 * D)  # still stale: no second alert
+    assert "R5" in fourth.held_back and len(alerts) == 1
+
+
+def test_failed_sync_marks_the_source_stale(engine, monkeypatch):
+    monkeypatch.setattr(staleness, "queue_stale_alert", lambda *a: None)
+    _seed(engine)
+    _sync(engine, "finance", rows=["F1"], stream="credit_rating")
+    assert not run(engine, ["R4", "R5", "R6"]).held_back
+    _sync(engine, "finance", status="failed", error="finance API said 503")
+    result = run(engine, ["R4", "R5", "R6"], as_of=T + D)
+    assert set(result.held_back) == {"R4", "R6"}
+    assert "last sync failed: finance API said 503" in result.stale_sources["finance"]
+    _sync(engine, "finance", rows=["F2"], stream="credit_rating")  # the next sync succeeds
+    assert not run(engine, ["R4", "R5", "R6"], as_of=T + 2 * D).held_back
+
+
+def test_stale_alert_adapter_logs_when_alerts_are_absent(monkeypatch, caplog):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_alerts(name, *args, **kwargs):
+        if name.startswith("quality.alerts"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_alerts)
+    with caplog.at_level(logging.WARNING, logger="quality.staleness"):
+        staleness.queue_stale_alert(None, "u8", "gone", None)
+    assert "no alerts module installed" in caplog.text

@@ -84,21 +84,23 @@ def synthesize(engine, customers: int, orders: int) -> dict[str, int]:
                                   f"FROM {q.series(2 * nc)}"),
         "stg_customer_record": (2 * nc, f"INSERT INTO stg_customer_record (ref, system, object, natural_id, name, name_norm, "
                                         f"owner_employee_id, is_deleted) SELECT x.ref, x.system, 'obj', x.ref, x.ref, "
-                                        f"CASE WHEN x.customer_id LIKE '%7' AND x.system = 'u8' THEN 'other' "
-                                        f"ELSE x.customer_id END, 'e' || length(x.ref), {f} FROM customer_xref x"),
+                                        f"CASE WHEN x.customer_id LIKE '%27' AND x.system = 'u8' THEN 'other' "
+                                        f"ELSE x.customer_id END, CASE WHEN x.customer_id LIKE '%49' AND "
+                                        f"x.system = 'u8' THEN 'e1' ELSE 'e0' END, {f} FROM customer_xref x"),
         "opportunity": (3 * nc, f"INSERT INTO opportunity (ref, customer_ref, customer_id, name, amount_cents, stage, "
                                 f"status, close_at, close_day, created_at, modified_at, stage_changed_at, "
                                 f"owner_employee_id, is_deleted, completeness) SELECT 'crm:NewOpportunityObj:o' || i, "
-                                f"NULL, {cust}, 'o', (i * 7919) % 50000000, "
+                                f"NULL, {cust}, 'o', (i % 37) * 100000, "
                                 f"CASE i % 7 WHEN 0 THEN 'lead' WHEN 1 THEN 'needs' WHEN 2 THEN 'proposal' "
                                 f"WHEN 3 THEN 'negotiation' ELSE 'won' END, "
                                 f"CASE i % 5 WHEN 0 THEN 'won' WHEN 1 THEN 'won' WHEN 4 THEN 'lost' ELSE 'open' END, "
                                 f"{q.ts(f'(i % 9000)')}, {q.local_day(f'(i % 9000)')}, {q.ts('9000')}, "
-                                f"{q.ts('(i % 300)')}, {q.ts('(i % 700)')}, 'e' || (i % 200), {f}, 1.0 "
+                                f"{q.ts('(i % 60)')}, {q.ts('(i % 700)')}, 'e' || (i % 200), {f}, 1.0 "
                                 f"FROM {q.series(3 * nc)}"),
         "sales_order": (orders, f"INSERT INTO sales_order (ref, customer_ref, customer_id, code, order_day, state, "
                                 f"amount_cents, completeness) SELECT 'u8:saleorderlist:S' || i, NULL, {cust}, 'S' || i, "
-                                f"{q.day('(i % 700)')}, 'Approved', (i * 104729) % 50000000, 1.0 "
+                                f"{q.day('(i % 700)')}, 'Approved', ((i % {3 * nc}) % 37) * 100000 "
+                                f"+ CASE WHEN i % 29 = 0 THEN 99999 ELSE 0 END, 1.0 "
                                 f"FROM {q.series(orders)}"),
         "dispatch": (orders // 3, f"INSERT INTO dispatch (ref, customer_ref, customer_id, code, dispatch_day, amount_cents, "
                                   f"completeness) SELECT 'u8:consignmentlist:D' || i, NULL, {cust}, 'D' || i, "
@@ -112,11 +114,11 @@ def synthesize(engine, customers: int, orders: int) -> dict[str, int]:
                                  f"(i * 37) % 9000000, 1.0 FROM {q.series(orders // 3)}"),
         "receipt": (orders // 3, f"INSERT INTO receipt (ref, customer_id, code, receipt_day, amount_cents, completeness) "
                                  f"SELECT 'u8:acceptlist:R' || i, {cust}, 'R' || i, {q.day('(i % 600)')}, "
-                                 f"(i * 41) % 9000000, 1.0 FROM {q.series(orders // 3)}"),
+                                 f"(i * 37) % 9000000 + CASE WHEN i % 50 = 0 THEN 500 ELSE 0 END, 1.0 FROM {q.series(orders // 3)}"),
         "receivable": (orders // 3, f"INSERT INTO receivable (ref, customer_id, code, receivable_day, due_day, "
                                     f"amount_cents, balance_cents, owner_employee_id, completeness) "
                                     f"SELECT 'u8:oughtreceivelist:A' || i, {cust}, 'A' || i, {q.day('(i % 600) + 30')}, "
-                                    f"{q.day('(i % 600)')}, 100000, (i % 3) * 50000, 'e' || (i % 200), 1.0 "
+                                    f"{q.day('(i % 600)')}, 100000, CASE WHEN i % 20 = 0 THEN 50000 ELSE 0 END, 'e' || (i % 200), 1.0 "
                                     f"FROM {q.series(orders // 3)}"),
         "credit_rating": (2 * nc, f"INSERT INTO credit_rating (ref, rated_day, customer_ref, customer_id, rating, "
                                   f"previous_rating, is_current, completeness) SELECT "
@@ -127,7 +129,7 @@ def synthesize(engine, customers: int, orders: int) -> dict[str, int]:
                                 f"occurred_at, is_tech_inquiry, mentions_competitor, is_document, with_decision_maker, "
                                 f"completeness) SELECT 'wecom:messages:m' || i, NULL, 'C' || ((i * 7) % {nc}), "
                                 f"CASE WHEN i % 4 = 0 THEN 'crm_followup' ELSE 'wecom' END, 'in', "
-                                f"{q.ts('(i % 20000)')}, {f}, {f}, {f}, {f}, 1.0 FROM {q.series(orders)}"),
+                                f"{q.ts('(i % 4000)')}, {f}, {f}, {f}, {f}, 1.0 FROM {q.series(orders)}"),
     }
     with engine.begin() as conn:
         conn.execute(insert(employee), [{"employee_id": f"e{i}", "name": f"员工{i}", "region": f"R{i % 5}",

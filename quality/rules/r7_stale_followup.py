@@ -20,12 +20,12 @@ def find(conn: Connection, ctx: RuleContext, cfg: Config) -> list[Candidate]:
     """Open opportunities whose latest activity (own ``last_modified_time`` by T, or any activity of
     the customer by T) is older than the yellow threshold; severity by age."""
     o, i = opportunity.c, interaction.c
-    last_act = (select(i.customer_id, func.max(epoch_ms(i.occurred_at)).label("ms"))
+    last_act = (select(i.customer_id, func.max(i.occurred_at).label("at"))
                 .where(activity_by_t(ctx)).group_by(i.customer_id).subquery())
+    act_ms = epoch_ms(last_act.c.at)
     own = case((and_(o.modified_at.is_not(None), o.modified_at <= ctx.as_of), epoch_ms(o.modified_at)), else_=None)
     # The latest of the two (NULL when neither exists: never active counts as oldest).
-    latest = case((last_act.c.ms.is_(None), own), (own.is_(None), last_act.c.ms),
-                  (own > last_act.c.ms, own), else_=last_act.c.ms)
+    latest = case((last_act.c.at.is_(None), own), (own.is_(None), act_ms), (own > act_ms, own), else_=act_ms)
     age = ctx.as_of_ms - latest
     hour = 3_600_000
     yellow, orange, red = (int(cfg.yellow_hours * hour), int(cfg.orange_hours * hour), int(cfg.red_days * 24 * hour))

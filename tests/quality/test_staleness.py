@@ -3,6 +3,7 @@
 import logging
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import delete, insert, select, update
 
 from hub_core.schema import discrepancy, raw_record, sync_run
@@ -100,3 +101,43 @@ def test_stale_alert_adapter_logs_when_alerts_are_absent(monkeypatch, caplog):
     with caplog.at_level(logging.WARNING, logger="quality.staleness"):
         staleness.queue_stale_alert(None, "u8", "gone", None)
     assert "no alerts module installed" in caplog.text
+
+
+@pytest.mark.slow
+def test_u8_returning_nothing_after_a_good_run_makes_no_false_items(engine, monkeypatch):
+    """Through the real pipeline (simulators, taps, landing, build): U8 answers with nothing on a
+    full re-read; the open items stay exactly as they were and no false item appears."""
+    from connectors.sources import parse_sources
+    from connectors.sync import sync_source
+    from hub_cli.demo import demo_sources
+    from mappings.build import build_customer360
+    from quality.reconcile import reconcile
+    from simulators.server import SimulatorServer
+    from tests.e2e.worlds import NOW, handmade_world
+
+    monkeypatch.setattr(staleness, "queue_stale_alert", lambda *a: None)
+
+    def open_items():
+        with engine.connect() as conn:
+            return set(conn.execute(select(discrepancy.c.discrepancy_id).where(discrepancy.c.status == "open")).scalars())
+
+    with SimulatorServer(handmade_world()) as server:
+        data, secrets = demo_sources(server.urls)
+        for name, value in secrets.items():
+            monkeypatch.setenv(name, value)
+        sources = {s.name: s for s in parse_sources(data)}
+        for s in sources.values():
+            assert sync_source(engine, s).status == "succeeded"
+        build_customer360(engine, as_of=NOW)
+        first = reconcile(engine, as_of=NOW)
+        before = open_items()
+        assert first.found["R1"] == 2 and not first.held_back
+        for stream in server.world.data["u8"]:
+            server.world.data["u8"][stream] = []
+        sync_source(engine, sources["u8"], full_refresh=True)
+        build_customer360(engine, as_of=NOW)
+        second = reconcile(engine, as_of=NOW)
+    assert open_items() == before
+    assert second.persisted.new == 0 and second.persisted.reopened == 0 and second.persisted.resolved == 0
+    if "u8" in second.stale_sources:  # the landing soft-deleted what the pass did not see
+        assert {"R1", "R2", "R3", "R5", "R9"} <= set(second.held_back)

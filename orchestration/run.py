@@ -15,6 +15,7 @@ class PipelineResult:
     metadata: dict[str, dict]  # asset name -> metadata of its materialization
     failures: list[str]
     failed_sources: dict[str, str] | None = None  # source -> sync status (failed, refused, ...)
+    stale_sources: dict[str, str] | None = None  # source -> why its data is stale (rules held back)
 
 
 def run_pipeline(warehouse_url: str, connectors_file: str, out_dir: str, source_names: list[str],
@@ -51,4 +52,8 @@ def run_pipeline(warehouse_url: str, connectors_file: str, out_dir: str, source_
         for asset, meta in metadata.items()
         if asset.startswith("raw_") and meta.get("status") != "succeeded"
     }
-    return PipelineResult(result.success and not failed_sources, metadata, failures, failed_sources)
+    from quality.staleness import stale_sources
+
+    stale = stale_sources(warehouse_url)
+    return PipelineResult(result.success and not failed_sources and not stale, metadata, failures, failed_sources,
+                          stale)

@@ -125,3 +125,20 @@ def queue_stale_alert(conn: Connection, source: str, reason: str, age: timedelta
             log.warning("source %s is stale (%s); no alerts module installed, no alert queued", source, reason)
             return
     queue_source_stale_alert(conn, source, reason, age)
+
+
+def stale_sources(warehouse_url: str) -> dict[str, str]:
+    """Sources the last check found stale, with their reason (for ``hub run`` / ``hub demo``);
+    empty when the warehouse has no verdicts yet."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = create_engine(warehouse_url)
+    try:
+        with engine.connect() as conn:
+            h = source_health.c
+            return dict(conn.execute(select(h.source, h.reason).where(h.stale).order_by(h.source)).all())
+    except SQLAlchemyError:
+        return {}
+    finally:
+        engine.dispose()

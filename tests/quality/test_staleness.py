@@ -72,6 +72,8 @@ def test_u8_returning_nothing_holds_u8_rules_back(engine, monkeypatch):
 
     fourth = run(engine, ["R5"], as_of=T + 3 * D)  # still stale: no second alert
     assert "R5" in fourth.held_back and len(alerts) == 1
+    stale = staleness.stale_sources(engine.url.render_as_string(hide_password=False))  # what hub run prints
+    assert list(stale) == ["u8"] and "saleorderlist" in stale["u8"]
 
 
 def test_failed_sync_marks_the_source_stale(engine, monkeypatch):

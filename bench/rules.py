@@ -10,6 +10,7 @@ and one full ``reconcile`` (rules + lifecycle persist). Prints seconds per step 
 For PostgreSQL pass an empty database: ``--warehouse postgresql+psycopg://postgres@127.0.0.1:5432/<db>``.
 """
 
+# ruff: noqa: E501 - one SQL statement per table reads best unbroken
 from __future__ import annotations
 
 import argparse
@@ -94,7 +95,7 @@ def synthesize(engine, customers: int, orders: int) -> dict[str, int]:
                                 f"CASE i % 7 WHEN 0 THEN 'lead' WHEN 1 THEN 'needs' WHEN 2 THEN 'proposal' "
                                 f"WHEN 3 THEN 'negotiation' ELSE 'won' END, "
                                 f"CASE i % 5 WHEN 0 THEN 'won' WHEN 1 THEN 'won' WHEN 4 THEN 'lost' ELSE 'open' END, "
-                                f"{q.ts(f'(i % 9000)')}, {q.local_day(f'(i % 9000)')}, {q.ts('9000')}, "
+                                f"{q.ts('(i % 9000)')}, {q.local_day('(i % 9000)')}, {q.ts('9000')}, "
                                 f"{q.ts('(i % 60)')}, {q.ts('(i % 700)')}, 'e' || (i % 200), {f}, 1.0 "
                                 f"FROM {q.series(3 * nc)}"),
         "sales_order": (orders, f"INSERT INTO sales_order (ref, customer_ref, customer_id, code, order_day, state, "

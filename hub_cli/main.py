@@ -132,7 +132,7 @@ def build(warehouse: WarehouseOpt = None) -> None:
 def reconcile(
     warehouse: WarehouseOpt = None,
     as_of: AsOfOpt = None,
-    rules: Annotated[str | None, typer.Option("--rules", help="Only these rules, e.g. R1,R3 (default: all enabled).")] = None,
+    rules: Annotated[str | None, typer.Option("--rules", help="Only these rules, e.g. R1,R3 (default: all).")] = None,
 ) -> None:
     """Evaluate the consistency rules and update the open discrepancies; print a summary per rule.
     An as-of earlier than the latest run is a what-if (nothing stored). Exits 1 when a stale source

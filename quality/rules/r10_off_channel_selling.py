@@ -28,8 +28,9 @@ def find(conn: Connection, ctx: RuleContext, cfg: Config) -> list[Candidate]:
                            func.sum(o.amount_cents).label("cents"))
                     .where(won).group_by(o.customer_id).subquery())
     c_ms = per_customer.c.c_ms
+    window_ms = int(cfg.message_days * DAY_MS)
     talked = exists().where(i.customer_id == per_customer.c.customer_id, i.channel.in_(cfg.channels),
-                            i.occurred_at.is_not(None), epoch_ms(i.occurred_at) >= c_ms - int(cfg.message_days * DAY_MS),
+                            i.occurred_at.is_not(None), epoch_ms(i.occurred_at) >= c_ms - window_ms,
                             epoch_ms(i.occurred_at) <= c_ms)
     account = (select(func.min(a.ref)).where(a.customer_id == per_customer.c.customer_id, a.is_deleted.is_(False))
                .scalar_subquery())

@@ -102,7 +102,8 @@ class World:
                         credit_limit_cents=None, credit_days=None, is_current=True, completeness=1.0)
 
     def talk(self, iid, cid, at, channel="wecom"):
-        return self.add(interaction, ref=f"wecom:messages:{iid}" if channel == "wecom" else f"crm:ActiveRecordObj:{iid}",
+        ref = f"wecom:messages:{iid}" if channel == "wecom" else f"crm:ActiveRecordObj:{iid}"
+        return self.add(interaction, ref=ref,
                         customer_ref=None, customer_id=cid, channel=channel,
                         direction="in" if channel == "wecom" else "note", contact_ref=None, rep_employee_id=None,
                         sender_id=None, receiver_id=None, occurred_at=at, msg_type=None, content=None,

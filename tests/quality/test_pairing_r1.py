@@ -1,7 +1,6 @@
 """Pairing won deals with orders and R1, on unified-model rows, on both backends."""
 
-import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import insert, select
 

@@ -13,7 +13,6 @@ from quality import staleness
 from tests.quality.rules_kit import D, T, World, days_ago, run
 
 
-
 def _sync(engine, source, status="succeeded", rows=(), stream="saleorderlist", error=None):
     now = datetime.now(UTC)
     with engine.begin() as conn:
@@ -121,7 +120,8 @@ def test_u8_returning_nothing_after_a_good_run_makes_no_false_items(engine, monk
 
     def open_items():
         with engine.connect() as conn:
-            return set(conn.execute(select(discrepancy.c.discrepancy_id).where(discrepancy.c.status == "open")).scalars())
+            d = discrepancy.c
+            return set(conn.execute(select(d.discrepancy_id).where(d.status == "open")).scalars())
 
     with SimulatorServer(handmade_world()) as server:
         data, secrets = demo_sources(server.urls)

@@ -87,9 +87,9 @@ def persist(conn: Connection, found: list[Candidate], rules_run: list[str], as_o
     the items as now stored (with their status, first_seen, resolved_at)."""
     stats = PersistStats()
     d = discrepancy.c
-    known = {r.discrepancy_id: r for r in conn.execute(
-        select(d.discrepancy_id, d.status, d.first_seen).where(d.rule.in_(rules_run)))} if rules_run else {}
-    inserts, persisting, reopening = [], [], []
+    cols = [d.discrepancy_id, d.status, d.first_seen, *(d[k] for k in _MUTABLE if k != "last_seen")]
+    known = {r.discrepancy_id: r for r in conn.execute(select(*cols).where(d.rule.in_(rules_run)))} if rules_run else {}
+    inserts, persisting, reopening, touched = [], [], [], []
     items = enrich(conn, found, as_of)
     for row in items:
         prior = known.get(row["discrepancy_id"])
@@ -103,11 +103,15 @@ def persist(conn: Connection, found: list[Candidate], rules_run: list[str], as_o
             stats.count(row["rule"], "reopened")
         else:
             row.update(first_seen=prior.first_seen, resolved_at=None, status=prior.status)
-            persisting.append(row)
+            unchanged = all(getattr(prior, k) == row[k] for k in _MUTABLE if k != "last_seen")
+            (touched if unchanged else persisting).append(row)
             stats.count(row["rule"], "persisting")
     for i in range(0, len(inserts), _CHUNK):
         conn.execute(insert(discrepancy), inserts[i:i + _CHUNK])
     by_id = update(discrepancy).where(d.discrepancy_id == bindparam("b_id"))
+    ids = [r["discrepancy_id"] for r in touched]  # only last_seen moves: one statement per chunk
+    for i in range(0, len(ids), _CHUNK):
+        conn.execute(update(discrepancy).where(d.discrepancy_id.in_(ids[i:i + _CHUNK])).values(last_seen=as_of))
     if persisting:
         conn.execute(by_id.values({k: bindparam(f"v_{k}") for k in _MUTABLE}),
                      [{"b_id": r["discrepancy_id"], **{f"v_{k}": r[k] for k in _MUTABLE}} for r in persisting])
@@ -117,8 +121,10 @@ def persist(conn: Connection, found: list[Candidate], rules_run: list[str], as_o
                      [{"b_id": r["discrepancy_id"], **{f"v_{k}": r[k] for k in cols}} for r in reopening])
     seen = {r["discrepancy_id"] for r in items}
     gone = [(did, r) for did, r in known.items() if r.status != "resolved" and did not in seen]
-    if gone:
-        conn.execute(by_id.values(status="resolved", resolved_at=as_of), [{"b_id": did} for did, _ in gone])
-        for did, _ in gone:
-            stats.count(did.split("|", 1)[0], "resolved")
+    gone_ids = [did for did, _ in gone]
+    for i in range(0, len(gone_ids), _CHUNK):
+        conn.execute(update(discrepancy).where(d.discrepancy_id.in_(gone_ids[i:i + _CHUNK]))
+                     .values(status="resolved", resolved_at=as_of))
+    for did in gone_ids:
+        stats.count(did.split("|", 1)[0], "resolved")
     return stats, items

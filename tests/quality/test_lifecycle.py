@@ -49,10 +49,13 @@ def test_age_acknowledge_resolve_reopen_and_what_if(engine):
 
     with engine.begin() as conn:  # someone acknowledges it
         conn.execute(update(discrepancy).values(status="acknowledged"))
+    _balance(engine, 11)  # partly changed: the amount follows, the acknowledgement stays
     second = run(engine, ["R5"], as_of=T + D)
     assert second.persisted.persisting == 1 and second.persisted.new == 0
     row = _row(engine)
-    assert (row.status, _at(row.first_seen), _at(row.last_seen)) == ("acknowledged", T, T + D)
+    assert (row.status, _at(row.first_seen), _at(row.last_seen), row.amount_cents) == ("acknowledged", T, T + D, 1100)
+    run(engine, ["R5"], as_of=T + D + D / 2)  # nothing changed: only last_seen moves
+    assert (_row(engine).status, _at(_row(engine).last_seen)) == ("acknowledged", T + D + D / 2)
 
     # What-if: an earlier as-of computes, returns, and stores nothing.
     before = _snapshot(engine)

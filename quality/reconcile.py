@@ -40,14 +40,16 @@ class ReconcileResult:
     items: list[dict] = field(default_factory=list)
 
 
-def _source_of(system: str) -> str:
-    """The configured source name of a system (mappings' ``systems``), identity when unset."""
+def _sources_of_systems() -> dict[str, str]:
+    """The configured source name of each system (mappings' ``systems``), identity when unset."""
+    systems = {s for spec in RULES for s in spec.systems}
     try:
         from mappings.config import load_mapping
 
-        return load_mapping().source_for(system)
+        mapping = load_mapping()
+        return {s: mapping.source_for(s) for s in systems}
     except Exception:  # noqa: BLE001 - a missing mapping file must not stop the rules
-        return system
+        return {s: s for s in systems}
 
 
 def _as_utc(as_of: datetime | None) -> datetime:
@@ -87,9 +89,10 @@ def reconcile(engine: Engine, as_of: datetime | None = None, config: RulesConfig
             health = check_sources(conn, cfg.staleness)
             stale = {s: h.reason for s, h in health.items() if h.stale}
             held_back = {}
+            source_of = _sources_of_systems()
             for rid in enabled:
-                bad = [f"{_source_of(sys)} stale ({stale[_source_of(sys)]})" for sys in rule(rid).systems
-                       if _source_of(sys) in stale]
+                bad = [f"{source_of[sys]} stale ({stale[source_of[sys]]})" for sys in rule(rid).systems
+                       if source_of[sys] in stale]
                 if bad:
                     held_back[rid] = "; ".join(bad)
             running = [r for r in enabled if r not in held_back]

@@ -63,8 +63,12 @@ def test_a_failing_source_does_not_stop_the_others(tmp_path, monkeypatch):
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     rows = {line.split("|")[1].strip(): line for line in report.splitlines() if line.startswith("| ")}
     assert "| failed |" in rows["wecom"] and "| succeeded |" in rows["crm"]
-    assert "| new since last run | 2 |" in report
+    assert f"| new since last run | {len(items)} |" in report  # the first run: every open item is new
     assert "wrong-secret-value" not in report
+    # WeCom failed: it is stale, and the rules that read it (R7, R10, R11) are held back.
+    assert list(result.stale_sources) == ["wecom"] and not result.success
+    assert "wrong-secret-value" not in str(result.stale_sources)
+    assert not {i["rule"] for i in items} & {"R7", "R10", "R11"}
 
 
 def test_generated_world_matches_truth_on_both_backends(tmp_path, warehouse_url, monkeypatch):

@@ -103,4 +103,9 @@ def test_step_by_step_cli_sync_build_report(tmp_path, monkeypatch):
                                    "--as-of", NOW.isoformat()])
     assert reported.exit_code == 0, reported.output
     items = json.loads((tmp_path / "out" / "discrepancies.json").read_text(encoding="utf-8"))
-    assert {i["refs"][0]: (i["severity"], i["amount_cny"]) for i in items} == EXPECTED_R1
+    assert {i["refs"][0]: (i["severity"], i["amount_cny"]) for i in items if i["rule"] == "R1"} == EXPECTED_R1
+    # No WeCom message in the world: every customer with recent won deals is R10 (sum of those deals);
+    # O6 was last modified exactly 72 h before T: yellow, not orange (strict thresholds).
+    assert {i["refs"][0]: i["amount_cny"] for i in items if i["rule"] == "R10"} == {
+        "crm:AccountObj:A1": "150000.00", "crm:AccountObj:A2": "110000.00", "crm:AccountObj:A3": "250000.00"}
+    assert {i["refs"][0]: i["severity"] for i in items if i["rule"] == "R7"} == {"crm:NewOpportunityObj:O6": "yellow"}

@@ -7,6 +7,18 @@ same hash is not landed again, so re-extracted, unchanged data adds no rows. A S
 flushes the records before it and writes the bookmark in the same transaction, so the state
 never claims data that was not committed. A record that fails validation is set aside in
 ``raw_reject`` with its reason; it never stops the sync.
+
+Records a tap itself had to set aside (e.g. a document whose detail call keeps failing) come as
+records of the stream :data:`REJECT_STREAM` - ``{"stream", "record_key", "reason", "data"}`` -
+and land in ``raw_reject`` too, counted as seen and rejected for the stream they belong to.
+
+Deletions: a source that deletes by flag (CRM ``is_deleted`` / ``life_status``) sends ordinary
+records; they land as any other and the mappings decide. A *full-table* stream - one whose
+SCHEMA names no ``bookmark_properties``, or any stream of a ``full_refresh`` load - is re-read
+whole on every run; once the tap has exited successfully, :meth:`SingerLoader.finish_pass`
+compares the keys seen with the stream's current raw records and marks those not seen as deleted
+(``raw_record.deleted_at``; soft - the data stays). Never after a failed or partial pass, never
+for incremental streams. A deleted record that comes back lands as a new, live version.
 """
 
 from __future__ import annotations
@@ -23,6 +35,7 @@ from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, best_match
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, select, update
 
+from connectors.landing_deletes import mark_unseen_deleted
 from hub_core.schema import raw_record, raw_reject, raw_stream, sync_state
 
 log = logging.getLogger(__name__)
@@ -31,6 +44,8 @@ _KEY_CHUNK = 500  # stays under SQLite's bound-parameter limit
 MAX_KEY = 500  # raw_record.record_key
 MAX_STREAM = 200  # raw_record.stream
 ANALYZE_EVERY = 20_000  # rows landed between statistics refreshes on PostgreSQL
+#: Records a tap set aside itself (see the module docstring).
+REJECT_STREAM = "_rejects"
 
 
 @dataclass
@@ -38,6 +53,7 @@ class StreamStats:
     seen: int = 0
     landed: int = 0
     rejected: int = 0
+    deleted: int = 0  # marked deleted by a full-table key-set diff
 
 
 @dataclass
@@ -59,6 +75,10 @@ class LoadStats:
     @property
     def rejected(self) -> int:
         return sum(s.rejected for s in self.streams.values()) + self.unparsable
+
+    @property
+    def deleted(self) -> int:
+        return sum(s.deleted for s in self.streams.values())
 
 
 _FORMATS = FormatChecker()
@@ -82,6 +102,10 @@ class _Stream:
     validator: Draft7Validator | None
     schema_error: str | None = None
     fast: Callable[[dict], Any] | None = None
+    #: Keys seen in this pass, kept only for streams a key-set diff applies to.
+    keys: set[str] | None = None
+    #: Records of this pass whose key could not be told: a key-set diff would be unsafe.
+    unkeyed: int = 0
 
     def problem(self, record: dict):
         """The best validation error of ``record``, or None. The compiled check clears valid
@@ -136,11 +160,17 @@ def _reason(error) -> str:
 
 
 class SingerLoader:
-    """Consumes Singer messages for one source and lands them; see the module docstring."""
+    """Consumes Singer messages for one source and lands them; see the module docstring.
+
+    ``full_refresh=True`` makes every stream's pass count as whole for :meth:`finish_pass`. Set
+    it only for a run without state whose tap then reads everything: a tap that limits a
+    first run (a ``start_date`` in its config) would otherwise get older records marked deleted.
+    """
 
     def __init__(self, engine: Engine, source: str, sync_run_id: int, batch_size: int = 5000,
-                 secrets: list[str] | None = None):
+                 secrets: list[str] | None = None, full_refresh: bool = False):
         self.engine = engine
+        self.full_refresh = full_refresh  # every stream is a whole pass: diff all key sets
         self.secrets = [s for s in (secrets or []) if len(s) >= 3]
         self.source = source
         self.sync_run_id = sync_run_id
@@ -204,13 +234,22 @@ class SingerLoader:
             self._streams[stream] = _Stream([], None, f"the stream's SCHEMA is invalid: {problem}")
             log.error("%s/%s: invalid SCHEMA: %s", self.source, stream, problem)
             return
-        self._streams[stream] = _Stream(list(keys), Draft7Validator(schema, format_checker=_FORMATS),
-                                        fast=_fast_validator(schema))
+        if stream == REJECT_STREAM:
+            return  # not a stream of the source: its records go to raw_reject
+        bookmarks = message.get("bookmark_properties") or []
+        previous = self._streams.get(stream)
+        keys_seen = previous.keys if previous is not None and previous.keys is not None else set()
+        self._streams[stream] = _Stream(
+            list(keys), Draft7Validator(schema, format_checker=_FORMATS), fast=_fast_validator(schema),
+            keys=keys_seen if (self.full_refresh or not bookmarks) else None,
+            unkeyed=previous.unkeyed if previous is not None else 0,
+        )
         row = {
             "source": self.source,
             "stream": stream,
             "key_properties": orjson.dumps(keys).decode(),
             "json_schema": orjson.dumps(schema).decode(),
+            "bookmark_properties": orjson.dumps(bookmarks if isinstance(bookmarks, list) else []).decode(),
             "updated_at": datetime.now(UTC),
         }
         with self.engine.begin() as conn:
@@ -227,6 +266,9 @@ class SingerLoader:
         if not isinstance(stream, str) or len(stream) > MAX_STREAM or "\x00" in stream:
             self.stats.unparsable += 1
             self._reject(None, None, "RECORD without a usable stream name", message)
+            return
+        if stream == REJECT_STREAM:
+            self._on_tap_reject(record)
             return
         stats = self.stats.streams[stream]
         stats.seen += 1
@@ -246,8 +288,11 @@ class SingerLoader:
                 raise ValueError(f"key is longer than {MAX_KEY} characters or holds a NUL")
         except ValueError as exc:
             stats.rejected += 1
+            spec.unkeyed += 1
             self._reject(None, stream, str(exc), record)
             return
+        if spec.keys is not None:
+            spec.keys.add(key)  # seen in this pass, valid or not: it exists at the source
         error = spec.problem(record)
         if error is not None:
             stats.rejected += 1
@@ -257,6 +302,27 @@ class SingerLoader:
         self._pending_count += 1
         if self._pending_count >= self.batch_size:
             self.flush()
+
+    def _on_tap_reject(self, record: Any) -> None:
+        """A record the tap set aside: to ``raw_reject`` under the stream it belongs to."""
+        target = record.get("stream") if isinstance(record, dict) else None
+        reason = record.get("reason") if isinstance(record, dict) else None
+        if not isinstance(target, str) or not target or not isinstance(reason, str) or not reason:
+            self.stats.unparsable += 1
+            self._reject(None, REJECT_STREAM, "a tap reject without stream and reason", record)
+            return
+        key = record.get("record_key")
+        key = None if key in (None, "") else str(key)
+        stats = self.stats.streams[target]
+        stats.seen += 1
+        stats.rejected += 1
+        spec = self._streams.get(target)
+        if spec is not None and spec.keys is not None:
+            if key is None:
+                spec.unkeyed += 1
+            else:
+                spec.keys.add(key)
+        self._reject(key, target, f"set aside by the tap: {reason}", record.get("data"))
 
     def _reject(self, key, stream, reason: str, data: Any) -> None:
         payload = data if isinstance(data, str) else orjson.dumps(data, default=str).decode()
@@ -314,11 +380,12 @@ class SingerLoader:
         for key, digest, record in batch:  # the last version within a batch wins
             latest[key] = (digest, record)
         keys = list(latest)
-        current: dict[str, str] = {}
+        current: dict[str, str | None] = {}
         where = current_versions(self.source, stream)
-        lookup = select(raw_record.c.record_key, raw_record.c.record_hash).where(where)
+        lookup = select(raw_record.c.record_key, raw_record.c.record_hash, raw_record.c.deleted_at).where(where)
         for i in range(0, len(keys), _KEY_CHUNK):
-            current.update(conn.execute(lookup, {"keys": keys[i : i + _KEY_CHUNK]}).all())
+            for key, digest, deleted_at in conn.execute(lookup, {"keys": keys[i : i + _KEY_CHUNK]}):
+                current[key] = None if deleted_at is not None else digest  # a deleted one comes back
         changed = [k for k in keys if current.get(k) != latest[k][0]]
         if not changed:
             return 0
@@ -344,6 +411,29 @@ class SingerLoader:
             ],
         )
         return len(changed)
+
+    def finish_pass(self) -> dict[str, int]:
+        """The tap exited successfully: its full-table streams were read whole, so current
+        records of those streams whose key did not come back are marked deleted. Returns the
+        count per stream. Call it only after a successful tap run (never after a failure).
+
+        A stream is skipped (with a warning) when some record of the pass had no usable key
+        (it might be any of them) or when the pass returned nothing at all for a stream that
+        has live records: an empty answer is more often a wrong account set or an outage than
+        a source that deleted everything.
+        """
+        self.flush()
+        result: dict[str, int] = {}
+        for stream, spec in self._streams.items():
+            if spec.keys is None or spec.validator is None:
+                continue
+            if spec.unkeyed:
+                log.warning("%s/%s: %d records without a usable key in this pass; deletions not "
+                            "inferred", self.source, stream, spec.unkeyed)
+                continue
+            result[stream] = mark_unseen_deleted(self.engine, self.source, stream, spec.keys)
+            self.stats.streams[stream].deleted += result[stream]
+        return result
 
     def _write_state(self, conn: Connection, state: dict) -> None:
         conn.execute(delete(sync_state).where(sync_state.c.source == self.source))

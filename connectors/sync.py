@@ -121,7 +121,10 @@ def sync_source(engine: Engine, source: SourceConfig, *, full_refresh: bool = Fa
 def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, full_refresh: bool,
          observer: SyncObserver | None, begun: float) -> SyncResult:
     secrets = secret_values(source.config)
-    loader = SingerLoader(engine, source.name, run_id, secrets=secrets)
+    # A tap that limits its first run by date (start_date) sees only part of a stream on a
+    # full refresh: never treat such a pass as the whole stream (it would mark the rest deleted).
+    loader = SingerLoader(engine, source.name, run_id, secrets=secrets,
+                          full_refresh=full_refresh and "start_date" not in source.config)
     if observer:
         observer.sync_started(source.name, run_id, loader.stats)
     raw = detail = None
@@ -140,6 +143,7 @@ def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, fu
             catalog = select_streams(tap.discover(), source.streams) if needs_catalog else None
             state = None if full_refresh else load_state(engine, source.name)
             tap.run(catalog, state, loader.feed, observer=observer)
+            loader.finish_pass()  # the pass completed: full-table streams' key-set diff (soft deletes)
     except (KeyboardInterrupt, SystemExit):
         status, raw = "interrupted", "interrupted — stopped by the user (Ctrl-C) before finishing"
         _finish(engine, run_id, status, loader.stats, raw)

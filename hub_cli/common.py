@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 WarehouseOpt = Annotated[str | None, typer.Option("--warehouse", help="SQLAlchemy URL (default: HUB_WAREHOUSE_URL or a local SQLite file).")]
 ConnectorsOpt = Annotated[Path | None, typer.Option("--connectors", help="Sources YAML (default: HUB_CONNECTORS_FILE or ./connectors.yaml).")]
 SourceOpt = Annotated[list[str] | None, typer.Option("--source", "-s", help="Only these sources (repeatable).")]
+
+
+def cli_console(stderr: bool = False) -> Console:
+    """A console for ``hub`` output. On a terminal it takes the terminal's width; elsewhere
+    (pipes, CI logs, a scheduler's captured output) rich would assume 80 columns and cut tables,
+    so it prints 200 wide unless COLUMNS says otherwise (read when printing)."""
+    console = Console(stderr=stderr, soft_wrap=True)
+    if not console.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
+        console.width = 200
+    return console
 
 
 def settings(warehouse: str | None = None, connectors: Path | None = None):

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from hub_cli.common import ConnectorsOpt, SourceOpt, WarehouseOpt
+from hub_cli.common import ConnectorsOpt, SourceOpt, WarehouseOpt, cli_console
 
 app = typer.Typer(help="Configured sources: list them, check their connection, discover their streams.",
                   no_args_is_help=True)
-console = Console(soft_wrap=True)
+console = cli_console()
 
 
 def _last_runs(warehouse_url: str) -> tuple[dict, str | None]:

@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from hub_cli import connectors_cmd
-from hub_cli.common import ConnectorsOpt, SourceOpt, WarehouseOpt
+from hub_cli import alerts_cmd, connectors_cmd
+from hub_cli.common import ConnectorsOpt, SourceOpt, WarehouseOpt, cli_console
 from hub_cli.diagnostics import HubTyper, fail, setup_logging
 
 app = HubTyper(help="Customer-360 integration hub.", no_args_is_help=True, add_completion=False,
                pretty_exceptions_enable=False)
 app.add_typer(connectors_cmd.app, name="connectors")
-console = Console(soft_wrap=True)
+app.add_typer(alerts_cmd.app, name="alerts")
+console = cli_console()
 
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Evaluate rules as of this ISO time (with offset); default now.")]
 
@@ -165,15 +165,26 @@ def report(
     out: Annotated[Path, typer.Option(help="Folder for the result files.")],
     warehouse: WarehouseOpt = None,
     as_of: AsOfOpt = None,
+    week: Annotated[bool, typer.Option("--week", help="Weekly report: the ISO week ending at the latest "
+                                       "Monday 08:00 Asia/Shanghai at or before --as-of.")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Report language: zh (default) or en.")] = "zh",
 ) -> None:
     """Reconcile as of a time (default now) and write discrepancies.json, customers.json, report.*."""
+    from datetime import UTC, datetime
+
     from hub_core.warehouse import open_warehouse
     from quality.reconcile import reconcile as run
-    from quality.report import write_report
+    from quality.report import LANGS, week_end, write_report
 
+    if lang not in LANGS:
+        _fail(f"unknown report language {lang!r}: choose one of {', '.join(LANGS)}")
+    moment = _as_of(as_of)
+    if week:
+        moment = week_end(moment or datetime.now(UTC))
     engine = open_warehouse(_settings(warehouse).warehouse_url)
-    run(engine, as_of=_as_of(as_of))
-    files = write_report(engine, out)
+    result = run(engine, as_of=moment)
+    files = write_report(engine, out, lang=lang, as_of=result.as_of, weekly=week,
+                         held_back=getattr(result, "held_back", None))
     console.print(f"{files.discrepancies} open discrepancies, {files.customers} customers -> {files.out_dir}")
 
 

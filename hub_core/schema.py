@@ -79,6 +79,10 @@ raw_record = Table(
     Column("is_current", Boolean, nullable=False),
     Column("sync_run_id", Integer, nullable=False),
     Column("landed_at", DateTime(timezone=True), nullable=False),
+    # Set when a complete full-table pass no longer returned the record (a soft delete, see
+    # connectors/landing.py); NULL while the record is live. A record that comes back gets a
+    # new current version with this NULL again.
+    Column("deleted_at", DateTime(timezone=True)),
 )
 # One current version per record; partial, so history does not weigh on look-ups. Queries
 # filter on plain ``raw_record.c.is_current``, which renders as ``is_current`` on PostgreSQL and
@@ -107,6 +111,8 @@ raw_stream = Table(
     Column("stream", String(200), primary_key=True),
     Column("key_properties", Text, nullable=False),  # JSON list
     Column("json_schema", Text, nullable=False),
+    # JSON list from the SCHEMA message; empty means a full-table stream (key-set diffs apply)
+    Column("bookmark_properties", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -258,4 +264,6 @@ reconcile_run = Table(
 )
 from hub_core import schema_api  # noqa: E402,F401
 from hub_core import schema_unified  # noqa: E402,F401
+from hub_core import schema_alerts  # noqa: E402,F401
+from hub_core import schema_report  # noqa: E402,F401
 from hub_core import schema_rules  # noqa: E402,F401

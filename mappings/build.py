@@ -148,6 +148,11 @@ def _plan(conn: Connection, incremental: bool, config_hash: str, decl: Declarati
                         .order_by(build_run.c.id.desc()).limit(1)).first()
     if not incremental or last is None or last.config_hash != config_hash or last.raw_watermark is None:
         return "full", last, watermark
+    # A soft delete (a key gone from a full-table pass) changes no raw id: rebuild in full.
+    deleted_since = conn.execute(select(func.count()).select_from(raw_record).where(
+        r.deleted_at.is_not(None), r.deleted_at > last.started_at)).scalar()
+    if deleted_since:
+        return "full", last, watermark
     if watermark == last.raw_watermark:
         return "unchanged", last, watermark
     people = [(sources.get(s.system, s.system), s.stream) for s in decl.streams if s.entity == "employee_account"]

@@ -24,7 +24,8 @@ def iter_current(conn: Connection, source: str, stream: str) -> Iterator[dict]:
     """Stream the current version of every landed record of one stream (bounded memory)."""
     query = (
         select(raw_record.c.data)
-        .where(raw_record.c.source == source, raw_record.c.stream == stream, raw_record.c.is_current)
+        .where(raw_record.c.source == source, raw_record.c.stream == stream, raw_record.c.is_current,
+               raw_record.c.deleted_at.is_(None))  # soft-deleted at the source: gone
         .order_by(raw_record.c.id.desc())  # newest first: see latest_per_ref
         .execution_options(yield_per=BATCH)
     )

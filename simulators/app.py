@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from simulators import crm, finance, u8, wecom
+from simulators import crm, finance, robots, u8, wecom
 from simulators.common import RateRule
 from simulators.world import World, as_world
 
@@ -68,4 +68,6 @@ def create_app(
 
     for name, sub in apps.items():
         app.mount(f"/{name}", sub)
+    app.mount("/robots", robot_app := robots.create_app())  # alert robots (WeCom + DingTalk)
+    app.state.robots = robot_app.state.sim  # their test hooks: simulators/robots.py
     return app

@@ -22,8 +22,11 @@ batch number (U8 OpenAPI field names ``invcode``, ``whcode``, ``batch``; ``inven
 and ``warehouse_code`` are accepted in their place).
 
 Filters (inclusive ranges; dates compare on their ``YYYY-MM-DD`` part; unknown parameters are
-ignored): every resource: ``date_begin``/``date_end`` on ``date``; ``customer``:
-``code_begin``/``code_end``, ``name`` (substring); ``saleorderlist``: ``state``;
+ignored, as the real OpenAPI ignores them): the document lists (``saleorderlist``,
+``consignmentlist``, ``saleinvoicelist``, ``oughtreceivelist``, ``acceptlist``):
+``date_begin``/``date_end`` on ``date``; ``customer``: ``code_begin``/``code_end``, ``name``
+(substring) - no date or modified-time filter, so a customer read is always the whole table;
+``saleorderlist``: ``state``;
 ``oughtreceivelist``: ``cust_vendor_code`` (= ``custcode``); ``inventory``:
 ``modifydate_begin``/``modifydate_end`` on ``ModifyDate``, ``code_begin``/``code_end``;
 ``currentstock``: ``invcode_begin``/``invcode_end``, ``whcode_begin``/``whcode_end``, ``batch``.
@@ -38,6 +41,9 @@ limiting) with body ``{"errcode":"-1","errmsg":...}``; a string is an errcode se
 Rate limits (simulator choice, the real ones are undocumented; only with
 ``enforce_rate_limits`` or explicit ``rate_limits``): token 10/min, every ``/api/`` call
 together 300 per second; beyond: HTTP 429 with ``Retry-After``.
+``sim.document_faults[<natural key>] = fault`` makes every ``get`` of that one document fail
+until the entry is removed: a string is an errcode (HTTP 200), ``"truncated"`` a JSON body cut
+short (HTTP 200).
 """
 
 from __future__ import annotations
@@ -48,7 +54,7 @@ from datetime import date
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from simulators.common import GuardMiddleware, RateRule, SimState, parse_positive_int
 from simulators.credentials import U8, U8Credentials
@@ -138,12 +144,15 @@ def _stock_wh_text(rec: Record) -> str | None:
 _DATE = _field("date", _day)
 # parameter -> (value getter, kind); kind is ">=", "<=", "=", "contains"; date bounds are
 # validated as dates.
-_COMMON = {"date_begin": (_DATE, ">="), "date_end": (_DATE, "<=")}
+_DATES = {"date_begin": (_DATE, ">="), "date_end": (_DATE, "<=")}
 _CODE = {"code_begin": (_field("code"), ">="), "code_end": (_field("code"), "<=")}
 FILTERS: dict[str, dict[str, tuple[Callable[[Record], str | None], str]]] = {
     "customer": {**_CODE, "name": (_field("name"), "contains")},
-    "saleorderlist": {"state": (_field("state"), "=")},
-    "oughtreceivelist": {"cust_vendor_code": (_field("custcode"), "=")},
+    "saleorderlist": {**_DATES, "state": (_field("state"), "=")},
+    "consignmentlist": _DATES,
+    "saleinvoicelist": _DATES,
+    "oughtreceivelist": {**_DATES, "cust_vendor_code": (_field("custcode"), "=")},
+    "acceptlist": _DATES,
     "inventory": {
         **_CODE,
         "modifydate_begin": (_modify_day, ">="),
@@ -160,7 +169,7 @@ _DATE_PARAMS = {"date_begin", "date_end", "modifydate_begin", "modifydate_end"}
 
 def build_filters(resource: str, params: dict[str, str]) -> list[Callable[[Record], bool]]:
     """Predicates for the filter parameters a resource understands; ValueError on a bad date."""
-    table = {**_COMMON, **FILTERS.get(resource, {})}
+    table = FILTERS.get(resource, {})
     predicates: list[Callable[[Record], bool]] = []
     for param, (get, kind) in table.items():
         value = params.get(param)
@@ -219,6 +228,7 @@ def create_app(
         list(DEFAULT_RATE_RULES) if enforce_rate_limits else None
     )
     sim = SimState(token_ttl, rules)
+    sim.document_faults = {}  # natural key -> errcode or "truncated", see the module docstring
     app = FastAPI(title="Yonyou U8 OpenAPI simulator")
     index = _KeyIndex(world)
     app.state.sim = sim
@@ -287,6 +297,11 @@ def create_app(
         wanted = params.get("id")
         if not wanted:
             return error_response(BAD_PARAMETER, "id is required")
+        fault = sim.document_faults.get(wanted)
+        if fault == "truncated":
+            return Response('{"errcode":"0","errmsg":"","' + name + '":{"code":"', media_type="application/json")
+        if fault is not None:
+            return error_response(str(fault), f"document {wanted} cannot be read")
         rec = index.find(resource, wanted)
         if rec is not None:
             return {"errcode": OK, "errmsg": "", name: rec}

@@ -8,8 +8,8 @@ List: ``GET /api/{resource}/batch_get?from_account=&to_account=&app_key=&token=
 not an error. ``batch_get`` returns document *headers* only; document streams fetch
 each document with ``GET /api/{name}/get?...&id=<key>`` (see :mod:`.streams`).
 
-Replication: the U8 OpenAPI has no modified-since filter for most resources, so every
-U8 stream is FULL_TABLE; the hub dedupes unchanged records by content hash.
+Replication: this base class is FULL_TABLE (the OpenAPI has no modified-since filter for most
+resources); document lists and the inventory read a date window instead (:mod:`.documents`).
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ class U8PagePaginator(PageNumberPaginator):
     When ``page_count`` is missing or unreadable, a short page ends the walk.
     """
 
-    def __init__(self, resource: str, rows_per_page: int) -> None:
-        super().__init__(1)
+    def __init__(self, resource: str, rows_per_page: int, start: int = 1) -> None:
+        super().__init__(start)
         self.resource = resource
         self.rows_per_page = rows_per_page
 

@@ -1,9 +1,17 @@
 """Yonyou U8 OpenAPI stream classes and their schemas.
 
-Every U8 stream is FULL_TABLE: the OpenAPI offers no modified-since filter for most
-resources (only ``inventory`` has ``modifydate_*``), so each run reads the whole
-resource and the hub drops unchanged records by content hash. ``date_begin`` /
-``date_end`` can still narrow the order and receivable lists (config).
+Replication (see :mod:`connectors.tap_u8.incremental`):
+
+* the document lists (``saleorderlist``, ``consignmentlist``, ``saleinvoicelist``,
+  ``oughtreceivelist``, ``acceptlist``) are INCREMENTAL on ``date``: listed by a date window
+  from the bookmark minus ``lookback_days``, only new or changed headers emitted (and, for
+  documents with lines, fetched); ``date_begin`` / ``date_end`` in the config narrow them further;
+* ``inventory`` is INCREMENTAL on ``ModifyDate`` (``modifydate_begin`` / ``modifydate_end``);
+* ``customer``, ``person`` and ``currentstock`` are FULL_TABLE: the OpenAPI filters them only by
+  code / name (``customer``), not at all (``person``) or by inventory / warehouse code
+  (``currentstock``) - nothing says what changed, so every run reads the whole table and the
+  hub drops unchanged records by content hash (and marks records gone from a complete pass as
+  deleted).
 
 Types are loose on purpose: amounts and quantities may be JSON numbers *or* numeric
 strings (``["number","string","null"]``); dates are ``YYYY-MM-DD`` (``format: date``);
@@ -18,22 +26,15 @@ document, exactly as ``/api/{name}/get`` returns it (header fields plus ``entry`
 from __future__ import annotations
 
 import typing as t
-from concurrent.futures import ThreadPoolExecutor
 
 from connectors._singer_common import loose_object, prop
-from connectors.tap_u8.client import NO_DATA, U8Stream
-from connectors.tap_u8.auth import errcode
-
-if t.TYPE_CHECKING:
-    from singer_sdk.helpers.types import Context
+from connectors.tap_u8.client import U8Stream
+from connectors.tap_u8.documents import U8DocumentStream, U8WindowedStream
 
 _AMOUNT = prop("number", "string")
 _DATE = prop("string", fmt="date")
 _SYSTIME = prop("string", description="YYYY-MM-DD HH:MM:SS (Asia/Shanghai)")
 _STR = prop("string")
-
-#: ``date_begin`` / ``date_end`` config -> the list call's parameters of the same name.
-_DATE_FILTERS = {"date_begin": "date_begin", "date_end": "date_end"}
 
 
 def _lines(properties: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -73,90 +74,10 @@ class CustomerStream(U8Stream):
     )
 
 
-class U8DocumentStream(U8Stream):
-    """A document list whose lines (``entry``) come from the single-document call.
-
-    ``batch_get`` returns headers only; with ``fetch_lines`` (default on) every header
-    is replaced by the full document from ``GET /api/{get name}/get?...&id=<key>``.
-    The get name defaults to the real OpenAPI's singular resource (``saleorder`` for
-    ``saleorderlist``); override per resource with the ``get_resources`` config map.
-    """
-
-    #: Header field holding the document key passed as ``id``.
-    id_field = "code"
-
-    @property
-    def get_name(self) -> str:
-        overrides = self.config.get("get_resources") or {}
-        if self.resource in overrides:
-            return str(overrides[self.resource])
-        return self.resource.removesuffix("list") or self.resource
-
-    def fetch_document(self, doc_id: t.Any, context: Context | None) -> dict | None:  # noqa: ANN401
-        payload = self.call_api(
-            "GET",
-            f"/api/{self.get_name}/get",
-            params={**self.account_params(), "id": doc_id},
-            context=context,
-        )
-        if not isinstance(payload, dict) or errcode(payload) == NO_DATA:
-            return None
-        for key in (self.get_name, self.resource):
-            if isinstance(payload.get(key), dict):
-                return payload[key]
-        candidates = [
-            v for k, v in payload.items() if k not in {"errcode", "errmsg"} and isinstance(v, dict)
-        ]
-        return candidates[0] if len(candidates) == 1 else None
-
-    def _full_document(self, header: t.Any, context: Context | None) -> t.Any:  # noqa: ANN401
-        """The document with its lines, or the header alone when it cannot be fetched."""
-        doc_id = header.get(self.id_field) if isinstance(header, dict) else None
-        if doc_id in (None, ""):
-            self.logger.warning(
-                "%s: header without %s, emitted without lines: %r", self.name, self.id_field, header
-            )
-            return header
-        document = self.fetch_document(doc_id, context)
-        if document is None:
-            self.logger.warning(
-                "%s: %s %s not returned by /api/%s/get; emitting the header only.",
-                self.name,
-                self.id_field,
-                doc_id,
-                self.get_name,
-            )
-            return header
-        return document
-
-    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        if self.config.get("fetch_lines") is False:
-            yield from self.request_records(context)
-            return
-        # One `get` per document is the API's only way to lines; a few run at once (bounded by
-        # `lines_concurrency`) so latency, not the source, sets the pace. Order is preserved.
-        workers = max(1, int(self.config.get("lines_concurrency") or 4))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"u8-{self.name}") as pool:
-            for chunk in _chunks(self.request_records(context), self.rows_per_page):
-                yield from pool.map(lambda h: self._full_document(h, context), chunk)
-
-
-def _chunks(items: t.Iterable[t.Any], size: int) -> t.Iterator[list[t.Any]]:
-    chunk: list[t.Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 class SaleOrderListStream(U8DocumentStream):
     """Sales orders (header + ``entry`` lines)."""
 
     name = "saleorderlist"
-    config_filters = _DATE_FILTERS
     schema = loose_object(
         {
             "code": _STR,
@@ -239,11 +160,10 @@ class SaleInvoiceListStream(U8DocumentStream):
     )
 
 
-class OughtReceiveListStream(U8Stream):
-    """Receivables (应收单); fields partly unverified."""
+class OughtReceiveListStream(U8WindowedStream):
+    """Receivables (应收单); fields partly unverified. The list holds the whole record."""
 
     name = "oughtreceivelist"
-    config_filters = _DATE_FILTERS
     schema = loose_object(
         {
             "code": _STR,
@@ -258,8 +178,8 @@ class OughtReceiveListStream(U8Stream):
     )
 
 
-class AcceptListStream(U8Stream):
-    """Receipts (收款单); fields partly unverified."""
+class AcceptListStream(U8WindowedStream):
+    """Receipts (收款单); fields partly unverified. The list holds the whole record."""
 
     name = "acceptlist"
     schema = loose_object(
@@ -268,10 +188,13 @@ class AcceptListStream(U8Stream):
     )
 
 
-class InventoryStream(U8Stream):
-    """Inventory items (存货档案)."""
+class InventoryStream(U8WindowedStream):
+    """Inventory items (存货档案), windowed on their modified time."""
 
     name = "inventory"
+    replication_key = "ModifyDate"
+    window_field = "ModifyDate"
+    window_params = ("modifydate_begin", "modifydate_end")
     schema = loose_object(
         {
             "code": _STR,

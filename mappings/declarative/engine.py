@@ -124,10 +124,10 @@ class Mapper:
     # --- input ----------------------------------------------------------------------------
     def _records(self, spec: StreamSpec, since_id: int | None = None) -> Iterator[tuple[dict | None, bool, str]]:
         r = raw_record.c
-        query = select(r.data, r.is_current, r.record_key).where(
+        query = select(r.data, r.is_current & r.deleted_at.is_(None), r.record_key).where(
             r.source == self.sources.get(spec.system, spec.system), r.stream == spec.stream)
-        if spec.versions == "current":
-            query = query.where(r.is_current)
+        if spec.versions == "current":  # a record deleted at the source (soft delete) is gone
+            query = query.where(r.is_current, r.deleted_at.is_(None))
         if since_id is not None:
             query = query.where(r.id > since_id)
         # Newest first: when a record exists in several versions, the newest wins (see _seen).

@@ -191,3 +191,94 @@ def test_activate_version_is_ignored_and_unknown_types_are_set_aside(engine):
     assert (stats.landed, stats.rejected) == (1, 1)
     with engine.connect() as conn:
         assert conn.execute(select(raw_reject.c.reason)).scalar_one() == "unknown Singer message type 'SURPRISE'"
+
+
+# ------------------------------------------------------------------ deletions and tap rejects
+
+INCREMENTAL = {**SCHEMA, "bookmark_properties": ["date"]}
+
+
+def full_pass(engine, lines, run_id, schema=SCHEMA, full_refresh=False):
+    loader = SingerLoader(engine, "u8", run_id, batch_size=2, full_refresh=full_refresh)
+    loader.feed([json.dumps(schema), *lines])
+    return loader, loader.finish_pass()
+
+
+def live_and_deleted(engine):
+    with engine.connect() as conn:
+        rows = conn.execute(select(raw_record.c.record_key, raw_record.c.deleted_at)
+                            .where(raw_record.c.is_current.is_(True))).all()
+    return ({k for k, d in rows if d is None}, {k for k, d in rows if d is not None})
+
+
+def test_full_table_pass_marks_unseen_keys_deleted_and_a_return_undeletes(engine):
+    full_pass(engine, [rec("A"), rec("B"), rec("C"), state(1)], 1)
+    loader, deleted = full_pass(engine, [rec("A"), rec("C"), state(2)], 2)
+    assert deleted == {"saleorderlist": 1} and loader.stats.deleted == 1
+    assert live_and_deleted(engine) == ({"A", "C"}, {"B"})
+    assert current(engine)["B"]["sum"] == 100  # soft: the data stays
+    assert count(engine, raw_record) == 3  # no new version for a deletion
+    _, again = full_pass(engine, [rec("A"), rec("C"), state(3)], 3)
+    assert again == {"saleorderlist": 0}  # already deleted: not counted twice
+
+    loader, _ = full_pass(engine, [rec("A"), rec("B"), rec("C"), state(4)], 4)
+    assert loader.stats.landed == 1  # B is back, unchanged in content: a new live version
+    assert live_and_deleted(engine) == ({"A", "B", "C"}, set())
+    with engine.connect() as conn:
+        history = conn.execute(select(raw_record.c.is_current, raw_record.c.deleted_at)
+                               .where(raw_record.c.record_key == "B").order_by(raw_record.c.id)).all()
+    assert [(bool(c), d is not None) for c, d in history] == [(False, True), (True, False)]
+
+
+def test_no_deletions_without_a_completed_pass_or_for_incremental_streams(engine):
+    full_pass(engine, [rec("A"), rec("B"), state(1)], 1)
+    # a pass that failed midway: the loader is fed but finish_pass is never called
+    SingerLoader(engine, "u8", 2).feed([json.dumps(SCHEMA), rec("A")])
+    assert live_and_deleted(engine) == ({"A", "B"}, set())
+    # an incremental stream's pass is partial by nature
+    _, deleted = full_pass(engine, [rec("A"), state(3)], 3, schema=INCREMENTAL)
+    assert deleted == {} and live_and_deleted(engine) == ({"A", "B"}, set())
+    # ... unless the run was an explicit full refresh
+    _, deleted = full_pass(engine, [rec("A"), state(4)], 4, schema=INCREMENTAL, full_refresh=True)
+    assert deleted == {"saleorderlist": 1} and live_and_deleted(engine) == ({"A"}, {"B"})
+    with engine.connect() as conn:
+        marks = conn.execute(select(raw_stream.c.bookmark_properties)).scalar_one()
+    assert json.loads(marks) == ["date"]
+
+
+def test_unsafe_passes_infer_no_deletions(engine):
+    full_pass(engine, [rec("A"), rec("B"), rec("C"), state(1)], 1)
+    # B fails validation but was seen at the source: not deleted
+    _, deleted = full_pass(engine, [rec("A"), rec("B", date="not-a-date"), rec("C")], 2)
+    assert deleted == {"saleorderlist": 0}
+    # a record without its key might be any record: no inference at all
+    keyless = json.dumps({"type": "RECORD", "stream": "saleorderlist", "record": {"sum": 1}})
+    _, deleted = full_pass(engine, [rec("A"), keyless], 3)
+    assert deleted == {}
+    # an empty answer is suspect, not "everything was deleted"
+    _, deleted = full_pass(engine, [state(4)], 4)
+    assert deleted == {"saleorderlist": 0}
+    assert live_and_deleted(engine) == ({"A", "B", "C"}, set())
+
+
+def test_tap_rejects_land_in_raw_reject_with_reason_and_counts(engine):
+    reject_schema = json.dumps({"type": "SCHEMA", "stream": "_rejects", "key_properties": [],
+                                "schema": {"type": "object"}})
+    reject = json.dumps({"type": "RECORD", "stream": "_rejects", "record": {
+        "stream": "saleorderlist", "record_key": "SO2", "reason": "U8 errcode 99999 (boom)",
+        "data": {"code": "SO2", "date": "2026-11-02"}}})
+    malformed = json.dumps({"type": "RECORD", "stream": "_rejects", "record": {"stream": "x"}})
+    loader, deleted = full_pass(engine, [rec("SO1"), reject_schema, reject, malformed, state(1)], 1)
+    assert loader.stats.streams["saleorderlist"].seen == 2
+    assert loader.stats.streams["saleorderlist"].rejected == 1
+    assert loader.stats.rejected == 2 and loader.stats.landed == 1
+    assert "_rejects" not in loader.stats.streams
+    with engine.connect() as conn:
+        rows = conn.execute(select(raw_reject).order_by(raw_reject.c.id)).all()
+        streams = conn.execute(select(raw_stream.c.stream)).scalars().all()
+    assert (rows[0].stream, rows[0].record_key) == ("saleorderlist", "SO2")
+    assert rows[0].reason == "set aside by the tap: U8 errcode 99999 (boom)"
+    assert json.loads(rows[0].data) == {"code": "SO2", "date": "2026-11-02"}
+    assert rows[1].reason == "a tap reject without stream and reason"
+    assert streams == ["saleorderlist"]  # the reject stream is no stream of the source
+    assert deleted == {"saleorderlist": 0}  # the set-aside SO2 is not new, but was seen

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+
 import pytest
 from singer_sdk.exceptions import FatalAPIError
 
 from connectors._singer_common import SourceConfigError
 from connectors.tap_u8.client import U8Stream
+from connectors.tap_u8.documents import U8WindowedStream
+from connectors.tap_u8.incremental import Window, list_window_filters
 from connectors.tap_u8.tap import TapU8
 from simulators import credentials
 from tests.connectors import helpers
@@ -219,3 +225,203 @@ def test_unreachable_token_endpoint_does_not_leak_the_secret():
                             resources=["customer"], request_timeout=2))
     assert secret not in str(info.value)
     assert "U8 token request failed" in str(info.value)
+
+
+# ------------------------------------------------------------------ incremental reads
+
+
+def orders_by_day(days: list[str]) -> list[dict]:
+    return [order(f"SO{i:03d}", day) for i, day in enumerate(days)]
+
+
+def capture_partial(config: dict, state: dict | None) -> tuple[list[dict], Exception | None]:
+    """The messages of a sync that may fail midway, and its exception."""
+    buf = io.StringIO()
+    error = None
+    with contextlib.redirect_stdout(buf):
+        try:
+            TapU8(config=config, state=state, parse_env_config=False).sync_all()
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            error = exc
+    return [json.loads(line) for line in buf.getvalue().splitlines() if line.strip()], error
+
+
+def last_state(messages: list[dict]) -> dict:
+    return [m["value"] for m in messages if m["type"] == "STATE"][-1]
+
+
+def test_second_sync_reads_its_window_and_fetches_no_unchanged_document(u8, monkeypatch):
+    days = ["2026-09-01", "2026-10-01", "2026-11-10", "2026-11-14", "2026-11-18", "2026-11-20"]
+    docs = orders_by_day(days)
+    u8.set_world({"u8": {"saleorderlist": docs}})
+    config = base_config(u8.urls["u8"], resources=["saleorderlist"], page_size=2, lookback_days=7)
+    calls = u8.sims["u8"].calls
+    first = run_tap(config)
+    assert len(first.records["saleorderlist"]) == 6
+    assert calls["/api/saleorder/get"] == 6
+    bookmark = first.state["bookmarks"]["saleorderlist"]
+    assert bookmark["replication_key"] == "date"
+    assert bookmark["replication_key_value"] == "2026-11-20"
+    # bounded state: fingerprints only for the days the next run lists (from 2026-11-13)
+    assert sorted(bookmark["seen"]) == ["SO003", "SO004", "SO005"]
+    schema = next(m for m in first.messages if m["type"] == "SCHEMA")
+    assert schema["bookmark_properties"] == ["date"]
+
+    calls.clear()
+    params = helpers.record_results(monkeypatch, U8WindowedStream, "get_url_params", dict)
+    second = run_tap(config, first.state)
+    assert "saleorderlist" not in second.records
+    assert calls["/api/saleorder/get"] == 0  # nothing changed: not one document fetched
+    assert {p["date_begin"] for p in params} == {"2026-11-13"}  # only the lookback window
+    assert calls["/api/saleorderlist/batch_get"] == 2  # 3 headers in the window, 2 a page
+
+    # two documents change (one just inside the window), one arrives late with an old date,
+    # one is new: exactly those are fetched and emitted
+    docs[3]["sum"] = 2260.0
+    docs[5]["state"] = "Closed"
+    docs.append(order("SO100", "2026-11-16"))
+    docs.append(order("SO101", "2026-11-21"))
+    docs[0]["sum"] = 1.0  # outside the window: not seen (the lookback is the bound)
+    calls.clear()
+    third = run_tap(config, second.state)
+    assert sorted(r["code"] for r in third.records["saleorderlist"]) == ["SO003", "SO005", "SO100", "SO101"]
+    assert calls["/api/saleorder/get"] == 4
+    assert third.state["bookmarks"]["saleorderlist"]["replication_key_value"] == "2026-11-21"
+
+
+def test_state_is_emitted_after_each_page_and_a_killed_sync_resumes(u8, monkeypatch):
+    # dates months apart: fingerprints of the first pages are pruned as the pass goes on, so only
+    # the cursor keeps a resumed pass from fetching them again
+    docs = orders_by_day(["2026-06-01", "2026-07-01", "2026-08-01", "2026-09-01", "2026-10-01", "2026-11-01"])
+    u8.set_world({"u8": {"saleorderlist": docs}})
+    u8.sims["u8"].document_faults["SO004"] = "40001"  # page 3: refused -> the source stops
+    config = base_config(u8.urls["u8"], resources=["saleorderlist"], page_size=2)
+    messages, error = capture_partial(config, None)
+    assert isinstance(error, SourceConfigError)
+    kinds = [m["type"] for m in messages if m["type"] in ("RECORD", "STATE")]
+    assert kinds[:6] == ["RECORD", "RECORD", "STATE", "RECORD", "RECORD", "STATE"]  # STATE after each page
+    stream_state = last_state(messages)["bookmarks"]["saleorderlist"]
+    assert stream_state["cursor"] == {"filters": {"rows_per_page": 2}, "page": 2, "latest": "2026-09-01"}
+    assert "replication_key_value" not in stream_state  # the bookmark waits for a complete pass
+
+    del u8.sims["u8"].document_faults["SO004"]
+    u8.sims["u8"].calls.clear()
+    pages = helpers.record_results(monkeypatch, U8WindowedStream, "get_url_params", lambda p: p["page_index"])
+    resumed = run_tap(config, last_state(messages))
+    # from the last page done (listed again in case pages shifted); of its documents, only the
+    # one whose fingerprint was pruned (a month older than the latest) is fetched again
+    assert pages == [2, 3]
+    assert [r["code"] for r in resumed.records["saleorderlist"]] == ["SO002", "SO004", "SO005"]
+    assert u8.sims["u8"].calls["/api/saleorder/get"] == 3
+    final = resumed.state["bookmarks"]["saleorderlist"]
+    assert final["replication_key_value"] == "2026-11-01" and "cursor" not in final
+
+
+@pytest.mark.parametrize("fault", ["99999", "truncated"])
+def test_a_failing_document_is_quarantined_and_retried_next_run(u8, fault):
+    docs = orders_by_day(["2026-11-01", "2026-11-02", "2026-11-03"])
+    u8.set_world({"u8": {"saleorderlist": docs}})
+    u8.sims["u8"].document_faults["SO001"] = fault
+    config = base_config(u8.urls["u8"], resources=["saleorderlist"], max_tries=2, lookback_days=0)
+    first = run_tap(config)
+    assert [r["code"] for r in first.records["saleorderlist"]] == ["SO000", "SO002"]
+    [reject] = first.records["_rejects"]
+    assert reject["stream"] == "saleorderlist"
+    assert reject["record_key"] == "SO001"
+    assert ("99999" if fault == "99999" else "not JSON") in reject["reason"]
+    assert reject["data"]["code"] == "SO001"  # the header, as listed
+    state = first.state["bookmarks"]["saleorderlist"]
+    assert state["quarantine"] == {"SO001": "2026-11-02"}
+
+    # next run: its window (lookback 0) no longer lists SO001, which is fetched by key
+    del u8.sims["u8"].document_faults["SO001"]
+    u8.sims["u8"].calls.clear()
+    second = run_tap(config, first.state)
+    assert [r["code"] for r in second.records["saleorderlist"]] == ["SO001"]
+    assert second.records["saleorderlist"][0]["entry"]  # the full document this time
+    assert "_rejects" not in second.records
+    assert second.state["bookmarks"]["saleorderlist"]["quarantine"] == {}
+    assert u8.sims["u8"].calls["/api/saleorder/get"] == 1
+
+
+def test_many_failing_documents_stop_the_source(u8):
+    u8.set_world({"u8": {"saleorderlist": orders_by_day(["2026-11-01"] * 3)}})
+    u8.sims["u8"].document_faults.update({"SO000": "99999", "SO001": "99999"})
+    with pytest.raises(FatalAPIError, match="more than 1 documents"):
+        run_tap(base_config(u8.urls["u8"], resources=["saleorderlist"], max_quarantined=1))
+
+
+def test_inventory_is_windowed_on_its_modified_date(u8, monkeypatch):
+    items = [{"code": f"I{i}", "name": "螺栓", "ModifyDate": f"2026-11-{d:02d} 08:00:00"}
+             for i, d in enumerate([1, 10, 20])]
+    u8.set_world({"u8": {"inventory": items}})
+    config = base_config(u8.urls["u8"], resources=["inventory"], lookback_days=3)
+    first = run_tap(config)
+    assert len(first.records["inventory"]) == 3
+    assert first.state["bookmarks"]["inventory"]["replication_key_value"] == "2026-11-20"
+    params = helpers.record_results(monkeypatch, U8WindowedStream, "get_url_params", dict)
+    items[0]["name"] = "垫片"
+    items[0]["ModifyDate"] = "2026-11-21 09:00:00"
+    second = run_tap(config, first.state)
+    assert [r["code"] for r in second.records["inventory"]] == ["I0"]
+    assert params[0]["modifydate_begin"] == "2026-11-17"
+    assert "date_begin" not in params[0]
+
+
+def test_customers_are_a_full_table_read(u8, monkeypatch):
+    u8.set_world({"u8": {"customer": customers(3)}})
+    params = helpers.record_results(monkeypatch, U8Stream, "get_url_params", dict)
+    config = base_config(u8.urls["u8"], resources=["customer"], date_begin="2026-11-01")
+    first = run_tap(config)
+    second = run_tap(config, first.state)
+    assert len(first.records["customer"]) == len(second.records["customer"]) == 3
+    assert all("date_begin" not in p for p in params)  # the API has no date filter for customers
+    schema = next(m for m in first.messages if m["type"] == "SCHEMA")
+    assert not schema.get("bookmark_properties")  # FULL_TABLE: the hub may diff its key set
+
+
+def test_window_bookkeeping_stays_bounded_and_honours_configured_dates():
+    state: dict = {"replication_key": "date", "replication_key_value": "2026-03-03"}
+    window = Window(state, "date", lookback_days=7)
+    assert window.begin == "2026-02-24"  # across a month end
+    for code, day in (("A", "2026-02-25"), ("B", "2026-03-05"), ("C", "not-a-date"), ("D", "2026-03-01 08:00:00")):
+        unchanged, mark = window.is_unchanged(code, {"code": code, "date": day})
+        assert not unchanged
+        window.emitted(code, mark)
+    assert window.is_unchanged("B", {"code": "B", "date": "2026-03-05"})[0]
+    assert not window.is_unchanged("B", {"code": "B", "date": "2026-03-05", "sum": 1})[0]
+    window.finish()
+    # A (before 2026-02-26, the next run's first day) is forgotten; the undated C, listed in
+    # this pass, is kept; the bookmark is the latest valid day
+    assert sorted(state["seen"]) == ["B", "C", "D"]
+    assert state["replication_key_value"] == "2026-03-05"
+    nxt = Window(state, "date", lookback_days=7)
+    nxt.finish()  # a pass that no longer lists C drops it
+    assert sorted(state["seen"]) == ["B", "D"]
+
+    stream = TapU8(config=base_config("http://127.0.0.1:9/u8", date_begin="2026-03-01", date_end="2026-03-31"),
+                   parse_env_config=False).streams["saleorderlist"]
+    narrowed = list_window_filters(stream, Window({"replication_key": "date", "replication_key_value": "2026-03-03"},
+                                                  "date", 7), None)
+    assert narrowed == {"date_begin": "2026-03-01", "date_end": "2026-03-31"}  # the later begin wins
+    widened = list_window_filters(stream, Window({"replication_key": "date", "replication_key_value": "2026-03-20"},
+                                                 "date", 7), None)
+    assert widened["date_begin"] == "2026-03-13"
+
+
+def test_a_server_ignoring_the_date_filter_costs_no_get_for_old_documents(u8, monkeypatch):
+    # the spec lists date filters for some document lists only: if a server ignores them, the
+    # window still holds on our side
+    u8.set_world({"u8": {"consignmentlist": [
+        {"code": f"DL{i}", "date": day, "custcode": "C001", "entry": []}
+        for i, day in enumerate(["2026-08-01", "2026-09-01", "2026-11-18", "2026-11-20"])
+    ]}})
+    config = base_config(u8.urls["u8"], resources=["consignmentlist"])
+    first = run_tap(config)
+    assert len(first.records["consignmentlist"]) == 4
+    monkeypatch.setattr("connectors.tap_u8.documents.list_window_filters", lambda *args: {})
+    u8.sims["u8"].calls.clear()
+    second = run_tap(config, first.state)
+    assert u8.sims["u8"].calls["/api/consignmentlist/batch_get"] == 1  # everything listed ...
+    assert u8.sims["u8"].calls["/api/consignment/get"] == 0  # ... and nothing fetched
+    assert "consignmentlist" not in second.records

@@ -43,7 +43,9 @@ def test_demo_matches_truth_and_a_fresh_dir_starts_clean(tmp_path):
     assert rerun.exit_code == 0, rerun.output
     assert load(out / "discrepancies.json") == found  # first_seen kept, nothing duplicated
     report = (out / "report.md").read_text(encoding="utf-8")
-    assert "| new since last run | 0 |" in report
+    from quality.report.i18n import messages
+
+    assert f"| {messages()('kpi.new')} | 0 |" in report  # the digest speaks the default language
     import sqlite3
 
     with sqlite3.connect(out / "warehouse.db") as db:

@@ -42,6 +42,12 @@ def plain(tmp_path, monkeypatch):
     """A sources file with one plain Singer tap, a disabled one, and their warehouse."""
     monkeypatch.setenv("HUB_LOG_DIR", str(tmp_path / "logs"))
     monkeypatch.setenv("COLUMNS", "250")
+    # the consoles were made at import, perhaps under another width: tables read whole here
+    import hub_cli.connectors_cmd
+    import hub_cli.main
+
+    for module in (hub_cli.main, hub_cli.connectors_cmd):
+        monkeypatch.setattr(module.console, "width", 250)
     tap = write_plain_tap(tmp_path / "tap-plain")
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump({"sources": {

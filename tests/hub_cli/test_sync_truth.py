@@ -68,7 +68,10 @@ def test_wrong_credentials_and_port_are_one_line_each_fast_and_exit_1(home):
     down = [line for line in out if line.startswith("down:")]
     assert len(down) == 1 and "connection refused at http://127.0.0.1:" in down[0]
     assert down[0].endswith("— check base_url and that the CRM is reachable")
-    assert "Traceback" not in result.stdout + result.stderr and took < 20
+    assert "Traceback" not in result.stdout + result.stderr
+    # no retrying into the 300 s retry budget: a config error and a refused port stop at once
+    # (about 4 s here; the bound is loose because CI machines are shared, speed is bench's job)
+    assert took < 120
     assert "File \"" in verbose.stderr and "SourceConfigError" in verbose.stderr  # -v shows the details
     log = (folder / "logs" / "hub.log").read_text()
     assert "File \"" in log and "credentials rejected (10006)" in log

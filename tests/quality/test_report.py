@@ -9,6 +9,7 @@ from hub_core.schema import customer
 from hub_core.schema_unified import opportunity
 from quality.reconcile import reconcile
 from quality.report import write_report
+from quality.report.i18n import messages
 
 T = datetime(2026, 11, 20, 9, tzinfo=timezone(timedelta(hours=8)))
 
@@ -25,8 +26,8 @@ def test_names_are_escaped_in_html_and_cleaned_in_xlsx(engine, tmp_path):
     reconcile(engine, as_of=T, rules=["R1"])
     files = write_report(engine, tmp_path)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert "<script>" not in html and "&lt;script&gt;" in html
-    ws = load_workbook(tmp_path / "report.xlsx").active
+    assert "<script>" not in html and "&lt;script&gt;" in html and "\x01" not in html
+    ws = load_workbook(tmp_path / "report.xlsx")[messages()("sheets.all")]  # the all-items sheet
     assert ws["D2"].value == "<script>alert(1)</script>恒通建材|分公司\n"
     md_rows = [line for line in (tmp_path / "report.md").read_text(encoding="utf-8").splitlines() if "R1" in line]
     assert any("恒通" in row and "建材\\|分公司" in row for row in md_rows)  # one row, pipe escaped

@@ -154,6 +154,9 @@ def test_natural_keys(client, token):
         ("inventory", {"modifydate_end": "2026-10-01"}, ["I1"]),
         ("currentstock", {"invcode_begin": "I2", "invcode_end": "I2"}, ["I2"]),
         ("saleinvoicelist", {"date_begin": "2026-11-03", "date_end": "2026-11-03"}, ["INV-9"]),
+        # customers have no date filter in the OpenAPI: the parameter is ignored, not applied
+        ("customer", {"date_begin": "2026-11-01"}, ["C001", "C002", "C003", "C004", "C005"]),
+        ("inventory", {"date_begin": "2026-11-01"}, ["I1", "I2"]),
     ],
 )
 def test_filters(client, token, resource, params, expected):
@@ -202,3 +205,22 @@ def test_currentstock_accepts_long_field_names():
     assert u8.natural_key("currentstock", row) == "I9|01"
     (predicate,) = u8.build_filters("currentstock", {"invcode_begin": "I5"})
     assert predicate(row)
+
+
+@pytest.mark.parametrize("fault", ["99999", "truncated"])
+def test_document_faults_hit_one_document_until_removed(client, token, server, fault):
+    faults = server.sims["u8"].document_faults
+    faults["SO-002"] = fault
+    try:
+        for _ in range(2):
+            broken = call(client, token, "saleorder", "get", id="SO-002")
+            assert broken.status_code == 200
+            if fault == "truncated":
+                with pytest.raises(ValueError):
+                    broken.json()
+            else:
+                assert broken.json()["errcode"] == "99999"
+        assert call(client, token, "saleorder", "get", id="SO-001").json()["errcode"] == "0"
+    finally:
+        faults.clear()
+    assert call(client, token, "saleorder", "get", id="SO-002").json()["errcode"] == "0"

@@ -1,13 +1,13 @@
 """rules R2-R11: discrepancy fingerprint/owner/manager/reopened_at, source_health
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0008
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0009'
-down_revision = '0004'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,262 @@
+"""Windowed U8 streams: document lists (and the inventory) read incrementally.
+
+See :mod:`connectors.tap_u8.incremental` for the window, the fingerprints and the quarantine.
+:class:`U8WindowedStream` lists a window and emits new or changed headers;
+:class:`U8DocumentStream` replaces each of those headers by the full document from
+``GET /api/{get name}/get?...&id=<key>`` (the only way to a document's ``entry`` lines).
+"""
+
+from __future__ import annotations
+
+import typing as t
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
+
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+
+from connectors._singer_common import SourceConfigError, SourceQuotaError, scrub
+from connectors.tap_u8.auth import errcode
+from connectors.tap_u8.client import NO_DATA, U8PagePaginator, U8Stream, _as_int
+from connectors.tap_u8.incremental import (
+    DEFAULT_LOOKBACK_DAYS,
+    DEFAULT_MAX_QUARANTINED,
+    RejectWriter,
+    Window,
+    as_day,
+    list_window_filters,
+)
+
+if t.TYPE_CHECKING:
+    import requests
+    from singer_sdk.helpers.types import Context, Record
+
+
+class ListPage(t.NamedTuple):
+    """One ``batch_get`` page: its index and its rows."""
+
+    index: int
+    rows: list
+
+
+class DocumentUnreadable(Exception):
+    """One document cannot be read; the message is the reason recorded with it."""
+
+
+class DocumentMissing(DocumentUnreadable):
+    """The single-document call says the document does not exist (errcode 20002)."""
+
+
+class U8WindowedStream(U8Stream):
+    """A list resource read by a date window, emitting only new or changed headers."""
+
+    replication_key = "date"
+    is_sorted = False
+    #: The header field the window is on, and the list call's begin / end parameters.
+    window_field = "date"
+    window_params: t.ClassVar[tuple[str, str]] = ("date_begin", "date_end")
+    #: Header field holding the record's key (fingerprints and ``get`` ids).
+    id_field = "code"
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.replication_key = self.window_field
+        self._window: Window | None = None
+        self._start_page = 1
+        self._pages_seen = 0
+
+    def get_new_paginator(self) -> U8PagePaginator:
+        return U8PagePaginator(self.resource, self.rows_per_page, start=self._start_page)
+
+    def parse_response(self, response: requests.Response) -> t.Iterable[ListPage]:
+        """One :class:`ListPage` per response (the page boundary is where STATE goes)."""
+        rows = list(super().parse_response(response))
+        if rows:
+            self._pages_seen += 1
+            payload = self.response_json(response)
+            index = _as_int(payload.get("page_index")) or self._start_page + self._pages_seen - 1
+            yield ListPage(index, rows)
+
+    def list_filters(self, context: Context | None) -> dict[str, t.Any]:
+        """What a cursor must match to be resumed: the window filters and the page size."""
+        assert self._window is not None  # noqa: S101
+        return {**list_window_filters(self, self._window, context), "rows_per_page": self.rows_per_page}
+
+    def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, t.Any]:
+        params = super().get_url_params(context, next_page_token)
+        for name in self.window_params:
+            params.pop(name, None)  # the window decides (it honours date_begin / date_end)
+        if self._window is not None:
+            params.update(list_window_filters(self, self._window, context))
+        return params
+
+    def _increment_stream_state(self, latest_record: Record, *, context: Context | None = None) -> None:
+        """The bookmark is the window's business (:meth:`Window.finish`), not singer-sdk's."""
+
+    def _key(self, header: t.Any) -> str | None:  # noqa: ANN401
+        value = header.get(self.id_field) if isinstance(header, dict) else None
+        return None if value in (None, "") else str(value)
+
+    def _emit_state(self) -> None:
+        """A STATE message now: every record yielded so far has been written before it."""
+        self.state_manager.is_flushed = False
+        self._write_state_message()
+
+    def resolve(self, headers: list[dict], context: Context | None) -> list[tuple[dict, t.Any]]:
+        """``(header, record or DocumentUnreadable)`` per header; here the header itself."""
+        return [(h, h) for h in headers]
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        lookback = self.config.get("lookback_days")
+        window = Window(
+            self.get_context_state(context),
+            self.window_field,
+            DEFAULT_LOOKBACK_DAYS if lookback is None else int(lookback),
+        )
+        self._window = window
+        filters = self.list_filters(context)
+        self._start_page, self._pages_seen = window.resume_page(filters), 0
+        failures = 0
+        self.logger.info("%s: listing from %s (bookmark %s), page %d.", self.name, window.begin or "the start",
+                         window.bookmark, self._start_page)
+        for page in self.request_records(context):
+            todo = []
+            for header in page.rows:
+                key = self._key(header)
+                unchanged, mark = window.is_unchanged(key, header) if isinstance(header, dict) else (False, None)
+                if not unchanged:
+                    todo.append((key, mark, header))
+            resolved = self.resolve([h for _, _, h in todo], context)
+            for (key, mark, header), (_, result) in zip(todo, resolved, strict=True):
+                if isinstance(result, DocumentUnreadable):
+                    failures += 1
+                    self._quarantine(window, key, header, str(result), failures)
+                    continue
+                yield result
+                if mark is not None:
+                    window.emitted(key, mark)
+            window.prune()
+            window.page_done(filters, page.index)
+            self._emit_state()
+        yield from self._retry_quarantined(window, context)
+        window.finish()
+        self.logger.info("%s: %d unchanged records skipped.", self.name, window.skipped)
+        self._window = None
+
+    def _retry_quarantined(self, window: Window, context: Context | None) -> t.Iterable[dict]:
+        """Documents quarantined before and not listed in this run's window: nothing by default."""
+        return ()
+
+    def _quarantine(self, window: Window, key: str | None, header: t.Any, reason: str, failures: int) -> None:  # noqa: ANN401
+        self.logger.warning(
+            "U8 document quarantined: %s",
+            {"stream": self.name, "key": key, "reason": reason},
+        )
+        self.reject_writer.write(self.name, key, reason, header)
+        if key is not None:
+            window.quarantined(key, as_day(header.get(self.window_field)) if isinstance(header, dict) else None)
+        limit = self.config.get("max_quarantined")
+        limit = DEFAULT_MAX_QUARANTINED if limit is None else int(limit)
+        if failures > limit:
+            msg = (
+                f"{self.name}: more than {limit} documents could not be read in this run "
+                f"(last: {reason}); stopping - this looks like an outage, not a bad document."
+            )
+            raise FatalAPIError(msg)
+
+    @property
+    def reject_writer(self) -> RejectWriter:
+        tap = self._tap
+        writer = getattr(tap, "_hub_reject_writer", None)
+        if writer is None:
+            writer = RejectWriter(tap)
+            tap._hub_reject_writer = writer  # noqa: SLF001  # one SCHEMA per tap run
+        return writer
+
+
+class U8DocumentStream(U8WindowedStream):
+    """A document list whose lines (``entry``) come from the single-document call.
+
+    ``batch_get`` returns headers only; with ``fetch_lines`` (default on) every new or changed
+    header is replaced by the full document from ``GET /api/{get name}/get?...&id=<key>``.
+    The get name defaults to the real OpenAPI's singular resource (``saleorder`` for
+    ``saleorderlist``); override per resource with the ``get_resources`` config map.
+    """
+
+    @property
+    def get_name(self) -> str:
+        overrides = self.config.get("get_resources") or {}
+        if self.resource in overrides:
+            return str(overrides[self.resource])
+        return self.resource.removesuffix("list") or self.resource
+
+    @cached_property
+    def fetches_lines(self) -> bool:
+        return self.config.get("fetch_lines") is not False
+
+    def fetch_document(self, doc_id: t.Any, context: Context | None) -> dict:  # noqa: ANN401
+        """The full document; raises :class:`DocumentUnreadable` when this one document fails."""
+        try:
+            payload = self.call_api(
+                "GET",
+                f"/api/{self.get_name}/get",
+                params={**self.account_params(), "id": doc_id},
+                context=context,
+            )
+        except (SourceConfigError, SourceQuotaError):
+            raise  # the source as a whole is refused: stop
+        except (FatalAPIError, RetriableAPIError) as exc:
+            raise DocumentUnreadable(scrub(str(exc), self.secrets)[:500]) from None
+        if not isinstance(payload, dict) or errcode(payload) == NO_DATA:
+            msg = f"listed by batch_get but /api/{self.get_name}/get answers no data ({NO_DATA})"
+            raise DocumentMissing(msg)
+        for key in (self.get_name, self.resource):
+            if isinstance(payload.get(key), dict):
+                return payload[key]
+        candidates = [v for k, v in payload.items() if k not in {"errcode", "errmsg"} and isinstance(v, dict)]
+        if len(candidates) == 1:
+            return candidates[0]
+        msg = f"/api/{self.get_name}/get returned no document object"
+        raise DocumentUnreadable(msg)
+
+    def _full_document(self, header: t.Any, context: Context | None) -> t.Any:  # noqa: ANN401
+        doc_id = self._key(header)
+        if doc_id is None:
+            self.logger.warning("%s: header without %s, emitted without lines: %r", self.name, self.id_field, header)
+            return header
+        try:
+            return self.fetch_document(doc_id, context)
+        except DocumentUnreadable as exc:
+            return exc
+
+    def resolve(self, headers: list[dict], context: Context | None) -> list[tuple[dict, t.Any]]:
+        if not self.fetches_lines or not headers:
+            return [(h, h) for h in headers]
+        # One `get` per new or changed document is the API's only way to lines; a few run at once
+        # (bounded by `lines_concurrency`) so latency, not the source, sets the pace.
+        workers = min(len(headers), max(1, int(self.config.get("lines_concurrency") or 4)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"u8-{self.name}") as pool:
+            return list(zip(headers, pool.map(lambda h: self._full_document(h, context), headers), strict=True))
+
+    def _retry_quarantined(self, window: Window, context: Context | None) -> t.Iterable[dict]:
+        """Fetch again, by key, documents quarantined earlier that this window did not list."""
+        if not self.fetches_lines:
+            return
+        pending = [k for k in list(window.quarantine) if k not in window.attempted]
+        failures = 0
+        for key in pending:
+            day = window.quarantine.get(key) or None
+            try:
+                document = self.fetch_document(key, context)
+            except DocumentMissing:
+                # Quarantined earlier, no longer listed and now unknown: deleted at the source.
+                self.logger.info("%s: quarantined document %s no longer exists; forgotten.", self.name, key)
+                window.quarantine.pop(key, None)
+                continue
+            except DocumentUnreadable as exc:
+                failures += 1
+                self._quarantine(window, key, {self.id_field: key, self.window_field: day}, str(exc), failures)
+                continue
+            yield document
+            window.quarantine.pop(key, None)
+        if pending:
+            self._emit_state()

@@ -1,0 +1,288 @@
+"""Everything the report shows, read from the warehouse once and shaped for every output format.
+
+``open_discrepancies`` and ``customer_crosswalk`` produce the public result files (their shapes are
+the contract of world-and-results.md); ``gather`` adds what people read: weekly trend, aging,
+roll-ups, new / persisting / resolved since the last report, business context, source health.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+from sqlalchemy import Connection, Engine, and_, case, func, inspect, or_, select
+
+from hub_core.schema import customer, customer_review, customer_xref, discrepancy, metadata, reconcile_run, sync_run
+from hub_core.schema_report import report_run
+from quality.report.lookup import business_context, document_code, managers_of
+
+SEVERITIES = ("red", "orange", "yellow")
+_SEVERITY_ORDER = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+@cache
+def settings() -> dict:
+    """The report's knobs (settings.yaml beside this module)."""
+    return yaml.safe_load(Path(__file__).with_name("settings.yaml").read_text(encoding="utf-8"))
+
+
+def money(cents: int) -> str:
+    """Exact CNY amount as a string with two decimals."""
+    return str((Decimal(cents) / 100).quantize(Decimal("0.01")))
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    """An aware UTC time (SQLite hands naive UTC values back)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def iso_local(moment: datetime | None, tz: str = "Asia/Shanghai") -> str | None:
+    """ISO text of a moment in the reporting time zone (what the result files carry)."""
+    return utc(moment).astimezone(ZoneInfo(tz)).isoformat() if moment else None
+
+
+def local(moment: datetime | None, tz: str | None = None) -> datetime | None:
+    """A moment as local wall-clock time of the reporting zone."""
+    return utc(moment).astimezone(ZoneInfo(tz or settings()["timezone"])) if moment else None
+
+
+def week_end(moment: datetime, tz: str | None = None) -> datetime:
+    """The latest weekly boundary (Monday 08:00 local by default) at or before ``moment``, in UTC."""
+    cfg = settings()
+    here = local(moment, tz)
+    start_of_day = here.replace(hour=cfg["week_end_hour"], minute=0, second=0, microsecond=0)
+    boundary = start_of_day - timedelta(days=(here.weekday() - cfg["week_end_weekday"]) % 7)
+    if boundary > here:
+        boundary -= timedelta(days=7)
+    return boundary.astimezone(UTC)
+
+
+def _sort_key(item: dict):
+    return int(item["rule"][1:]), _SEVERITY_ORDER.get(item["severity"], 9), -Decimal(item["amount_cny"]), item["refs"][0]
+
+
+def _contract(row) -> dict:
+    return {"rule": row.rule, "severity": row.severity, "customer_id": row.customer_id,
+            "customer_name": row.customer_name, "owner": row.owner, "region": row.region,
+            "amount_cny": money(row.amount_cents), "refs": json.loads(row.refs),
+            "first_seen": iso_local(row.first_seen), "status": row.status}
+
+
+def _open_rows(conn: Connection):
+    d = discrepancy.c
+    return conn.execute(select(discrepancy).where(d.status.in_(["open", "acknowledged"]))).all()
+
+
+def open_discrepancies(engine: Engine) -> list[dict]:
+    """Open and acknowledged discrepancies in the result-file shape, most urgent first."""
+    with engine.connect() as conn:
+        items = [_contract(r) for r in _open_rows(conn)]
+    return sorted(items, key=_sort_key)
+
+
+def customer_crosswalk(engine: Engine) -> list[dict]:
+    """The customers.json crosswalk: every unified customer with all its source records."""
+    with engine.connect() as conn:
+        names = dict(conn.execute(select(customer.c.customer_id, customer.c.name)).all())
+        refs = defaultdict(list)
+        for cid, ref in conn.execute(select(customer_xref.c.customer_id, customer_xref.c.ref).order_by(customer_xref.c.ref)):
+            refs[cid].append(ref)
+    return [{"customer_id": cid, "name": names[cid], "refs": refs[cid]} for cid in sorted(names)]
+
+
+@dataclass
+class ReportData:
+    """What every output format renders; times are aware, local to the reporting zone."""
+
+    as_of: datetime
+    since: datetime
+    generated: datetime
+    weekly: bool
+    items: list[dict]  # open items, enriched, most urgent first
+    resolved: list[dict]
+    counts: dict
+    total_cents: int
+    rollups: dict[str, list[dict]]  # by_rule / by_region / by_manager / by_owner
+    trend: dict
+    aging: list[dict]
+    sources: list[dict]
+    completeness: list[dict] | None
+    held_back: list[str]
+    customer_count: int
+    review_count: int
+    contract: list[dict] = field(default_factory=list)  # discrepancies.json
+
+
+def _rollup(items: list[dict], key: str) -> list[dict]:
+    groups: dict = defaultdict(lambda: {"count": 0, "red": 0, "orange": 0, "yellow": 0, "cents": 0})
+    for i in items:
+        g = groups[i[key] or ""]
+        g["count"] += 1
+        g[i["severity"]] = g.get(i["severity"], 0) + 1
+        g["cents"] += i["cents"]
+    rows = [{"key": k, **v} for k, v in groups.items()]
+    if key == "rule":
+        return sorted(rows, key=lambda r: int(r["key"][1:]) if r["key"][1:].isdigit() else 99)
+    return sorted(rows, key=lambda r: (-r["cents"], -r["count"], r["key"]))
+
+
+def _enrich(conn: Connection, rows, as_of: datetime, since: datetime) -> list[dict]:
+    refs = [ref for r in rows for ref in json.loads(r.refs)]
+    context = business_context(conn, refs)
+    has_manager = "manager" in discrepancy.c
+    # Rows written before the column existed (or by hand) carry no manager: ask the directory.
+    unknown = {r.owner for r in rows if r.owner and not (has_manager and getattr(r, "manager", None))}
+    managers = managers_of(conn, unknown) if unknown else {}
+    items = []
+    for r in rows:
+        item = _contract(r)
+        first = utc(r.first_seen)
+        deal = next((context[x] for x in item["refs"] if "deal" in context.get(x, {})), {})
+        docs = [context[x]["code"] if "code" in context.get(x, {}) else document_code(x)
+                for x in item["refs"] if not x.startswith("crm:")]
+        item.update(cents=r.amount_cents, amount=Decimal(r.amount_cents) / 100, first_seen_local=local(first),
+                    age_days=max(0, (as_of - first).days), change="new" if first > since else "persisting",
+                    manager=(has_manager and getattr(r, "manager", None)) or managers.get(r.owner),
+                    deal=deal.get("deal"), stage=deal.get("stage"), close_date=deal.get("close_date"),
+                    documents=" ".join(docs))
+        items.append(item)
+    items.sort(key=lambda i: (_SEVERITY_ORDER.get(i["severity"], 9), -i["cents"], i["rule"], i["refs"][0]))
+    return items
+
+
+def _resolved(conn: Connection, since: datetime, as_of: datetime) -> list[dict]:
+    d = discrepancy.c
+    rows = conn.execute(select(discrepancy).where(d.status == "resolved", d.resolved_at > since,
+                                                  d.resolved_at <= as_of).order_by(d.resolved_at, d.discrepancy_id)).all()
+    return [{**_contract(r), "cents": r.amount_cents, "amount": Decimal(r.amount_cents) / 100,
+             "resolved_local": local(r.resolved_at)} for r in rows]
+
+
+def _trend(conn: Connection, as_of: datetime) -> dict:
+    """Open counts and money per rule and per region at each of the last N weekly boundaries,
+    reconstructed from first_seen / resolved_at (one grouped query per boundary)."""
+    d = discrepancy.c
+    weeks = [as_of - timedelta(days=7 * k) for k in range(settings()["trend_weeks"] - 1, -1, -1)]
+    series: dict = {"weeks": [local(w) for w in weeks]}
+    for dim in ("rule", "region"):
+        series[dim] = defaultdict(lambda: [0] * len(weeks))
+        series[dim + "_cents"] = defaultdict(lambda: [0] * len(weeks))
+    for n, boundary in enumerate(weeks):
+        alive = and_(d.first_seen <= boundary, or_(d.resolved_at.is_(None), d.resolved_at > boundary))
+        q = select(d.rule, d.region, func.count(), func.coalesce(func.sum(d.amount_cents), 0)).where(alive)
+        for rule, region, count, cents in conn.execute(q.group_by(d.rule, d.region)):
+            for dim, value in (("rule", rule), ("region", region or "")):
+                series[dim][value][n] += count
+                series[dim + "_cents"][value][n] += int(cents)
+    return series
+
+
+def _aging(items: list[dict]) -> list[dict]:
+    edges = settings()["aging_edges_days"]
+    keys = ["d0_7", "d8_30", "d31_90", "d90_plus"]
+    buckets = [{"key": k, "count": 0, "cents": 0, **{s: 0 for s in SEVERITIES}} for k in keys]
+    for i in items:
+        n = next((b for b, edge in enumerate(edges) if i["age_days"] <= edge), len(edges))
+        buckets[n]["count"] += 1
+        buckets[n]["cents"] += i["cents"]
+        buckets[n][i["severity"]] = buckets[n].get(i["severity"], 0) + 1
+    return buckets
+
+
+def _sources(conn: Connection, now: datetime) -> list[dict]:
+    """Freshness per source: its last successful sync and that sync's age, plus the latest run."""
+    s = sync_run.c
+    good = dict(conn.execute(select(s.source, func.max(s.finished_at)).where(s.status == "succeeded")
+                             .group_by(s.source)).all())
+    latest = select(s.source, func.max(s.id).label("id")).group_by(s.source).subquery()
+    runs = conn.execute(select(sync_run).join(latest, latest.c.id == s.id).order_by(s.source)).all()
+    stale_after = settings()["stale_after_hours"]
+    result = []
+    for r in runs:
+        last_ok = utc(good.get(r.source))
+        age = round((now - last_ok).total_seconds() / 3600, 1) if last_ok else None
+        result.append({"source": r.source, "last_success": local(last_ok), "age_hours": age,
+                       "stale": age is None or age > stale_after, "status": r.status,
+                       "landed": r.records_landed, "rejected": r.records_rejected})
+    return result
+
+
+def source_completeness(conn: Connection, tables=None) -> list[dict] | None:
+    """Completeness hook: per entity table that carries a ``completeness`` score per record (the
+    unified model does), the share of complete records. None while no such table exists yet."""
+    present = set(inspect(conn).get_table_names())
+    threshold = settings()["complete_at"]
+    result = []
+    for table in tables if tables is not None else metadata.sorted_tables:
+        if table.name not in present or "completeness" not in table.c or "ref" not in table.c:
+            continue
+        complete = func.sum(case((table.c.completeness >= threshold, 1), else_=0))
+        total, good, ref = conn.execute(select(func.count(), complete, func.min(table.c.ref))).one()
+        if total:
+            result.append({"entity": table.name, "source": (ref or "").split(":", 1)[0], "records": total,
+                           "share": float(good or 0) / total})
+    return result or None
+
+
+def held_back_rules(conn: Connection) -> list[str]:
+    """Rules the last reconcile run held back, when the run records them (JSON list column)."""
+    column = next((reconcile_run.c[n] for n in ("held_back", "held_back_rules") if n in reconcile_run.c), None)
+    if column is None:
+        return []
+    value = conn.execute(select(column).order_by(reconcile_run.c.id.desc()).limit(1)).scalar()
+    if not value:
+        return []
+    return list(json.loads(value)) if isinstance(value, str) else list(value)
+
+
+def last_reconcile_as_of(conn: Connection) -> datetime | None:
+    """The as-of time of the latest reconcile run (what the open discrepancies describe)."""
+    return utc(conn.execute(select(reconcile_run.c.as_of).order_by(reconcile_run.c.id.desc()).limit(1)).scalar())
+
+
+def previous_report(conn: Connection, as_of: datetime) -> datetime | None:
+    """The as-of time of the latest earlier report at or before ``as_of``."""
+    r = report_run.c
+    return utc(conn.execute(select(func.max(r.as_of)).where(r.as_of <= as_of)).scalar())
+
+
+def gather(engine: Engine, as_of: datetime | None = None, since: datetime | None = None, weekly: bool = False,
+           held_back: list[str] | None = None, now: datetime | None = None) -> ReportData:
+    """Read everything the report shows. ``since`` defaults to the previous report (or one week)."""
+    now = utc(now) or datetime.now(UTC)
+    with engine.connect() as conn:
+        as_of = utc(as_of) or last_reconcile_as_of(conn) or now
+        if since is None:
+            since = (as_of - timedelta(days=7)) if weekly else (previous_report(conn, as_of) or as_of - timedelta(days=7))
+        since = utc(since)
+        rows = _open_rows(conn)
+        items = _enrich(conn, rows, as_of, since)
+        resolved = _resolved(conn, since, as_of)
+        trend = _trend(conn, as_of)
+        sources = _sources(conn, now)
+        completeness = source_completeness(conn)
+        held = list(held_back) if held_back is not None else held_back_rules(conn)
+        customers = conn.execute(select(func.count()).select_from(customer)).scalar_one()
+        review = conn.execute(select(func.count()).select_from(customer_review)).scalar_one()
+    counts = {"open": len(items), "new": sum(i["change"] == "new" for i in items),
+              "persisting": sum(i["change"] == "persisting" for i in items), "resolved": len(resolved),
+              "red": sum(i["severity"] == "red" for i in items)}
+    cents = {k: sum(i["cents"] for i in items if i["change"] == k) for k in ("new", "persisting")}
+    cents["resolved"] = sum(i["cents"] for i in resolved)
+    counts["cents"] = cents
+    return ReportData(
+        as_of=local(as_of), since=local(since), generated=local(now), weekly=weekly, items=items, resolved=resolved,
+        counts=counts, total_cents=sum(i["cents"] for i in items),
+        rollups={k: _rollup(items, k) for k in ("rule", "region", "manager", "owner")},
+        trend=trend, aging=_aging(items), sources=sources, completeness=completeness, held_back=held,
+        customer_count=customers, review_count=review,
+        contract=sorted((_contract(r) for r in rows), key=_sort_key))

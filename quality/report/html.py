@@ -1,0 +1,80 @@
+"""report.html: one self-contained page (inline CSS and SVG, no script, no network) for managers.
+
+Source text (customer, owner, deal names) is untrusted: Jinja autoescaping covers the page and
+``charts`` escapes what it draws, so only those SVG strings are marked safe.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from quality.report import charts
+from quality.report.data import ReportData
+from quality.report.i18n import Messages
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def yuan(cents: int) -> str:
+    """People read 1,234,567.89."""
+    return f"{Decimal(cents) / 100:,.2f}"
+
+
+def _printable(value):
+    """Drop control characters (other than line breaks and tabs) from source text."""
+    from markupsafe import Markup
+
+    if isinstance(value, str) and not isinstance(value, Markup):  # Markup is ours, already safe
+        return _CONTROL.sub("", value)
+    return value
+
+
+def _dt(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def build_charts(d: ReportData, m: Messages) -> dict[str, str]:
+    """The SVG charts of the report, keyed by where the template places them."""
+    weeks = [w.strftime("%m-%d") for w in d.trend["weeks"]]
+    count = lambda v: f"{v:,.0f}"
+    money = lambda v: charts.compact_money(v, m.lang)
+    out = {}
+    for dim in ("rule", "region"):
+        counts = dict(d.trend[dim])
+        cents = dict(d.trend[dim + "_cents"])
+        if dim == "rule":  # rules in their own order, named
+            keys = sorted(counts, key=lambda r: int(r[1:]) if r[1:].isdigit() else 99)
+            label = {r: f"{r} {m.rule(r)}" for r in keys}
+        else:  # regions by how much they carry now; same colours in both charts
+            keys = sorted(counts, key=lambda r: (-counts[r][-1], -sum(counts[r]), r))
+            label = {r: r or "-" for r in keys}
+        counts = {label[k]: counts[k] for k in keys}
+        cents = {label[k]: cents[k] for k in keys}
+        order = [label[k] for k in keys]
+        title = m(f"sections.trend_{dim}")
+        out[f"{dim}_count"] = charts.stacked_bars(f"{title} · {m('charts.count')}", weeks, counts, count,
+                                                  m("charts.no_data"), order=order, integer=True)
+        out[f"{dim}_amount"] = charts.stacked_bars(f"{title} · {m('charts.amount')}", weeks, cents, money,
+                                                   m("charts.no_data"), order=order)
+    buckets = [(m(f"aging.{b['key']}"), b) for b in d.aging]
+    severity_names = {s: m.word("severity", s) for s in charts.SEVERITY_COLORS}
+    out["aging"] = charts.severity_bars(m("sections.aging"), buckets, severity_names,
+                                        lambda b: f"{b['count']} · ¥{yuan(b['cents'])}")
+    return out
+
+
+def render_html(d: ReportData, m: Messages) -> str:
+    """The whole page as text."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+    from markupsafe import Markup
+
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "html.j2"]),
+                      finalize=_printable)
+    env.filters["yuan"] = yuan
+    env.filters["dt"] = _dt
+    svgs = {k: Markup(v) for k, v in build_charts(d, m).items()}  # escaped in charts.py
+    return env.get_template("report.html.j2").render(d=d, m=m, charts=svgs, font=Markup(charts.FONT))

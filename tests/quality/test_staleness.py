@@ -144,3 +144,15 @@ def test_u8_returning_almost_nothing_after_a_good_run_makes_no_false_items(engin
     # The landing soft-deleted what the full pass did not see (saleorderlist 3 -> 1): U8 is stale.
     assert "saleorderlist 3 -> 1 rows" in second.stale_sources["u8"]
     assert {"R1", "R2", "R3", "R4", "R5", "R6", "R8", "R9", "R11"} == set(second.held_back)
+
+
+def test_stale_alert_goes_to_the_alerts_outbox(engine):
+    from datetime import timedelta
+
+    from hub_core.schema_alerts import alert_outbox
+
+    with engine.begin() as conn:
+        staleness.queue_stale_alert(conn, "u8", "current rows fell by more than 50%", timedelta(hours=5))
+    with engine.connect() as conn:
+        rows = conn.execute(select(alert_outbox.c.category, alert_outbox.c.subject)).all()
+    assert [tuple(r) for r in rows] == [("source_stale", "source:u8")]

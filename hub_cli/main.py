@@ -132,14 +132,35 @@ def build(warehouse: WarehouseOpt = None) -> None:
 
 
 @app.command()
-def reconcile(warehouse: WarehouseOpt = None, as_of: AsOfOpt = None) -> None:
-    """Evaluate the consistency rules and update the open discrepancies."""
+def reconcile(
+    warehouse: WarehouseOpt = None,
+    as_of: AsOfOpt = None,
+    rules: Annotated[str | None, typer.Option("--rules", help="Only these rules, e.g. R1,R3 (default: all).")] = None,
+) -> None:
+    """Evaluate the consistency rules and update the open discrepancies; print a summary per rule.
+    An as-of earlier than the latest run is a what-if (nothing stored). Exits 1 when a stale source
+    held rules back."""
+    from rich.table import Table
+
     from hub_core.warehouse import open_warehouse
     from quality.reconcile import reconcile as run
+    from quality.reconcile import summary_rows
 
-    result = run(open_warehouse(_settings(warehouse).warehouse_url), as_of=_as_of(as_of))
-    console.print(f"as of {result.as_of.isoformat()}: {result.found} "
-                  f"(new {result.persisted.new}, resolved {result.persisted.resolved})")
+    chosen = [r.strip().upper() for r in rules.split(",") if r.strip()] if rules else None
+    try:
+        result = run(open_warehouse(_settings(warehouse).warehouse_url), as_of=_as_of(as_of), rules=chosen)
+    except ValueError as exc:
+        _fail(str(exc))
+    table = Table("rule", "found", "new", "reopened", "persisting", "resolved", "held back",
+                  title=f"as of {result.as_of.isoformat()}" + (" (what-if: nothing stored)" if result.what_if else ""))
+    for row in summary_rows(result):
+        table.add_row(row["rule"], *(str(row[k]) for k in ("found", "new", "reopened", "persisting", "resolved")),
+                      row["held_back"])
+    console.print(table)
+    for source, reason in result.stale_sources.items():
+        console.print(f"[yellow]source {source} is stale: {reason}[/yellow]")
+    if result.held_back:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -73,6 +73,9 @@ def print_pipeline(console: Console, result, out: Path, warehouse_url: str | Non
         why = errors.get(source) or _NO_RUN_REASON.get(status, "see hub runs")
         console.print(f"[red]{escape(source)}: {escape(status)}[/red] — {escape(why)}",
                       highlight=False, soft_wrap=True)
+    for source, why in sorted((getattr(result, "stale_sources", None) or {}).items()):
+        console.print(f"[red]{escape(source)}: stale[/red] — {escape(why)} (its rules held back)",
+                      highlight=False, soft_wrap=True)
     for failure in result.failures:
         first = next((line for line in failure.splitlines() if line.strip()), failure)
         console.print(f"[red]failed[/red] {escape(first[:300])}", highlight=False, soft_wrap=True)

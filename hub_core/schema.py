@@ -251,6 +251,12 @@ discrepancy = Table(
     Column("last_seen", DateTime(timezone=True), nullable=False),
     Column("resolved_at", DateTime(timezone=True)),
     Column("status", String(20), nullable=False),  # open | acknowledged | resolved
+    # Added by migration 0009 (rules R2-R11): a stable hash of rule + anchor ref, the owner's
+    # employee id and manager's name, and when a resolved item last came back.
+    Column("fingerprint", String(64), index=True),
+    Column("owner_employee_id", Text),
+    Column("manager", Text),
+    Column("reopened_at", DateTime(timezone=True)),
 )
 
 reconcile_run = Table(
@@ -270,3 +276,4 @@ from hub_core import schema_alerts  # noqa: E402,F401
 from hub_core import schema_report  # noqa: E402,F401
 
 from hub_core import schema_identity  # noqa: E402,F401
+from hub_core import schema_rules  # noqa: E402,F401

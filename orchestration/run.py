@@ -18,6 +18,7 @@ class PipelineResult:
     failed_sources: dict[str, str] | None = None  # source -> sync status (failed, refused, ...)
     checks: dict[str, dict] = field(default_factory=dict)  # "<asset>:<check>" -> passed, severity, metadata
     blocked: list[str] = field(default_factory=list)  # critical checks that failed (publishing stopped)
+    stale_sources: dict[str, str] | None = None  # source -> why its data is stale (rules held back)
 
 
 def run_pipeline(warehouse_url: str, connectors_file: str, out_dir: str, source_names: list[str],
@@ -40,7 +41,13 @@ def run_pipeline(warehouse_url: str, connectors_file: str, out_dir: str, source_
         },
         raise_on_error=False,
     )
-    return summarize(result)
+    summary = summarize(result)
+    from quality.staleness import stale_sources
+
+    # A stale source (failed, or landed far less than usual) held rules back: a scheduler must notice.
+    summary.stale_sources = stale_sources(warehouse_url)
+    summary.success = summary.success and not summary.stale_sources
+    return summary
 
 
 def summarize(result) -> PipelineResult:

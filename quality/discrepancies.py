@@ -1,58 +1,130 @@
-"""Keep discrepancies across runs: new ones open, persisting ones age, vanished ones resolve."""
+"""Keep discrepancies across runs so that their history stays true.
+
+- new ones open (``first_seen`` = this run);
+- persisting ones age: ``first_seen`` kept, ``last_seen`` moves, an acknowledged one stays acknowledged;
+- vanished ones resolve (``resolved_at`` = this run);
+- a resolved one that comes back reopens (``first_seen`` kept, ``reopened_at`` = this run).
+Only the rules that ran are touched: a held-back rule's items stay exactly as they were.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
-from hub_core.schema import customer, discrepancy, stg_employee
+from hub_core.schema import customer, discrepancy
+from hub_core.schema_unified import employee
 from quality.rules.base import Candidate
+
+_CHUNK = 500
 
 
 @dataclass
 class PersistStats:
+    """What a run changed: new, persisting, reopened and resolved items, overall and per rule."""
+
     new: int = 0
     persisting: int = 0
+    reopened: int = 0
     resolved: int = 0
+    per_rule: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def count(self, rule: str, what: str, n: int = 1) -> None:
+        setattr(self, what, getattr(self, what) + n)
+        bucket = self.per_rule.setdefault(rule, {"new": 0, "persisting": 0, "reopened": 0, "resolved": 0})
+        bucket[what] += n
 
 
-def persist(conn: Connection, found: list[Candidate], rules_run: list[str], as_of: datetime) -> PersistStats:
-    """Merge this run's findings into ``discrepancy`` for the rules that ran."""
-    stats = PersistStats()
-    names = dict(conn.execute(select(customer.c.customer_id, customer.c.name)).all())
-    people = {r.employee_id: (r.name, r.region) for r in conn.execute(
-        select(stg_employee.c.employee_id, stg_employee.c.name, stg_employee.c.region))}
-    d = discrepancy.c
-    known = {r.discrepancy_id: r for r in conn.execute(select(d.discrepancy_id, d.status).where(d.rule.in_(rules_run)))}
-    inserts, updates = [], []
+def fingerprint(rule: str, anchor: str) -> str:
+    """Stable across runs and databases: SHA-256 of rule id and anchor ref."""
+    return hashlib.sha256(f"{rule}|{anchor}".encode()).hexdigest()
+
+
+def _lookups(conn: Connection, found: list[Candidate]):
+    cids = sorted({c.customer_id for c in found if c.customer_id})
+    customers = {}
+    for i in range(0, len(cids), _CHUNK):
+        customers.update({r.customer_id: (r.name, r.owner_employee_id) for r in conn.execute(
+            select(customer.c.customer_id, customer.c.name, customer.c.owner_employee_id)
+            .where(customer.c.customer_id.in_(cids[i:i + _CHUNK])))})
+    e = employee.c
+    people = {r.employee_id: (r.name, r.region, r.manager_employee_id)
+              for r in conn.execute(select(e.employee_id, e.name, e.region, e.manager_employee_id))}
+    return customers, people
+
+
+def enrich(conn: Connection, found: list[Candidate], as_of: datetime) -> list[dict]:
+    """Discrepancy rows for the candidates: customer name, owner (the candidate's, else the
+    customer's), owner's manager and region, fingerprint."""
+    customers, people = _lookups(conn, found)
+    rows = []
     for c in found:
-        owner, region = people.get(c.owner_employee_id, (None, None))
-        row = {"severity": c.severity, "customer_id": c.customer_id, "customer_name": names.get(c.customer_id),
-               "owner": owner, "region": region, "amount_cents": c.amount_cents,
-               "refs": json.dumps(c.refs, ensure_ascii=False), "last_seen": as_of}
-        prior = known.get(c.discrepancy_id)
+        name, customer_owner = customers.get(c.customer_id, (None, None))
+        owner_id = c.owner_employee_id or customer_owner
+        owner, region, manager_id = people.get(owner_id, (None, None, None))
+        manager = people.get(manager_id, (None,))[0] if manager_id else None
+        rows.append({
+            "discrepancy_id": c.discrepancy_id, "rule": c.rule, "severity": c.severity,
+            "customer_id": c.customer_id, "customer_name": name, "owner": owner, "owner_employee_id": owner_id,
+            "manager": manager, "region": region, "amount_cents": c.amount_cents,
+            "refs": json.dumps(c.refs, ensure_ascii=False), "fingerprint": fingerprint(c.rule, c.refs[0]),
+            "last_seen": as_of,
+        })
+    return rows
+
+
+_MUTABLE = ("severity", "customer_id", "customer_name", "owner", "owner_employee_id", "manager", "region",
+            "amount_cents", "refs", "fingerprint", "last_seen")
+
+
+def persist(conn: Connection, found: list[Candidate], rules_run: list[str], as_of: datetime) -> tuple[PersistStats,
+                                                                                                    list[dict]]:
+    """Merge this run's findings into ``discrepancy`` for the rules that ran. Returns the stats and
+    the items as now stored (with their status, first_seen, resolved_at)."""
+    stats = PersistStats()
+    d = discrepancy.c
+    cols = [d.discrepancy_id, d.status, d.first_seen, *(d[k] for k in _MUTABLE if k != "last_seen")]
+    known = {r.discrepancy_id: r for r in conn.execute(select(*cols).where(d.rule.in_(rules_run)))} if rules_run else {}
+    inserts, persisting, reopening, touched = [], [], [], []
+    items = enrich(conn, found, as_of)
+    for row in items:
+        prior = known.get(row["discrepancy_id"])
         if prior is None:
-            inserts.append({"discrepancy_id": c.discrepancy_id, "rule": c.rule, "first_seen": as_of,
-                            "resolved_at": None, "status": "open", **row})
-            stats.new += 1
+            row.update(first_seen=as_of, resolved_at=None, reopened_at=None, status="open")
+            inserts.append(row)
+            stats.count(row["rule"], "new")
+        elif prior.status == "resolved":
+            row.update(first_seen=prior.first_seen, resolved_at=None, reopened_at=as_of, status="open")
+            reopening.append(row)
+            stats.count(row["rule"], "reopened")
         else:
-            if prior.status == "resolved":  # it came back: a new occurrence
-                row.update(first_seen=as_of, status="open", resolved_at=None)
-                stats.new += 1
-            else:
-                stats.persisting += 1
-            updates.append((c.discrepancy_id, row))
-    if inserts:
-        conn.execute(insert(discrepancy), inserts)
-    for did, row in updates:
-        conn.execute(update(discrepancy).where(d.discrepancy_id == did).values(**row))
-    seen = {c.discrepancy_id for c in found}
-    gone = [did for did, r in known.items() if r.status != "resolved" and did not in seen]
-    for i in range(0, len(gone), 500):
-        conn.execute(update(discrepancy).where(d.discrepancy_id.in_(gone[i:i + 500]))
+            row.update(first_seen=prior.first_seen, resolved_at=None, status=prior.status)
+            unchanged = all(getattr(prior, k) == row[k] for k in _MUTABLE if k != "last_seen")
+            (touched if unchanged else persisting).append(row)
+            stats.count(row["rule"], "persisting")
+    for i in range(0, len(inserts), _CHUNK):
+        conn.execute(insert(discrepancy), inserts[i:i + _CHUNK])
+    by_id = update(discrepancy).where(d.discrepancy_id == bindparam("b_id"))
+    ids = [r["discrepancy_id"] for r in touched]  # only last_seen moves: one statement per chunk
+    for i in range(0, len(ids), _CHUNK):
+        conn.execute(update(discrepancy).where(d.discrepancy_id.in_(ids[i:i + _CHUNK])).values(last_seen=as_of))
+    if persisting:
+        conn.execute(by_id.values({k: bindparam(f"v_{k}") for k in _MUTABLE}),
+                     [{"b_id": r["discrepancy_id"], **{f"v_{k}": r[k] for k in _MUTABLE}} for r in persisting])
+    if reopening:
+        cols = (*_MUTABLE, "status", "resolved_at", "reopened_at")
+        conn.execute(by_id.values({k: bindparam(f"v_{k}") for k in cols}),
+                     [{"b_id": r["discrepancy_id"], **{f"v_{k}": r[k] for k in cols}} for r in reopening])
+    seen = {r["discrepancy_id"] for r in items}
+    gone = [(did, r) for did, r in known.items() if r.status != "resolved" and did not in seen]
+    gone_ids = [did for did, _ in gone]
+    for i in range(0, len(gone_ids), _CHUNK):
+        conn.execute(update(discrepancy).where(d.discrepancy_id.in_(gone_ids[i:i + _CHUNK]))
                      .values(status="resolved", resolved_at=as_of))
-    stats.resolved = len(gone)
-    return stats
+    for did in gone_ids:
+        stats.count(did.split("|", 1)[0], "resolved")
+    return stats, items

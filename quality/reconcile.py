@@ -1,55 +1,136 @@
-"""Run the consistency rules as of a time and keep their findings."""
+"""Run the consistency rules as of a time and keep their findings.
+
+One transaction per run: judge the sources (stale-source protection), pair deals with orders,
+evaluate every enabled rule whose sources are fresh, and merge the findings into ``discrepancy``.
+A run as of a time *earlier* than the latest recorded run is a what-if: it computes and returns
+the items but rolls everything back, so first-seen and resolved history are never rewritten.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, func, insert, select
 
 from hub_core.schema import reconcile_run
 from mappings.parse import day_in, to_ms
 from quality.config import RulesConfig, load_rules
 from quality.discrepancies import PersistStats, persist
 from quality.pairing import pair_deals
+from quality.registry import RULES, rule
 from quality.rules.base import RuleContext
-from quality.rules.r1_won_without_order import r1_won_without_order
+from quality.staleness import check_sources
 
 log = logging.getLogger(__name__)
-
-RULES = {"R1": r1_won_without_order}
 
 
 @dataclass
 class ReconcileResult:
+    """What a run found (per rule), what it changed, which rules it held back and why."""
+
     as_of: datetime
     pairs: int
     found: dict[str, int]
     persisted: PersistStats
+    what_if: bool = False
+    held_back: dict[str, str] = field(default_factory=dict)
+    stale_sources: dict[str, str] = field(default_factory=dict)
+    items: list[dict] = field(default_factory=list)
 
 
-def reconcile(engine: Engine, as_of: datetime | None = None, config: RulesConfig | None = None) -> ReconcileResult:
-    """Pair deals with orders, evaluate every enabled rule, and persist the discrepancies."""
-    cfg = config or load_rules()
+def _sources_of_systems() -> dict[str, str]:
+    """The configured source name of each system (mappings' ``systems``), identity when unset."""
+    systems = {s for spec in RULES for s in spec.systems}
+    try:
+        from mappings.config import load_mapping
+
+        mapping = load_mapping()
+        return {s: mapping.source_for(s) for s in systems}
+    except Exception:  # noqa: BLE001 - a missing mapping file must not stop the rules
+        return {s: s for s in systems}
+
+
+def _as_utc(as_of: datetime | None) -> datetime:
     if as_of is not None and as_of.tzinfo is None:
         raise ValueError("the as-of time needs a timezone offset, e.g. 2026-11-20T09:00:00+08:00")
-    as_of = (as_of or datetime.now(UTC)).astimezone(UTC)  # stored as UTC: SQLite keeps no offset
-    ctx = RuleContext(as_of=as_of, as_of_ms=to_ms(as_of), as_of_day=day_in(as_of, cfg.timezone), config=cfg)
-    enabled = [rule for rule in RULES if getattr(cfg, rule).enabled]
-    with engine.begin() as conn:
-        run_id = conn.execute(insert(reconcile_run).returning(reconcile_run.c.id),
-                              {"as_of": as_of, "started_at": datetime.now(UTC)}).scalar_one()
-        pairs = pair_deals(conn, ctx.as_of_ms, ctx.as_of_day, cfg.pairing.order_window_days)
-        found = []
-        counts = {}
-        for rule in enabled:
-            items = RULES[rule](conn, ctx)
-            counts[rule] = len(items)
-            found.extend(items)
-        stats = persist(conn, found, enabled, as_of)
-        conn.execute(update(reconcile_run).where(reconcile_run.c.id == run_id).values(
-            finished_at=datetime.now(UTC), open_count=len(found), new_count=stats.new,
-            resolved_count=stats.resolved))
-    log.info("reconciled as of %s: %s", as_of.isoformat(), counts)
-    return ReconcileResult(as_of, pairs, counts, stats)
+    return (as_of or datetime.now(UTC)).astimezone(UTC)  # stored as UTC: SQLite keeps no offset
+
+
+def _context(as_of: datetime, cfg: RulesConfig) -> RuleContext:
+    from zoneinfo import ZoneInfo
+
+    offset = as_of.astimezone(ZoneInfo(cfg.timezone)).utcoffset()
+    return RuleContext(as_of=as_of, as_of_ms=to_ms(as_of), as_of_day=day_in(as_of, cfg.timezone),
+                       tz_offset_ms=int(offset.total_seconds() * 1000), config=cfg)
+
+
+def _latest_run(conn) -> datetime | None:
+    latest = conn.execute(select(func.max(reconcile_run.c.as_of))
+                          .where(reconcile_run.c.finished_at.is_not(None))).scalar()
+    return latest.replace(tzinfo=UTC) if latest is not None and latest.tzinfo is None else latest
+
+
+def reconcile(engine: Engine, as_of: datetime | None = None, config: RulesConfig | None = None,
+              rules: list[str] | None = None) -> ReconcileResult:
+    """Evaluate the enabled rules (or only ``rules``) as of ``as_of`` (default now) and persist
+    the discrepancies, unless this is a what-if run (earlier than the latest run)."""
+    cfg = config or load_rules()
+    as_of = _as_utc(as_of)
+    chosen = [rule(r).id for r in rules] if rules else [s.id for s in RULES]
+    enabled = [r for r in chosen if cfg.rule(r).enabled]
+    ctx = _context(as_of, cfg)
+    with engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            latest = _latest_run(conn)
+            what_if = latest is not None and as_of < latest
+            health = check_sources(conn, cfg.staleness)
+            stale = {s: h.reason for s, h in health.items() if h.stale}
+            held_back = {}
+            source_of = _sources_of_systems()
+            for rid in enabled:
+                bad = [f"{source_of[sys]} stale ({stale[source_of[sys]]})" for sys in rule(rid).systems
+                       if source_of[sys] in stale]
+                if bad:
+                    held_back[rid] = "; ".join(bad)
+            running = [r for r in enabled if r not in held_back]
+            pairs = 0
+            if any(rule(r).uses_pairing for r in running):
+                pairs = pair_deals(conn, as_of, ctx.as_of_day, cfg.pairing.order_window_days)
+            found, counts = [], {}
+            for rid in running:
+                items = rule(rid).find(conn, ctx, cfg.rule(rid))
+                counts[rid] = len(items)
+                found.extend(items)
+            stats, stored = persist(conn, found, running, as_of)
+            if what_if:
+                trans.rollback()
+            else:
+                conn.execute(insert(reconcile_run), {
+                    "as_of": as_of, "started_at": datetime.now(UTC), "finished_at": datetime.now(UTC),
+                    "open_count": len(found), "new_count": stats.new + stats.reopened,
+                    "resolved_count": stats.resolved})
+                trans.commit()
+        except BaseException:
+            trans.rollback()
+            raise
+    for rid, why in held_back.items():
+        log.warning("rule %s held back: %s", rid, why)
+    log.info("reconciled as of %s%s: %s", as_of.isoformat(), " (what-if, nothing stored)" if what_if else "", counts)
+    return ReconcileResult(as_of, pairs, counts, stats, what_if, held_back, stale, stored)
+
+
+def summary_rows(result: ReconcileResult) -> list[dict]:
+    """One row per rule for a person: found, new, reopened, persisting, resolved, held back (why)."""
+    rows = []
+    for spec in RULES:
+        per = result.persisted.per_rule.get(spec.id, {})
+        if spec.id not in result.found and spec.id not in result.held_back:
+            continue
+        rows.append({"rule": spec.id, "title": spec.title_zh, "found": result.found.get(spec.id, 0),
+                     "new": per.get("new", 0), "reopened": per.get("reopened", 0),
+                     "persisting": per.get("persisting", 0), "resolved": per.get("resolved", 0),
+                     "held_back": result.held_back.get(spec.id, "")})
+    return rows

@@ -139,7 +139,9 @@ def _enrich(conn: Connection, rows, as_of: datetime, since: datetime) -> list[di
     refs = [ref for r in rows for ref in json.loads(r.refs)]
     context = business_context(conn, refs)
     has_manager = "manager" in discrepancy.c
-    managers = {} if has_manager else managers_of(conn, {r.owner for r in rows if r.owner})
+    # Rows written before the column existed (or by hand) carry no manager: ask the directory.
+    unknown = {r.owner for r in rows if r.owner and not (has_manager and getattr(r, "manager", None))}
+    managers = managers_of(conn, unknown) if unknown else {}
     items = []
     for r in rows:
         item = _contract(r)
@@ -149,7 +151,7 @@ def _enrich(conn: Connection, rows, as_of: datetime, since: datetime) -> list[di
                 for x in item["refs"] if not x.startswith("crm:")]
         item.update(cents=r.amount_cents, amount=Decimal(r.amount_cents) / 100, first_seen_local=local(first),
                     age_days=max(0, (as_of - first).days), change="new" if first > since else "persisting",
-                    manager=(getattr(r, "manager", None) if has_manager else managers.get(r.owner)),
+                    manager=(has_manager and getattr(r, "manager", None)) or managers.get(r.owner),
                     deal=deal.get("deal"), stage=deal.get("stage"), close_date=deal.get("close_date"),
                     documents=" ".join(docs))
         items.append(item)

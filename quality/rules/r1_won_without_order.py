@@ -2,35 +2,31 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import Connection, exists, select
 
-from hub_core.schema import deal_order_pair, stg_opportunity
-from quality.rules.base import Candidate, RuleContext
+from hub_core.schema import deal_order_pair
+from hub_core.schema_unified import opportunity
+from quality.rules.base import Candidate, RuleConfig, RuleContext
+from quality.rules.common import live_opportunity, money
 
-DAY_MS = 86_400_000
+
+class Config(RuleConfig):
+    grace_days: float = 2
+    red_amount_cny: Decimal = Decimal("100000")
 
 
-def r1_won_without_order(conn: Connection, ctx: RuleContext) -> list[Candidate]:
-    cfg = ctx.config.R1
-    o = stg_opportunity.c
-    cutoff = ctx.as_of_ms - int(cfg.grace_days * DAY_MS)
+def find(conn: Connection, ctx: RuleContext, cfg: Config) -> list[Candidate]:
+    """Won opportunities with ``close_date <= T - grace`` and no paired order."""
+    o = opportunity.c
     red_cents = int(cfg.red_amount_cny * 100)
     rows = conn.execute(
         select(o.ref, o.customer_id, o.amount_cents, o.owner_employee_id)
-        .where(
-            o.status == "won", o.is_deleted.is_(False), o.close_ms.is_not(None), o.close_ms <= cutoff,
-            ~exists().where(deal_order_pair.c.opp_ref == o.ref),
-        )
+        .where(live_opportunity(ctx), o.status == "won", o.close_at.is_not(None),
+               o.close_at <= ctx.days_before(cfg.grace_days),
+               ~exists().where(deal_order_pair.c.opp_ref == o.ref))
         .order_by(o.ref)
     )
-    return [
-        Candidate(
-            rule="R1",
-            severity="red" if (r.amount_cents or 0) >= red_cents else "orange",
-            refs=[r.ref],
-            customer_id=r.customer_id,
-            amount_cents=r.amount_cents or 0,
-            owner_employee_id=r.owner_employee_id,
-        )
-        for r in rows
-    ]
+    return [Candidate("R1", "red" if money(r.amount_cents) >= red_cents else "orange", [r.ref], r.customer_id,
+                      money(r.amount_cents), r.owner_employee_id) for r in rows]

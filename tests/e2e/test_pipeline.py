@@ -66,8 +66,12 @@ def test_a_failing_source_does_not_stop_the_others(tmp_path, monkeypatch):
 
     m = messages()  # the digest speaks the default language
     assert f"| {m('status.failed')} |" in rows["wecom"] and f"| {m('status.succeeded')} |" in rows["crm"]
-    assert f"| {m('kpi.new')} | 2 |" in report
+    assert f"| {m('kpi.new')} | {len(items)} |" in report  # the first run: every open item is new
     assert "wrong-secret-value" not in report
+    # WeCom failed: it is stale, and the rules that read it (R7, R10, R11) are held back.
+    assert list(result.stale_sources) == ["wecom"] and not result.success
+    assert "wrong-secret-value" not in str(result.stale_sources)
+    assert not {i["rule"] for i in items} & {"R7", "R10", "R11"}
 
 
 def test_generated_world_matches_truth_on_both_backends(tmp_path, warehouse_url, monkeypatch):
@@ -102,4 +106,9 @@ def test_step_by_step_cli_sync_build_report(tmp_path, monkeypatch):
                                    "--as-of", NOW.isoformat()])
     assert reported.exit_code == 0, reported.output
     items = json.loads((tmp_path / "out" / "discrepancies.json").read_text(encoding="utf-8"))
-    assert {i["refs"][0]: (i["severity"], i["amount_cny"]) for i in items} == EXPECTED_R1
+    assert {i["refs"][0]: (i["severity"], i["amount_cny"]) for i in items if i["rule"] == "R1"} == EXPECTED_R1
+    # No WeCom message in the world: every customer with recent won deals is R10 (sum of those deals);
+    # O6 was last modified exactly 72 h before T: yellow, not orange (strict thresholds).
+    assert {i["refs"][0]: i["amount_cny"] for i in items if i["rule"] == "R10"} == {
+        "crm:AccountObj:A1": "150000.00", "crm:AccountObj:A2": "110000.00", "crm:AccountObj:A3": "250000.00"}
+    assert {i["refs"][0]: i["severity"] for i in items if i["rule"] == "R7"} == {"crm:NewOpportunityObj:O6": "yellow"}

@@ -10,7 +10,7 @@ from sqlalchemy import insert
 
 from hub_api.app import create_app
 from hub_api.keys import issue_key
-from hub_core.schema import customer, customer_xref, stg_opportunity
+from hub_core.schema import customer, customer_xref
 from quality.reconcile import reconcile
 from tests.hub_api.test_scope import _walk
 
@@ -85,22 +85,22 @@ def test_runs_newest_first_and_detail(hub):
 
 def test_reconciled_discrepancy_over_http(engine, warehouse_url):
     """The real reconciliation writes what the API serves, money exact and the owner by name."""
-    from hub_core.schema import stg_employee
+    from hub_core.schema_unified import employee, opportunity
 
     t = datetime(2026, 11, 20, tzinfo=UTC)
     with engine.begin() as conn:
-        conn.execute(insert(stg_employee), [{"employee_id": "E1", "name": "王芳", "region": "华东"}])
+        conn.execute(insert(employee), [{"employee_id": "E1", "name": "王芳", "region": "华东", "linked_by": "own"}])
         conn.execute(insert(customer), [{"customer_id": "C1", "name": "恒通建材", "uscc": None,
                                          "owner_employee_id": "E1", "record_count": 1, "needs_review": False}])
         conn.execute(insert(customer_xref), [{"ref": "crm:AccountObj:1", "customer_id": "C1", "system": "crm",
                                               "match_method": "uscc"}])
-        conn.execute(insert(stg_opportunity), [{
-            "ref": "crm:NewOpportunityObj:o1", "opp_id": "o1", "customer_id": "C1", "amount_cents": 123456,
-            "status": "won", "close_ms": int((t - timedelta(days=3)).timestamp() * 1000),
+        conn.execute(insert(opportunity), [{
+            "ref": "crm:NewOpportunityObj:o1", "customer_id": "C1", "amount_cents": 123456,
+            "status": "won", "close_at": t - timedelta(days=3),
             "close_day": (t - timedelta(days=3)).date(), "owner_employee_id": "E1", "is_deleted": False}])
         rep = issue_key(conn, name="wang", role="rep", employee_id="E1", created_by="tests")[1]
         other = issue_key(conn, name="li", role="rep", employee_id="E2", created_by="tests")[1]
-    reconcile(engine, as_of=t)
+    reconcile(engine, as_of=t, rules=["R1"])
     client = TestClient(create_app(warehouse_url))
     [item] = client.get("/discrepancies", headers={"Authorization": f"Bearer {rep}"}).json()["items"]
     assert (item["rule"], item["amount_cny"], item["customer_name"], item["owner"]) == ("R1", "1234.56", "恒通建材", "王芳")

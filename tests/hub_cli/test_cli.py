@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -125,4 +126,8 @@ def test_sync_honours_source_choice_and_disabled_sources_then_reconcile_and_migr
     assert "one:" in both.output and "off:" not in both.output
     assert runner.invoke(app, ["migrate", "--warehouse", wh]).output.strip().startswith("warehouse at revision")
     rec = runner.invoke(app, ["reconcile", "--warehouse", wh, "--as-of", "2026-11-20T09:00:00+08:00"])
-    assert rec.exit_code == 0 and "{'R1': 0}" in rec.output
+    assert rec.exit_code == 0 and re.search(r"R1\s*│\s*0\s*│", rec.output), rec.output
+    some = runner.invoke(app, ["reconcile", "--warehouse", wh, "--rules", "r3,R1"])
+    assert some.exit_code == 0 and re.search(r"R3\s*│", some.output) and not re.search(r"R5\s*│", some.output)
+    bad = runner.invoke(app, ["reconcile", "--warehouse", wh, "--rules", "R99"])
+    assert bad.exit_code != 0 and "unknown rule 'R99'" in bad.output

@@ -1,44 +1,41 @@
-"""Pairing won deals with orders and R1, on staged rows, on both backends."""
+"""Pairing won deals with orders and R1, on unified-model rows, on both backends."""
 
-import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import insert, select
 
-from hub_core.schema import customer, deal_order_pair, discrepancy, stg_employee, stg_opportunity, stg_sales_order
+from hub_core.schema import customer, deal_order_pair, discrepancy
+from hub_core.schema_unified import employee, opportunity, sales_order
 from quality.reconcile import reconcile
 from quality.report import open_discrepancies
 
 CST = timezone(timedelta(hours=8))
 T = datetime(2026, 11, 20, 9, 0, tzinfo=CST)
-DAY = 86_400_000
-
-
-def ms(moment):
-    return int(moment.timestamp() * 1000)
-
-
 def opp(oid, cid, amount, closed, status="won", deleted=False, owner="crm:1"):
-    return {"ref": f"crm:NewOpportunityObj:{oid}", "opp_id": oid, "account_ref": None, "customer_id": cid,
-            "name": oid, "amount_cents": int(amount * 100), "status": status, "stage": None,
-            "close_ms": ms(closed), "close_day": closed.date(), "last_modified_ms": None,
-            "stage_changed_ms": None, "owner_employee_id": owner, "is_deleted": deleted}
+    closed = closed.astimezone(timezone.utc)
+    return {"ref": f"crm:NewOpportunityObj:{oid}", "customer_ref": None, "customer_id": cid, "name": oid,
+            "amount_cents": round(amount * 100), "status": status, "stage": None, "probability": None,
+            "close_at": closed, "close_day": closed.astimezone(CST).date(), "created_at": None, "modified_at": None,
+            "stage_changed_at": None, "owner_employee_id": owner, "is_deleted": deleted, "completeness": 1.0}
 
 
 def order(code, cid, amount, day):
-    return {"ref": f"u8:saleorderlist:{code}", "code": code, "order_day": day, "state": "Approved",
-            "u8_customer_ref": None, "customer_id": cid, "amount_cents": int(amount * 100), "owner_employee_id": None}
+    return {"ref": f"u8:saleorderlist:{code}", "customer_ref": None, "customer_id": cid, "code": code,
+            "order_day": day, "state": "Approved", "amount_cents": round(amount * 100), "net_amount_cents": None,
+            "owner_employee_id": None, "department_code": None, "created_at": None, "verified_at": None,
+            "ship_status": None, "completeness": 1.0}
 
 
 def seed(engine, opps, orders):
     with engine.begin() as conn:
         conn.execute(insert(customer), [{"customer_id": c, "name": f"客户{c}", "uscc": None, "owner_employee_id": None,
                                           "record_count": 1, "needs_review": False} for c in ("A", "B")])
-        conn.execute(insert(stg_employee), [{"employee_id": "crm:1", "name": "张三", "mobile": None, "region": "华南大区",
-                                             "leader_employee_id": None, "crm_id": "1", "u8_code": None, "wecom_userid": None}])
-        conn.execute(insert(stg_opportunity), opps)
+        conn.execute(insert(employee), [{"employee_id": "crm:1", "name": "张三", "mobile": None, "region": "华南大区",
+                                         "manager_employee_id": None, "crm_id": "1", "u8_code": None,
+                                         "wecom_userid": None, "linked_by": "own"}])
+        conn.execute(insert(opportunity), opps)
         if orders:
-            conn.execute(insert(stg_sales_order), orders)
+            conn.execute(insert(sales_order), orders)
 
 
 def pairs(engine):
@@ -96,10 +93,10 @@ def test_r1_grace_period_severity_and_exclusions(engine):
         opp("edge", "A", 100000, T - timedelta(days=2)),  # exactly 2 days: included
         opp("recent", "A", 500, T - timedelta(days=2) + timedelta(milliseconds=1)),
         opp("deleted", "A", 500, T - timedelta(days=5), deleted=True),
-        opp("open", "A", 500, T - timedelta(days=5), status="in_progress"),
+        opp("open", "A", 500, T - timedelta(days=5), status="open"),
         opp("paired", "B", 700, T - timedelta(days=5)),
     ], [order("S1", "B", 700, (T - timedelta(days=4)).date())])
-    result = reconcile(engine, as_of=T)
+    result = reconcile(engine, as_of=T, rules=["R1"])
     assert result.found == {"R1": 3}
     items = {i["refs"][0]: i for i in open_discrepancies(engine)}
     assert set(items) == {"crm:NewOpportunityObj:big", "crm:NewOpportunityObj:small", "crm:NewOpportunityObj:edge"}
@@ -116,33 +113,33 @@ def test_rule_thresholds_come_from_the_rules_file(engine, tmp_path, monkeypatch)
     rules.write_text("rules:\n  R1: {grace_days: 5, red_amount_cny: 1000}\n")
     monkeypatch.setenv("HUB_RULES_FILE", str(rules))
     seed(engine, [opp("o4", "A", 999, T - timedelta(days=4)), opp("o6", "A", 1000, T - timedelta(days=6))], [])
-    reconcile(engine, as_of=T)
+    reconcile(engine, as_of=T, rules=["R1"])
     assert {i["refs"][0]: i["severity"] for i in open_discrepancies(engine)} == {"crm:NewOpportunityObj:o6": "red"}
     rules.write_text("rules:\n  R1: {enabled: false}\n")
-    assert reconcile(engine, as_of=T).found == {}
+    assert "R1" not in reconcile(engine, as_of=T).found
 
 
 def test_discrepancies_age_and_resolve_across_runs(engine):
     seed(engine, [opp("o1", "A", 100, T - timedelta(days=5))], [])
-    first = reconcile(engine, as_of=T)
+    first = reconcile(engine, as_of=T, rules=["R1"])
     assert first.persisted.new == 1
     later = T + timedelta(days=1)
-    second = reconcile(engine, as_of=later)
+    second = reconcile(engine, as_of=later, rules=["R1"])
     assert second.persisted.new == 0 and second.persisted.persisting == 1
     [item] = open_discrepancies(engine)
     assert datetime.fromisoformat(item["first_seen"]) == T  # keeps its first-seen time
     with engine.begin() as conn:
-        conn.execute(insert(stg_sales_order), [order("S1", "A", 100, (T - timedelta(days=4)).date())])
-    third = reconcile(engine, as_of=later + timedelta(days=1))
+        conn.execute(insert(sales_order), [order("S1", "A", 100, (T - timedelta(days=4)).date())])
+    third = reconcile(engine, as_of=later + timedelta(days=1), rules=["R1"])
     assert third.persisted.resolved == 1
     assert open_discrepancies(engine) == []
     with engine.connect() as conn:
         row = conn.execute(select(discrepancy)).one()
     assert row.status == "resolved" and row.resolved_at is not None
-    with engine.begin() as conn:  # the order is cancelled: the discrepancy comes back as new
-        conn.execute(stg_sales_order.delete())
+    with engine.begin() as conn:  # the order is cancelled: the discrepancy reopens, its history kept
+        conn.execute(sales_order.delete())
     back = later + timedelta(days=3)
-    fourth = reconcile(engine, as_of=back)
-    assert fourth.persisted.new == 1
+    fourth = reconcile(engine, as_of=back, rules=["R1"])
+    assert fourth.persisted.reopened == 1 and fourth.persisted.new == 0
     [item] = open_discrepancies(engine)
-    assert datetime.fromisoformat(item["first_seen"]) == back
+    assert datetime.fromisoformat(item["first_seen"]) == T

@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 from openpyxl import load_workbook
 from sqlalchemy import insert
 
-from hub_core.schema import customer, stg_opportunity
+from hub_core.schema import customer
+from hub_core.schema_unified import opportunity
 from quality.reconcile import reconcile
 from quality.report import write_report
 from quality.report.i18n import messages
@@ -18,11 +19,11 @@ def test_names_are_escaped_in_html_and_cleaned_in_xlsx(engine, tmp_path):
     with engine.begin() as conn:
         conn.execute(insert(customer), [{"customer_id": "C1", "name": name, "uscc": None, "owner_employee_id": None,
                                          "record_count": 1, "needs_review": False}])
-        conn.execute(insert(stg_opportunity), [{
-            "ref": "crm:NewOpportunityObj:o1", "opp_id": "o1", "customer_id": "C1", "amount_cents": 123456789,
-            "status": "won", "close_ms": int((T - timedelta(days=3)).timestamp() * 1000),
+        conn.execute(insert(opportunity), [{
+            "ref": "crm:NewOpportunityObj:o1", "customer_id": "C1", "amount_cents": 123456789,
+            "status": "won", "close_at": (T - timedelta(days=3)).astimezone(timezone.utc),
             "close_day": (T - timedelta(days=3)).date(), "is_deleted": False}])
-    reconcile(engine, as_of=T)
+    reconcile(engine, as_of=T, rules=["R1"])
     files = write_report(engine, tmp_path)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "<script>" not in html and "&lt;script&gt;" in html and "\x01" not in html

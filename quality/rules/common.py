@@ -1,0 +1,36 @@
+"""Building blocks the rules share: the live (as-of T) views of opportunities, activity and orders."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, or_
+
+from hub_core.schema_unified import interaction, opportunity, sales_order
+from quality.rules.base import RuleContext
+
+
+def live_opportunity(ctx: RuleContext):
+    """Opportunities that exist at T: not deleted in CRM and not created after T."""
+    o = opportunity.c
+    return and_(o.is_deleted.is_(False), or_(o.created_at.is_(None), o.created_at <= ctx.as_of))
+
+
+def open_opportunity(ctx: RuleContext):
+    """Open (sales status in progress) opportunities that exist at T."""
+    return and_(live_opportunity(ctx), opportunity.c.status == "open")
+
+
+def activity_by_t(ctx: RuleContext, channels: tuple[str, ...] | None = None):
+    """Interactions of a known customer timed by T (optionally only some channels)."""
+    i = interaction.c
+    cond = and_(i.customer_id.is_not(None), i.occurred_at.is_not(None), i.occurred_at <= ctx.as_of)
+    return and_(cond, i.channel.in_(channels)) if channels else cond
+
+
+def orders_by_t(ctx: RuleContext):
+    """U8 orders (every state) dated by T."""
+    s = sales_order.c
+    return and_(s.order_day.is_not(None), s.order_day <= ctx.as_of_day)
+
+
+def money(cents) -> int:
+    return int(cents or 0)

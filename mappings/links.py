@@ -21,7 +21,8 @@ from sqlalchemy import (
     update,
 )
 
-from hub_core.schema import customer_xref, metadata, stg_customer_record
+from hub_core.schema import customer_xref, metadata
+from hub_core.schema_identity import customer_record
 from hub_core.schema_unified import (
     contact,
     credit_rating,
@@ -47,9 +48,10 @@ def link_contacts_by_company(conn: Connection) -> int:
     customer does (else by name key, likewise). Returns how many contacts were linked."""
     names: dict[str, set[str]] = {}
     keys: dict[tuple, set[str]] = {}
-    sc = stg_customer_record.c
-    query = select(sc.name_norm, sc.name_key, sc.name_city, customer_xref.c.customer_id).join(
-        customer_xref, customer_xref.c.ref == sc.ref).where(sc.name_norm.is_not(None))
+    # The customer records identity resolution staged (``customer_record``), with their customer ids.
+    sc = customer_record.c
+    query = select(sc.name_norm, sc.name_key, sc.name_place, customer_xref.c.customer_id).join(
+        customer_xref, customer_xref.c.ref == sc.ref).where(sc.name_norm.is_not(None), ~sc.is_deleted)
     for name, key, city, cid in conn.execute(query):
         names.setdefault(name, set()).add(cid)
         if key:

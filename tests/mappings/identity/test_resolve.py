@@ -278,6 +278,22 @@ def test_odd_values_do_not_stop_staging(engine):
     assert set(xref(engine)) == {"crm:AccountObj:A1", "crm:AccountObj:A2", "u8:customer:12"}
 
 
+def test_control_characters_are_stripped_not_the_record(engine):
+    """PostgreSQL text refuses NUL: every staged text loses its NUL/control characters, the record stays."""
+    land(engine, "crm", "AccountObj", ["_id"], [
+        {"_id": "A1", "name": "上海恒远\x00机电有限公司", "uscc__c": UA, "address": "上海市\x07浦东路1号",
+         "tel": "021-5555\x006666"}])
+    land(engine, "u8", "customer", ["code"], [{"code": "U1", "name": "恒远机电（上海）\x1f", "taxno": UA}])
+    stats = run(engine)
+    assert stats.records == 2
+    assert set(xref(engine)) == {"crm:AccountObj:A1", "u8:customer:U1"}
+    with engine.connect() as conn:
+        rows = conn.execute(select(customer_record)).mappings().all()
+    assert {r["name"] for r in rows} == {"上海恒远机电有限公司", "恒远机电（上海）"}
+    assert len(set(xref(engine).values())) == 1  # still matched: the names and codes read as written
+    assert not any(ch in str(v) for r in rows for v in r.values() for ch in "\x00\x07\x1f")
+
+
 def test_adding_a_source_keeps_every_id(engine):
     land(engine, "crm", "AccountObj", ["_id"], [
         {"_id": "A1", "name": "上海恒远机电有限公司", "uscc__c": UA},

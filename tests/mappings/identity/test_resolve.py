@@ -212,6 +212,12 @@ def test_contacts_resolve_with_the_same_engine_and_stable_ids(engine):
          "follow_info": {"remark_mobiles": []}},  # no mobile: same name at the same company
         {"external_contact": {"external_userid": "wmC", "name": "王芳", "corp_full_name": "杭州云帆科技有限公司"},
          "follow_info": {"remark_mobiles": ["13600000009"]}},  # P2 with a second mobile
+        {"external_contact": {"external_userid": "wmD", "name": "赵总"},
+         "follow_info": {"remark_mobiles": [], "remark_corp_name": "苏州百川贸易"}},  # no corp_full_name
+        {"external_contact": {"external_userid": "wmE", "name": "钱总", "corp_full_name": "浙江云帆科技有限公司"},
+         "follow_info": {"remark_mobiles": []}},  # the province of the account's city
+        {"external_contact": {"external_userid": "wmF", "name": "孙总", "corp_full_name": "北京恒远机电有限公司"},
+         "follow_info": {"remark_mobiles": []}},  # an explicit other city: not the Shanghai customer
     ])
     run(engine)
     with engine.connect() as conn:
@@ -223,6 +229,9 @@ def test_contacts_resolve_with_the_same_engine_and_stable_ids(engine):
     assert customers["wecom:external_contacts:wmA"] == xref(engine)["crm:AccountObj:A1"]
     assert customers["wecom:external_contacts:wmC"] == xref(engine)["crm:AccountObj:A3"]  # by company name
     assert people["wecom:external_contacts:wmC"] == people["crm:ContactObj:P2"]  # same name at the same company
+    assert customers["wecom:external_contacts:wmD"] == xref(engine)["crm:AccountObj:A2"]  # by remark_corp_name
+    assert customers["wecom:external_contacts:wmE"] == xref(engine)["crm:AccountObj:A3"]
+    assert customers["wecom:external_contacts:wmF"] is None
     # the account's contact mobiles are evidence for the customer too
     with engine.connect() as conn:
         phones = conn.execute(select(customer_record.c.phones).where(customer_record.c.ref == "crm:AccountObj:A1")).scalar()

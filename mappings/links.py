@@ -66,7 +66,8 @@ def link_contacts_by_company(conn: Connection) -> int:
         cids = names.get(normalize_name(company) or "", set())
         if not cids:  # else the name key (legal form and place stripped), when it fits one customer
             key = name_key(company)
-            cids = {cid for place, cid in keys.get(key.core, ()) if places_compatible(place, key.place)} if key else set()
+            fits = keys.get(key.core, ()) if key else ()
+            cids = {cid for place, cid in fits if places_compatible(place, key.place)}
         if len(cids) == 1:
             found.append({"b_ref": ref, "b_cid": next(iter(cids))})
     if found:

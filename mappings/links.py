@@ -21,7 +21,8 @@ from sqlalchemy import (
     update,
 )
 
-from hub_core.schema import customer_xref, metadata, stg_customer_record
+from hub_core.schema import customer_xref, metadata
+from hub_core.schema_identity import customer_record
 from hub_core.schema_unified import (
     contact,
     credit_rating,
@@ -30,6 +31,7 @@ from hub_core.schema_unified import (
 )
 from mappings.c360_config import C360Config
 from mappings.normalize import name_key, normalize_name
+from mappings.regions import places_compatible
 
 
 def link_customers(conn: Connection) -> None:
@@ -44,24 +46,28 @@ def link_customers(conn: Connection) -> None:
 def link_contacts_by_company(conn: Connection) -> int:
     """A contact the crosswalk does not know belongs to the customer whose record carries the same
     normalised legal name (WeCom ``corp_full_name``, else ``remark_corp_name``), when exactly one
-    customer does (else by name key, likewise). Returns how many contacts were linked."""
+    customer does; else the customer its name key fits as customers match (the same core, places
+    compatible: ``绵阳诺泽机电集团有限公司`` fits ``诺泽机电集团有限公司``, an explicit other city
+    does not), when exactly one does. Returns how many contacts were linked."""
     names: dict[str, set[str]] = {}
-    keys: dict[tuple, set[str]] = {}
-    sc = stg_customer_record.c
-    query = select(sc.name_norm, sc.name_key, sc.name_city, customer_xref.c.customer_id).join(
-        customer_xref, customer_xref.c.ref == sc.ref).where(sc.name_norm.is_not(None))
-    for name, key, city, cid in conn.execute(query):
+    keys: dict[str, set[tuple[str | None, str]]] = {}
+    # The customer records identity resolution staged (``customer_record``), with their customer ids.
+    sc = customer_record.c
+    query = select(sc.name_norm, sc.name_key, sc.name_place, customer_xref.c.customer_id).join(
+        customer_xref, customer_xref.c.ref == sc.ref).where(sc.name_norm.is_not(None), ~sc.is_deleted)
+    for name, core, place, cid in conn.execute(query):
         names.setdefault(name, set()).add(cid)
-        if key:
-            keys.setdefault((key, city), set()).add(cid)
+        if core:
+            keys.setdefault(core, set()).add((place, cid))
     todo = conn.execute(select(contact.c.ref, contact.c.company_name).where(
         contact.c.customer_id.is_(None), contact.c.company_name.is_not(None))).all()
     found = []
     for ref, company in todo:
         cids = names.get(normalize_name(company) or "", set())
-        if not cids:  # else the name key (legal form and place stripped), when it names one customer
+        if not cids:  # else the name key (legal form and place stripped), when it fits one customer
             key = name_key(company)
-            cids = keys.get((key.core, key.place), set()) if key else set()
+            fits = keys.get(key.core, ()) if key else ()
+            cids = {cid for place, cid in fits if places_compatible(place, key.place)}
         if len(cids) == 1:
             found.append({"b_ref": ref, "b_cid": next(iter(cids))})
     if found:

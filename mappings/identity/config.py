@@ -45,7 +45,7 @@ class SourceRecord(BaseModel):
     deleted: dict[str, list] = Field(default_factory=dict)
     extra: dict[str, str] = Field(default_factory=dict)
     customer: CustomerLink | None = None
-    company: str | None = None
+    company: str | list[str] | None = None  # several paths: the first that holds a name
 
 
 class Weights(BaseModel):

@@ -42,6 +42,16 @@ def _company(names: dict[str, str], customer_ref: str | None, company) -> NameKe
     return name_key(_text(company))
 
 
+def _first_company(rec: dict, paths: str | list[str] | None) -> str | None:
+    """The company a contact names: the first of its company paths that holds one (WeCom
+    ``corp_full_name``, else ``remark_corp_name``, as identity.yaml orders them)."""
+    for path in [paths] if isinstance(paths, str) else paths or []:
+        text = _text(get_path(rec, path))
+        if text:
+            return text
+    return None
+
+
 def _customers_by_name(conn: Connection) -> dict[str, set[tuple[str | None, str]]]:
     """Name core -> (place, customer id) of every live customer record: a contact that only
     names its company (WeCom ``corp_full_name``) belongs to the one customer the name fits."""
@@ -80,7 +90,7 @@ def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for) -> list[di
             link = _text(get_path(rec, src.customer.field)) if src.customer else None
             customer_ref = src.customer.ref.format(link) if src.customer and link else None
             person = normalize_name(_text(get_path(rec, src.name)))
-            company = get_path(rec, src.company) if src.company else None
+            company = _first_company(rec, src.company)
             if ref not in rows:
                 key = _company(names, customer_ref, company)
                 rows[ref] = {"ref": ref, "name": simplify(person) if person else None,

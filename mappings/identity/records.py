@@ -19,6 +19,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from hub_core.schema import raw_record
 from hub_core.schema_identity import customer_record
+from mappings.declarative.casts import clean_text
 from mappings.identity.config import IdentityConfig, SourceRecord
 from mappings.identity.engine import Rec
 from mappings.identity.phones import extract_phones
@@ -60,7 +61,7 @@ def _text(value) -> str | None:
         value = value[0] if value else None
     if value is None or isinstance(value, (dict, bool)):
         return None
-    text = str(value).strip()
+    text = clean_text(str(value))[0].strip()  # NUL/control characters: PostgreSQL text refuses NUL
     return text or None
 
 
@@ -136,7 +137,7 @@ def _row(src: SourceRecord, rec: dict, employees, contacts: dict[str, tuple[set,
         return None
     ref = f"{src.system}:{src.object}:{natural}"
     raw_name = get_path(rec, src.name)
-    name = raw_name if isinstance(raw_name, str) else None
+    name = clean_text(raw_name)[0] if isinstance(raw_name, str) else None
     key = name_key(name)
     aliases = sorted({t for t in (_key_text(name_key(_text(get_path(rec, a)))) for a in src.aliases) if t}
                      - {_key_text(key)})
@@ -168,6 +169,8 @@ def _row(src: SourceRecord, rec: dict, employees, contacts: dict[str, tuple[set,
         "updated_ms": to_ms(get_path(rec, src.updated)) if src.updated else None,
         "is_deleted": _is_deleted(rec, src.deleted),
     }
+    # Whatever path a value took, no text staged carries a NUL/control character (the record is kept).
+    row.update({k: clean_text(v)[0] for k, v in row.items() if isinstance(v, str)})
     row["content_hash"] = hashlib.sha256(orjson.dumps(row, option=orjson.OPT_SORT_KEYS)).hexdigest()
     return row
 

@@ -212,6 +212,12 @@ def test_contacts_resolve_with_the_same_engine_and_stable_ids(engine):
          "follow_info": {"remark_mobiles": []}},  # no mobile: same name at the same company
         {"external_contact": {"external_userid": "wmC", "name": "王芳", "corp_full_name": "杭州云帆科技有限公司"},
          "follow_info": {"remark_mobiles": ["13600000009"]}},  # P2 with a second mobile
+        {"external_contact": {"external_userid": "wmD", "name": "赵总"},
+         "follow_info": {"remark_mobiles": [], "remark_corp_name": "苏州百川贸易"}},  # no corp_full_name
+        {"external_contact": {"external_userid": "wmE", "name": "钱总", "corp_full_name": "浙江云帆科技有限公司"},
+         "follow_info": {"remark_mobiles": []}},  # the province of the account's city
+        {"external_contact": {"external_userid": "wmF", "name": "孙总", "corp_full_name": "北京恒远机电有限公司"},
+         "follow_info": {"remark_mobiles": []}},  # an explicit other city: not the Shanghai customer
     ])
     run(engine)
     with engine.connect() as conn:
@@ -223,6 +229,9 @@ def test_contacts_resolve_with_the_same_engine_and_stable_ids(engine):
     assert customers["wecom:external_contacts:wmA"] == xref(engine)["crm:AccountObj:A1"]
     assert customers["wecom:external_contacts:wmC"] == xref(engine)["crm:AccountObj:A3"]  # by company name
     assert people["wecom:external_contacts:wmC"] == people["crm:ContactObj:P2"]  # same name at the same company
+    assert customers["wecom:external_contacts:wmD"] == xref(engine)["crm:AccountObj:A2"]  # by remark_corp_name
+    assert customers["wecom:external_contacts:wmE"] == xref(engine)["crm:AccountObj:A3"]
+    assert customers["wecom:external_contacts:wmF"] is None
     # the account's contact mobiles are evidence for the customer too
     with engine.connect() as conn:
         phones = conn.execute(select(customer_record.c.phones).where(customer_record.c.ref == "crm:AccountObj:A1")).scalar()
@@ -276,6 +285,22 @@ def test_odd_values_do_not_stop_staging(engine):
     stats = run(engine)
     assert stats.records == 3
     assert set(xref(engine)) == {"crm:AccountObj:A1", "crm:AccountObj:A2", "u8:customer:12"}
+
+
+def test_control_characters_are_stripped_not_the_record(engine):
+    """PostgreSQL text refuses NUL: every staged text loses its NUL/control characters, the record stays."""
+    land(engine, "crm", "AccountObj", ["_id"], [
+        {"_id": "A1", "name": "上海恒远\x00机电有限公司", "uscc__c": UA, "address": "上海市\x07浦东路1号",
+         "tel": "021-5555\x006666"}])
+    land(engine, "u8", "customer", ["code"], [{"code": "U1", "name": "恒远机电（上海）\x1f", "taxno": UA}])
+    stats = run(engine)
+    assert stats.records == 2
+    assert set(xref(engine)) == {"crm:AccountObj:A1", "u8:customer:U1"}
+    with engine.connect() as conn:
+        rows = conn.execute(select(customer_record)).mappings().all()
+    assert {r["name"] for r in rows} == {"上海恒远机电有限公司", "恒远机电（上海）"}
+    assert len(set(xref(engine).values())) == 1  # still matched: the names and codes read as written
+    assert not any(ch in str(v) for r in rows for v in r.values() for ch in "\x00\x07\x1f")
 
 
 def test_adding_a_source_keeps_every_id(engine):

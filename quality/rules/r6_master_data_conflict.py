@@ -6,7 +6,8 @@ from itertools import groupby
 
 from sqlalchemy import Connection, and_, case, func, literal, or_, select, union
 
-from hub_core.schema import customer_xref, stg_customer_record
+from hub_core.schema import customer_xref
+from hub_core.schema_identity import customer_record
 from quality.rules.base import Candidate, RuleConfig, RuleContext
 
 
@@ -19,9 +20,9 @@ class Config(RuleConfig):
 
 def _records():
     """Customer records that count (deleted CRM accounts do not), with their unified customer."""
-    r, x = stg_customer_record.c, customer_xref.c
+    r, x = customer_record.c, customer_xref.c
     return (select(x.customer_id, r.ref, r.system, r.name_norm, r.owner_employee_id)
-            .join_from(stg_customer_record, customer_xref, x.ref == r.ref)
+            .join_from(customer_record, customer_xref, x.ref == r.ref)
             .where(r.is_deleted.is_(False)).subquery())
 
 

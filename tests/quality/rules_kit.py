@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import insert
 
-from hub_core.schema import customer, customer_xref, stg_customer_record
+from hub_core.schema import customer, customer_xref
+from hub_core.schema_identity import customer_record
 from hub_core.schema_unified import (
     account_profile,
     credit_rating,
@@ -117,11 +118,11 @@ class World:
                         is_deleted=deleted, completeness=1.0)
 
     def record(self, ref, cid, name, owner=None, deleted=False):
-        system, obj, natural = ref.split(":", 2)
+        system, _obj, natural = ref.split(":", 2)
         self.add(customer_xref, ref=ref, customer_id=cid, system=system, match_method="own")
-        return self.add(stg_customer_record, ref=ref, system=system, object=obj, natural_id=natural, name=name,
-                        name_norm=normalize_name(name), name_key=None, name_city=None, uscc=None,
-                        uscc_raw=None, u8_code=None, owner_employee_id=owner, is_deleted=deleted)
+        return self.add(customer_record, ref=ref, system=system, natural_id=natural, name=name,
+                        name_norm=normalize_name(name), owner_employee_id=owner, is_deleted=deleted,
+                        content_hash="-", changed_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
 
     def load(self, engine):
         with engine.begin() as conn:

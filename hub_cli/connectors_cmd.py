@@ -98,7 +98,8 @@ def discover(source: SourceOpt = None, connectors: ConnectorsOpt = None) -> None
                 catalog = TapProcess(cfg.tap_command(), cfg.config, timeout_s=300).discover()
         except TapError as exc:
             failed += 1
-            line = explain(cfg.name, cfg.connector, address_of(cfg.connector, cfg.config), str(exc)).message
+            address = address_of(cfg.connector, cfg.config)
+            line = explain(cfg.name, cfg.connector, address, str(exc)).message
             console.print(f"[red]{escape(cfg.name)}: {escape(line)}[/red]", highlight=False)
             continue
         table = Table(title=f"{cfg.name} ({cfg.connector or cfg.manifest or cfg.tap_command()[0]})", title_justify="left")

@@ -77,7 +77,8 @@ def test_a_refused_connection_names_the_connectors_own_setting(connector, config
     from connectors.failures import address_of, address_setting
 
     assert address_setting(connector) == setting
-    result = explain("erp", connector, address_of(connector, config), "OperationalError: [Errno 111] Connection refused")
+    error = "OperationalError: [Errno 111] Connection refused"
+    result = explain("erp", connector, address_of(connector, config), error)
     assert result.kind == "connection_refused"
     assert result.message.startswith(f"connection refused at {shown} — check {setting} and that")
     assert "pw-77" not in result.message and ("base_url" in result.message) == (setting == "base_url")

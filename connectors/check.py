@@ -16,7 +16,7 @@ import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from connectors.failures import explain
+from connectors.failures import address_of, explain
 from connectors.singer_runner import TapError, TapProcess, redact, secret_values
 from connectors.sources import BUILTIN_TAP_CLASSES, SourceConfig
 
@@ -92,7 +92,7 @@ def check_source(source: SourceConfig) -> CheckResult:
             what = "--discover OK"
     except Exception as exc:  # noqa: BLE001 - every failure becomes one line
         raw = str(exc) if isinstance(exc, TapError) else redact(f"{type(exc).__name__}: {exc}", secrets)
-        explanation = explain(source.name, source.connector, source.config.get("base_url"), raw)
+        explanation = explain(source.name, source.connector, address_of(source.connector, source.config), raw)
         return CheckResult(source.name, False, time.monotonic() - begun, explanation.message, explanation.kind)
     return CheckResult(source.name, True, time.monotonic() - begun, what)
 

@@ -49,26 +49,41 @@ def reason_of(error: str) -> str:
     return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 1] + "…"
 
 
-def display_url(url: str | None) -> str:
-    """A base URL fit for a message: no user info, no query string."""
+def display_url(url: str | None, setting: str = "base_url") -> str:
+    """An address fit for a message: no user info (a database URL's password), no query string."""
     if not url:
-        return "(no base_url)"
+        return f"(no {setting})"
     try:
         parts = urlsplit(str(url))
         host = parts.hostname or ""
         netloc = f"{host}:{parts.port}" if parts.port else host
         return urlunsplit((parts.scheme, netloc, parts.path, "", "")) or str(url)
     except ValueError:
-        return "(unparsable base_url)"
+        return f"(unparsable {setting})"
+
+
+def address_setting(connector: str | None, rules: dict | None = None) -> str:
+    """The config key saying where the connector's system is (``base_url``, ``sqlalchemy_url`` for
+    a U8 database, ``folder`` for a drop folder): data in ``failures.yaml``."""
+    rules = rules or load_rules()
+    return str({**rules["default_system"], **(rules["systems"].get(connector or "", {}))}["setting"])
+
+
+def address_of(connector: str | None, config: dict) -> str | None:
+    """The value of the connector's address setting in ``config`` (for :func:`explain`)."""
+    value = config.get(address_setting(connector))
+    return None if value is None else str(value)
 
 
 def explain(source: str, connector: str | None, base_url: str | None, error: str,
             rules: dict | None = None) -> Explanation:
-    """Classify ``error`` (already free of secrets) for the named source."""
+    """Classify ``error`` (already free of secrets) for the named source; ``base_url`` is the value
+    of the connector's address setting (see :func:`address_of`)."""
     rules = rules or load_rules()
     system = {**rules["default_system"], **(rules["systems"].get(connector or "", {}))}
     codes = {str(k): v for k, v in (system.get("codes") or {}).items()}
-    fields = {"source": source, "system": system["name"], "base_url": display_url(base_url),
+    fields = {"source": source, "system": system["name"], "setting": system["setting"],
+              "base_url": display_url(base_url, system["setting"]),
               "reason": reason_of(error), "check": system["credentials"], "code": ""}
     for rule in rules["rules"]:
         match = rule["regex"].search(error)

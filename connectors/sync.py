@@ -18,7 +18,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.check import unreachable
-from connectors.failures import explain
+from connectors.failures import address_of, explain
 from connectors.landing import LoadStats, SingerLoader, load_state
 from connectors.runs import (
     Heartbeat,
@@ -172,7 +172,8 @@ def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, fu
         raw, detail = _raw_error(exc, secrets)
         raw = _name_config_problems(source, raw)
     stats = loader.stats
-    explanation = explain(source.name, source.connector, source.config.get("base_url"), raw) if raw else None
+    address = address_of(source.connector, source.config)
+    explanation = explain(source.name, source.connector, address, raw) if raw else None
     error = explanation.message if explanation else None
     _finish(engine, run_id, status, stats, error)
     if explanation:

@@ -80,7 +80,7 @@ def check(source: SourceOpt = None, connectors: ConnectorsOpt = None) -> None:
 def discover(source: SourceOpt = None, connectors: ConnectorsOpt = None) -> None:
     """Print each source's streams with their key and replication key (from the tap's catalog)."""
     from connectors.check import describe_streams
-    from connectors.failures import explain
+    from connectors.failures import address_of, explain
     from connectors.singer_runner import TapError, TapProcess
     from hub_cli.common import load_chosen_sources, settings
 
@@ -98,7 +98,8 @@ def discover(source: SourceOpt = None, connectors: ConnectorsOpt = None) -> None
                 catalog = TapProcess(cfg.tap_command(), cfg.config, timeout_s=300).discover()
         except TapError as exc:
             failed += 1
-            line = explain(cfg.name, cfg.connector, cfg.config.get("base_url"), str(exc)).message
+            address = address_of(cfg.connector, cfg.config)
+            line = explain(cfg.name, cfg.connector, address, str(exc)).message
             console.print(f"[red]{escape(cfg.name)}: {escape(line)}[/red]", highlight=False)
             continue
         table = Table(title=f"{cfg.name} ({cfg.connector or cfg.manifest or cfg.tap_command()[0]})", title_justify="left")

@@ -3,7 +3,8 @@
 ``write_world(world, url)`` lays the world's ``u8`` section (OpenAPI-shaped records) into U8's
 tables on SQLite or PostgreSQL, using the same table catalogue tap-u8db reads
 (``connectors/tap_u8db/tables.yaml``) in reverse: every field goes to its column, coded values
-back to their codes, documents to a header row plus line rows. Change tracking is filled the
+back to their codes, documents to a header row plus line rows, class names to their class table
+(one row per code, joined back by the tap). Change tracking is filled the
 way U8 fills it: a rowversion that grows with every row written, and a modification time.
 ``bump(url, stream, keys)`` re-saves rows (new rowversion, later modification time), as an edit
 in U8 would. A world value the column cannot hold stops the write before anything is written.
@@ -66,9 +67,29 @@ def _row(spec_columns: t.Iterable[Column], record: dict, where: str, problems: l
     return row
 
 
+def _lookup_rows(spec: StreamSpec, record: dict, row: dict, where: str, found: dict[str, dict[t.Any, dict]],
+                 problems: list[str]) -> None:
+    """The record's class names go to their code tables, one row per code (as U8 keeps them);
+    a name without a code, or one code with two names, cannot be laid out and is a problem."""
+    for lookup in spec.lookups:
+        values = _row(lookup.columns, record, where, problems)
+        if all(v is None for v in values.values()):
+            continue
+        code = row.get(lookup.on)
+        if code is None:
+            problems.append(f"{where}: {', '.join(c.field for c in lookup.columns)} without a code "
+                            f"({lookup.on}) to file it under in {lookup.table}")
+            continue
+        values[lookup.key] = code
+        kept = found.setdefault(lookup.table, {}).setdefault(code, values)
+        if kept != values:
+            problems.append(f"{where}: {lookup.table} {code!r} already named {kept} (U8 keeps one per code)")
+
+
 def _rows_of(spec: StreamSpec, records: list[dict], clock: _Clock, report: WriteReport,
-             problems: list[str]) -> tuple[list[dict], list[dict]]:
+             problems: list[str], lookups: dict[str, dict[t.Any, dict]]) -> tuple[list[dict], list[dict]]:
     known = {c.field for c in spec.columns} | ({spec.lines.field} if spec.lines else set())
+    known |= {c.field for lookup in spec.lookups for c in lookup.columns}
     line_known = {c.field for c in spec.lines.columns} if spec.lines else set()
     headers: list[dict] = []
     lines: list[dict] = []
@@ -80,6 +101,7 @@ def _rows_of(spec: StreamSpec, records: list[dict], clock: _Clock, report: Write
             continue
         report.unmapped[spec.name].update(f for f in record if f not in known)
         row = _row(spec.columns, record, where, problems)
+        _lookup_rows(spec, record, row, where, lookups, problems)
         row.update(spec.where)
         version, modified = clock.tick()
         if spec.id:
@@ -120,8 +142,9 @@ def write_world(world: World | dict | str, url: str, *, db_schema: str | None = 
     report = WriteReport()
     problems: list[str] = []
     planned: list[tuple[StreamSpec, list[dict], list[dict]]] = []
+    lookups: dict[str, dict[t.Any, dict]] = {}  # code table -> code -> row
     for name, spec in catalog.items():
-        headers, lines = _rows_of(spec, world.records("u8", name), clock, report, problems)
+        headers, lines = _rows_of(spec, world.records("u8", name), clock, report, problems, lookups)
         planned.append((spec, headers, lines))
     report.unmapped = {k: v for k, v in report.unmapped.items() if v}
     if problems:
@@ -139,6 +162,9 @@ def write_world(world: World | dict | str, url: str, *, db_schema: str | None = 
                 _insert(conn, tables[spec.name].header, headers, report)
                 if tables[spec.name].lines is not None:
                     _insert(conn, tables[spec.name].lines, lines, report)  # type: ignore[arg-type]
+            by_name = {table.name: table for stream in tables.values() for table in stream.lookups}
+            for name, rows in lookups.items():
+                _insert(conn, by_name[name], list(rows.values()), report)
     finally:
         engine.dispose()
     return report

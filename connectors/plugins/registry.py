@@ -107,11 +107,34 @@ def _uv(args: list[str], what: str, timeout_s: float) -> None:
     except OSError as exc:
         raise PluginError(f"{what}: uv could not be started: {exc.strerror}") from None
     if done.returncode != 0:
-        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
-        # uv explains a failed resolution on a "Because ..." line after its "error:" line.
-        because = next((line[line.index("Because"):] for line in lines if "Because" in line), None)
-        reason = because or next((line for line in lines if "error" in line.lower()), lines[-1] if lines else "")
-        raise PluginError(f"{what} failed: {reason[:300]}")
+        raise PluginError(f"{what} failed: {uv_reason(done.stderr)}")
+
+
+_REASON_CAP = 300
+_NEW_PARAGRAPH = ("hint:", "help:", "error:", "warning:", "×", "╰", "│")
+
+
+def uv_reason(stderr: str, cap: int = _REASON_CAP) -> str:
+    """uv's explanation as one line: uv wraps its sentences over several indented lines, so the
+    paragraph holding "Because ..." (else the "error" one, else the last) is joined, its
+    whitespace collapsed, and cut at ``cap`` characters (with "...") so one line stays one line."""
+    paragraphs: list[list[str]] = []
+    current: list[str] = []
+    for raw in stderr.splitlines():
+        line = raw.strip()
+        starts_new = line.startswith(_NEW_PARAGRAPH) or "Because" in line
+        if not line or (starts_new and current):
+            if current:
+                paragraphs.append(current)
+            current = []
+        if line:
+            current.append(line)
+    if current:
+        paragraphs.append(current)
+    texts = [" ".join(" ".join(p).split()) for p in paragraphs]
+    because = next((text[text.index("Because"):] for text in texts if "Because" in text), None)
+    reason = because or next((text for text in texts if "error" in text.lower()), texts[-1] if texts else "")
+    return reason if len(reason) <= cap else reason[: cap - 3].rstrip() + "..."
 
 
 def _executables(venv: Path) -> list[str]:

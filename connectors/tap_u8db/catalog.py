@@ -92,6 +92,22 @@ class Lines:
 
 
 @dataclass(frozen=True)
+class Lookup:
+    """A code table joined to the header: U8 keeps a class's *name* only in its class table
+    (``Inventory.cInvCCode`` -> ``InventoryClass.cInvCName``), so the API's name field comes from a
+    LEFT JOIN of ``table`` on ``table.key = header.on`` (``join`` in the YAML) (no class row: the field is left out)."""
+
+    table: str
+    on: str  # the header column holding the code
+    key: str  # the code column in ``table``
+    columns: tuple[Column, ...]
+
+    def label(self, column: Column) -> str:
+        """The name the joined column carries in the header select (no clash with header columns)."""
+        return f"{self.table}__{column.name}"
+
+
+@dataclass(frozen=True)
 class StreamSpec:
     """One OpenAPI stream read from one U8 table (plus its line table)."""
 
@@ -104,6 +120,7 @@ class StreamSpec:
     rowversion: str | None = None
     modified: str | None = None
     lines: Lines | None = None
+    lookups: tuple[Lookup, ...] = ()
 
     @property
     def key_fields(self) -> list[str]:
@@ -128,6 +145,12 @@ class StreamSpec:
             value = column.to_field(row.get(column.name))
             if value is not None:
                 out[column.field] = value
+        if columns is None:
+            for lookup in self.lookups:
+                for column in lookup.columns:
+                    value = column.to_field(row.get(lookup.label(column)))
+                    if value is not None:
+                        out[column.field] = value
         return out
 
 
@@ -181,11 +204,22 @@ def _stream(origin: str, name: str, body: t.Any) -> StreamSpec:
             raise CatalogError(f"{where}: a stream with lines needs the header 'id' column")
         lines = Lines(spec["table"], spec["id"], spec["parent"], str(spec.get("field", "entry")),
                       _columns(f"{where}.lines.columns", spec.get("columns")))
+    lookups = tuple(_lookup(f"{where}.lookups[{i}]", spec, columns) for i, spec in enumerate(body.get("lookups") or []))
     return StreamSpec(
         name=name, table=body["table"], key_columns=key_columns, columns=columns, id=body.get("id"),
         where={str(k): str(v) for k, v in (body.get("where") or {}).items()},
         rowversion=body.get("rowversion"), modified=body.get("modified"), lines=lines,
+        lookups=lookups,
     )
+
+
+def _lookup(where: str, body: t.Any, header: tuple[Column, ...]) -> Lookup:
+    if not isinstance(body, dict) or not isinstance(body.get("table"), str) or not isinstance(body.get("join"), str):
+        raise CatalogError(f"{where}: needs 'table', 'join' (the header's code column) and 'columns'")
+    if body["join"] not in {c.name for c in header}:
+        raise CatalogError(f"{where}: 'join' column {body['join']!r} is not a mapped column of the header")
+    return Lookup(body["table"], body["join"], str(body.get("key") or body["join"]),
+                  _columns(f"{where}.columns", body.get("columns")))
 
 
 def load_catalog(path: str | Path | None = None) -> dict[str, StreamSpec]:

@@ -51,6 +51,8 @@ def _properties(columns: t.Iterable[Column]) -> dict[str, t.Any]:
 def stream_schema(spec: StreamSpec, tracking: tuple[str, str] | None) -> dict[str, t.Any]:
     """The stream's JSON schema: every mapped field (plus the lines list, plus the bookmark)."""
     props = _properties(spec.columns)
+    for lookup in spec.lookups:
+        props.update(_properties(lookup.columns))
     if spec.lines is not None:
         props[spec.lines.field] = prop("array", items=loose_object(_properties(spec.lines.columns)))
     if tracking is not None:
@@ -106,9 +108,14 @@ class U8DBStream(Stream):
             return None
 
     def header_query(self, context: Context | None) -> sa.Select:
-        """The header select: filters, the incremental window, in mark (then id) order."""
+        """The header select: its code tables LEFT JOINed, filters, the incremental window, in mark (then id) order."""
         header = self.tables.header
-        query = sa.select(header)
+        joined: sa.FromClause = header
+        for lookup, table in zip(self.spec.lookups, self.tables.lookups, strict=True):
+            joined = joined.outerjoin(table, header.c[lookup.on] == table.c[lookup.key])
+        query = sa.select(header).select_from(joined)
+        for lookup, table in zip(self.spec.lookups, self.tables.lookups, strict=True):
+            query = query.add_columns(*(table.c[c.name].label(lookup.label(c)) for c in lookup.columns))
         for name, value in self.spec.where.items():
             query = query.where(header.c[name] == value)
         order: list[sa.ColumnElement] = []

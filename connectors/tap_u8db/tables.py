@@ -26,6 +26,7 @@ class StreamTables:
 
     header: sa.Table
     lines: sa.Table | None
+    lookups: tuple[sa.Table, ...] = ()  # one per ``spec.lookups``, in order
 
 
 def _header_columns(spec: StreamSpec) -> dict[str, sa.types.TypeEngine]:
@@ -61,6 +62,12 @@ def build_tables(
             for column in spec.lines.columns:
                 line_columns.setdefault(column.name, _SQL_TYPES[column.type]())
             primary.setdefault(spec.lines.table, spec.lines.id)
+        for lookup in spec.lookups:
+            lookup_columns = wanted.setdefault(lookup.table, {})
+            lookup_columns.setdefault(lookup.key, sa.Unicode(255))
+            for column in lookup.columns:
+                lookup_columns.setdefault(column.name, _SQL_TYPES[column.type]())
+            primary.setdefault(lookup.table, lookup.key)
     tables = {
         name: sa.Table(
             name, metadata,
@@ -70,6 +77,7 @@ def build_tables(
         for name, columns in wanted.items()
     }
     return {
-        spec.name: StreamTables(tables[spec.table], tables[spec.lines.table] if spec.lines else None)
+        spec.name: StreamTables(tables[spec.table], tables[spec.lines.table] if spec.lines else None,
+                                tuple(tables[lookup.table] for lookup in spec.lookups))
         for spec in catalog.values()
     }

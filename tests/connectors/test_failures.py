@@ -64,3 +64,28 @@ def test_every_rule_has_a_message_and_compiles():
         assert rule["kind"] and rule["message"]
     for system in rules["systems"].values():
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in system["codes"].items())
+
+
+@pytest.mark.parametrize(("connector", "config", "setting", "shown"), [
+    ("u8db", {"sqlalchemy_url": "postgresql+psycopg://hub:pw-77@127.0.0.1:9/u8?connect_timeout=1"},
+     "sqlalchemy_url", "postgresql+psycopg://127.0.0.1:9/u8"),
+    ("files", {"folder": "/srv/drop"}, "folder", "/srv/drop"),
+    ("fxiaoke", {"base_url": "http://127.0.0.1:9"}, "base_url", "http://127.0.0.1:9"),
+    (None, {}, "base_url", "(no base_url)"),
+])
+def test_a_refused_connection_names_the_connectors_own_setting(connector, config, setting, shown):
+    from connectors.failures import address_of, address_setting
+
+    assert address_setting(connector) == setting
+    error = "OperationalError: [Errno 111] Connection refused"
+    result = explain("erp", connector, address_of(connector, config), error)
+    assert result.kind == "connection_refused"
+    assert result.message.startswith(f"connection refused at {shown} — check {setting} and that")
+    assert "pw-77" not in result.message and ("base_url" in result.message) == (setting == "base_url")
+
+
+def test_every_system_names_its_address_setting_or_inherits_base_url():
+    rules = load_rules()
+    assert rules["default_system"]["setting"] == "base_url"
+    assert rules["systems"]["u8db"]["setting"] == "sqlalchemy_url" and rules["systems"]["files"]["setting"] == "folder"
+    assert not any("check base_url" in rule["message"] for rule in rules["rules"])

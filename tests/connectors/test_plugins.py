@@ -94,3 +94,23 @@ def test_plugins_help_loads_no_heavy_library():
     out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []
     assert "add" in runner.invoke(app, ["plugins", "--help"]).output
+
+
+def test_uv_reason_joins_a_wrapped_sentence_into_one_line():
+    from connectors.plugins.registry import uv_reason
+
+    stderr = (
+        "  × No solution found when resolving dependencies:\n"
+        "  ╰─▶ Because tap-x was not found in the package\n"
+        "      registry and you require tap-x, we can\n"
+        "      conclude that your requirements are unsatisfiable.\n"
+        "\n"
+        "hint: check the spelling\n"
+    )
+    assert uv_reason(stderr) == (
+        "Because tap-x was not found in the package registry and you require tap-x, "
+        "we can conclude that your requirements are unsatisfiable."
+    )
+    assert uv_reason("error: something\n   broke   badly\n") == "error: something broke badly"
+    long = uv_reason("error: " + "word " * 200, cap=50)
+    assert len(long) <= 50 and long.endswith("...") and "\n" not in long

@@ -138,3 +138,40 @@ def test_switching_the_mark_reads_whole_instead_of_failing(u8db):
     switched = run(u8db, by_rowversion.state, streams=["saleorderlist"], change_tracking="modified")
     assert len(switched.records["saleorderlist"]) == 3
     assert switched.state["bookmarks"]["saleorderlist"]["replication_key"] == "dmodifysystime"
+
+
+def test_a_class_name_lives_in_the_class_table_and_comes_back_by_join(tmp_path):
+    import sqlalchemy as sa
+
+    world = handmade_world()
+    world["u8"]["inventory"] = [
+        {"code": "A1", "name": "泵", "sort_code": "01", "sort_name": "离心泵系列"},
+        {"code": "A2", "name": "阀", "sort_code": "01", "sort_name": "离心泵系列"},
+        {"code": "B1", "name": "管", "sort_code": "02"},  # a class without a name: no class row
+        {"code": "C1", "name": "件"},
+    ]
+    url = f"sqlite:///{tmp_path / 'u8.db'}"
+    report = write_world(world, url)
+    assert report.rows["InventoryClass"] == 1 and "inventory" not in report.unmapped
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT cInvCCode, cInvCName FROM InventoryClass")).all() == [("01", "离心泵系列")]
+        assert "cInvCName" not in {c["name"] for c in sa.inspect(conn).get_columns("Inventory")}
+    engine.dispose()
+    records = {r["code"]: r for r in run(url).records["inventory"]}
+    assert records["A1"]["sort_name"] == records["A2"]["sort_name"] == "离心泵系列"
+    assert "sort_name" not in records["B1"] and records["B1"]["sort_code"] == "02"
+    assert "sort_name" not in records["C1"] and "sort_code" not in records["C1"]
+
+
+def test_a_class_name_u8_cannot_hold_stops_the_write(tmp_path):
+    world = handmade_world()
+    world["u8"]["inventory"] = [
+        {"code": "A1", "sort_code": "01", "sort_name": "泵"},
+        {"code": "A2", "sort_code": "01", "sort_name": "阀"},  # one code, two names
+        {"code": "A3", "sort_name": "管"},  # a name without a code
+    ]
+    with pytest.raises(U8DBWriteError, match="2 world values do not fit") as info:
+        write_world(world, f"sqlite:///{tmp_path / 'u8.db'}")
+    assert "u8.inventory[A2]: InventoryClass '01' already named" in str(info.value)
+    assert "u8.inventory[A3]: sort_name without a code (cInvCCode)" in str(info.value)

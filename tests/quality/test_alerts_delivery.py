@@ -249,7 +249,8 @@ def test_alerts_list_never_cuts_the_status_on_a_narrow_console(engine, cfg, robo
     send_due(engine, cfg)
     monkeypatch.setenv("HUB_ALERTS_FILE", str(tmp_path / "alerts.yaml"))
     monkeypatch.setenv("COLUMNS", columns)
-    listed = CliRunner().invoke(app, ["alerts", "list", "--warehouse", engine.url.render_as_string(hide_password=False)])
+    url = engine.url.render_as_string(hide_password=False)
+    listed = CliRunner().invoke(app, ["alerts", "list", "--warehouse", url])
     assert listed.exit_code == 0, listed.output
     rows = [line for line in listed.output.splitlines() if line.startswith("│") and line[1:].split("│")[0].strip()]
     statuses = sorted(line.split("│")[2].strip() for line in rows)

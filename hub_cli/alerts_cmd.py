@@ -52,17 +52,46 @@ def list_outbox(
     if not rows:
         console.print("the alert outbox is empty" + (f" (status {status})" if status else ""))
         return
-    table = Table(title="Alert outbox (newest first)", title_justify="left")
-    for col in ("id", "status", "robot", "kind", "level", "title", "attempts", "created", "next try / sent",
-                "last error"):
-        table.add_column(col, justify="right" if col in ("id", "level", "attempts") else "left", overflow="fold")
+    cells = []
     for r in rows:
         style = _STATUS_STYLE.get(r.status, "white")
         state = f"[{style}]{r.status}[/{style}]" + (f" (in {r.digest_id})" if r.digest_id else "")
         timing = _when(r.sent_at) if r.sent_at else (_when(r.next_attempt_at) if r.status == "pending" else "")
-        table.add_row(str(r.id), state, escape(r.robot), r.category, str(r.level or ""), escape(r.title),
-                      str(r.attempts), _when(r.created_at), timing, escape(r.last_error or ""))
-    console.print(table)
+        cells.append((str(r.id), state, escape(r.robot), r.category, str(r.level or ""), escape(r.title),
+                      str(r.attempts), _when(r.created_at), timing, escape(r.last_error or "")))
+    _print_outbox(cells)
+
+
+# The title and the last error fold onto further lines; every other column is printed whole.
+_OUTBOX_COLUMNS = ("id", "status", "robot", "kind", "level", "title", "attempts", "created", "next try / sent",
+                   "last error")
+_FOLDING = {"title", "last error"}
+_FOLD_FLOOR = 12  # the narrowest a folding column is allowed to get
+
+
+def _print_outbox(cells: list[tuple[str, ...]]) -> None:
+    """Print the outbox table so that no column but the title and the error is ever cut.
+
+    The console is made now, not at import: rich reads COLUMNS when a console is made, and an
+    import-time console keeps whatever width the environment had then (80 in a pytest-xdist
+    worker). When even that width cannot hold the whole columns, the table is printed wider
+    (a terminal wraps the line) rather than cut the status."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    out = cli_console()
+    table = Table(title="Alert outbox (newest first)", title_justify="left")
+    for col in _OUTBOX_COLUMNS:
+        table.add_column(col, justify="right" if col in ("id", "level", "attempts") else "left",
+                         overflow="fold", no_wrap=col not in _FOLDING)
+    for row in cells:
+        table.add_row(*row)
+    needed = 1 + sum(3 + (_FOLD_FLOOR if col in _FOLDING else max(
+        [cell_len(col)] + [cell_len(Text.from_markup(row[i]).plain) for row in cells]))
+        for i, col in enumerate(_OUTBOX_COLUMNS))
+    if out.width < needed:
+        out.width = needed
+    out.print(table)
 
 
 @app.command("send")

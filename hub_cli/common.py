@@ -17,7 +17,9 @@ SourceOpt = Annotated[list[str] | None, typer.Option("--source", "-s", help="Onl
 def cli_console(stderr: bool = False) -> Console:
     """A console for ``hub`` output. On a terminal it takes the terminal's width; elsewhere
     (pipes, CI logs, a scheduler's captured output) rich would assume 80 columns and cut tables,
-    so it prints 200 wide unless COLUMNS says otherwise (read when printing)."""
+    so it prints 200 wide unless COLUMNS says otherwise. Rich reads COLUMNS when the console is
+    made, so a module-level console keeps the width of its import (80 in a pytest-xdist worker):
+    make one per command where a table must not be cut."""
     console = Console(stderr=stderr, soft_wrap=True)
     if not console.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
         console.width = 200

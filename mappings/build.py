@@ -34,6 +34,7 @@ from hub_core.schema import (
     stg_opportunity,
     stg_sales_order,
 )
+from hub_core.schema_identity import identity_override
 from hub_core.schema_unified import build_run
 from mappings.c360_config import C360Config, load_c360
 from mappings.config import MappingConfig, load_mapping
@@ -98,8 +99,9 @@ def _config_hash(*parts) -> str:
 
 def _plan(conn: Connection, incremental: bool, config_hash: str, decl: DeclarativeConfig, sources: dict):
     """(mode, last build, raw watermark): ``full`` the first time, after a configuration change,
-    when employees changed or when asked; ``unchanged`` when nothing was landed since the last
-    build; else ``incremental``."""
+    when employees changed, when IT recorded an identity override (link / split / release) since
+    the last build, or when asked; ``unchanged`` when nothing was landed since the last build;
+    else ``incremental``."""
     r = raw_record.c
     watermark = conn.execute(select(func.max(r.id))).scalar() or 0
     last = conn.execute(select(build_run).where(build_run.c.status == "succeeded")
@@ -110,6 +112,11 @@ def _plan(conn: Connection, incremental: bool, config_hash: str, decl: Declarati
     deleted_since = conn.execute(select(func.count()).select_from(raw_record).where(
         r.deleted_at.is_not(None), r.deleted_at > last.started_at)).scalar()
     if deleted_since:
+        return "full", last, watermark
+    # An IT override lands no raw record, but must take effect on the next build: re-resolve all.
+    overridden_since = conn.execute(select(func.count()).select_from(identity_override).where(
+        identity_override.c.created_at > last.started_at)).scalar()
+    if overridden_since:
         return "full", last, watermark
     if watermark == last.raw_watermark:
         return "unchanged", last, watermark

@@ -86,3 +86,28 @@ def test_changed_configuration_or_employees_force_a_full_build(engine):
     cfg = load_c360()
     cfg.health.high_intent_at = 90
     assert build_customer360(engine, as_of=T, c360=cfg).mode == "full"
+
+
+def test_an_override_recorded_since_the_last_build_takes_effect_without_new_data(engine):
+    """An IT link/split lands no raw record; the next build must still re-resolve (not 'unchanged')."""
+    from hub_core.schema import customer_xref
+    from mappings.identity.overrides import record_override
+
+    def owners(conn):
+        return dict(conn.execute(select(customer_xref.c.ref, customer_xref.c.customer_id)
+                                 .where(customer_xref.c.ref.in_(["crm:AccountObj:A1", "u8:customer:U1"]))).all())
+
+    small_world(engine)
+    build_customer360(engine, as_of=T)
+    with engine.begin() as conn:
+        assert len(set(owners(conn).values())) == 1  # same USCC: one customer
+        record_override(conn, "u8:customer:U1", "split", None, "it", "a different company")
+    split = build_customer360(engine, as_of=T)
+    with engine.connect() as conn:
+        assert split.mode == "full" and len(set(owners(conn).values())) == 2
+    assert build_customer360(engine, as_of=T).mode == "unchanged"  # applied once; nothing pending now
+    with engine.begin() as conn:
+        record_override(conn, "u8:customer:U1", "release", None, "it", "undo")
+    released = build_customer360(engine, as_of=T)
+    with engine.connect() as conn:
+        assert released.mode == "full" and len(set(owners(conn).values())) == 1

@@ -233,3 +233,28 @@ def test_a_message_taken_by_another_send_is_not_posted_twice(engine, cfg, robots
     assert [r.status for r in outbox_rows(engine)] == ["pending", "sent"]
     # That sender died mid-post: after the lease the message is due again and goes out.
     assert send_due(engine, cfg, at + timedelta(seconds=71)).sent == 1
+
+
+@pytest.mark.parametrize("columns", ["60", "250"])
+def test_alerts_list_never_cuts_the_status_on_a_narrow_console(engine, cfg, robots, monkeypatch, tmp_path, columns):
+    """Whatever COLUMNS says when ``hub alerts list`` runs (not when the module was imported:
+    an xdist worker imports with COLUMNS=80), every status is printed whole; the error may fold."""
+    import hub_cli.alerts_cmd
+    from hub_cli.main import app
+
+    monkeypatch.setattr(hub_cli.alerts_cmd.console, "width", 80)  # as if imported in an xdist worker
+    seed(engine, *[discrepancy_row(n, first_seen=now()) for n in range(2)])
+    queue_now(engine, cfg)
+    robots.faults.inject(1, 502, "/cgi-bin/webhook/send")
+    send_due(engine, cfg)
+    monkeypatch.setenv("HUB_ALERTS_FILE", str(tmp_path / "alerts.yaml"))
+    monkeypatch.setenv("COLUMNS", columns)
+    url = engine.url.render_as_string(hide_password=False)
+    listed = CliRunner().invoke(app, ["alerts", "list", "--warehouse", url])
+    assert listed.exit_code == 0, listed.output
+    rows = [line for line in listed.output.splitlines() if line.startswith("│") and line[1:].split("│")[0].strip()]
+    statuses = sorted(line.split("│")[2].strip() for line in rows)
+    assert statuses == ["pending", "sent"]  # whole, one line each
+    assert "HTTP" in listed.output  # the error is there, perhaps folded
+    if columns == "250":
+        assert max(len(line) for line in listed.output.splitlines()) <= 250 and "HTTP 502" in listed.output

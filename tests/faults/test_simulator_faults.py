@@ -78,11 +78,14 @@ def _recoverable_run(engine, server, world, sources, trial):
     assert_raw_equals_world(engine, world, ALL)
 
 
+@pytest.mark.parametrize("warehouse_url", ["sqlite"], indirect=True)
 def test_recoverable_faults_in_every_source_end_exact(engine, server, world, sources):
     _recoverable_run(engine, server, world, sources, 0)
 
 
 @pytest.mark.faults_long
+@pytest.mark.postgres
+@pytest.mark.parametrize("warehouse_url", ["postgres"], indirect=True)  # the quick variant runs on SQLite
 @pytest.mark.parametrize("trial", range(1, TRIALS + 1))
 def test_recoverable_faults_at_many_points(engine, server, world, sources, trial):
     _recoverable_run(engine, server, world, sources, trial)

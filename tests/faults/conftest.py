@@ -1,4 +1,4 @@
-"""Fixtures of the fault suite: one generated world served for a whole module, and the result of
+"""Fixtures of the fault suite: one generated world served for the whole session, and the result of
 an uninterrupted ``hub sync`` + build of it (what every interrupted run must end up equal to)."""
 
 from __future__ import annotations
@@ -28,16 +28,16 @@ class Reference:
     unified: dict
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def world():
     """A small generated world (deterministic: seed 11)."""
     data, _truth = generate(11, customers=12)
     return data
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(world):
-    """The simulators serving ``world`` for the whole module (the suite never changes it)."""
+    """The simulators serving ``world`` for the whole session (faults are cleared after each test)."""
     with served(world) as sim:
         yield sim
 
@@ -59,13 +59,13 @@ def _reference(tmp_path_factory, world, server, sources) -> Reference:
         engine.dispose()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def reference(tmp_path_factory, world, server) -> Reference:
     """The uninterrupted run of the quick sources (crm, u8)."""
     return _reference(tmp_path_factory, world, server, QUICK_SOURCES)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def reference_all(tmp_path_factory, world, server) -> Reference:
     """The uninterrupted run of all four sources (the long variants)."""
     return _reference(tmp_path_factory, world, server, ALL_SOURCES)

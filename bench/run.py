@@ -10,7 +10,8 @@ unified), entity resolution alone, reconcile (R1-R11), report - a full run, then
 ~1 % of the records changed (bench/incremental.py's change); then the yardsticks into the same
 database: a plain SQLAlchemy bulk insert and dlt (append, and merge twice); then scale-out: one
 ``sync`` process per source in parallel against the sequential sync. Every stage is a child
-process (bench/stages.py); wall seconds and its peak RSS come from ``os.wait4``. The simulators
+process (bench/stages.py) started under /usr/bin/time: wall seconds, and its peak RSS as the kernel
+accounts it (wait4). The simulators
 run unthrottled in this process (the taps' call budgets are lifted with ``rate_limits: []``).
 """
 
@@ -20,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,34 +35,53 @@ PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432"
 DLT_VENV = HERE / ".venv-dlt"
 
 
+def timed(args: list[str], rss_file: Path) -> list[str]:
+    """``args`` under /usr/bin/time writing the peak RSS (kB) to ``rss_file``. A child forked
+    straight from this process would count this process's own memory (the world, the simulators)
+    in its peak: the kernel keeps the pre-exec high-water mark. /usr/bin/time is small, and it
+    reads its child's peak with wait4 - the child's or its largest waited-for tap process's."""
+    return ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *args] if Path("/usr/bin/time").exists() else args
+
+
+def _rss_mb(rss_file: Path) -> int | None:
+    text = rss_file.read_text().strip().splitlines() if rss_file.exists() else []
+    return round(int(text[-1]) / 1024) if text and text[-1].isdigit() else None
+
+
 def child(args: list[str], env: dict | None = None) -> dict:
-    """Run one child process; its JSON line plus wall seconds and peak RSS (MB, from
-    ``os.wait4``: the child itself or the largest of the tap processes it waited for)."""
+    """Run one child process; its JSON line plus wall seconds and peak RSS (MB)."""
+    rss = Path(tempfile.mktemp(prefix="rss-"))
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t = time.perf_counter()
-        proc = subprocess.Popen(args, stdout=out, stderr=err, env=env, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)
+        code = subprocess.run(timed(args, rss), stdout=out, stderr=err, env=env, text=True, check=False).returncode
         wall = time.perf_counter() - t
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0), err.seek(0)
-        if proc.returncode:
-            raise RuntimeError(f"{' '.join(args[1:3])} failed ({proc.returncode}): {err.read().strip()[-2000:]}")
+        if code:
+            raise RuntimeError(f"{' '.join(args[1:3])} failed ({code}): {err.read().strip()[-2000:]}")
         figures = json.loads(out.read().strip().splitlines()[-1])
-    return figures | {"seconds": round(wall, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024)}
+    peak = _rss_mb(rss)
+    rss.unlink(missing_ok=True)
+    return figures | {"seconds": round(wall, 2), "peak_rss_mb": peak}
 
 
-def children(argv: list[list[str]], env: dict) -> tuple[float, list[tuple[int, float]]]:
-    """Start processes together, reap them with ``os.wait4``: (wall, [(peak RSS kB, seconds)])."""
+def children(argv: list[list[str]], env: dict) -> tuple[float, list[tuple[str, int, float]]]:
+    """Start processes together and reap them: (wall, [(name, peak RSS MB, seconds)])."""
     t = time.perf_counter()
-    procs = {subprocess.Popen(a, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env).pid: a for a in argv}
+    errs, procs, rss = {}, {}, {}
+    for a in argv:
+        errs[a[-1]] = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed when the process is reaped
+        rss[a[-1]] = Path(tempfile.mktemp(prefix="rss-"))
+        procs[subprocess.Popen(timed(a, rss[a[-1]]), stdout=subprocess.DEVNULL, stderr=errs[a[-1]], env=env,
+                               text=True).pid] = a
     done = []
     while procs:
-        pid, status, usage = os.wait4(-1, 0)
+        pid, status = os.waitpid(-1, 0)
         if pid in procs:
-            procs.pop(pid)
+            name = procs.pop(pid)[-1]
             if status:
-                raise RuntimeError(f"parallel child failed: status {status}")
-            done.append((usage.ru_maxrss, time.perf_counter() - t))
+                errs[name].seek(0)
+                raise RuntimeError(f"parallel sync of {name} failed: {errs[name].read().strip()[-1500:]}")
+            done.append((name, _rss_mb(rss[name]) or 0, time.perf_counter() - t))
     return time.perf_counter() - t, done
 
 
@@ -119,10 +140,10 @@ def dlt_python() -> str | None:
     """The isolated dlt venv's interpreter (made once with uv; None when it cannot be made)."""
     py = DLT_VENV / "bin" / "python"
     if not py.exists():
-        uv = [sys.executable, "-m", "uv"]
-        made = subprocess.run(uv + ["venv", "-q", "--python", "3.11", str(DLT_VENV)]).returncode == 0
+        uv = [shutil.which("uv")] if shutil.which("uv") else ["python3", "-m", "uv"]
+        made = subprocess.run(uv + ["venv", "-q", "--python", "3.11", str(DLT_VENV)], check=False).returncode == 0
         if not made or subprocess.run(uv + ["pip", "install", "-q", "--python", str(py),
-                                            "dlt[sqlalchemy,postgres]"]).returncode:
+                                            "dlt[sqlalchemy,postgres]"], check=False).returncode:
             return None
     return str(py)
 
@@ -138,8 +159,11 @@ def one_warehouse(spec: str, world: Path, server, sources_file: Path, env: dict,
 
     def stage(name: str, url: str, *extra: str) -> dict:
         print(f"  {spec[:10]} {name} ...", file=sys.stderr, flush=True)
-        return child([py, st, name.split(":")[0], "--warehouse", url, "--sources", str(sources_file),
+        figures = child([py, st, name.split(":")[0], "--warehouse", url, "--sources", str(sources_file),
                       "--as-of", as_of, "--out", str(tmp / "report"), *extra], env)
+        print(f"    {figures['seconds']} s, {figures['records']} records, {figures['peak_rss_mb']} MB",
+              file=sys.stderr, flush=True)
+        return figures
 
     try:
         url = db.fresh()
@@ -156,12 +180,20 @@ def one_warehouse(spec: str, world: Path, server, sources_file: Path, env: dict,
                 res[f"dlt:{mode}"] = child([pdlt, str(HERE / "peer_dlt.py"), "--sources", str(sources_file),
                                             "--warehouse", url, "--mode", mode, "--passes", str(passes)], env)
         url = db.fresh()  # scale-out: one sync process per source, all at once, on an empty warehouse
+        from hub_core.warehouse import open_warehouse
+
+        open_warehouse(url).dispose()  # migrate first: first opens racing on an empty database collide
         names = list(json.loads(sources_file.read_text())["sources"])
         print(f"  {spec[:10]} parallel sync ...", file=sys.stderr, flush=True)
-        wall, done = children([[py, st, "sync", "--warehouse", url, "--sources", str(sources_file),
-                                "--only", n] for n in names], env)
-        res["parallel:sync"] = {"seconds": round(wall, 2), "processes": len(done),
-                                "peak_rss_mb": round(max(d[0] for d in done) / 1024)}
+        try:
+            wall, done = children([[py, st, "sync", "--warehouse", url, "--sources", str(sources_file),
+                                    "--only", n] for n in names], env)
+            res["parallel:sync"] = {"seconds": round(wall, 2), "processes": len(done),
+                                    "peak_rss_mb": max(d[1] for d in done),
+                                    "per_source_s": {d[0]: round(d[2], 2) for d in done}}
+        except RuntimeError as exc:
+            res["parallel:sync"] = {"error": str(exc)[-600:]}
+            print(f"    {exc}", file=sys.stderr, flush=True)
     finally:
         db.drop()
     return res
@@ -183,7 +215,7 @@ def main() -> None:
     from simulators.server import SimulatorServer
     from simulators.world import load_world
 
-    results: dict[str, object] = {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    results: dict[str, object] = {"args": " ".join(sys.argv[1:]), "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                                   "cores": os.cpu_count(), "runs": []}
     for customers in sizes:
         world_path = world_for(customers, args.repeat_orders if customers >= 100_000 else 1.0, args.cache)
@@ -200,7 +232,7 @@ def main() -> None:
                 sources_file.write_text(json.dumps(data))
                 env = os.environ | secrets | {"PYTHONPATH": str(HERE.parent)}
                 res = one_warehouse(spec, world_path, server, sources_file, env, tmp, world.now.isoformat())
-            results["runs"].append({"customers": customers, "warehouse": spec.split(":")[0], "counts": counts,
+            results["runs"].append({"customers": customers, "warehouse": spec.split(":")[0].split("+")[0], "counts": counts,
                                     "orders": counts.get("u8.saleorderlist", 0), "stages": res})
             (args.out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
     from plots import write_all

@@ -1,0 +1,245 @@
+"""The whole benchmark in one command: every stage timed on its own, next to a dlt peer and a
+plain bulk insert of the same records, on SQLite and PostgreSQL; writes bench/results.md + plots.
+
+    python3 -m uv run --frozen python bench/run.py --quick            # 10k customers, a few minutes
+    python3 -m uv run --frozen python bench/run.py                    # 10k and 100k (~1M orders): long
+    ... --warehouse sqlite --warehouse postgresql+psycopg://postgres@127.0.0.1:5432
+
+Per world and warehouse, each in a fresh database: sync (simulators -> raw), build (raw ->
+unified), entity resolution alone, reconcile (R1-R11), report - a full run, then the same after
+~1 % of the records changed (bench/incremental.py's change); then the yardsticks into the same
+database: a plain SQLAlchemy bulk insert and dlt (append, and merge twice); then scale-out: one
+``sync`` process per source in parallel against the sequential sync. Every stage is a child
+process (bench/stages.py) started under /usr/bin/time: wall seconds, and its peak RSS as the kernel
+accounts it (wait4). The simulators
+run unthrottled in this process (the taps' call budgets are lifted with ``rate_limits: []``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432"
+DLT_VENV = HERE / ".venv-dlt"
+
+
+def timed(args: list[str], rss_file: Path) -> list[str]:
+    """``args`` under /usr/bin/time writing the peak RSS (kB) to ``rss_file``. A child forked
+    straight from this process would count this process's own memory (the world, the simulators)
+    in its peak: the kernel keeps the pre-exec high-water mark. /usr/bin/time is small, and it
+    reads its child's peak with wait4 - the child's or its largest waited-for tap process's."""
+    return ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *args] if Path("/usr/bin/time").exists() else args
+
+
+def _rss_mb(rss_file: Path) -> int | None:
+    text = rss_file.read_text().strip().splitlines() if rss_file.exists() else []
+    return round(int(text[-1]) / 1024) if text and text[-1].isdigit() else None
+
+
+def child(args: list[str], env: dict | None = None) -> dict:
+    """Run one child process; its JSON line plus wall seconds and peak RSS (MB)."""
+    rss = Path(tempfile.mktemp(prefix="rss-"))
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t = time.perf_counter()
+        code = subprocess.run(timed(args, rss), stdout=out, stderr=err, env=env, text=True, check=False).returncode
+        wall = time.perf_counter() - t
+        out.seek(0), err.seek(0)
+        if code:
+            raise RuntimeError(f"{' '.join(args[1:3])} failed ({code}): {err.read().strip()[-2000:]}")
+        figures = json.loads(out.read().strip().splitlines()[-1])
+    peak = _rss_mb(rss)
+    rss.unlink(missing_ok=True)
+    return figures | {"seconds": round(wall, 2), "peak_rss_mb": peak}
+
+
+def children(argv: list[list[str]], env: dict) -> tuple[float, list[tuple[str, int, float]]]:
+    """Start processes together and reap them: (wall, [(name, peak RSS MB, seconds)])."""
+    t = time.perf_counter()
+    errs, procs, rss = {}, {}, {}
+    for a in argv:
+        errs[a[-1]] = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed when the process is reaped
+        rss[a[-1]] = Path(tempfile.mktemp(prefix="rss-"))
+        procs[subprocess.Popen(timed(a, rss[a[-1]]), stdout=subprocess.DEVNULL, stderr=errs[a[-1]], env=env,
+                               text=True).pid] = a
+    done = []
+    while procs:
+        pid, status = os.waitpid(-1, 0)
+        if pid in procs:
+            name = procs.pop(pid)[-1]
+            if status:
+                errs[name].seek(0)
+                raise RuntimeError(f"parallel sync of {name} failed: {errs[name].read().strip()[-1500:]}")
+            done.append((name, _rss_mb(rss[name]) or 0, time.perf_counter() - t))
+    return time.perf_counter() - t, done
+
+
+def world_for(customers: int, repeat_orders: float, cache: Path) -> Path:
+    """``world.json`` of ``customers`` (cached); bench/generate.py when present (streams to disk,
+    knows ``--repeat-orders``), else the generator's ``write``."""
+    out = cache / f"w{customers}-r{repeat_orders:g}"
+    if (out / "world.json").exists():
+        return out / "world.json"
+    gen = HERE / "generate.py"
+    if gen.exists():
+        subprocess.run([sys.executable, str(gen), "--customers", str(customers), "--repeat-orders",
+                        str(repeat_orders), "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
+    else:
+        from simulators.generator import write
+
+        write(out, seed=7, customers=customers)
+    return out / "world.json"
+
+
+class Database:
+    """A fresh warehouse per run: a new SQLite file or a new PostgreSQL database (dropped after)."""
+
+    def __init__(self, spec: str, tmp: Path) -> None:
+        self.spec, self.tmp, self.name = spec, tmp, None
+
+    def fresh(self) -> str:
+        self.drop()
+        if self.spec == "sqlite":
+            path = self.tmp / f"wh-{uuid.uuid4().hex[:8]}.db"
+            self.name = path
+            return f"sqlite:///{path}"
+        self.name = f"hub_bench_{uuid.uuid4().hex[:8]}"
+        self._admin(f'CREATE DATABASE "{self.name}"')
+        return f"{self.spec.rstrip('/')}/{self.name}"
+
+    def drop(self) -> None:
+        if self.name is None:
+            return
+        if self.spec == "sqlite":
+            Path(self.name).unlink(missing_ok=True)
+        else:
+            self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        self.name = None
+
+    def _admin(self, sql: str) -> None:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(f"{self.spec.rstrip('/')}/postgres", isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(sql))
+        engine.dispose()
+
+
+def dlt_python() -> str | None:
+    """The isolated dlt venv's interpreter (made once with uv; None when it cannot be made)."""
+    py = DLT_VENV / "bin" / "python"
+    if not py.exists():
+        uv = [shutil.which("uv")] if shutil.which("uv") else ["python3", "-m", "uv"]
+        made = subprocess.run(uv + ["venv", "-q", "--python", "3.11", str(DLT_VENV)], check=False).returncode == 0
+        if not made or subprocess.run(uv + ["pip", "install", "-q", "--python", str(py),
+                                            "dlt[sqlalchemy,postgres]"], check=False).returncode:
+            return None
+    return str(py)
+
+
+def one_warehouse(spec: str, world: Path, server, sources_file: Path, env: dict, tmp: Path,
+                  as_of: str) -> dict:
+    """Every measurement for one world on one kind of warehouse."""
+    from incremental import change_one_percent
+
+    py, st = sys.executable, str(HERE / "stages.py")
+    db = Database(spec, tmp)
+    res: dict[str, dict] = {}
+
+    def stage(name: str, url: str, *extra: str) -> dict:
+        print(f"  {spec[:10]} {name} ...", file=sys.stderr, flush=True)
+        figures = child([py, st, name.split(":")[0], "--warehouse", url, "--sources", str(sources_file),
+                      "--as-of", as_of, "--out", str(tmp / "report"), *extra], env)
+        print(f"    {figures['seconds']} s, {figures['records']} records, {figures['peak_rss_mb']} MB",
+              file=sys.stderr, flush=True)
+        return figures
+
+    try:
+        url = db.fresh()
+        for phase in ("full", "incremental"):
+            if phase == "incremental":
+                res["changes"] = change_one_percent(server.world.data, random.Random(7))
+            for name in ("sync", "build", "resolve", "reconcile", "report"):
+                res[f"{phase}:{name}"] = stage(name, url)
+        res["bulk"] = stage("bulk", url)
+        pdlt = dlt_python()
+        if pdlt:
+            for mode, passes in (("append", 1), ("merge", 2)):
+                print(f"  {spec[:10]} dlt {mode} ...", file=sys.stderr, flush=True)
+                res[f"dlt:{mode}"] = child([pdlt, str(HERE / "peer_dlt.py"), "--sources", str(sources_file),
+                                            "--warehouse", url, "--mode", mode, "--passes", str(passes)], env)
+        url = db.fresh()  # scale-out: one sync process per source, all at once, on an empty warehouse
+        from hub_core.warehouse import open_warehouse
+
+        open_warehouse(url).dispose()  # migrate first: first opens racing on an empty database collide
+        names = list(json.loads(sources_file.read_text())["sources"])
+        print(f"  {spec[:10]} parallel sync ...", file=sys.stderr, flush=True)
+        try:
+            wall, done = children([[py, st, "sync", "--warehouse", url, "--sources", str(sources_file),
+                                    "--only", n] for n in names], env)
+            res["parallel:sync"] = {"seconds": round(wall, 2), "processes": len(done),
+                                    "peak_rss_mb": max(d[1] for d in done),
+                                    "per_source_s": {d[0]: round(d[2], 2) for d in done}}
+        except RuntimeError as exc:
+            res["parallel:sync"] = {"error": str(exc)[-600:]}
+            print(f"    {exc}", file=sys.stderr, flush=True)
+    finally:
+        db.drop()
+    return res
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="the 10k-customer world only")
+    parser.add_argument("--warehouse", action="append",
+                        help=f"'sqlite' or a PostgreSQL server URL without database (default: both, {PG_DEFAULT})")
+    parser.add_argument("--sizes", help="customers per world, comma-separated (overrides --quick)")
+    parser.add_argument("--repeat-orders", type=float, default=8.0, help="for worlds of 100k+ (about 1M orders)")
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "hub-bench-worlds")
+    parser.add_argument("--out", type=Path, default=HERE)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else [10_000] if args.quick else [10_000, 100_000]
+    warehouses = args.warehouse or ["sqlite", PG_DEFAULT]
+    from hub_cli.demo import demo_sources
+    from simulators.server import SimulatorServer
+    from simulators.world import load_world
+
+    results: dict[str, object] = {"args": " ".join(sys.argv[1:]), "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                                  "cores": os.cpu_count(), "runs": []}
+    for customers in sizes:
+        world_path = world_for(customers, args.repeat_orders if customers >= 100_000 else 1.0, args.cache)
+        for spec in warehouses:
+            print(f"{customers} customers on {spec.split(':')[0]}", file=sys.stderr, flush=True)
+            tmp = Path(tempfile.mkdtemp(prefix="hub-bench-"))
+            world = load_world(world_path)  # afresh per warehouse: the incremental pass edits it
+            counts = {f"{s}.{k}": len(v) for s, objs in world.data.items() if s != "meta" for k, v in objs.items()}
+            with SimulatorServer(world) as server:
+                data, secrets = demo_sources(server.urls)
+                for source in data["sources"].values():
+                    source["config"]["rate_limits"] = []  # unthrottled: no client-side budget either
+                sources_file = tmp / "sources.json"
+                sources_file.write_text(json.dumps(data))
+                env = os.environ | secrets | {"PYTHONPATH": str(HERE.parent)}
+                res = one_warehouse(spec, world_path, server, sources_file, env, tmp, world.now.isoformat())
+            results["runs"].append({"customers": customers, "warehouse": spec.split(":")[0].split("+")[0], "counts": counts,
+                                    "orders": counts.get("u8.saleorderlist", 0), "stages": res})
+            (args.out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    from plots import write_all
+
+    write_all(results, args.out)
+    print(f"wrote {args.out / 'results.md'}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""One stage of the hub, run in its own process so its time and peak memory are its own.
+
+    python bench/stages.py sync      --warehouse URL --sources FILE [--only NAME]
+    python bench/stages.py build     --warehouse URL --as-of ISO
+    python bench/stages.py resolve   --warehouse URL
+    python bench/stages.py reconcile --warehouse URL --as-of ISO
+    python bench/stages.py report    --warehouse URL --as-of ISO --out DIR
+    python bench/stages.py bulk      --warehouse URL --sources FILE
+
+``bench/run.py`` starts each one as a child and reads its wall time and peak RSS from the
+operating system (``os.wait4``); the stage prints one JSON line: the records it handled and what
+it found. ``resolve`` times entity resolution alone (stage, match, write the crosswalk) on the
+built warehouse inside a transaction it rolls back, so it changes nothing. ``bulk`` is the
+practical limit of raw landing: the same records fetched from the simulators by a bare client
+(``bench/plain_fetch.py``) and written with one SQLAlchemy Core ``executemany`` per batch -
+no validation, no hashing, no dedupe, no state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # plain_fetch when run as a script
+
+BATCH = 2000
+
+
+def _sources(path: str) -> list:
+    from connectors.sources import parse_sources
+
+    return parse_sources(json.loads(Path(path).read_text()))
+
+
+def stage_sync(engine, args) -> dict:
+    """Sync every source (or ``--only`` one) in turn, from the saved state (incremental)."""
+    from connectors.sync import sync_source
+
+    per_source, records, landed = {}, 0, 0
+    for source in _sources(args.sources):
+        if args.only and source.name != args.only:
+            continue
+        t = time.perf_counter()
+        result = sync_source(engine, source)
+        if result.status != "succeeded":
+            raise SystemExit(f"sync of {source.name} {result.status}: {result.error}")
+        per_source[source.name] = {"seconds": round(time.perf_counter() - t, 2), "records": result.seen,
+                                   "landed": result.landed}
+        records += result.seen
+        landed += result.landed
+    return {"records": records, "landed": landed, "per_source": per_source}
+
+
+def _raw_count(engine) -> int:
+    from sqlalchemy import func, select
+
+    from hub_core.schema import raw_record
+
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(raw_record)).scalar() or 0
+
+
+def stage_build(engine, args) -> dict:
+    """Raw -> unified model and customer_360 (incremental when a build ran before)."""
+    from mappings.build import build_customer360
+
+    stats = build_customer360(engine, as_of=datetime.fromisoformat(args.as_of))
+    return {"records": _raw_count(engine), "mode": stats.mode, "customers": stats.customers,
+            "customer_records": stats.customer_records, "orders": stats.orders}
+
+
+def stage_resolve(engine, args) -> dict:
+    """Entity resolution alone, in a transaction rolled back at the end."""
+    from mappings.build import resolve_customers
+    from mappings.config import load_mapping
+    from mappings.employees import load_employees
+
+    cfg = load_mapping()
+    conn = engine.connect()
+    trans = conn.begin()
+    try:
+        n_records, n_customers, n_review = resolve_customers(conn, cfg, load_employees(conn))
+    finally:
+        trans.rollback()
+        conn.close()
+    return {"records": n_records, "customers": n_customers, "review": n_review}
+
+
+def stage_reconcile(engine, args) -> dict:
+    """R1-R11 over the unified model; records = the orders and opportunities the rules read."""
+    from sqlalchemy import func, select
+
+    from hub_core.schema import stg_opportunity, stg_sales_order
+    from quality.reconcile import reconcile
+
+    result = reconcile(engine, as_of=datetime.fromisoformat(args.as_of))
+    with engine.connect() as conn:
+        n = sum(conn.execute(select(func.count()).select_from(t)).scalar() or 0
+                for t in (stg_sales_order, stg_opportunity))
+    return {"records": n, "pairs": result.pairs, "found": result.found}
+
+
+def stage_report(engine, args) -> dict:
+    """The consistency report files; records = customers in customer_360."""
+    from sqlalchemy import func, select
+
+    from hub_core.schema import metadata
+    from quality.report import write_report
+
+    files = write_report(engine, Path(args.out), as_of=datetime.fromisoformat(args.as_of))
+    table = metadata.tables["customer_360"]
+    with engine.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(table)).scalar() or 0
+    return {"records": n, "discrepancies": files.discrepancies, "files": len(files.files)}
+
+
+def stage_bulk(engine, args) -> dict:
+    """Plain fetch + SQLAlchemy Core executemany of the same records (the practical limit)."""
+    import plain_fetch
+    from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, insert
+
+    meta = MetaData()
+    table = Table("bench_bulk", meta, Column("id", Integer, primary_key=True, autoincrement=True),
+                  Column("source", String(32)), Column("stream", String(64)), Column("key", String(200)),
+                  Column("data", JSON))
+    meta.drop_all(engine, [table])
+    meta.create_all(engine, [table])
+    config = json.loads(Path(args.sources).read_text())["sources"]
+    n, batch, per_source = 0, [], {}
+    t = time.perf_counter()
+    with engine.begin() as conn:
+        for source, stream, key, record in plain_fetch.fetch_all(config, only=args.only):
+            batch.append({"source": source, "stream": stream, "key": key, "data": record})
+            per_source[source] = per_source.get(source, 0) + 1
+            if len(batch) >= BATCH:
+                conn.execute(insert(table), batch)
+                n += len(batch)
+                batch = []
+        if batch:
+            conn.execute(insert(table), batch)
+            n += len(batch)
+    meta.drop_all(engine, [table])
+    return {"records": n, "per_source": per_source, "seconds_inside": round(time.perf_counter() - t, 2)}
+
+
+STAGES = {"sync": stage_sync, "build": stage_build, "resolve": stage_resolve, "reconcile": stage_reconcile,
+          "report": stage_report, "bulk": stage_bulk}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("stage", choices=sorted(STAGES))
+    parser.add_argument("--warehouse", required=True)
+    parser.add_argument("--sources", help="sources file (JSON) for sync / bulk")
+    parser.add_argument("--only", help="one source name")
+    parser.add_argument("--as-of", default=None)
+    parser.add_argument("--out", default="report-out")
+    args = parser.parse_args()
+    from hub_core.warehouse import open_warehouse
+
+    engine = open_warehouse(args.warehouse)
+    t = time.perf_counter()
+    figures = STAGES[args.stage](engine, args)
+    figures["inside_s"] = round(time.perf_counter() - t, 2)  # the work, without start-up and imports
+    print(json.dumps(figures, ensure_ascii=False, default=str))
+
+
+if __name__ == "__main__":
+    main()

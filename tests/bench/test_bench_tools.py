@@ -1,0 +1,90 @@
+"""The benchmark's own tools: the bare client reads every record the world holds (so the
+yardsticks load the same data as the hub), and the results tables compute the issue's ratios."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import plain_fetch
+import plots
+
+
+@pytest.fixture(scope="module")
+def served():
+    from hub_cli.demo import demo_sources
+    from simulators.generator import generate
+    from simulators.server import SimulatorServer
+
+    world, _ = generate(seed=3, customers=30)
+    with SimulatorServer(world) as server:
+        data, secrets = demo_sources(server.urls)
+        old = dict(os.environ)
+        os.environ.update(secrets)
+        try:
+            yield world, data["sources"]
+        finally:
+            os.environ.clear()
+            os.environ.update(old)
+
+
+@pytest.mark.slow
+def test_bare_client_reads_every_record_of_crm_u8_and_finance(served):
+    world, sources = served
+    got: dict[tuple[str, str], list] = {}
+    for source, stream, key, record in plain_fetch.fetch_all(sources):
+        got.setdefault((source, stream), []).append((key, record))
+    streams = plain_fetch.STREAMS
+    for name in streams["crm"]["objects"]:
+        assert len(got.get(("crm", name), [])) == len(world["crm"].get(name, [])), name
+    for name in streams["u8"]["resources"]:
+        assert len(got.get(("u8", name), [])) == len(world["u8"].get(name, [])), name
+    assert len(got[("finance", "credit_rating")]) == len(world["finance"]["credit_rating"])
+    orders = got[("u8", "saleorderlist")]
+    assert orders and all("entry" in record for _, record in orders)  # the per-document get ran
+    assert len({key for key, _ in orders}) == len(orders)  # keys name records one to one
+
+
+@pytest.mark.slow
+def test_only_limits_to_one_source(served):
+    _, sources = served
+    assert {s for s, *_ in plain_fetch.fetch_all(sources, only="finance")} == {"finance"}
+
+
+def _run(full_sync=100.0, inc_sync=4.0) -> dict:
+    stage = {"seconds": 10.0, "inside_s": 8.0, "records": 1000, "peak_rss_mb": 100}
+    st = {f"{phase}:{s}": dict(stage) for phase in ("full", "incremental") for s in plots.STAGES}
+    per = {s: {"seconds": full_sync / 4, "records": 10_000, "landed": 10_000} for s in ("crm", "u8", "finance", "wecom")}
+    st["full:sync"] |= {"seconds": full_sync, "records": 40_000, "per_source": per}
+    st["incremental:sync"] |= {"seconds": inc_sync, "per_source": per}
+    st["bulk"] = {"seconds": 12.0, "inside_s": 10.0, "records": 30_000, "peak_rss_mb": 90}
+    st["dlt:merge"] = {"dlt": "x", "records": 30_000, "peak_rss_mb": 150, "passes": [
+        {"records": 30_000, "seconds": 50.0, "extract_s": 1, "normalize_s": 1, "load_s": 1},
+        {"records": 30_000, "seconds": 25.0, "extract_s": 1, "normalize_s": 1, "load_s": 1}]}
+    st["parallel:sync"] = {"seconds": 50.0, "processes": 4, "peak_rss_mb": 100}
+    return {"customers": 10_000, "orders": 20_000, "warehouse": "sqlite", "stages": st}
+
+
+def test_ratios_compare_the_same_sources():
+    r = plots.ratios(_run())
+    assert r["hub_landing_rps"] == pytest.approx(30_000 / 75)  # crm + u8 + finance only
+    assert r["landing_vs_bulk"] == pytest.approx(400 / 3000)
+    assert r["hub_vs_dlt_merge"] == pytest.approx(400 / 600)
+    assert r["dlt_merge_rerun_share"] == pytest.approx(0.5)
+    assert r["incremental_share"] == pytest.approx((4 + 30) / (100 + 30))
+    assert r["parallel_sync_speedup"] == pytest.approx(2.0)
+
+
+@pytest.mark.slow  # matplotlib's first import builds its font cache
+def test_results_markdown_names_every_target(tmp_path):
+    plots.write_all({"started": "now", "cores": 2, "runs": [_run()]}, tmp_path)
+    text = (tmp_path / "results.md").read_text()
+    for phrase in ("dlt merge", "plain bulk insert", "incremental run after 1 %", "R1-R11", "entity resolution"):
+        assert phrase in text
+    assert (tmp_path / "throughput.png").stat().st_size > 1000

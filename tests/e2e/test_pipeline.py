@@ -79,9 +79,11 @@ def test_generated_world_matches_truth_on_both_backends(tmp_path, warehouse_url,
 
     world, truth = generate(11, customers=30)
     _, items = run_world(tmp_path, world, warehouse_url, monkeypatch)
-    found = {(i["refs"][0], i["severity"], i["amount_cny"]) for i in items if i["rule"] == "R1"}
-    expected = {(i["refs"][0], i["severity"], i["amount_cny"]) for i in truth["discrepancies"] if i["rule"] == "R1"}
-    assert found == expected and expected
+    # every rule R1-R11: the same items (by anchor), severities and amounts as the generator's oracle
+    found = {(i["rule"], i["refs"][0], i["severity"], i["amount_cny"]) for i in items}
+    expected = {(i["rule"], i["refs"][0], i["severity"], i["amount_cny"]) for i in truth["discrepancies"]}
+    assert len({rule for rule, *_ in expected}) >= 9  # a small world: most rules occur (all at 200 customers)
+    assert found == expected
 
 
 def test_step_by_step_cli_sync_build_report(tmp_path, monkeypatch):

@@ -104,9 +104,35 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     cfg = _alembic_config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    runner = _sqlite_transactional(engine) if engine.dialect.name == "sqlite" else engine
+    try:
+        with runner.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    finally:
+        if runner is not engine:
+            runner.dispose()
+
+
+def _sqlite_transactional(engine: Engine) -> Engine:
+    """An engine for migrating a SQLite warehouse in ONE transaction. The sqlite3 driver commits
+    each CREATE/ALTER on its own, so a hub killed mid-migration left tables without a recorded
+    revision and every later start failed ("table ... already exists"). Here the driver does no
+    transaction control and every transaction is an explicit BEGIN IMMEDIATE: SQLite's DDL is
+    transactional, so a killed migration leaves nothing behind."""
+    from sqlalchemy.pool import NullPool
+
+    runner = create_engine(engine.url, connect_args={"timeout": 30}, hide_parameters=True, poolclass=NullPool)
+
+    @event.listens_for(runner, "connect")
+    def _no_driver_transactions(dbapi_conn, _record):  # pragma: no cover - trivial
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(runner, "begin")
+    def _begin(conn):  # pragma: no cover - trivial
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return runner
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -1,6 +1,6 @@
 """One source down during ``hub run``: the others sync, the build and the report go on with them,
 the failed source is flagged (its ``sync_run`` failed, one line on the console), ``hub run``
-exits non-zero — and (not wired yet, see the xfail) a stale-source alert waits in the outbox."""
+exits non-zero — and a stale-source alert waits in the outbox (reconcile marks the source stale)."""
 
 from __future__ import annotations
 
@@ -53,8 +53,6 @@ def test_the_others_publish_and_the_run_exits_non_zero(down_run, world):
     assert home.leftover_secrets() == []
 
 
-@pytest.mark.xfail(strict=True, reason="hub run does not call quality.alerts.queue_source_stale_alert for a "
-                                       "failed source yet (the hook exists, nothing in orchestration/ calls it)")
 def test_a_stale_source_alert_is_queued(down_run):
     _home, _result, engine = down_run
     with engine.connect() as conn:

@@ -1,7 +1,7 @@
 """The whole benchmark in one command: every stage timed on its own, next to a dlt peer and a
 plain bulk insert of the same records, on SQLite and PostgreSQL; writes bench/results.md + plots.
 
-    python3 -m uv run --frozen python bench/run.py --quick            # 10k customers, a few minutes
+    python3 -m uv run --frozen python bench/run.py --quick            # 10k customers: ~45 min a warehouse here
     python3 -m uv run --frozen python bench/run.py                    # 10k and 100k (~1M orders): long
     ... --warehouse sqlite --warehouse postgresql+psycopg://postgres@127.0.0.1:5432
 

@@ -30,9 +30,9 @@ def ratios(run: dict) -> dict[str, float]:
     out["landing_vs_bulk"] = hub / _rate(st["bulk"]["records"], st["bulk"].get("inside_s") or st["bulk"]["seconds"]) if "bulk" in st else None
     for mode in ("append", "merge"):
         d = st.get(f"dlt:{mode}")
-        out[f"hub_vs_dlt_{mode}"] = hub / _rate(d["records"], d["passes"][0]["seconds"]) if d else None
+        out[f"hub_vs_dlt_{mode}"] = hub / _rate(d["records"], d["passes"][0]["seconds"]) if d and "passes" in d else None
     d = st.get("dlt:merge")
-    if d and len(d["passes"]) > 1:
+    if d and len(d.get("passes", [])) > 1:
         out["dlt_merge_rerun_share"] = d["passes"][1]["seconds"] / d["passes"][0]["seconds"]
     full = sum(st[f"full:{s}"]["seconds"] for s in STAGES if s != "resolve")
     inc = sum(st[f"incremental:{s}"]["seconds"] for s in STAGES if s != "resolve")
@@ -68,7 +68,9 @@ def table(run: dict) -> list[str]:
                      f"{_f(_rate(d['records'], d.get('inside_s') or d['seconds']))} | {d['peak_rss_mb']} |")
     for mode in ("append", "merge"):
         d = st.get(f"dlt:{mode}")
-        if d:
+        if d and "error" in d:
+            lines.append(f"| dlt {mode} | peer | failed: {d['error'][:150]} | - | - | - | - |")
+        elif d:
             for i, p in enumerate(d["passes"], 1):
                 lines.append(f"| dlt {d['dlt']} {mode} pass {i} (extract {p['extract_s']}, normalize "
                              f"{p['normalize_s']}, load {p['load_s']} s) | peer | - | {p['seconds']:.2f} | "
@@ -149,7 +151,7 @@ def plots(runs: list[dict], out: Path) -> list[str]:
         vals = [_rate(n, secs), _rate(st["bulk"]["records"], st["bulk"].get("inside_s") or st["bulk"]["seconds"]) if "bulk" in st else 0]
         for mode in ("append", "merge"):
             d = st.get(f"dlt:{mode}")
-            vals.append(_rate(d["records"], d["passes"][0]["seconds"]) if d else 0)
+            vals.append(_rate(d["records"], d["passes"][0]["seconds"]) if d and "passes" in d else 0)
         ax.bar([i + j * width for i in range(len(kinds))], vals, width, label=lab)
     ax.set_xticks([i + width * (len(runs) - 1) / 2 for i in range(len(kinds))], kinds)
     ax.set_ylabel("records / s (crm + u8 + finance)")

@@ -145,7 +145,10 @@ def _response_minutes(conn, as_of: datetime, cfg: C360Config) -> dict[str, dict]
     rows = conn.execute(select(i.customer_id, i.contact_ref, i.direction, i.occurred_at)
                         .where(i.customer_id.is_not(None), i.contact_ref.is_not(None), i.direction.in_(["in", "out"]),
                                i.occurred_at > since, i.occurred_at <= as_of)
-                        .order_by(i.customer_id, i.contact_ref, i.occurred_at).execution_options(yield_per=2000))
+                        # a full order: messages at the same instant ("in" before "out", then by ref) must
+                        # give the same answer whatever order the rows were landed in
+                        .order_by(i.customer_id, i.contact_ref, i.occurred_at, i.direction, i.ref)
+                        .execution_options(yield_per=2000))
     waits: dict[str, list[float]] = {}
     pending, last_in, current = None, None, None
     closed = timedelta(minutes=cfg.health.response_zero_minutes)

@@ -35,6 +35,7 @@ from connectors.singer_runner import (
     redact,
     resolve_executable,
     secret_values,
+    supervise,
     tap_environment,
 )
 
@@ -274,23 +275,8 @@ class AirbyteSource:
                 args += [f"--{name}", path]
             proc = self._popen([*args, *self.extra_args], docs)
             drain = threading.Thread(target=self._drain, args=(proc.stderr, observer), daemon=True)
-            drain.start()
-            timed_out = threading.Event()
-            watchdog = threading.Timer(self.timeout_s, lambda: (timed_out.set(), proc.kill())) if self.timeout_s else None
-            if watchdog:
-                watchdog.start()
-            try:
-                consume(iter(proc.stdout.readline, b""))
-            except BaseException:
-                proc.kill()
-                raise
-            finally:
-                proc.stdout.close()
-                code = proc.wait()
-                drain.join(timeout=5)
-                if watchdog:
-                    watchdog.cancel()
-        if timed_out.is_set():
+            code, timed_out = supervise(proc, consume, drain, self.timeout_s)
+        if timed_out:
             raise AirbyteError(f"{self.name} timed out after {self.timeout_s:.0f} s and was stopped")
         return [f"exit {code}"] if code != 0 else []
 

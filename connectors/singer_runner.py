@@ -296,28 +296,8 @@ class TapProcess:
                 args += ["--state", inputs.paths["state"]]
             proc = self._popen(args, inputs, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             drain = threading.Thread(target=self._drain_stderr, args=(proc.stderr, observer), daemon=True)
-            drain.start()
-            timed_out = threading.Event()
-
-            def stop() -> None:
-                timed_out.set()
-                proc.kill()
-
-            watchdog = threading.Timer(self.timeout_s, stop) if self.timeout_s else None
-            if watchdog:
-                watchdog.start()
-            try:
-                consume(iter(proc.stdout.readline, b""))
-            except BaseException:
-                proc.kill()
-                raise
-            finally:
-                proc.stdout.close()
-                code = proc.wait()
-                drain.join(timeout=5)
-                if watchdog:
-                    watchdog.cancel()
-        if timed_out.is_set():
+            code, timed_out = supervise(proc, consume, drain, self.timeout_s)
+        if timed_out:
             raise TapError(f"{Path(self.command[0]).name} timed out after {self.timeout_s:.0f} s and was stopped")
         if code != 0:
             raise self._fail("sync", code)
@@ -333,3 +313,32 @@ class TapProcess:
                 except Exception:  # noqa: BLE001, S110 - a display problem must not stop the sync
                     pass
         stream.close()
+
+
+def supervise(proc: subprocess.Popen, consume: Callable[[Iterator[bytes]], None], drain: threading.Thread,
+              timeout_s: float | None) -> tuple[int, bool]:
+    """Hand a connector process's stdout lines to ``consume`` while ``drain`` reads its stderr;
+    kill it when ``timeout_s`` runs out or when ``consume`` raises. Returns (exit code, timed out).
+    Shared by the Singer and Airbyte runners: one place decides how a connector is stopped."""
+    drain.start()
+    timed_out = threading.Event()
+
+    def stop() -> None:
+        timed_out.set()
+        proc.kill()
+
+    watchdog = threading.Timer(timeout_s, stop) if timeout_s else None
+    if watchdog:
+        watchdog.start()
+    try:
+        consume(iter(proc.stdout.readline, b""))
+    except BaseException:
+        proc.kill()
+        raise
+    finally:
+        proc.stdout.close()
+        code = proc.wait()
+        drain.join(timeout=5)
+        if watchdog:
+            watchdog.cancel()
+    return code, timed_out.is_set()

@@ -9,14 +9,13 @@ all, go to the ``_rejects`` stream with the reason, file and row - never silentl
 
 from __future__ import annotations
 
-import json
 import typing as t
 from pathlib import Path
 
-from singer_sdk import singerlib as singer
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import Stream
 
+from connectors.kit.rejects import RejectWriter
 from connectors.kit.schemas import loose_object, prop
 from connectors.tap_files.readers import FileProblem, file_digest, table_rows
 from connectors.tap_files.shapes import RowProblem, Shape
@@ -24,18 +23,6 @@ from connectors.tap_files.shapes import RowProblem, Shape
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
 
-#: The hub's Singer convention for records a tap set aside (see connectors/landing.py).
-REJECT_STREAM = "_rejects"
-REJECT_SCHEMA: dict[str, t.Any] = {
-    "type": "object",
-    "properties": {
-        "stream": {"type": "string"},
-        "record_key": {"type": ["string", "null"]},
-        "reason": {"type": "string"},
-        "data": {},
-    },
-    "required": ["stream", "reason"],
-}
 #: Declared replication key: marks the stream incremental for the loader (files not re-read
 #: keep their records); records never carry it, the per-file state is the real bookmark.
 FILES_MARK = "_files_state"
@@ -45,25 +32,6 @@ _FIELD_SCHEMAS = {
     "int": lambda: prop("integer"),
     "date": lambda: prop("string", fmt="date"),
 }
-
-
-class RejectWriter:
-    """Writes records to :data:`REJECT_STREAM` (its SCHEMA once per tap run)."""
-
-    def __init__(self, tap: t.Any) -> None:
-        self.tap = tap
-        self.schema_written = False
-        self.count = 0
-
-    def write(self, stream: str, key: str | None, reason: str, data: t.Any) -> None:
-        """One set-aside row (or file) of ``stream`` with its reason."""
-        if not self.schema_written:
-            self.tap.write_message(singer.SchemaMessage(REJECT_STREAM, REJECT_SCHEMA, [], None))
-            self.schema_written = True
-        record = {"stream": stream, "record_key": key, "reason": reason,
-                  "data": json.loads(json.dumps(data, default=str, ensure_ascii=False))}
-        self.tap.write_message(singer.RecordMessage(stream=REJECT_STREAM, record=record))
-        self.count += 1
 
 
 def shape_schema(shape: Shape) -> dict[str, t.Any]:

@@ -15,12 +15,12 @@ from functools import cached_property
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from connectors._singer_common import SourceConfigError, SourceQuotaError, scrub
+from connectors.kit.rejects import RejectWriter
 from connectors.tap_u8.auth import errcode
 from connectors.tap_u8.client import NO_DATA, U8PagePaginator, U8Stream, _as_int
 from connectors.tap_u8.incremental import (
     DEFAULT_LOOKBACK_DAYS,
     DEFAULT_MAX_QUARANTINED,
-    RejectWriter,
     Window,
     as_day,
     list_window_filters,

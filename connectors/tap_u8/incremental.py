@@ -25,7 +25,7 @@ proves nothing about the latest day).
 
 A document whose ``get`` keeps failing (an unknown errcode, a truncated or invalid body after
 the retries, a listed document the ``get`` says does not exist) is *quarantined*: it goes to
-the reject stream :data:`REJECT_STREAM` with its reason, its key is kept in state and fetched
+the reject stream (:mod:`connectors.kit.rejects`) with its reason, its key is kept in state and fetched
 again next run, and the sync goes on. Bad credentials and exhausted quotas still stop the
 source at once, and so does a run where more than ``max_quarantined`` documents of one stream
 fail (that is an outage, not a bad document).
@@ -38,24 +38,9 @@ import json
 import typing as t
 from datetime import date, timedelta
 
-from singer_sdk import singerlib as singer
-
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
-#: The hub's Singer convention for records a tap had to set aside: the hub's loader lands them
-#: in ``raw_reject`` (reason and counts per stream); any other target lands them as a table.
-REJECT_STREAM = "_rejects"
-REJECT_SCHEMA: dict[str, t.Any] = {
-    "type": "object",
-    "properties": {
-        "stream": {"type": "string"},
-        "record_key": {"type": ["string", "null"]},
-        "reason": {"type": "string"},
-        "data": {},
-    },
-    "required": ["stream", "reason"],
-}
 DEFAULT_LOOKBACK_DAYS = 7
 DEFAULT_MAX_QUARANTINED = 100
 
@@ -169,27 +154,6 @@ class Window:
         if self.latest is not None:
             self.state["replication_key"] = self.field
             self.state["replication_key_value"] = self.latest
-
-
-class RejectWriter:
-    """Writes records to :data:`REJECT_STREAM` (its SCHEMA once per tap run)."""
-
-    def __init__(self, tap: t.Any) -> None:  # noqa: ANN401
-        self.tap = tap
-        self.schema_written = False
-
-    def write(self, stream: str, key: str | None, reason: str, data: t.Any) -> None:  # noqa: ANN401
-        """One rejected record of ``stream`` with its reason."""
-        if not self.schema_written:
-            self.tap.write_message(singer.SchemaMessage(REJECT_STREAM, REJECT_SCHEMA, [], None))
-            self.schema_written = True
-        record = {"stream": stream, "record_key": key, "reason": reason, "data": _plain(data)}
-        self.tap.write_message(singer.RecordMessage(stream=REJECT_STREAM, record=record))
-
-
-def _plain(data: t.Any) -> t.Any:  # noqa: ANN401
-    """JSON-safe copy (Decimals from the API become their exact text)."""
-    return json.loads(json.dumps(data, default=str))
 
 
 def list_window_filters(stream: t.Any, window: Window, context: Context | None) -> dict[str, t.Any]:  # noqa: ANN401, ARG001

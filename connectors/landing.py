@@ -5,12 +5,17 @@ third-party executable), validates each RECORD against its stream's SCHEMA, and 
 in batches. Raw records are versioned by content hash: a record whose current version has the
 same hash is not landed again, so re-extracted, unchanged data adds no rows. A STATE message
 flushes the records before it and writes the bookmark in the same transaction, so the state
-never claims data that was not committed. A record that fails validation is set aside in
-``raw_reject`` with its reason; it never stops the sync.
+never claims data that was not committed. A record that fails validation is set aside in the
+quarantine (``raw_reject``, connectors/quarantine.py) with its reason - once per distinct
+payload, however many runs bring it again; it never stops the sync. A record that only
+*drifted* from its SCHEMA (a declared field with another type, an undeclared field) follows its
+stream's drift policy (connectors/drift.py); every drift event is stored (``schema_drift``). A
+key that comes twice in one run: the last version wins and the repeat is reported
+(``sync_duplicate_key``, connectors/load_events.py).
 
 Records a tap itself had to set aside (e.g. a document whose detail call keeps failing) come as
 records of the stream :data:`REJECT_STREAM` - ``{"stream", "record_key", "reason", "data"}`` -
-and land in ``raw_reject`` too, counted as seen and rejected for the stream they belong to.
+and land in the quarantine too, counted as seen and rejected for the stream they belong to.
 
 Deletions: a source that deletes by flag (CRM ``is_deleted`` / ``life_status``) sends ordinary
 records; they land as any other and the mappings decide. A *full-table* stream - one whose
@@ -35,8 +40,11 @@ from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, best_match
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, select, update
 
+from connectors.drift import DriftConfig, classify, new_fields, strictest, without
 from connectors.landing_deletes import mark_unseen_deleted
-from hub_core.schema import raw_record, raw_reject, raw_stream, sync_state
+from connectors.load_events import LoadEvents
+from connectors.quarantine import MAX_CURSOR, QuarantineBook, text_hash
+from hub_core.schema import raw_record, raw_stream, sync_state
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +60,12 @@ REJECT_STREAM = "_rejects"
 class StreamStats:
     seen: int = 0
     landed: int = 0
-    rejected: int = 0
+    rejected: int = 0  # set aside (every occurrence, also of payloads quarantined before)
     deleted: int = 0  # marked deleted by a full-table key-set diff
+    quarantined: int = 0  # new quarantine entries (payloads not set aside before)
+    duplicates: int = 0  # occurrences of a key already seen in this run (the last one wins)
+    drifted: int = 0  # records that drifted from the declared schema (any policy)
+    frozen: int = 0  # drifted records landed without their drifted fields (policy freeze)
 
 
 @dataclass
@@ -63,6 +75,8 @@ class LoadStats:
     streams: dict[str, StreamStats] = field(default_factory=lambda: defaultdict(StreamStats))
     state: dict | None = None
     unparsable: int = 0
+    quarantined_other: int = 0  # new quarantine entries of no stream (lines that were not Singer...)
+    drift_events: int = 0  # distinct schema drift events of the run
 
     @property
     def seen(self) -> int:
@@ -79,6 +93,19 @@ class LoadStats:
     @property
     def deleted(self) -> int:
         return sum(s.deleted for s in self.streams.values())
+
+    @property
+    def quarantined(self) -> int:
+        return sum(s.quarantined for s in self.streams.values()) + self.quarantined_other
+
+    @property
+    def duplicates(self) -> int:
+        return sum(s.duplicates for s in self.streams.values())
+
+    @property
+    def set_aside(self) -> int:
+        """Records or field values this run put in the quarantine: the run ends ``partial``."""
+        return self.rejected + sum(s.frozen for s in self.streams.values())
 
 
 _FORMATS = FormatChecker()
@@ -106,17 +133,19 @@ class _Stream:
     keys: set[str] | None = None
     #: Records of this pass whose key could not be told: a key-set diff would be unsafe.
     unkeyed: int = 0
+    #: Top-level properties the SCHEMA declares (None: it declares none; no new-field drift).
+    declared: frozenset[str] | None = None
 
-    def problem(self, record: dict):
-        """The best validation error of ``record``, or None. The compiled check clears valid
+    def errors(self, record: dict) -> list:
+        """The validation errors of ``record`` ([] when valid). The compiled check clears valid
         records ~10x faster; jsonschema has the last word and explains failures."""
         if self.fast is not None:
             try:
                 self.fast(record)
-                return None
+                return []
             except Exception:  # JsonSchemaValueException or a format callable's error
                 pass
-        return best_match(self.validator.iter_errors(record))
+        return list(self.validator.iter_errors(record))
 
 
 def current_versions(source: str, stream: str):
@@ -128,6 +157,13 @@ def current_versions(source: str, stream: str):
         raw_record.c.is_current,
         raw_record.c.record_key.in_(bindparam("keys", expanding=True)),
     )
+
+
+def declared_properties(schema: dict) -> frozenset[str] | None:
+    """The top-level properties a SCHEMA declares; None when it declares none (an open schema:
+    nothing to call undeclared)."""
+    props = schema.get("properties")
+    return frozenset(props) if isinstance(props, dict) and props else None
 
 
 def record_hash(record: dict) -> str:
@@ -168,8 +204,15 @@ class SingerLoader:
     """
 
     def __init__(self, engine: Engine, source: str, sync_run_id: int, batch_size: int = 5000,
-                 secrets: list[str] | None = None, full_refresh: bool = False):
+                 secrets: list[str] | None = None, full_refresh: bool = False, *,
+                 drift: DriftConfig | None = None, connector: str | None = None,
+                 connector_version: str | None = None):
         self.engine = engine
+        self.drift = drift or DriftConfig()
+        self.book = QuarantineBook(source, sync_run_id, connector, connector_version)
+        self.events = LoadEvents(source, sync_run_id)
+        self._seq = 0  # message order, so a quarantine entry is only superseded by a later version
+        self._cursor: str | None = None  # the last STATE before the current message (JSON text)
         self.full_refresh = full_refresh  # every stream is a whole pass: diff all key sets
         self.secrets = [s for s in (secrets or []) if len(s) >= 3]
         self.source = source
@@ -177,10 +220,18 @@ class SingerLoader:
         self.batch_size = batch_size
         self.stats = LoadStats()
         self._streams: dict[str, _Stream] = {}
-        self._pending: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
+        #: per stream: (key, content hash, record to land, hash of the payload it came from, seq)
+        self._pending: dict[str, list[tuple[str, str, dict, str, int]]] = defaultdict(list)
         self._pending_count = 0
-        self._rejects: list[dict] = []
         self._unanalyzed = 0
+
+    def resume_from(self, state: dict | None) -> None:
+        """The state the tap starts from: the cursor of records before its first STATE."""
+        self._cursor = self._cursor_text(state)
+
+    @staticmethod
+    def _cursor_text(state: dict | None) -> str | None:
+        return orjson.dumps(state, default=str).decode()[:MAX_CURSOR] if state is not None else None
 
     # -- message handling ---------------------------------------------------------------
     def feed(self, lines: Iterable[str | bytes]) -> LoadStats:
@@ -193,6 +244,7 @@ class SingerLoader:
     def handle_line(self, line: str | bytes) -> None:
         if not line or not line.strip():
             return
+        self._seq += 1
         try:
             message = orjson.loads(line)
             kind = message["type"]
@@ -206,6 +258,7 @@ class SingerLoader:
         elif kind == "SCHEMA":
             self._on_schema(message)
         elif kind == "STATE":
+            self._cursor = self._cursor_text(message.get("value"))
             self.flush(state=message.get("value"))
         elif kind in ("ACTIVATE_VERSION", "BATCH"):
             log.debug("ignoring %s message for %s", kind, message.get("stream"))
@@ -235,14 +288,14 @@ class SingerLoader:
             log.error("%s/%s: invalid SCHEMA: %s", self.source, stream, problem)
             return
         if stream == REJECT_STREAM:
-            return  # not a stream of the source: its records go to raw_reject
+            return  # not a stream of the source: its records go to the quarantine
         bookmarks = message.get("bookmark_properties") or []
         previous = self._streams.get(stream)
         keys_seen = previous.keys if previous is not None and previous.keys is not None else set()
         self._streams[stream] = _Stream(
             list(keys), Draft7Validator(schema, format_checker=_FORMATS), fast=_fast_validator(schema),
             keys=keys_seen if (self.full_refresh or not bookmarks) else None,
-            unkeyed=previous.unkeyed if previous is not None else 0,
+            unkeyed=previous.unkeyed if previous is not None else 0, declared=declared_properties(schema),
         )
         row = {
             "source": self.source,
@@ -293,15 +346,58 @@ class SingerLoader:
             return
         if spec.keys is not None:
             spec.keys.add(key)  # seen in this pass, valid or not: it exists at the source
-        error = spec.problem(record)
-        if error is not None:
+        if self.events.seen_key(stream, key):
+            stats.duplicates += 1  # the last version wins; reported in sync_duplicate_key
+        outcome, landed, reason, drifted = self.admit(stream, spec, key, record)
+        if drifted:
+            stats.drifted += 1
+        if outcome in ("invalid", "drift"):
             stats.rejected += 1
-            self._reject(key, stream, _reason(error), record)
+            self._reject(key, stream, reason, record, kind=outcome)
             return
-        self._pending[stream].append((key, record_hash(record), record))
+        digest = record_hash(record)
+        if outcome == "freeze":
+            stats.frozen += 1
+            self._reject(key, stream, reason, record, kind="drift", content_hash=digest)
+            self.stage(stream, key, landed, digest)
+        else:
+            self.stage(stream, key, record, digest, landed_hash=digest)
+
+    def stage(self, stream: str, key: str, record: dict, origin_hash: str, landed_hash: str | None = None) -> None:
+        """Queue ``record`` to land (``origin_hash``: content hash of the payload it came from)."""
+        self._pending[stream].append((key, landed_hash or record_hash(record), record, origin_hash, self._seq))
         self._pending_count += 1
         if self._pending_count >= self.batch_size:
             self.flush()
+
+    def admit(self, stream: str, spec: _Stream, key: str | None, record: dict, *, count: bool = True):
+        """Judge one keyed record against its stream's SCHEMA and drift policy:
+        ``(outcome, record to land, reason, drifted)``; outcome ``land`` | ``freeze`` (land the
+        returned copy, quarantine the payload) | ``drift`` / ``invalid`` (quarantine it).
+        ``count`` records the drift events of the run (not when replaying)."""
+        extra = new_fields(record, spec.declared) if spec.declared is not None and \
+            not spec.declared.issuperset(record) else []
+        errors = spec.errors(record)
+        if not errors and not extra:
+            return "land", record, None, False
+        drifts, others = classify(errors, extra)
+        other = best_match(others) if others else None
+        if other is not None:
+            action = "quarantine"
+        else:
+            action = strictest(self.drift.action(stream, d.kind) for d in drifts)
+        if count:
+            for d in drifts:
+                self.events.drifted(stream, d.field, d.kind, d.declared, d.observed, action, key)
+        if other is not None:
+            return "invalid", None, _reason(other), bool(drifts)
+        if action == "evolve":
+            return "land", record, None, True
+        what = "; ".join(f"{d.field}: declared {d.declared}, came as {d.observed}" if d.kind == "type_change"
+                         else f"{d.field}: not declared (came as {d.observed})" for d in drifts)
+        if action == "freeze":
+            return "freeze", without(record, drifts), f"schema drift (frozen: landed without it): {what}", True
+        return "drift", None, f"schema drift: {what}", True
 
     def _on_tap_reject(self, record: Any) -> None:
         """A record the tap set aside: to ``raw_reject`` under the stream it belongs to."""
@@ -322,44 +418,48 @@ class SingerLoader:
                 spec.unkeyed += 1
             else:
                 spec.keys.add(key)
-        self._reject(key, target, f"set aside by the tap: {reason}", record.get("data"))
+        self._reject(key, target, f"set aside by the tap: {reason}", record.get("data"), kind="tap")
 
-    def _reject(self, key, stream, reason: str, data: Any) -> None:
+    def _reject(self, key, stream, reason: str, data: Any, kind: str = "invalid",
+                content_hash: str | None = None) -> None:
+        """Put one payload in the quarantine (merged with the same payload seen before)."""
+        if stream is None:
+            kind = "unparsable"
         payload = data if isinstance(data, str) else orjson.dumps(data, default=str).decode()
         for secret in self.secrets:  # a line that is not Singer may be a tap's debug print
             payload = payload.replace(secret, "***")
-        self._rejects.append(
-            {
-                "source": self.source,
-                "stream": _text(stream),
-                "record_key": _text(key),
-                "reason": _text(reason[:2000]),
-                "data": _text(payload),
-                "sync_run_id": self.sync_run_id,
-                "rejected_at": datetime.now(UTC),
-            }
-        )
+        if content_hash is None:
+            content_hash = record_hash(data) if isinstance(data, dict) else text_hash(payload)
+        self.book.add(stream=_text(stream), key=_text(key), reason=_text(reason[:2000]), kind=kind,
+                      payload=_text(payload), content_hash=content_hash, cursor=self._cursor, seq=self._seq)
+        self._pending_count += 1
         log.warning("%s/%s: record set aside: %s", self.source, stream, reason)
 
     # -- writing ------------------------------------------------------------------------
     def flush(self, state: dict | None = None) -> None:
-        """Land pending records and rejects, with ``state`` in the same transaction."""
-        if not self._pending_count and not self._rejects and state is None:
+        """Land pending records, quarantine entries and the run's drift and duplicate-key events,
+        with ``state`` in the same transaction."""
+        if not self._pending_count and state is None and not self.events.dirty:
             return
         landed: dict[str, int] = {}
         with self.engine.begin() as conn:
+            fresh = self.book.write(conn)  # before landing: a later version then supersedes it
             for stream, batch in self._pending.items():
                 landed[stream] = self._land(conn, stream, batch)
-            if self._rejects:
-                conn.execute(insert(raw_reject), self._rejects)
+            self.events.write(conn)
             if state is not None:
                 self._write_state(conn, state)
         for stream, count in landed.items():  # counted only once committed
             self.stats.streams[stream].landed += count
+        for stream, count in fresh.items():
+            if stream is None or stream not in self.stats.streams:
+                self.stats.quarantined_other += count
+            else:
+                self.stats.streams[stream].quarantined += count
+        self.stats.drift_events = self.events.drift_events
         self._refresh_statistics(sum(landed.values()))
         self._pending.clear()
         self._pending_count = 0
-        self._rejects = []
         if state is not None:
             self.stats.state = state
 
@@ -375,10 +475,13 @@ class SingerLoader:
             conn.exec_driver_sql("ANALYZE raw_record")
         self._unanalyzed = 0
 
-    def _land(self, conn: Connection, stream: str, batch: list[tuple[str, str, dict]]) -> int:
+    def _land(self, conn: Connection, stream: str, batch: list[tuple[str, str, dict, str, int]]) -> int:
         latest: dict[str, tuple[str, dict]] = {}
-        for key, digest, record in batch:  # the last version within a batch wins
+        origins: dict[str, tuple[str, int]] = {}
+        for key, digest, record, origin, seq in batch:  # the last version within a batch wins
             latest[key] = (digest, record)
+            origins[key] = (origin, seq)
+        self.book.supersede(conn, stream, origins)
         keys = list(latest)
         current: dict[str, str | None] = {}
         where = current_versions(self.source, stream)

@@ -218,7 +218,8 @@ def start_run(engine: Engine, source: str, full_refresh: bool) -> int:
         return conn.execute(
             insert(sync_run).returning(sync_run.c.id),
             {"source": source, "started_at": moment, "status": "running", "records_seen": 0, "records_landed": 0,
-             "records_rejected": 0, "pid": os.getpid(), "host": this_host(), "heartbeat_at": moment,
+             "records_rejected": 0, "records_quarantined": 0, "duplicate_keys": 0, "drift_events": 0,
+             "pid": os.getpid(), "host": this_host(), "heartbeat_at": moment,
              "full_refresh": full_refresh},
         ).scalar_one()
 

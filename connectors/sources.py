@@ -26,6 +26,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from connectors.drift import DriftConfig
+
 BUILTIN_TAPS = {
     "fxiaoke": "tap-fxiaoke",
     "u8": "tap-u8",
@@ -68,6 +70,7 @@ class SourceConfig(BaseModel):
     streams: list[str] | None = None
     enabled: bool = True
     timeout_minutes: float = Field(default=120, gt=0, description="Stop a tap that runs longer than this.")
+    drift: DriftConfig = Field(default_factory=DriftConfig, description="Schema drift policy (connectors/drift.py).")
     config_error: str | None = Field(default=None, description="Why this source cannot run (set by the loader).")
 
     @model_validator(mode="after")

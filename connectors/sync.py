@@ -1,8 +1,9 @@
 """Sync one source: run its tap from the last committed state and land what it emits.
 
 One sync of a source at a time (a lock row), a heartbeat while it runs, and a ``sync_run`` row
-that ends ``succeeded``, ``failed`` (with one line saying what to fix) or — if the process dies —
-``interrupted`` at the next start (see connectors/runs.py).
+that ends ``succeeded``, ``partial`` (the tap finished but records were set aside in the
+quarantine: usable, not failed), ``failed`` (with one line saying what to fix) or — if the
+process dies — ``interrupted`` at the next start (see connectors/runs.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from connectors.check import unreachable
 from connectors.failures import address_of, explain
 from connectors.landing import LoadStats, SingerLoader, load_state
+from connectors.quarantine import connector_identity
 from connectors.runs import (
     Heartbeat,
     SourceBusy,
@@ -45,8 +47,9 @@ _MAX_ERROR = 500
 
 @dataclass
 class SyncResult:
-    """How one sync ended. ``status``: succeeded | failed | interrupted | refused (another sync
-    of the source was running, nothing was done; ``run_id`` is then None)."""
+    """How one sync ended. ``status``: succeeded | partial (records set aside, see
+    ``quarantined``/``hub quarantine list``) | failed | interrupted | refused (another sync of the
+    source was running, nothing was done; ``run_id`` is then None)."""
 
     source: str
     run_id: int | None
@@ -59,6 +62,9 @@ class SyncResult:
     kind: str | None = None  # failure class from connectors/failures.yaml
     duration_s: float = 0.0
     full_refresh: bool = False
+    quarantined: int = 0  # new quarantine entries (payloads not set aside before)
+    duplicates: int = 0  # repeats of a key within the run (last wins)
+    drift_events: int = 0  # distinct schema drift events
 
 
 class SyncObserver(Protocol):
@@ -75,7 +81,9 @@ class SyncObserver(Protocol):
 
 
 def _counts(stats: LoadStats) -> dict:
-    return {"records_seen": stats.seen, "records_landed": stats.landed, "records_rejected": stats.rejected}
+    return {"records_seen": stats.seen, "records_landed": stats.landed, "records_rejected": stats.rejected,
+            "records_quarantined": stats.quarantined, "duplicate_keys": stats.duplicates,
+            "drift_events": stats.drift_events}
 
 
 def _raw_error(exc: BaseException, secrets: list[str]) -> tuple[str, str | None]:
@@ -137,8 +145,10 @@ def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, fu
     secrets = secret_values(source.config)
     # A tap that limits its first run by date (start_date) sees only part of a stream on a
     # full refresh: never treat such a pass as the whole stream (it would mark the rest deleted).
+    name, version = connector_identity(source)
     loader = SingerLoader(engine, source.name, run_id, secrets=secrets,
-                          full_refresh=full_refresh and "start_date" not in source.config)
+                          full_refresh=full_refresh and "start_date" not in source.config,
+                          drift=source.drift, connector=name, connector_version=version)
     if observer:
         observer.sync_started(source.name, run_id, loader.stats)
     raw = detail = None
@@ -151,6 +161,7 @@ def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, fu
             if problem:
                 raise TapError(problem)
             state = None if full_refresh else load_state(engine, source.name)
+            loader.resume_from(state)
             if source.kind == "airbyte":  # a plugin or manifest speaking the Airbyte protocol
                 from connectors.airbyte_runner import sync_airbyte
 
@@ -163,6 +174,8 @@ def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, fu
                 catalog = select_streams(tap.discover(), source.streams) if needs_catalog else None
                 tap.run(catalog, state, loader.feed, observer=observer)
             loader.finish_pass()  # the pass completed: full-table streams' key-set diff (soft deletes)
+        if loader.stats.set_aside:
+            status = "partial"  # complete, but some records (or drifted fields) wait in the quarantine
     except (KeyboardInterrupt, SystemExit):
         status, raw = "interrupted", "interrupted — stopped by the user (Ctrl-C) before finishing"
         _finish(engine, run_id, status, loader.stats, raw)
@@ -184,7 +197,8 @@ def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, fu
         source=source.name, run_id=run_id, status=status, seen=stats.seen, landed=stats.landed,
         rejected=stats.rejected, error=error, per_stream={k: vars(v) for k, v in stats.streams.items()},
         kind=explanation.kind if explanation else None, duration_s=time.monotonic() - begun,
-        full_refresh=full_refresh,
+        full_refresh=full_refresh, quarantined=stats.quarantined, duplicates=stats.duplicates,
+        drift_events=stats.drift_events,
     )
     if observer:
         observer.sync_finished(result)

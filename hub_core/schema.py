@@ -42,7 +42,8 @@ sync_run = Table(
     Column("source", String(100), nullable=False, index=True),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
-    Column("status", String(20), nullable=False),  # running | succeeded | failed | interrupted
+    # running | succeeded | partial (ended, but records were set aside: see raw_reject) | failed | interrupted
+    Column("status", String(20), nullable=False),
     Column("records_seen", Integer, nullable=False, default=0),
     Column("records_landed", Integer, nullable=False, default=0),
     Column("records_rejected", Integer, nullable=False, default=0),
@@ -53,6 +54,11 @@ sync_run = Table(
     Column("host", String(255)),
     Column("heartbeat_at", DateTime(timezone=True)),
     Column("full_refresh", Boolean),
+    # Landing quality (migration 0014): quarantine entries this run created (first-seen payloads),
+    # extra occurrences of keys already seen in the run, distinct schema drift events.
+    Column("records_quarantined", Integer),
+    Column("duplicate_keys", Integer),
+    Column("drift_events", Integer),
 )
 
 # One row per source while a sync of it runs: the per-source lock (works alike on SQLite and
@@ -101,9 +107,22 @@ raw_reject = Table(
     Column("record_key", Text),
     Column("reason", Text, nullable=False),
     Column("data", Text, nullable=False),
-    Column("sync_run_id", Integer, nullable=False),
-    Column("rejected_at", DateTime(timezone=True), nullable=False),
+    Column("sync_run_id", Integer, nullable=False),  # the run that first set the payload aside
+    Column("rejected_at", DateTime(timezone=True), nullable=False),  # first seen
+    # The landing quarantine (migration 0014, connectors/quarantine.py): one row per distinct
+    # (source, stream, payload); a payload set aside again only bumps last_seen/seen_count.
+    Column("kind", String(20)),  # invalid | drift | tap | unparsable
+    Column("fingerprint", String(64)),  # sha256 of stream + payload content (NULL: rows before 0014)
+    Column("cursor", Text),  # the tap's last STATE before the record (JSON, truncated)
+    Column("connector", String(200)),
+    Column("connector_version", String(100)),
+    Column("last_seen_at", DateTime(timezone=True)),
+    Column("last_sync_run_id", Integer),
+    Column("seen_count", Integer),
+    Column("status", String(20)),  # open | replayed | superseded
+    Column("resolved_at", DateTime(timezone=True)),
 )
+Index("uq_raw_reject_fingerprint", raw_reject.c.source, raw_reject.c.fingerprint, unique=True)
 
 raw_stream = Table(
     "raw_stream",
@@ -277,3 +296,4 @@ from hub_core import schema_report  # noqa: E402,F401
 
 from hub_core import schema_identity  # noqa: E402,F401
 from hub_core import schema_rules  # noqa: E402,F401
+from hub_core import schema_quarantine  # noqa: E402,F401

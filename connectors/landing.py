@@ -148,6 +148,12 @@ class _Stream:
         return list(self.validator.iter_errors(record))
 
 
+def stream_spec(key_properties: list[str], schema: dict) -> _Stream:
+    """How records of a stream are keyed and validated (from its SCHEMA message)."""
+    return _Stream(key_properties, Draft7Validator(schema, format_checker=_FORMATS), fast=_fast_validator(schema),
+                   declared=declared_properties(schema))
+
+
 def current_versions(source: str, stream: str):
     """The current versions of the records keyed by the expanding ``keys`` parameter. Written
     so both planners use the partial index ``uq_raw_record_current`` (see hub_core/schema.py)."""
@@ -292,11 +298,9 @@ class SingerLoader:
         bookmarks = message.get("bookmark_properties") or []
         previous = self._streams.get(stream)
         keys_seen = previous.keys if previous is not None and previous.keys is not None else set()
-        self._streams[stream] = _Stream(
-            list(keys), Draft7Validator(schema, format_checker=_FORMATS), fast=_fast_validator(schema),
-            keys=keys_seen if (self.full_refresh or not bookmarks) else None,
-            unkeyed=previous.unkeyed if previous is not None else 0, declared=declared_properties(schema),
-        )
+        spec = self._streams[stream] = stream_spec(list(keys), schema)
+        spec.keys = keys_seen if (self.full_refresh or not bookmarks) else None
+        spec.unkeyed = previous.unkeyed if previous is not None else 0
         row = {
             "source": self.source,
             "stream": stream,

@@ -213,7 +213,7 @@ def list_runs(
     who: Annotated[Principal, Depends(require("runs:read"))],
     conn: Conn,
     source: Text | None = None,
-    status: Annotated[Literal["running", "succeeded", "failed"] | None, Query()] = None,
+    status: Annotated[Literal["running", "succeeded", "partial", "failed"] | None, Query()] = None,
     limit: paging.Limit = 50,
     cursor: paging.Cursor = None,
 ) -> dict:

@@ -239,6 +239,7 @@ from hub_cli.serve_cmd import register_api_commands; register_api_commands(app) 
 app.add_typer(__import__("hub_cli.customers").customers.app, name="customers")  # hub customers ...
 from hub_cli.u8db_cmd import register as _register_u8db; _register_u8db(app)  # noqa: E402,E702
 from hub_cli.plugins_cmd import register as _register_plugins; _register_plugins(app)  # noqa: E402,E702
+app.add_typer(__import__("hub_cli.quarantine_cmd").quarantine_cmd.app, name="quarantine")  # hub quarantine ...
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -110,9 +110,10 @@ class SyncProgress:
     # --- rendering -------------------------------------------------------------------------
     def _line(self, entry: SourceProgress) -> str:
         r = entry.result
-        if r.status == "succeeded":
-            return (f"{entry.name}: {r.seen} records read, {r.landed} landed, {r.rejected} set aside "
-                    f"in {_duration(r.duration_s)}")
+        if r.status in ("succeeded", "partial"):
+            aside = f"{r.rejected} set aside" if r.status == "succeeded" else \
+                f"[yellow]{r.rejected} set aside (hub quarantine list -s {escape(entry.name)})[/yellow]"
+            return f"{entry.name}: {r.seen} records read, {r.landed} landed, {aside} in {_duration(r.duration_s)}"
         return f"[red]{escape(entry.name)}: {r.status}[/red] — {escape(r.error or '')}"
 
     def _table(self) -> Table:
@@ -145,7 +146,8 @@ class SyncProgress:
             r = entry.result
             if r is None:
                 continue
-            status = r.status if r.status == "succeeded" else f"[red]{r.status}[/red]"
+            status = {"succeeded": r.status, "partial": f"[yellow]{r.status}[/yellow]"}.get(r.status,
+                                                                                           f"[red]{r.status}[/red]")
             table.add_row(entry.name, status + (" (full)" if r.full_refresh else ""), f"{r.seen:,}", f"{r.landed:,}",
                           f"{r.rejected:,}", str(len(r.per_stream or {})), str(sum(entry.pages.values())),
                           str(entry.waits), _duration(r.duration_s), _rate(r.seen, r.duration_s))

@@ -17,7 +17,7 @@ _NO_RUN_REASON = {"refused": "another sync of it was already running — try aga
 def _source_errors(warehouse_url: str | None, result) -> dict[str, str]:
     """The one-line error of each failed source's sync run, from the warehouse."""
     ids = {asset[4:]: meta.get("sync_run_id") for asset, meta in result.metadata.items()
-           if asset.startswith("raw_") and meta.get("status") != "succeeded" and meta.get("sync_run_id")}
+           if asset.startswith("raw_") and meta.get("status") not in ("succeeded", "partial") and meta.get("sync_run_id")}
     if not ids or not warehouse_url:
         return {}
     from sqlalchemy import select
@@ -42,7 +42,8 @@ def print_pipeline(console: Console, result, out: Path, warehouse_url: str | Non
     for asset, meta in sorted(result.metadata.items()):
         if asset.startswith("raw_"):
             status = meta.get("status", "?")
-            sources.add_row(asset[4:], status if status == "succeeded" else f"[red]{status}[/red]",
+            shown = {"succeeded": status, "partial": f"[yellow]{status}[/yellow]"}.get(status, f"[red]{status}[/red]")
+            sources.add_row(asset[4:], shown,
                             str(meta.get("records_seen")), str(meta.get("records_landed")),
                             str(meta.get("records_rejected")))
     console.print(sources)

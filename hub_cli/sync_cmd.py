@@ -10,8 +10,9 @@ from rich.markup import escape
 
 def run_sync(console: Console, chosen: list[str] | None, warehouse: str | None, connectors: Path | None,
              full_refresh: bool) -> int:
-    """Sync every enabled (or chosen) source; returns the exit code: 0 all succeeded, 1 any
-    source failed, was interrupted or was refused because another sync of it runs."""
+    """Sync every enabled (or chosen) source; returns the exit code: 0 all succeeded (``partial``
+    counts: the sync completed, some records wait in the quarantine), 1 any source failed, was
+    interrupted or was refused because another sync of it runs."""
     from connectors.sync import sync_source
     from hub_cli.common import load_chosen_sources, settings, warehouse_engine
     from hub_cli.progress import SyncProgress
@@ -29,7 +30,7 @@ def run_sync(console: Console, chosen: list[str] | None, warehouse: str | None, 
         results = [sync_source(engine, source, full_refresh=full_refresh, observer=progress) for source in sources]
     if progress.live_enabled or len(results) > 1:
         console.print(progress.summary())
-    failed = [r for r in results if r.status != "succeeded"]
+    failed = [r for r in results if r.status not in ("succeeded", "partial")]
     if progress.live_enabled:  # the live table is gone: repeat the failures as one line each
         for result in failed:
             console.print(f"[red]{escape(result.source)}: {result.status}[/red] — {escape(result.error or '')}",

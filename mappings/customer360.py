@@ -179,8 +179,8 @@ def _completeness(conn, threshold: float) -> dict[str, dict]:
 
 def _freshness(conn, sources: dict[str, str], cfg: C360Config) -> dict:
     s = sync_run.c
-    last = dict(conn.execute(select(s.source, func.max(s.finished_at)).where(s.status == "succeeded")
-                             .group_by(s.source)).all())
+    last = dict(conn.execute(select(s.source, func.max(s.finished_at)).where(
+        s.status.in_(("succeeded", "partial"))).group_by(s.source)).all())  # partial: records set aside
     return {f"{system}_synced_at": _utc(last.get(sources.get(system, system))) for system in cfg.systems
             if f"{system}_synced_at" in customer_360.c}
 

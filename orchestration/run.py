@@ -78,7 +78,7 @@ def summarize(result) -> PipelineResult:
     failed_sources = {
         asset[len("raw_"):]: str(meta.get("status"))
         for asset, meta in metadata.items()
-        if asset.startswith("raw_") and meta.get("status") != "succeeded"
+        if asset.startswith("raw_") and meta.get("status") not in ("succeeded", "partial")  # partial: set aside
     }
     return PipelineResult(result.success and not failed_sources and not blocked, metadata, failures, failed_sources,
                           checks, blocked)

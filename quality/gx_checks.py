@@ -237,7 +237,7 @@ def source_ages(engine, sources: list[str], now: datetime | None = None) -> dict
     s = sync_run.c
     with engine.connect() as conn:
         last = dict(conn.execute(select(s.source, func.max(s.finished_at)).where(
-            s.status == "succeeded", s.source.in_(sources)).group_by(s.source)).all())
+            s.status.in_(("succeeded", "partial")), s.source.in_(sources)).group_by(s.source)).all())
     ages: dict[str, float | None] = {}
     for source in sources:
         at = last.get(source)

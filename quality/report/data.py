@@ -201,8 +201,8 @@ def _aging(items: list[dict]) -> list[dict]:
 def _sources(conn: Connection, now: datetime) -> list[dict]:
     """Freshness per source: its last successful sync and that sync's age, plus the latest run."""
     s = sync_run.c
-    good = dict(conn.execute(select(s.source, func.max(s.finished_at)).where(s.status == "succeeded")
-                             .group_by(s.source)).all())
+    good = dict(conn.execute(select(s.source, func.max(s.finished_at)).where(
+        s.status.in_(("succeeded", "partial"))).group_by(s.source)).all())  # partial: some records set aside
     latest = select(s.source, func.max(s.id).label("id")).group_by(s.source).subquery()
     runs = conn.execute(select(sync_run).join(latest, latest.c.id == s.id).order_by(s.source)).all()
     stale_after = settings()["stale_after_hours"]

@@ -71,8 +71,10 @@ def test_a_malformed_record_is_quarantined_once_with_source_cursor_and_connector
 
 
 def test_singer_metadata_does_not_make_a_payload_new(engine):
-    line = lambda t: json.dumps({"type": "RECORD", "stream": "orders", "record": {  # noqa: E731
-        "code": "X", "date": "bad", "amount": 1, "_sdc_extracted_at": t}})
+    def line(moment):
+        return json.dumps({"type": "RECORD", "stream": "orders", "record": {
+            "code": "X", "date": "bad", "amount": 1, "_sdc_extracted_at": moment}})
+
     run(engine, [line("2026-01-01T00:00:00Z")], 1)
     run(engine, [line("2026-01-02T00:00:00Z")], 2)
     assert entries(engine)["X"].seen_count == 2

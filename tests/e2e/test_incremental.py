@@ -59,7 +59,7 @@ def test_malformed_record_is_counted_and_the_rest_lands(engine, served):
     orders = server.world.data["u8"]["saleorderlist"]
     orders[1]["date"] = "not-a-date"
     result = sync_source(engine, next(s for s in sources if s.name == "u8"))
-    assert result.status == "succeeded"
+    assert result.status == "partial"  # complete, one record waits in the quarantine
     assert result.rejected == 1
     assert result.per_stream["saleorderlist"]["landed"] == len(orders) - 1
     with engine.connect() as conn:
@@ -112,11 +112,12 @@ def test_an_unreadable_document_is_set_aside_and_the_source_succeeds(engine, gen
     broken = latest_orders(server.world.data["u8"], 1)[0]
     server.sims["u8"].document_faults[broken["code"]] = "99999"
     result = sync_source(engine, u8)
-    assert result.status == "succeeded", result.error
+    assert result.status == "partial", result.error
     assert result.rejected == 1
     orders = len(server.world.data["u8"]["saleorderlist"])
     assert result.per_stream["saleorderlist"] == {"seen": orders, "landed": orders - 1, "rejected": 1,
-                                                  "deleted": 0}
+                                                  "deleted": 0, "quarantined": 1, "duplicates": 0,
+                                                  "drifted": 0, "frozen": 0}
     with engine.connect() as conn:
         reject = conn.execute(select(raw_reject)).one()
         recorded = conn.execute(select(sync_run.c.records_rejected)).scalar_one()
@@ -128,6 +129,9 @@ def test_an_unreadable_document_is_set_aside_and_the_source_succeeds(engine, gen
     again = sync_source(engine, u8)
     assert again.per_stream["saleorderlist"]["landed"] == 1
     assert server.sims["u8"].calls["/api/saleorder/get"] == 1
+    assert again.status == "succeeded"  # nothing set aside this time
+    with engine.connect() as conn:  # the quarantined entry closed itself once the record landed
+        assert conn.execute(select(raw_reject.c.status)).scalar_one() == "superseded"
 
 
 def live_customers(engine) -> tuple[set, set]:

@@ -19,7 +19,16 @@ from zoneinfo import ZoneInfo
 import yaml
 from sqlalchemy import Connection, Engine, and_, case, func, inspect, or_, select
 
-from hub_core.schema import customer, customer_review, customer_xref, discrepancy, metadata, reconcile_run, sync_run
+from hub_core.schema import (
+    customer,
+    customer_review,
+    customer_xref,
+    discrepancy,
+    metadata,
+    raw_reject,
+    reconcile_run,
+    sync_run,
+)
 from hub_core.schema_report import report_run
 from quality.report.lookup import business_context, document_code, managers_of
 
@@ -206,13 +215,17 @@ def _sources(conn: Connection, now: datetime) -> list[dict]:
     latest = select(s.source, func.max(s.id).label("id")).group_by(s.source).subquery()
     runs = conn.execute(select(sync_run).join(latest, latest.c.id == s.id).order_by(s.source)).all()
     stale_after = settings()["stale_after_hours"]
+    q = raw_reject.c  # the landing quarantine: entries still open
+    held = dict(conn.execute(select(q.source, func.count()).where(func.coalesce(q.status, "open") == "open")
+                             .group_by(q.source)).all())
     result = []
     for r in runs:
         last_ok = utc(good.get(r.source))
         age = round((now - last_ok).total_seconds() / 3600, 1) if last_ok else None
         result.append({"source": r.source, "last_success": local(last_ok), "age_hours": age,
                        "stale": age is None or age > stale_after, "status": r.status,
-                       "landed": r.records_landed, "rejected": r.records_rejected})
+                       "landed": r.records_landed, "rejected": r.records_rejected,
+                       "quarantined": held.get(r.source, 0), "drift": r.drift_events or 0})
     return result
 
 

@@ -70,6 +70,8 @@ def render_markdown(d: ReportData, m: Messages, max_bytes: int | None = None) ->
     held = ", ".join(md_cell(r) for r in d.held_back) or m("none")
     tail += ["", f"{m('sections.held_back')}: {held}", m("customers_line", customers=d.customer_count,
                                                          review=d.review_count)]
+    tail += [m("landing_line", source=md_cell(s["source"]), quarantined=s["quarantined"], drift=s["drift"])
+             for s in d.sources if s.get("quarantined") or s.get("drift")]  # landing quality (hub quarantine)
     body = [f"## {m('sections.open_items')}",
             (f"| {m('cols.severity')} | {m('cols.rule')} | {m('cols.customer')} | {m('cols.owner')} "
              f"| {m('cols.amount')} | {m('cols.age_days')} | {m('cols.deal')} |"), "|---|---|---|---|---:|---:|---|"]

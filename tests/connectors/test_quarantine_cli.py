@@ -40,6 +40,9 @@ RECORDS = [{"id": "A", "day": "2026-11-01", "amount": 1.5},
 def hub(tmp_path, monkeypatch):
     monkeypatch.setenv("HUB_LOG_DIR", str(tmp_path / "logs"))
     monkeypatch.setenv("COLUMNS", "250")
+    import hub_cli.main  # its console was made at import, perhaps 80 wide: tables read whole here
+
+    monkeypatch.setattr(hub_cli.main.console, "width", 250)
     tap = tmp_path / "tap-orders"
     tap.write_text("#!" + sys.executable + "\n" + TAP, encoding="utf-8")
     tap.chmod(0o755)

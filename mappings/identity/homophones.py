@@ -14,7 +14,8 @@ from functools import lru_cache
 def readings(ch: str) -> tuple[str, ...]:
     """The toneless pinyin readings of one character, the commonest first (heteronyms follow);
     empty for a character without one (Latin letters, digits, punctuation)."""
-    from pypinyin import Style, pinyin  # the dictionary loads on first use, not on import
+    # the dictionary loads on first use, not when the engine is imported
+    from pypinyin import Style, pinyin
 
     if not "\u3400" <= ch <= "\u9fff":
         return ()

@@ -17,7 +17,6 @@ from mappings.regions import places_compatible
 from simulators.generator import Knobs, generate
 from tests.mappings.identity.worlds import land_world, score
 
-
 # difficulty -> (minimum precision, minimum recall). At ``hard`` the misses left are look-alike
 # typos with no other evidence (械/戒: review, not a join) and the false pairs a namesake whose
 # clerk dropped the city (only its phone's area code says which firm): docs/entity-resolution.md.

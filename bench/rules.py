@@ -83,11 +83,12 @@ def synthesize(engine, customers: int, orders: int) -> dict[str, int]:
                                   f"SELECT CASE WHEN i <= {nc} THEN 'crm:AccountObj:a' || i ELSE 'u8:customer:U' || i END, "
                                   f"'C' || ((i - 1) % {nc}), CASE WHEN i <= {nc} THEN 'crm' ELSE 'u8' END, 'own' "
                                   f"FROM {q.series(2 * nc)}"),
-        "stg_customer_record": (2 * nc, f"INSERT INTO stg_customer_record (ref, system, object, natural_id, name, name_norm, "
-                                        f"owner_employee_id, is_deleted) SELECT x.ref, x.system, 'obj', x.ref, x.ref, "
-                                        f"CASE WHEN x.customer_id LIKE '%27' AND x.system = 'u8' THEN 'other' "
-                                        f"ELSE x.customer_id END, CASE WHEN x.customer_id LIKE '%49' AND "
-                                        f"x.system = 'u8' THEN 'e1' ELSE 'e0' END, {f} FROM customer_xref x"),
+        # R6 reads entity resolution's staged records (customer_record)
+        "customer_record": (2 * nc, f"INSERT INTO customer_record (ref, system, natural_id, name, name_norm, "
+                                    f"owner_employee_id, is_deleted, content_hash, changed_at) SELECT x.ref, x.system, "
+                                    f"x.ref, x.ref, CASE WHEN x.customer_id LIKE '%27' AND x.system = 'u8' THEN 'other' "
+                                    f"ELSE x.customer_id END, CASE WHEN x.customer_id LIKE '%49' AND "
+                                    f"x.system = 'u8' THEN 'e1' ELSE 'e0' END, {f}, 'h', {q.ts('0')} FROM customer_xref x"),
         "opportunity": (3 * nc, f"INSERT INTO opportunity (ref, customer_ref, customer_id, name, amount_cents, stage, "
                                 f"status, close_at, close_day, created_at, modified_at, stage_changed_at, "
                                 f"owner_employee_id, is_deleted, completeness) SELECT 'crm:NewOpportunityObj:o' || i, "

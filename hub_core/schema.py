@@ -158,24 +158,6 @@ stg_employee = Table(
     Column("wecom_userid", Text, index=True),
 )
 
-stg_customer_record = Table(
-    "stg_customer_record",
-    metadata,
-    Column("ref", Text, primary_key=True),
-    Column("system", String(20), nullable=False),
-    Column("object", String(100), nullable=False),
-    Column("natural_id", Text, nullable=False),
-    Column("name", Text),
-    Column("name_norm", Text),
-    Column("name_key", Text),
-    Column("name_city", Text),
-    Column("uscc", String(18)),  # valid, normalized code or NULL
-    Column("uscc_raw", Text),
-    Column("u8_code", Text, index=True),  # U8 customer code this record carries
-    Column("owner_employee_id", Text),
-    Column("is_deleted", Boolean, nullable=False, default=False),
-)
-
 stg_opportunity = Table(
     "stg_opportunity",
     metadata,

@@ -52,6 +52,7 @@ class Weights(BaseModel):
     name_exact: float = 0.6
     name_alias: float = 0.7
     name_one_edit: float = 0.45
+    name_homophone: float = 0.7
     name_fuzzy: float = 0.5
     phone: float = 0.3
     address: float = 0.25

@@ -8,10 +8,11 @@ Stages, strongest first (business-rules.md "Matching rules", source-systems.md s
 3. the same name key, when it points to exactly one coded customer, then code-less records
    among themselves by key (a key pointing to several customers is not enough);
 4. evidence inside blocks for what is still code-less: name (exact key, U8 abbreviation, a one
-   character typo, fuzzy similarity), shared phone numbers (a number several customers share is a
-   switchboard, not evidence), the same address, shared contact persons, a mistyped credit code
-   one character off. A join needs ``accept`` and a ``margin`` over the runner-up; a best score
-   between ``review`` and ``accept`` (or a tie) goes to the review queue with its candidates.
+   character typo, stronger when the two characters are homophones, fuzzy similarity), shared
+   phone numbers (a number several customers share is a switchboard, not evidence), the same
+   address, shared contact persons, a mistyped credit code one character off. A join needs
+   ``accept`` and a ``margin`` over the runner-up; a best score between ``review`` and
+   ``accept`` (or a tie) goes to the review queue with its candidates.
 
 Hard constraints hold for every join: different valid codes never merge, different explicit
 places never merge, a branch is never its parent (nor another branch). Deleted records follow
@@ -27,6 +28,7 @@ from rapidfuzz.distance import OSA, Levenshtein
 from rapidfuzz.fuzz import ratio
 
 from mappings.identity.config import Matching
+from mappings.identity.homophones import homophone_swap
 from mappings.normalize import NameKey
 from mappings.regions import places_compatible
 
@@ -324,10 +326,15 @@ class Engine:
                         s, sig = self._name_score(kx, ky, kx is not x.key or ky is not y.key, w)
                         if s > name:
                             name, name_sig = s, sig
+        phones_a = {p for x in a for p in x.phones} - self.switchboards
+        phones_b = {p for y in b for p in y.phones} - self.switchboards
+        if name_sig == "name_homophone" and phones_a and phones_b and not phones_a & phones_b:
+            # Each side has numbers of its own, none in common: namesakes a sound apart (驰盛 and
+            # 驰诚 are two firms), not one firm keyed in wrong; the sound counts as any typo.
+            name, name_sig = w.name_one_edit, "name_one_edit"
         signals = [name_sig] if name_sig else []
         score = name
-        phones_b = {p for y in b for p in y.phones} - self.switchboards
-        if any(p in phones_b for x in a for p in x.phones):
+        if phones_a & phones_b:
             score += w.phone
             signals.append("phone")
         if {x.address for x in a if x.address} & {y.address for y in b if y.address}:
@@ -350,6 +357,8 @@ class Engine:
             return (w.name_alias, "name_alias") if alias else (w.name_exact, "name_exact")
         x, y = _base(a.core), _base(b.core)
         if min(len(x), len(y)) >= 4 and Levenshtein.distance(x, y, score_cutoff=1) <= 1:
+            if homophone_swap(x, y):  # the input-method slip: stronger than any one-character edit
+                return w.name_homophone, "name_homophone"
             return w.name_one_edit, "name_one_edit"
         sim = ratio(x, y) / 100
         if sim >= self.cfg.fuzzy_min:

@@ -16,20 +16,23 @@ class Config(RuleConfig):
     check_owners: bool = True
     check_missing_in_crm: bool = True
     anchor_order: list[str] = ["crm", "u8", "finance"]  # anchor: the lowest ref of the first system present
+    # The systems whose records the rule compares (the spec's CRM, U8 and finance); other staged
+    # customer records (a spreadsheet customer list) help matching but are no master data here.
+    systems: list[str] = ["crm", "u8", "finance"]
 
 
-def _records():
+def _records(systems: list[str]):
     """Customer records that count (deleted CRM accounts do not), with their unified customer."""
     r, x = customer_record.c, customer_xref.c
     return (select(x.customer_id, r.ref, r.system, r.name_norm, r.owner_employee_id)
             .join_from(customer_record, customer_xref, x.ref == r.ref)
-            .where(r.is_deleted.is_(False)).subquery())
+            .where(r.is_deleted.is_(False), r.system.in_(systems)).subquery())
 
 
 def find(conn: Connection, ctx: RuleContext, cfg: Config) -> list[Candidate]:
     """One per customer with conflicting names (NFKC, trimmed), conflicting CRM/U8 owners (both known
     employees), or U8/finance records but no CRM account. Refs: every record, anchor first."""
-    rec = _records()
+    rec = _records(cfg.systems)
     flagged = []
     if cfg.check_names or cfg.check_missing_in_crm:
         conds = []

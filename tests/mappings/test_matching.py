@@ -17,6 +17,7 @@ def valid_code(body17: str) -> str:
 
 
 VALID_B = valid_code("91440101MA59XXXX0")
+VALID_C = valid_code("91310000MA1FL0000")
 
 
 def make(ref, name, code=None, link=None, phones=(), address=None, contacts=(), aliases=(), deleted=False):
@@ -85,7 +86,7 @@ def test_mistyped_code_is_missing_but_near_code_is_evidence():
     assert normalize_uscc(bad) is None
     result = resolve([
         make("crm:AccountObj:1", "华润医疗器械有限公司", VALID_A),
-        make("u8:customer:C1", "华闰医疗器械", bad, "C1"),  # a typo in the name too
+        make("u8:customer:C1", "华涧医疗器械", bad, "C1"),  # a look-alike typo in the name too
     ], CFG)
     assert together(result, "crm:AccountObj:1", "u8:customer:C1")
     assert set(result.joins["u8:customer:C1"].signals) == {"name_one_edit", "near_code"}
@@ -120,17 +121,33 @@ def test_switchboard_number_is_no_evidence():
     assert all("phone" not in sig for _, _, sig in cands)
 
 
-def test_typo_with_shared_phone_joins_without_goes_to_review():
+def test_typo_with_shared_phone_or_homophone_joins_a_lookalike_alone_goes_to_review():
     result = resolve([
         make("crm:AccountObj:1", "苏州峻辉塑胶有限公司", VALID_A, phones=["13912345678"]),
         make("u8:customer:C1", "苏州峻辉塑交有限公司", None, "C1", phones=["139 1234 5678"]),
         make("crm:AccountObj:2", "泰捷钢结构有限公司", VALID_B),
-        make("u8:customer:C2", "太捷钢结构有限公司", None, "C2"),
+        make("u8:customer:C2", "秦捷钢结构有限公司", None, "C2"),  # 秦/泰: a slip of the eye only
+        make("crm:AccountObj:3", "鸿运物流有限公司", VALID_C),
+        make("u8:customer:C3", "洪运物流有限公司", None, "C3"),  # 洪/鸿 hong: an input-method slip
     ], CFG)
     assert together(result, "crm:AccountObj:1", "u8:customer:C1")
     assert ["u8:customer:C2"] in groups(result)
     reason, cands = result.review["u8:customer:C2"]
     assert "below" in reason and cands[0][2] == ("name_one_edit",)
+    assert together(result, "crm:AccountObj:3", "u8:customer:C3")
+    assert result.joins["u8:customer:C3"].signals == ("name_homophone",)
+
+
+def test_a_homophone_typo_never_crosses_a_hard_constraint():
+    """The same homophone slip, but the names say other cities, one is a branch, or both carry
+    valid codes: never joined."""
+    result = resolve([
+        make("crm:AccountObj:1", "广州鸿运物流有限公司", VALID_A),
+        make("u8:customer:C1", "深圳洪运物流有限公司", None, "C1"),
+        make("u8:customer:C2", "洪运物流有限公司广州分公司", None, "C2"),
+        make("crm:AccountObj:3", "广州洪运物流有限公司", VALID_B),
+    ], CFG)
+    assert len(result.clusters) == 4
 
 
 def test_traditional_characters_and_legal_forms_read_alike():

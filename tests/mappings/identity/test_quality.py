@@ -10,35 +10,44 @@ from sqlalchemy import select
 from hub_core.schema import customer_xref
 from hub_core.schema_identity import customer_record
 from hub_core.warehouse import open_warehouse
-from mappings.build import build_customer360
+from mappings.config import load_mapping
+from mappings.identity import resolve_customers
 from mappings.identity.engine import BRANCH_TAG
 from mappings.regions import places_compatible
-from simulators.generator import generate
+from simulators.generator import Knobs, generate
 from tests.mappings.identity.worlds import land_world, score
 
+# difficulty -> (minimum precision, minimum recall). At ``hard`` the misses left are look-alike
+# typos with no other evidence (械/戒: review, not a join) and the false pairs a namesake whose
+# clerk dropped the city (only its phone's area code says which firm): docs/entity-resolution.md.
+LEVELS = {"default": (0.995, 0.99), "hard": (0.995, 0.985)}
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    world, truth = generate(11, 400)
+
+@pytest.fixture(scope="module", params=[(level, seed) for level in sorted(LEVELS) for seed in (3, 11)],
+                ids=lambda p: f"{p[0]}-seed{p[1]}")
+def built(request, tmp_path_factory):
+    level, seed = request.param
+    world, truth = generate(seed, 400, knobs=Knobs(difficulty=level))
     engine = open_warehouse(f"sqlite:///{tmp_path_factory.mktemp('q') / 'w.db'}")
     land_world(engine, world)
-    build_customer360(engine)
+    with engine.begin() as conn:  # resolution alone: the rest of the build reads nothing it needs
+        resolve_customers(conn, load_mapping(), None)
     with engine.connect() as conn:
         xref = dict(conn.execute(select(customer_xref.c.ref, customer_xref.c.customer_id)).all())
         records = {r.ref: r for r in conn.execute(select(customer_record))}
-    return truth, xref, records
+    return truth, xref, records, LEVELS[level]
 
 
 def test_precision_and_recall_against_truth(built):
-    truth, xref, _ = built
+    truth, xref, _, (precision, recall) = built
     result = score(xref, truth["same_customer"])
     assert result["missing_refs"] == []
-    assert result["precision"] >= 0.995, json.dumps(result["false_pairs"][:10], ensure_ascii=False)
-    assert result["recall"] >= 0.99, json.dumps(result["missed_pairs"][:10], ensure_ascii=False)
+    assert result["precision"] >= precision, json.dumps(result["false_pairs"][:10], ensure_ascii=False)
+    assert result["recall"] >= recall, json.dumps(result["missed_pairs"][:10], ensure_ascii=False)
 
 
 def test_no_customer_breaks_a_hard_constraint(built):
-    _, xref, records = built
+    _, xref, records, _ = built
     members = defaultdict(list)
     for ref, cid in xref.items():
         members[cid].append(records[ref])
@@ -54,7 +63,7 @@ def test_no_customer_breaks_a_hard_constraint(built):
 def test_planted_identity_cases_are_kept_apart(built):
     """Worlds that list their hard cases (identity_cases): namesakes in other cities and
     branches are different customers."""
-    truth, xref, _ = built
+    truth, xref, _, _ = built
     group_of = {ref: n for n, g in enumerate(truth["same_customer"]) for ref in g}
     for case in truth.get("identity_cases", []):
         if case["kind"] in ("same_brand_other_city", "branch"):

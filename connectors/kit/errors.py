@@ -146,6 +146,8 @@ class Verdict:
     rule: Rule
     status: int = 200
     message: str = ""
+    #: False when the body was not a JSON object (truncated, HTML error page, ...).
+    readable: bool = True
 
     @property
     def ok(self) -> bool:
@@ -217,7 +219,7 @@ class ErrorTable:
             rule = self.missing if isinstance(payload, dict) else Rule("retry")
         else:
             rule = self.unknown
-        return Verdict(rule.action, code, rule, status, message)
+        return Verdict(rule.action, code, rule, status, message, isinstance(payload, dict))
 
     def describe(self, verdict: Verdict, what: str, secrets: t.Iterable[t.Any] = ()) -> str:
         """One line: who failed, the vendor's code and message, what to check."""
@@ -225,6 +227,8 @@ class ErrorTable:
             head = f"{self.vendor} {self.code_field} {verdict.code}"
         elif verdict.status != 200:
             head = f"HTTP {verdict.status}"
+        elif not verdict.readable:
+            head = f"{self.vendor} response is not JSON"
         else:
             head = f"{self.vendor} response without {self.code_field}"
         if verdict.status != 200 and verdict.code is not None:

@@ -96,6 +96,9 @@ class StreamEntry:
         if paging.get("kind", "none") not in PAGING_KINDS:
             msg = f"{where}: {name}: paging kind must be one of {', '.join(PAGING_KINDS)}"
             raise SourceKitError(msg)
+        if data.get("bookmarks") not in (None, "record", "stream"):
+            msg = f"{where}: {name}: bookmarks is record or stream"
+            raise SourceKitError(msg)
         schema = data.get("schema")
         if schema is not None and not isinstance(schema, (str, dict)):
             msg = f"{where}: {name}: schema is a file name (without .json) or an inline JSON schema"
@@ -128,11 +131,12 @@ class Catalogue:
     entries: dict[str, StreamEntry]
     templates: dict[str, dict[str, t.Any]]
     defaults: dict[str, t.Any]
+    schema_dir: Path
 
     @property
     def schemas(self) -> SchemaDirectory:
-        """singer-sdk's ``SchemaDirectory`` over ``schemas/`` beside the catalogue file."""
-        return _schema_directory(str(self.path.parent / "schemas"))
+        """singer-sdk's ``SchemaDirectory`` over the catalogue's schema directory."""
+        return _schema_directory(str(self.schema_dir))
 
     @property
     def default_names(self) -> list[str]:
@@ -155,8 +159,10 @@ def _schema_directory(path: str) -> SchemaDirectory:
     return SchemaDirectory(Path(path))
 
 
-def load_catalogue(path: str | Path) -> Catalogue:
-    """Read a catalogue file; one clear line (file, entry, what) when it is malformed."""
+def load_catalogue(path: str | Path, schema_dir: str | Path | None = None) -> Catalogue:
+    """Read a catalogue file; one clear line (file, entry, what) when it is malformed.
+
+    Schemas come from ``schema_dir`` (default: ``schemas/`` beside the file)."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -181,7 +187,7 @@ def load_catalogue(path: str | Path) -> Catalogue:
             raise SourceKitError(msg)
         entries[entry.name] = entry
     templates = {str(k): dict(v or {}) for k, v in (data.get("templates") or {}).items()}
-    return Catalogue(path, entries, templates, defaults)
+    return Catalogue(path, entries, templates, defaults, Path(schema_dir or path.parent / "schemas"))
 
 
 def stream_class(catalogue: Catalogue, entry: StreamEntry, base: type) -> type:

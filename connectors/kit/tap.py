@@ -80,9 +80,15 @@ class HubTap(Tap):
 
     @cached_property
     def catalogue(self) -> Catalogue:
-        """The stream catalogue: the config's ``catalogue_file``, else the shipped ``streams.yaml``."""
+        """The stream catalogue: the config's ``catalogue_file``, else the shipped ``streams.yaml``.
+
+        A replacing catalogue's schemas come from a ``schemas/`` folder beside it when there is
+        one, else from the tap's own (so it can add streams and keep the shipped ones)."""
         chosen = self.config.get(self.CATALOGUE_CONFIG_KEY)
-        return load_catalogue(Path(chosen) if chosen else self.package_dir / "streams.yaml")
+        if not chosen:
+            return load_catalogue(self.package_dir / "streams.yaml")
+        own = Path(chosen).parent / "schemas"
+        return load_catalogue(chosen, own if own.is_dir() else self.package_dir / "schemas")
 
     # ---- streams
     def stream_for(self, entry: StreamEntry) -> Stream:

@@ -41,7 +41,7 @@ if t.TYPE_CHECKING:
 SEND_KINDS = ("header", "query", "body")
 
 
-def dig(payload: t.Any, path: str) -> t.Any:  # noqa: ANN401
+def dig(payload: t.Any, path: str) -> t.Any:
     """The value at dotted ``path`` (``data.access_token``) of a JSON reply; None when absent."""
     value = payload
     for part in path.split("."):
@@ -51,7 +51,7 @@ def dig(payload: t.Any, path: str) -> t.Any:  # noqa: ANN401
     return value
 
 
-def _str_map(where: str, value: t.Any) -> dict[str, str]:  # noqa: ANN401
+def _str_map(where: str, value: t.Any) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -159,7 +159,7 @@ class TokenAuthenticator(APIAuthenticatorBase):
         self.send = dict(send)
         self.tap_config = config
 
-    def _value(self, ref: str) -> t.Any:  # noqa: ANN401
+    def _value(self, ref: str) -> t.Any:
         """``token``, ``extras.<name>`` or ``config.<key>``."""
         token = self.token_cache.get()
         if ref == "token":

@@ -33,7 +33,7 @@ class HubBookmarks:
     #: "record" (per-record, tolerant) or "stream" (the stream keeps its own bookmark).
     bookmarks: t.ClassVar[str] = "record"
 
-    def is_valid_bookmark_value(self, value: t.Any) -> bool:  # noqa: ANN401
+    def is_valid_bookmark_value(self, value: t.Any) -> bool:
         """Whether a record's replication-key value may advance the bookmark."""
         return value is not None
 

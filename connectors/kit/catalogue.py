@@ -44,7 +44,11 @@ from pathlib import Path
 import yaml
 from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.helpers.jsonpath import extract_jsonpath
-from singer_sdk.pagination import BaseAPIPaginator, JSONPathPaginator, PageNumberPaginator
+from singer_sdk.pagination import (
+    BaseAPIPaginator,
+    JSONPathPaginator,
+    PageNumberPaginator,
+)
 
 from connectors.kit.errors import SourceKitError
 from connectors.kit.rest import HubRESTStream, response_json
@@ -266,7 +270,7 @@ class CatalogueStream(HubRESTStream):
             return "query", str(self.paging.get("param") or "page")
         return None
 
-    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:  # noqa: ANN401, ARG002
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         params = dict(self.catalogue_entry.params)
         for param, key in self.catalogue_entry.config_params.items():
             if self.config.get(key) not in (None, ""):
@@ -280,7 +284,7 @@ class CatalogueStream(HubRESTStream):
                 params[target[1]] = next_page_token
         return params
 
-    def prepare_request_payload(self, context: Context | None, next_page_token: t.Any) -> dict | None:  # noqa: ANN401, ARG002
+    def prepare_request_payload(self, context: Context | None, next_page_token: t.Any) -> dict | None:
         if self.catalogue_entry.body is None:
             return None
         body = dict(self.catalogue_entry.body)

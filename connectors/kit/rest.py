@@ -43,12 +43,12 @@ if t.TYPE_CHECKING:
     from connectors.kit.source import SourceKit
 
 
-def response_json(response: requests.Response) -> t.Any:  # noqa: ANN401
+def response_json(response: requests.Response) -> t.Any:
     """Parse (once) and cache a response's JSON; floats become ``Decimal`` (exact digits)."""
     cached = getattr(response, "_hub_json", None)
     if cached is None:
         cached = response.json(parse_float=decimal.Decimal)
-        response._hub_json = cached  # type: ignore[attr-defined]  # noqa: SLF001
+        response._hub_json = cached  # type: ignore[attr-defined]
     return cached
 
 
@@ -63,7 +63,7 @@ class HubRESTStream(HubBookmarks, RESTStream):
     fatal_error_class: t.ClassVar[type[SourceAPIError]] = SourceAPIError
 
     @property
-    def hub_tap(self) -> t.Any:  # noqa: ANN401
+    def hub_tap(self) -> t.Any:
         """The ``HubTap`` this stream belongs to (singer-sdk keeps it as ``_tap``)."""
         return self._tap
 
@@ -108,7 +108,7 @@ class HubRESTStream(HubBookmarks, RESTStream):
         return f"{self.name}: HTTP {response.status_code} {response.reason} for path {path}: {body}"
 
     # ---- responses
-    def response_json(self, response: requests.Response) -> t.Any:  # noqa: ANN401
+    def response_json(self, response: requests.Response) -> t.Any:
         """The response's JSON, parsed once (:func:`response_json`)."""
         return response_json(response)
 
@@ -152,7 +152,7 @@ class HubRESTStream(HubBookmarks, RESTStream):
 
         return self.kit.retry.decorate(refreshing, what=self.name)
 
-    def send(self, prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:  # noqa: ARG002
+    def send(self, prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
         """One attempt of an ad-hoc call: authenticate (current token), send, validate."""
         request = self.authenticator(prepared_request)
         response = self.requests_session.send(request, timeout=self.timeout, allow_redirects=self.allow_redirects)
@@ -165,9 +165,9 @@ class HubRESTStream(HubBookmarks, RESTStream):
         path: str,
         *,
         params: dict[str, t.Any] | None = None,
-        json_body: t.Any = None,  # noqa: ANN401
+        json_body: t.Any = None,
         context: Context | None = None,
-    ) -> t.Any:  # noqa: ANN401
+    ) -> t.Any:
         """One ad-hoc call through the same auth / pacing / retry / error machinery; its JSON."""
         prepared = self.build_prepared_request(
             method=method, url=self.url_base + path, params=params or {}, headers=self.http_headers, json=json_body,

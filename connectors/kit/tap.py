@@ -23,7 +23,13 @@ from pathlib import Path
 from singer_sdk import Tap
 
 from connectors.kit.auth import TokenSpec, make_token_cache
-from connectors.kit.catalogue import Catalogue, CatalogueStream, StreamEntry, load_catalogue, stream_class
+from connectors.kit.catalogue import (
+    Catalogue,
+    CatalogueStream,
+    StreamEntry,
+    load_catalogue,
+    stream_class,
+)
 from connectors.kit.errors import ErrorTable, SourceKitError, load_vendor_file
 from connectors.kit.source import SourceKit
 

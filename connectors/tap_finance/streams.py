@@ -30,8 +30,8 @@ def _later(a: str, b: str) -> bool:
     return x > y
 
 
-def _parse_iso(value: t.Any) -> datetime | None:  # noqa: ANN401
-    if not isinstance(value, str) or len(value) < 10:  # noqa: PLR2004
+def _parse_iso(value: t.Any) -> datetime | None:
+    if not isinstance(value, str) or len(value) < 10:
         return None
     try:
         return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
@@ -53,7 +53,7 @@ class RatingPassStream(CatalogueStream):
 
     _since: str | None = None
 
-    def is_valid_bookmark_value(self, value: t.Any) -> bool:  # noqa: ANN401
+    def is_valid_bookmark_value(self, value: t.Any) -> bool:
         return _parse_iso(value) is not None
 
     def compare_start_date(self, value: str, start_date_value: str) -> str:
@@ -67,7 +67,7 @@ class RatingPassStream(CatalogueStream):
             bookmark, start = bookmark.replace(tzinfo=None), start.replace(tzinfo=None)
         return value if bookmark >= start else start_date_value
 
-    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:  # noqa: ANN401
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         params = super().get_url_params(context, next_page_token)
         since = self._since if self._since is not None else self.get_starting_replication_key_value(context)
         if since:

@@ -10,7 +10,11 @@ from pathlib import Path
 
 from singer_sdk import typing as th
 
-from connectors.kit.schemas import base_url_property, catalogue_property, tuning_properties
+from connectors.kit.schemas import (
+    base_url_property,
+    catalogue_property,
+    tuning_properties,
+)
 from connectors.kit.tap import HubTap
 from connectors.tap_finance.streams import RatingPassStream
 

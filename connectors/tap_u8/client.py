@@ -26,7 +26,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 
-def _as_int(value: t.Any) -> int | None:  # noqa: ANN401
+def _as_int(value: t.Any) -> int | None:
     try:
         return int(str(value).strip())
     except (TypeError, ValueError):
@@ -64,7 +64,7 @@ class U8Stream(CatalogueStream):
     def resource(self) -> str:
         return self.name
 
-    def no_data(self, payload: t.Any) -> bool:  # noqa: ANN401
+    def no_data(self, payload: t.Any) -> bool:
         """Whether a reply is the vendor's "no data" answer (an empty result)."""
         table = self.error_table
         return table is not None and table.classify(payload).action == "no_data"
@@ -88,7 +88,7 @@ class U8Stream(CatalogueStream):
 
     def get_url_params(
         self,
-        context: Context | None,  # noqa: ARG002
+        context: Context | None,
         next_page_token: int | None,
     ) -> dict[str, t.Any]:
         params = {

@@ -79,7 +79,7 @@ class U8WindowedStream(U8Stream):
 
     def list_filters(self, context: Context | None) -> dict[str, t.Any]:
         """What a cursor must match to be resumed: the window filters and the page size."""
-        assert self._window is not None  # noqa: S101
+        assert self._window is not None
         return {**list_window_filters(self, self._window, context), "rows_per_page": self.rows_per_page}
 
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, t.Any]:
@@ -90,7 +90,7 @@ class U8WindowedStream(U8Stream):
             params.update(list_window_filters(self, self._window, context))
         return params
 
-    def _key(self, header: t.Any) -> str | None:  # noqa: ANN401
+    def _key(self, header: t.Any) -> str | None:
         value = header.get(self.id_field) if isinstance(header, dict) else None
         return None if value in (None, "") else str(value)
 
@@ -139,7 +139,7 @@ class U8WindowedStream(U8Stream):
         """Documents quarantined before and not listed in this run's window: nothing by default."""
         return ()
 
-    def _quarantine(self, window: Window, key: str | None, header: t.Any, reason: str, failures: int) -> None:  # noqa: ANN401
+    def _quarantine(self, window: Window, key: str | None, header: t.Any, reason: str, failures: int) -> None:
         self.logger.warning(
             "U8 document quarantined: %s",
             {"stream": self.name, "key": key, "reason": reason},
@@ -186,7 +186,7 @@ class U8DocumentStream(U8WindowedStream):
     def fetches_lines(self) -> bool:
         return self.config.get("fetch_lines") is not False
 
-    def fetch_document(self, doc_id: t.Any, context: Context | None) -> dict:  # noqa: ANN401
+    def fetch_document(self, doc_id: t.Any, context: Context | None) -> dict:
         """The full document; raises :class:`DocumentUnreadable` when this one document fails."""
         try:
             payload = self.call_api(
@@ -211,7 +211,7 @@ class U8DocumentStream(U8WindowedStream):
         msg = f"/api/{self.get_name}/get returned no document object"
         raise DocumentUnreadable(msg)
 
-    def _full_document(self, header: t.Any, context: Context | None) -> t.Any:  # noqa: ANN401
+    def _full_document(self, header: t.Any, context: Context | None) -> t.Any:
         doc_id = self._key(header)
         if doc_id is None:
             self.logger.warning("%s: header without %s, emitted without lines: %r", self.name, self.id_field, header)

@@ -12,7 +12,11 @@ from pathlib import Path
 from singer_sdk import typing as th
 
 from connectors.kit.catalogue import load_catalogue
-from connectors.kit.schemas import base_url_property, catalogue_property, tuning_properties
+from connectors.kit.schemas import (
+    base_url_property,
+    catalogue_property,
+    tuning_properties,
+)
 from connectors.kit.tap import HubTap
 from connectors.tap_u8.client import U8Stream
 from connectors.tap_u8.documents import U8DocumentStream, U8WindowedStream

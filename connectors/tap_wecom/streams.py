@@ -71,11 +71,11 @@ class ByRepChunksStream(WecomStream):
 
     chunk_size: t.ClassVar[int] = 100
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self._chunks: list[list[str]] = []
 
-    def prepare_request_payload(self, context: Context | None, next_page_token: t.Any) -> dict | None:  # noqa: ANN401
+    def prepare_request_payload(self, context: Context | None, next_page_token: t.Any) -> dict | None:
         body = super().prepare_request_payload(context, next_page_token) or {}
         return {"userid_list": self._chunks[int((context or {}).get("chunk", 0))], **body}
 
@@ -109,7 +109,7 @@ class ArchiveStream(WecomStream):
         """Override to plug in a binding of the real message-archive SDK."""
         return HttpMessageArchiveClient(self.call_api)
 
-    def is_valid_bookmark_value(self, value: t.Any) -> bool:  # noqa: ANN401
+    def is_valid_bookmark_value(self, value: t.Any) -> bool:
         return is_int_value(value)
 
     @property

@@ -1,21 +1,27 @@
-"""Source-agnostic plumbing shared by the hub's Singer taps.
+"""The hub's Singer tap kit: a REST source as data, plus small focused modules of plumbing.
 
-- :mod:`.errors` - the error classes a tap raises and the per-vendor error-code tables
-  (data, one YAML file per vendor) that decide between retry, refresh-the-token, stop for
-  configuration / quota, and fatal;
-- :mod:`.pacing` - a thread-safe sliding-window pacer that keeps a tap process inside the
-  vendor's call budget (it waits for a free slot instead of tripping the limit);
-- :mod:`.retry` - the one retry policy (tenacity): honours ``Retry-After``, works to a time
-  budget rather than a fixed count;
-- :mod:`.tokens` - cached access tokens and the token-endpoint call, through the same pacer
-  and retry policy as data calls;
-- :mod:`.source` - :class:`~.source.SourceKit`, the per-process bundle (error table, pacer,
-  retry policy) built from a tap's ``vendor.yaml`` and its config;
-- :mod:`.schemas` - loose JSON-schema helpers and the config knobs every tap accepts.
+A REST tap is a package ``connectors/tap_<source>/`` holding data - ``vendor.yaml`` (error
+codes, call budgets, retry defaults, the token call), ``streams.yaml`` (the stream catalogue)
+and ``schemas/*.json`` - and a ``tap.py`` with its name, config schema and only the Python that
+data cannot say (see docs/connectors-kit.md). The modules:
 
-Vendor data lives next to each tap: ``connectors/tap_<source>/vendor.yaml`` (``errors``,
-``budgets``, ``retry``). Tap config overrides: ``rate_limits``, ``retry_budget_seconds``,
-``backoff_factor``, ``max_tries``, ``request_timeout``.
+- :mod:`.tap` - ``HubTap``: builds the tap from those files (one kit and one token per run);
+- :mod:`.catalogue` - the catalogue, schema files through singer-sdk's ``SchemaDirectory``,
+  generated stream classes and ``CatalogueStream`` (a stream driven by its entry alone);
+- :mod:`.rest` - ``HubRESTStream``: pacing, retry, error table, token refresh, on singer-sdk's
+  public hooks;
+- :mod:`.auth` - the token call as data and the one authenticator (header / query / body);
+- :mod:`.bookmarks` - the hub's bookmark policy (the one place touching singer-sdk privates);
+- :mod:`.errors` - error classes and the per-vendor error-code tables;
+- :mod:`.pacing` - a thread-safe sliding-window pacer inside the vendor's call budget;
+- :mod:`.retry` - the one retry policy (tenacity, ``Retry-After``, a time budget);
+- :mod:`.tokens` - the token cache and the token-endpoint call;
+- :mod:`.source` - ``SourceKit``, the per-process bundle (error table, pacer, retry policy);
+- :mod:`.schemas` - loose JSON-schema helpers and the config knobs every tap accepts;
+- :mod:`.rejects` - the ``_rejects`` stream every tap writes set-aside records to.
+
+Tap config overrides: ``rate_limits``, ``retry_budget_seconds``, ``backoff_factor``,
+``max_tries``, ``request_timeout``, ``catalogue_file``.
 
 Nothing in this package imports from the rest of the project.
 """

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -34,6 +34,10 @@ if t.TYPE_CHECKING:
 ACTIONS = frozenset({"ok", "no_data", "retry", "rate", "token", "config", "quota", "fatal"})
 SUCCESS = frozenset({"ok", "no_data"})
 MAX_MESSAGE = 200
+
+
+class SourceKitError(ValueError):
+    """A tap's own data (vendor file, stream catalogue) is malformed: one line, file and what."""
 
 
 class SourceConfigError(FatalAPIError):
@@ -142,6 +146,8 @@ class Verdict:
     rule: Rule
     status: int = 200
     message: str = ""
+    #: False when the body was not a JSON object (truncated, HTML error page, ...).
+    readable: bool = True
 
     @property
     def ok(self) -> bool:
@@ -160,6 +166,8 @@ class ErrorTable:
     http: dict[int, Rule] = field(default_factory=dict)
     missing: Rule = Rule("fatal")
     unknown: Rule = Rule("fatal")
+    #: Config keys whose lists replace the codes of one action (``{token_errcodes: token}``).
+    config_codes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, data: t.Mapping[str, t.Any]) -> ErrorTable:
@@ -173,7 +181,20 @@ class ErrorTable:
             http={int(k): Rule.parse(v) for k, v in (data.get("http") or {}).items()},
             missing=Rule.parse(data.get("missing", "fatal")),
             unknown=Rule.parse(data.get("unknown", "fatal")),
+            config_codes={str(k): Rule.parse(v).action for k, v in (data.get("config_codes") or {}).items()},
         )
+
+    def with_config(self, config: t.Mapping[str, t.Any]) -> ErrorTable:
+        """This table with the tenant's code lists (``config_codes``) in force: a list given in
+        the config replaces the vendor's codes of that action."""
+        codes = dict(self.codes)
+        for key, action in self.config_codes.items():
+            listed = config.get(key)
+            if listed is None:
+                continue
+            codes = {c: r for c, r in codes.items() if r.action != action}
+            codes.update({n: Rule(action) for n in map(normalise_code, listed) if n is not None})
+        return replace(self, codes=codes)
 
     def code_of(self, payload: t.Any) -> str | None:
         """The payload's code as text, or None."""
@@ -198,7 +219,7 @@ class ErrorTable:
             rule = self.missing if isinstance(payload, dict) else Rule("retry")
         else:
             rule = self.unknown
-        return Verdict(rule.action, code, rule, status, message)
+        return Verdict(rule.action, code, rule, status, message, isinstance(payload, dict))
 
     def describe(self, verdict: Verdict, what: str, secrets: t.Iterable[t.Any] = ()) -> str:
         """One line: who failed, the vendor's code and message, what to check."""
@@ -206,6 +227,8 @@ class ErrorTable:
             head = f"{self.vendor} {self.code_field} {verdict.code}"
         elif verdict.status != 200:
             head = f"HTTP {verdict.status}"
+        elif not verdict.readable:
+            head = f"{self.vendor} response is not JSON"
         else:
             head = f"{self.vendor} response without {self.code_field}"
         if verdict.status != 200 and verdict.code is not None:

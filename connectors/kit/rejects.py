@@ -28,12 +28,12 @@ REJECT_SCHEMA: dict[str, t.Any] = {
 class RejectWriter:
     """Writes records to :data:`REJECT_STREAM` (its SCHEMA once per tap run) and counts them."""
 
-    def __init__(self, tap: t.Any) -> None:  # noqa: ANN401
+    def __init__(self, tap: t.Any) -> None:
         self.tap = tap
         self.schema_written = False
         self.count = 0
 
-    def write(self, stream: str, key: str | None, reason: str, data: t.Any) -> None:  # noqa: ANN401
+    def write(self, stream: str, key: str | None, reason: str, data: t.Any) -> None:
         """One set-aside record (or file) of ``stream`` with its reason; the data is copied
         JSON-safe (Decimals and dates become their exact text)."""
         if not self.schema_written:

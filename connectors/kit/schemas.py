@@ -79,6 +79,18 @@ def base_url_property(
     )
 
 
+def catalogue_property() -> th.Property:
+    """The ``catalogue_file`` setting: a stream catalogue replacing the tap's shipped one."""
+    return th.Property(
+        "catalogue_file",
+        th.StringType,
+        description=(
+            "A streams YAML replacing the shipped streams.yaml (same shape; add an endpoint "
+            "that fits the catalogue's kinds without code). See docs/connectors-kit.md."
+        ),
+    )
+
+
 def tuning_properties() -> list[th.Property]:
     """Config knobs every hub tap accepts (all optional; defaults from the vendor file)."""
     return [
@@ -123,7 +135,6 @@ def tuning_properties() -> list[th.Property]:
             ),
         ),
     ]
-
 
 
 def is_int_value(value: t.Any) -> bool:

@@ -35,7 +35,7 @@ class SourceKit:
         """Defaults from the vendor file (if any), overridden by the tap config
         (``rate_limits``, ``retry_budget_seconds``, ``backoff_factor``, ``max_tries``)."""
         vendor = load_vendor_file(str(vendor_file)) if vendor_file else {}
-        errors = ErrorTable.from_mapping(vendor["errors"]) if "errors" in vendor else None
+        errors = ErrorTable.from_mapping(vendor["errors"]).with_config(config) if "errors" in vendor else None
         budgets = budgets_from(vendor.get("budgets") or [], config.get("rate_limits"))
         return cls(
             name=name,

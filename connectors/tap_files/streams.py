@@ -15,13 +15,14 @@ from pathlib import Path
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import Stream
 
+from connectors.kit.bookmarks import HubBookmarks
 from connectors.kit.rejects import RejectWriter
 from connectors.kit.schemas import loose_object, prop
 from connectors.tap_files.readers import FileProblem, file_digest, table_rows
 from connectors.tap_files.shapes import RowProblem, Shape
 
 if t.TYPE_CHECKING:
-    from singer_sdk.helpers.types import Context, Record
+    from singer_sdk.helpers.types import Context
 
 #: Declared replication key: marks the stream incremental for the loader (files not re-read
 #: keep their records); records never carry it, the per-file state is the real bookmark.
@@ -48,9 +49,11 @@ def _cell_text(row: list[t.Any], index: int) -> str:
     return "" if value is None else str(value).strip()
 
 
-class FolderStream(Stream):
+class FolderStream(HubBookmarks, Stream):
     """The files matching ``pattern`` under ``folder``, read as ``shape`` records."""
 
+    #: No per-record bookmark: the per-file state (see :meth:`get_records`) is the bookmark.
+    bookmarks = "stream"
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     def __init__(self, tap: t.Any, name: str, folder: Path, pattern: str, shape: Shape,
@@ -88,8 +91,7 @@ class FolderStream(Stream):
                 continue
             yield from self._read(path, name)
             known[name] = entry
-            self.state_manager.is_flushed = False
-            self._write_state_message()  # the file is done: a checkpoint the loader commits with its rows
+            self.write_checkpoint()  # the file is done: a checkpoint the loader commits with its rows
 
     def _read(self, path: Path, name: str) -> t.Iterator[dict[str, t.Any]]:
         emitted = rejected = 0
@@ -122,6 +124,3 @@ class FolderStream(Stream):
             self.logger.warning("%s: file %s set aside: %s", self.name, name, exc)
             return
         self.logger.info("%s: %s read: %d records, %d rows rejected", self.name, name, emitted, rejected)
-
-    def _increment_stream_state(self, latest_record: Record, *, context: Context | None = None) -> None:
-        """No per-record bookmark: the per-file state (see :meth:`get_records`) is the bookmark."""

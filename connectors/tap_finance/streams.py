@@ -1,20 +1,23 @@
-"""Finance stream: ``credit_rating`` (key ``customer_code``, incremental on ``rated_at``)."""
+"""The Python tap-finance needs beyond its catalogue: ``credit_rating``'s resumable pass.
+
+Everything else - path, keys, paging, where the items are, the schema, errors and the token
+call - is data (``streams.yaml``, ``schemas/``, ``vendor.yaml``).
+"""
 
 from __future__ import annotations
 
 import typing as t
 from datetime import datetime
 
-from connectors._singer_common import loose_object, prop
-from connectors.tap_finance.client import FinanceStream, page_items
+from singer_sdk.helpers.jsonpath import extract_jsonpath
+
+from connectors.kit.catalogue import CatalogueStream
 
 if t.TYPE_CHECKING:
-    from singer_sdk.helpers.types import Context, Record
+    from singer_sdk.helpers.types import Context
 
 #: Key of the open pass in the stream's state (absent once the pass is complete).
 PASS_KEY = "open_pass"
-
-RATINGS = ["AAA", "AA", "A", "BBB", "BB", "B", "C"]
 
 
 def _later(a: str, b: str) -> bool:
@@ -36,37 +39,19 @@ def _parse_iso(value: t.Any) -> datetime | None:
         return None
 
 
-class CreditRatingStream(FinanceStream):
-    """Customer credit ratings.
+class RatingPassStream(CatalogueStream):
+    """Incremental on an ISO date, in resumable passes (``kind: rating_pass``).
 
-    Incremental: the bookmark is the greatest ``rated_at`` seen (an ISO date); the next
-    run asks ``updated_since=<bookmark>``. The API's filter is inclusive (a bare date
-    cannot tell earlier from later ratings of the same day), so the last day's ratings
-    come again - harmless, the hub dedupes by key and content. Items are not assumed to
-    be sorted, so the bookmark moves when a pass completes; but the pass is resumable:
-    after every full page the tap emits STATE with the open pass ``{since, page,
-    max_value}``, and an interrupted run continues at the next page with the same
-    ``updated_since`` (the hub's loader commits each page with its state).
+    The bookmark is the greatest replication value seen; the next run asks
+    ``updated_since=<bookmark>``. The API's filter is inclusive (a bare date cannot tell earlier
+    from later ratings of the same day), so the last day's ratings come again - harmless, the hub
+    dedupes by key and content. Items are not assumed to be sorted, so the bookmark moves when a
+    pass completes; but the pass is resumable: after every full page the tap emits STATE with the
+    open pass ``{since, page, max_value}``, and an interrupted run continues at the next page with
+    the same ``updated_since`` (the hub's loader commits each page with its state).
     """
 
-    name = "credit_rating"
-    path = "/api/v1/credit-ratings"
-    primary_keys: t.ClassVar[list[str]] = ["customer_code"]
-    replication_key = "rated_at"
-    is_sorted = False
-    schema = loose_object(
-        {
-            "customer_code": prop("string"),
-            "uscc": prop("string"),
-            "customer_name": prop("string"),
-            "rating": prop("string", description=f"One of {RATINGS}"),
-            "previous_rating": prop("string"),
-            "credit_limit": prop("number", "string"),
-            "credit_days": prop("integer", "string"),
-            "rated_at": prop("string", fmt="date"),
-        },
-        "Customer credit ratings",
-    )
+    _since: str | None = None
 
     def is_valid_bookmark_value(self, value: t.Any) -> bool:
         return _parse_iso(value) is not None
@@ -82,21 +67,12 @@ class CreditRatingStream(FinanceStream):
             bookmark, start = bookmark.replace(tzinfo=None), start.replace(tzinfo=None)
         return value if bookmark >= start else start_date_value
 
-    def _increment_stream_state(self, latest_record: Record, *, context: Context | None = None) -> None:
-        """No per-record bookkeeping: :meth:`get_records` checkpoints after each page."""
-
-    def get_url_params(
-        self,
-        context: Context | None,
-        next_page_token: int | None,
-    ) -> dict[str, t.Any]:
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         params = super().get_url_params(context, next_page_token)
         since = self._since if self._since is not None else self.get_starting_replication_key_value(context)
         if since:
             params["updated_since"] = since
         return params
-
-    _since: str | None = None
 
     def _open_pass(self, state: dict[str, t.Any], context: Context | None) -> dict[str, t.Any]:
         saved = state.get(PASS_KEY)
@@ -115,15 +91,16 @@ class CreditRatingStream(FinanceStream):
         """Walk the pages of the open pass, checkpointing (STATE) after every full page."""
         state = self.get_context_state(context)
         current = self._open_pass(state, context)
+        key = self.replication_key
         self._since = current["since"] or ""
         try:
             while True:
                 payload = self.call_api(
                     "GET", self.path, params=self.get_url_params(context, current["page"]), context=context
                 )
-                items = page_items(payload)
+                items = list(extract_jsonpath(self.records_jsonpath, input=payload))
                 for item in items:
-                    value = item.get(self.replication_key) if isinstance(item, dict) else None
+                    value = item.get(key) if isinstance(item, dict) else None
                     if _parse_iso(value) is not None and (
                         current["max_value"] is None or _later(value, current["max_value"])
                     ):
@@ -139,5 +116,5 @@ class CreditRatingStream(FinanceStream):
         state.pop(PASS_KEY, None)
         seen, old = current["max_value"], state.get("replication_key_value")
         if seen is not None and (_parse_iso(old) is None or _later(seen, old)):
-            state["replication_key"] = self.replication_key
+            state["replication_key"] = key
             state["replication_key_value"] = seen

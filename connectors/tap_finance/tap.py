@@ -1,25 +1,30 @@
-"""tap-finance: customer credit ratings from the finance REST API."""
+"""tap-finance: customer credit ratings from the finance REST API.
+
+Streams, schemas, error codes, call budgets and the token call are data beside this file
+(``streams.yaml``, ``schemas/``, ``vendor.yaml``; see docs/connectors-kit.md).
+"""
 
 from __future__ import annotations
 
-import typing as t
+from pathlib import Path
 
 from singer_sdk import typing as th
 
-from connectors._singer_common import HubTap, base_url_property, tuning_properties
-from connectors.tap_finance.auth import VENDOR_FILE, make_token_cache
-from connectors.tap_finance.streams import CreditRatingStream
-
-if t.TYPE_CHECKING:
-    from singer_sdk.streams import Stream
+from connectors.kit.schemas import (
+    base_url_property,
+    catalogue_property,
+    tuning_properties,
+)
+from connectors.kit.tap import HubTap
+from connectors.tap_finance.streams import RatingPassStream
 
 
 class TapFinance(HubTap):
     """Finance / credit-rating API tap."""
 
     name = "tap-finance"
-    token_cache_factory = make_token_cache
-    vendor_file = VENDOR_FILE
+    package_dir = Path(__file__).parent
+    stream_kinds = {"rating_pass": RatingPassStream}  # noqa: RUF012
 
     config_jsonschema = th.PropertiesList(
         base_url_property(),
@@ -36,11 +41,9 @@ class TapFinance(HubTap):
             default=100,
             description="Items per page.",
         ),
+        catalogue_property(),
         *tuning_properties(),
     ).to_dict()
-
-    def discover_streams(self) -> list[Stream]:
-        return [CreditRatingStream(tap=self)]
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""REST client for the Fenxiang Xiaoke OpenAPI object query.
+"""The Python tap-fxiaoke needs beyond its catalogue: the object query in resumable passes.
 
 Query: ``POST /cgi/crm/v2/data/query`` (custom objects: ``/cgi/crm/custom/v2/data/query``)
 with the body shape of source-systems.md section 1 - mixed casing on purpose
@@ -25,48 +25,27 @@ by the keyset, or committed late) are read again by the next pass instead of bei
 from __future__ import annotations
 
 import typing as t
-from functools import cached_property
 
-from connectors._singer_common import (
-    HubRESTStream,
-    SourceAPIError,
-    SourceConfigError,
-    is_int_value,
-    iso_to_epoch_ms,
-)
-from connectors.tap_fxiaoke.auth import ERRORS, SECRET_KEYS, FxiaokeAuthenticator
+from singer_sdk.helpers.jsonpath import extract_jsonpath
+
+from connectors.kit.catalogue import CatalogueStream
+from connectors.kit.errors import SourceAPIError, SourceConfigError
+from connectors.kit.schemas import is_int_value, iso_to_epoch_ms
 
 if t.TYPE_CHECKING:
-    from singer_sdk.helpers.types import Context, Record
+    from singer_sdk.helpers.types import Context
 
 MAX_PAGE_SIZE = 100
-QUERY_PATH = "/cgi/crm/v2/data/query"
-CUSTOM_QUERY_PATH = "/cgi/crm/custom/v2/data/query"
 #: Key of the open pass in the stream's state (absent once the pass is complete).
 PASS_KEY = "open_pass"
-
-
-def data_list(payload: t.Any) -> list[dict[str, t.Any]]:
-    """The ``data.dataList`` rows of a query reply ([] when absent)."""
-    data = payload.get("data") if isinstance(payload, dict) else None
-    rows = data.get("dataList") if isinstance(data, dict) else None
-    return rows if isinstance(rows, list) else []
 
 
 def _int_or_none(value: t.Any) -> int | None:
     return int(value) if is_int_value(value) else None
 
 
-class FxiaokeStream(HubRESTStream):
-    """One CRM object, read with the object query endpoint in resumable passes."""
-
-    http_method = "POST"
-    path = QUERY_PATH
-    primary_keys: t.ClassVar[list[str]] = ["_id"]
-    replication_key = "last_modified_time"
-    is_sorted = False  # keyset on _id, not on the replication key
-    secret_config_keys = SECRET_KEYS
-    error_table = ERRORS
+class FxiaokeStream(CatalogueStream):
+    """One CRM object (``kind: query``), read with the object query in resumable passes."""
 
     #: Whether ``start_date`` limits this object (reference data such as employees
     #: is always read whole on the first run).
@@ -76,13 +55,6 @@ class FxiaokeStream(HubRESTStream):
     def object_api_name(self) -> str:
         """The ``dataObjectApiName``: the stream name."""
         return self.name
-
-    @cached_property
-    def authenticator(self) -> FxiaokeAuthenticator:
-        return FxiaokeAuthenticator(
-            self._tap.token_cache,  # type: ignore[attr-defined]
-            str(self.config.get("current_open_user_id") or ""),
-        )
 
     @property
     def page_size(self) -> int:
@@ -125,13 +97,10 @@ class FxiaokeStream(HubRESTStream):
     def get_replication_key_signpost(self, context: Context | None = None) -> int | None:
         lag_seconds = self.config.get("bookmark_lag_seconds")
         lag_ms = int(300 if lag_seconds is None else lag_seconds) * 1000
-        return int(self._tap.initialized_at) - lag_ms
+        return int(self.hub_tap.initialized_at) - lag_ms
 
     def is_valid_bookmark_value(self, value: t.Any) -> bool:
         return is_int_value(value)
-
-    def _increment_stream_state(self, latest_record: Record, *, context: Context | None = None) -> None:
-        """No per-record bookkeeping: :meth:`get_records` checkpoints after each page."""
 
     def _open_pass(self, state: dict[str, t.Any], context: Context | None) -> dict[str, t.Any]:
         """The pass to continue (from state) or a new one starting at the bookmark."""
@@ -202,7 +171,7 @@ class FxiaokeStream(HubRESTStream):
                 "POST", self.path, json_body=self.query_body(current["since"], current["after_id"]),
                 context=context,
             )
-            rows = data_list(payload)
+            rows = list(extract_jsonpath(self.records_jsonpath, input=payload))
             for row in rows:
                 value = row.get(self.replication_key) if isinstance(row, dict) else None
                 if is_int_value(value):
@@ -225,9 +194,3 @@ class FxiaokeStream(HubRESTStream):
             state[PASS_KEY] = dict(current)
             self.write_checkpoint()
         self._close_pass(state, current)
-
-
-class FxiaokeCustomObjectStream(FxiaokeStream):
-    """A custom object (api name ending in ``__c``): custom query endpoint."""
-
-    path = CUSTOM_QUERY_PATH

@@ -1,20 +1,24 @@
-"""tap-fxiaoke: Fenxiang Xiaoke (纷享销客 / ShareCRM) CRM objects as Singer streams."""
+"""tap-fxiaoke: Fenxiang Xiaoke (纷享销客 / ShareCRM) CRM objects as Singer streams.
+
+Objects, schemas, error codes, call budgets and the token call are data beside this file
+(``streams.yaml``, ``schemas/``, ``vendor.yaml``; see docs/connectors-kit.md).
+"""
 
 from __future__ import annotations
 
 import typing as t
+from pathlib import Path
 
 from singer_sdk import typing as th
 
-from connectors._singer_common import HubTap, base_url_property, tuning_properties
-from connectors.tap_fxiaoke.auth import VENDOR_FILE, make_token_cache
-from connectors.tap_fxiaoke.streams import (
-    DEFAULT_OBJECTS,
-    GENERIC_SCHEMA,
-    STREAM_TYPES,
-    FxiaokeCustomObjectStream,
-    FxiaokeStream,
+from connectors.kit.catalogue import load_catalogue
+from connectors.kit.schemas import (
+    base_url_property,
+    catalogue_property,
+    tuning_properties,
 )
+from connectors.kit.tap import HubTap
+from connectors.tap_fxiaoke.client import FxiaokeStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
@@ -25,8 +29,8 @@ class TapFxiaoke(HubTap):
     ``last_modified_time``)."""
 
     name = "tap-fxiaoke"
-    token_cache_factory = make_token_cache
-    vendor_file = VENDOR_FILE
+    package_dir = Path(__file__).parent
+    stream_kinds = {"query": FxiaokeStream}  # noqa: RUF012
 
     config_jsonschema = th.PropertiesList(
         base_url_property("https://open.fxiaoke.com", "OpenAPI base URL."),
@@ -66,7 +70,7 @@ class TapFxiaoke(HubTap):
             th.ArrayType(th.StringType),
             description=(
                 "Preset object api names to read, replacing the default list "
-                f"{list(DEFAULT_OBJECTS)} (e.g. add LeadsObj)."
+                f"{load_catalogue(Path(__file__).with_name('streams.yaml')).default_names} (e.g. add LeadsObj)."
             ),
         ),
         th.Property(
@@ -83,37 +87,19 @@ class TapFxiaoke(HubTap):
                 "during a run (or under clock skew) are read again next run."
             ),
         ),
+        catalogue_property(),
         *tuning_properties(),
     ).to_dict()
 
     def discover_streams(self) -> list[Stream]:
-        streams: list[Stream] = []
-        seen: set[str] = set()
-        for api_name in self.config.get("objects") or DEFAULT_OBJECTS:
-            if api_name in seen:
-                continue
-            seen.add(api_name)
-            stream_type = STREAM_TYPES.get(api_name)
-            if stream_type is not None:
-                streams.append(stream_type(tap=self))
-            elif api_name.endswith("__c"):  # custom objects live on the custom endpoint
-                streams.append(
-                    FxiaokeCustomObjectStream(tap=self, name=api_name, schema=dict(GENERIC_SCHEMA))
-                )
-            else:
-                streams.append(
-                    FxiaokeStream(tap=self, name=api_name, schema=dict(GENERIC_SCHEMA))
-                )
-        for api_name in self.config.get("custom_objects") or []:
-            if api_name in seen:
-                continue
-            seen.add(api_name)
-            streams.append(
-                FxiaokeCustomObjectStream(
-                    tap=self, name=api_name, schema=dict(GENERIC_SCHEMA)
-                )
-            )
-        return streams
+        """The ``objects`` (default: the catalogue's), then the ``custom_objects``; an object the
+        catalogue does not list is read with the generic schema (``*__c``: custom endpoint)."""
+        catalogue = self.catalogue
+        named = [(n, "custom_object" if n.endswith("__c") else "object")
+                 for n in self.config.get("objects") or catalogue.default_names]
+        named += [(n, "custom_object") for n in self.config.get("custom_objects") or []]
+        chosen = dict(reversed(named))  # the first mention of a name wins
+        return [self.stream_for(catalogue.entry(name, chosen[name])) for name in dict(named)]
 
 
 if __name__ == "__main__":

@@ -14,10 +14,9 @@ from functools import cached_property
 
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
-from connectors._singer_common import SourceConfigError, SourceQuotaError, scrub
+from connectors.kit.errors import SourceConfigError, SourceQuotaError, scrub
 from connectors.kit.rejects import RejectWriter
-from connectors.tap_u8.auth import errcode
-from connectors.tap_u8.client import NO_DATA, U8PagePaginator, U8Stream, _as_int
+from connectors.tap_u8.client import U8PagePaginator, U8Stream, _as_int
 from connectors.tap_u8.incremental import (
     DEFAULT_LOOKBACK_DAYS,
     DEFAULT_MAX_QUARANTINED,
@@ -28,7 +27,7 @@ from connectors.tap_u8.incremental import (
 
 if t.TYPE_CHECKING:
     import requests
-    from singer_sdk.helpers.types import Context, Record
+    from singer_sdk.helpers.types import Context
 
 
 class ListPage(t.NamedTuple):
@@ -49,23 +48,25 @@ class DocumentMissing(DocumentUnreadable):
 class U8WindowedStream(U8Stream):
     """A list resource read by a date window, emitting only new or changed headers."""
 
-    replication_key = "date"
-    is_sorted = False
-    #: The header field the window is on, and the list call's begin / end parameters.
-    window_field = "date"
+    bookmarks = "stream"  # the window's business (:meth:`Window.finish`), not singer-sdk's
+    #: The list call's begin / end parameters of the window.
     window_params: t.ClassVar[tuple[str, str]] = ("date_begin", "date_end")
     #: Header field holding the record's key (fingerprints and ``get`` ids).
     id_field = "code"
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        self.replication_key = self.window_field
         self._window: Window | None = None
         self._start_page = 1
         self._pages_seen = 0
 
+    @property
+    def window_field(self) -> str:
+        """The header field the window is on: the replication key (``date`` by default)."""
+        return self.replication_key or "date"
+
     def get_new_paginator(self) -> U8PagePaginator:
-        return U8PagePaginator(self.resource, self.rows_per_page, start=self._start_page)
+        return U8PagePaginator(self, start=self._start_page)
 
     def parse_response(self, response: requests.Response) -> t.Iterable[ListPage]:
         """One :class:`ListPage` per response (the page boundary is where STATE goes)."""
@@ -78,7 +79,7 @@ class U8WindowedStream(U8Stream):
 
     def list_filters(self, context: Context | None) -> dict[str, t.Any]:
         """What a cursor must match to be resumed: the window filters and the page size."""
-        assert self._window is not None  # noqa: S101
+        assert self._window is not None
         return {**list_window_filters(self, self._window, context), "rows_per_page": self.rows_per_page}
 
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, t.Any]:
@@ -89,17 +90,9 @@ class U8WindowedStream(U8Stream):
             params.update(list_window_filters(self, self._window, context))
         return params
 
-    def _increment_stream_state(self, latest_record: Record, *, context: Context | None = None) -> None:
-        """The bookmark is the window's business (:meth:`Window.finish`), not singer-sdk's."""
-
-    def _key(self, header: t.Any) -> str | None:  # noqa: ANN401
+    def _key(self, header: t.Any) -> str | None:
         value = header.get(self.id_field) if isinstance(header, dict) else None
         return None if value in (None, "") else str(value)
-
-    def _emit_state(self) -> None:
-        """A STATE message now: every record yielded so far has been written before it."""
-        self.state_manager.is_flushed = False
-        self._write_state_message()
 
     def resolve(self, headers: list[dict], context: Context | None) -> list[tuple[dict, t.Any]]:
         """``(header, record or DocumentUnreadable)`` per header; here the header itself."""
@@ -136,7 +129,7 @@ class U8WindowedStream(U8Stream):
                     window.emitted(key, mark)
             window.prune()
             window.page_done(filters, page.index)
-            self._emit_state()
+            self.write_checkpoint()
         yield from self._retry_quarantined(window, context)
         window.finish()
         self.logger.info("%s: %d unchanged records skipped.", self.name, window.skipped)
@@ -146,7 +139,7 @@ class U8WindowedStream(U8Stream):
         """Documents quarantined before and not listed in this run's window: nothing by default."""
         return ()
 
-    def _quarantine(self, window: Window, key: str | None, header: t.Any, reason: str, failures: int) -> None:  # noqa: ANN401
+    def _quarantine(self, window: Window, key: str | None, header: t.Any, reason: str, failures: int) -> None:
         self.logger.warning(
             "U8 document quarantined: %s",
             {"stream": self.name, "key": key, "reason": reason},
@@ -165,11 +158,11 @@ class U8WindowedStream(U8Stream):
 
     @property
     def reject_writer(self) -> RejectWriter:
-        tap = self._tap
-        writer = getattr(tap, "_hub_reject_writer", None)
+        tap = self.hub_tap
+        writer = getattr(tap, "reject_writer", None)
         if writer is None:
             writer = RejectWriter(tap)
-            tap._hub_reject_writer = writer  # noqa: SLF001  # one SCHEMA per tap run
+            tap.reject_writer = writer  # one SCHEMA per tap run
         return writer
 
 
@@ -193,7 +186,7 @@ class U8DocumentStream(U8WindowedStream):
     def fetches_lines(self) -> bool:
         return self.config.get("fetch_lines") is not False
 
-    def fetch_document(self, doc_id: t.Any, context: Context | None) -> dict:  # noqa: ANN401
+    def fetch_document(self, doc_id: t.Any, context: Context | None) -> dict:
         """The full document; raises :class:`DocumentUnreadable` when this one document fails."""
         try:
             payload = self.call_api(
@@ -206,8 +199,8 @@ class U8DocumentStream(U8WindowedStream):
             raise  # the source as a whole is refused: stop
         except (FatalAPIError, RetriableAPIError) as exc:
             raise DocumentUnreadable(scrub(str(exc), self.secrets)[:500]) from None
-        if not isinstance(payload, dict) or errcode(payload) == NO_DATA:
-            msg = f"listed by batch_get but /api/{self.get_name}/get answers no data ({NO_DATA})"
+        if not isinstance(payload, dict) or self.no_data(payload):
+            msg = f"listed by batch_get but /api/{self.get_name}/get answers no data ({self.error_table.code_of(payload)})"
             raise DocumentMissing(msg)
         for key in (self.get_name, self.resource):
             if isinstance(payload.get(key), dict):
@@ -218,7 +211,7 @@ class U8DocumentStream(U8WindowedStream):
         msg = f"/api/{self.get_name}/get returned no document object"
         raise DocumentUnreadable(msg)
 
-    def _full_document(self, header: t.Any, context: Context | None) -> t.Any:  # noqa: ANN401
+    def _full_document(self, header: t.Any, context: Context | None) -> t.Any:
         doc_id = self._key(header)
         if doc_id is None:
             self.logger.warning("%s: header without %s, emitted without lines: %r", self.name, self.id_field, header)
@@ -259,4 +252,4 @@ class U8DocumentStream(U8WindowedStream):
             yield document
             window.quarantine.pop(key, None)
         if pending:
-            self._emit_state()
+            self.write_checkpoint()

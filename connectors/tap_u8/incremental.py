@@ -45,9 +45,9 @@ DEFAULT_LOOKBACK_DAYS = 7
 DEFAULT_MAX_QUARANTINED = 100
 
 
-def as_day(value: t.Any) -> str | None:  # noqa: ANN401
+def as_day(value: t.Any) -> str | None:
     """The ``YYYY-MM-DD`` day of a date or ``YYYY-MM-DD HH:MM:SS`` time; None when malformed."""
-    if not isinstance(value, str) or len(value) < 10:  # noqa: PLR2004
+    if not isinstance(value, str) or len(value) < 10:
         return None
     try:
         return date.fromisoformat(value[:10]).isoformat()
@@ -156,7 +156,7 @@ class Window:
             self.state["replication_key_value"] = self.latest
 
 
-def list_window_filters(stream: t.Any, window: Window, context: Context | None) -> dict[str, t.Any]:  # noqa: ANN401, ARG001
+def list_window_filters(stream: t.Any, window: Window, context: Context | None) -> dict[str, t.Any]:
     """The list call's window filters: the later of the configured begin and the window's."""
     begin_param, end_param = stream.window_params
     params: dict[str, t.Any] = {}

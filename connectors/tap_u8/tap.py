@@ -1,4 +1,8 @@
-"""tap-u8: Yonyou U8 OpenAPI resources as Singer streams (documents incremental by date window)."""
+"""tap-u8: Yonyou U8 OpenAPI resources as Singer streams (documents incremental by date window).
+
+Resources, schemas, error codes, call budgets and the token call are data beside this file
+(``streams.yaml``, ``schemas/``, ``vendor.yaml``; see docs/connectors-kit.md).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,17 @@ from pathlib import Path
 
 from singer_sdk import typing as th
 
-from connectors._singer_common import HubTap, base_url_property, tuning_properties
-from connectors.tap_u8.auth import make_token_cache
-from connectors.tap_u8.streams import DEFAULT_RESOURCES, GENERIC_SCHEMA, STREAM_TYPES, U8Stream
+from connectors.kit.catalogue import load_catalogue
+from connectors.kit.schemas import (
+    base_url_property,
+    catalogue_property,
+    tuning_properties,
+)
+from connectors.kit.tap import HubTap
+from connectors.tap_u8.client import U8Stream
+from connectors.tap_u8.documents import U8DocumentStream, U8WindowedStream
+
+DEFAULT_RESOURCES = load_catalogue(Path(__file__).with_name("streams.yaml")).default_names
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
@@ -23,8 +35,8 @@ class TapU8(HubTap):
     """
 
     name = "tap-u8"
-    token_cache_factory = make_token_cache
-    vendor_file = Path(__file__).with_name("vendor.yaml")  # call budgets + retry defaults
+    package_dir = Path(__file__).parent
+    stream_kinds = {"list": U8Stream, "windowed": U8WindowedStream, "document": U8DocumentStream}  # noqa: RUF012
 
     config_jsonschema = th.PropertiesList(
         base_url_property("https://api.yonyouup.com", "OpenAPI base URL."),
@@ -111,19 +123,17 @@ class TapU8(HubTap):
             default=["-1"],
             description="errcodes meaning 'busy' (retry with backoff).",
         ),
+        catalogue_property(),
         *tuning_properties(),
     ).to_dict()
 
     def discover_streams(self) -> list[Stream]:
+        """The ``resources`` (default: the catalogue's); one the catalogue lacks is a plain list
+        with the generic schema. ``key_properties`` replaces a resource's key."""
         streams: list[Stream] = []
         key_overrides = self.config.get("key_properties") or {}
-        for resource in dict.fromkeys(self.config.get("resources") or DEFAULT_RESOURCES):
-            stream_type = STREAM_TYPES.get(resource)
-            stream = (
-                stream_type(tap=self)
-                if stream_type is not None
-                else U8Stream(tap=self, name=resource, schema=dict(GENERIC_SCHEMA))
-            )
+        for resource in dict.fromkeys(self.config.get("resources") or self.catalogue.default_names):
+            stream = self.stream_for(self.catalogue.entry(resource, "resource"))
             if resource in key_overrides:
                 stream.primary_keys = list(key_overrides[resource])
             streams.append(stream)

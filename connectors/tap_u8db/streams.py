@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import Stream
 
+from connectors.kit.bookmarks import HubBookmarks
 from connectors.kit.schemas import loose_object, prop
 from connectors.tap_u8db.catalog import Column, StreamSpec
 from connectors.tap_u8db.tables import StreamTables
@@ -60,7 +61,7 @@ def stream_schema(spec: StreamSpec, tracking: tuple[str, str] | None) -> dict[st
     return loose_object(props, f"U8 {spec.table} (database) in the OpenAPI '{spec.name}' shape")
 
 
-class U8DBStream(Stream):
+class U8DBStream(HubBookmarks, Stream):
     """A U8 table (with its line table) read through SQLAlchemy."""
 
     #: Records are emitted as built from the catalogue: no coercion by singer-sdk.
@@ -171,11 +172,8 @@ class U8DBStream(Stream):
         return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else str(value)
 
     # ---- bookmarks
-    def _increment_stream_state(self, latest_record: Record, *, context: Context | None = None) -> None:
-        """Advance the bookmark from the row's mark (records do not carry it)."""
-        if self.replication_key is None:
-            super()._increment_stream_state(latest_record, context=context)
-            return
+    def bookmark_record(self, record: Record) -> Record | None:
+        """The bookmark comes from the row's mark (records do not carry it)."""
         if self._row_mark is None:
-            return
-        super()._increment_stream_state({**latest_record, self.replication_key: self._row_mark}, context=context)
+            return None
+        return {**record, self.replication_key: self._row_mark}  # type: ignore[dict-item]

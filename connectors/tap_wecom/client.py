@@ -1,10 +1,8 @@
-"""WeCom REST client base and the message-archive client.
+"""WeCom's error class and the message-archive client.
 
 Every WeCom reply is HTTP 200 with ``errcode`` (0 = ok), classified by the table in
-``vendor.yaml`` (shared with gettoken): ``40014``/``42001`` (and ``41001``, token missing)
--> refresh the token once and retry; ``-1`` busy / ``45009`` rate -> retry within the retry
-budget; ``40001``/``40013`` -> configuration error; anything else stops the sync
-(:class:`WecomAPIError` carries the errcode so callers can tolerate specific ones).
+``vendor.yaml`` (shared with gettoken); a code the table stops on becomes a
+:class:`WecomAPIError`, which carries the errcode so callers can tolerate specific ones.
 
 Message archive (会话内容存档): the real product is a vendor C SDK (``GetChatData`` +
 ``DecryptData``), not HTTP. :class:`MessageArchiveClient` is the small interface the
@@ -19,10 +17,8 @@ from __future__ import annotations
 
 import abc
 import typing as t
-from functools import cached_property
 
-from connectors._singer_common import HubRESTStream, SourceAPIError
-from connectors.tap_wecom.auth import ERRORS, SECRET_KEYS, WecomAuthenticator
+from connectors.kit.errors import SourceAPIError
 
 MAX_ARCHIVE_LIMIT = 1000
 
@@ -37,21 +33,6 @@ class WecomAPIError(SourceAPIError):
             return int(self.code) if self.code is not None else None
         except ValueError:
             return None
-
-
-class WecomStream(HubRESTStream):
-    """Base stream for WeCom server APIs."""
-
-    secret_config_keys = SECRET_KEYS
-    error_table = ERRORS
-    fatal_error_class = WecomAPIError
-
-    @cached_property
-    def authenticator(self) -> WecomAuthenticator:
-        return WecomAuthenticator(self._tap.token_cache)  # type: ignore[attr-defined]
-
-    def get_new_paginator(self) -> None:
-        return None
 
 
 class MessageArchiveClient(abc.ABC):

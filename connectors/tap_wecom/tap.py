@@ -1,29 +1,30 @@
-"""tap-wecom: WeCom reps, external contacts and archived messages as Singer streams."""
+"""tap-wecom: WeCom reps, external contacts and archived messages as Singer streams.
+
+Streams, schemas, error codes, call budgets and the token call are data beside this file
+(``streams.yaml``, ``schemas/``, ``vendor.yaml``; see docs/connectors-kit.md).
+"""
 
 from __future__ import annotations
 
-import typing as t
+from pathlib import Path
 
 from singer_sdk import typing as th
 
-from connectors._singer_common import HubTap, base_url_property, tuning_properties
-from connectors.tap_wecom.auth import VENDOR_FILE, make_token_cache
-from connectors.tap_wecom.streams import (
-    ExternalContactsStream,
-    FollowUsersStream,
-    MessagesStream,
+from connectors.kit.schemas import (
+    base_url_property,
+    catalogue_property,
+    tuning_properties,
 )
-
-if t.TYPE_CHECKING:
-    from singer_sdk.streams import Stream
+from connectors.kit.tap import HubTap
+from connectors.tap_wecom.streams import STREAM_KINDS
 
 
 class TapWecom(HubTap):
     """WeCom (企业微信) tap."""
 
     name = "tap-wecom"
-    token_cache_factory = make_token_cache
-    vendor_file = VENDOR_FILE
+    package_dir = Path(__file__).parent
+    stream_kinds = STREAM_KINDS
 
     config_jsonschema = th.PropertiesList(
         base_url_property("https://qyapi.weixin.qq.com", "WeCom server API base URL."),
@@ -41,15 +42,9 @@ class TapWecom(HubTap):
             default=1000,
             description="Messages per archive pull (the SDK allows at most 1000).",
         ),
+        catalogue_property(),
         *tuning_properties(),
     ).to_dict()
-
-    def discover_streams(self) -> list[Stream]:
-        return [
-            FollowUsersStream(tap=self),
-            ExternalContactsStream(tap=self),
-            MessagesStream(tap=self),
-        ]
 
 
 if __name__ == "__main__":

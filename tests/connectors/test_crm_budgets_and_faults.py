@@ -14,7 +14,7 @@ import time
 import pytest
 from singer_sdk.exceptions import FatalAPIError
 
-from connectors._singer_common import SourceAPIError, SourceConfigError, SourceQuotaError
+from connectors.kit.errors import SourceAPIError, SourceConfigError, SourceQuotaError
 from connectors.kit.retry import RetriesExhaustedError
 from connectors.tap_fxiaoke.client import PASS_KEY
 from connectors.tap_fxiaoke.tap import TapFxiaoke

@@ -13,7 +13,7 @@ REFUSED = ("tap-fxiaoke sync failed (exit 1): singer_sdk.exceptions.FatalAPIErro
 @pytest.mark.parametrize(("connector", "error", "kind", "message"), [
     ("fxiaoke", REFUSED, "connection_refused",
      "connection refused at http://127.0.0.1:9 — check base_url and that the CRM is reachable"),
-    ("fxiaoke", "tap-fxiaoke sync failed (exit 1): connectors._singer_common.SourceConfigError: CRM rejected the app "
+    ("fxiaoke", "tap-fxiaoke sync failed (exit 1): connectors.kit.errors.SourceConfigError: CRM rejected the app "
      "credentials (errorCode 10006, bad appSecret): check app_id, app_secret and permanent_code in the tap config.",
      "credentials", "credentials rejected (10006) — check app_secret"),
     ("u8", "SourceConfigError: U8 refused the token request (errcode 40001: invalid from_account, app_key or "

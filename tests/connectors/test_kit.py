@@ -24,12 +24,15 @@ from connectors.kit.errors import (
 from connectors.kit.pacing import Budget, Pacer, SlidingWindow, budgets_from
 from connectors.kit.retry import RetriesExhaustedError, RetryPolicy, retry_after_seconds
 from connectors.kit.source import SourceKit
-from connectors.tap_finance.auth import VENDOR_FILE as FINANCE_FILE
-from connectors.tap_fxiaoke.auth import VENDOR_FILE as CRM_FILE
+from connectors.tap_finance.tap import TapFinance
+from connectors.tap_fxiaoke.tap import TapFxiaoke
 from connectors.tap_u8.tap import TapU8
-from connectors.tap_wecom.auth import VENDOR_FILE as WECOM_FILE
+from connectors.tap_wecom.tap import TapWecom
 
-U8_FILE = TapU8.vendor_file
+FINANCE_FILE = TapFinance.vendor_file()
+CRM_FILE = TapFxiaoke.vendor_file()
+WECOM_FILE = TapWecom.vendor_file()
+U8_FILE = TapU8.vendor_file()
 
 
 # ------------------------------------------------------------------ error tables

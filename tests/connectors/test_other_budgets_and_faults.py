@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from connectors._singer_common import SourceConfigError
+from connectors.kit.errors import SourceConfigError
 from connectors.tap_finance.tap import TapFinance
 from connectors.tap_u8.tap import TapU8
 from connectors.tap_wecom.tap import TapWecom

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from connectors._singer_common import SourceConfigError
-from connectors.tap_finance.streams import CreditRatingStream
+from connectors.kit.errors import SourceConfigError
+from connectors.tap_finance.streams import RatingPassStream as CreditRatingStream
 from connectors.tap_finance.tap import TapFinance
 from simulators import credentials
 from tests.connectors import helpers

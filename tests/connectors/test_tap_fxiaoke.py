@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors._singer_common import SourceConfigError, SourceQuotaError, TokenCache
+from connectors.kit.errors import SourceConfigError, SourceQuotaError
+from connectors.kit.tokens import TokenCache
 from connectors.tap_fxiaoke.client import FxiaokeStream
 from connectors.tap_fxiaoke.tap import TapFxiaoke
 from simulators import credentials

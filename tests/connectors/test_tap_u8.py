@@ -9,7 +9,7 @@ import json
 import pytest
 from singer_sdk.exceptions import FatalAPIError
 
-from connectors._singer_common import SourceConfigError
+from connectors.kit.errors import SourceConfigError
 from connectors.tap_u8.client import U8Stream
 from connectors.tap_u8.documents import U8WindowedStream
 from connectors.tap_u8.incremental import Window, list_window_filters

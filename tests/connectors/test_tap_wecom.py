@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from connectors._singer_common import SourceConfigError
+from connectors.kit.errors import SourceConfigError
 from connectors.tap_wecom.client import HttpMessageArchiveClient, MessageArchiveClient
-from connectors.tap_wecom.streams import ExternalContactsStream, MessagesStream
+from connectors.tap_wecom.streams import ArchiveStream as MessagesStream
+from connectors.tap_wecom.streams import ByRepChunksStream as ExternalContactsStream
 from connectors.tap_wecom.tap import TapWecom
 from simulators import credentials
 from tests.connectors import helpers

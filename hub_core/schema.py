@@ -278,12 +278,11 @@ reconcile_run = Table(
     Column("new_count", Integer),
     Column("resolved_count", Integer),
 )
-from hub_core import (
-    schema_alerts,  # noqa: F401
-    schema_api,  # noqa: F401
-    schema_api_reports,  # noqa: F401
-    schema_identity,  # noqa: F401
-    schema_report,  # noqa: F401
-    schema_rules,  # noqa: F401
-    schema_unified,  # noqa: F401
-)
+from hub_core import schema_api  # noqa: E402,F401
+from hub_core import schema_unified  # noqa: E402,F401
+from hub_core import schema_alerts  # noqa: E402,F401
+from hub_core import schema_report  # noqa: E402,F401
+
+from hub_core import schema_identity  # noqa: E402,F401
+from hub_core import schema_rules  # noqa: E402,F401
+from hub_core import schema_api_reports  # noqa: E402,F401

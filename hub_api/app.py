@@ -21,11 +21,20 @@ API_VERSION = "1.0.0"
 
 def build_app(engine: Callable[[], Engine]) -> FastAPI:
     """The app over whatever warehouse ``engine()`` returns (called per request)."""
-    from hub_api import routes_admin, routes_connectors, routes_data
+    from hub_api import (
+        routes_admin,
+        routes_connectors,
+        routes_customers,
+        routes_data,
+        routes_finance,
+        routes_quality,
+        routes_reports,
+    )
 
     api = FastAPI(title="Customer-360 hub", version=API_VERSION,
-                  description="Customers, discrepancies and runs of the integration hub, scoped by API key; "
-                              "connector configuration and the audit trail for IT.")
+                  description="Customers (the 360 view), discrepancies, finance records, reports, data quality and runs "
+                              "of the integration hub, scoped by API key; connector configuration and the "
+                              "audit trail for IT.")
     api.state.engine = engine
     errors.install(api)
 
@@ -35,7 +44,11 @@ def build_app(engine: Callable[[], Engine]) -> FastAPI:
         conn.execute(text("SELECT 1"))
         return {"status": "ok"}
 
+    api.include_router(routes_customers.router)
     api.include_router(routes_data.router)
+    api.include_router(routes_finance.router)
+    api.include_router(routes_reports.router)
+    api.include_router(routes_quality.router)
     api.include_router(routes_connectors.router)
     api.include_router(routes_admin.router)
     return api

@@ -16,40 +16,6 @@ def aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
-class CustomerOut(BaseModel):
-    """A unified customer."""
-
-    customer_id: str
-    name: str
-    uscc: str | None
-    owner: str | None
-    region: str | None
-    record_count: int
-    needs_review: bool
-
-
-class RefOut(BaseModel):
-    """A source record matched into a customer, and how it was matched."""
-
-    ref: str
-    system: str
-    match_method: str
-
-
-class CustomerDetail(CustomerOut):
-    """A customer with its crosswalk."""
-
-    refs: list[RefOut]
-
-
-class CustomerPage(BaseModel):
-    """A page of customers; ``total`` counts every row the query matches in scope."""
-
-    items: list[CustomerOut]
-    total: int
-    next_cursor: str | None
-
-
 class DiscrepancyOut(BaseModel):
     """A discrepancy; ``amount_cny`` is an exact decimal string."""
 
@@ -111,12 +77,6 @@ class RunPage(BaseModel):
     items: list[RunOut]
     total: int
     next_cursor: str | None
-
-
-def customer_out(row) -> dict:
-    """A customer row (joined with its owner) as a ``CustomerOut``."""
-    return {"customer_id": row.customer_id, "name": row.name, "uscc": row.uscc, "owner": row.owner,
-            "region": row.region, "record_count": row.record_count, "needs_review": bool(row.needs_review)}
 
 
 def discrepancy_out(row) -> dict:

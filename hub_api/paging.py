@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import HTTPException, Query
@@ -18,7 +18,7 @@ Cursor = Annotated[str | None, Query(max_length=1000, description="`next_cursor`
 
 def encode(kind: str, values: list) -> str:
     """The cursor after a row whose sort key is ``values``."""
-    payload = [kind] + [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    payload = [kind] + [v.isoformat() if isinstance(v, date) else v for v in values]
     return base64.urlsafe_b64encode(json.dumps(payload, ensure_ascii=False).encode("utf-8")).decode("ascii").rstrip("=")
 
 
@@ -32,6 +32,8 @@ def decode(kind: str, cursor: str, types: list[type]) -> list:
         for value, typ in zip(raw[1:], types):
             if typ is datetime:
                 value = datetime.fromisoformat(value)
+            elif typ is date:
+                value = date.fromisoformat(value)
             elif typ is int:
                 if not isinstance(value, int) or isinstance(value, bool) or abs(value) > 2**63 - 1:
                     raise ValueError

@@ -1,4 +1,4 @@
-"""Read the unified model: customers with their crosswalk, discrepancies (and working them), runs.
+"""Discrepancies (reading and working them) and sync runs.
 
 Every query carries the caller's scope (``hub_api.scope``) in its WHERE clause; an id outside the
 scope answers 404 exactly like an id that does not exist.
@@ -10,86 +10,34 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from hub_api import audit, paging
 from hub_api.deps import COMMON_RESPONSES, Conn, require
 from hub_api.keys import Principal
 from hub_api.models import (
-    CustomerDetail,
-    CustomerPage,
     DiscrepancyDetail,
     DiscrepancyPage,
     RunOut,
     RunPage,
     aware,
-    customer_out,
     discrepancy_out,
     run_out,
 )
-from hub_api.scope import customer_scope, customer_with_owner, discrepancy_scope, owner_name, owner_region
-from hub_core.schema import customer, customer_xref, discrepancy, sync_run
+from hub_api.scope import discrepancy_scope
+from hub_core.schema import discrepancy, sync_run
 from hub_core.schema_api import discrepancy_note
 
 router = APIRouter(responses=COMMON_RESPONSES)
 
 Text = Annotated[str, Query(min_length=1, max_length=200)]
 IdPath = Annotated[str, Path(min_length=1, max_length=500)]
-_customer_from = customer_with_owner
-_customer_cols = (customer.c.customer_id, customer.c.name, customer.c.uscc, customer.c.record_count,
-                  customer.c.needs_review, owner_name.label("owner"), owner_region.label("region"))
 
 
 def _page(conn: Connection, query, count_query, limit: int):
     rows = conn.execute(query.limit(limit + 1)).all()
     return rows[:limit], len(rows) > limit, conn.execute(count_query).scalar_one()
-
-
-@router.get("/customers", response_model=CustomerPage, tags=["data"])
-def list_customers(
-    who: Annotated[Principal, Depends(require("customers:read"))],
-    conn: Conn,
-    region: Text | None = None,
-    owner: Annotated[str | None, Query(min_length=1, max_length=200, description="Owner's name.")] = None,
-    updated_since: Annotated[AwareDatetime | None, Query(description="Only customers changed since then.")] = None,
-    limit: paging.Limit = 50,
-    cursor: paging.Cursor = None,
-) -> dict:
-    """Customers in the caller's scope, ordered by id, with their owner's name and region."""
-    where = [customer_scope(who)]
-    if region is not None:
-        where.append(owner_region == region)
-    if owner is not None:
-        where.append(owner_name == owner)
-    if updated_since is not None:
-        changed = customer.c.get("updated_at")
-        if changed is None:
-            raise HTTPException(422, [{"loc": ["query", "updated_since"], "type": "value_error",
-                                       "msg": "this warehouse does not record when customers change"}])
-        where.append(changed >= updated_since)
-    count = select(func.count()).select_from(_customer_from).where(*where)
-    if cursor is not None:
-        [after] = paging.decode("customers", cursor, [str])
-        where.append(customer.c.customer_id > after)
-    query = select(*_customer_cols).select_from(_customer_from).where(*where).order_by(customer.c.customer_id)
-    rows, more, total = _page(conn, query, count, limit)
-    return {"items": [customer_out(r) for r in rows], "total": total,
-            "next_cursor": paging.encode("customers", [rows[-1].customer_id]) if more else None}
-
-
-@router.get("/customers/{customer_id}", response_model=CustomerDetail, tags=["data"],
-            responses={404: {"description": "No such customer in the caller's scope."}})
-def get_customer(customer_id: IdPath, who: Annotated[Principal, Depends(require("customers:read"))],
-                 conn: Conn) -> dict:
-    """One customer in scope with the source records (refs) it was matched from."""
-    row = conn.execute(select(*_customer_cols).select_from(_customer_from)
-                       .where(customer.c.customer_id == customer_id, customer_scope(who))).first()
-    if row is None:
-        raise HTTPException(404, "no such customer")
-    refs = conn.execute(select(customer_xref.c.ref, customer_xref.c.system, customer_xref.c.match_method)
-                        .where(customer_xref.c.customer_id == customer_id).order_by(customer_xref.c.ref)).all()
-    return {**customer_out(row), "refs": [dict(r._mapping) for r in refs]}
 
 
 _SORT_KEYS = {"amount": discrepancy.c.amount_cents, "age": discrepancy.c.first_seen}

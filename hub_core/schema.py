@@ -203,7 +203,11 @@ customer = Table(
     Column("address", Text),
     Column("phone", Text),
     Column("industry", Text),
+    # When the build last changed a golden field (or the record count / review flag) of this
+    # customer; ``GET /customers?updated_since=`` reads it. Migration 0010 set it for older rows.
+    Column("updated_at", DateTime(timezone=True), index=True),
 )
+Index("ix_customer_owner_employee_id", customer.c.owner_employee_id)
 
 customer_xref = Table(
     "customer_xref",
@@ -242,7 +246,7 @@ discrepancy = Table(
     Column("discrepancy_id", Text, primary_key=True),  # "<rule>|<anchor ref>"
     Column("rule", String(10), nullable=False, index=True),
     Column("severity", String(10), nullable=False),
-    Column("customer_id", String(100)),
+    Column("customer_id", String(100), index=True),
     Column("customer_name", Text),
     Column("owner", Text),
     Column("region", Text),
@@ -251,7 +255,7 @@ discrepancy = Table(
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
     Column("resolved_at", DateTime(timezone=True)),
-    Column("status", String(20), nullable=False),  # open | acknowledged | resolved
+    Column("status", String(20), nullable=False, index=True),  # open | acknowledged | resolved
     # Added by migration 0009 (rules R2-R11): a stable hash of rule + anchor ref, the owner's
     # employee id and manager's name, and when a resolved item last came back.
     Column("fingerprint", String(64), index=True),
@@ -259,6 +263,10 @@ discrepancy = Table(
     Column("manager", Text),
     Column("reopened_at", DateTime(timezone=True)),
 )
+# The API's two orders of the discrepancy listing (largest amount first, oldest first), each with
+# the id as tie-breaker, so a keyset page is an index range scan (migration 0010).
+Index("ix_discrepancy_amount_order", discrepancy.c.amount_cents.desc(), discrepancy.c.discrepancy_id)
+Index("ix_discrepancy_age_order", discrepancy.c.first_seen, discrepancy.c.discrepancy_id)
 
 reconcile_run = Table(
     "reconcile_run",
@@ -279,3 +287,4 @@ from hub_core import schema_report  # noqa: E402,F401
 from hub_core import schema_identity  # noqa: E402,F401
 from hub_core import schema_rules  # noqa: E402,F401
 from hub_core import schema_quarantine  # noqa: E402,F401
+from hub_core import schema_api_reports  # noqa: E402,F401

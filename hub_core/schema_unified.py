@@ -319,11 +319,11 @@ customer_360 = Table(
     "customer_360", metadata,
     Column("customer_id", String(100), primary_key=True),
     Column("name", Text),
-    Column("owner_employee_id", Text),
+    Column("owner_employee_id", Text, index=True),  # indexes: the API's scoped reads (migration 0010)
     Column("owner_name", Text),
     Column("manager_employee_id", Text),
     Column("manager_name", Text),
-    Column("region", Text),
+    Column("region", Text, index=True),
     Column("crm_level", String(10)),
     Column("grade", String(2)),
     Column("health_score", Integer),

@@ -60,3 +60,13 @@ def customer_row(customer_id: str, rows: list[dict], fields: dict[str, tuple[str
         "needs_review": needs_review, "address": value.get("address"), "phone": value.get("phone"),
         "industry": value.get("industry"),
     }
+
+
+def stamp_changes(desired: dict[str, dict], existing: dict[str, dict], now) -> None:
+    """Set ``updated_at`` on each desired customer row: kept from the stored row when nothing else
+    changed (so an unchanged customer is not rewritten), else ``now`` (wall-clock time, not the
+    build's as-of, so that ``updated_since`` readers never miss a change made by a replayed build)."""
+    for cid, row in desired.items():
+        old = existing.get(cid)
+        same = old is not None and old.get("updated_at") is not None and all(old.get(k) == v for k, v in row.items())
+        row["updated_at"] = old["updated_at"] if same else now

@@ -22,7 +22,7 @@ from hub_core.schema_identity import customer_golden_field, identity_override
 from mappings.identity.config import IdentityConfig, load_identity
 from mappings.identity.contacts import resolve_contacts
 from mappings.identity.engine import Engine, big_blocks, resolve
-from mappings.identity.golden import customer_row, golden_fields
+from mappings.identity.golden import customer_row, golden_fields, stamp_changes
 from mappings.identity.records import stage_customer_records, to_rec
 from mappings.identity.registry import Registry, assign, persist
 from mappings.identity.store import count_rows, sync_golden, sync_rows, table_rows
@@ -233,7 +233,9 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
         desired_c[cid] = customer_row(cid, rows, fields, cid in in_review)
         for f, (value, ref, rule) in fields.items():
             desired_g[f"{cid}|{f}"] = {"customer_id": cid, "field": f, "value": value, "ref": ref, "rule": rule}
-    written += sync_rows(conn, customer, "customer_id", ids_scope, desired_c, table_rows(conn, customer, "customer_id"))
+    existing_c = table_rows(conn, customer, "customer_id")
+    stamp_changes(desired_c, existing_c, datetime.now(UTC))
+    written += sync_rows(conn, customer, "customer_id", ids_scope, desired_c, existing_c)
     existing_g = {f"{r.customer_id}|{r.field}": dict(r._mapping) for r in conn.execute(select(customer_golden_field))}
     g_scope = {k for k in existing_g if k.split("|")[0] in ids_scope} | set(desired_g)
     written += sync_golden(conn, g_scope, desired_g, existing_g)

@@ -26,8 +26,22 @@ from quality.report.data import (
 )
 from quality.report.i18n import DEFAULT_LANG, LANGS, messages
 
-__all__ = ["LANGS", "ReportData", "ReportFiles", "customer_crosswalk", "iso_local", "money", "open_discrepancies",
-           "week_end", "write_report"]
+__all__ = ["CONTENT_TYPES", "LANGS", "ReportData", "ReportFiles", "customer_crosswalk", "iso_local", "money",
+           "open_discrepancies", "report_file_row", "week_end", "write_report"]
+
+
+CONTENT_TYPES = {"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8",
+                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def report_file_row(report_id: int, path: Path) -> dict:
+    """A ``report_file`` row holding the file at ``path`` as written."""
+    import hashlib
+
+    content = path.read_bytes()
+    fmt = path.suffix.lstrip(".")
+    return {"report_id": report_id, "format": fmt, "name": path.name, "content_type": CONTENT_TYPES[fmt],
+            "size_bytes": len(content), "sha256": hashlib.sha256(content).hexdigest(), "content": content}
 
 
 @dataclass
@@ -41,15 +55,18 @@ class ReportFiles:
     data: ReportData | None = None
 
 
-def _record_run(engine: Engine, d: ReportData, lang: str) -> None:
+def _record_run(engine: Engine, d: ReportData, lang: str, human: list[Path]) -> None:
+    """Remember the report, with its human files (served by ``GET /reports``), in one transaction."""
+    from hub_core.schema_api_reports import report_file
     from hub_core.schema_report import report_run
 
     with engine.begin() as conn:
-        conn.execute(insert(report_run), {
+        report_id = conn.execute(insert(report_run).returning(report_run.c.id), {
             "as_of": d.as_of.astimezone(UTC), "since": d.since.astimezone(UTC), "generated_at": datetime.now(UTC),
             "lang": lang, "weekly": d.weekly, "open_count": d.counts["open"], "new_count": d.counts["new"],
             "persisting_count": d.counts["persisting"], "resolved_count": d.counts["resolved"],
-            "amount_cents": d.total_cents})
+            "amount_cents": d.total_cents}).scalar_one()
+        conn.execute(insert(report_file), [report_file_row(report_id, path) for path in human])
 
 
 def write_report(engine: Engine, out_dir: Path, *, lang: str = DEFAULT_LANG, as_of: datetime | None = None,
@@ -78,5 +95,5 @@ def write_report(engine: Engine, out_dir: Path, *, lang: str = DEFAULT_LANG, as_
     files[2].write_text(render_markdown(d, m), encoding="utf-8")
     files[3].write_text(render_html(d, m), encoding="utf-8")
     write_xlsx(files[4], d, m)
-    _record_run(engine, d, lang)
+    _record_run(engine, d, lang, files[2:])
     return ReportFiles(out_dir, len(d.contract), len(crosswalk), files, d)

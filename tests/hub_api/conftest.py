@@ -1,5 +1,6 @@
-"""A small, fully known warehouse for the API tests: three employees in two regions, customers
-owned by each (and one by nobody), discrepancies of several rules, sync runs, and a key per role."""
+"""A small, fully known warehouse for the API tests: three employees in two regions (and their
+manager), customers owned by each (and one by nobody) with their customer_360 rows and linked
+records of every source, discrepancies of several rules, sync runs, and a key per role."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
-from hub_core.schema import customer, customer_xref, discrepancy, stg_employee, sync_run
+from hub_core.schema import customer, customer_xref, discrepancy, sync_run
+from tests.hub_api.seed_unified import seed_unified
 
 EMPLOYEES = [("E1", "王芳", "华东"), ("E2", "李强", "华东"), ("E3", "陈静", "华南")]
+MANAGER = ("E9", "赵敏", "华东")  # manages E1 and E2; E3 has no manager
 OWNERS = ["E1", "E2", "E3", "E1", "E2", "E3", "E1", "E3", "E3", "E2", "E1", None]
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 RULES = [("R1", "red"), ("R5", "orange"), ("R7", "yellow")]
@@ -41,10 +44,11 @@ def customer_ids_of(owner_ids) -> set[str]:
 def seed(engine) -> None:
     people = {e: (n, r) for e, n, r in EMPLOYEES}
     with engine.begin() as conn:
-        conn.execute(insert(stg_employee), [{"employee_id": e, "name": n, "region": r} for e, n, r in EMPLOYEES])
         conn.execute(insert(customer), [{"customer_id": f"C{i:02d}", "name": f"客户{i:02d}", "uscc": None,
-                                         "owner_employee_id": o, "record_count": 2, "needs_review": False}
+                                         "owner_employee_id": o, "record_count": 2, "needs_review": i == 3,
+                                         "updated_at": T0 + timedelta(days=i)}
                                         for i, o in enumerate(OWNERS)])
+        seed_unified(conn, EMPLOYEES, MANAGER, OWNERS, T0)
         conn.execute(insert(customer_xref), [{"ref": f"{system}:Obj:{i}", "customer_id": f"C{i:02d}", "system": system,
                                               "match_method": "uscc"}
                                              for i in range(len(OWNERS)) for system in ("crm", "u8")])

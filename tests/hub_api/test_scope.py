@@ -44,7 +44,7 @@ def test_customer_detail_is_404_out_of_scope(hub, role):
         response = hub.get(role, f"/customers/{cid}")
         if cid in VISIBLE[role]:
             assert response.status_code == 200
-            assert [r["system"] for r in response.json()["refs"]] == ["crm", "u8"]
+            assert [r["system"] for r in response.json()["refs"]["items"]] == ["crm", "u8"]
         else:
             assert response.status_code == 404
             assert response.json() == {"detail": "no such customer"}

@@ -53,6 +53,10 @@ sync_run = Table(
     Column("host", String(255)),
     Column("heartbeat_at", DateTime(timezone=True)),
     Column("full_refresh", Boolean),
+    # JSON {stream: {"live": n, "withheld": n}} when a complete full-table pass returned too few of
+    # the live records to be believed (connectors/landing_deletes.py): their soft deletes were
+    # withheld and the source counts as stale (quality/staleness.py). NULL otherwise.
+    Column("deletions_withheld", Text),
 )
 
 # One row per source while a sync of it runs: the per-source lock (works alike on SQLite and
@@ -277,3 +281,4 @@ from hub_core import schema_report  # noqa: E402,F401
 
 from hub_core import schema_identity  # noqa: E402,F401
 from hub_core import schema_rules  # noqa: E402,F401
+from hub_core import schema_publish  # noqa: E402,F401

@@ -141,8 +141,8 @@ def build(warehouse: WarehouseOpt = None) -> None:
     if not gate.published:
         for name in gate.blocked_by:
             console.print(f"[red]quality check failed: {gate.lines[name]}[/red]", highlight=False, soft_wrap=True)
-        _fail(f"build {gate.build_id} not published: customer_360 keeps build "
-              f"{_published(url)}; the report waits for a published build")
+        _fail(f"build {gate.build_id} not published: customer_360 is unchanged (it shows build "
+              f"{_published(url)}); the report waits for a published build")
     console.print(f"customer_360 published (build {gate.build_id}, {gate.rows} rows)")
 
 

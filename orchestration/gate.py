@@ -26,7 +26,8 @@ class GateResult:
 
 def _line(outcome) -> str:
     meta = outcome.metadata
-    detail = meta.get("error") or (f"{meta['unexpected_count']} unexpected" if "unexpected_count" in meta else "failed")
+    detail = meta.get("error") or (f"{meta['unexpected_count']} unexpected" if "unexpected_count" in meta else
+                                   f"observed {meta['observed_value']}" if "observed_value" in meta else "failed")
     return f"{outcome.name} ({meta.get('expectation', '?')} on {meta.get('table', '?')}: {detail})"
 
 

@@ -84,3 +84,5 @@ def test_u8_collapsing_after_a_good_run_keeps_the_last_good_data(tmp_path, wareh
     held = bad.metadata["discrepancies"]["held_back"]
     assert {"R1", "R2", "R5"} <= set(json.loads(held)), held
     assert "source:u8" in alerts
+    report = (tmp_path / "bad" / "report.md").read_text(encoding="utf-8")  # the digest says it too
+    assert "u8：暂缓删除" in report and "R1" in next(line for line in report.splitlines() if "暂缓发布的规则" in line)

@@ -11,7 +11,12 @@ from hub_core.schema_publish import customer_360_candidate, publish_run
 from hub_core.schema_unified import customer_360, sales_order
 from mappings.publish import published_build, unpublished
 from orchestration.run import summarize
-from tests.orchestration.world import CHECKS_AND_PUBLISHING, PUBLISHED, land_generated_world, materialize_published
+from tests.orchestration.world import (
+    CHECKS_AND_PUBLISHING,
+    PUBLISHED,
+    land_generated_world,
+    materialize_published,
+)
 
 pytestmark = pytest.mark.slow
 

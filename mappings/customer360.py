@@ -170,7 +170,8 @@ def _response_minutes(conn, as_of: datetime, cfg: C360Config) -> dict[str, dict]
 def _completeness(conn, threshold: float) -> dict[str, dict]:
     """Share of a customer's unified records (all entity tables) whose completeness >= threshold."""
     parts = [select(t.c.customer_id, t.c.completeness) for t in metadata.tables.values()
-             if "customer_id" in t.c and "completeness" in t.c and t.name not in (customer_360.name, customer_360_candidate.name)]
+             if "customer_id" in t.c and "completeness" in t.c
+             and t.name not in (customer_360.name, customer_360_candidate.name)]
     both = union_all(*parts).subquery()
     query = select(both.c.customer_id, func.count().label("n"),
                    _count_if(both.c.completeness >= threshold).label("ok")).group_by(both.c.customer_id)

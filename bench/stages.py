@@ -105,14 +105,15 @@ def stage_reconcile(engine, args) -> dict:
 
 
 def stage_report(engine, args) -> dict:
-    """The consistency report files; records = customers in customer_360."""
+    """The consistency report files; records = customers in the build's customer_360 (candidate:
+    the bench does not run the publish gate)."""
     from sqlalchemy import func, select
 
     from hub_core.schema import metadata
     from quality.report import write_report
 
     files = write_report(engine, Path(args.out), as_of=datetime.fromisoformat(args.as_of))
-    table = metadata.tables["customer_360"]
+    table = metadata.tables["customer_360_candidate"]
     with engine.connect() as conn:
         n = conn.execute(select(func.count()).select_from(table)).scalar() or 0
     return {"records": n, "discrepancies": files.discrepancies, "files": len(files.files)}

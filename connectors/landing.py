@@ -23,7 +23,10 @@ SCHEMA names no ``bookmark_properties``, or any stream of a ``full_refresh`` loa
 whole on every run; once the tap has exited successfully, :meth:`SingerLoader.finish_pass`
 compares the keys seen with the stream's current raw records and marks those not seen as deleted
 (``raw_record.deleted_at``; soft - the data stays). Never after a failed or partial pass, never
-for incremental streams. A deleted record that comes back lands as a new, live version.
+for incremental streams. A deleted record that comes back lands as a new, live version. A pass that
+returned far fewer of the live records than the stream holds (more than ``max_drop`` of them
+missing, or none returned) is taken for an outage: its deletions are *withheld* and counted
+(:mod:`connectors.landing_deletes`; ``LoadStats.withheld``), so the source's last good data stays.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from connectors.landing_deletes import mark_unseen_deleted
 from connectors.load_events import LoadEvents
 from connectors.quarantine import MAX_CURSOR, QuarantineBook, text_hash
 from hub_core.schema import raw_record, raw_stream, sync_state
+from hub_core.settings import DEFAULT_MAX_DROP
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +70,8 @@ class StreamStats:
     duplicates: int = 0  # occurrences of a key already seen in this run (the last one wins)
     drifted: int = 0  # records that drifted from the declared schema (any policy)
     frozen: int = 0  # drifted records landed without their drifted fields (policy freeze)
+    withheld: int = 0  # not returned by a pass too small to believe: not marked (see finish_pass)
+    live: int = 0  # live records before the pass (full-table streams; the base of ``withheld``)
 
 
 @dataclass
@@ -106,6 +112,12 @@ class LoadStats:
     def set_aside(self) -> int:
         """Records or field values this run put in the quarantine: the run ends ``partial``."""
         return self.rejected + sum(s.frozen for s in self.streams.values())
+
+    @property
+    def withheld(self) -> dict[str, dict[str, int]]:
+        """Streams whose deletions were withheld: ``{stream: {"live": n, "withheld": n}}``."""
+        return {name: {"live": s.live, "withheld": s.withheld} for name, s in sorted(self.streams.items())
+                if s.withheld}
 
 
 _FORMATS = FormatChecker()
@@ -207,13 +219,16 @@ class SingerLoader:
     ``full_refresh=True`` makes every stream's pass count as whole for :meth:`finish_pass`. Set
     it only for a run without state whose tap then reads everything: a tap that limits a
     first run (a ``start_date`` in its config) would otherwise get older records marked deleted.
+    ``max_drop``: the share of a stream's live records a pass may leave out before its deletions
+    are withheld as an outage (the stale-source threshold; None believes every pass).
     """
 
     def __init__(self, engine: Engine, source: str, sync_run_id: int, batch_size: int = 5000,
                  secrets: list[str] | None = None, full_refresh: bool = False, *,
                  drift: DriftConfig | None = None, connector: str | None = None,
-                 connector_version: str | None = None):
+                 connector_version: str | None = None, max_drop: float | None = DEFAULT_MAX_DROP):
         self.engine = engine
+        self.max_drop = max_drop
         self.drift = drift or DriftConfig()
         self.book = QuarantineBook(source, sync_run_id, connector, connector_version)
         self.events = LoadEvents(source, sync_run_id)
@@ -525,9 +540,10 @@ class SingerLoader:
         count per stream. Call it only after a successful tap run (never after a failure).
 
         A stream is skipped (with a warning) when some record of the pass had no usable key
-        (it might be any of them) or when the pass returned nothing at all for a stream that
-        has live records: an empty answer is more often a wrong account set or an outage than
-        a source that deleted everything.
+        (it might be any of them). Its deletions are withheld (nothing marked, the count kept in
+        ``stats.streams[stream].withheld``) when the pass returned nothing at all for a stream
+        that has live records, or left out more than ``max_drop`` of them: such an answer is
+        more often a wrong account set or an outage than a source that deleted that much.
         """
         self.flush()
         result: dict[str, int] = {}
@@ -538,8 +554,11 @@ class SingerLoader:
                 log.warning("%s/%s: %d records without a usable key in this pass; deletions not "
                             "inferred", self.source, stream, spec.unkeyed)
                 continue
-            result[stream] = mark_unseen_deleted(self.engine, self.source, stream, spec.keys)
-            self.stats.streams[stream].deleted += result[stream]
+            outcome = mark_unseen_deleted(self.engine, self.source, stream, spec.keys, self.max_drop)
+            stats = self.stats.streams[stream]
+            stats.deleted += outcome.deleted
+            stats.withheld, stats.live = outcome.withheld, outcome.live
+            result[stream] = outcome.deleted
         return result
 
     def _write_state(self, conn: Connection, state: dict) -> None:

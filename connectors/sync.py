@@ -8,6 +8,7 @@ process dies — ``interrupted`` at the next start (see connectors/runs.py).
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import traceback
@@ -39,6 +40,7 @@ from connectors.singer_runner import (
 )
 from connectors.sources import SourceConfig
 from hub_core.schema import sync_run
+from hub_core.settings import DEFAULT_MAX_DROP
 from hub_core.warehouse import describe_db_error
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,8 @@ class SyncResult:
     quarantined: int = 0  # new quarantine entries (payloads not set aside before)
     duplicates: int = 0  # repeats of a key within the run (last wins)
     drift_events: int = 0  # distinct schema drift events
+    #: streams whose deletions the landing withheld (a pass too small to believe): the source is stale
+    withheld: dict | None = None
 
 
 class SyncObserver(Protocol):
@@ -115,9 +119,12 @@ def _name_config_problems(source: SourceConfig, raw: str) -> str:
 
 
 def sync_source(engine: Engine, source: SourceConfig, *, full_refresh: bool = False,
-                observer: SyncObserver | None = None) -> SyncResult:
+                observer: SyncObserver | None = None, max_drop: float | None = DEFAULT_MAX_DROP) -> SyncResult:
     """Run one sync (incremental from the saved state, or from scratch with ``full_refresh``).
-    Failures are recorded and returned, never raised: one bad source must not stop the others."""
+    Failures are recorded and returned, never raised: one bad source must not stop the others.
+    ``max_drop`` is the stale-source threshold the landing applies to full-table passes
+    (connectors/landing_deletes.py; callers pass the rules file's ``staleness.max_drop``, None
+    accepts any deletions)."""
     recover_interrupted(engine)
     for leftover in sweep_leftover_inputs():
         log.warning("removed a tap config folder left by an earlier hub version: %s", leftover)
@@ -135,20 +142,20 @@ def sync_source(engine: Engine, source: SourceConfig, *, full_refresh: bool = Fa
     try:
         run_id = start_run(engine, source.name, full_refresh)
         lock.attach(run_id)
-        return _run(engine, source, run_id, lock, full_refresh, observer, begun)
+        return _run(engine, source, run_id, lock, full_refresh, observer, begun, max_drop)
     finally:
         lock.release()
 
 
 def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, full_refresh: bool,
-         observer: SyncObserver | None, begun: float) -> SyncResult:
+         observer: SyncObserver | None, begun: float, max_drop: float | None) -> SyncResult:
     secrets = secret_values(source.config)
     # A tap that limits its first run by date (start_date) sees only part of a stream on a
     # full refresh: never treat such a pass as the whole stream (it would mark the rest deleted).
     name, version = connector_identity(source)
     loader = SingerLoader(engine, source.name, run_id, secrets=secrets,
                           full_refresh=full_refresh and "start_date" not in source.config,
-                          drift=source.drift, connector=name, connector_version=version)
+                          drift=source.drift, connector=name, connector_version=version, max_drop=max_drop)
     if observer:
         observer.sync_started(source.name, run_id, loader.stats)
     raw = detail = None
@@ -198,7 +205,7 @@ def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, fu
         rejected=stats.rejected, error=error, per_stream={k: vars(v) for k, v in stats.streams.items()},
         kind=explanation.kind if explanation else None, duration_s=time.monotonic() - begun,
         full_refresh=full_refresh, quarantined=stats.quarantined, duplicates=stats.duplicates,
-        drift_events=stats.drift_events,
+        drift_events=stats.drift_events, withheld=stats.withheld or None,
     )
     if observer:
         observer.sync_finished(result)
@@ -210,6 +217,7 @@ def _finish(engine: Engine, run_id: int, status: str, stats: LoadStats, error: s
         conn.execute(
             update(sync_run).where(sync_run.c.id == run_id).values(
                 finished_at=datetime.now(UTC), heartbeat_at=datetime.now(UTC), status=status, error=error,
+                deletions_withheld=json.dumps(stats.withheld, sort_keys=True) if stats.withheld else None,
                 **_counts(stats),
             )
         )

@@ -102,11 +102,14 @@ def sync(
     full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Ignore the saved state: read everything again.")] = False,
     warehouse: WarehouseOpt = None,
     connectors: ConnectorsOpt = None,
+    accept_deletions: Annotated[bool, typer.Option(
+        "--accept-deletions", help="Believe this sync's full passes even when they leave out more than "
+        "staleness.max_drop of the records (a real purge): mark them deleted instead of withholding.")] = False,
 ) -> None:
     """Sync each enabled source (incrementally) with live progress; exit 1 if any source failed."""
     from hub_cli.sync_cmd import run_sync
 
-    raise typer.Exit(run_sync(console, source, warehouse, connectors, full_refresh))
+    raise typer.Exit(run_sync(console, source, warehouse, connectors, full_refresh, accept_deletions))
 
 
 @app.command()
@@ -123,12 +126,36 @@ def runs(
 
 @app.command()
 def build(warehouse: WarehouseOpt = None) -> None:
-    """Rebuild the unified customer-360 from the landed raw records."""
+    """Rebuild the unified customer-360 from the landed raw records, run the quality checks and
+    publish customer_360 unless a critical check failed (then exit 1, customer_360 unchanged)."""
     from hub_core.warehouse import open_warehouse
     from mappings.build import build_customer360
+    from orchestration.gate import check_and_publish
 
-    stats = build_customer360(open_warehouse(_settings(warehouse).warehouse_url))
+    url = _settings(warehouse).warehouse_url
+    stats = build_customer360(open_warehouse(url))
     console.print(f"{stats.customers} customers from {stats.customer_records} records ({stats.review} to review)")
+    gate = check_and_publish(url)
+    for name in gate.warnings:
+        console.print(f"[yellow]quality warning: {gate.lines[name]}[/yellow]", highlight=False, soft_wrap=True)
+    if not gate.published:
+        for name in gate.blocked_by:
+            console.print(f"[red]quality check failed: {gate.lines[name]}[/red]", highlight=False, soft_wrap=True)
+        _fail(f"build {gate.build_id} not published: customer_360 is unchanged (it shows build "
+              f"{_published(url)}); the report waits for a published build")
+    console.print(f"customer_360 published (build {gate.build_id}, {gate.rows} rows)")
+
+
+def _published(url: str) -> str:
+    from hub_core.warehouse import make_engine
+    from mappings.publish import published_build
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return str(published_build(conn) or "none")
+    finally:
+        engine.dispose()
 
 
 @app.command()
@@ -185,6 +212,12 @@ def report(
     if week:
         moment = week_end(moment or datetime.now(UTC))
     engine = open_warehouse(_settings(warehouse).warehouse_url)
+    from mappings.publish import unpublished
+
+    with engine.connect() as conn:
+        why = unpublished(conn)
+    if why:
+        _fail(f"no report: {why}")
     result = run(engine, as_of=moment)
     files = write_report(engine, out, lang=lang, as_of=result.as_of, weekly=week,
                          held_back=getattr(result, "held_back", None))

@@ -9,7 +9,7 @@ from rich.markup import escape
 
 
 def run_sync(console: Console, chosen: list[str] | None, warehouse: str | None, connectors: Path | None,
-             full_refresh: bool) -> int:
+             full_refresh: bool, accept_deletions: bool = False) -> int:
     """Sync every enabled (or chosen) source; returns the exit code: 0 all succeeded (``partial``
     counts: the sync completed, some records wait in the quarantine), 1 any source failed, was
     interrupted or was refused because another sync of it runs."""
@@ -26,8 +26,13 @@ def run_sync(console: Console, chosen: list[str] | None, warehouse: str | None, 
         console.print(f"no enabled source to sync in {conf.connectors_file}", highlight=False)
         return 0
     engine = warehouse_engine(conf.warehouse_url)
+    from quality.config import load_rules
+
+    # the landing withholds the deletions of a pass too small to believe, unless told it was a real purge
+    max_drop = None if accept_deletions else load_rules().staleness.max_drop
     with SyncProgress(console) as progress:
-        results = [sync_source(engine, source, full_refresh=full_refresh, observer=progress) for source in sources]
+        results = [sync_source(engine, source, full_refresh=full_refresh, observer=progress, max_drop=max_drop)
+                   for source in sources]
     if progress.live_enabled or len(results) > 1:
         console.print(progress.summary())
     failed = [r for r in results if r.status not in ("succeeded", "partial")]

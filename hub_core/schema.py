@@ -59,6 +59,10 @@ sync_run = Table(
     Column("records_quarantined", Integer),
     Column("duplicate_keys", Integer),
     Column("drift_events", Integer),
+    # JSON {stream: {"live": n, "withheld": n}} when a complete full-table pass returned too few of
+    # the live records to be believed (connectors/landing_deletes.py): their soft deletes were
+    # withheld and the source counts as stale (quality/staleness.py). NULL otherwise.
+    Column("deletions_withheld", Text),
 )
 
 # One row per source while a sync of it runs: the per-source lock (works alike on SQLite and
@@ -288,3 +292,4 @@ from hub_core import schema_identity  # noqa: E402,F401
 from hub_core import schema_rules  # noqa: E402,F401
 from hub_core import schema_quarantine  # noqa: E402,F401
 from hub_core import schema_api_reports  # noqa: E402,F401
+from hub_core import schema_publish  # noqa: E402,F401

@@ -9,6 +9,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The business calendar of the spec: date-only fields and "N days" are Asia/Shanghai days.
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+# Stale-source protection: a source whose data falls by more than this share is an outage, not a
+# purge (quality StalenessConfig.max_drop; the landing withholds such deletions, connectors/landing_deletes.py).
+DEFAULT_MAX_DROP = 0.5
 
 
 class HubSettings(BaseSettings):

@@ -59,7 +59,8 @@ from mappings.staging import (
 log = logging.getLogger(__name__)
 
 # Tables a build rebuilds from scratch (quarantine and findings describe the current build only).
-_REBUILT = ("customer_360", "data_completeness", "data_quality_finding", "mapping_quarantine", "employee", "employee_account",
+_REBUILT = ("customer_360_candidate", "data_completeness", "data_quality_finding", "mapping_quarantine", "employee",
+            "employee_account",
             "account_profile", "contact", "opportunity", "contract", "sales_order", "sales_order_line",
             "dispatch", "dispatch_line", "invoice", "invoice_line", "receivable", "receipt", "credit_rating",
             "interaction", "product", "stock")

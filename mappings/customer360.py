@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, and_, case, delete, func, select, union_all
 
 from hub_core.schema import customer, metadata, sync_run
+from hub_core.schema_publish import customer_360_candidate
 from hub_core.schema_unified import (
     account_profile,
     credit_rating,
@@ -169,7 +170,8 @@ def _response_minutes(conn, as_of: datetime, cfg: C360Config) -> dict[str, dict]
 def _completeness(conn, threshold: float) -> dict[str, dict]:
     """Share of a customer's unified records (all entity tables) whose completeness >= threshold."""
     parts = [select(t.c.customer_id, t.c.completeness) for t in metadata.tables.values()
-             if "customer_id" in t.c and "completeness" in t.c and t is not customer_360]
+             if "customer_id" in t.c and "completeness" in t.c
+             and t.name not in (customer_360.name, customer_360_candidate.name)]
     both = union_all(*parts).subquery()
     query = select(both.c.customer_id, func.count().label("n"),
                    _count_if(both.c.completeness >= threshold).label("ok")).group_by(both.c.customer_id)
@@ -200,7 +202,8 @@ def _profiles(conn) -> dict[str, dict]:
 
 def build_customer_360(conn: Connection, cfg: C360Config, as_of: datetime, tz: str, sources: dict[str, str],
                        ranks: dict[str, int], build_id: int) -> int:
-    """Replace ``customer_360`` with one row per customer as of ``as_of``; returns the row count."""
+    """Replace ``customer_360_candidate`` with one row per customer as of ``as_of``; returns the row
+    count. It reaches ``customer_360`` only through the publish gate (mappings/publish.py)."""
     as_of = _utc(as_of)
     day = as_of.astimezone(ZoneInfo(tz)).date()
     blocks = [_opportunities(conn, as_of), _orders(conn, day, cfg), _receivables(conn, day), _receipts(conn, day),
@@ -226,6 +229,6 @@ def build_customer_360(conn: Connection, cfg: C360Config, as_of: datetime, tz: s
             row["as_of"], row["build_id"] = as_of, build_id
             yield {k: v for k, v in row.items() if k in columns}
 
-    conn.execute(delete(customer_360))
-    return insert_batched(conn, customer_360, rows())
+    conn.execute(delete(customer_360_candidate))
+    return insert_batched(conn, customer_360_candidate, rows())
 

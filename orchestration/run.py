@@ -42,12 +42,25 @@ def run_pipeline(warehouse_url: str, connectors_file: str, out_dir: str, source_
         raise_on_error=False,
     )
     summary = summarize(result)
+    if summary.blocked:  # customer_360 was not published: say so where `hub report` will look
+        _record_blocked(warehouse_url, summary.blocked)
     from quality.staleness import stale_sources
 
     # A stale source (failed, or landed far less than usual) held rules back: a scheduler must notice.
     summary.stale_sources = stale_sources(warehouse_url)
     summary.success = summary.success and not summary.stale_sources
     return summary
+
+
+def _record_blocked(warehouse_url: str, blocked: list[str]) -> None:
+    from hub_core.warehouse import make_engine
+    from mappings.publish import record_blocked
+
+    engine = make_engine(warehouse_url)
+    try:
+        record_blocked(engine, blocked)
+    finally:
+        engine.dispose()
 
 
 def summarize(result) -> PipelineResult:

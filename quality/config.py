@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from hub_core.settings import DEFAULT_TIMEZONE
+from hub_core.settings import DEFAULT_MAX_DROP, DEFAULT_TIMEZONE
 from quality.registry import RULES
 
 DEFAULT_RULES_FILE = Path(__file__).with_name("default_rules.yaml")
@@ -32,7 +32,7 @@ class StalenessConfig(_Strict):
     """Stale-source protection: a source whose current raw rows drop by more than ``max_drop``
     against the count at its last good check, or whose last sync failed, is stale."""
 
-    max_drop: float = Field(0.5, gt=0, lt=1)
+    max_drop: float = Field(DEFAULT_MAX_DROP, gt=0, lt=1)  # also the landing's deletion guard (hub sync/run)
     min_baseline_rows: int = Field(1, ge=1)  # streams smaller than this at the last good check are not judged
 
 

@@ -1,10 +1,12 @@
 """Stale-source protection (business-rules.md, "Source outage").
 
-A source is **stale** when its last finished sync failed (or was interrupted), or when the rows it
-currently has in the warehouse (current, not soft-deleted raw records, per stream) fell by more
-than ``staleness.max_drop`` against the counts of its last good check. Counting *current* rows
-(not what one sync landed) means an incremental sync that legitimately lands little never trips
-it, while a full pass that returns (almost) nothing and soft-deletes the rest does.
+A source is **stale** when its last finished sync failed (or was interrupted), when that sync's
+landing *withheld deletions* (a complete full-table pass returned nothing, or left out more than
+``staleness.max_drop`` of the live records: connectors/landing_deletes.py keeps them live, so the
+unified model keeps serving the last good data), or when the rows it currently has in the
+warehouse (current, not soft-deleted raw records, per stream) fell by more than
+``staleness.max_drop`` against the counts of its last good check. Counting *current* rows (not
+what one sync landed) means an incremental sync that legitimately lands little never trips it.
 
 Rules depending on a stale source are held back by the reconcile run (their open items stay as
 they were); one alert per newly stale source is queued through :func:`queue_stale_alert`.
@@ -55,13 +57,26 @@ def current_counts(conn: Connection) -> dict[str, dict[str, int]]:
     return counts
 
 
-def _last_syncs(conn: Connection) -> dict[str, tuple[str, str | None]]:
-    """Status and error of each source's latest finished sync."""
+def _last_syncs(conn: Connection) -> dict[str, tuple[str, str | None, str | None]]:
+    """Status, error and withheld deletions (JSON) of each source's latest finished sync."""
     s = sync_run.c
     latest = (select(s.source, func.max(s.id).label("id")).where(s.status != "running")
               .group_by(s.source).subquery())
-    rows = conn.execute(select(s.source, s.status, s.error).join(latest, latest.c.id == s.id))
-    return {r.source: (r.status, r.error) for r in rows}
+    rows = conn.execute(select(s.source, s.status, s.error, s.deletions_withheld)
+                        .join(latest, latest.c.id == s.id))
+    return {r.source: (r.status, r.error, r.deletions_withheld) for r in rows}
+
+
+def withheld_reason(withheld: str | None) -> str | None:
+    """One line for a sync whose landing withheld deletions, e.g. ``deletions withheld: 54 (the
+    last sync returned 6 of 60 live customer records)``; None when it withheld none."""
+    streams = json.loads(withheld) if withheld else {}
+    if not streams:
+        return None
+    total = sum(int(v["withheld"]) for v in streams.values())
+    parts = ", ".join(f"{int(v['live']) - int(v['withheld'])} of {int(v['live'])} live {name} records"
+                      for name, v in sorted(streams.items()))
+    return f"deletions withheld: {total} (the last sync returned {parts})"
 
 
 def _drop_reason(baseline: dict[str, int], now_counts: dict[str, int], cfg: StalenessConfig) -> str | None:
@@ -85,12 +100,12 @@ def check_sources(conn: Connection, cfg: StalenessConfig, now: datetime | None =
     for source in sorted(set(counts) | set(syncs) | set(known)):
         prior = known.get(source)
         baseline = json.loads(prior.baseline) if prior is not None and prior.baseline else {}
-        status, error = syncs.get(source, (None, None))
+        status, error, withheld = syncs.get(source, (None, None, None))
         reason = None
         if status in ("failed", "interrupted"):
             reason = f"last sync {status}: {error or 'no error recorded'}"
         drop = _drop_reason(baseline, counts.get(source, {}), cfg)
-        reason = "; ".join(x for x in (reason, drop) if x) or None
+        reason = "; ".join(x for x in (reason, withheld_reason(withheld), drop) if x) or None
         last_good = _aware(prior.last_good_at) if prior is not None else None
         if reason is None:
             verdict = SourceHealth(source, False, None, None, now)

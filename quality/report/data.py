@@ -222,10 +222,11 @@ def _sources(conn: Connection, now: datetime) -> list[dict]:
     for r in runs:
         last_ok = utc(good.get(r.source))
         age = round((now - last_ok).total_seconds() / 3600, 1) if last_ok else None
+        withheld = sum(v["withheld"] for v in json.loads(r.deletions_withheld or "{}").values())
         result.append({"source": r.source, "last_success": local(last_ok), "age_hours": age,
-                       "stale": age is None or age > stale_after, "status": r.status,
+                       "stale": age is None or age > stale_after or bool(withheld), "status": r.status,
                        "landed": r.records_landed, "rejected": r.records_rejected,
-                       "quarantined": held.get(r.source, 0), "drift": r.drift_events or 0})
+                       "quarantined": held.get(r.source, 0), "drift": r.drift_events or 0, "withheld": withheld})
     return result
 
 

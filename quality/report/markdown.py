@@ -67,6 +67,8 @@ def render_markdown(d: ReportData, m: Messages, max_bytes: int | None = None) ->
         age = f"{s['age_hours']}" + (f" {m('stale')}" if s["stale"] else "") if s["age_hours"] is not None else "-"
         last = dt(s["last_success"]) if s["last_success"] else m("status.never")
         tail.append(f"| {md_cell(s['source'])} | {last} | {age} | {m.word('status', s['status'])} |")
+    tail += [m("deletions_withheld", source=md_cell(s["source"]), count=s["withheld"])
+             for s in d.sources if s.get("withheld")]
     held = ", ".join(md_cell(r) for r in d.held_back) or m("none")
     tail += ["", f"{m('sections.held_back')}: {held}", m("customers_line", customers=d.customer_count,
                                                          review=d.review_count)]

@@ -1,8 +1,9 @@
 """The hub's Singer loader: versioned landing, rejects, and state committed with its data."""
 
 import json
+from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from connectors.landing import SingerLoader, load_state, record_hash
 from hub_core.schema import raw_record, raw_reject, raw_stream
@@ -282,3 +283,43 @@ def test_tap_rejects_land_in_raw_reject_with_reason_and_counts(engine):
     assert rows[1].reason == "a tap reject without stream and reason"
     assert streams == ["saleorderlist"]  # the reject stream is no stream of the source
     assert deleted == {"saleorderlist": 0}  # the set-aside SO2 is not new, but was seen
+
+
+def test_a_pass_too_small_to_believe_withholds_its_deletions(engine):
+    full_pass(engine, [rec(k) for k in "ABCDEFGHIJ"] + [state(1)], 1)
+    # 8 of 10 live records left out (> the default 50 %): an outage, not deletions
+    loader, deleted = full_pass(engine, [rec("A"), rec("B"), state(2)], 2)
+    assert deleted == {"saleorderlist": 0}
+    assert loader.stats.withheld == {"saleorderlist": {"live": 10, "withheld": 8}}
+    assert live_and_deleted(engine) == (set("ABCDEFGHIJ"), set())
+    # an empty answer is withheld (and counted) too
+    loader, _ = full_pass(engine, [state(3)], 3)
+    assert loader.stats.withheld == {"saleorderlist": {"live": 10, "withheld": 10}}
+    # exactly half left out is still believed
+    loader, deleted = full_pass(engine, [rec(k) for k in "ABCDE"] + [state(4)], 4)
+    assert deleted == {"saleorderlist": 5} and loader.stats.withheld == {}
+    # a stricter threshold (the rules file's staleness.max_drop) withholds what 0.5 accepted
+    strict = SingerLoader(engine, "u8", 5, max_drop=0.3)
+    strict.feed([json.dumps(SCHEMA), rec("A"), rec("B"), rec("C")])
+    strict.finish_pass()
+    assert strict.stats.withheld == {"saleorderlist": {"live": 5, "withheld": 2}}
+    # a real purge is accepted explicitly (hub sync --accept-deletions)
+    accept = SingerLoader(engine, "u8", 6, max_drop=None)
+    accept.feed([json.dumps(SCHEMA), rec("A")])
+    assert accept.finish_pass() == {"saleorderlist": 4} and live_and_deleted(engine) == ({"A"}, set("BCDEFGHIJ"))
+
+
+def test_withheld_deletions_make_the_source_stale(engine, monkeypatch):
+    from hub_core.schema import sync_run
+    from quality import staleness
+    from quality.config import StalenessConfig
+
+    monkeypatch.setattr(staleness, "queue_stale_alert", lambda *a: None)
+    withheld = json.dumps({"customer": {"live": 60, "withheld": 54}})
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(insert(sync_run), [{"source": "u8", "started_at": now, "finished_at": now, "status": "succeeded",
+                                         "deletions_withheld": withheld}])
+        verdict = staleness.check_sources(conn, StalenessConfig())["u8"]
+    assert verdict.stale and verdict.reason == ("deletions withheld: 54 (the last sync returned 6 of 60 live "
+                                                "customer records)")

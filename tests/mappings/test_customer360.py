@@ -5,7 +5,9 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import insert, select
 
 from hub_core.schema import sync_run
-from hub_core.schema_unified import credit_rating, customer_360, interaction
+# a build writes the candidate; the publish gate copies it into customer_360 (mappings/publish.py)
+from hub_core.schema_publish import customer_360_candidate as customer_360
+from hub_core.schema_unified import credit_rating, interaction
 from mappings.build import build_customer360
 from mappings.c360_config import load_c360
 from tests.mappings.landing import land

@@ -17,7 +17,8 @@ def test_definitions_follow_the_connectors_file(tmp_path):
     defs = build_definitions(f"sqlite:///{tmp_path / 'w.db'}", str(path))
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert keys == {"raw_crm", "raw_erp", "unified_customers", "unified_sales", "unified_finance",
-                    "unified_interactions", "customer_360", "discrepancies", "consistency_report"}
+                    "unified_interactions", "customer_360_candidate", "customer_360", "discrepancies",
+                    "consistency_report"}
     job = defs.resolve_job_def("customer360_job")
     assert {n.name for n in job.nodes_in_topological_order} >= {
         "raw_crm", "unified_model", "unified_sales_expectations", "customer_360", "consistency_report"}
@@ -36,7 +37,8 @@ def test_checks_are_generated_from_the_expectations_file(tmp_path):
     for key, e in declared.items():
         assert specs[key].blocking == (e.severity == "critical"), key
     assert specs[("unified_sales", "sales_order_amount_non_negative")].blocking
-    assert not specs[("customer_360", "completeness_index_healthy")].blocking
+    assert not specs[("customer_360_candidate", "completeness_index_healthy")].blocking
+    assert specs[("customer_360_candidate", "customer_360_id_unique")].blocking  # checked before publishing
     assert not specs[("raw_crm", "freshness")].blocking
 
 

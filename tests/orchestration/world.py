@@ -39,7 +39,7 @@ def materialize_published(url: str, out_dir, selection: dg.AssetSelection, as_of
     )
 
 
-UNIFIED = ("unified_customers", "unified_sales", "unified_finance", "unified_interactions")
+UNIFIED = ("unified_customers", "unified_sales", "unified_finance", "unified_interactions", "customer_360_candidate")
 PUBLISHED = ("customer_360", "discrepancies", "consistency_report")
 
 # Everything but the raw syncs: the checks of the unified groups and what they gate.

@@ -14,9 +14,16 @@ from sqlalchemy import Column, DateTime, Integer, String, Table, Text
 from hub_core.schema import metadata
 from hub_core.schema_unified import customer_360
 
+def _unindexed(column):
+    """The column without the published table's indexes: the candidate is only ever read whole."""
+    copy = column._copy()
+    copy.index = None
+    return copy
+
+
 customer_360_candidate = Table(
     "customer_360_candidate", metadata,
-    *(column._copy() for column in customer_360.columns),
+    *(_unindexed(column) for column in customer_360.columns),
 )
 
 publish_run = Table(

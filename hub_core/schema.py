@@ -292,4 +292,3 @@ from hub_core import schema_identity  # noqa: E402,F401
 from hub_core import schema_rules  # noqa: E402,F401
 from hub_core import schema_quarantine  # noqa: E402,F401
 from hub_core import schema_api_reports  # noqa: E402,F401
-from hub_core import schema_publish  # noqa: E402,F401

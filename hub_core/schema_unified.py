@@ -357,3 +357,5 @@ customer_360 = Table(
     Column("as_of", DateTime(timezone=True), nullable=False),
     Column("build_id", Integer, nullable=False),
 )
+
+from hub_core import schema_publish  # noqa: E402,F401  (after customer_360: the candidate copies its columns)

@@ -31,8 +31,6 @@ from hub_core.schema import (
     metadata,
     raw_record,
     stg_employee,
-    stg_opportunity,
-    stg_sales_order,
 )
 from hub_core.schema_identity import identity_override
 from hub_core.schema_unified import build_run
@@ -51,6 +49,7 @@ from mappings.links import (
     resolve_parties,
 )
 from mappings.identity import resolve_customers
+from mappings.identity.config import load_identity
 from mappings.staging import (
     stage_opportunities,
     stage_sales_orders,
@@ -144,7 +143,8 @@ def build_customer360(engine: Engine, mapping: MappingConfig | None = None, as_o
         raise ValueError("as_of must carry a timezone")
     as_of = as_of.astimezone(timezone.utc)
     sources = {system: cfg.source_for(system) for system in ("crm", "u8", "finance", "wecom")} | cfg.systems
-    config_hash = _config_hash(cfg, decl, c360, overrides)
+    identity = load_identity()  # part of the hash: a changed identity.yaml restages every customer record
+    config_hash = _config_hash(cfg, decl, c360, overrides, identity)
     with engine.begin() as conn:
         mode, last, watermark = _plan(conn, incremental, config_hash, decl, sources)
         build_id = conn.execute(insert(build_run).values(
@@ -153,7 +153,7 @@ def build_customer360(engine: Engine, mapping: MappingConfig | None = None, as_o
         if mode == "unchanged":
             stats = _unchanged(conn, last, build_id, as_of, c360, cfg, sources, decl)
         else:
-            stats = _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides, sources)
+            stats = _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides, sources, identity)
         stats.mode = mode
         conn.execute(update(build_run).where(build_run.c.id == build_id).values(
             finished_at=datetime.now(timezone.utc), status="succeeded", stats=json.dumps(asdict(stats))))
@@ -178,11 +178,9 @@ def _unchanged(conn, last, build_id, as_of, c360, cfg, sources, decl) -> BuildSt
     return stats
 
 
-def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides, sources) -> BuildStats:
+def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides, sources, identity) -> BuildStats:
     """Map (everything, or what was landed since the last build), resolve customers, link, and
     rebuild the derived tables."""
-    for table in (stg_sales_order, stg_opportunity):
-        conn.execute(delete(table))
     mapper = Mapper(conn, decl, sources, cfg.timezone, build_id)
     if mode == "full":
         for name in _REBUILT:
@@ -198,7 +196,8 @@ def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides,
     mapper.employees = emp.by_account
 
     # --- customer resolution (entity resolution owns this step) ---
-    ident = resolve_customers(conn, cfg, emp, as_of, full=mode == "full")
+    ident = resolve_customers(conn, cfg, emp, as_of, full=mode == "full", identity=identity,
+                              since=last.raw_watermark if mode == "incremental" else None)
     n_records, n_customers, n_review = ident.records, ident.customers, ident.review
 
     for spec in decl.streams:

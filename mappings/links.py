@@ -39,8 +39,9 @@ def link_customers(conn: Connection) -> None:
     x = customer_xref.c
     for table in metadata.tables.values():
         if "customer_ref" in table.c and "customer_id" in table.c:
-            conn.execute(update(table).where(table.c.customer_ref.is_not(None)).values(
-                customer_id=select(x.customer_id).where(x.ref == table.c.customer_ref).scalar_subquery()))
+            linked = select(x.customer_id).where(x.ref == table.c.customer_ref).scalar_subquery()
+            conn.execute(update(table).where(table.c.customer_ref.is_not(None),
+                                             table.c.customer_id.is_distinct_from(linked)).values(customer_id=linked))
 
 
 def link_contacts_by_company(conn: Connection) -> int:
@@ -91,14 +92,22 @@ def resolve_parties(conn: Connection, cfg: C360Config) -> None:
         sender_emp = select(a.employee_id).where(a.ref == literal(emp_prefix) + i.sender_id).scalar_subquery()
         receiver_emp = select(a.employee_id).where(a.ref == literal(emp_prefix) + i.receiver_id).scalar_subquery()
         is_out = exists().where(a.ref == literal(emp_prefix) + i.sender_id)
-        conn.execute(update(interaction).where(i.channel == channel).values(
-            direction=case((is_out, "out"), else_="in"),
-            rep_employee_id=case((is_out, sender_emp), else_=receiver_emp),
-            contact_ref=case((is_out, literal(contact_prefix) + i.receiver_id),
-                             else_=literal(contact_prefix) + i.sender_id)))
+        _update_changed(conn, interaction, i.channel == channel, {
+            "direction": case((is_out, "out"), else_="in"),
+            "rep_employee_id": case((is_out, sender_emp), else_=receiver_emp),
+            "contact_ref": case((is_out, literal(contact_prefix) + i.receiver_id),
+                                else_=literal(contact_prefix) + i.sender_id)})
     # The customer of a message is the customer of its contact.
-    conn.execute(update(interaction).where(i.contact_ref.is_not(None)).values(
-        customer_id=select(contact.c.customer_id).where(contact.c.ref == i.contact_ref).scalar_subquery()))
+    _update_changed(conn, interaction, i.contact_ref.is_not(None), {
+        "customer_id": select(contact.c.customer_id).where(contact.c.ref == i.contact_ref).scalar_subquery()})
+
+
+def _update_changed(conn: Connection, table, where, values: dict) -> None:
+    """``UPDATE table SET values WHERE where``, writing only rows where a value differs: an
+    incremental build re-runs these over whole tables, and a row rewritten with the same values
+    still costs a write (and, in PostgreSQL, a dead tuple)."""
+    differs = or_(*[table.c[name].is_distinct_from(expr) for name, expr in values.items()])
+    conn.execute(update(table).where(where, differs).values(**values))
 
 
 def _any_like(column, words: list[str]):
@@ -108,17 +117,17 @@ def _any_like(column, words: list[str]):
 def flag_signals(conn: Connection, cfg: C360Config) -> None:
     """Keyword signals (docs/data-model.md, "Derived signals")."""
     s, i, c = cfg.signals, interaction.c, contact.c
-    conn.execute(update(contact).values(is_decision_maker=case(
-        (_any_like(c.job_title, s.decision_maker_titles), true()), else_=false())))
+    _update_changed(conn, contact, true(), {"is_decision_maker": case(
+        (_any_like(c.job_title, s.decision_maker_titles), true()), else_=false())})
     dm_contact = exists().where(c.ref == i.contact_ref, c.is_decision_maker)
-    conn.execute(update(interaction).values(
-        is_tech_inquiry=case((and_(i.direction.in_(["in", "note"]), _any_like(i.content, s.tech_keywords)), true()),
-                             else_=false()),
-        mentions_competitor=case((_any_like(i.content, s.competitor_keywords), true()), else_=false()),
-        is_document=case((or_(_any_like(i.content, s.document_keywords),
-                              i.msg_type.in_(s.document_msg_types or ["-"])), true()), else_=false()),
-        with_decision_maker=case((or_(dm_contact, _any_like(i.content, s.decision_maker_text)), true()),
-                                 else_=false())))
+    _update_changed(conn, interaction, true(), {
+        "is_tech_inquiry": case((and_(i.direction.in_(["in", "note"]), _any_like(i.content, s.tech_keywords)),
+                                 true()), else_=false()),
+        "mentions_competitor": case((_any_like(i.content, s.competitor_keywords), true()), else_=false()),
+        "is_document": case((or_(_any_like(i.content, s.document_keywords),
+                                 i.msg_type.in_(s.document_msg_types or ["-"])), true()), else_=false()),
+        "with_decision_maker": case((or_(dm_contact, _any_like(i.content, s.decision_maker_text)), true()),
+                                    else_=false())})
 
 
 def rate_notches(conn: Connection, ranks: dict[str, int]) -> None:
@@ -132,5 +141,5 @@ def rate_notches(conn: Connection, ranks: dict[str, int]) -> None:
     prior = credit_rating.alias("prior")
     prior_rating = (select(prior.c.rating).where(prior.c.ref == r.ref, prior.c.rated_day < r.rated_day)
                     .order_by(prior.c.rated_day.desc()).limit(1).scalar_subquery())
-    conn.execute(update(credit_rating).where(r.previous_rating.is_(None)).values(previous_rating=prior_rating))
-    conn.execute(update(credit_rating).values(notch_change=rank(r.rating) - rank(r.previous_rating)))
+    _update_changed(conn, credit_rating, r.previous_rating.is_(None), {"previous_rating": prior_rating})
+    _update_changed(conn, credit_rating, true(), {"notch_change": rank(r.rating) - rank(r.previous_rating)})

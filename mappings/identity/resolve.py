@@ -112,14 +112,17 @@ def _closure(rows: dict[str, dict], removed: dict[str, dict], seeds: set[str], p
 
 
 def resolve_customers(conn: Connection, cfg, employees, as_of: datetime | None = None, *,
-                      identity: IdentityConfig | None = None, full: bool = False) -> ResolveStats:
+                      identity: IdentityConfig | None = None, full: bool = False,
+                      since: int | None = None) -> ResolveStats:
     """Stage customer records from raw, match them and write crosswalk, customers, golden fields,
     review queue, id registry and trail; then resolve their contacts the same way.
     ``cfg`` is the MappingConfig (``source_for``); ``employees`` resolves owner ids
-    (``employees.crm(..)`` / ``.u8(..)``, as identity.yaml names them)."""
+    (``employees.crm(..)`` / ``.u8(..)``, as identity.yaml names them). ``since``: the raw
+    watermark of the last build, when nothing but raw records landed after it changed (same
+    configuration, employees and overrides): only the customer records they touch are staged."""
     idcfg = identity or load_identity()
     now = as_of or datetime.now(UTC)
-    stats = _resolve_customers(conn, cfg, employees, now, idcfg, full)
+    stats = _resolve_customers(conn, cfg, employees, now, idcfg, full, since)
     people = resolve_contacts(conn, idcfg, cfg.source_for, now)
     stats.contacts, stats.rows_written = people.contacts, stats.rows_written + people.rows_written
     log.info("customers resolved: %s", stats)
@@ -127,8 +130,8 @@ def resolve_customers(conn: Connection, cfg, employees, as_of: datetime | None =
 
 
 def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: IdentityConfig,
-                       full: bool) -> ResolveStats:
-    staged = stage_customer_records(conn, idcfg, cfg.source_for, employees, now)
+                       full: bool, since: int | None) -> ResolveStats:
+    staged = stage_customer_records(conn, idcfg, cfg.source_for, employees, now, None if full else since)
     written = staged.written
     xref = table_rows(conn, customer_xref, "ref")
     prev = {ref: row["customer_id"] for ref, row in xref.items()}

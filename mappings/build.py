@@ -35,12 +35,14 @@ from hub_core.schema import (
 from hub_core.schema_identity import identity_override
 from hub_core.schema_unified import build_run
 from mappings.c360_config import C360Config, load_c360
-from mappings.config import MappingConfig, load_mapping
 from mappings.completeness import rebuild_completeness
+from mappings.config import MappingConfig, load_mapping
 from mappings.customer360 import build_customer_360
 from mappings.declarative.engine import Mapper
 from mappings.declarative.spec import DeclarativeConfig, load_streams
 from mappings.employees import link_employees, load_employees, load_overrides
+from mappings.identity import resolve_customers
+from mappings.identity.config import load_identity
 from mappings.links import (
     flag_signals,
     link_contacts_by_company,
@@ -48,8 +50,6 @@ from mappings.links import (
     rate_notches,
     resolve_parties,
 )
-from mappings.identity import resolve_customers
-from mappings.identity.config import load_identity
 from mappings.staging import (
     stage_opportunities,
     stage_sales_orders,

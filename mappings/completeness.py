@@ -4,7 +4,16 @@ entity, per source system and per owner (the owner of the record's customer)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, case, delete, func, insert, literal, select, union_all
+from sqlalchemy import (
+    Connection,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+)
 
 from hub_core.schema import customer, metadata
 from hub_core.schema_unified import customer_360, data_completeness
@@ -16,11 +25,14 @@ def rebuild_completeness(conn: Connection, threshold: float, systems: list[str],
     for table in metadata.tables.values():
         if "completeness" not in table.c or table is customer_360 or "ref" not in table.c:
             continue
-        owner = (select(customer.c.owner_employee_id).where(customer.c.customer_id == table.c.customer_id)
-                 .scalar_subquery() if "customer_id" in table.c else literal(None))
         system = case(*[(table.c.ref.like(f"{s}:%"), s) for s in systems], else_="other")
+        if "customer_id" in table.c:  # a join, not a sub-select per row: the owner of the row's customer
+            owner, source = customer.c.owner_employee_id, table.outerjoin(
+                customer, customer.c.customer_id == table.c.customer_id)
+        else:
+            owner, source = literal(None), table
         parts.append(select(literal(table.name).label("entity"), system.label("system"), owner.label("owner"),
-                            table.c.completeness))
+                            table.c.completeness).select_from(source))
     rows = union_all(*parts).subquery()
     query = select(rows.c.entity, rows.c.system, rows.c.owner, func.count().label("n"),
                    func.sum(case((rows.c.completeness >= threshold, 1), else_=0)).label("ok")

@@ -226,6 +226,11 @@ def build_customer_360(conn: Connection, cfg: C360Config, as_of: datetime, tz: s
             row["as_of"], row["build_id"] = as_of, build_id
             yield {k: v for k, v in row.items() if k in columns}
 
+    return write_customer_360(conn, rows())
+
+
+def write_customer_360(conn: Connection, rows) -> int:
+    """The build's one write of customer_360: every row replaced by ``rows``."""
     conn.execute(delete(customer_360))
-    return insert_batched(conn, customer_360, rows())
+    return insert_batched(conn, customer_360, rows)
 

@@ -38,16 +38,45 @@ def latest_per_ref(rows: Iterable[dict]) -> Iterator[dict]:
             yield row
 
 
+def insert_rows(conn: Connection, table, rows: list[dict]) -> None:
+    """Insert one batch of rows. On PostgreSQL (psycopg) through ``COPY``: an executemany sends a
+    statement per row, which made inserts half of a full build; COPY streams the batch. Every
+    column of the hub's tables is a plain type psycopg adapts itself; a column missing from the
+    rows gets its scalar default, as an INSERT would (a callable default: the INSERT is used)."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
+        conn.execute(insert(table), rows)
+        return
+    keys = set().union(*(r.keys() for r in rows))
+    extra = {}
+    for c in table.c:
+        if c.name not in keys and c.default is not None:
+            if not c.default.is_scalar:
+                conn.execute(insert(table), rows)
+                return
+            extra[c.name] = c.default.arg
+    cols = [c.name for c in table.c if c.name in keys or c.name in extra]
+    from psycopg import sql
+
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(c) for c in cols))
+    with conn.connection.dbapi_connection.cursor() as cur, cur.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(tuple(row[c] if c in row else extra.get(c) for c in cols))
+
+
 def insert_batched(conn: Connection, table, rows: Iterable[dict]) -> int:
+    """Insert rows (streamed) in batches; returns how many."""
     count, batch = 0, []
     for row in rows:
         batch.append(row)
         if len(batch) >= BATCH:
-            conn.execute(insert(table), batch)
+            insert_rows(conn, table, batch)
             count += len(batch)
             batch = []
     if batch:
-        conn.execute(insert(table), batch)
+        insert_rows(conn, table, batch)
         count += len(batch)
     return count
 
@@ -99,7 +128,7 @@ def sync_sorted(conn: Connection, table, desired: Iterator[dict], key: str = "re
         for i in range(0, len(stale), 500):  # deletes first: a changed row's insert needs its old one gone
             conn.execute(delete(table).where(col.in_(stale[i:i + 500])))
         for i in range(0, len(fresh), BATCH):
-            conn.execute(insert(table), fresh[i:i + BATCH])
+            insert_rows(conn, table, fresh[i:i + BATCH])
         stale.clear()
         fresh.clear()
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import orjson
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, select
 
 from hub_core.schema import raw_record
 from hub_core.schema_identity import customer_record
@@ -23,7 +23,15 @@ from mappings.declarative.casts import clean_text
 from mappings.identity.config import IdentityConfig, SourceRecord
 from mappings.identity.engine import Rec
 from mappings.identity.phones import extract_phones
-from mappings.normalize import NameKey, _leading_place, name_key, normalize_name, normalize_uscc, simplify
+from mappings.normalize import (
+    NameKey,
+    _leading_place,
+    name_key,
+    normalize_name,
+    normalize_uscc,
+    simplify,
+)
+from mappings.staging import insert_rows
 
 BATCH = 2000
 log = logging.getLogger(__name__)
@@ -220,6 +228,10 @@ class Staged:
     changed: set[str]  # new or different since the last build
     removed: dict[str, dict]  # ref -> the row it had, for records gone from the sources
     written: int
+    names_moved: bool = True  # a record came, went, or changed a field contacts are staged with
+
+
+NAME_FIELDS = ("name", "name_key", "name_place", "is_deleted")  # what contact staging reads of a record
 
 
 def stage_customer_records(conn: Connection, cfg: IdentityConfig, source_for, employees,
@@ -242,8 +254,10 @@ def stage_customer_records(conn: Connection, cfg: IdentityConfig, source_for, em
         conn.execute(delete(customer_record).where(customer_record.c.ref.in_(stale[i:i + 500])))
     fresh = [{**rows[ref], "changed_at": now} for ref in sorted(changed)]
     for i in range(0, len(fresh), BATCH):
-        conn.execute(insert(customer_record), fresh[i:i + BATCH])
-    return Staged(rows, changed, removed, len(stale) + len(fresh))
+        insert_rows(conn, customer_record, fresh[i:i + BATCH])
+    moved = bool(removed) or any(ref not in old or any(getattr(old[ref], f) != rows[ref][f] for f in NAME_FIELDS)
+                                 for ref in changed)
+    return Staged(rows, changed, removed, len(stale) + len(fresh), moved)
 
 
 def _stored(row) -> dict:
@@ -266,7 +280,7 @@ def _stage(conn: Connection, cfg: IdentityConfig, source_for, employees, only: s
                 continue
             try:
                 row = _row(src, rec, employees, contacts)
-            except Exception as exc:  # noqa: BLE001 - one odd record never stops the others; named, not lost
+            except Exception as exc:
                 log.warning("customer record of %s.%s not staged (%s: %s): id %r", src.system, src.stream,
                             type(exc).__name__, exc, _text(get_path(rec, src.id)) if isinstance(rec, dict) else None)
                 continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
@@ -33,7 +34,7 @@ from hub_core.schema import (
     stg_employee,
 )
 from hub_core.schema_identity import identity_override
-from hub_core.schema_unified import build_run
+from hub_core.schema_unified import build_run, opportunity, sales_order
 from mappings.c360_config import C360Config, load_c360
 from mappings.completeness import rebuild_completeness
 from mappings.config import MappingConfig, load_mapping
@@ -44,6 +45,8 @@ from mappings.employees import link_employees, load_employees, load_overrides
 from mappings.identity import resolve_customers
 from mappings.identity.config import load_identity
 from mappings.links import (
+    Scope,
+    contact_customers,
     flag_signals,
     link_contacts_by_company,
     link_customers,
@@ -193,6 +196,7 @@ def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides,
         emp = link_employees(conn, overrides)
     else:
         emp = load_employees(conn)
+        mapper.touched = defaultdict(set)
     mapper.employees = emp.by_account
 
     # --- customer resolution (entity resolution owns this step) ---
@@ -212,13 +216,19 @@ def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides,
             mapper.run(spec, since_id=None if spec.versions == "all" else last.raw_watermark,
                        only_refs=refs if spec.versions == "all" else None)
     mapper.flush()
-    link_customers(conn)
+    # an incremental build links and stages only rows that can differ from the last build's
+    scope = None if mode == "full" else Scope(mapper.touched, mapper.forgotten, ident.moved_refs)
+    before = contact_customers(conn) if scope else {}
+    link_customers(conn, scope)
     link_contacts_by_company(conn)
-    resolve_parties(conn, c360)
-    flag_signals(conn, c360)
+    if scope:
+        after = contact_customers(conn)
+        scope.contacts_moved = {ref for ref in after.keys() | before.keys() if before.get(ref) != after.get(ref)}
+    resolve_parties(conn, c360, scope)
+    flag_signals(conn, c360, scope)
     rate_notches(conn, decl.codes.get("credit_rating_rank", {}))
-    n_opps = stage_opportunities(conn)
-    n_orders = stage_sales_orders(conn)
+    n_opps = stage_opportunities(conn, scope.refs(conn, opportunity) if scope else None)
+    n_orders = stage_sales_orders(conn, scope.refs(conn, sales_order) if scope else None)
     n_360 = build_customer_360(conn, c360, as_of, cfg.timezone, sources, _ranks(decl), build_id)
     rebuild_completeness(conn, c360.completeness_threshold, c360.systems, build_id)
     st = mapper.stats

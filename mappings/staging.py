@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterable, Iterator
 
 import orjson
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from hub_core.schema import raw_record, stg_opportunity, stg_sales_order
 from hub_core.schema_unified import opportunity, sales_order
@@ -153,27 +153,46 @@ def sync_sorted(conn: Connection, table, desired: Iterator[dict], key: str = "re
     return count
 
 
-def stage_opportunities(conn: Connection) -> int:
+def _restage(conn: Connection, table, query, ref, refs: set[str], convert) -> None:
+    """Rows of ``refs`` only: deleted, then inserted afresh from ``query`` (an incremental build)."""
+    ordered = sorted(refs)
+    for i in range(0, len(ordered), 500):
+        chunk = ordered[i:i + 500]
+        conn.execute(delete(table).where(table.c.ref.in_(chunk)))
+        insert_rows(conn, table, [convert(r) for r in conn.execute(query.where(ref.in_(chunk)))])
+
+
+def _count(conn: Connection, table) -> int:
+    return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def _opportunity_row(r) -> dict:
+    return {"ref": r.ref, "opp_id": r.ref.split(":", 2)[-1], "account_ref": r.customer_ref,
+            "customer_id": r.customer_id, "name": r.name, "amount_cents": r.amount_cents,
+            "status": _LEGACY_STATUS.get(r.status, "other"), "stage": r.stage,
+            "close_ms": _ms(r.close_at), "close_day": r.close_day, "last_modified_ms": _ms(r.modified_at),
+            "stage_changed_ms": _ms(r.stage_changed_at), "owner_employee_id": r.owner_employee_id,
+            "is_deleted": r.is_deleted}
+
+
+def stage_opportunities(conn: Connection, refs: set[str] | None = None) -> int:
     """``stg_opportunity`` (read by the reconciliation rules) derived from the unified
     ``opportunity`` table: same rows, instants as epoch ms, legacy status names. Only rows that
-    differ are written (an incremental build changes few)."""
-
-    def rows():
-        for r in _by_ref(conn, select(opportunity), opportunity.c.ref):
-            yield {"ref": r.ref, "opp_id": r.ref.split(":", 2)[-1], "account_ref": r.customer_ref,
-                   "customer_id": r.customer_id, "name": r.name, "amount_cents": r.amount_cents,
-                   "status": _LEGACY_STATUS.get(r.status, "other"), "stage": r.stage,
-                   "close_ms": _ms(r.close_at), "close_day": r.close_day, "last_modified_ms": _ms(r.modified_at),
-                   "stage_changed_ms": _ms(r.stage_changed_at), "owner_employee_id": r.owner_employee_id,
-                   "is_deleted": r.is_deleted}
-
-    return sync_sorted(conn, stg_opportunity, rows())
+    differ are written; with ``refs`` (an incremental build) only those rows are looked at."""
+    if refs is not None:
+        _restage(conn, stg_opportunity, select(opportunity), opportunity.c.ref, refs, _opportunity_row)
+        return _count(conn, stg_opportunity)
+    rows = (_opportunity_row(r) for r in _by_ref(conn, select(opportunity), opportunity.c.ref))
+    return sync_sorted(conn, stg_opportunity, rows)
 
 
-def stage_sales_orders(conn: Connection) -> int:
+def stage_sales_orders(conn: Connection, refs: set[str] | None = None) -> int:
     """``stg_sales_order`` (read by the reconciliation rules) derived from ``sales_order``;
-    only rows that differ are written."""
+    only rows that differ are written (with ``refs``: only those rows are looked at)."""
     s = sales_order.c
     query = select(s.ref, s.code, s.order_day, s.state, s.customer_ref.label("u8_customer_ref"), s.customer_id,
                    s.amount_cents, s.owner_employee_id)
+    if refs is not None:
+        _restage(conn, stg_sales_order, query, s.ref, refs, lambda r: dict(r._mapping))
+        return _count(conn, stg_sales_order)
     return sync_sorted(conn, stg_sales_order, (dict(r._mapping) for r in _by_ref(conn, query, s.ref)))

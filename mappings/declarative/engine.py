@@ -95,6 +95,9 @@ class Mapper:
         self._column_cache: dict[str, list[str]] = {}
         self._index_cache: dict[str, set[str]] = {}
         self._plan_cache: dict[tuple, tuple] = {}
+        # refs mapped afresh and refs forgotten, per table, when tracked (an incremental build)
+        self.touched: dict[str, set[str]] | None = None
+        self.forgotten: dict[str, set[str]] = defaultdict(set)
         self._tz = tz
         self._record_ref: str | None = None  # the source record being mapped (lines: its document)
 
@@ -174,6 +177,8 @@ class Mapper:
                 continue  # an older version of a record already mapped
             self._seen[spec.entity].add(identity)
             self._emit(spec.entity, row)
+            if self.touched is not None:
+                self.touched[spec.entity].add(row["ref"])
             self.stats.rows[spec.entity] += 1
             if spec.lines:
                 self._lines(spec, record, ref)
@@ -192,6 +197,7 @@ class Mapper:
         """Delete what earlier builds mapped from these records: rows, lines, quarantine, findings."""
         source = self.sources.get(spec.system, spec.system)
         table = metadata.tables[spec.entity]
+        self.forgotten[spec.entity] |= refs
         ordered = sorted(refs)
         for i in range(0, len(ordered), 500):
             chunk = ordered[i:i + 500]
@@ -226,6 +232,8 @@ class Mapper:
             row[ls.parent_column] = ref
             row["line_no"] = n
             self._emit(ls.entity, row)
+            if self.touched is not None:
+                self.touched[ls.entity].add(row["ref"])
             self.stats.rows[ls.entity] += 1
 
     def _columns(self, entity: str) -> list[str]:

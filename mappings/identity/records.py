@@ -276,11 +276,11 @@ def _stage(conn: Connection, cfg: IdentityConfig, source_for, employees, only: s
         if only is not None and not any(ref.startswith(prefix) for ref in only):
             continue
         for rec in iter_current(conn, source_for(src.system), src.stream):
-            if only is not None and (not isinstance(rec, dict) or f"{prefix}{_text(get_path(rec, src.id))}" not in only):
-                continue
+            if only is not None and f"{prefix}{_text(get_path(rec, src.id))}" not in only:
+                continue  # (a record that is no object has no id: it is not in ``only``)
             try:
                 row = _row(src, rec, employees, contacts)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - one odd record never stops the others; named, not lost
                 log.warning("customer record of %s.%s not staged (%s: %s): id %r", src.system, src.stream,
                             type(exc).__name__, exc, _text(get_path(rec, src.id)) if isinstance(rec, dict) else None)
                 continue

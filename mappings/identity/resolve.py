@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, select
@@ -50,6 +50,7 @@ class ResolveStats:
     rows_written: int
     contacts: int = 0
     contacts_restaged: bool = True  # False: nothing contacts are staged from changed, they were left alone
+    moved_refs: set[str] = field(default_factory=set, repr=False)  # records whose customer id changed
 
 
 def active_overrides(conn: Connection, entity: str = ENTITY) -> dict[str, tuple[str, str | None]]:
@@ -262,7 +263,8 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
             evidence = json.dumps(list(join.signals)) if join.signals else None
         desired_x[ref] = {"ref": ref, "customer_id": out.ids[n], "system": row["system"], "match_method": rule,
                           "score": score, "decided_by": decided, "evidence": evidence}
-    ids_moved = any(desired_x.get(ref, {}).get("customer_id") != xref.get(ref, {}).get("customer_id") for ref in scope)
+    moved_refs = {ref for ref in scope
+                  if desired_x.get(ref, {}).get("customer_id") != xref.get(ref, {}).get("customer_id")}
     written += sync_rows(conn, customer_xref, "ref", scope, desired_x, xref)
 
     # customers and their golden fields
@@ -282,6 +284,7 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
                   for r in _rows_of(conn, customer_golden_field, ids_scope, len(everything)).values()}
     g_scope = {k for k in existing_g if k.split("|")[0] in ids_scope} | set(desired_g)
     written += sync_golden(conn, g_scope, desired_g, existing_g)
-    return ResolveStats(len(staged.rows), len(staged.changed), len(staged.removed), len(live),
-                        count_rows(conn, customer), len(out.issued), len(out.merged), count_rows(conn, customer_review),
-                        written), staged.names_moved or ids_moved
+    stats = ResolveStats(len(staged.rows), len(staged.changed), len(staged.removed), len(live),
+                         count_rows(conn, customer), len(out.issued), len(out.merged), count_rows(conn, customer_review),
+                         written, moved_refs=moved_refs)
+    return stats, staged.names_moved or bool(moved_refs)

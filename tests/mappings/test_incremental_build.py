@@ -119,7 +119,12 @@ def test_a_days_changes_to_a_generated_world_build_incrementally_as_in_full(engi
     that can differ) leaves every derived table exactly as a full rebuild does."""
     from datetime import datetime
 
-    from hub_core.schema import customer, customer_xref, stg_opportunity, stg_sales_order
+    from hub_core.schema import (
+        customer,
+        customer_xref,
+        stg_opportunity,
+        stg_sales_order,
+    )
     from hub_core.schema_identity import contact_xref, customer_record
     from simulators.generator import generate
     from tests.mappings.test_hostile_world import land_world

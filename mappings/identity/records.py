@@ -148,13 +148,14 @@ def _versions_since(conn: Connection, source: str, stream: str, since: int) -> I
     """Every landed version (current or not) of the records of a stream that got a new version
     after raw id ``since``: what a record says now and what it said before."""
     r = raw_record.c
-    keys = select(r.record_key).where(r.source == source, r.stream == stream, r.id > since).distinct()
-    query = (select(r.data).where(r.source == source, r.stream == stream, r.record_key.in_(keys))
-             .execution_options(yield_per=BATCH))
-    for (data,) in conn.execute(query):
-        rec = orjson.loads(data)
-        if isinstance(rec, dict):
-            yield rec
+    keys = sorted(set(conn.execute(select(r.record_key).where(r.source == source, r.stream == stream,
+                                                             r.id > since)).scalars()))
+    for i in range(0, len(keys), 500):  # by key (index ix_raw_record_versions), not a scan of raw
+        query = select(r.data).where(r.source == source, r.stream == stream, r.record_key.in_(keys[i:i + 500]))
+        for (data,) in conn.execute(query):
+            rec = orjson.loads(data)
+            if isinstance(rec, dict):
+                yield rec
 
 
 def affected_refs(conn: Connection, cfg: IdentityConfig, source_for, since: int) -> set[str]:

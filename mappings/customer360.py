@@ -45,7 +45,16 @@ def _count_if(condition):
 
 
 def _grouped(conn: Connection, query) -> dict[str, dict]:
-    return {r.customer_id: dict(r._mapping) for r in conn.execute(query) if r.customer_id is not None}
+    """customer_id -> the row (fetched at once, made dicts without a Row per column look-up: this
+    runs for every customer on every build)."""
+    result = conn.execute(query)
+    keys = list(result.keys())
+    out = {}
+    for values in result.all():
+        row = dict(zip(keys, values))
+        if row["customer_id"] is not None:
+            out[row["customer_id"]] = row
+    return out
 
 
 def _owners(conn: Connection) -> dict[str, dict]:

@@ -240,7 +240,7 @@ def stage_customer_records(conn: Connection, cfg: IdentityConfig, source_for, em
     """Stage the current customer records; rewrite only rows whose content changed. With
     ``since`` (the raw watermark of the last build, whose staging is in ``customer_record``), only
     the records :func:`affected_refs` names are staged afresh; the others are read back."""
-    old = {r.ref: r for r in conn.execute(select(customer_record))}
+    old = {r.ref: r for r in conn.execute(select(customer_record)).all()}
     if since is None:
         rows = _stage(conn, cfg, source_for, employees, None)
         removed = {ref: dict(r._mapping) for ref, r in old.items() if ref not in rows}

@@ -144,11 +144,11 @@ def _rows_of(conn: Connection, table, ids: set[str], records: int) -> dict:
     whole table is read when ``ids`` is most of it, else only theirs (an incremental build)."""
     pk = [c.name for c in table.primary_key.columns]
     if len(ids) * 4 >= records:
-        rows = conn.execute(select(table))
+        rows = conn.execute(select(table)).all()
     else:
         ordered = sorted(ids)
         rows = (r for i in range(0, len(ordered), 500)
-                for r in conn.execute(select(table).where(table.c.customer_id.in_(ordered[i:i + 500]))))
+                for r in conn.execute(select(table).where(table.c.customer_id.in_(ordered[i:i + 500]))).all())
     out = {}
     for r in rows:
         row = dict(r._mapping)

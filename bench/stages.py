@@ -83,11 +83,11 @@ def stage_resolve(engine, args) -> dict:
     conn = engine.connect()
     trans = conn.begin()
     try:
-        n_records, n_customers, n_review = resolve_customers(conn, cfg, load_employees(conn))
+        stats = resolve_customers(conn, cfg, load_employees(conn))
     finally:
         trans.rollback()
         conn.close()
-    return {"records": n_records, "customers": n_customers, "review": n_review}
+    return {"records": stats.records, "customers": stats.customers, "review": stats.review}
 
 
 def stage_reconcile(engine, args) -> dict:

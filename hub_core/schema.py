@@ -101,6 +101,8 @@ raw_record = Table(
 # only uses a partial index whose WHERE the query's WHERE visibly implies.
 Index("uq_raw_record_current", raw_record.c.source, raw_record.c.stream, raw_record.c.record_key, unique=True,
       postgresql_where=text("is_current"), sqlite_where=text("is_current = 1"))
+# Every version of a record: an incremental build reads what records landed since it said before.
+Index("ix_raw_record_versions", raw_record.c.source, raw_record.c.stream, raw_record.c.record_key)
 
 raw_reject = Table(
     "raw_reject",

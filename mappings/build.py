@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
@@ -31,26 +32,27 @@ from hub_core.schema import (
     metadata,
     raw_record,
     stg_employee,
-    stg_opportunity,
-    stg_sales_order,
 )
 from hub_core.schema_identity import identity_override
-from hub_core.schema_unified import build_run
+from hub_core.schema_unified import build_run, opportunity, sales_order
 from mappings.c360_config import C360Config, load_c360
-from mappings.config import MappingConfig, load_mapping
 from mappings.completeness import rebuild_completeness
+from mappings.config import MappingConfig, load_mapping
 from mappings.customer360 import build_customer_360
 from mappings.declarative.engine import Mapper
 from mappings.declarative.spec import DeclarativeConfig, load_streams
 from mappings.employees import link_employees, load_employees, load_overrides
+from mappings.identity import resolve_customers
+from mappings.identity.config import load_identity
 from mappings.links import (
+    Scope,
+    contact_customers,
     flag_signals,
     link_contacts_by_company,
     link_customers,
     rate_notches,
     resolve_parties,
 )
-from mappings.identity import resolve_customers
 from mappings.staging import (
     stage_opportunities,
     stage_sales_orders,
@@ -145,7 +147,8 @@ def build_customer360(engine: Engine, mapping: MappingConfig | None = None, as_o
         raise ValueError("as_of must carry a timezone")
     as_of = as_of.astimezone(timezone.utc)
     sources = {system: cfg.source_for(system) for system in ("crm", "u8", "finance", "wecom")} | cfg.systems
-    config_hash = _config_hash(cfg, decl, c360, overrides)
+    identity = load_identity()  # part of the hash: a changed identity.yaml restages every customer record
+    config_hash = _config_hash(cfg, decl, c360, overrides, identity)
     with engine.begin() as conn:
         mode, last, watermark = _plan(conn, incremental, config_hash, decl, sources)
         build_id = conn.execute(insert(build_run).values(
@@ -154,7 +157,7 @@ def build_customer360(engine: Engine, mapping: MappingConfig | None = None, as_o
         if mode == "unchanged":
             stats = _unchanged(conn, last, build_id, as_of, c360, cfg, sources, decl)
         else:
-            stats = _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides, sources)
+            stats = _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides, sources, identity)
         stats.mode = mode
         conn.execute(update(build_run).where(build_run.c.id == build_id).values(
             finished_at=datetime.now(timezone.utc), status="succeeded", stats=json.dumps(asdict(stats))))
@@ -179,11 +182,9 @@ def _unchanged(conn, last, build_id, as_of, c360, cfg, sources, decl) -> BuildSt
     return stats
 
 
-def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides, sources) -> BuildStats:
+def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides, sources, identity) -> BuildStats:
     """Map (everything, or what was landed since the last build), resolve customers, link, and
     rebuild the derived tables."""
-    for table in (stg_sales_order, stg_opportunity):
-        conn.execute(delete(table))
     mapper = Mapper(conn, decl, sources, cfg.timezone, build_id)
     if mode == "full":
         for name in _REBUILT:
@@ -196,10 +197,12 @@ def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides,
         emp = link_employees(conn, overrides)
     else:
         emp = load_employees(conn)
+        mapper.touched = defaultdict(set)
     mapper.employees = emp.by_account
 
     # --- customer resolution (entity resolution owns this step) ---
-    ident = resolve_customers(conn, cfg, emp, as_of, full=mode == "full")
+    ident = resolve_customers(conn, cfg, emp, as_of, full=mode == "full", identity=identity,
+                              since=last.raw_watermark if mode == "incremental" else None)
     n_records, n_customers, n_review = ident.records, ident.customers, ident.review
 
     for spec in decl.streams:
@@ -214,13 +217,19 @@ def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides,
             mapper.run(spec, since_id=None if spec.versions == "all" else last.raw_watermark,
                        only_refs=refs if spec.versions == "all" else None)
     mapper.flush()
-    link_customers(conn)
+    # an incremental build links and stages only rows that can differ from the last build's
+    scope = None if mode == "full" else Scope(mapper.touched, mapper.forgotten, ident.moved_refs)
+    before = contact_customers(conn) if scope else {}
+    link_customers(conn, scope)
     link_contacts_by_company(conn)
-    resolve_parties(conn, c360)
-    flag_signals(conn, c360)
+    if scope:
+        after = contact_customers(conn)
+        scope.contacts_moved = {ref for ref in after.keys() | before.keys() if before.get(ref) != after.get(ref)}
+    resolve_parties(conn, c360, scope)
+    flag_signals(conn, c360, scope)
     rate_notches(conn, decl.codes.get("credit_rating_rank", {}))
-    n_opps = stage_opportunities(conn)
-    n_orders = stage_sales_orders(conn)
+    n_opps = stage_opportunities(conn, scope.refs(conn, opportunity) if scope else None)
+    n_orders = stage_sales_orders(conn, scope.refs(conn, sales_order) if scope else None)
     n_360 = build_customer_360(conn, c360, as_of, cfg.timezone, sources, _ranks(decl), build_id)
     rebuild_completeness(conn, c360.completeness_threshold, c360.systems, build_id)
     st = mapper.stats

@@ -46,7 +46,16 @@ def _count_if(condition):
 
 
 def _grouped(conn: Connection, query) -> dict[str, dict]:
-    return {r.customer_id: dict(r._mapping) for r in conn.execute(query) if r.customer_id is not None}
+    """customer_id -> the row (fetched at once, made dicts without a Row per column look-up: this
+    runs for every customer on every build)."""
+    result = conn.execute(query)
+    keys = list(result.keys())
+    out = {}
+    for values in result.all():
+        row = dict(zip(keys, values))
+        if row["customer_id"] is not None:
+            out[row["customer_id"]] = row
+    return out
 
 
 def _owners(conn: Connection) -> dict[str, dict]:
@@ -182,7 +191,9 @@ def _completeness(conn, threshold: float) -> dict[str, dict]:
 def _freshness(conn, sources: dict[str, str], cfg: C360Config) -> dict:
     s = sync_run.c
     last = dict(conn.execute(select(s.source, func.max(s.finished_at)).where(
-        s.status.in_(("succeeded", "partial"))).group_by(s.source)).all())  # partial: records set aside
+        s.status.in_(("succeeded", "partial")),  # partial: records set aside, the rest landed
+        s.deletions_withheld.is_(None),  # a pass too small to believe is no fresh data (the source is stale)
+    ).group_by(s.source)).all())
     return {f"{system}_synced_at": _utc(last.get(sources.get(system, system))) for system in cfg.systems
             if f"{system}_synced_at" in customer_360.c}
 
@@ -229,6 +240,12 @@ def build_customer_360(conn: Connection, cfg: C360Config, as_of: datetime, tz: s
             row["as_of"], row["build_id"] = as_of, build_id
             yield {k: v for k, v in row.items() if k in columns}
 
+    return write_customer_360(conn, rows())
+
+
+def write_customer_360(conn: Connection, rows) -> int:
+    """The build's one write: the candidate customer_360 replaced by ``rows``. Readers see it only
+    once the quality gate publishes it (mappings/publish.py)."""
     conn.execute(delete(customer_360_candidate))
-    return insert_batched(conn, customer_360_candidate, rows())
+    return insert_batched(conn, customer_360_candidate, rows)
 

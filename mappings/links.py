@@ -1,11 +1,14 @@
 """Set-based links after mapping: customers through the crosswalk, WeCom message parties,
 contacts by company name, keyword signals, credit-rating notches.
 
-Everything here is SQL UPDATEs over whole tables (no per-row round trips), driven by config:
+Everything here is set-based SQL UPDATEs (no per-row round trips): over whole tables in a full
+build, over the rows an incremental build changed (a :class:`Scope`) otherwise; driven by config:
 ref templates and keywords come from ``customer360.yaml``, the rating ladder from the code tables.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from sqlalchemy import (
     Connection,
@@ -33,14 +36,58 @@ from mappings.c360_config import C360Config
 from mappings.normalize import name_key, normalize_name
 from mappings.regions import places_compatible
 
+CHUNK = 500  # refs per IN list
+SCOPED_MAX = 50_000  # more rows than this in scope: the whole-table statement is cheaper
 
-def link_customers(conn: Connection) -> None:
-    """``customer_id`` of every unified row whose ``customer_ref`` is in the crosswalk."""
+
+@dataclass
+class Scope:
+    """What an incremental build changed, so the links below touch only rows that can differ from
+    the last build's: rows mapped afresh and rows forgotten (per table, by ref), crosswalk refs
+    whose customer moved, and contacts whose customer changed (filled in after linking)."""
+
+    touched: dict[str, set[str]]
+    forgotten: dict[str, set[str]]
+    moved_refs: set[str]
+    contacts_moved: set[str] = field(default_factory=set)
+
+    def refs(self, conn: Connection, table) -> set[str]:
+        """Refs of ``table`` whose derived columns may change: mapped or forgotten in this build,
+        or carrying a customer_ref whose customer moved."""
+        out = self.touched.get(table.name, set()) | self.forgotten.get(table.name, set())
+        if self.moved_refs and "customer_ref" in table.c:
+            out |= _refs_where(conn, table, table.c.customer_ref, self.moved_refs)
+        return out
+
+    def messages(self, conn: Connection) -> set[str]:
+        """Interactions whose party columns, customer or flags may change: their own row, or their
+        contact, is new, gone or moved."""
+        contacts = self.touched.get("contact", set()) | self.forgotten.get("contact", set()) | self.contacts_moved
+        return self.refs(conn, interaction) | _refs_where(conn, interaction, interaction.c.contact_ref, contacts)
+
+
+def _refs_where(conn: Connection, table, column, values: set[str]) -> set[str]:
+    ordered, out = sorted(values), set()
+    for i in range(0, len(ordered), CHUNK):
+        out.update(conn.execute(select(table.c.ref).where(column.in_(ordered[i:i + CHUNK]))).scalars())
+    return out
+
+
+def contact_customers(conn: Connection) -> dict[str, str | None]:
+    """ref -> customer_id of every contact (what :attr:`Scope.contacts_moved` is diffed from)."""
+    return dict(conn.execute(select(contact.c.ref, contact.c.customer_id)).all())
+
+
+def link_customers(conn: Connection, scope: Scope | None = None) -> None:
+    """``customer_id`` of every unified row whose ``customer_ref`` is in the crosswalk (with a
+    scope: of the rows that can have changed; contacts always all, since a contact linked by
+    company name in an earlier build must be looked at again, see link_contacts_by_company)."""
     x = customer_xref.c
     for table in metadata.tables.values():
         if "customer_ref" in table.c and "customer_id" in table.c:
-            conn.execute(update(table).where(table.c.customer_ref.is_not(None)).values(
-                customer_id=select(x.customer_id).where(x.ref == table.c.customer_ref).scalar_subquery()))
+            linked = select(x.customer_id).where(x.ref == table.c.customer_ref).scalar_subquery()
+            _update_changed(conn, table, table.c.customer_ref.is_not(None), {"customer_id": linked},
+                            None if scope is None or table is contact else scope.refs(conn, table))
 
 
 def link_contacts_by_company(conn: Connection) -> int:
@@ -82,43 +129,58 @@ def _prefix(template: str) -> str:
     return template[:-2]
 
 
-def resolve_parties(conn: Connection, cfg: C360Config) -> None:
+def resolve_parties(conn: Connection, cfg: C360Config, scope: Scope | None = None) -> None:
     """Messages: sent by a known employee account -> outbound (rep = sender, contact = receiver);
     otherwise inbound (contact = sender, rep = the receiving employee)."""
     i, a = interaction.c, employee_account.c
+    refs = None if scope is None else scope.messages(conn)
     for channel, parties in cfg.interaction_parties.items():
         emp_prefix, contact_prefix = _prefix(parties.employee_ref), _prefix(parties.contact_ref)
         sender_emp = select(a.employee_id).where(a.ref == literal(emp_prefix) + i.sender_id).scalar_subquery()
         receiver_emp = select(a.employee_id).where(a.ref == literal(emp_prefix) + i.receiver_id).scalar_subquery()
         is_out = exists().where(a.ref == literal(emp_prefix) + i.sender_id)
-        conn.execute(update(interaction).where(i.channel == channel).values(
-            direction=case((is_out, "out"), else_="in"),
-            rep_employee_id=case((is_out, sender_emp), else_=receiver_emp),
-            contact_ref=case((is_out, literal(contact_prefix) + i.receiver_id),
-                             else_=literal(contact_prefix) + i.sender_id)))
+        _update_changed(conn, interaction, i.channel == channel, {
+            "direction": case((is_out, "out"), else_="in"),
+            "rep_employee_id": case((is_out, sender_emp), else_=receiver_emp),
+            "contact_ref": case((is_out, literal(contact_prefix) + i.receiver_id),
+                                else_=literal(contact_prefix) + i.sender_id)}, refs)
     # The customer of a message is the customer of its contact.
-    conn.execute(update(interaction).where(i.contact_ref.is_not(None)).values(
-        customer_id=select(contact.c.customer_id).where(contact.c.ref == i.contact_ref).scalar_subquery()))
+    _update_changed(conn, interaction, i.contact_ref.is_not(None), {
+        "customer_id": select(contact.c.customer_id).where(contact.c.ref == i.contact_ref).scalar_subquery()}, refs)
+
+
+def _update_changed(conn: Connection, table, where, values: dict, refs: set[str] | None = None) -> None:
+    """``UPDATE table SET values WHERE where``, writing only rows where a value differs: a row
+    rewritten with the same values still costs a write (in PostgreSQL, a dead tuple). ``refs``:
+    only these rows (an incremental build), unless so many that the whole table is cheaper."""
+    differs = or_(*[table.c[name].is_distinct_from(expr) for name, expr in values.items()])
+    if refs is None or len(refs) > SCOPED_MAX:
+        conn.execute(update(table).where(where, differs).values(**values))
+        return
+    ordered = sorted(refs)
+    for i in range(0, len(ordered), CHUNK):
+        conn.execute(update(table).where(table.c.ref.in_(ordered[i:i + CHUNK]), where, differs).values(**values))
 
 
 def _any_like(column, words: list[str]):
     return or_(*[column.like(f"%{w}%") for w in words]) if words else false()
 
 
-def flag_signals(conn: Connection, cfg: C360Config) -> None:
+def flag_signals(conn: Connection, cfg: C360Config, scope: Scope | None = None) -> None:
     """Keyword signals (docs/data-model.md, "Derived signals")."""
     s, i, c = cfg.signals, interaction.c, contact.c
-    conn.execute(update(contact).values(is_decision_maker=case(
-        (_any_like(c.job_title, s.decision_maker_titles), true()), else_=false())))
+    _update_changed(conn, contact, true(), {"is_decision_maker": case(
+        (_any_like(c.job_title, s.decision_maker_titles), true()), else_=false())},
+        None if scope is None else scope.touched.get("contact", set()))
     dm_contact = exists().where(c.ref == i.contact_ref, c.is_decision_maker)
-    conn.execute(update(interaction).values(
-        is_tech_inquiry=case((and_(i.direction.in_(["in", "note"]), _any_like(i.content, s.tech_keywords)), true()),
-                             else_=false()),
-        mentions_competitor=case((_any_like(i.content, s.competitor_keywords), true()), else_=false()),
-        is_document=case((or_(_any_like(i.content, s.document_keywords),
-                              i.msg_type.in_(s.document_msg_types or ["-"])), true()), else_=false()),
-        with_decision_maker=case((or_(dm_contact, _any_like(i.content, s.decision_maker_text)), true()),
-                                 else_=false())))
+    _update_changed(conn, interaction, true(), {
+        "is_tech_inquiry": case((and_(i.direction.in_(["in", "note"]), _any_like(i.content, s.tech_keywords)),
+                                 true()), else_=false()),
+        "mentions_competitor": case((_any_like(i.content, s.competitor_keywords), true()), else_=false()),
+        "is_document": case((or_(_any_like(i.content, s.document_keywords),
+                                 i.msg_type.in_(s.document_msg_types or ["-"])), true()), else_=false()),
+        "with_decision_maker": case((or_(dm_contact, _any_like(i.content, s.decision_maker_text)), true()),
+                                    else_=false())}, None if scope is None else scope.messages(conn))
 
 
 def rate_notches(conn: Connection, ranks: dict[str, int]) -> None:
@@ -132,5 +194,5 @@ def rate_notches(conn: Connection, ranks: dict[str, int]) -> None:
     prior = credit_rating.alias("prior")
     prior_rating = (select(prior.c.rating).where(prior.c.ref == r.ref, prior.c.rated_day < r.rated_day)
                     .order_by(prior.c.rated_day.desc()).limit(1).scalar_subquery())
-    conn.execute(update(credit_rating).where(r.previous_rating.is_(None)).values(previous_rating=prior_rating))
-    conn.execute(update(credit_rating).values(notch_change=rank(r.rating) - rank(r.previous_rating)))
+    _update_changed(conn, credit_rating, r.previous_rating.is_(None), {"previous_rating": prior_rating})
+    _update_changed(conn, credit_rating, true(), {"notch_change": rank(r.rating) - rank(r.previous_rating)})

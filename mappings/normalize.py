@@ -11,7 +11,13 @@ from pathlib import Path
 from stdnum.cn import uscc as _uscc
 from stdnum.exceptions import ValidationError
 
-from mappings.regions import CITY_PROVINCE, CITY_SUFFIXES, PROVINCE_CITIES, PROVINCE_SUFFIXES, place_of
+from mappings.regions import (
+    CITY_PROVINCE,
+    CITY_SUFFIXES,
+    PROVINCE_CITIES,
+    PROVINCE_SUFFIXES,
+    place_of,
+)
 
 # Longest first, so 集团有限公司 is stripped whole rather than leaving 集团.
 LEGAL_SUFFIXES = (

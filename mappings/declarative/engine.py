@@ -16,11 +16,12 @@ from functools import lru_cache
 from typing import Iterator
 
 import orjson
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, select
 
 from hub_core.schema import metadata, raw_record
 from mappings.declarative.casts import CASTS, TEXT_CASTS, CastError, clean_text
 from mappings.declarative.spec import DeclarativeConfig, FieldSpec, StreamSpec
+from mappings.staging import insert_rows
 
 BATCH = 2000
 RAW_VALUE_CHARS = 200  # how much of an offending value quarantine and findings keep
@@ -49,6 +50,12 @@ def _raw_text(value) -> str | None:
 def _parts(path: str) -> tuple[bool, tuple[str, ...]]:
     """(reads the parent document, path segments), parsed once per path."""
     return (True, tuple(path[1:].split("."))) if path.startswith("^") else (False, tuple(path.split(".")))
+
+
+@lru_cache(maxsize=256)
+def _template(text: str) -> tuple[tuple[str, str | None], ...]:
+    """(literal, path) pieces of a ref template, parsed once per template."""
+    return tuple((literal, path) for literal, path, _, _ in string.Formatter().parse(text))
 
 
 def _get(record: dict, path: str, parent: dict | None):
@@ -87,6 +94,10 @@ class Mapper:
         self._default_cache: dict[str, dict] = {}
         self._column_cache: dict[str, list[str]] = {}
         self._index_cache: dict[str, set[str]] = {}
+        self._plan_cache: dict[tuple, tuple] = {}
+        # refs mapped afresh and refs forgotten, per table, when tracked (an incremental build)
+        self.touched: dict[str, set[str]] | None = None
+        self.forgotten: dict[str, set[str]] = defaultdict(set)
         self._tz = tz
         self._record_ref: str | None = None  # the source record being mapped (lines: its document)
 
@@ -100,7 +111,7 @@ class Mapper:
     def _flush(self, table: str) -> None:
         rows = self._buffers.pop(table, [])
         if rows:
-            self.conn.execute(insert(metadata.tables[table]), rows)
+            insert_rows(self.conn, metadata.tables[table], rows)
 
     def flush(self) -> None:
         for table in list(self._buffers):
@@ -166,6 +177,8 @@ class Mapper:
                 continue  # an older version of a record already mapped
             self._seen[spec.entity].add(identity)
             self._emit(spec.entity, row)
+            if self.touched is not None:
+                self.touched[spec.entity].add(row["ref"])
             self.stats.rows[spec.entity] += 1
             if spec.lines:
                 self._lines(spec, record, ref)
@@ -184,6 +197,7 @@ class Mapper:
         """Delete what earlier builds mapped from these records: rows, lines, quarantine, findings."""
         source = self.sources.get(spec.system, spec.system)
         table = metadata.tables[spec.entity]
+        self.forgotten[spec.entity] |= refs
         ordered = sorted(refs)
         for i in range(0, len(ordered), 500):
             chunk = ordered[i:i + 500]
@@ -218,6 +232,8 @@ class Mapper:
             row[ls.parent_column] = ref
             row["line_no"] = n
             self._emit(ls.entity, row)
+            if self.touched is not None:
+                self.touched[ls.entity].add(row["ref"])
             self.stats.rows[ls.entity] += 1
 
     def _columns(self, entity: str) -> list[str]:
@@ -241,7 +257,7 @@ class Mapper:
 
     def _ref(self, spec: StreamSpec, record: dict) -> str:
         parts = []
-        for literal, path, _, _ in string.Formatter().parse(spec.ref):
+        for literal, path in _template(spec.ref):
             parts.append(literal)
             if path:
                 value = _get(record, path, None)
@@ -255,9 +271,9 @@ class Mapper:
 
     def _row(self, spec, entity, fields, key_fields, record, parent, engine_values) -> dict:
         row = dict.fromkeys(self._columns(entity))  # every column: batches mix streams
-        row["ref"] = engine_values["$ref"]
-        for column, fs in fields.items():
-            row[column] = self._value(spec, entity, row["ref"], column, fs, record, parent, engine_values)
+        ref = row["ref"] = engine_values["$ref"]
+        for column, fs, sources, limit in self._plan(entity, fields):
+            row[column] = self._value(spec, entity, ref, column, fs, record, parent, engine_values, sources, limit)
         for column, default in self._defaults(entity).items():  # an explicit None would bypass them
             if row.get(column) is None:
                 row[column] = default
@@ -268,20 +284,49 @@ class Mapper:
             row["completeness"] = 1.0
         return row
 
-    def _value(self, spec, entity, ref, column, fs: FieldSpec, record, parent, engine_values):
+    def _plan(self, entity: str, fields: dict[str, FieldSpec]) -> list[tuple]:
+        """(column, spec, parsed source paths, text length limit) per field, worked out once per
+        field map: the per-record loop then does no parsing and no look-ups it can avoid."""
+        key = (entity, id(fields))
+        plan = self._plan_cache.get(key)
+        if plan is None:
+            plan = []
+            for column, fs in fields.items():
+                sources = None
+                if fs.value is None:
+                    paths = (fs.source,) if isinstance(fs.source, str) else tuple(fs.source)
+                    sources = tuple((p, None, None) if p.startswith("$") else (p, *_parts(p)) for p in paths)
+                limit = fs.max_length or DEFAULT_MAX_LENGTH.get(fs.cast, 2000)
+                if column in self._indexed(entity):  # a PostgreSQL b-tree entry must stay well under 2.7 kB
+                    limit = min(limit, INDEXED_MAX_CHARS)
+                plan.append((column, fs, sources, limit))
+            self._plan_cache[key] = (fields, plan)  # the field map is kept so its id stays its own
+        else:
+            plan = plan[1]
+        return plan
+
+    def _value(self, spec, entity, ref, column, fs: FieldSpec, record, parent, engine_values, sources, limit):
         raw = _MISSING
         if fs.value is not None:
             raw = fs.value
         else:
-            for path in (fs.source,) if isinstance(fs.source, str) else fs.source:
-                raw = engine_values.get(path, _MISSING) if path.startswith("$") else _get(record, path, parent)
-                if not _empty(raw):
+            for path, from_parent, parts in sources:  # as _get, inlined: this runs per field of every record
+                if parts is None:  # an engine value ($ref, ...)
+                    raw = engine_values.get(path, _MISSING)
+                else:
+                    raw = (parent or {}) if from_parent else record
+                    for part in parts:
+                        if not isinstance(raw, dict) or part not in raw:
+                            raw = _MISSING
+                            break
+                        raw = raw[part]
+                if not (raw is _MISSING or raw is None or raw == "" or raw == []):
                     break
         if fs.true_if and any(_get(record, p, parent) in values for p, values in fs.true_if.items()):
             return True
         if fs.first and isinstance(raw, list):
             raw = raw[0] if raw else _MISSING
-        if _empty(raw):
+        if raw is _MISSING or raw is None or raw == "" or raw == []:
             if fs.required:
                 raise _Reject(column, None, f"required field {column!r} is missing")
             return None
@@ -301,7 +346,7 @@ class Mapper:
             self._finding(spec, entity, ref, column, "cast_failed", raw, f"{fs.cast}: {exc}; stored as NULL")
             return None
         if fs.cast in TEXT_CASTS or fs.template or fs.codes:
-            value = self._sanitise(spec, entity, ref, column, fs, value)
+            value = self._sanitise(spec, entity, ref, column, fs, value, limit)
         if fs.template:
             value = fs.template.format(value)
         if fs.lookup == "employee":
@@ -311,15 +356,12 @@ class Mapper:
             return employee_id
         return value
 
-    def _sanitise(self, spec, entity, ref, column, fs: FieldSpec, value):
+    def _sanitise(self, spec, entity, ref, column, fs: FieldSpec, value, limit: int):
         if not isinstance(value, str):
             return value
         value, stripped = clean_text(value)
         if stripped:
             self._finding(spec, entity, ref, column, "control_characters", None, "NUL/control characters removed")
-        limit = fs.max_length or DEFAULT_MAX_LENGTH.get(fs.cast, 2000)
-        if column in self._indexed(entity):  # a PostgreSQL b-tree entry must stay well under 2.7 kB
-            limit = min(limit, INDEXED_MAX_CHARS)
         if len(value) > limit:
             self._finding(spec, entity, ref, column, "truncated", value, f"{len(value)} characters cut to {limit}")
             value = value[:limit]

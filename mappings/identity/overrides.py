@@ -9,7 +9,12 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, insert, or_, select, update
 
 from hub_core.schema import customer, customer_review, customer_xref
-from hub_core.schema_identity import customer_golden_field, identity_override, identity_registry, identity_trail
+from hub_core.schema_identity import (
+    customer_golden_field,
+    identity_override,
+    identity_registry,
+    identity_trail,
+)
 from mappings.identity.registry import Registry
 
 ENTITY = "customer"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import orjson
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, select
 
 from hub_core.schema import raw_record
 from hub_core.schema_identity import customer_record
@@ -23,7 +23,15 @@ from mappings.declarative.casts import clean_text
 from mappings.identity.config import IdentityConfig, SourceRecord
 from mappings.identity.engine import Rec
 from mappings.identity.phones import extract_phones
-from mappings.normalize import NameKey, _leading_place, name_key, normalize_name, normalize_uscc, simplify
+from mappings.normalize import (
+    NameKey,
+    _leading_place,
+    name_key,
+    normalize_name,
+    normalize_uscc,
+    simplify,
+)
+from mappings.staging import insert_rows
 
 BATCH = 2000
 log = logging.getLogger(__name__)
@@ -113,8 +121,10 @@ def _is_deleted(record: dict, rules: dict[str, list]) -> bool:
     return any(record.get(f) in values for f, values in rules.items() if record.get(f) is not None)
 
 
-def _contact_index(conn: Connection, cfg: IdentityConfig, source_for) -> dict[str, tuple[set, set]]:
-    """Customer ref -> (contact names, contact phones) from the contact streams linked to customers."""
+def _contact_index(conn: Connection, cfg: IdentityConfig, source_for,
+                   only: set[str] | None = None) -> dict[str, tuple[set, set]]:
+    """Customer ref -> (contact names, contact phones) from the contact streams linked to customers
+    (``only``: just for these customer refs)."""
     out: dict[str, tuple[set, set]] = {}
     for src in cfg.contacts:
         if not src.customer:
@@ -123,12 +133,50 @@ def _contact_index(conn: Connection, cfg: IdentityConfig, source_for) -> dict[st
             link = _text(get_path(c, src.customer.field))
             if not link:
                 continue
-            names, phones = out.setdefault(src.customer.ref.format(link), (set(), set()))
+            ref = src.customer.ref.format(link)
+            if only is not None and ref not in only:
+                continue
+            names, phones = out.setdefault(ref, (set(), set()))
             name = normalize_name(_text(get_path(c, src.name)))
             if name:
                 names.add(simplify(name))
             phones.update(extract_phones(*(get_path(c, p) for p in src.phones)))
     return out
+
+
+def _versions_since(conn: Connection, source: str, stream: str, since: int) -> Iterator[dict]:
+    """Every landed version (current or not) of the records of a stream that got a new version
+    after raw id ``since``: what a record says now and what it said before."""
+    r = raw_record.c
+    keys = sorted(set(conn.execute(select(r.record_key).where(r.source == source, r.stream == stream,
+                                                             r.id > since)).scalars()))
+    for i in range(0, len(keys), 500):  # by key (index ix_raw_record_versions), not a scan of raw
+        query = select(r.data).where(r.source == source, r.stream == stream, r.record_key.in_(keys[i:i + 500]))
+        for (data,) in conn.execute(query):
+            rec = orjson.loads(data)
+            if isinstance(rec, dict):
+                yield rec
+
+
+def affected_refs(conn: Connection, cfg: IdentityConfig, source_for, since: int) -> set[str]:
+    """Customer refs whose staged row may differ from the last build's, when only raw records
+    landed after ``since`` are new: the refs any version of a changed customer record carried
+    (a changed id moves a record), and the customers any version of a changed contact pointed at
+    (a contact moved between customers changes both)."""
+    refs: set[str] = set()
+    for src in cfg.customers:
+        for rec in _versions_since(conn, source_for(src.system), src.stream, since):
+            natural = _text(get_path(rec, src.id))
+            if natural:
+                refs.add(f"{src.system}:{src.object}:{natural}")
+    for src in cfg.contacts:
+        if not src.customer:
+            continue
+        for rec in _versions_since(conn, source_for(src.system), src.stream, since):
+            link = _text(get_path(rec, src.customer.field))
+            if link:
+                refs.add(src.customer.ref.format(link))
+    return refs
 
 
 def _row(src: SourceRecord, rec: dict, employees, contacts: dict[str, tuple[set, set]]) -> dict | None:
@@ -181,15 +229,56 @@ class Staged:
     changed: set[str]  # new or different since the last build
     removed: dict[str, dict]  # ref -> the row it had, for records gone from the sources
     written: int
+    names_moved: bool = True  # a record came, went, or changed a field contacts are staged with
+
+
+NAME_FIELDS = ("name", "name_key", "name_place", "is_deleted")  # what contact staging reads of a record
 
 
 def stage_customer_records(conn: Connection, cfg: IdentityConfig, source_for, employees,
-                           now: datetime) -> Staged:
-    """Stage every current customer record; rewrite only rows whose content changed."""
-    contacts = _contact_index(conn, cfg, source_for)
+                           now: datetime, since: int | None = None) -> Staged:
+    """Stage the current customer records; rewrite only rows whose content changed. With
+    ``since`` (the raw watermark of the last build, whose staging is in ``customer_record``), only
+    the records :func:`affected_refs` names are staged afresh; the others are read back."""
+    old = {r.ref: r for r in conn.execute(select(customer_record)).all()}
+    if since is None:
+        rows = _stage(conn, cfg, source_for, employees, None)
+        removed = {ref: dict(r._mapping) for ref, r in old.items() if ref not in rows}
+    else:
+        only = affected_refs(conn, cfg, source_for, since)
+        fresh_rows = _stage(conn, cfg, source_for, employees, only) if only else {}
+        rows = {ref: _stored(r) for ref, r in old.items() if ref not in only} | fresh_rows
+        removed = {ref: dict(old[ref]._mapping) for ref in only if ref in old and ref not in fresh_rows}
+    changed = {ref for ref, row in rows.items() if ref not in old or old[ref].content_hash != row["content_hash"]}
+    stale = sorted((changed & old.keys()) | removed.keys())
+    for i in range(0, len(stale), 500):
+        conn.execute(delete(customer_record).where(customer_record.c.ref.in_(stale[i:i + 500])))
+    fresh = [{**rows[ref], "changed_at": now} for ref in sorted(changed)]
+    for i in range(0, len(fresh), BATCH):
+        insert_rows(conn, customer_record, fresh[i:i + BATCH])
+    moved = bool(removed) or any(ref not in old or any(getattr(old[ref], f) != rows[ref][f] for f in NAME_FIELDS)
+                                 for ref in changed)
+    return Staged(rows, changed, removed, len(stale) + len(fresh), moved)
+
+
+def _stored(row) -> dict:
+    """A staged row as read back, in the shape :func:`_row` makes (without ``changed_at``)."""
+    out = dict(row._mapping)
+    del out["changed_at"]
+    return out
+
+
+def _stage(conn: Connection, cfg: IdentityConfig, source_for, employees, only: set[str] | None) -> dict[str, dict]:
+    """ref -> staged row of every current customer record (``only``: of these refs)."""
+    contacts = _contact_index(conn, cfg, source_for, only)
     rows: dict[str, dict] = {}
     for src in cfg.customers:
+        prefix = f"{src.system}:{src.object}:"
+        if only is not None and not any(ref.startswith(prefix) for ref in only):
+            continue
         for rec in iter_current(conn, source_for(src.system), src.stream):
+            if only is not None and f"{prefix}{_text(get_path(rec, src.id))}" not in only:
+                continue  # (a record that is no object has no id: it is not in ``only``)
             try:
                 row = _row(src, rec, employees, contacts)
             except Exception as exc:  # noqa: BLE001 - one odd record never stops the others; named, not lost
@@ -198,16 +287,7 @@ def stage_customer_records(conn: Connection, cfg: IdentityConfig, source_for, em
                 continue
             if row and row["ref"] not in rows:  # newest landed version wins
                 rows[row["ref"]] = row
-    old = {r.ref: r for r in conn.execute(select(customer_record))}
-    changed = {ref for ref, row in rows.items() if ref not in old or old[ref].content_hash != row["content_hash"]}
-    removed = {ref: dict(r._mapping) for ref, r in old.items() if ref not in rows}
-    stale = sorted((changed & old.keys()) | removed.keys())
-    for i in range(0, len(stale), 500):
-        conn.execute(delete(customer_record).where(customer_record.c.ref.in_(stale[i:i + 500])))
-    fresh = [{**rows[ref], "changed_at": now} for ref in sorted(changed)]
-    for i in range(0, len(fresh), BATCH):
-        conn.execute(insert(customer_record), fresh[i:i + BATCH])
-    return Staged(rows, changed, removed, len(stale) + len(fresh))
+    return rows
 
 
 def _key_of(text: str) -> NameKey:

@@ -12,13 +12,17 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
-from hub_core.schema import customer, customer_review, customer_xref
-from hub_core.schema_identity import customer_golden_field, identity_override
+from hub_core.schema import customer, customer_review, customer_xref, raw_record
+from hub_core.schema_identity import (
+    contact_xref,
+    customer_golden_field,
+    identity_override,
+)
 from mappings.identity.config import IdentityConfig, load_identity
 from mappings.identity.contacts import resolve_contacts
 from mappings.identity.engine import Engine, big_blocks, resolve
@@ -45,6 +49,8 @@ class ResolveStats:
     review: int
     rows_written: int
     contacts: int = 0
+    contacts_restaged: bool = True  # False: nothing contacts are staged from changed, they were left alone
+    moved_refs: set[str] = field(default_factory=set, repr=False)  # records whose customer id changed
 
 
 def active_overrides(conn: Connection, entity: str = ENTITY) -> dict[str, tuple[str, str | None]]:
@@ -112,23 +118,60 @@ def _closure(rows: dict[str, dict], removed: dict[str, dict], seeds: set[str], p
 
 
 def resolve_customers(conn: Connection, cfg, employees, as_of: datetime | None = None, *,
-                      identity: IdentityConfig | None = None, full: bool = False) -> ResolveStats:
+                      identity: IdentityConfig | None = None, full: bool = False,
+                      since: int | None = None) -> ResolveStats:
     """Stage customer records from raw, match them and write crosswalk, customers, golden fields,
     review queue, id registry and trail; then resolve their contacts the same way.
     ``cfg`` is the MappingConfig (``source_for``); ``employees`` resolves owner ids
-    (``employees.crm(..)`` / ``.u8(..)``, as identity.yaml names them)."""
+    (``employees.crm(..)`` / ``.u8(..)``, as identity.yaml names them). ``since``: the raw
+    watermark of the last build, when nothing but raw records landed after it changed (same
+    configuration, employees and overrides): only the customer records they touch are staged."""
     idcfg = identity or load_identity()
     now = as_of or datetime.now(UTC)
-    stats = _resolve_customers(conn, cfg, employees, now, idcfg, full)
+    stats, moved = _resolve_customers(conn, cfg, employees, now, idcfg, full, since)
+    if not full and since is not None and not moved and not _contacts_landed(conn, idcfg, cfg.source_for, since):
+        stats.contacts, stats.contacts_restaged = _contact_count(conn), False
+        log.info("customers resolved: %s", stats)
+        return stats
     people = resolve_contacts(conn, idcfg, cfg.source_for, now)
     stats.contacts, stats.rows_written = people.contacts, stats.rows_written + people.rows_written
     log.info("customers resolved: %s", stats)
     return stats
 
 
+def _rows_of(conn: Connection, table, ids: set[str], records: int) -> dict:
+    """Rows of ``table`` whose ``customer_id`` is in ``ids`` (key: the primary key values); the
+    whole table is read when ``ids`` is most of it, else only theirs (an incremental build)."""
+    pk = [c.name for c in table.primary_key.columns]
+    if len(ids) * 4 >= records:
+        rows = conn.execute(select(table)).all()
+    else:
+        ordered = sorted(ids)
+        rows = (r for i in range(0, len(ordered), 500)
+                for r in conn.execute(select(table).where(table.c.customer_id.in_(ordered[i:i + 500]))).all())
+    out = {}
+    for r in rows:
+        row = dict(r._mapping)
+        out[row[pk[0]] if len(pk) == 1 else tuple(row[k] for k in pk)] = row
+    return out
+
+
+def _contacts_landed(conn: Connection, idcfg: IdentityConfig, source_for, since: int) -> bool:
+    """Whether any contact record landed after raw id ``since``."""
+    r = raw_record.c
+    return any(conn.execute(select(r.id).where(r.source == source_for(src.system), r.stream == src.stream,
+                                               r.id > since).limit(1)).first() for src in idcfg.contacts)
+
+
+def _contact_count(conn: Connection) -> int:
+    return conn.execute(select(func.count(contact_xref.c.contact_id.distinct()))).scalar_one()
+
+
 def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: IdentityConfig,
-                       full: bool) -> ResolveStats:
-    staged = stage_customer_records(conn, idcfg, cfg.source_for, employees, now)
+                       full: bool, since: int | None) -> tuple[ResolveStats, bool]:
+    """Customers resolved, and whether anything contact staging reads of them moved (a record's
+    name fields, or the customer a record belongs to)."""
+    staged = stage_customer_records(conn, idcfg, cfg.source_for, employees, now, None if full else since)
     written = staged.written
     xref = table_rows(conn, customer_xref, "ref")
     prev = {ref: row["customer_id"] for ref, row in xref.items()}
@@ -144,7 +187,7 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
     if not seeds and not full:
         log.info("customers unchanged: nothing to write")
         return ResolveStats(len(staged.rows), 0, 0, 0, count_rows(conn, customer), 0, 0, count_rows(conn, customer_review),
-                            written)
+                            written), staged.names_moved
     everything = set(staged.rows) | set(staged.removed) | set(xref)
     recs = {ref: to_rec(row) for ref, row in staged.rows.items()}
     if full or len(seeds) * 2 >= len(everything):
@@ -220,6 +263,8 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
             evidence = json.dumps(list(join.signals)) if join.signals else None
         desired_x[ref] = {"ref": ref, "customer_id": out.ids[n], "system": row["system"], "match_method": rule,
                           "score": score, "decided_by": decided, "evidence": evidence}
+    moved_refs = {ref for ref in scope
+                  if desired_x.get(ref, {}).get("customer_id") != xref.get(ref, {}).get("customer_id")}
     written += sync_rows(conn, customer_xref, "ref", scope, desired_x, xref)
 
     # customers and their golden fields
@@ -233,12 +278,14 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
         desired_c[cid] = customer_row(cid, rows, fields, cid in in_review)
         for f, (value, ref, rule) in fields.items():
             desired_g[f"{cid}|{f}"] = {"customer_id": cid, "field": f, "value": value, "ref": ref, "rule": rule}
-    existing_c = table_rows(conn, customer, "customer_id")
+    existing_c = _rows_of(conn, customer, ids_scope, len(everything))
     stamp_changes(desired_c, existing_c, datetime.now(UTC))
     written += sync_rows(conn, customer, "customer_id", ids_scope, desired_c, existing_c)
-    existing_g = {f"{r.customer_id}|{r.field}": dict(r._mapping) for r in conn.execute(select(customer_golden_field))}
+    existing_g = {f"{r['customer_id']}|{r['field']}": r
+                  for r in _rows_of(conn, customer_golden_field, ids_scope, len(everything)).values()}
     g_scope = {k for k in existing_g if k.split("|")[0] in ids_scope} | set(desired_g)
     written += sync_golden(conn, g_scope, desired_g, existing_g)
-    return ResolveStats(len(staged.rows), len(staged.changed), len(staged.removed), len(live),
-                        count_rows(conn, customer), len(out.issued), len(out.merged), count_rows(conn, customer_review),
-                        written)
+    stats = ResolveStats(len(staged.rows), len(staged.changed), len(staged.removed), len(live),
+                         count_rows(conn, customer), len(out.issued), len(out.merged), count_rows(conn, customer_review),
+                         written, moved_refs=moved_refs)
+    return stats, staged.names_moved or bool(moved_refs)

@@ -96,6 +96,7 @@ def test_scale_out_is_the_in_process_stages_against_the_multiprocess_job():
                                  "records": 40_000, "peak_rss_mb": 120, "steps": {"raw_u8": [0.0, 50.0]}}
     # sync 100 + build 10 + reconcile 10 + report 10 in process, against the job's 65 s
     assert plots.ratios(run)["scaleout_speedup"] == pytest.approx(130 / 65)
+    assert plots.ratios(run)["scaleout_sync_speedup"] == pytest.approx(8 / 50)  # sync's work / raw steps' span
     text = "\n".join(plots.table(run))
     assert "multiprocess executor (9 processes, storage PostgresRunStorage)" in text and "raw_u8 [0.0, 50.0]" in text
 

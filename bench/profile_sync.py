@@ -91,8 +91,6 @@ def main() -> None:
     parser.add_argument("--gil", action="store_true", help="py-spy samples only the thread holding the GIL")
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "hub-bench-worlds")
-    parser.add_argument("--serve", choices=["thread", "process"], default=None,
-                        help="how the simulators are served (default: as bench/run.py does)")
     parser.add_argument("--set", action="append", default=[], metavar="SOURCE.KEY=JSON",
                         help="a tap config value for the run, e.g. u8.lines_concurrency=8")
     parser.add_argument("--summary", type=Path, help="print the top frames of one py-spy raw file and stop")
@@ -109,7 +107,7 @@ def main() -> None:
     if args.py_spy and not spy:
         raise SystemExit("py-spy is not on PATH (pip install py-spy)")
     figures = {}
-    with served(world_path, tmp, mode=args.serve) as sim:
+    with served(world_path, tmp) as sim:
         if args.set:
             data = json.loads(sim.sources_file.read_text())
             for item in args.set:
@@ -155,7 +153,7 @@ def main() -> None:
                              "records_per_s": round((result.get("records") or 0) / wall)}
             print(json.dumps({name: figures[name]}), flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
-    print(json.dumps({"customers": args.customers, "stage": args.stage, "serve": args.serve or "default",
+    print(json.dumps({"customers": args.customers, "stage": args.stage,
                       "per_source": figures, "pid": os.getpid()}))
 
 

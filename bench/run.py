@@ -2,7 +2,7 @@
 plain bulk insert of the same records, on SQLite and PostgreSQL; writes bench/results.md + plots.
 
     python3 -m uv run --frozen python bench/run.py --quick            # 10k customers, PostgreSQL only
-    python3 -m uv run --frozen python bench/run.py --quick --sizes 2000   # the same on 2k: minutes
+    python3 -m uv run --frozen python bench/run.py --quick --sizes 1000   # the same on 1k: ~5 min
     python3 -m uv run --frozen python bench/run.py                    # 10k and 100k (~1M orders), both: long
     ... --warehouse sqlite --warehouse postgresql+psycopg://postgres@127.0.0.1:5432
 

@@ -4,7 +4,8 @@ Runs in its own virtual environment (dlt's pins are not in our lock; ``bench/run
 with ``uv venv`` + ``uv pip install "dlt[sqlalchemy,postgres]"``). The records come from the same
 bare client as the bulk-insert yardstick (``bench/plain_fetch.py``); dlt infers the schema,
 normalizes nested lines into child tables and loads them, ``append`` or ``merge`` on the record key
-(a second merge pass of unchanged data is what an incremental peer run costs).
+(a second merge pass of unchanged data is what an incremental peer run costs). On SQLite dlt loads
+with one worker (its parallel load jobs lock each other out of the file).
 
     <dlt venv>/bin/python bench/peer_dlt.py --sources FILE --warehouse URL --mode merge [--passes 2]
 
@@ -71,7 +72,9 @@ def main() -> None:
         t1 = time.perf_counter()
         info = pipeline.normalize()
         t2 = time.perf_counter()
-        pipeline.load()
+        # SQLite takes one writer at a time: dlt's 20 parallel load jobs (one connection each)
+        # then fail with "database is locked" on the merge's DELETEs, so load SQLite serially.
+        pipeline.load(workers=1 if args.warehouse.startswith("sqlite") else 20)
         t3 = time.perf_counter()
         rows = sum(v for k, v in info.row_counts.items() if not k.startswith("_dlt"))
         top = sum(v for k, v in info.row_counts.items() if not k.startswith("_dlt") and "__" not in k)

@@ -1,20 +1,22 @@
 """The whole benchmark in one command: every stage timed on its own, next to a dlt peer and a
 plain bulk insert of the same records, on SQLite and PostgreSQL; writes bench/results.md + plots.
 
-    python3 -m uv run --frozen python bench/run.py --quick            # 10k customers: ~45 min a warehouse here
-    python3 -m uv run --frozen python bench/run.py                    # 10k and 100k (~1M orders): long
+    python3 -m uv run --frozen python bench/run.py --quick            # 10k customers, PostgreSQL only
+    python3 -m uv run --frozen python bench/run.py --quick --sizes 1000   # the same on 1k: ~5 min
+    python3 -m uv run --frozen python bench/run.py                    # 10k and 100k (~1M orders), both: long
     ... --warehouse sqlite --warehouse postgresql+psycopg://postgres@127.0.0.1:5432
 
 Per world and warehouse, each in a fresh database: sync (simulators -> raw), build (raw ->
 unified), entity resolution alone, reconcile (R1-R11), report - a full run, then the same after
 ~1 % of the records changed (bench/incremental.py's change); then the yardsticks into the same
-database: a plain SQLAlchemy bulk insert and dlt (append, and merge twice); then scale-out: one
-``sync`` process per source in parallel against the sequential sync. Every stage is a child
+database: a plain SQLAlchemy bulk insert and dlt (append, and merge twice; once with --quick);
+then scale-out: on PostgreSQL the whole Dagster job on the multiprocess executor with Dagster's
+storage in PostgreSQL (stages.py ``scaleout``), against the in-process stages; on SQLite (one
+writer, full runs only) one ``sync`` process per source in parallel. Every stage is a child
 process (bench/stages.py) started under /usr/bin/time: wall seconds, and its peak RSS as the kernel
-accounts it (wait4). The simulators
-run unthrottled in this process (the taps' call budgets are lifted with ``rate_limits: []``).
+accounts it (wait4). The simulators run unthrottled in this process (bench/serve.py; the taps'
+call budgets are lifted with ``rate_limits: []``).
 """
-
 from __future__ import annotations
 
 import argparse
@@ -148,12 +150,12 @@ def dlt_python() -> str | None:
     return str(py)
 
 
-def one_warehouse(spec: str, world: Path, server, sources_file: Path, env: dict, tmp: Path,
-                  as_of: str) -> dict:
+def one_warehouse(spec: str, sim, tmp: Path, as_of: str, quick: bool) -> dict:
     """Every measurement for one world on one kind of warehouse."""
     from incremental import change_one_percent
 
     py, st = sys.executable, str(HERE / "stages.py")
+    sources_file, env = sim.sources_file, sim.env
     db = Database(spec, tmp)
     res: dict[str, dict] = {}
 
@@ -169,13 +171,14 @@ def one_warehouse(spec: str, world: Path, server, sources_file: Path, env: dict,
         url = db.fresh()
         for phase in ("full", "incremental"):
             if phase == "incremental":
-                res["changes"] = change_one_percent(server.world.data, random.Random(7))
+                res["changes"] = sim.change(lambda data: change_one_percent(data, random.Random(7)))
             for name in ("sync", "build", "resolve", "reconcile", "report"):
                 res[f"{phase}:{name}"] = stage(name, url)
         res["bulk"] = stage("bulk", url)
         pdlt = dlt_python()
         if pdlt:
-            for mode, passes in (("append", 1), ("merge", 2)):
+            # --quick: one merge pass (the second, of unchanged data, is the peer's incremental cost)
+            for mode, passes in (("append", 1), ("merge", 1 if quick else 2)):
                 print(f"  {spec[:10]} dlt {mode} ...", file=sys.stderr, flush=True)
                 try:
                     res[f"dlt:{mode}"] = child([pdlt, str(HERE / "peer_dlt.py"), "--sources", str(sources_file),
@@ -183,29 +186,54 @@ def one_warehouse(spec: str, world: Path, server, sources_file: Path, env: dict,
                 except RuntimeError as exc:  # the peer failing is a figure too; the rest still runs
                     res[f"dlt:{mode}"] = {"error": str(exc)[:300] + " ... " + str(exc)[-300:]}
                     print(f"    {exc}", file=sys.stderr, flush=True)
-        url = db.fresh()  # scale-out: one sync process per source, all at once, on an empty warehouse
-        from hub_core.warehouse import open_warehouse
-
-        open_warehouse(url).dispose()  # migrate first: first opens racing on an empty database collide
-        names = list(json.loads(sources_file.read_text())["sources"])
-        print(f"  {spec[:10]} parallel sync ...", file=sys.stderr, flush=True)
-        try:
-            wall, done = children([[py, st, "sync", "--warehouse", url, "--sources", str(sources_file),
-                                    "--only", n] for n in names], env)
-            res["parallel:sync"] = {"seconds": round(wall, 2), "processes": len(done),
-                                    "peak_rss_mb": max(d[1] for d in done),
-                                    "per_source_s": {d[0]: round(d[2], 2) for d in done}}
-        except RuntimeError as exc:
-            res["parallel:sync"] = {"error": str(exc)[-600:]}
-            print(f"    {exc}", file=sys.stderr, flush=True)
+        if spec != "sqlite":
+            res["scaleout"] = scale_out(db, spec, stage, tmp)
+        elif not quick:
+            res["parallel:sync"] = parallel_sync(db, sources_file, env)
     finally:
         db.drop()
     return res
 
 
+def scale_out(db: Database, spec: str, stage, tmp: Path) -> dict:
+    """The whole Dagster job on the multiprocess executor, Dagster's storage in its own PostgreSQL
+    database, into an empty warehouse (compared with the in-process stages of the full run)."""
+    url = db.fresh()
+    storage = Database(spec, tmp)
+    try:
+        store_url = storage.fresh().replace("postgresql+psycopg://", "postgresql+psycopg2://")
+        return stage("scaleout", url, "--dagster-storage", store_url)
+    except RuntimeError as exc:
+        print(f"    {exc}", file=sys.stderr, flush=True)
+        return {"error": str(exc)[-600:]}
+    finally:
+        storage.drop()
+
+
+def parallel_sync(db: Database, sources_file: Path, env: dict) -> dict:
+    """SQLite (one writer, no Dagster PostgreSQL storage): one ``sync`` process per source, all at
+    once, on an empty warehouse, against the sequential sync."""
+    url = db.fresh()
+    from hub_core.warehouse import open_warehouse
+
+    open_warehouse(url).dispose()  # migrate first: first opens racing on an empty database collide
+    names = list(json.loads(sources_file.read_text())["sources"])
+    print("  sqlite parallel sync ...", file=sys.stderr, flush=True)
+    py, st = sys.executable, str(HERE / "stages.py")
+    try:
+        wall, done = children([[py, st, "sync", "--warehouse", url, "--sources", str(sources_file),
+                                "--only", n] for n in names], env)
+    except RuntimeError as exc:
+        print(f"    {exc}", file=sys.stderr, flush=True)
+        return {"error": str(exc)[-600:]}
+    return {"seconds": round(wall, 2), "processes": len(done), "peak_rss_mb": max(d[1] for d in done),
+            "per_source_s": {d[0]: round(d[2], 2) for d in done}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="the 10k-customer world only")
+    parser.add_argument("--quick", action="store_true",
+                        help="the 10k-customer world, on PostgreSQL only, one dlt merge pass")
     parser.add_argument("--warehouse", action="append",
                         help=f"'sqlite' or a PostgreSQL server URL without database (default: both, {PG_DEFAULT})")
     parser.add_argument("--sizes", help="customers per world, comma-separated (overrides --quick)")
@@ -214,9 +242,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else [10_000] if args.quick else [10_000, 100_000]
-    warehouses = args.warehouse or ["sqlite", PG_DEFAULT]
-    from hub_cli.demo import demo_sources
-    from simulators.server import SimulatorServer
+    warehouses = args.warehouse or ([PG_DEFAULT] if args.quick else ["sqlite", PG_DEFAULT])
+    from serve import served
+
     from simulators.world import load_world
 
     results: dict[str, object] = {"args": " ".join(sys.argv[1:]), "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -226,16 +254,10 @@ def main() -> None:
         for spec in warehouses:
             print(f"{customers} customers on {spec.split(':')[0]}", file=sys.stderr, flush=True)
             tmp = Path(tempfile.mkdtemp(prefix="hub-bench-"))
-            world = load_world(world_path)  # afresh per warehouse: the incremental pass edits it
+            world = load_world(world_path)
             counts = {f"{s}.{k}": len(v) for s, objs in world.data.items() if s != "meta" for k, v in objs.items()}
-            with SimulatorServer(world) as server:
-                data, secrets = demo_sources(server.urls)
-                for source in data["sources"].values():
-                    source["config"]["rate_limits"] = []  # unthrottled: no client-side budget either
-                sources_file = tmp / "sources.json"
-                sources_file.write_text(json.dumps(data))
-                env = os.environ | secrets | {"PYTHONPATH": str(HERE.parent)}
-                res = one_warehouse(spec, world_path, server, sources_file, env, tmp, world.now.isoformat())
+            with served(world_path, tmp) as sim:  # afresh per warehouse: the incremental pass edits it
+                res = one_warehouse(spec, sim, tmp, world.now.isoformat(), args.quick)
             results["runs"].append({"customers": customers, "warehouse": spec.split(":")[0].split("+")[0], "counts": counts,
                                     "orders": counts.get("u8.saleorderlist", 0), "stages": res})
             (args.out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))

@@ -6,6 +6,7 @@
     python bench/stages.py reconcile --warehouse URL --as-of ISO
     python bench/stages.py report    --warehouse URL --as-of ISO --out DIR
     python bench/stages.py bulk      --warehouse URL --sources FILE
+    python bench/stages.py scaleout  --warehouse URL --sources FILE --as-of ISO --out DIR --dagster-storage URL
 
 ``bench/run.py`` starts each one as a child and reads its wall time and peak RSS from the
 operating system (``os.wait4``); the stage prints one JSON line: the records it handled and what
@@ -13,7 +14,10 @@ it found. ``resolve`` times entity resolution alone (stage, match, write the cro
 built warehouse inside a transaction it rolls back, so it changes nothing. ``bulk`` is the
 practical limit of raw landing: the same records fetched from the simulators by a bare client
 (``bench/plain_fetch.py``) and written with one SQLAlchemy Core ``executemany`` per batch -
-no validation, no hashing, no dedupe, no state.
+no validation, no hashing, no dedupe, no state. ``scaleout`` runs the hub's whole Dagster job
+(``orchestration.definitions.multiprocess_job``: every source's sync, the build, R1-R11, the
+report) on Dagster's multiprocess executor - each step in its own process, the sources in
+parallel - with Dagster's run, event and schedule storage in PostgreSQL (dagster-postgres).
 """
 
 from __future__ import annotations
@@ -74,7 +78,8 @@ def stage_build(engine, args) -> dict:
 
 
 def stage_resolve(engine, args) -> dict:
-    """Entity resolution alone, in a transaction rolled back at the end."""
+    """Entity resolution alone over every customer record (``full``), in a transaction rolled
+    back at the end."""
     from mappings.build import resolve_customers
     from mappings.config import load_mapping
     from mappings.employees import load_employees
@@ -83,11 +88,12 @@ def stage_resolve(engine, args) -> dict:
     conn = engine.connect()
     trans = conn.begin()
     try:
-        stats = resolve_customers(conn, cfg, load_employees(conn))
+        stats = resolve_customers(conn, cfg, load_employees(conn), full=True)  # all records, not only changes
     finally:
         trans.rollback()
         conn.close()
-    return {"records": stats.records, "customers": stats.customers, "review": stats.review}
+    return {"records": stats.records, "customers": stats.customers, "review": stats.review,
+            "rematched": stats.rematched}
 
 
 def stage_reconcile(engine, args) -> dict:
@@ -148,8 +154,48 @@ def stage_bulk(engine, args) -> dict:
     return {"records": n, "per_source": per_source, "seconds_inside": round(time.perf_counter() - t, 2)}
 
 
+def stage_scaleout(engine, args) -> dict:
+    """customer360_job on the multiprocess executor, Dagster's storage in PostgreSQL."""
+    import os
+
+    import dagster as dg
+
+    from orchestration.definitions import multiprocess_job
+
+    if not args.dagster_storage:
+        raise SystemExit("scaleout needs --dagster-storage (a PostgreSQL URL for Dagster's own storage)")
+    home = Path(args.out) / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text(json.dumps({  # JSON is valid YAML
+        "storage": {"postgres": {"postgres_url": args.dagster_storage}}, "telemetry": {"enabled": False}}))
+    # the step processes rebuild the definitions from the environment
+    os.environ.update(DAGSTER_HOME=str(home), HUB_ENV="local", HUB_WAREHOUSE_URL=args.warehouse,
+                      HUB_CONNECTORS_FILE=args.sources, HUB_OUTPUT_DIR=str(Path(args.out) / "scaleout-report"))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        result = dg.execute_job(
+            dg.reconstructable(multiprocess_job), instance=instance, raise_on_error=False,
+            run_config={"execution": {"config": {"max_concurrent": args.max_concurrent, "start_method": {
+                "forkserver": {"preload_modules": ["orchestration.definitions"]}}}},
+                        "ops": {"discrepancies": {"config": {"as_of": args.as_of}}}})
+        steps: dict[str, dict] = {}
+        for entry in instance.all_logs(result.run_id):
+            event = entry.dagster_event
+            if event is not None and event.step_key and (event.is_step_start or event.is_step_success):
+                steps.setdefault(event.step_key, {})["start" if event.is_step_start else "end"] = entry.timestamp
+                steps[event.step_key].setdefault("pids", set()).add(event.pid)
+        storage = type(instance.run_storage).__name__
+    if not result.success:
+        failed = [e.message for e in result.all_events if e.is_failure][:3]
+        raise SystemExit(f"the multiprocess job failed: {failed}")
+    t0 = min(s["start"] for s in steps.values() if "start" in s)
+    timeline = {k: [round(s["start"] - t0, 1), round(s["end"] - t0, 1)] for k, s in sorted(steps.items())
+                if "start" in s and "end" in s}
+    return {"records": _raw_count(engine), "run_storage": storage, "steps": timeline,
+            "processes": len({p for s in steps.values() for p in s.get("pids", ())})}
+
+
 STAGES = {"sync": stage_sync, "build": stage_build, "resolve": stage_resolve, "reconcile": stage_reconcile,
-          "report": stage_report, "bulk": stage_bulk}
+          "report": stage_report, "bulk": stage_bulk, "scaleout": stage_scaleout}
 
 
 def main() -> None:
@@ -160,6 +206,8 @@ def main() -> None:
     parser.add_argument("--only", help="one source name")
     parser.add_argument("--as-of", default=None)
     parser.add_argument("--out", default="report-out")
+    parser.add_argument("--dagster-storage", help="scaleout: PostgreSQL URL (psycopg2) for Dagster's storage")
+    parser.add_argument("--max-concurrent", type=int, default=4, help="scaleout: steps at once")
     args = parser.parse_args()
     from hub_core.warehouse import open_warehouse
 

@@ -41,6 +41,7 @@ from fastapi.responses import JSONResponse
 
 from simulators.common import GuardMiddleware, RateRule, SimState, is_int, json_body
 from simulators.credentials import CRM, CrmCredentials
+from simulators.crm_keyset import KeysetIndex
 from simulators.world import World
 
 OK = 0
@@ -235,8 +236,11 @@ def _render(rec: dict[str, Any], projection: list[str] | None) -> dict[str, Any]
     return out
 
 
-def run_query(records: list[dict[str, Any]], info: Any) -> dict[str, Any]:
-    """Apply ``search_query_info`` to one object's records; return the response ``data``."""
+def run_query(
+    records: list[dict[str, Any]], info: Any, index: KeysetIndex | None = None, name: str = "",
+) -> dict[str, Any]:
+    """Apply ``search_query_info`` to one object's records; return the response ``data``.
+    With ``index`` (and the object's ``name``), keyset pages are answered by bisection."""
     if not isinstance(info, dict):
         raise CrmError(BAD_PARAMETER, "data.search_query_info is required")
     limit, offset = info.get("limit"), info.get("offset", 0)
@@ -257,12 +261,17 @@ def run_query(records: list[dict[str, Any]], info: Any) -> dict[str, Any]:
     ):
         raise CrmError(BAD_PARAMETER, "fieldProjection must be a list of field names")
 
-    rows = records
-    for predicate in [compile_filter(f) for f in filters]:
-        rows = [r for r in rows if predicate(r)]
-    ordered = _top(rows, info.get("orders"), offset + limit)
+    predicates = [compile_filter(f) for f in filters]
+    keyset = index.page(name, records, filters, predicates, info.get("orders"), offset + limit) if index else None
+    if keyset is not None:
+        ordered, total = keyset
+    else:
+        rows = records
+        for predicate in predicates:
+            rows = [r for r in rows if predicate(r)]
+        ordered, total = _top(rows, info.get("orders"), offset + limit), len(rows)
     page = [_render(r, projection) for r in ordered[offset:]]
-    return {"dataList": page, "offset": offset, "limit": limit, "total": len(rows)}
+    return {"dataList": page, "offset": offset, "limit": limit, "total": total}
 
 
 # ---------------------------------------------------------------- app
@@ -286,6 +295,7 @@ def create_app(
     app = FastAPI(title="Fenxiang Xiaoke CRM simulator")
     app.state.sim = sim
     app.add_middleware(GuardMiddleware, sim=sim, error_response=error_response)
+    keyset = KeysetIndex(_sort_key)
 
     @app.post(TOKEN_PATH)
     async def corp_access_token(request: Request) -> Any:
@@ -321,7 +331,7 @@ def create_app(
         if name not in world.names("crm") or name.endswith("__c") != custom:
             return error_response(UNKNOWN_OBJECT, f"object {name} not found on this endpoint")
         try:
-            result = run_query(world.records("crm", name), data.get("search_query_info"))
+            result = run_query(world.records("crm", name), data.get("search_query_info"), keyset, name)
         except CrmError as exc:
             return error_response(exc.code, exc.message)
         return {"errorCode": OK, "errorMessage": "OK", "traceId": _trace_id(), "data": result}

@@ -191,15 +191,27 @@ def build_filters(resource: str, params: dict[str, str]) -> list[Callable[[Recor
 # ---------------------------------------------------------------- app
 
 class _KeyIndex:
-    """Natural key -> record, per resource, so ``get`` is not a scan of the whole list.
+    """Natural key -> record, per resource, so ``get`` is not a scan of the whole list; and
+    each list in natural-key order, so a ``batch_get`` page is not a sort of the whole list.
 
-    Tests mutate the world between calls: the index is rebuilt when the list is replaced or
+    Tests mutate the world between calls: both are rebuilt when the list is replaced or
     changes length, a hit is re-checked against the record's current key, and a miss
-    rescans."""
+    rescans. The order assumes a record's natural key is not edited in place."""
 
     def __init__(self, world: Any) -> None:
         self.world = world
         self._maps: dict[str, tuple[int, int, dict[str, Record]]] = {}
+        self._sorted: dict[str, tuple[int, int, list[Record]]] = {}
+
+    def ordered(self, resource: str) -> list[Record]:
+        """The resource's records sorted (stably) by natural key; do not modify the list."""
+        records = self.world.records("u8", resource)
+        shape = (id(records), len(records))
+        cached = self._sorted.get(resource)
+        if cached is None or cached[:2] != shape:
+            cached = (*shape, sorted(records, key=lambda r: natural_key(resource, r)))
+            self._sorted[resource] = cached
+        return cached[2]
 
     def find(self, resource: str, wanted: str) -> Record | None:
         records = self.world.records("u8", resource)
@@ -273,8 +285,9 @@ def create_app(
             predicates = build_filters(resource, params)
         except ValueError:
             return error_response(BAD_PARAMETER, "dates must be YYYY-MM-DD")
-        rows = [r for r in world.records("u8", resource) if all(p(r) for p in predicates)]
-        rows.sort(key=lambda r: natural_key(resource, r))
+        rows = index.ordered(resource)
+        if predicates:
+            rows = [r for r in rows if all(p(r) for p in predicates)]
         chunk = rows[(page - 1) * size: page * size]
         if not chunk:
             return error_response(NO_DATA, "没有数据 (no data)")

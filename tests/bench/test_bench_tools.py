@@ -88,3 +88,40 @@ def test_results_markdown_names_every_target(tmp_path):
     for phrase in ("dlt merge", "plain bulk insert", "incremental run after 1 %", "R1-R11", "entity resolution"):
         assert phrase in text
     assert (tmp_path / "throughput.png").stat().st_size > 1000
+
+
+def test_scale_out_is_the_in_process_stages_against_the_multiprocess_job():
+    run = _run()
+    run["stages"]["scaleout"] = {"seconds": 65.0, "processes": 9, "run_storage": "PostgresRunStorage",
+                                 "records": 40_000, "peak_rss_mb": 120, "steps": {"raw_u8": [0.0, 50.0]}}
+    # sync 100 + build 10 + reconcile 10 + report 10 in process, against the job's 65 s
+    assert plots.ratios(run)["scaleout_speedup"] == pytest.approx(130 / 65)
+    assert plots.ratios(run)["scaleout_sync_speedup"] == pytest.approx(8 / 50)  # sync's work / raw steps' span
+    text = "\n".join(plots.table(run))
+    assert "multiprocess executor (9 processes, storage PostgresRunStorage)" in text and "raw_u8 [0.0, 50.0]" in text
+
+
+def test_bench_sources_lift_client_budgets_and_keep_bytecode(tmp_path, monkeypatch):
+    import json
+
+    import serve
+
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    path, env = serve.sources_for({n: f"http://sim/{n}" for n in ("crm", "u8", "finance", "wecom")}, tmp_path)
+    sources = json.loads(path.read_text())["sources"]
+    assert {s["config"]["rate_limits"] == [] for s in sources.values()} == {True}
+    assert "PYTHONDONTWRITEBYTECODE" not in env  # stages and taps reuse compiled bytecode
+    assert env["HUB_DEMO_U8_APP_SECRET"] and "${HUB_DEMO_U8_APP_SECRET}" in path.read_text()
+
+
+def test_profile_summary_ranks_frames_by_samples(tmp_path):
+    import profile_sync
+
+    raw = tmp_path / "stacks.txt"
+    raw.write_text("main (a.py:1);work (a.py:5);send (b.py:9) 30\nmain (a.py:1);work (a.py:5) 10\n"
+                   "main (a.py:1);idle (c.py:2) 60\n")
+    text = profile_sync.summary(raw)
+    assert text.splitlines()[0] == "stacks.txt: 100 samples"
+    own = text.split("total:")[0]
+    assert own.index("idle (c.py:2)") < own.index("send (b.py:9)") < own.index("work (a.py:5)")
+    assert " 40.0%  work (a.py:5)" in text.split("total:")[1]

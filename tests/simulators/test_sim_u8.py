@@ -224,3 +224,18 @@ def test_document_faults_hit_one_document_until_removed(client, token, server, f
     finally:
         faults.clear()
     assert call(client, token, "saleorder", "get", id="SO-002").json()["errcode"] == "0"
+
+
+def test_batch_get_order_follows_records_added_and_edited(token):
+    world = make_world()
+    with SimulatorServer(world) as sim, httpx.Client(base_url=sim.urls["u8"]) as http:
+        tok = get_token(http)
+        codes = [c["code"] for c in batch(http, tok, "customer", rows_per_page=50)["customer"]]
+        assert codes == sorted(codes)
+        sim.world.data["u8"]["customer"].append({"code": "C000", "name": "新客户"})
+        again = batch(http, tok, "customer", rows_per_page=50)["customer"]
+        assert [c["code"] for c in again] == ["C000", *codes]
+        first = next(c for c in sim.world.data["u8"]["customer"] if c["code"] == codes[0])
+        first["name"] = "改名"  # a field edit is served live
+        named = batch(http, tok, "customer", rows_per_page=50, code_begin=codes[0], code_end=codes[0])
+        assert named["customer"][0]["name"] == "改名"

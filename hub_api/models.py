@@ -50,10 +50,10 @@ class DiscrepancyDetail(DiscrepancyOut):
 
 
 class DiscrepancyPage(BaseModel):
-    """A page of discrepancies."""
+    """A page of discrepancies; ``total`` is counted on the first page (see the ``count`` parameter)."""
 
     items: list[DiscrepancyOut]
-    total: int
+    total: int | None
     next_cursor: str | None
 
 

@@ -40,6 +40,12 @@ def _page(conn: Connection, query, count_query, limit: int):
     return rows[:limit], len(rows) > limit, conn.execute(count_query).scalar_one()
 
 
+Count = Annotated[bool | None, Query(description=(
+    "Whether to count `total`. Default: on the first page only (no `cursor`); later pages answer "
+    "`total: null`, as counting every row in scope again costs more than the page itself. "
+    "`true` counts on every page, `false` on none."))]
+
+
 _SORT_KEYS = {"amount": discrepancy.c.amount_cents, "age": discrepancy.c.first_seen}
 
 
@@ -55,8 +61,10 @@ def list_discrepancies(
     sort: Annotated[Literal["amount", "age"], Query(description="amount: largest first; age: oldest first.")] = "amount",
     limit: paging.Limit = 50,
     cursor: paging.Cursor = None,
+    count: Count = None,
 ) -> dict:
-    """Discrepancies in the caller's scope, filtered and sorted, a page at a time."""
+    """Discrepancies in the caller's scope, filtered and sorted, a page at a time; ``total`` (all
+    matching rows in scope) on the first page unless ``count`` says otherwise."""
     d = discrepancy.c
     where = [discrepancy_scope(who)]
     for column, values in ((d.rule, rule), (d.severity, severity), (d.status, status)):
@@ -66,7 +74,8 @@ def list_discrepancies(
         where.append(d.owner == owner)
     if region is not None:
         where.append(d.region == region)
-    count = select(func.count()).select_from(discrepancy).where(*where)
+    counting = select(func.count()).select_from(discrepancy).where(*where) if (
+        count if count is not None else cursor is None) else None
     key = _SORT_KEYS[sort]
     descending = sort == "amount"
     if cursor is not None:
@@ -77,7 +86,9 @@ def list_discrepancies(
             where.append(or_(key > value, and_(key == value, d.discrepancy_id > after)))
     query = (select(discrepancy).where(*where)
              .order_by(key.desc() if descending else key.asc(), d.discrepancy_id))
-    rows, more, total = _page(conn, query, count, limit)
+    rows = conn.execute(query.limit(limit + 1)).all()
+    more, rows = len(rows) > limit, rows[:limit]
+    total = conn.execute(counting).scalar_one() if counting is not None else None
     last = rows[-1] if more else None
     return {"items": [discrepancy_out(r) for r in rows], "total": total,
             "next_cursor": paging.encode(f"discrepancies:{sort}", [getattr(last, key.name), last.discrepancy_id])

@@ -89,6 +89,12 @@ class _Sheet:
             self.ws.cell(row=self.rows, column=col).number_format = fmt
         self._measure(values)
 
+    def note(self, text: str) -> None:
+        """A sentence in column A, left to overflow into the empty cells beside it (not measured, so
+        one long line does not widen the column of the table above)."""
+        self.ws.append([clean(text)])
+        self.rows += 1
+
     def _measure(self, values: list) -> None:
         for col, v in enumerate(values, start=1):
             if v is not None:
@@ -143,6 +149,10 @@ def _summary_sheet(ws, d: ReportData, m: Messages) -> None:
     for s in d.sources:
         sheet.row([s["source"], _naive(s["last_success"]), s["age_hours"], m.word("status", s["status"]),
                    s["landed"], s["rejected"]], {2: DATETIME_FORMAT})
+    # A source whose last pass was too small to believe kept its data: say so next to its row.
+    for s in d.sources:
+        if s.get("withheld"):
+            sheet.note(m("deletions_withheld", source=s["source"], count=s["withheld"]))
     sheet.finish(filter_header=False)
     ws.freeze_panes = "A2"
 

@@ -131,3 +131,15 @@ def test_a_concurrent_change_wins_once(hub, monkeypatch):
     body = hub.get("hq", f"/discrepancies/{did}").json()
     assert body["status"] == "resolved" and body["notes"] == []
     assert hub.get("admin", "/audit", target=f"discrepancy:{did}").json()["total"] == 0
+
+
+def test_total_is_counted_on_the_first_page_unless_asked(hub):
+    first = hub.get("region_manager", "/discrepancies", limit=2).json()
+    assert first["total"] == 21 and first["next_cursor"]
+    later = hub.get("region_manager", "/discrepancies", limit=2, cursor=first["next_cursor"]).json()
+    assert later["total"] is None and len(later["items"]) == 2  # keyset pages carry the cursor, not a recount
+    asked = hub.get("region_manager", "/discrepancies", limit=2, cursor=first["next_cursor"], count="true").json()
+    assert asked["total"] == 21 and asked["items"] == later["items"]
+    assert hub.get("region_manager", "/discrepancies", limit=2, count="false").json()["total"] is None
+    assert hub.get("rep", "/discrepancies", limit=500, rule="R1", count="true").json()["total"] == len(
+        hub.get("rep", "/discrepancies", limit=500, rule="R1").json()["items"])

@@ -136,3 +136,44 @@ def test_hub_build_publishes_only_through_the_gate_and_hub_report_waits(tmp_path
     assert _rows(engine, customer_360) == _rows(engine, customer_360_candidate) != []
     report = runner.invoke(app, ["report", "--out", str(tmp_path / "r2"), "--warehouse", url])
     assert report.exit_code == 0, report.output
+
+
+FRESHNESS_FILE = """
+assets: {{unified_customers: [customer], customer_360_candidate: [customer_360_candidate, data_completeness]}}
+freshness: {{severity: {severity}, max_age_hours: 26, sources: {{crm: 2}}}}
+expectations: []
+"""
+
+
+@pytest.mark.parametrize("warehouse_url", ["sqlite"], indirect=True)
+def test_hub_build_gate_runs_the_freshness_checks_the_dagster_path_runs(tmp_path, engine):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from hub_core.schema import sync_run
+    from orchestration.gate import check_and_publish
+    from quality.gx_checks import load_quality_config
+
+    land_generated_world(engine)
+    url = engine.url.render_as_string(hide_password=False)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(insert(sync_run), [  # u8 fresh; crm 5 h old (its max is 2 h); wecom never succeeded
+            {"source": source, "started_at": now - age, "finished_at": now - age, "status": status}
+            for source, age, status in (("u8", timedelta(hours=1), "succeeded"), ("crm", timedelta(hours=5), "partial"),
+                                        ("wecom", timedelta(hours=1), "failed"))])
+    path = tmp_path / "expectations.yaml"
+    path.write_text(FRESHNESS_FILE.format(severity="critical"))
+    gate = check_and_publish(url, load_quality_config(path), sources=["crm", "u8", "wecom"])
+    assert not gate.published and gate.blocked_by == ["freshness:crm", "freshness:wecom"]
+    line = gate.lines["freshness:crm"]
+    assert line.startswith("freshness:crm (last successful sync of crm: last success 5") and line.endswith(", max 2 h)")
+    assert "never synced successfully" in gate.lines["freshness:wecom"]
+    assert _rows(engine, customer_360) == [] and published_build(engine.connect()) is None
+
+    path.write_text(FRESHNESS_FILE.format(severity="warning"))
+    gate = check_and_publish(url, load_quality_config(path), sources=["crm", "u8", "wecom"])
+    assert gate.published and gate.blocked_by == []
+    assert {"freshness:crm", "freshness:wecom"} <= set(gate.warnings) and "freshness:u8" not in gate.warnings
+    assert _rows(engine, customer_360) == _rows(engine, customer_360_candidate) != []

@@ -30,3 +30,29 @@ def test_quarantine_and_drift_are_in_the_digest_and_the_page(engine, tmp_path, l
     assert line in (tmp_path / "report.md").read_text(encoding="utf-8")
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert line in page and m.word("status", "partial") in page
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_withheld_deletions_are_in_the_digest_the_page_and_the_workbook(engine, tmp_path, lang):
+    import json
+
+    from openpyxl import load_workbook
+
+    seed(engine, items=3)
+    now = datetime.now(UTC)
+    withheld = {"customer": {"withheld": 54, "live": 60}, "saleorderlist": {"withheld": 3, "live": 10}}
+    with engine.begin() as conn:
+        conn.execute(insert(sync_run), {
+            "source": "u8", "started_at": now, "finished_at": now, "status": "succeeded", "records_seen": 13,
+            "records_landed": 13, "records_rejected": 0, "deletions_withheld": json.dumps(withheld)})
+    write_report(engine, tmp_path, lang=lang)
+    m = messages(lang)
+    line = m("deletions_withheld", source="u8", count=57)
+    other = m("deletions_withheld", source="crm", count=0).split("0")[0]  # no line for a source withholding none
+    assert line in (tmp_path / "report.md").read_text(encoding="utf-8")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert line in page and other not in page
+    summary = load_workbook(tmp_path / "report.xlsx").worksheets[0]
+    cells = [c.value for row in summary.iter_rows() for c in row if isinstance(c.value, str)]
+    assert cells.count(line) == 1 and not any(c.startswith(other) for c in cells)
+    assert summary.column_dimensions["A"].width < 40  # the sentence overflows, it does not widen column A

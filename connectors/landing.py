@@ -27,32 +27,57 @@ for incremental streams. A deleted record that comes back lands as a new, live v
 returned far fewer of the live records than the stream holds (more than ``max_drop`` of them
 missing, or none returned) is taken for an outage: its deletions are *withheld* and counted
 (:mod:`connectors.landing_deletes`; ``LoadStats.withheld``), so the source's last good data stays.
+
+This module is the message loop and the batching; the parts it composes live apart so each can be
+read (and tested) on its own: keying, validation and the drift judgement of one record in
+:mod:`connectors.admission` (shared with the quarantine replay), the counts in
+:mod:`connectors.landing_stats`, the versioned writes and the state in :mod:`connectors.raw_store`.
+Their public names are re-exported here.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import orjson
-from jsonschema import Draft7Validator, FormatChecker
-from jsonschema.exceptions import SchemaError, best_match
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, select, update
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import SchemaError
+from sqlalchemy import Connection, Engine, delete, insert
 
-from connectors.drift import DriftConfig, classify, new_fields, strictest, without
+from connectors.admission import (  # re-exported: callers import these from connectors.landing
+    StreamSpec,
+    admit,
+    declared_properties,
+    record_hash,
+    record_key,
+    stream_spec,
+)
+from connectors.drift import DriftConfig
 from connectors.landing_deletes import mark_unseen_deleted
+from connectors.landing_stats import LoadStats, StreamStats
 from connectors.load_events import LoadEvents
 from connectors.quarantine import MAX_CURSOR, QuarantineBook, text_hash
-from hub_core.schema import raw_record, raw_stream, sync_state
+from connectors.raw_store import (
+    current_versions,
+    land_versions,
+    load_state,
+    write_state,
+)
+from hub_core.schema import raw_stream
 from hub_core.settings import DEFAULT_MAX_DROP
+
+__all__ = [  # the names other code imports from here (some live in the modules split off)
+    "ANALYZE_EVERY", "MAX_KEY", "MAX_STREAM", "REJECT_STREAM", "LoadStats", "SingerLoader", "StreamSpec",
+    "StreamStats", "current_versions", "declared_properties", "load_state", "record_hash", "record_key",
+    "stream_spec",
+]
 
 log = logging.getLogger(__name__)
 
-_KEY_CHUNK = 500  # stays under SQLite's bound-parameter limit
 MAX_KEY = 500  # raw_record.record_key
 MAX_STREAM = 200  # raw_record.stream
 ANALYZE_EVERY = 20_000  # rows landed between statistics refreshes on PostgreSQL
@@ -60,157 +85,9 @@ ANALYZE_EVERY = 20_000  # rows landed between statistics refreshes on PostgreSQL
 REJECT_STREAM = "_rejects"
 
 
-@dataclass
-class StreamStats:
-    seen: int = 0
-    landed: int = 0
-    rejected: int = 0  # set aside (every occurrence, also of payloads quarantined before)
-    deleted: int = 0  # marked deleted by a full-table key-set diff
-    quarantined: int = 0  # new quarantine entries (payloads not set aside before)
-    duplicates: int = 0  # occurrences of a key already seen in this run (the last one wins)
-    drifted: int = 0  # records that drifted from the declared schema (any policy)
-    frozen: int = 0  # drifted records landed without their drifted fields (policy freeze)
-    withheld: int = 0  # not returned by a pass too small to believe: not marked (see finish_pass)
-    live: int = 0  # live records before the pass (full-table streams; the base of ``withheld``)
-
-
-@dataclass
-class LoadStats:
-    """Counts per stream for one load, plus the last state committed."""
-
-    streams: dict[str, StreamStats] = field(default_factory=lambda: defaultdict(StreamStats))
-    state: dict | None = None
-    unparsable: int = 0
-    quarantined_other: int = 0  # new quarantine entries of no stream (lines that were not Singer...)
-    drift_events: int = 0  # distinct schema drift events of the run
-
-    @property
-    def seen(self) -> int:
-        return sum(s.seen for s in self.streams.values())
-
-    @property
-    def landed(self) -> int:
-        return sum(s.landed for s in self.streams.values())
-
-    @property
-    def rejected(self) -> int:
-        return sum(s.rejected for s in self.streams.values()) + self.unparsable
-
-    @property
-    def deleted(self) -> int:
-        return sum(s.deleted for s in self.streams.values())
-
-    @property
-    def quarantined(self) -> int:
-        return sum(s.quarantined for s in self.streams.values()) + self.quarantined_other
-
-    @property
-    def duplicates(self) -> int:
-        return sum(s.duplicates for s in self.streams.values())
-
-    @property
-    def set_aside(self) -> int:
-        """Records or field values this run put in the quarantine: the run ends ``partial``."""
-        return self.rejected + sum(s.frozen for s in self.streams.values())
-
-    @property
-    def withheld(self) -> dict[str, dict[str, int]]:
-        """Streams whose deletions were withheld: ``{stream: {"live": n, "withheld": n}}``."""
-        return {name: {"live": s.live, "withheld": s.withheld} for name, s in sorted(self.streams.items())
-                if s.withheld}
-
-
-_FORMATS = FormatChecker()
-
-
-def _fast_validator(schema: dict) -> Callable[[dict], Any] | None:
-    """A compiled (fastjsonschema) check for the common case of a valid record, with the same
-    format checks as jsonschema; None when the schema does not compile."""
-    import fastjsonschema
-
-    formats = {name: (lambda value, name=name: _FORMATS.conforms(value, name)) for name in _FORMATS.checkers}
-    try:
-        return fastjsonschema.compile(schema, formats=formats)
-    except Exception:  # any schema fastjsonschema cannot compile: jsonschema alone decides
-        return None
-
-
-@dataclass
-class _Stream:
-    key_properties: list[str]
-    validator: Draft7Validator | None
-    schema_error: str | None = None
-    fast: Callable[[dict], Any] | None = None
-    #: Keys seen in this pass, kept only for streams a key-set diff applies to.
-    keys: set[str] | None = None
-    #: Records of this pass whose key could not be told: a key-set diff would be unsafe.
-    unkeyed: int = 0
-    #: Top-level properties the SCHEMA declares (None: it declares none; no new-field drift).
-    declared: frozenset[str] | None = None
-
-    def errors(self, record: dict) -> list:
-        """The validation errors of ``record`` ([] when valid). The compiled check clears valid
-        records ~10x faster; jsonschema has the last word and explains failures."""
-        if self.fast is not None:
-            try:
-                self.fast(record)
-                return []
-            except Exception:  # JsonSchemaValueException or a format callable's error
-                pass
-        return list(self.validator.iter_errors(record))
-
-
-def stream_spec(key_properties: list[str], schema: dict) -> _Stream:
-    """How records of a stream are keyed and validated (from its SCHEMA message)."""
-    return _Stream(key_properties, Draft7Validator(schema, format_checker=_FORMATS), fast=_fast_validator(schema),
-                   declared=declared_properties(schema))
-
-
-def current_versions(source: str, stream: str):
-    """The current versions of the records keyed by the expanding ``keys`` parameter. Written
-    so both planners use the partial index ``uq_raw_record_current`` (see hub_core/schema.py)."""
-    return and_(
-        raw_record.c.source == source,
-        raw_record.c.stream == stream,
-        raw_record.c.is_current,
-        raw_record.c.record_key.in_(bindparam("keys", expanding=True)),
-    )
-
-
-def declared_properties(schema: dict) -> frozenset[str] | None:
-    """The top-level properties a SCHEMA declares; None when it declares none (an open schema:
-    nothing to call undeclared)."""
-    props = schema.get("properties")
-    return frozenset(props) if isinstance(props, dict) and props else None
-
-
-def record_hash(record: dict) -> str:
-    """A stable content hash; Singer metadata columns (``_sdc_*``) do not count as content."""
-    content = {k: v for k, v in record.items() if not k.startswith("_sdc_")}
-    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
-def record_key(record: dict, key_properties: list[str]) -> str:
-    """The record's natural key as text: the key value, or key values joined by ``|``."""
-    if not key_properties:
-        return record_hash(record)
-    parts = []
-    for prop in key_properties:
-        value = record.get(prop)
-        if value is None or value == "":
-            raise ValueError(f"key property {prop!r} is missing")
-        parts.append(str(value))
-    return "|".join(parts)
-
-
 def _text(value: str | None) -> str | None:
     """PostgreSQL text cannot hold NUL characters; keep them visible but escaped."""
     return value.replace("\x00", "\\u0000") if isinstance(value, str) else value
-
-
-def _reason(error) -> str:
-    where = "/".join(str(p) for p in error.absolute_path) or "(record)"
-    return f"{where}: {error.message}"
 
 
 class SingerLoader:
@@ -240,7 +117,7 @@ class SingerLoader:
         self.sync_run_id = sync_run_id
         self.batch_size = batch_size
         self.stats = LoadStats()
-        self._streams: dict[str, _Stream] = {}
+        self._streams: dict[str, StreamSpec] = {}
         #: per stream: (key, content hash, record to land, hash of the payload it came from, seq)
         self._pending: dict[str, list[tuple[str, str, dict, str, int]]] = defaultdict(list)
         self._pending_count = 0
@@ -305,7 +182,7 @@ class SingerLoader:
                 problem = exc.message
         if problem:
             # Keep the stream known so its records are set aside with this reason.
-            self._streams[stream] = _Stream([], None, f"the stream's SCHEMA is invalid: {problem}")
+            self._streams[stream] = StreamSpec([], None, f"the stream's SCHEMA is invalid: {problem}")
             log.error("%s/%s: invalid SCHEMA: %s", self.source, stream, problem)
             return
         if stream == REJECT_STREAM:
@@ -389,34 +266,10 @@ class SingerLoader:
         if self._pending_count >= self.batch_size:
             self.flush()
 
-    def admit(self, stream: str, spec: _Stream, key: str | None, record: dict, *, count: bool = True):
-        """Judge one keyed record against its stream's SCHEMA and drift policy:
-        ``(outcome, record to land, reason, drifted)``; outcome ``land`` | ``freeze`` (land the
-        returned copy, quarantine the payload) | ``drift`` / ``invalid`` (quarantine it).
-        ``count`` records the drift events of the run (not when replaying)."""
-        extra = new_fields(record, spec.declared) if spec.declared is not None and \
-            not spec.declared.issuperset(record) else []
-        errors = spec.errors(record)
-        if not errors and not extra:
-            return "land", record, None, False
-        drifts, others = classify(errors, extra)
-        other = best_match(others) if others else None
-        if other is not None:
-            action = "quarantine"
-        else:
-            action = strictest(self.drift.action(stream, d.kind) for d in drifts)
-        if count:
-            for d in drifts:
-                self.events.drifted(stream, d.field, d.kind, d.declared, d.observed, action, key)
-        if other is not None:
-            return "invalid", None, _reason(other), bool(drifts)
-        if action == "evolve":
-            return "land", record, None, True
-        what = "; ".join(f"{d.field}: declared {d.declared}, came as {d.observed}" if d.kind == "type_change"
-                         else f"{d.field}: not declared (came as {d.observed})" for d in drifts)
-        if action == "freeze":
-            return "freeze", without(record, drifts), f"schema drift (frozen: landed without it): {what}", True
-        return "drift", None, f"schema drift: {what}", True
+    def admit(self, stream: str, spec: StreamSpec, key: str | None, record: dict, *, count: bool = True):
+        """:func:`connectors.admission.admit` with this loader's drift policy; ``count`` records
+        the run's drift events (False when replaying)."""
+        return admit(self.drift, self.events if count else None, stream, spec, key, record)
 
     def _on_tap_reject(self, record: Any) -> None:
         """A record the tap set aside: to ``raw_reject`` under the stream it belongs to."""
@@ -467,7 +320,7 @@ class SingerLoader:
                 landed[stream] = self._land(conn, stream, batch)
             self.events.write(conn)
             if state is not None:
-                self._write_state(conn, state)
+                write_state(conn, self.source, state)
         for stream, count in landed.items():  # counted only once committed
             self.stats.streams[stream].landed += count
         for stream, count in fresh.items():
@@ -501,38 +354,7 @@ class SingerLoader:
             latest[key] = (digest, record)
             origins[key] = (origin, seq)
         self.book.supersede(conn, stream, origins)
-        keys = list(latest)
-        current: dict[str, str | None] = {}
-        where = current_versions(self.source, stream)
-        lookup = select(raw_record.c.record_key, raw_record.c.record_hash, raw_record.c.deleted_at).where(where)
-        for i in range(0, len(keys), _KEY_CHUNK):
-            for key, digest, deleted_at in conn.execute(lookup, {"keys": keys[i : i + _KEY_CHUNK]}):
-                current[key] = None if deleted_at is not None else digest  # a deleted one comes back
-        changed = [k for k in keys if current.get(k) != latest[k][0]]
-        if not changed:
-            return 0
-        superseded = [k for k in changed if k in current]
-        retire = update(raw_record).where(where).values(is_current=False)
-        for i in range(0, len(superseded), _KEY_CHUNK):
-            conn.execute(retire, {"keys": superseded[i : i + _KEY_CHUNK]})
-        now = datetime.now(UTC)
-        conn.execute(
-            insert(raw_record),
-            [
-                {
-                    "source": self.source,
-                    "stream": stream,
-                    "record_key": key,
-                    "record_hash": latest[key][0],
-                    "data": orjson.dumps(latest[key][1]).decode(),
-                    "is_current": True,
-                    "sync_run_id": self.sync_run_id,
-                    "landed_at": now,
-                }
-                for key in changed
-            ],
-        )
-        return len(changed)
+        return land_versions(conn, self.source, stream, self.sync_run_id, latest)
 
     def finish_pass(self) -> dict[str, int]:
         """The tap exited successfully: its full-table streams were read whole, so current
@@ -560,17 +382,3 @@ class SingerLoader:
             stats.withheld, stats.live = outcome.withheld, outcome.live
             result[stream] = outcome.deleted
         return result
-
-    def _write_state(self, conn: Connection, state: dict) -> None:
-        conn.execute(delete(sync_state).where(sync_state.c.source == self.source))
-        conn.execute(
-            insert(sync_state),
-            {"source": self.source, "state": orjson.dumps(state).decode(), "updated_at": datetime.now(UTC)},
-        )
-
-
-def load_state(engine: Engine, source: str) -> dict | None:
-    """The last committed Singer state of ``source``, or None before its first sync."""
-    with engine.connect() as conn:
-        value = conn.execute(select(sync_state.c.state).where(sync_state.c.source == source)).scalar()
-    return orjson.loads(value) if value else None

@@ -19,20 +19,24 @@ from hub_api.keys import Principal
 from hub_api.models import (
     DiscrepancyDetail,
     DiscrepancyPage,
-    RunOut,
+    RunDetail,
     RunPage,
     aware,
     discrepancy_out,
+    drift_out,
     run_out,
 )
 from hub_api.scope import discrepancy_scope
 from hub_core.schema import discrepancy, sync_run
 from hub_core.schema_api import discrepancy_note
+from hub_core.schema_quarantine import schema_drift
 
 router = APIRouter(responses=COMMON_RESPONSES)
 
 Text = Annotated[str, Query(min_length=1, max_length=200)]
 IdPath = Annotated[str, Path(min_length=1, max_length=500)]
+#: Drift events listed with a run: a tap with dynamic field names can drift in thousands of ways.
+MAX_DRIFT_LISTED = 100
 
 
 def _page(conn: Connection, query, count_query, limit: int):
@@ -191,12 +195,17 @@ def list_runs(
             "next_cursor": paging.encode("runs", [rows[-1].id]) if more else None}
 
 
-@router.get("/runs/{run_id}", response_model=RunOut, tags=["runs"], responses={404: {"description": "No such run."}})
+@router.get("/runs/{run_id}", response_model=RunDetail, tags=["runs"],
+            responses={404: {"description": "No such run."}})
 def get_run(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], who: Annotated[Principal, Depends(require("runs:read"))],
             conn: Conn) -> dict:
-    """One sync run."""
+    """One sync run, with its schema drift events (the most frequent first, at most 100)."""
     row = conn.execute(select(sync_run).where(sync_run.c.id == run_id)).first()
     if row is None:
         raise HTTPException(404, "no such run")
-    return run_out(row)
+    d = schema_drift.c
+    drift = conn.execute(select(schema_drift).where(d.sync_run_id == run_id)
+                         .order_by(d.records.desc(), d.id).limit(MAX_DRIFT_LISTED + 1)).all()
+    return {**run_out(row), "drift": [drift_out(r) for r in drift[:MAX_DRIFT_LISTED]],
+            "drift_more": len(drift) > MAX_DRIFT_LISTED}
 

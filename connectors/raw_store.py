@@ -1,0 +1,93 @@
+"""Writing versioned raw records and the Singer state: the loader's SQL, set-based per batch.
+
+Split from connectors/landing.py so the loader keeps the message handling and this module the
+storage rules: a record lands as a new current version only when its content hash differs from
+the current one (or the current one is deleted); the version it replaces stops being current in
+the same transaction. ``connectors.landing`` re-exports :func:`current_versions` and
+:func:`load_state`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import orjson
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
+
+from hub_core.schema import raw_record, sync_state
+
+_KEY_CHUNK = 500  # stays under SQLite's bound-parameter limit
+
+
+def current_versions(source: str, stream: str):
+    """The current versions of the records keyed by the expanding ``keys`` parameter. Written
+    so both planners use the partial index ``uq_raw_record_current`` (see hub_core/schema.py)."""
+    return and_(
+        raw_record.c.source == source,
+        raw_record.c.stream == stream,
+        raw_record.c.is_current,
+        raw_record.c.record_key.in_(bindparam("keys", expanding=True)),
+    )
+
+
+def land_versions(conn: Connection, source: str, stream: str, sync_run_id: int,
+                  latest: dict[str, tuple[str, dict]]) -> int:
+    """Land ``latest`` (``{key: (content hash, record)}``) as current versions where the content
+    changed; returns how many landed. Unchanged records add no row."""
+    keys = list(latest)
+    current: dict[str, str | None] = {}
+    where = current_versions(source, stream)
+    lookup = select(raw_record.c.record_key, raw_record.c.record_hash, raw_record.c.deleted_at).where(where)
+    for i in range(0, len(keys), _KEY_CHUNK):
+        for key, digest, deleted_at in conn.execute(lookup, {"keys": keys[i : i + _KEY_CHUNK]}):
+            current[key] = None if deleted_at is not None else digest  # a deleted one comes back
+    changed = [k for k in keys if current.get(k) != latest[k][0]]
+    if not changed:
+        return 0
+    superseded = [k for k in changed if k in current]
+    retire = update(raw_record).where(where).values(is_current=False)
+    for i in range(0, len(superseded), _KEY_CHUNK):
+        conn.execute(retire, {"keys": superseded[i : i + _KEY_CHUNK]})
+    now = datetime.now(UTC)
+    conn.execute(
+        insert(raw_record),
+        [
+            {
+                "source": source,
+                "stream": stream,
+                "record_key": key,
+                "record_hash": latest[key][0],
+                "data": orjson.dumps(latest[key][1]).decode(),
+                "is_current": True,
+                "sync_run_id": sync_run_id,
+                "landed_at": now,
+            }
+            for key in changed
+        ],
+    )
+    return len(changed)
+
+
+def write_state(conn: Connection, source: str, state: dict) -> None:
+    """Replace ``source``'s Singer state (in the caller's transaction, with the records it covers)."""
+    conn.execute(delete(sync_state).where(sync_state.c.source == source))
+    conn.execute(
+        insert(sync_state),
+        {"source": source, "state": orjson.dumps(state).decode(), "updated_at": datetime.now(UTC)},
+    )
+
+
+def load_state(engine: Engine, source: str) -> dict | None:
+    """The last committed Singer state of ``source``, or None before its first sync."""
+    with engine.connect() as conn:
+        value = conn.execute(select(sync_state.c.state).where(sync_state.c.source == source)).scalar()
+    return orjson.loads(value) if value else None

@@ -16,7 +16,8 @@ def upgrade() -> None:
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.add_column(sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f('ix_customer_updated_at'), ['updated_at'], unique=False)
-        batch_op.create_index('ix_customer_owner_employee_id', ['owner_employee_id'], unique=False)
+        # owner first, id second: a role's scope (the customers of these owners) is an index-only scan
+        batch_op.create_index('ix_customer_owner_employee_id', ['owner_employee_id', 'customer_id'], unique=False)
     # Customers built before this revision: when they last changed is unknown, so they count as
     # changed now; a client syncing since any earlier moment receives them once more.
     op.execute(sa.text("UPDATE customer SET updated_at = CURRENT_TIMESTAMP WHERE updated_at IS NULL"))
@@ -26,6 +27,9 @@ def upgrade() -> None:
     op.create_index('ix_discrepancy_amount_order', 'discrepancy', [sa.text('amount_cents DESC'), 'discrepancy_id'],
                     unique=False)
     op.create_index('ix_discrepancy_age_order', 'discrepancy', ['first_seen', 'discrepancy_id'], unique=False)
+    # a scoped count (rule and status filters, customer in scope) without reading the table
+    op.create_index('ix_discrepancy_rule_status_customer', 'discrepancy', ['rule', 'status', 'customer_id'],
+                    unique=False)
     op.create_index('ix_customer_360_owner_employee_id', 'customer_360', ['owner_employee_id'], unique=False)
     op.create_index('ix_customer_360_region', 'customer_360', ['region'], unique=False)
     op.create_table('report_file',
@@ -45,6 +49,7 @@ def downgrade() -> None:
     op.drop_table('report_file')
     op.drop_index('ix_customer_360_region', table_name='customer_360')
     op.drop_index('ix_customer_360_owner_employee_id', table_name='customer_360')
+    op.drop_index('ix_discrepancy_rule_status_customer', table_name='discrepancy')
     op.drop_index('ix_discrepancy_age_order', table_name='discrepancy')
     op.drop_index('ix_discrepancy_amount_order', table_name='discrepancy')
     with op.batch_alter_table('discrepancy', schema=None) as batch_op:

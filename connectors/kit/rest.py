@@ -17,10 +17,12 @@ retry), ``validate_response``, ``response_error_message``, ``authenticator``.
 from __future__ import annotations
 
 import decimal
+import os
 import typing as t
 from functools import cached_property
 from urllib.parse import urlparse
 
+import requests
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import RESTStream
 
@@ -34,9 +36,9 @@ from connectors.kit.errors import (
     scrub,
 )
 from connectors.kit.tokens import DEFAULT_REQUEST_TIMEOUT, TokenCache, config_base_url
+from connectors.kit.writer import flush_writer
 
 if t.TYPE_CHECKING:
-    import requests
     from singer_sdk.helpers.types import Context
 
     from connectors.kit.errors import ErrorTable
@@ -58,6 +60,10 @@ class HubRESTStream(HubBookmarks, RESTStream):
     #: Emit records exactly as the API returned them: singer-sdk must neither drop unknown
     #: properties nor coerce values (e.g. ``0``/``1`` into booleans).
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    #: No ``http_request_duration`` METRIC line per call: nothing in the hub reads it and it
+    #: costs tap CPU on every page. ``http_request_count`` (read by hub_cli/progress.py) stays.
+    _LOG_REQUEST_METRICS = False
 
     #: Exception class for the error table's ``fatal`` action (sources may subclass it).
     fatal_error_class: t.ClassVar[type[SourceAPIError]] = SourceAPIError
@@ -85,6 +91,20 @@ class HubRESTStream(HubBookmarks, RESTStream):
     def timeout(self) -> float:  # type: ignore[override]
         """Seconds per HTTP attempt (fractions allowed)."""
         return float(self.config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT)
+
+    @property
+    def requests_session(self) -> requests.Session:
+        """singer-sdk's session, with the environment's proxies and CA bundle read once.
+
+        A session that trusts the environment re-reads proxy variables (and ``.netrc``) on every
+        request; here they are read when the session is first used and the session stops
+        looking: same proxies (for ``url_base``), same ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE``."""
+        session = super().requests_session
+        if session.trust_env:
+            session.proxies = requests.utils.get_environ_proxies(self.url_base)
+            session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+            session.trust_env = False
+        return session
 
     @cached_property
     def authenticator(self) -> TokenAuthenticator:
@@ -125,6 +145,13 @@ class HubRESTStream(HubBookmarks, RESTStream):
         verdict = table.classify(payload if isinstance(payload, dict) else None, response.status_code)
         if not verdict.ok:
             raise table.error(verdict, self.name, response, self.secrets, self.fatal_error_class)
+
+    def sync(self, context: Context | None = None) -> None:
+        """Sync, then write the records still pending in the tap's writer (a stream may sync alone)."""
+        try:
+            super().sync(context)
+        finally:
+            flush_writer(self.hub_tap.message_writer)
 
     # ---- requests
     def request_decorator(self, func: t.Callable) -> t.Callable:

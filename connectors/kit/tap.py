@@ -32,6 +32,7 @@ from connectors.kit.catalogue import (
 )
 from connectors.kit.errors import ErrorTable, SourceKitError, load_vendor_file
 from connectors.kit.source import SourceKit
+from connectors.kit.writer import HubSingerWriter, flush_writer
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
@@ -50,6 +51,9 @@ class HubTap(Tap):
 
     #: Config key naming a catalogue file that replaces the shipped one (tenants, tests).
     CATALOGUE_CONFIG_KEY = "catalogue_file"
+
+    #: RECORD lines written to stdout in batches (:mod:`.writer`): fewer writes, less tap CPU.
+    message_writer_class = HubSingerWriter
 
     # ---- data files
     @classmethod
@@ -110,10 +114,13 @@ class HubTap(Tap):
         return [self.stream_for(self.catalogue.entries[name]) for name in self.catalogue.default_names]
 
     def sync_all(self) -> None:
-        """Sync, then log the run's call and budget-wait totals as a ``METRIC:`` line."""
+        """Sync, then log the run's call and budget-wait totals as a ``METRIC:`` line.
+
+        Pending RECORD lines are written first, also when the sync fails."""
         try:
             super().sync_all()
         finally:
+            flush_writer(self.message_writer)
             pacer = self.kit.pacer
             point = {
                 "type": "counter",

@@ -2,6 +2,11 @@
 
     python bench/entity_resolution.py                       # 10k and 100k records, FEBRL4, Splink
     python bench/entity_resolution.py --sizes 10000 --no-splink
+    python bench/entity_resolution.py --warehouse sqlite:///w.db --repeat 3   # resolution alone
+
+``--warehouse``: time only the full resolution (customers and their contacts) of a warehouse that
+is already landed, in a transaction rolled back at the end, so that it can be repeated and
+compared (say, two checkouts one after the other on a busy machine) without regenerating worlds.
 
 Per size: a generated world (the project's generator; worlds too big for its name pool are
 stitched from several seeds with their codes and ids kept apart) is landed into a fresh SQLite
@@ -74,18 +79,22 @@ def _stitched(customers: int, seed: int, knobs, chunk: int = 4000):
     return world, {"same_customer": groups}
 
 
-def _resolve_child(url: str, full: bool) -> dict:
-    """Run one resolution on ``url`` (in this process) and report time, rows and peak RSS."""
+def _resolve_child(url: str, full: bool, rollback: bool = False) -> dict:
+    """Run one resolution on ``url`` (in this process) and report time, rows and peak RSS;
+    ``rollback``: leave the warehouse as it was (a repeatable timing)."""
     from hub_core.warehouse import make_engine
     from mappings.config import load_mapping
     from mappings.identity import resolve_customers
 
     engine = make_engine(url)
     start = time.perf_counter()
-    with engine.begin() as conn:
+    with engine.connect() as conn:
+        trans = conn.begin()
         stats = resolve_customers(conn, load_mapping(), None, full=full)
+        seconds = round(time.perf_counter() - start, 2)
+        trans.rollback() if rollback else trans.commit()
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {"seconds": round(time.perf_counter() - start, 2), "stats": stats.__dict__, "peak_rss_mb": _peak_rss_mb(),
+    return {"seconds": seconds, "stats": {k: v for k, v in stats.__dict__.items() if k != "moved_refs"}, "peak_rss_mb": _peak_rss_mb(),
             "cpu_s_process": round(usage.ru_utime + usage.ru_stime, 2)}  # imports included; robust to a busy machine
 
 
@@ -101,8 +110,9 @@ def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def _child(url: str, full: bool = False) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", url] + (["--full"] if full else []),
+def _child(url: str, full: bool = False, rollback: bool = False) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", url] + (["--full"] if full else [])
+                         + (["--rollback"] if rollback else []),
                          capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -234,9 +244,16 @@ def main() -> None:
     p.add_argument("--generator", type=Path, help="Import simulators.generator from this checkout instead.")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--full", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--rollback", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--warehouse", help="Only time the full resolution of this landed warehouse (rolled back).")
+    p.add_argument("--repeat", type=int, default=1, help="With --warehouse: how many timed runs.")
     args = p.parse_args()
     if args.child:
-        print(json.dumps(_resolve_child(args.child, args.full)))
+        print(json.dumps(_resolve_child(args.child, args.full, args.rollback)))
+        return
+    if args.warehouse:
+        for _ in range(args.repeat):
+            print(json.dumps(_child(args.warehouse, full=True, rollback=True)), flush=True)
         return
     if args.generator:
         sys.path.insert(0, str(args.generator.resolve()))

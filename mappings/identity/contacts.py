@@ -17,7 +17,7 @@ from sqlalchemy import Connection, select
 from hub_core.schema import customer_xref
 from hub_core.schema_identity import contact_xref
 from mappings.identity.config import IdentityConfig
-from mappings.identity.engine import Rec, resolve
+from mappings.identity.engine import Rec, paused_gc, resolve
 from mappings.identity.phones import extract_phones
 from mappings.identity.records import _text, get_path, iter_current
 from mappings.identity.registry import Registry, assign, persist
@@ -110,6 +110,11 @@ def _rec(row: dict) -> Rec:
 
 def resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now) -> ContactStats:
     """Resolve every contact record into persons with stable ids; write only what differs."""
+    with paused_gc():  # see paused_gc: staging builds a dict per contact record
+        return _resolve_contacts(conn, cfg, source_for, now)
+
+
+def _resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now) -> ContactStats:
     rows = stage_contacts(conn, cfg, source_for)
     existing = table_rows(conn, contact_xref, "ref")
     same = len(rows) == len(existing) and all(

@@ -25,7 +25,7 @@ from hub_core.schema_identity import (
 )
 from mappings.identity.config import IdentityConfig, load_identity
 from mappings.identity.contacts import resolve_contacts
-from mappings.identity.engine import Engine, big_blocks, resolve
+from mappings.identity.engine import Engine, big_blocks, paused_gc, resolve
 from mappings.identity.golden import customer_row, golden_fields, stamp_changes
 from mappings.identity.records import stage_customer_records, to_rec
 from mappings.identity.registry import Registry, assign, persist
@@ -128,7 +128,8 @@ def resolve_customers(conn: Connection, cfg, employees, as_of: datetime | None =
     configuration, employees and overrides): only the customer records they touch are staged."""
     idcfg = identity or load_identity()
     now = as_of or datetime.now(UTC)
-    stats, moved = _resolve_customers(conn, cfg, employees, now, idcfg, full, since)
+    with paused_gc():  # staging and matching build millions of small objects (see paused_gc)
+        stats, moved = _resolve_customers(conn, cfg, employees, now, idcfg, full, since)
     if not full and since is not None and not moved and not _contacts_landed(conn, idcfg, cfg.source_for, since):
         stats.contacts, stats.contacts_restaged = _contact_count(conn), False
         log.info("customers resolved: %s", stats)

@@ -2,8 +2,9 @@
 
 How a person maps onto the engine's record: the name key is ``<person>@<company core>`` (the
 same name at another company is another person), the first mobile is the deterministic link
-(same mobile, same person), the customer id plays the part of the credit code (contacts of two
-different customers never merge), the other numbers are phone evidence. Contact ids are stable
+(same mobile, same person), the customer id is the record's scope (contacts of two different
+customers never merge - but sharing a customer is no reason to merge either: two people at one
+account stay two), the other numbers are phone evidence. Contact ids are stable
 like customer ids; only differences are written.
 """
 
@@ -104,7 +105,7 @@ def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for) -> list[di
 def _rec(row: dict) -> Rec:
     phones = tuple(row["phones"])
     key = NameKey(f"{row['name']}@{row['company']}", None) if row["name"] else None
-    return Rec(ref=row["ref"], system=row["ref"].split(":")[0], key=key, uscc=row["customer_id"],
+    return Rec(ref=row["ref"], system=row["ref"].split(":")[0], key=key, scope=row["customer_id"],
                link_code=phones[0] if phones else None, phones=phones[1:])
 
 

@@ -67,6 +67,9 @@ class Rec:
     address: str | None = None
     contacts: tuple[str, ...] = ()
     deleted: bool = False
+    # A partition records never cross (a contact's customer id): unlike ``uscc`` it is no reason to
+    # join, only a bar to joining records of two different scopes.
+    scope: str | None = None
 
 
 @dataclass(slots=True)
@@ -104,6 +107,7 @@ class _Group:
     tags: set = field(default_factory=set)  # branch tags of live keys ("" = not a branch)
     live: bool = False
     frozen: bool = False  # an IT override placed it: rules never join it, but it still counts
+    scope: str | None = None  # see Rec.scope
 
 
 def _tag(key: NameKey) -> str:
@@ -147,7 +151,7 @@ class Engine:
         groups, joins = self.groups, self.joins
         for i, r in enumerate(self.recs):
             live = not r.deleted
-            g = _Group([i], r.uscc, set(), set(), live, r.ref in frozen)
+            g = _Group([i], r.uscc, set(), set(), live, r.ref in frozen, r.scope)
             if live:
                 for key in keys[i]:
                     index[key].append(i)
@@ -177,6 +181,8 @@ class Engine:
             return False
         if ga.uscc and gb.uscc and ga.uscc != gb.uscc:
             return False
+        if ga.scope and gb.scope and ga.scope != gb.scope:
+            return False
         if ga.tags and gb.tags and ga.tags != gb.tags:
             return False
         return all(places_compatible(p, q) for p in ga.places for q in gb.places)
@@ -198,6 +204,7 @@ class Engine:
         self.parent[b] = a
         ga.members += gb.members
         ga.uscc = ga.uscc or gb.uscc
+        ga.scope = ga.scope or gb.scope
         ga.places |= gb.places
         ga.tags |= gb.tags
         ga.live = ga.live or gb.live

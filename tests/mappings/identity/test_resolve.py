@@ -226,6 +226,7 @@ def test_contacts_resolve_with_the_same_engine_and_stable_ids(engine):
     assert people["crm:ContactObj:P1"] == people["wecom:external_contacts:wmA"]
     assert people["crm:ContactObj:P3"] == people["wecom:external_contacts:wmB"]
     assert people["crm:ContactObj:P2"] != people["crm:ContactObj:P1"]
+    assert people["crm:ContactObj:P1"] != people["crm:ContactObj:P3"]  # two people at one account stay two
     assert customers["wecom:external_contacts:wmA"] == xref(engine)["crm:AccountObj:A1"]
     assert customers["wecom:external_contacts:wmC"] == xref(engine)["crm:AccountObj:A3"]  # by company name
     assert people["wecom:external_contacts:wmC"] == people["crm:ContactObj:P2"]  # same name at the same company

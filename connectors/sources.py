@@ -35,6 +35,7 @@ BUILTIN_TAPS = {
     "wecom": "tap-wecom",
     "u8db": "tap-u8db",
     "files": "tap-files",
+    "rest": "tap-rest",
 }
 
 # The tap class of each built-in connector (for in-process connection checks).
@@ -45,6 +46,7 @@ BUILTIN_TAP_CLASSES = {
     "wecom": "connectors.tap_wecom.tap:TapWecom",
     "u8db": "connectors.tap_u8db.tap:TapU8DB",
     "files": "connectors.tap_files.tap:TapFiles",
+    "rest": "connectors.kit.generic:TapRest",  # any REST source described by data only
 }
 
 #: Manifests shipped with the hub, usable by name (``manifest: finance_credit_ratings``).

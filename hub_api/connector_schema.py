@@ -33,6 +33,10 @@ def secret_fields(connector: str | None, config: dict) -> set[str]:
     marked = set()
     if connector:
         props = builtin_schema(connector).get("properties", {})
+        if connector == "rest":  # its settings schema is the source's data (connectors.kit.generic)
+            from connectors.kit.generic import settings_schema
+
+            props = settings_schema(config).get("properties", {})
         marked = {name for name, spec in props.items() if spec.get("secret") or spec.get("writeOnly")}
     return marked | {k for k in config if _SECRET_NAME.search(k)}
 

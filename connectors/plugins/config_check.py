@@ -42,6 +42,10 @@ def config_schema(source) -> dict:
         else:
             spec = source_process(source, timeout_s=120).spec()
         return spec.get("connectionSpecification") or spec.get("connection_specification") or {}
+    if source.connector == "rest":  # tap-rest's settings schema is the source's data (connectors/kit/generic.py)
+        from connectors.kit.generic import settings_schema
+
+        return settings_schema(source.config)
     return singer_settings_schema(source.tap_command())
 
 

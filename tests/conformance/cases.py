@@ -26,6 +26,7 @@ import pytest
 
 from simulators.u8db import sample_database
 from tests.conformance.harness import Case, fake_future
+from tests.connectors.rest_sources import finance_ratings_source
 
 CASES: list[Case] = [
     Case("tap-fxiaoke", lambda env: env.demo("crm"), "app_secret", "app_secret"),
@@ -37,6 +38,7 @@ CASES: list[Case] = [
     Case("tap-files", lambda env: {"connector": "files", "config": {
         "folder": str(Path(env.write("ratings.csv", "客户编码,信用等级\nC0001,AA\n")).parent),
         "streams": [{"name": "credit_rating", "pattern": "ratings.csv"}]}}, "folder", "folder"),
+    Case("tap-rest", finance_ratings_source, "client_secret", "client_secret"),
     Case("manifest-finance", lambda env: env.demo("finance", manifest="finance_credit_ratings", page_size=7),
          "client_secret", "client_secret"),
     Case("plugin-airbyte-local", lambda env: {"plugin": env.fake_airbyte_plugin(), "config": {"count": 6}},

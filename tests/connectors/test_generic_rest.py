@@ -164,3 +164,4 @@ def test_malformed_source_data_is_one_clear_line(wecom, tmp_path, vendor, stream
     with pytest.raises(SourceKitError) as info:
         TapRest(config=config, parse_env_config=False).discover_streams()
     assert problem in str(info.value) and "\n" not in str(info.value)
+

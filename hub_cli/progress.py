@@ -22,6 +22,8 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
+from hub_core.settings import LANDED_STATUSES
+
 PATTERNS_FILE = Path(__file__).with_name("progress_patterns.yaml")
 
 
@@ -110,7 +112,7 @@ class SyncProgress:
     # --- rendering -------------------------------------------------------------------------
     def _line(self, entry: SourceProgress) -> str:
         r = entry.result
-        if r.status in ("succeeded", "partial"):
+        if r.status in LANDED_STATUSES:
             aside = f"{r.rejected} set aside" if r.status == "succeeded" else \
                 f"[yellow]{r.rejected} set aside (hub quarantine list -s {escape(entry.name)})[/yellow]"
             return f"{entry.name}: {r.seen} records read, {r.landed} landed, {aside} in {_duration(r.duration_s)}"

@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from hub_core.settings import LANDED_STATUSES
+
 # A sync refused for its lock has no run row (and so no error line) of its own.
 _NO_RUN_REASON = {"refused": "another sync of it was already running — try again when it ends (hub runs)"}
 
@@ -17,7 +19,7 @@ _NO_RUN_REASON = {"refused": "another sync of it was already running — try aga
 def _source_errors(warehouse_url: str | None, result) -> dict[str, str]:
     """The one-line error of each failed source's sync run, from the warehouse."""
     ids = {asset[4:]: meta.get("sync_run_id") for asset, meta in result.metadata.items()
-           if asset.startswith("raw_") and meta.get("status") not in ("succeeded", "partial") and meta.get("sync_run_id")}
+           if asset.startswith("raw_") and meta.get("status") not in LANDED_STATUSES and meta.get("sync_run_id")}
     if not ids or not warehouse_url:
         return {}
     from sqlalchemy import select

@@ -7,6 +7,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from hub_core.settings import LANDED_STATUSES
+
 
 def run_sync(console: Console, chosen: list[str] | None, warehouse: str | None, connectors: Path | None,
              full_refresh: bool, accept_deletions: bool = False) -> int:
@@ -35,7 +37,7 @@ def run_sync(console: Console, chosen: list[str] | None, warehouse: str | None, 
                    for source in sources]
     if progress.live_enabled or len(results) > 1:
         console.print(progress.summary())
-    failed = [r for r in results if r.status not in ("succeeded", "partial")]
+    failed = [r for r in results if r.status not in LANDED_STATUSES]
     if progress.live_enabled:  # the live table is gone: repeat the failures as one line each
         for result in failed:
             console.print(f"[red]{escape(result.source)}: {result.status}[/red] — {escape(result.error or '')}",

@@ -12,6 +12,9 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 # Stale-source protection: a source whose data falls by more than this share is an outage, not a
 # purge (quality StalenessConfig.max_drop; the landing withholds such deletions, connectors/landing_deletes.py).
 DEFAULT_MAX_DROP = 0.5
+# The sync_run statuses whose data landed: ``partial`` finished too, with some records set aside in
+# the quarantine. Freshness, staleness, exit codes and summaries all count these as a good sync.
+LANDED_STATUSES = ("succeeded", "partial")
 
 
 class HubSettings(BaseSettings):

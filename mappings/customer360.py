@@ -29,6 +29,7 @@ from hub_core.schema_unified import (
     sales_order,
     sales_order_line,
 )
+from hub_core.settings import LANDED_STATUSES
 from mappings.c360_config import C360Config
 from mappings.health import grade, health_score
 from mappings.staging import insert_batched
@@ -191,7 +192,7 @@ def _completeness(conn, threshold: float) -> dict[str, dict]:
 def _freshness(conn, sources: dict[str, str], cfg: C360Config) -> dict:
     s = sync_run.c
     last = dict(conn.execute(select(s.source, func.max(s.finished_at)).where(
-        s.status.in_(("succeeded", "partial")),  # partial: records set aside, the rest landed
+        s.status.in_(LANDED_STATUSES),
         s.deletions_withheld.is_(None),  # a pass too small to believe is no fresh data (the source is stale)
     ).group_by(s.source)).all())
     return {f"{system}_synced_at": _utc(last.get(sources.get(system, system))) for system in cfg.systems

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from hub_core.settings import LANDED_STATUSES
+
 
 @dataclass
 class PipelineResult:
@@ -91,7 +93,7 @@ def summarize(result) -> PipelineResult:
     failed_sources = {
         asset[len("raw_"):]: str(meta.get("status"))
         for asset, meta in metadata.items()
-        if asset.startswith("raw_") and meta.get("status") not in ("succeeded", "partial")  # partial: set aside
+        if asset.startswith("raw_") and meta.get("status") not in LANDED_STATUSES
     }
     return PipelineResult(result.success and not failed_sources and not blocked, metadata, failures, failed_sources,
                           checks, blocked)

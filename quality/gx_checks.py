@@ -19,6 +19,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field
 
+from hub_core.settings import LANDED_STATUSES
+
 log = logging.getLogger(__name__)
 
 DEFAULT_EXPECTATIONS_FILE = Path(__file__).with_name("expectations.yaml")
@@ -237,7 +239,7 @@ def source_ages(engine, sources: list[str], now: datetime | None = None) -> dict
     s = sync_run.c
     with engine.connect() as conn:
         last = dict(conn.execute(select(s.source, func.max(s.finished_at)).where(
-            s.status.in_(("succeeded", "partial")), s.source.in_(sources)).group_by(s.source)).all())
+            s.status.in_(LANDED_STATUSES), s.source.in_(sources)).group_by(s.source)).all())
     ages: dict[str, float | None] = {}
     for source in sources:
         at = last.get(source)

@@ -30,6 +30,7 @@ from hub_core.schema import (
     sync_run,
 )
 from hub_core.schema_report import report_run
+from hub_core.settings import LANDED_STATUSES
 from quality.report.lookup import business_context, document_code, managers_of
 
 SEVERITIES = ("red", "orange", "yellow")
@@ -211,7 +212,7 @@ def _sources(conn: Connection, now: datetime) -> list[dict]:
     """Freshness per source: its last successful sync and that sync's age, plus the latest run."""
     s = sync_run.c
     good = dict(conn.execute(select(s.source, func.max(s.finished_at)).where(
-        s.status.in_(("succeeded", "partial"))).group_by(s.source)).all())  # partial: some records set aside
+        s.status.in_(LANDED_STATUSES)).group_by(s.source)).all())
     latest = select(s.source, func.max(s.id).label("id")).group_by(s.source).subquery()
     runs = conn.execute(select(sync_run).join(latest, latest.c.id == s.id).order_by(s.source)).all()
     stale_after = settings()["stale_after_hours"]

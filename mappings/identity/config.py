@@ -63,6 +63,9 @@ class Weights(BaseModel):
 class Matching(BaseModel):
     name_key_joins: bool = True  # the same name key alone joins (companies); off for person data
     typo_blocks: bool = True  # block on one-character-deleted name variants (typos)
+    # A record's place inferred from its address / landline area code (cities.py) bars a join on
+    # its name alone with a record placed elsewhere
+    infer_cities: bool = True
     switchboard_clusters: int = 3
     max_block: int = 30  # a typo/phone/address block shared by more records is no evidence
     weights: Weights = Field(default_factory=Weights)

@@ -15,8 +15,9 @@ Stages, strongest first (business-rules.md "Matching rules", source-systems.md s
    ``accept`` (or a tie) goes to the review queue with its candidates.
 
 Hard constraints hold for every join: different valid codes never merge, different explicit
-places never merge, a branch is never its parent (nor another branch). Deleted records follow
-their company but never attract others.
+places never merge, a branch is never its parent (nor another branch); known places that exclude
+each other (explicit, or inferred from an address or a landline's area code: cities.py) forbid a
+join on name evidence alone. Deleted records follow their company but never attract others.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from functools import lru_cache
 from rapidfuzz.distance import OSA, Levenshtein
 from rapidfuzz.fuzz import ratio
 
+from mappings.identity.cities import clash, group_location, nowhere_among
 from mappings.identity.config import Matching
 from mappings.identity.homophones import homophone_swap
 from mappings.normalize import NameKey
@@ -70,6 +72,9 @@ class Rec:
     # A partition records never cross (a contact's customer id): unlike ``uscc`` it is no reason to
     # join, only a bar to joining records of two different scopes.
     scope: str | None = None
+    # Places inferred from the address or the landlines' area codes (cities.py): a name without
+    # a city is still somewhere, and two places that exclude each other are not joined on a name.
+    cities: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -243,7 +248,8 @@ class Engine:
     def _by_name_key(self) -> None:
         """A code-less record joins the one customer its name key points to. A key without a
         place is ambiguous when its namesakes name places (or carry codes) that exclude each
-        other: it points to several customers, so it neither joins nor attracts by name."""
+        other: it points to several customers, so it neither joins nor attracts by name. So is a
+        record placed nowhere when its namesakes' inferred places exclude each other (cities.py)."""
         by_core: dict[str, list[int]] = defaultdict(list)
         for i, r in enumerate(self.recs):
             if r.key and not r.deleted:
@@ -255,17 +261,25 @@ class Engine:
             clash = len(codes) > 1 or any(not places_compatible(p, q) for p in places for q in places)
             if clash:
                 ambiguous.update(j for j in members if self.recs[j].key.place is None)
+            elif self.cfg.infer_cities:  # the same with places inferred from addresses and landlines
+                ambiguous.update(nowhere_among([self.recs[j] for j in members], members))
         for i, r in enumerate(self.recs):
             if not r.key or self.groups[self.find(i)].uscc or i in ambiguous:
                 continue
             own = self.find(i)
             roots = {self.find(j) for j in by_core.get(r.key.core, ())
                      if j != i and j not in ambiguous and self._key_fits(r.key, j)}
-            roots = sorted(c for c in roots - {own} if self.compatible(i, c))
+            roots = sorted(c for c in roots - {own} if self.compatible(i, c) and not self._far(i, c))
             # Several namesake groups that could all be one customer are one customer.
-            if roots and all(self.compatible(a, b) for a in roots for b in roots if a < b):
+            if roots and all(self.compatible(a, b) and not self._far(a, b) for a in roots for b in roots if a < b):
                 for c in roots:
                     self.union(c, i, Join("name"))
+
+    def _far(self, a: int, b: int) -> bool:
+        """The known places of two groups (explicit or inferred) exclude each other: a name
+        alone never joins them (cities.py)."""
+        return self.cfg.infer_cities and clash(
+            *(group_location([self.recs[j] for j in self.groups[self.find(x)].members]) for x in (a, b)))
 
     def _key_fits(self, key: NameKey, j: int) -> bool:
         other = self.recs[j].key
@@ -370,6 +384,9 @@ class Engine:
         if any(OSA.distance(p, q, score_cutoff=1) <= 1 for p in codes_a for q in codes_b):
             score += w.near_code
             signals.append("near_code")
+        if signals == [name_sig] and self.cfg.infer_cities and clash(group_location(a), group_location(b)):
+            # a name alone across places that exclude each other: the review queue, never a join
+            return min(score, self.cfg.review), (name_sig, "other_city")
         return score, tuple(signals)
 
     def _name_score(self, a: NameKey, b: NameKey, alias: bool, w) -> tuple[float, str | None]:

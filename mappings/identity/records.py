@@ -20,6 +20,7 @@ from sqlalchemy import Connection, delete, select
 from hub_core.schema import raw_record
 from hub_core.schema_identity import customer_record
 from mappings.declarative.casts import clean_text
+from mappings.identity.cities import infer_cities
 from mappings.identity.config import IdentityConfig, SourceRecord
 from mappings.identity.engine import Rec
 from mappings.identity.phones import extract_phones
@@ -299,12 +300,13 @@ def to_rec(row) -> Rec:
     """The engine's view of a staged row (a dict or a result row)."""
     get = row.get if isinstance(row, dict) else row._mapping.get
     core = get("name_key")
+    phones = tuple(orjson.loads(get("phones") or "[]"))
     return Rec(
         ref=get("ref"), system=get("system"),
         key=NameKey(core, get("name_place")) if core else None,
         aliases=tuple(_key_of(a) for a in orjson.loads(get("aliases") or "[]")),
         uscc=get("uscc"), code_raw=get("uscc_raw") if get("uscc_raw") and len(get("uscc_raw")) >= 15 else None,
-        link_code=get("link_code"), phones=tuple(orjson.loads(get("phones") or "[]")),
+        link_code=get("link_code"), phones=phones, cities=infer_cities(phones, get("address")),
         address=get("address_key"), contacts=tuple(orjson.loads(get("contacts") or "[]")),
         deleted=bool(get("is_deleted")),
     )

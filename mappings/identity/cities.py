@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from mappings.identity.phones import area_code
 from mappings.normalize import normalize_name, simplify
 from mappings.regions import (
     CITY_PROVINCE,
@@ -67,9 +68,7 @@ def phone_places(phones: Iterable[str]) -> set[str]:
     table = area_codes()
     found: set[str] = set()
     for phone in phones:
-        code, dash, _ = phone.partition("-")
-        if dash:
-            found.update(table.get(code, ()))
+        found.update(table.get(area_code(phone) or "", ()))
     return found
 
 

@@ -3,7 +3,8 @@
 A field may read "0755-8888 1234 转 8012 / 138 0013 8000, 手机:+86 139-0000-1111". Numbers are
 normalized for comparison: mobiles to 11 digits, landlines to ``<area code>-<number>`` (the
 extension dropped: all extensions of a switchboard are one number). A landline without an area
-code is ambiguous across cities and is left out.
+code is ambiguous across cities and is left out. The area code also places a record whose name
+states no city (:mod:`mappings.identity.cities`).
 """
 
 from __future__ import annotations
@@ -32,3 +33,9 @@ def extract_phones(*values) -> list[str]:
                 if len(number) in (7, 8):
                     found.append(f"{match.group(1)}-{number}")
     return list(dict.fromkeys(found))
+
+
+def area_code(phone: str) -> str | None:
+    """The area code of a normalized landline (``0571-87654321`` -> ``0571``); None for a mobile."""
+    code, dash, _ = phone.partition("-")
+    return code if dash else None

@@ -18,6 +18,7 @@ from mappings.identity.cities import (
 )
 from mappings.identity.config import Matching
 from mappings.identity.engine import resolve
+from mappings.identity.phones import area_code, extract_phones
 from mappings.identity.records import to_rec
 from mappings.normalize import name_key
 from mappings.regions import CITY_PROVINCE, places_compatible
@@ -105,6 +106,11 @@ def test_the_table_covers_the_generator_and_the_major_cities():
     assert all(p in CITY_PROVINCE or p in ("海南", "贵州") for places in table.values() for p in places)
     assert infer_cities(["0731-2345678", "13800138000"], None) == ("株洲", "湘潭", "长沙")
     assert infer_cities(["13800138000", "0999-1234567"], None) == ()  # a mobile, an unknown code
+
+
+def test_area_code_of_a_normalized_landline():
+    phones = extract_phones("021 6123 4567, 0571-87654321, 13800138000")
+    assert [area_code(p) for p in phones] == [None, "021", "0571"]  # mobiles first
 
 
 @pytest.mark.parametrize("text, bad", [('"0571": 火星', "unknown places"), ("571: 杭州", "no area code")])

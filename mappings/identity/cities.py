@@ -39,11 +39,12 @@ _CODE = re.compile(r"^0\d{2,3}$")
 _LONGEST = max(len(p) for p in list(PROVINCE_CITIES) + list(CITY_PROVINCE))
 
 
-def load_area_codes(path: Path | str = AREA_CODES_FILE) -> dict[str, tuple[str, ...]]:
+def load_area_codes(path: Path | str | None = None) -> dict[str, tuple[str, ...]]:
     """Area code -> the places it covers, read from ``path`` and checked: a code that is no
     area code or a place :mod:`mappings.regions` does not know is an error, not a silent miss
     (an unknown place would be compatible with nothing and split real customers)."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    path = Path(path or AREA_CODES_FILE)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     table: dict[str, tuple[str, ...]] = {}
     for code, places in raw.items():
         if not isinstance(code, str) or not _CODE.match(code):

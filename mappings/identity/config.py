@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 DEFAULT_IDENTITY_FILE = Path(__file__).parent.parent / "identity.yaml"
 
@@ -73,6 +74,16 @@ class Matching(BaseModel):
     accept: float = 0.7
     margin: float = 0.15
     review: float = 0.45
+
+    @computed_field
+    @property
+    def area_codes_digest(self) -> str:
+        """The content of the area-code table the inferred cities read (cities.py): dumped with
+        the configuration, so an edited table changes the build's configuration hash and every
+        record is matched again (an incremental build would only re-match the records it touches)."""
+        from mappings.identity import cities
+
+        return hashlib.sha256(Path(cities.AREA_CODES_FILE).read_bytes()).hexdigest()[:16]
 
 
 class IdentityConfig(BaseModel):

@@ -149,3 +149,13 @@ def test_a_build_keeps_the_other_city_namesake_apart_and_queues_it(engine):
     assert ids["u8:customer:U2"] == ids["crm:AccountObj:A1"]  # 0551 is 合肥: its name key joins
     assert ids["u8:customer:U1"] != ids["crm:AccountObj:A1"]  # 0756 is 珠海
     assert "u8:customer:U1" in queued
+
+
+def test_an_edited_table_changes_the_configuration_a_build_hashes(tmp_path, monkeypatch):
+    from mappings.identity import cities
+
+    shipped = Matching().model_dump()["area_codes_digest"]
+    edited = tmp_path / "codes.yaml"
+    edited.write_text(cities.AREA_CODES_FILE.read_text(encoding="utf-8") + '"0999": 乌鲁木齐\n', encoding="utf-8")
+    monkeypatch.setattr(cities, "AREA_CODES_FILE", edited)
+    assert Matching().model_dump()["area_codes_digest"] != shipped

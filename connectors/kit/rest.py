@@ -26,6 +26,7 @@ import requests
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import RESTStream
 
+from connectors.kit import http
 from connectors.kit.auth import TokenAuthenticator
 from connectors.kit.bookmarks import HubBookmarks
 from connectors.kit.errors import (
@@ -182,9 +183,16 @@ class HubRESTStream(HubBookmarks, RESTStream):
     def send(self, prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
         """One attempt of an ad-hoc call: authenticate (current token), send, validate."""
         request = self.authenticator(prepared_request)
-        response = self.requests_session.send(request, timeout=self.timeout, allow_redirects=self.allow_redirects)
+        response = http.send(self.requests_session, request, timeout=self.timeout,
+                             allow_redirects=self.allow_redirects)
         self.validate_response(response)
         return response
+
+    @cached_property
+    def _send_with_retries(self) -> t.Callable[..., requests.Response]:
+        """:meth:`send` inside :meth:`request_decorator`, built once per stream (it is called
+        once per document on some sources, from several threads: its state is per thread)."""
+        return self.request_decorator(self.send)
 
     def call_api(
         self,
@@ -196,7 +204,10 @@ class HubRESTStream(HubBookmarks, RESTStream):
         context: Context | None = None,
     ) -> t.Any:
         """One ad-hoc call through the same auth / pacing / retry / error machinery; its JSON."""
-        prepared = self.build_prepared_request(
-            method=method, url=self.url_base + path, params=params or {}, headers=self.http_headers, json=json_body,
+        headers = dict(self.http_headers)
+        headers.setdefault("User-Agent", self.user_agent)
+        prepared = http.prepare(
+            self.requests_session, method, self.url_base + path, params=params or {}, headers=headers,
+            json_body=json_body,
         )
-        return self.response_json(self.request_decorator(self.send)(prepared, context))
+        return self.response_json(self._send_with_retries(prepared, context))

@@ -182,6 +182,9 @@ class U8DocumentStream(U8WindowedStream):
             return str(overrides[self.resource])
         return self.resource.removesuffix("list") or self.resource
 
+    #: The fetch threads of the pass under way (:meth:`get_records`); None outside one.
+    _pool: ThreadPoolExecutor | None = None
+
     @cached_property
     def fetches_lines(self) -> bool:
         return self.config.get("fetch_lines") is not False
@@ -225,10 +228,27 @@ class U8DocumentStream(U8WindowedStream):
         if not self.fetches_lines or not headers:
             return [(h, h) for h in headers]
         # One `get` per new or changed document is the API's only way to lines; a few run at once
-        # (bounded by `lines_concurrency`) so latency, not the source, sets the pace.
-        workers = min(len(headers), max(1, int(self.config.get("lines_concurrency") or 4)))
+        # (bounded by `lines_concurrency`) so latency, not the source, sets the pace. The pool
+        # lives as long as the stream's pass (:meth:`get_records`), not one page.
+        pool = self._pool
+        if pool is None:
+            workers = min(len(headers), max(1, int(self.config.get("lines_concurrency") or 4)))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"u8-{self.name}") as once:
+                return list(zip(headers, once.map(lambda h: self._full_document(h, context), headers), strict=True))
+        return list(zip(headers, pool.map(lambda h: self._full_document(h, context), headers), strict=True))
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """The windowed pass, with one pool of ``lines_concurrency`` fetch threads for all of it."""
+        if not self.fetches_lines:
+            yield from super().get_records(context)
+            return
+        workers = max(1, int(self.config.get("lines_concurrency") or 4))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"u8-{self.name}") as pool:
-            return list(zip(headers, pool.map(lambda h: self._full_document(h, context), headers), strict=True))
+            self._pool = pool
+            try:
+                yield from super().get_records(context)
+            finally:
+                self._pool = None
 
     def _retry_quarantined(self, window: Window, context: Context | None) -> t.Iterable[dict]:
         """Fetch again, by key, documents quarantined earlier that this window did not list."""

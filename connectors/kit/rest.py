@@ -26,7 +26,7 @@ import requests
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import RESTStream
 
-from connectors.kit import http
+from connectors.kit import transport
 from connectors.kit.auth import TokenAuthenticator
 from connectors.kit.bookmarks import HubBookmarks
 from connectors.kit.errors import (
@@ -183,7 +183,7 @@ class HubRESTStream(HubBookmarks, RESTStream):
     def send(self, prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
         """One attempt of an ad-hoc call: authenticate (current token), send, validate."""
         request = self.authenticator(prepared_request)
-        response = http.send(self.requests_session, request, timeout=self.timeout,
+        response = transport.send(self.requests_session, request, timeout=self.timeout,
                              allow_redirects=self.allow_redirects)
         self.validate_response(response)
         return response
@@ -206,7 +206,7 @@ class HubRESTStream(HubBookmarks, RESTStream):
         """One ad-hoc call through the same auth / pacing / retry / error machinery; its JSON."""
         headers = dict(self.http_headers)
         headers.setdefault("User-Agent", self.user_agent)
-        prepared = http.prepare(
+        prepared = transport.prepare(
             self.requests_session, method, self.url_base + path, params=params or {}, headers=headers,
             json_body=json_body,
         )

@@ -17,7 +17,7 @@ import sys
 import typing as t
 
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
-from singer_sdk.singerlib.encoding.simple import RecordMessage
+from singer_sdk.singerlib.encoding.simple import RecordMessage, StateMessage
 from singer_sdk.singerlib.json import serialize_json
 
 if t.TYPE_CHECKING:
@@ -35,7 +35,11 @@ class HubSingerWriter(SimpleSingerWriter):
         self._pending: list[str] = []
 
     def serialize_message(self, message: Message) -> str:
-        """A RECORD's line built straight from its fields; other messages as singer-sdk does."""
+        """RECORD and STATE lines built straight from their fields (singer-sdk's ``to_dict``
+        deep-copies the whole message first, and a windowed stream's STATE carries every
+        fingerprint of its window); other messages as singer-sdk does."""
+        if isinstance(message, StateMessage):
+            return serialize_json({"type": "STATE", "value": message.value})
         if isinstance(message, RecordMessage):
             line: dict[str, t.Any] = {"type": "RECORD", "stream": message.stream, "record": message.record}
             if message.version is not None:

@@ -39,6 +39,12 @@ def test_output_is_line_for_line_singer_sdks():
     assert written(HubSingerWriter(), messages()) == written(SimpleSingerWriter(), messages())
 
 
+def test_state_lines_are_singer_sdks_too():
+    states = [StateMessage({"bookmarks": {"s": {"seen": {"单1": ["2026-10-01", "ab"]}, "cursor": None,
+                                                "amount": Decimal("1.50")}}}), StateMessage({})]
+    assert written(HubSingerWriter(), states) == written(SimpleSingerWriter(), states)
+
+
 def test_records_wait_for_the_next_other_message_and_state_follows_them():
     out = written(HubSingerWriter(), messages(), flush=False)
     kinds = [line.split('"type":"')[1].split('"')[0] for line in out.splitlines()]

@@ -24,7 +24,9 @@ a refresh carries the new token), exactly as before.
 
 from __future__ import annotations
 
+import functools
 import typing as t
+from urllib.parse import urlencode
 
 import requests
 from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
@@ -45,8 +47,13 @@ def prepare(
     """The request ``session.prepare_request`` would build (without auth: see module)."""
     request = requests.PreparedRequest()
     request.prepare_method(method)
-    request.prepare_url(url, params)
-    request.prepare_headers(merge_setting(headers, session.headers, dict_class=CaseInsensitiveDict))
+    query = _encoded_query(params) if type(params) is dict and _plain(url) else None
+    if query is None:
+        request.prepare_url(url, params)
+    else:
+        base = _prepared_url(url)
+        request.url = f"{base}?{query}" if query else base
+    request.headers = _merged_headers(session, headers).copy()
     if len(session.cookies):
         jar = RequestsCookieJar()
         jar.update(session.cookies)
@@ -58,6 +65,54 @@ def prepare(
     if session.hooks.get("response"):
         request.prepare_hooks(session.hooks)  # merge_hooks: the session's, as the request has none
     return request
+
+
+def _plain(url: str) -> bool:
+    """An ASCII ``http(s)`` URL without query or fragment: ``prepare_url`` of it plus params is
+    its own prepared form, ``?``, and the encoded params (which requoting leaves unchanged)."""
+    return url.startswith(("http://", "https://")) and url.isascii() and "?" not in url and "#" not in url
+
+
+@functools.lru_cache(maxsize=256)
+def _prepared_url(url: str) -> str:
+    """``PreparedRequest.prepare_url(url, None)`` (parsed, checked, requoted) once per URL."""
+    request = requests.PreparedRequest()
+    request.prepare_url(url, None)
+    return request.url or url
+
+
+def _encoded_query(params: dict) -> str:
+    """``RequestEncodingMixin._encode_params`` of a dict: the same pairs (``None`` dropped,
+    iterables spread, text as UTF-8) through the same ``urlencode``, without its protocol checks."""
+    pairs: list[tuple[t.Any, t.Any]] = []
+    for key, values in params.items():
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            values = [values]  # as requests does
+        for value in values:
+            if value is not None:
+                pairs.append((key.encode("utf-8") if isinstance(key, str) else key,
+                              value.encode("utf-8") if isinstance(value, str) else value))
+    return urlencode(pairs, doseq=True)
+
+
+_HEADERS: dict[tuple, CaseInsensitiveDict] = {}
+
+
+def _merged_headers(session: requests.Session, headers: t.Mapping[str, t.Any] | None) -> CaseInsensitiveDict:
+    """The session's headers, then the call's (``None`` removes one), checked as
+    ``prepare_headers`` checks them; built once per distinct pair (callers copy it)."""
+    try:
+        key: tuple | None = (tuple(session.headers.items()), tuple((headers or {}).items()))
+        merged = _HEADERS.get(key)  # type: ignore[arg-type]
+    except TypeError:  # an unhashable header value: merge it every time
+        key, merged = None, None
+    if merged is None:
+        request = requests.PreparedRequest()
+        request.prepare_headers(merge_setting(headers, session.headers, dict_class=CaseInsensitiveDict))
+        merged = request.headers
+        if key is not None and len(_HEADERS) < 256:
+            _HEADERS[key] = merged
+    return merged
 
 
 def send(

@@ -23,21 +23,33 @@ PARAMS = [
 ]
 
 
+URLS = [
+    "http://api.example/api/saleorder/get",
+    "https://API.example:8443",
+    "http://api.example/a path/ü?x=1",
+    "http://api.example/api/x?fixed=1&b=",
+]
+
+
+@pytest.mark.parametrize("url", URLS)
 @pytest.mark.parametrize("params", PARAMS)
 @pytest.mark.parametrize("json_body", [None, {"corpid": "x", "名": [1, None]}])
-def test_prepare_builds_the_request_session_prepare_request_builds(params, json_body):
+def test_prepare_builds_the_request_session_prepare_request_builds(url, params, json_body):
     session = requests.Session()
     session.headers["X-Session"] = "s"
     session.cookies.set("sid", "c1", domain="api.example", path="/")
     headers = {"User-Agent": "hub-test", "X-Session": None, "Accept": "application/json"}
-    url = "http://api.example/api/saleorder/get"
     ours = transport.prepare(session, "POST" if json_body else "GET", url, params=params, headers=headers,
                         json_body=json_body)
     theirs = session.prepare_request(requests.Request(
         "POST" if json_body else "GET", url, params=params, headers=headers, json=json_body))
     assert (ours.method, ours.url, ours.body) == (theirs.method, theirs.url, theirs.body)
     assert dict(ours.headers) == dict(theirs.headers)
-    assert "X-Session" not in ours.headers and ours.headers["Cookie"] == "sid=c1"
+    assert "X-Session" not in ours.headers
+    assert ours.headers.get("Cookie") == theirs.headers.get("Cookie")
+    ours.headers["X-Later"] = "1"  # the next request starts from the merged headers again
+    again = transport.prepare(session, "GET", url, params=params, headers=headers)
+    assert "X-Later" not in again.headers
 
 
 class Handler(http.server.BaseHTTPRequestHandler):

@@ -36,8 +36,8 @@ from connectors.kit.errors import (
     one_line,
     scrub,
 )
+from connectors.kit.records import HubRecords
 from connectors.kit.tokens import DEFAULT_REQUEST_TIMEOUT, TokenCache, config_base_url
-from connectors.kit.writer import flush_writer
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -55,7 +55,7 @@ def response_json(response: requests.Response) -> t.Any:
     return cached
 
 
-class HubRESTStream(HubBookmarks, RESTStream):
+class HubRESTStream(HubBookmarks, HubRecords, RESTStream):
     """``RESTStream`` with the hub's conventions (module docstring); its tap is a ``HubTap``."""
 
     #: Emit records exactly as the API returned them: singer-sdk must neither drop unknown
@@ -146,13 +146,6 @@ class HubRESTStream(HubBookmarks, RESTStream):
         verdict = table.classify(payload if isinstance(payload, dict) else None, response.status_code)
         if not verdict.ok:
             raise table.error(verdict, self.name, response, self.secrets, self.fatal_error_class)
-
-    def sync(self, context: Context | None = None) -> None:
-        """Sync, then write the records still pending in the tap's writer (a stream may sync alone)."""
-        try:
-            super().sync(context)
-        finally:
-            flush_writer(self.hub_tap.message_writer)
 
     # ---- requests
     def request_decorator(self, func: t.Callable) -> t.Callable:

@@ -105,6 +105,21 @@ def dumps(message: dict[str, t.Any]) -> str:
         return serialize_json(message)
 
 
+class BatchedOutput:
+    """Tap mixin (before singer-sdk's ``Tap``): RECORD lines batched by :class:`HubSingerWriter`,
+    every pending one written when ``sync_all`` ends, also when it fails."""
+
+    #: RECORD lines written to stdout in batches: fewer writes, less tap CPU.
+    message_writer_class = HubSingerWriter
+
+    def sync_all(self) -> None:
+        """Sync, then write the records still pending."""
+        try:
+            super().sync_all()  # type: ignore[misc]
+        finally:
+            flush_writer(self.message_writer)  # type: ignore[attr-defined]
+
+
 def flush_writer(writer: object) -> None:
     """Flush ``writer`` when it batches (a tap may be given another writer)."""
     if isinstance(writer, HubSingerWriter):

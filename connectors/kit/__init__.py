@@ -11,7 +11,11 @@ data cannot say (see docs/connectors-kit.md). The modules:
 - :mod:`.rest` - ``HubRESTStream``: pacing, retry, error table, token refresh, on singer-sdk's
   public hooks;
 - :mod:`.auth` - the token call as data and the one authenticator (header / query / body);
-- :mod:`.bookmarks` - the hub's bookmark policy (the one place touching singer-sdk privates);
+- :mod:`.transport` - the same requests as ``Session.prepare_request`` / ``send``, by a shorter
+  path (one call per document on U8);
+- :mod:`.bookmarks` - the hub's bookmark policy (singer-sdk privates, with :mod:`.records`);
+- :mod:`.records` - RECORD messages without singer-sdk's no-op per-record walks;
+- :mod:`.writer` - the batching stdout writer (orjson lines) every hub tap uses;
 - :mod:`.errors` - error classes and the per-vendor error-code tables;
 - :mod:`.pacing` - a thread-safe sliding-window pacer inside the vendor's call budget;
 - :mod:`.retry` - the one retry policy (tenacity, ``Retry-After``, a time budget);

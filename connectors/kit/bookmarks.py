@@ -14,7 +14,8 @@ lacks the replication key. The hub's sources need two other behaviours, chosen p
 page, a batch, a file): the hub's loader commits the records before it together with it.
 
 singer-sdk 0.54 has no public hook for either: this module is the one place that overrides its
-private ``_increment_stream_state`` and calls its private ``_write_state_message``.
+private ``_increment_stream_state`` and calls its private ``_write_state_message`` (the other
+private override, of how RECORD messages are built, is :mod:`.records`).
 """
 
 from __future__ import annotations

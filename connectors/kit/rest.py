@@ -26,6 +26,7 @@ import requests
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import RESTStream
 
+from connectors.kit import transport
 from connectors.kit.auth import TokenAuthenticator
 from connectors.kit.bookmarks import HubBookmarks
 from connectors.kit.errors import (
@@ -35,8 +36,8 @@ from connectors.kit.errors import (
     one_line,
     scrub,
 )
+from connectors.kit.records import HubRecords
 from connectors.kit.tokens import DEFAULT_REQUEST_TIMEOUT, TokenCache, config_base_url
-from connectors.kit.writer import flush_writer
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -54,7 +55,7 @@ def response_json(response: requests.Response) -> t.Any:
     return cached
 
 
-class HubRESTStream(HubBookmarks, RESTStream):
+class HubRESTStream(HubBookmarks, HubRecords, RESTStream):
     """``RESTStream`` with the hub's conventions (module docstring); its tap is a ``HubTap``."""
 
     #: Emit records exactly as the API returned them: singer-sdk must neither drop unknown
@@ -146,13 +147,6 @@ class HubRESTStream(HubBookmarks, RESTStream):
         if not verdict.ok:
             raise table.error(verdict, self.name, response, self.secrets, self.fatal_error_class)
 
-    def sync(self, context: Context | None = None) -> None:
-        """Sync, then write the records still pending in the tap's writer (a stream may sync alone)."""
-        try:
-            super().sync(context)
-        finally:
-            flush_writer(self.hub_tap.message_writer)
-
     # ---- requests
     def request_decorator(self, func: t.Callable) -> t.Callable:
         """Each attempt paced, a rejected token refreshed once, all inside the kit's retry policy."""
@@ -182,9 +176,16 @@ class HubRESTStream(HubBookmarks, RESTStream):
     def send(self, prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
         """One attempt of an ad-hoc call: authenticate (current token), send, validate."""
         request = self.authenticator(prepared_request)
-        response = self.requests_session.send(request, timeout=self.timeout, allow_redirects=self.allow_redirects)
+        response = transport.send(self.requests_session, request, timeout=self.timeout,
+                             allow_redirects=self.allow_redirects)
         self.validate_response(response)
         return response
+
+    @cached_property
+    def _send_with_retries(self) -> t.Callable[..., requests.Response]:
+        """:meth:`send` inside :meth:`request_decorator`, built once per stream (it is called
+        once per document on some sources, from several threads: its state is per thread)."""
+        return self.request_decorator(self.send)
 
     def call_api(
         self,
@@ -196,7 +197,10 @@ class HubRESTStream(HubBookmarks, RESTStream):
         context: Context | None = None,
     ) -> t.Any:
         """One ad-hoc call through the same auth / pacing / retry / error machinery; its JSON."""
-        prepared = self.build_prepared_request(
-            method=method, url=self.url_base + path, params=params or {}, headers=self.http_headers, json=json_body,
+        headers = dict(self.http_headers)
+        headers.setdefault("User-Agent", self.user_agent)
+        prepared = transport.prepare(
+            self.requests_session, method, self.url_base + path, params=params or {}, headers=headers,
+            json_body=json_body,
         )
-        return self.response_json(self.request_decorator(self.send)(prepared, context))
+        return self.response_json(self._send_with_retries(prepared, context))

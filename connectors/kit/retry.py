@@ -123,9 +123,11 @@ class RetryPolicy:
             return True
         return state.seconds_since_start + (state.upcoming_sleep or 0.0) > self.budget_seconds
 
-    def call(self, func: t.Callable[..., T], *args: t.Any, what: str = "call", **kwargs: t.Any) -> T:
-        """``func(*args, **kwargs)`` with retries; :class:`RetriesExhaustedError` (chained to
-        the last error) when the budget is spent. Non-retriable errors pass straight through."""
+    def retrying(self, what: str = "call") -> tenacity.Retrying:
+        """The tenacity controller of this policy for calls named ``what``.
+
+        Its per-call state is thread-local (tenacity), so one controller serves every thread;
+        ``sleep`` and the budget are read at each call, so a policy changed later still counts."""
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
@@ -148,20 +150,29 @@ class RetryPolicy:
             )
             raise RetriesExhaustedError(msg) from exc
 
-        retrying = tenacity.Retrying(
+        return tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(RETRIABLE),
             wait=self._wait,
             stop=self._stop,
-            sleep=self.sleep,
+            sleep=lambda seconds: self.sleep(seconds),
             before_sleep=before_sleep,
             retry_error_callback=give_up,
         )
-        return retrying(func, *args, **kwargs)
+
+    def call(self, func: t.Callable[..., T], *args: t.Any, what: str = "call", **kwargs: t.Any) -> T:
+        """``func(*args, **kwargs)`` with retries; :class:`RetriesExhaustedError` (chained to
+        the last error) when the budget is spent. Non-retriable errors pass straight through."""
+        return self.retrying(what)(func, *args, **kwargs)
 
     def decorate(self, func: t.Callable[..., T], what: str = "call") -> t.Callable[..., T]:
-        """``func`` wrapped with :meth:`call`."""
+        """``func`` wrapped with :meth:`call`; the controller is built once, not per call (a
+        per-document call path makes that construction a visible share of the tap's CPU).
+
+        One thread must not re-enter the same wrapper from inside ``func`` (tenacity keeps one
+        attempt state per thread and controller); distinct wrappers may nest freely."""
+        retrying = self.retrying(what)
 
         def wrapper(*args: t.Any, **kwargs: t.Any) -> T:
-            return self.call(func, *args, what=what, **kwargs)
+            return retrying(func, *args, **kwargs)
 
         return wrapper

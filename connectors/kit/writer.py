@@ -13,11 +13,14 @@ keeps RECORD lines pending and writes them in one call when
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import sys
 import typing as t
 
+import orjson
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
-from singer_sdk.singerlib.encoding.simple import RecordMessage
+from singer_sdk.singerlib.encoding.simple import RecordMessage, StateMessage
 from singer_sdk.singerlib.json import serialize_json
 
 if t.TYPE_CHECKING:
@@ -35,14 +38,18 @@ class HubSingerWriter(SimpleSingerWriter):
         self._pending: list[str] = []
 
     def serialize_message(self, message: Message) -> str:
-        """A RECORD's line built straight from its fields; other messages as singer-sdk does."""
+        """RECORD and STATE lines built straight from their fields (singer-sdk's ``to_dict``
+        deep-copies the whole message first, and a windowed stream's STATE carries every
+        fingerprint of its window); other messages as singer-sdk does."""
+        if isinstance(message, StateMessage):
+            return dumps({"type": "STATE", "value": message.value})
         if isinstance(message, RecordMessage):
             line: dict[str, t.Any] = {"type": "RECORD", "stream": message.stream, "record": message.record}
             if message.version is not None:
                 line["version"] = message.version
             if message.time_extracted is not None:
                 line["time_extracted"] = message.time_extracted
-            return serialize_json(line)
+            return dumps(line)
         return super().serialize_message(message)
 
     def write_message(self, message: Message) -> None:
@@ -57,6 +64,60 @@ class HubSingerWriter(SimpleSingerWriter):
             sys.stdout.write("".join(self._pending))
             self._pending.clear()
         sys.stdout.flush()
+
+
+#: What orjson serialises itself is exactly JSON's types; everything else goes to :func:`_default`.
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
+def _default(value: t.Any) -> t.Any:
+    """singer-sdk's encoding of the non-JSON values records carry; anything else refuses."""
+    if isinstance(value, decimal.Decimal) and value.is_finite():
+        return orjson.Fragment(str(value))  # the exact digits, as simplejson's use_decimal writes them
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep="T")
+    if isinstance(value, (datetime.date, datetime.time)):
+        return str(value)
+    raise TypeError
+
+
+def _utf8(stream: t.Any) -> bool:
+    """Whether text written to ``stream`` reaches its reader as UTF-8 (or stays text)."""
+    encoding = getattr(stream, "encoding", None)
+    return encoding is None or encoding.lower().replace("-", "").replace("_", "") == "utf8"
+
+
+def dumps(message: dict[str, t.Any]) -> str:
+    """One Singer line, as singer-sdk's ``serialize_json`` writes it but several times faster.
+
+    orjson (C) writes the same JSON values: numbers with their digits (``Decimal("123.40")``
+    stays ``123.40``), datetimes as singer-sdk formats them, ``NaN`` as ``null``; only the text
+    differs in that characters beyond ASCII are written as UTF-8, not ``\\u`` escapes (any JSON
+    reader, the hub's landing included, reads the same strings). A message orjson cannot write
+    exactly (a non-finite ``Decimal``, an integer beyond 64 bits, a non-string key, a lone
+    surrogate, an object of another type), or any message when stdout is not UTF-8, is written by
+    ``serialize_json`` itself (ASCII)."""
+    if not _utf8(sys.stdout):
+        return serialize_json(message)
+    try:
+        return orjson.dumps(message, default=_default, option=_ORJSON_OPTIONS).decode()
+    except TypeError:
+        return serialize_json(message)
+
+
+class BatchedOutput:
+    """Tap mixin (before singer-sdk's ``Tap``): RECORD lines batched by :class:`HubSingerWriter`,
+    every pending one written when ``sync_all`` ends, also when it fails."""
+
+    #: RECORD lines written to stdout in batches: fewer writes, less tap CPU.
+    message_writer_class = HubSingerWriter
+
+    def sync_all(self) -> None:
+        """Sync, then write the records still pending."""
+        try:
+            super().sync_all()  # type: ignore[misc]
+        finally:
+            flush_writer(self.message_writer)  # type: ignore[attr-defined]
 
 
 def flush_writer(writer: object) -> None:

@@ -16,6 +16,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import Stream
 
 from connectors.kit.bookmarks import HubBookmarks
+from connectors.kit.records import HubRecords
 from connectors.kit.rejects import RejectWriter
 from connectors.kit.schemas import loose_object, prop
 from connectors.tap_files.readers import FileProblem, file_digest, table_rows
@@ -49,7 +50,7 @@ def _cell_text(row: list[t.Any], index: int) -> str:
     return "" if value is None else str(value).strip()
 
 
-class FolderStream(HubBookmarks, Stream):
+class FolderStream(HubBookmarks, HubRecords, Stream):
     """The files matching ``pattern`` under ``folder``, read as ``shape`` records."""
 
     #: No per-record bookmark: the per-file state (see :meth:`get_records`) is the bookmark.

@@ -15,6 +15,7 @@ from pathlib import Path
 from singer_sdk import Tap
 from singer_sdk import typing as th
 
+from connectors.kit.writer import BatchedOutput
 from connectors.tap_files.shapes import load_shapes
 from connectors.tap_files.streams import FolderStream, RejectWriter
 
@@ -42,7 +43,7 @@ class FolderCheck:
             raise PermissionError(msg) from None
 
 
-class TapFiles(Tap):
+class TapFiles(BatchedOutput, Tap):
     """Spreadsheet drop-folder tap (incremental by file)."""
 
     name = "tap-files"

@@ -17,9 +17,11 @@ Stream state (singer-sdk's ``bookmarks[<stream>]``)::
     {"replication_key": "date", "replication_key_value": "2026-11-20",
      "seen": {"SO1": ["2026-11-18", "3f2a..."]}, "quarantine": {"SO9": "2026-11-18"}}
 
-STATE is emitted after every page, once its records are out, with a ``cursor`` (the list filters
-and the last page done): a killed sync resumes at that page (listed again, in case deletions
-shifted the pages; its documents already emitted are skipped by fingerprint). The bookmark itself
+STATE is emitted after a page, once its records are out - at most one a
+``state_interval_seconds`` (default 1 s; 0: after every page) and always after the last page -
+with a ``cursor`` (the list filters and the last page done): a killed sync resumes at that page
+(listed again, in case deletions shifted the pages; its documents already emitted are skipped by
+fingerprint; documents emitted after that STATE are not in it and are fetched again). The bookmark itself
 moves only at the end of a complete pass (list order is by key, not date, so a partial pass
 proves nothing about the latest day).
 
@@ -43,6 +45,8 @@ if t.TYPE_CHECKING:
 
 DEFAULT_LOOKBACK_DAYS = 7
 DEFAULT_MAX_QUARANTINED = 100
+#: Least seconds between two page checkpoints (STATE) of a windowed stream.
+DEFAULT_STATE_INTERVAL_SECONDS = 1.0
 
 
 def as_day(value: t.Any) -> str | None:

@@ -21,6 +21,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import Stream
 
 from connectors.kit.bookmarks import HubBookmarks
+from connectors.kit.records import HubRecords
 from connectors.kit.schemas import loose_object, prop
 from connectors.tap_u8db.catalog import Column, StreamSpec
 from connectors.tap_u8db.tables import StreamTables
@@ -61,7 +62,7 @@ def stream_schema(spec: StreamSpec, tracking: tuple[str, str] | None) -> dict[st
     return loose_object(props, f"U8 {spec.table} (database) in the OpenAPI '{spec.name}' shape")
 
 
-class U8DBStream(HubBookmarks, Stream):
+class U8DBStream(HubBookmarks, HubRecords, Stream):
     """A U8 table (with its line table) read through SQLAlchemy."""
 
     #: Records are emitted as built from the catalogue: no coercion by singer-sdk.

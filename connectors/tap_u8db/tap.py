@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from singer_sdk import Tap
 from singer_sdk import typing as th
 
+from connectors.kit.writer import BatchedOutput
 from connectors.tap_u8db.catalog import load_catalog
 from connectors.tap_u8db.streams import U8DBStream
 from connectors.tap_u8db.tables import build_tables
@@ -45,7 +46,7 @@ class DatabaseCheck:
             tap.engine.dispose()
 
 
-class TapU8DB(Tap):
+class TapU8DB(BatchedOutput, Tap):
     """U8 database tap: incremental on rowversion or modification time, FULL_TABLE otherwise."""
 
     name = "tap-u8db"

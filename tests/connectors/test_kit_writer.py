@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import io
-from datetime import UTC, datetime
+import json
+import uuid
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
+import pytest
 from singer_sdk.singerlib import RecordMessage, SchemaMessage, StateMessage
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
 
-from connectors.kit.writer import HubSingerWriter
+from connectors.kit.writer import HubSingerWriter, dumps
 from connectors.tap_finance.tap import TapFinance
 from simulators import credentials
 from tests.connectors import helpers
@@ -35,8 +38,37 @@ def written(writer: SimpleSingerWriter, items: list, *, flush: bool = True) -> s
     return buf.getvalue()
 
 
-def test_output_is_line_for_line_singer_sdks():
-    assert written(HubSingerWriter(), messages()) == written(SimpleSingerWriter(), messages())
+def parsed(text: str) -> list:
+    return [json.loads(line, parse_float=Decimal) for line in text.splitlines()]
+
+
+def test_output_reads_as_singer_sdks_and_ascii_lines_are_identical():
+    ours, theirs = written(HubSingerWriter(), messages()), written(SimpleSingerWriter(), messages())
+    assert parsed(ours) == parsed(theirs)
+    assert '"amount":123.40' in ours and '"名":"客户"' in ours  # exact digits; UTF-8, not \\u escapes
+    ascii_only = [m for m in messages() if "名" not in str(getattr(m, "record", ""))]
+    assert written(HubSingerWriter(), ascii_only) == written(SimpleSingerWriter(), ascii_only)
+
+
+def test_state_lines_are_singer_sdks_too():
+    states = [StateMessage({"bookmarks": {"s": {"seen": {"单1": ["2026-10-01", "ab"]}, "cursor": None,
+                                                "amount": Decimal("1.50")}}}), StateMessage({})]
+    assert parsed(written(HubSingerWriter(), states)) == parsed(written(SimpleSingerWriter(), states))
+
+
+@pytest.mark.parametrize("value", [
+    Decimal("NaN"), 2**70, "\ud800", {1: "x"}, date(2026, 10, 1), time(8, 30), float("nan"),
+    datetime(2026, 10, 1, 8, 30, 0, 5, tzinfo=UTC), ("a", 1), uuid.UUID(int=5), Decimal("1E+2"),
+])
+def test_values_orjson_cannot_write_as_singer_sdk_does_are_singer_sdks(value):
+    items = [RecordMessage("s", {"v": value})]
+    assert written(HubSingerWriter(), items) == written(SimpleSingerWriter(), items)
+
+
+def test_a_stdout_that_is_not_utf8_gets_singer_sdks_ascii_lines():
+    buf = io.TextIOWrapper(io.BytesIO(), encoding="latin-1")
+    with contextlib.redirect_stdout(buf):
+        assert dumps({"type": "RECORD", "record": {"名": "客户"}}) == '{"type":"RECORD","record":{"\\u540d":"\\u5ba2\\u6237"}}'
 
 
 def test_records_wait_for_the_next_other_message_and_state_follows_them():

@@ -295,7 +295,7 @@ def test_state_is_emitted_after_each_page_and_a_killed_sync_resumes(u8, monkeypa
     docs = orders_by_day(["2026-06-01", "2026-07-01", "2026-08-01", "2026-09-01", "2026-10-01", "2026-11-01"])
     u8.set_world({"u8": {"saleorderlist": docs}})
     u8.sims["u8"].document_faults["SO004"] = "40001"  # page 3: refused -> the source stops
-    config = base_config(u8.urls["u8"], resources=["saleorderlist"], page_size=2)
+    config = base_config(u8.urls["u8"], resources=["saleorderlist"], page_size=2, state_interval_seconds=0)
     messages, error = capture_partial(config, None)
     assert isinstance(error, SourceConfigError)
     kinds = [m["type"] for m in messages if m["type"] in ("RECORD", "STATE")]
@@ -315,6 +315,31 @@ def test_state_is_emitted_after_each_page_and_a_killed_sync_resumes(u8, monkeypa
     assert u8.sims["u8"].calls["/api/saleorder/get"] == 3
     final = resumed.state["bookmarks"]["saleorderlist"]
     assert final["replication_key_value"] == "2026-11-01" and "cursor" not in final
+
+
+def test_state_waits_for_its_interval_and_a_killed_sync_resumes_from_the_last_one(u8):
+    # 1 s apart by default; one hour here: a pass of three pages writes STATE once, after the last
+    docs = orders_by_day(["2026-06-01", "2026-07-01", "2026-08-01", "2026-09-01", "2026-10-01", "2026-11-01"])
+    u8.set_world({"u8": {"saleorderlist": docs}})
+    config = base_config(u8.urls["u8"], resources=["saleorderlist"], page_size=2, state_interval_seconds=3600)
+    whole = run_tap(config)
+    kinds = [m["type"] for m in whole.messages if m["type"] in ("RECORD", "STATE")]
+    assert kinds[:7] == ["RECORD"] * 6 + ["STATE"]
+    cursor = [m["value"]["bookmarks"]["saleorderlist"].get("cursor") for m in whole.messages if m["type"] == "STATE"]
+    assert cursor[0] == {"filters": {"rows_per_page": 2}, "page": 3, "latest": "2026-11-01"}  # the last page done
+    assert whole.state["bookmarks"]["saleorderlist"]["replication_key_value"] == "2026-11-01"
+
+    # killed on page 3: no STATE was written, so the rerun starts over and misses nothing
+    u8.set_world({"u8": {"saleorderlist": docs}})
+    u8.sims["u8"].document_faults["SO004"] = "40001"
+    messages, error = capture_partial(config, None)
+    assert isinstance(error, SourceConfigError)
+    assert [m["type"] for m in messages if m["type"] in ("RECORD", "STATE")] == ["RECORD"] * 4
+    del u8.sims["u8"].document_faults["SO004"]
+    u8.sims["u8"].calls.clear()
+    rerun = run_tap(config, None)
+    assert [r["code"] for r in rerun.records["saleorderlist"]] == [d["code"] for d in docs]
+    assert u8.sims["u8"].calls["/api/saleorder/get"] == 6
 
 
 @pytest.mark.parametrize("fault", ["99999", "truncated"])

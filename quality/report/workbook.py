@@ -63,20 +63,31 @@ def _serial(moment: datetime | date) -> str:
     return str((moment - _EPOCH.date()).days)
 
 
-def _cell(ref: str, value, style: int) -> str:
+def _cell_tail(value, style: int) -> str:
+    """A cell's XML after its reference (``<c r="B7`` + this): style, type and value."""
     s = f' s="{style}"' if style else ""
     if isinstance(value, str):
         text = value.translate(_TEXT)
         space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() or "\n" in text else ""
-        return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+        return f'"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>'
     if isinstance(value, bool):
-        return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, int | float | Decimal):
-        return f'<c r="{ref}"{s} t="n"><v>{value!r}</v></c>' if isinstance(value, float) else \
-            f'<c r="{ref}"{s} t="n"><v>{value}</v></c>'
+        return f'"{s} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, float):
+        return f'"{s} t="n"><v>{value!r}</v></c>'
+    if isinstance(value, int | Decimal):
+        return f'"{s} t="n"><v>{value}</v></c>'
     if isinstance(value, datetime | date):
-        return f'<c r="{ref}"{s} t="n"><v>{_serial(value)}</v></c>'
-    return _cell(ref, str(value), style)
+        return f'"{s} t="n"><v>{_serial(value)}</v></c>'
+    return _cell_tail(str(value), style)
+
+
+@dataclass(frozen=True)
+class Row:
+    """A row's XML cut at its row numbers: ``str(n).join(parts)`` places it on row ``n``. The
+    report writes each item on three sheets; its cells are made once."""
+
+    parts: tuple[str, ...]
+    width: int
 
 
 @dataclass
@@ -92,16 +103,15 @@ class Sheet:
     freeze: str | None = None  # e.g. "A2": everything above row 2 stays in view
     auto_filter: bool = False  # over the whole used range, its first row as the header
 
-    def append(self, values: list, styles: dict[int, Style] | None = None) -> None:
-        """One row; ``styles`` by 1-based column. An empty list leaves an empty row."""
+    def append(self, values: list | Row, styles: dict[int, Style] | None = None) -> None:
+        """One row of values (``styles`` by 1-based column) or a prepared ``Row``. An empty list
+        leaves an empty row."""
+        row = values if isinstance(values, Row) else self.book.prepare(values, styles)
         self.count += 1
-        n = self.count
-        self.columns = max(self.columns, len(values))
-        ids = {c: self.book.style_id(st) for c, st in (styles or {}).items()}
-        cells = [_cell(f"{_LETTERS[c] if c < len(_LETTERS) else column_letter(c)}{n}", v, ids.get(c, 0))
-                 for c, v in enumerate(values, start=1) if v is not None and v != ""]
-        if cells:
-            self.rows.append(f'<row r="{n}">{"".join(cells)}</row>')
+        self.columns = max(self.columns, row.width)
+        if len(row.parts) > 1:
+            n = str(self.count)
+            self.rows.append(f'<row r="{n}">{n.join(row.parts)}</row>')
 
     @property
     def dimension(self) -> str:
@@ -135,6 +145,18 @@ class Workbook:
         sheet = Sheet(title, self)
         self.sheets.append(sheet)
         return sheet
+
+    def prepare(self, values: list, styles: dict[int, Style] | None = None) -> Row:
+        """``values`` as a row that can be appended to any sheet of this workbook, at any row."""
+        styles = styles or {}
+        parts, tail = [], ""
+        for c, v in enumerate(values, start=1):
+            if v is None or v == "":
+                continue
+            parts.append(f'{tail}<c r="{_LETTERS[c] if c < len(_LETTERS) else column_letter(c)}')
+            tail = _cell_tail(v, self.style_id(styles[c]) if c in styles else 0)
+        parts.append(tail)
+        return Row(tuple(parts), len(values))
 
     def style_id(self, style: Style) -> int:
         """The cellXfs index of ``style`` (registered on first use)."""

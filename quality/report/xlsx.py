@@ -17,7 +17,7 @@ from pathlib import Path
 
 from quality.report.data import ReportData
 from quality.report.i18n import Messages
-from quality.report.workbook import Sheet, Style, Workbook
+from quality.report.workbook import Row, Sheet, Style, Workbook
 
 AMOUNT_FORMAT = "#,##0.00"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -99,9 +99,9 @@ class _Sheet:
         self.ws.append(values, {c: _FORMATS.get(f) or Style(number_format=f) for c, f in (formats or {}).items()})
         self._measure(values)
 
-    def prepared(self, values: list, styles: dict[int, Style], widths: list[int]) -> None:
-        """A row already cleaned and measured (an item's row, written on three sheets)."""
-        self.ws.append(values, styles)
+    def prepared(self, row: Row, widths: list[int]) -> None:
+        """A row already made and measured (an item's row, written on three sheets)."""
+        self.ws.append(row)
         for col, w in enumerate(widths, start=1):
             if w > self.widths.get(col, 0):
                 self.widths[col] = w
@@ -123,16 +123,22 @@ class _Sheet:
             self.ws.auto_filter = True
 
 
-def _item_rows(items: list[dict], m: Messages) -> dict[int, tuple[list, dict[int, Style], list[int]]]:
-    """Per item (by ``id``): its cleaned cells, their styles and display widths - computed once,
-    though the row appears on three sheets (all items, its rule, its owner)."""
-    out = {}
+def _item_rows(wb: Workbook, items: list[dict], m: Messages) -> dict[int, tuple[Row, list[int]]]:
+    """Per item (by ``id``): its row and its cells' display widths - made once, though the row
+    appears on three sheets (all items, its rule, its owner)."""
+    out, known = {}, {}  # known: display widths of values seen (names, titles, regions repeat)
+    base = {c: _FORMATS[f] for c, f in ITEM_FORMATS.items()}
     for i in items:
         values = [clean(v) for v in _item_values(i, m)]
-        styles = {c: _FORMATS[f] for c, f in ITEM_FORMATS.items()}
-        if i["severity"] in _SEVERITY_STYLES:
-            styles[2] = _SEVERITY_STYLES[i["severity"]]
-        out[id(i)] = (values, styles, [0 if v is None else display_width(v) for v in values])
+        styles = base | {2: _SEVERITY_STYLES[i["severity"]]} if i["severity"] in _SEVERITY_STYLES else base
+        widths = []
+        for v in values:
+            key = (type(v), v)  # 12 and 12.0 are equal keys but measure 2 and 5 columns
+            w = known.get(key)
+            if w is None:
+                w = known[key] = 0 if v is None else display_width(v)
+            widths.append(w)
+        out[id(i)] = (wb.prepare(values, styles), widths)
     return out
 
 
@@ -182,7 +188,7 @@ def write_xlsx(path: Path, d: ReportData, m: Messages) -> None:
     wb = Workbook()
     taken: set[str] = set()
     _summary_sheet(wb.add_sheet(sheet_title(m("sheets.summary"), taken)), d, m)
-    rows = _item_rows(d.items, m)
+    rows = _item_rows(wb, d.items, m)
     _items_sheet(wb, sheet_title(m("sheets.all"), taken), d.items, m, rows)
     by_rule: dict[str, list[dict]] = {}
     by_owner: dict[str, list[dict]] = {}

@@ -120,7 +120,7 @@ def table(run: dict) -> list[str]:
     elif so:
         lines.append(f"| whole job on Dagster's multiprocess executor{where} ({so['processes']} processes, storage "
                      f"{so['run_storage']}) | scale-out | {so['seconds']:.2f} | {so.get('inside_s', '-')} | "
-                     f"{_f(so.get('cpu_s'), '{:.2f}')} | {so['records']:,} | - | {so['peak_rss_mb']} |")
+                     f"- (its step processes are not the stage's children) | {so['records']:,} | - | {so['peak_rss_mb']} |")
     per = st["full:sync"]["per_source"]
     if so and "steps" in so:
         lines += ["", "Multiprocess job, each step's [start, end] seconds from the first start: "

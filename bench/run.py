@@ -12,9 +12,12 @@ unified), entity resolution alone, reconcile (R1-R11), report - a full run, then
 database: a plain SQLAlchemy bulk insert and dlt (append, and merge twice; once with --quick);
 then scale-out: on PostgreSQL the whole Dagster job on the multiprocess executor with Dagster's
 storage in PostgreSQL (stages.py ``scaleout``), against the in-process stages; on SQLite (one
-writer, full runs only) one ``sync`` process per source in parallel. Every stage is a child
-process (bench/stages.py) started under /usr/bin/time: wall seconds, and its peak RSS as the kernel
-accounts it (wait4). The simulators run unthrottled in this process (bench/serve.py; the taps'
+writer, full runs only) one ``sync`` process per source in parallel. ``--quick`` times entity
+resolution once (it is a full pass either way) and runs the scale-out comparison - in-process
+stages and the job, both - on a world a tenth the size instead of repeating the main world's sync
+and build (bench/README.md has the table). Every stage is a child process (bench/stages.py)
+started under /usr/bin/time: wall seconds, CPU seconds (user + sys, with the taps it waited for)
+and its peak RSS as the kernel accounts it (wait4). The simulators run unthrottled in this process (bench/serve.py; the taps'
 call budgets are lifted with ``rate_limits: []``).
 """
 from __future__ import annotations

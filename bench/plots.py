@@ -39,16 +39,30 @@ def ratios(run: dict) -> dict[str, float]:
     out["incremental_share"] = inc / full
     out["reconcile_s"] = st["full:reconcile"]["seconds"]
     out["resolve_s"] = st["full:resolve"]["seconds"]
+    cpu_full = [st[f"full:{s}"].get("cpu_s") for s in STAGES if s != "resolve"]
+    cpu_inc = [st[f"incremental:{s}"].get("cpu_s") for s in STAGES if s != "resolve"]
+    out["incremental_share_cpu"] = sum(cpu_inc) / sum(cpu_full) if None not in cpu_full + cpu_inc else None
     out["peak_rss_mb"] = max(st[f"full:{s}"]["peak_rss_mb"] for s in STAGES)
     par = st.get("parallel:sync")
     out["parallel_sync_speedup"] = st["full:sync"]["seconds"] / par["seconds"] if par and "seconds" in par else None
-    so = st.get("scaleout")
-    inproc = sum(st[f"full:{s}"]["seconds"] for s in STAGES if s != "resolve")
-    out["scaleout_speedup"] = inproc / so["seconds"] if so and "seconds" in so else None
+    so, inproc_stages = scale_out_parts(st)
+    inproc = sum(inproc_stages[s]["seconds"] for s in STAGES if s in inproc_stages) if inproc_stages else None
+    out["scaleout_speedup"] = inproc / so["seconds"] if inproc and so and "seconds" in so else None
     raw_span = max((v[1] for k, v in so.get("steps", {}).items() if k.startswith("raw_")), default=None) if so else None
-    out["scaleout_sync_speedup"] = (st["full:sync"].get("inside_s") or st["full:sync"]["seconds"]) / raw_span \
-        if raw_span else None
+    sync = inproc_stages.get("sync", {}) if inproc_stages else {}
+    out["scaleout_sync_speedup"] = (sync.get("inside_s") or sync["seconds"]) / raw_span if raw_span and sync else None
     return out
+
+
+def scale_out_parts(st: dict) -> tuple[dict | None, dict | None]:
+    """The multiprocess job's figures and the in-process stages it is compared with: the full run's
+    on the same world, or (``--quick``) both measured on the smaller ``scaleout_small`` world."""
+    small = st.get("scaleout_small")
+    if small:
+        return small.get("job"), small.get("inprocess")
+    if "scaleout" not in st:
+        return None, None
+    return st["scaleout"], {s: st[f"full:{s}"] for s in STAGES if s != "resolve"}
 
 
 def _f(v, fmt="{:,.0f}") -> str:
@@ -58,43 +72,55 @@ def _f(v, fmt="{:,.0f}") -> str:
 def table(run: dict) -> list[str]:
     st = run["stages"]
     lines = [f"### {run['customers']:,} customers, {run['orders']:,} U8 orders - {run['warehouse']}", "",
-             "| stage | run | seconds | of which work | records | records/s | peak RSS MB |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+             "| stage | run | seconds | of which work | CPU s | records | records/s | peak RSS MB |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
     for phase in ("full", "incremental"):
         for s in STAGES:
-            d = st[f"{phase}:{s}"]
-            lines.append(f"| {s} | {phase} | {d['seconds']:.2f} | {d.get('inside_s', '-')} | {d['records']:,} | "
-                         f"{_f(_rate(d['records'], d.get('inside_s') or d['seconds']))} | {d['peak_rss_mb']} |")
+            d = st.get(f"{phase}:{s}")
+            if d is None:  # --quick times entity resolution (a full pass either way) once
+                lines.append(f"| {s} | {phase} | not run (same work as the full run's) | - | - | - | - | - |")
+                continue
+            lines.append(f"| {s} | {phase} | {d['seconds']:.2f} | {d.get('inside_s', '-')} | {_f(d.get('cpu_s'), '{:.2f}')} | "
+                         f"{d['records']:,} | {_f(_rate(d['records'], d.get('inside_s') or d['seconds']))} | "
+                         f"{d['peak_rss_mb']} |")
     n, secs = hub_landing(st)
-    lines.append(f"| sync crm+u8+finance | full | {secs:.2f} | - | {n:,} | {_f(_rate(n, secs))} | - |")
+    lines.append(f"| sync crm+u8+finance | full | {secs:.2f} | - | - | {n:,} | {_f(_rate(n, secs))} | - |")
     if "bulk" in st:
         d = st["bulk"]
         lines.append(f"| plain bulk insert (crm+u8+finance) | yardstick | {d['seconds']:.2f} | {d.get('inside_s', '-')} | "
-                     f"{d['records']:,} | "
+                     f"{_f(d.get('cpu_s'), '{:.2f}')} | {d['records']:,} | "
                      f"{_f(_rate(d['records'], d.get('inside_s') or d['seconds']))} | {d['peak_rss_mb']} |")
     for mode in ("append", "merge"):
         d = st.get(f"dlt:{mode}")
         if d and "error" in d:
-            lines.append(f"| dlt {mode} | peer | failed: {d['error'][:150]} | - | - | - | - |")
+            lines.append(f"| dlt {mode} | peer | failed: {d['error'][:150]} | - | - | - | - | - |")
         elif d:
             for i, p in enumerate(d["passes"], 1):
                 lines.append(f"| dlt {d['dlt']} {mode} pass {i} (extract {p['extract_s']}, normalize "
                              f"{p['normalize_s']}, load {p['load_s']} s) | peer | - | {p['seconds']:.2f} | "
+                             f"{_f(d.get('cpu_s'), '{:.2f}') if len(d['passes']) == 1 else '-'} | "
                              f"{p['records']:,} | {_f(_rate(p['records'], p['seconds']))} | {d['peak_rss_mb']} |")
     par = st.get("parallel:sync")
     if par and "error" in par:
-        lines.append(f"| sync, sources as parallel processes | scale-out | failed: {par['error'][-200:]} | - | - | - | - |")
+        lines.append(f"| sync, sources as parallel processes | scale-out | failed: {par['error'][-200:]} | - | - | - | - | - |")
     elif par:
-        lines.append(f"| sync, {par['processes']} sources as parallel processes | scale-out | {par['seconds']:.2f} | - | "
+        lines.append(f"| sync, {par['processes']} sources as parallel processes | scale-out | {par['seconds']:.2f} | - | - | "
                      f"{st['full:sync']['records']:,} | {_f(_rate(st['full:sync']['records'], par['seconds']))} | "
                      f"{par['peak_rss_mb']} (largest) |")
-    so = st.get("scaleout")
+    so, inproc = scale_out_parts(st)
+    small = st.get("scaleout_small")
+    where = f" on the {small['customers']:,}-customer world" if small else ""
+    if small and inproc:
+        for s, d in inproc.items():
+            lines.append(f"| {s}{where} (in-process, compared with the job) | scale-out | {d['seconds']:.2f} | "
+                         f"{d.get('inside_s', '-')} | {_f(d.get('cpu_s'), '{:.2f}')} | {d['records']:,} | - | "
+                         f"{d['peak_rss_mb']} |")
     if so and "error" in so:
-        lines.append(f"| Dagster multiprocess job | scale-out | failed: {so['error'][-200:]} | - | - | - | - |")
+        lines.append(f"| Dagster multiprocess job{where} | scale-out | failed: {so['error'][-200:]} | - | - | - | - | - |")
     elif so:
-        lines.append(f"| whole job on Dagster's multiprocess executor ({so['processes']} processes, storage "
+        lines.append(f"| whole job on Dagster's multiprocess executor{where} ({so['processes']} processes, storage "
                      f"{so['run_storage']}) | scale-out | {so['seconds']:.2f} | {so.get('inside_s', '-')} | "
-                     f"{so['records']:,} | - | {so['peak_rss_mb']} |")
+                     f"- (its step processes are not the stage's children) | {so['records']:,} | - | {so['peak_rss_mb']} |")
     per = st["full:sync"]["per_source"]
     if so and "steps" in so:
         lines += ["", "Multiprocess job, each step's [start, end] seconds from the first start: "
@@ -118,12 +144,15 @@ def targets(runs: list[dict]) -> list[str]:
     row("hub raw landing / dlt merge (>= 1)", "hub_vs_dlt_merge", "{:.2f}")
     row("hub raw landing / plain bulk insert (>= 0.50)", "landing_vs_bulk", "{:.2f}")
     row("incremental run after 1 % changes / full run (<= 0.05)", "incremental_share", "{:.3f}")
+    row("the same in CPU seconds (user + sys of the stage and its taps; not the database server's)",
+        "incremental_share_cpu", "{:.3f}")
     row("dlt merge re-run of unchanged data / its first run", "dlt_merge_rerun_share", "{:.3f}")
     row("R1-R11 seconds (< 60 at 1M orders)", "reconcile_s", "{:.1f}")
     row("entity resolution seconds (< 60 at 100k customers)", "resolve_s", "{:.1f}")
     row("largest stage peak RSS MB", "peak_rss_mb", "{:,.0f}")
     row("sequential sync / parallel per-source sync (SQLite)", "parallel_sync_speedup", "{:.2f}")
-    row("sequential sync (work) / the multiprocess job's parallel raw steps", "scaleout_sync_speedup", "{:.2f}")
+    row("sequential sync (work) / the multiprocess job's parallel raw steps (--quick: on a world a tenth "
+        "the size)", "scaleout_sync_speedup", "{:.2f}")
     row("in-process stages (sync+build+reconcile+report) / whole multiprocess job (which also runs the "
         "expectation checks)", "scaleout_speedup", "{:.2f}")
     by_wh: dict[str, list] = {}
@@ -151,7 +180,7 @@ def plots(runs: list[dict], out: Path) -> list[str]:
     for ax, r, lab in zip(axes[0], runs, labels, strict=True):
         x = range(len(STAGES))
         ax.bar([i - 0.2 for i in x], [r["stages"][f"full:{s}"]["seconds"] for s in STAGES], 0.4, label="full")
-        ax.bar([i + 0.2 for i in x], [r["stages"][f"incremental:{s}"]["seconds"] for s in STAGES], 0.4,
+        ax.bar([i + 0.2 for i in x], [r["stages"].get(f"incremental:{s}", {}).get("seconds", 0) for s in STAGES], 0.4,
                label="after 1 % change")
         ax.set_xticks(list(x), STAGES)
         ax.set_ylabel("seconds")

@@ -12,9 +12,12 @@ unified), entity resolution alone, reconcile (R1-R11), report - a full run, then
 database: a plain SQLAlchemy bulk insert and dlt (append, and merge twice; once with --quick);
 then scale-out: on PostgreSQL the whole Dagster job on the multiprocess executor with Dagster's
 storage in PostgreSQL (stages.py ``scaleout``), against the in-process stages; on SQLite (one
-writer, full runs only) one ``sync`` process per source in parallel. Every stage is a child
-process (bench/stages.py) started under /usr/bin/time: wall seconds, and its peak RSS as the kernel
-accounts it (wait4). The simulators run unthrottled in this process (bench/serve.py; the taps'
+writer, full runs only) one ``sync`` process per source in parallel. ``--quick`` times entity
+resolution once (it is a full pass either way) and runs the scale-out comparison - in-process
+stages and the job, both - on a world a tenth the size instead of repeating the main world's sync
+and build (bench/README.md has the table). Every stage is a child process (bench/stages.py)
+started under /usr/bin/time: wall seconds, CPU seconds (user + sys, with the taps it waited for)
+and its peak RSS as the kernel accounts it (wait4). The simulators run unthrottled in this process (bench/serve.py; the taps'
 call budgets are lifted with ``rate_limits: []``).
 """
 from __future__ import annotations
@@ -42,12 +45,25 @@ def timed(args: list[str], rss_file: Path) -> list[str]:
     straight from this process would count this process's own memory (the world, the simulators)
     in its peak: the kernel keeps the pre-exec high-water mark. /usr/bin/time is small, and it
     reads its child's peak with wait4 - the child's or its largest waited-for tap process's."""
-    return ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *args] if Path("/usr/bin/time").exists() else args
+    return ["/usr/bin/time", "-f", "%M %U %S", "-o", str(rss_file), *args] if Path("/usr/bin/time").exists() else args
+
+
+def _time_line(rss_file: Path) -> list[str]:
+    lines = rss_file.read_text().strip().splitlines() if rss_file.exists() else []
+    parts = lines[-1].split() if lines else []
+    return parts if len(parts) == 3 and parts[0].isdigit() else []
 
 
 def _rss_mb(rss_file: Path) -> int | None:
-    text = rss_file.read_text().strip().splitlines() if rss_file.exists() else []
-    return round(int(text[-1]) / 1024) if text and text[-1].isdigit() else None
+    parts = _time_line(rss_file)
+    return round(int(parts[0]) / 1024) if parts else None
+
+
+def _cpu_s(rss_file: Path) -> float | None:
+    """User + system CPU seconds of the child and the processes it waited for (its taps): on a
+    shared, loaded machine the figure to compare, where wall seconds also count waiting for a core."""
+    parts = _time_line(rss_file)
+    return round(float(parts[1]) + float(parts[2]), 2) if parts else None
 
 
 def child(args: list[str], env: dict | None = None) -> dict:
@@ -61,9 +77,9 @@ def child(args: list[str], env: dict | None = None) -> dict:
         if code:
             raise RuntimeError(f"{' '.join(args[1:3])} failed ({code}): {err.read().strip()[-2000:]}")
         figures = json.loads(out.read().strip().splitlines()[-1])
-    peak = _rss_mb(rss)
+    peak, cpu = _rss_mb(rss), _cpu_s(rss)
     rss.unlink(missing_ok=True)
-    return figures | {"seconds": round(wall, 2), "peak_rss_mb": peak}
+    return figures | {"seconds": round(wall, 2), "cpu_s": cpu, "peak_rss_mb": peak}
 
 
 def children(argv: list[list[str]], env: dict) -> tuple[float, list[tuple[str, int, float]]]:
@@ -151,29 +167,23 @@ def dlt_python() -> str | None:
 
 
 def one_warehouse(spec: str, sim, tmp: Path, as_of: str, quick: bool) -> dict:
-    """Every measurement for one world on one kind of warehouse."""
+    """Every measurement for one world on one kind of warehouse (with ``quick``: no second
+    ``resolve``, one dlt merge pass, and no scale-out here - ``quick_scale_out`` measures it)."""
     from incremental import change_one_percent
 
-    py, st = sys.executable, str(HERE / "stages.py")
-    sources_file, env = sim.sources_file, sim.env
     db = Database(spec, tmp)
     res: dict[str, dict] = {}
-
-    def stage(name: str, url: str, *extra: str) -> dict:
-        print(f"  {spec[:10]} {name} ...", file=sys.stderr, flush=True)
-        figures = child([py, st, name.split(":")[0], "--warehouse", url, "--sources", str(sources_file),
-                      "--as-of", as_of, "--out", str(tmp / "report"), *extra], env)
-        print(f"    {figures['seconds']} s, {figures['records']} records, {figures['peak_rss_mb']} MB",
-              file=sys.stderr, flush=True)
-        return figures
-
+    stage = stage_runner(spec, sim, tmp, as_of)
     try:
         url = db.fresh()
         for phase in ("full", "incremental"):
             if phase == "incremental":
                 res["changes"] = sim.change(lambda data: change_one_percent(data, random.Random(7)))
-            for name in ("sync", "build", "resolve", "reconcile", "report"):
-                res[f"{phase}:{name}"] = stage(name, url)
+            for name in STAGE_NAMES:
+                # ``resolve`` is entity resolution over *every* record (full=True) on the built
+                # warehouse: after 1 % changed it is the same work again, so --quick runs it once.
+                if not (quick and phase == "incremental" and name == "resolve"):
+                    res[f"{phase}:{name}"] = stage(name, url)
         res["bulk"] = stage("bulk", url)
         pdlt = dlt_python()
         if pdlt:
@@ -181,18 +191,38 @@ def one_warehouse(spec: str, sim, tmp: Path, as_of: str, quick: bool) -> dict:
             for mode, passes in (("append", 1), ("merge", 1 if quick else 2)):
                 print(f"  {spec[:10]} dlt {mode} ...", file=sys.stderr, flush=True)
                 try:
-                    res[f"dlt:{mode}"] = child([pdlt, str(HERE / "peer_dlt.py"), "--sources", str(sources_file),
-                                                "--warehouse", url, "--mode", mode, "--passes", str(passes)], env)
+                    res[f"dlt:{mode}"] = child([pdlt, str(HERE / "peer_dlt.py"), "--sources", str(sim.sources_file),
+                                                "--warehouse", url, "--mode", mode, "--passes", str(passes)], sim.env)
+                    print(f"    {res[f'dlt:{mode}']['seconds']} s, {res[f'dlt:{mode}'].get('cpu_s')} s CPU",
+                          file=sys.stderr, flush=True)
                 except RuntimeError as exc:  # the peer failing is a figure too; the rest still runs
                     res[f"dlt:{mode}"] = {"error": str(exc)[:300] + " ... " + str(exc)[-300:]}
                     print(f"    {exc}", file=sys.stderr, flush=True)
-        if spec != "sqlite":
+        if spec != "sqlite" and not quick:
             res["scaleout"] = scale_out(db, spec, stage, tmp)
-        elif not quick:
-            res["parallel:sync"] = parallel_sync(db, sources_file, env)
+        elif spec == "sqlite" and not quick:
+            res["parallel:sync"] = parallel_sync(db, sim.sources_file, sim.env)
     finally:
         db.drop()
     return res
+
+
+STAGE_NAMES = ("sync", "build", "resolve", "reconcile", "report")
+
+
+def stage_runner(spec: str, sim, tmp: Path, as_of: str):
+    """``stage(name, url, *extra)``: one bench/stages.py stage as a child against ``sim``."""
+    py, st = sys.executable, str(HERE / "stages.py")
+
+    def stage(name: str, url: str, *extra: str) -> dict:
+        print(f"  {spec[:10]} {name} ...", file=sys.stderr, flush=True)
+        figures = child([py, st, name.split(":")[0], "--warehouse", url, "--sources", str(sim.sources_file),
+                         "--as-of", as_of, "--out", str(tmp / "report"), *extra], sim.env)
+        print(f"    {figures['seconds']} s ({figures.get('cpu_s')} s CPU), {figures['records']} records, "
+              f"{figures['peak_rss_mb']} MB", file=sys.stderr, flush=True)
+        return figures
+
+    return stage
 
 
 def scale_out(db: Database, spec: str, stage, tmp: Path) -> dict:
@@ -208,6 +238,31 @@ def scale_out(db: Database, spec: str, stage, tmp: Path) -> dict:
         return {"error": str(exc)[-600:]}
     finally:
         storage.drop()
+
+
+def quick_scale_out(customers: int, spec: str, cache: Path) -> dict:
+    """--quick's scale-out: on a world of ``customers`` (a tenth of the main one), in-process full
+    stages (sync, build, reconcile, report) into one fresh warehouse and the whole multiprocess
+    Dagster job into another - both on the same small world, so the ratio compares like with like
+    while the main world's sync and build are not run a second time."""
+    from serve import served
+
+    from simulators.world import load_world
+
+    world_path = world_for(customers, 1.0, cache)
+    tmp = Path(tempfile.mkdtemp(prefix="hub-bench-so-"))
+    print(f"{customers} customers (scale-out) on {spec.split(':')[0]}", file=sys.stderr, flush=True)
+    db = Database(spec, tmp)
+    res: dict[str, object] = {"customers": customers}
+    with served(world_path, tmp) as sim:
+        stage = stage_runner(spec, sim, tmp, load_world(world_path).now.isoformat())
+        try:
+            url = db.fresh()
+            res["inprocess"] = {name: stage(name, url) for name in STAGE_NAMES if name != "resolve"}
+            res["job"] = scale_out(db, spec, stage, tmp)
+        finally:
+            db.drop()
+    return res
 
 
 def parallel_sync(db: Database, sources_file: Path, env: dict) -> dict:
@@ -233,7 +288,8 @@ def parallel_sync(db: Database, sources_file: Path, env: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
-                        help="the 10k-customer world, on PostgreSQL only, one dlt merge pass")
+                        help="the 10k-customer world, on PostgreSQL only: entity resolution timed once, one dlt merge "
+                             "pass, the scale-out on a world a tenth the size (bench/README.md)")
     parser.add_argument("--warehouse", action="append",
                         help=f"'sqlite' or a PostgreSQL server URL without database (default: both, {PG_DEFAULT})")
     parser.add_argument("--sizes", help="customers per world, comma-separated (overrides --quick)")
@@ -258,8 +314,10 @@ def main() -> None:
             counts = {f"{s}.{k}": len(v) for s, objs in world.data.items() if s != "meta" for k, v in objs.items()}
             with served(world_path, tmp) as sim:  # afresh per warehouse: the incremental pass edits it
                 res = one_warehouse(spec, sim, tmp, world.now.isoformat(), args.quick)
+            if args.quick and spec != "sqlite":
+                res["scaleout_small"] = quick_scale_out(max(200, customers // 10), spec, args.cache)
             results["runs"].append({"customers": customers, "warehouse": spec.split(":")[0].split("+")[0], "counts": counts,
-                                    "orders": counts.get("u8.saleorderlist", 0), "stages": res})
+                                    "orders": counts.get("u8.saleorderlist", 0), "quick": args.quick, "stages": res})
             (args.out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
     from plots import write_all
 

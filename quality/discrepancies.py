@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
@@ -21,6 +21,7 @@ from hub_core.schema_unified import employee
 from quality.rules.base import Candidate
 
 _CHUNK = 500
+_LOOKUP_CHUNK = 5000  # customer ids per IN list of the lookup (a read: few round trips)
 
 
 @dataclass
@@ -39,6 +40,11 @@ class PersistStats:
         bucket[what] += n
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    """Stored times are UTC; SQLite hands them back naive."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
 def fingerprint(rule: str, anchor: str) -> str:
     """Stable across runs and databases: SHA-256 of rule id and anchor ref."""
     return hashlib.sha256(f"{rule}|{anchor}".encode()).hexdigest()
@@ -47,10 +53,10 @@ def fingerprint(rule: str, anchor: str) -> str:
 def _lookups(conn: Connection, found: list[Candidate]):
     cids = sorted({c.customer_id for c in found if c.customer_id})
     customers = {}
-    for i in range(0, len(cids), _CHUNK):
+    for i in range(0, len(cids), _LOOKUP_CHUNK):
         customers.update({r.customer_id: (r.name, r.owner_employee_id) for r in conn.execute(
             select(customer.c.customer_id, customer.c.name, customer.c.owner_employee_id)
-            .where(customer.c.customer_id.in_(cids[i:i + _CHUNK])))})
+            .where(customer.c.customer_id.in_(cids[i:i + _LOOKUP_CHUNK])))})
     e = employee.c
     people = {r.employee_id: (r.name, r.region, r.manager_employee_id)
               for r in conn.execute(select(e.employee_id, e.name, e.region, e.manager_employee_id))}
@@ -87,7 +93,7 @@ def persist(conn: Connection, found: list[Candidate], rules_run: list[str], as_o
     the items as now stored (with their status, first_seen, resolved_at)."""
     stats = PersistStats()
     d = discrepancy.c
-    cols = [d.discrepancy_id, d.status, d.first_seen, *(d[k] for k in _MUTABLE if k != "last_seen")]
+    cols = [d.discrepancy_id, d.status, d.first_seen, *(d[k] for k in _MUTABLE)]
     known = {r.discrepancy_id: r for r in conn.execute(select(*cols).where(d.rule.in_(rules_run)))} if rules_run else {}
     inserts, persisting, reopening, touched = [], [], [], []
     items = enrich(conn, found, as_of)
@@ -104,7 +110,10 @@ def persist(conn: Connection, found: list[Candidate], rules_run: list[str], as_o
         else:
             row.update(first_seen=prior.first_seen, resolved_at=None, status=prior.status)
             unchanged = all(getattr(prior, k) == row[k] for k in _MUTABLE if k != "last_seen")
-            (touched if unchanged else persisting).append(row)
+            if not unchanged:
+                persisting.append(row)
+            elif _utc(prior.last_seen) != as_of:  # a re-run as of the same time has nothing to move
+                touched.append(row)
             stats.count(row["rule"], "persisting")
     for i in range(0, len(inserts), _CHUNK):
         conn.execute(insert(discrepancy), inserts[i:i + _CHUNK])

@@ -80,6 +80,20 @@ def _sort_key(item: dict):
     return int(item["rule"][1:]), _SEVERITY_ORDER.get(item["severity"], 9), -Decimal(item["amount_cny"]), item["refs"][0]
 
 
+class Item(dict):
+    """An item of the report: a plain dict (JSON, comparisons) whose keys also read as attributes.
+    Jinja looks ``i.severity`` up as an attribute first; on a plain dict that fails with an
+    exception before the key is tried - per cell, 300k times for a 10k-customer report."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 def _contract(row) -> dict:
     return {"rule": row.rule, "severity": row.severity, "customer_id": row.customer_id,
             "customer_name": row.customer_name, "owner": row.owner, "region": row.region,
@@ -154,7 +168,7 @@ def _enrich(conn: Connection, rows, as_of: datetime, since: datetime) -> list[di
     managers = managers_of(conn, unknown) if unknown else {}
     items = []
     for r in rows:
-        item = _contract(r)
+        item = Item(_contract(r))
         first = utc(r.first_seen)
         deal = next((context[x] for x in item["refs"] if "deal" in context.get(x, {})), {})
         docs = [context[x]["code"] if "code" in context.get(x, {}) else document_code(x)
@@ -173,8 +187,8 @@ def _resolved(conn: Connection, since: datetime, as_of: datetime) -> list[dict]:
     d = discrepancy.c
     rows = conn.execute(select(discrepancy).where(d.status == "resolved", d.resolved_at > since,
                                                   d.resolved_at <= as_of).order_by(d.resolved_at, d.discrepancy_id)).all()
-    return [{**_contract(r), "cents": r.amount_cents, "amount": Decimal(r.amount_cents) / 100,
-             "resolved_local": local(r.resolved_at)} for r in rows]
+    return [Item(_contract(r), cents=r.amount_cents, amount=Decimal(r.amount_cents) / 100,
+                 resolved_local=local(r.resolved_at)) for r in rows]
 
 
 def _trend(conn: Connection, as_of: datetime) -> dict:

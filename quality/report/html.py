@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
+
+from markupsafe import Markup
 
 from quality.report import charts
 from quality.report.data import ReportData
@@ -26,8 +29,6 @@ def yuan(cents: int) -> str:
 
 def _printable(value):
     """Drop control characters (other than line breaks and tabs) from source text."""
-    from markupsafe import Markup
-
     if isinstance(value, str) and not isinstance(value, Markup):  # Markup is ours, already safe
         return _CONTROL.sub("", value)
     return value
@@ -67,14 +68,20 @@ def build_charts(d: ReportData, m: Messages) -> dict[str, str]:
     return out
 
 
-def render_html(d: ReportData, m: Messages) -> str:
-    """The whole page as text."""
+@cache
+def _template():
+    """The page template, compiled once per process (a long-running API or Dagster process writes
+    many reports; Jinja's own cache lives in the environment, which this keeps)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
-    from markupsafe import Markup
 
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "html.j2"]),
                       finalize=_printable)
     env.filters["yuan"] = yuan
     env.filters["dt"] = _dt
+    return env.get_template("report.html.j2")
+
+
+def render_html(d: ReportData, m: Messages) -> str:
+    """The whole page as text."""
     svgs = {k: Markup(v) for k, v in build_charts(d, m).items()}  # escaped in charts.py
-    return env.get_template("report.html.j2").render(d=d, m=m, charts=svgs, font=Markup(charts.FONT))
+    return _template().render(d=d, m=m, charts=svgs, font=Markup(charts.FONT))

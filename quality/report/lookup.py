@@ -11,7 +11,9 @@ from sqlalchemy import Connection, select
 
 from hub_core.schema import stg_employee, stg_opportunity, stg_sales_order
 
-_BATCH = 500
+# refs per IN list: few round trips for a big report (SQLite >= 3.32 takes 32766 parameters,
+# PostgreSQL 65535)
+_BATCH = 5000
 
 
 def _chunks(values: list[str]):

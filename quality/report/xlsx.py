@@ -1,5 +1,8 @@
 """report.xlsx for managers: a summary sheet, all items, one sheet per rule and one per owner.
 
+Written by ``workbook`` (a small SpreadsheetML writer: openpyxl's own cost about 0.1 ms per cell
+here); the tests read it back with openpyxl.
+
 Cells hold real numbers and dates (sortable, summable), amounts show thousands separators,
 columns are wide enough for Chinese names (wide characters count double), headers are styled,
 filterable and frozen, and the severity cell is filled red / orange / yellow.
@@ -14,6 +17,7 @@ from pathlib import Path
 
 from quality.report.data import ReportData
 from quality.report.i18n import Messages
+from quality.report.workbook import Row, Sheet, Style, Workbook
 
 AMOUNT_FORMAT = "#,##0.00"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -31,13 +35,18 @@ def display_width(value) -> int:
     if isinstance(value, datetime):
         return 16
     text = f"{value:,.2f}" if isinstance(value, float) else str(value)
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+# the characters XML 1.0 cannot carry (openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE, whose import
+# would pull in openpyxl - and numpy - for one regular expression)
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 
 def clean(value):
     """Control characters from source data are illegal in XLSX: drop them, not the report."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
@@ -63,37 +72,44 @@ def _item_values(i: dict, m: Messages) -> list:
             i["close_date"], i["documents"] or None, " ".join(i["refs"]), m.rule(i["rule"])]
 
 
+HEADER = Style(fill=HEADER_FILL, bold_color="FFFFFF", vertical="center")
+ITEM_FORMATS = {7: AMOUNT_FORMAT, 9: "0", 12: DATETIME_FORMAT, 15: DATE_FORMAT}
+_FORMATS = {f: Style(number_format=f) for f in (AMOUNT_FORMAT, DATETIME_FORMAT, DATE_FORMAT, "0")}
+_SEVERITY_STYLES = {k: Style(fill=v) for k, v in SEVERITY_FILLS.items()}
+
+
 class _Sheet:
     """Write rows while remembering the widest value per column."""
 
-    def __init__(self, ws):
+    def __init__(self, ws: Sheet):
         self.ws = ws
-        self.rows = 0  # our own count: openpyxl's max_row scans every cell (quadratic over a sheet)
         self.widths: dict[int, int] = {}
 
-    def header(self, labels: list[str]) -> None:
-        from openpyxl.styles import Alignment, Font, PatternFill
+    @property
+    def rows(self) -> int:
+        return self.ws.count
 
-        self.ws.append([clean(x) for x in labels])
-        self.rows += 1
-        for cell in self.ws[self.rows]:
-            cell.font = Font(bold=True, color="FFFFFF")
-            cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
-            cell.alignment = Alignment(vertical="center")
+    def header(self, labels: list[str]) -> None:
+        labels = [clean(x) for x in labels]
+        self.ws.append(labels, {c: HEADER for c in range(1, len(labels) + 1)})
         self._measure(labels)
 
     def row(self, values: list, formats: dict[int, str] | None = None) -> None:
-        self.ws.append([clean(v) for v in values])
-        self.rows += 1
-        for col, fmt in (formats or {}).items():
-            self.ws.cell(row=self.rows, column=col).number_format = fmt
+        values = [clean(v) for v in values]
+        self.ws.append(values, {c: _FORMATS.get(f) or Style(number_format=f) for c, f in (formats or {}).items()})
         self._measure(values)
+
+    def prepared(self, row: Row, widths: list[int]) -> None:
+        """A row already made and measured (an item's row, written on three sheets)."""
+        self.ws.append(row)
+        for col, w in enumerate(widths, start=1):
+            if w > self.widths.get(col, 0):
+                self.widths[col] = w
 
     def note(self, text: str) -> None:
         """A sentence in column A, left to overflow into the empty cells beside it (not measured, so
         one long line does not widen the column of the table above)."""
         self.ws.append([clean(text)])
-        self.rows += 1
 
     def _measure(self, values: list) -> None:
         for col, v in enumerate(values, start=1):
@@ -101,30 +117,40 @@ class _Sheet:
                 self.widths[col] = max(self.widths.get(col, 0), display_width(v))
 
     def finish(self, filter_header: bool = True) -> None:
-        from openpyxl.utils import get_column_letter
-
-        for col, width in self.widths.items():
-            self.ws.column_dimensions[get_column_letter(col)].width = min(width + 2, _MAX_WIDTH)
+        self.ws.widths = {col: min(width + 2, _MAX_WIDTH) for col, width in self.widths.items()}
         if filter_header:
-            self.ws.freeze_panes = "A2"
-            self.ws.auto_filter.ref = self.ws.dimensions
+            self.ws.freeze = "A2"
+            self.ws.auto_filter = True
 
 
-def _items_sheet(wb, title: str, items: list[dict], m: Messages) -> None:
-    from openpyxl.styles import PatternFill
-
-    sheet = _Sheet(wb.create_sheet(title))
-    sheet.header([m(f"cols.{c}") for c in ITEM_COLUMNS])
-    formats = {7: AMOUNT_FORMAT, 9: "0", 12: DATETIME_FORMAT, 15: DATE_FORMAT}
+def _item_rows(wb: Workbook, items: list[dict], m: Messages) -> dict[int, tuple[Row, list[int]]]:
+    """Per item (by ``id``): its row and its cells' display widths - made once, though the row
+    appears on three sheets (all items, its rule, its owner)."""
+    out, known = {}, {}  # known: display widths of values seen (names, titles, regions repeat)
+    base = {c: _FORMATS[f] for c, f in ITEM_FORMATS.items()}
     for i in items:
-        sheet.row(_item_values(i, m), formats)
-        fill = SEVERITY_FILLS.get(i["severity"])
-        if fill:
-            sheet.ws.cell(row=sheet.rows, column=2).fill = PatternFill("solid", fgColor=fill)
+        values = [clean(v) for v in _item_values(i, m)]
+        styles = base | {2: _SEVERITY_STYLES[i["severity"]]} if i["severity"] in _SEVERITY_STYLES else base
+        widths = []
+        for v in values:
+            key = (type(v), v)  # 12 and 12.0 are equal keys but measure 2 and 5 columns
+            w = known.get(key)
+            if w is None:
+                w = known[key] = 0 if v is None else display_width(v)
+            widths.append(w)
+        out[id(i)] = (wb.prepare(values, styles), widths)
+    return out
+
+
+def _items_sheet(wb: Workbook, title: str, items: list[dict], m: Messages, rows: dict) -> None:
+    sheet = _Sheet(wb.add_sheet(title))
+    sheet.header([m(f"cols.{c}") for c in ITEM_COLUMNS])
+    for i in items:
+        sheet.prepared(*rows[id(i)])
     sheet.finish()
 
 
-def _summary_sheet(ws, d: ReportData, m: Messages) -> None:
+def _summary_sheet(ws: Sheet, d: ReportData, m: Messages) -> None:
     sheet = _Sheet(ws)
     sheet.header([m("kpi.metric") or m("cols.rule"), m("kpi.count"), m("kpi.amount")])
     c = d.counts
@@ -154,22 +180,24 @@ def _summary_sheet(ws, d: ReportData, m: Messages) -> None:
         if s.get("withheld"):
             sheet.note(m("deletions_withheld", source=s["source"], count=s["withheld"]))
     sheet.finish(filter_header=False)
-    ws.freeze_panes = "A2"
+    ws.freeze = "A2"
 
 
 def write_xlsx(path: Path, d: ReportData, m: Messages) -> None:
     """Write the workbook to ``path``."""
-    from openpyxl import Workbook
-
     wb = Workbook()
     taken: set[str] = set()
-    summary = wb.active
-    summary.title = sheet_title(m("sheets.summary"), taken)
-    _summary_sheet(summary, d, m)
-    _items_sheet(wb, sheet_title(m("sheets.all"), taken), d.items, m)
+    _summary_sheet(wb.add_sheet(sheet_title(m("sheets.summary"), taken)), d, m)
+    rows = _item_rows(wb, d.items, m)
+    _items_sheet(wb, sheet_title(m("sheets.all"), taken), d.items, m, rows)
+    by_rule: dict[str, list[dict]] = {}
+    by_owner: dict[str, list[dict]] = {}
+    for i in d.items:  # one pass, in the order of d.items, instead of one scan per sheet
+        by_rule.setdefault(i["rule"], []).append(i)
+        by_owner.setdefault(i["owner"] or "", []).append(i)
     for r in d.rollups["rule"]:
-        _items_sheet(wb, sheet_title(r["key"], taken), [i for i in d.items if i["rule"] == r["key"]], m)
+        _items_sheet(wb, sheet_title(r["key"], taken), by_rule.get(r["key"], []), m, rows)
     for r in sorted(d.rollups["owner"], key=lambda r: r["key"]):
-        rows = [i for i in d.items if (i["owner"] or "") == r["key"]]
-        _items_sheet(wb, sheet_title(m("sheets.owner_prefix") + (r["key"] or "-"), taken), rows, m)
+        _items_sheet(wb, sheet_title(m("sheets.owner_prefix") + (r["key"] or "-"), taken), by_owner.get(r["key"], []),
+                     m, rows)
     wb.save(path)

@@ -34,6 +34,7 @@ from mappings.identity.extract import (
     phones,
     text,
 )
+from mappings.identity.store import insert_many
 from mappings.normalize import (
     NameKey,
     _leading_place,
@@ -42,7 +43,6 @@ from mappings.normalize import (
     normalize_uscc,
     simplify,
 )
-from mappings.staging import insert_rows
 
 BATCH = 2000
 log = logging.getLogger(__name__)
@@ -268,7 +268,7 @@ def stage_customer_records(conn: Connection, cfg: IdentityConfig, source_for, em
         conn.execute(delete(customer_record).where(customer_record.c.ref.in_(stale[i:i + 500])))
     fresh = [{**rows[ref], "changed_at": now} for ref in sorted(changed)]
     for i in range(0, len(fresh), BATCH):
-        insert_rows(conn, customer_record, fresh[i:i + BATCH])
+        insert_many(conn, customer_record, fresh[i:i + BATCH])
     moved = bool(removed) or any(ref not in old or any(getattr(old[ref], f) != rows[ref][f] for f in NAME_FIELDS)
                                  for ref in changed)
     return Staged(rows, changed, removed, len(stale) + len(fresh), moved)

@@ -175,6 +175,9 @@ def affected_refs(conn: Connection, cfg: IdentityConfig, source_for, since: int)
     return refs
 
 
+_NO_CONTACTS = (frozenset(), frozenset())
+
+
 class _Plan:
     """One source's field paths as getters, made once per staging rather than per record."""
 
@@ -201,10 +204,11 @@ def _row(plan: _Plan, rec: dict, employees, contacts: dict[str, tuple[set, set]]
     raw_name = plan.name(rec)
     name = clean_text(raw_name)[0] if isinstance(raw_name, str) else None
     key = name_key(name)
-    aliases = sorted({t for t in (key_text(text(a(rec))) for a in plan.aliases) if t} - {key_text_of(key)})
+    aliases = sorted({t for t in (key_text(text(a(rec))) for a in plan.aliases) if t} - {key_text_of(key)}
+                     ) if plan.aliases else []
     raw_code = plan.uscc(rec) if plan.uscc else None
     uscc = normalize_uscc(raw_code)
-    more_names, more_phones = contacts.get(ref, (set(), set()))
+    more_names, more_phones = contacts.get(ref, _NO_CONTACTS)
     names = set(more_names)
     numbers = phones(*(p(rec) for p in plan.phones))
     for contact_name, contact_phones in plan.contacts:
@@ -212,12 +216,12 @@ def _row(plan: _Plan, rec: dict, employees, contacts: dict[str, tuple[set, set]]
         if who:
             names.add(who)
         numbers += phones(*(p(rec) for p in contact_phones))
-    numbers = list(dict.fromkeys(numbers + sorted(more_phones)))
+    if more_phones or plan.contacts:  # (phones() gave distinct numbers already)
+        numbers = list(dict.fromkeys(numbers + sorted(more_phones)))
     owner = None
     if src.owner and employees is not None:
         owner = getattr(employees, src.owner.via)(plan.owner(rec))
     address = text(plan.address(rec)) if plan.address else None
-    extra = {k: text(get(rec)) for k, get in plan.extra}
     row = {
         "ref": ref, "system": src.system, "natural_id": natural, "name": name,
         "name_norm": norm_name(name), "name_key": key.core if key else None,
@@ -226,7 +230,7 @@ def _row(plan: _Plan, rec: dict, employees, contacts: dict[str, tuple[set, set]]
         "link_code": text(plan.link_code(rec)) if plan.link_code else None,
         "address": address, "address_key": address_key(address),
         "phones": _json(numbers), "contacts": _json(sorted(names)),
-        "owner_employee_id": owner, "extra": _json({k: v for k, v in extra.items() if v}),
+        "owner_employee_id": owner, "extra": _json({k: v for k, get in plan.extra if (v := text(get(rec)))}),
         "updated_ms": to_ms(plan.updated(rec)) if plan.updated else None,
         "is_deleted": _is_deleted(rec, src.deleted),
     }

@@ -37,9 +37,9 @@ class ContactStats:
     rows_written: int
 
 
-def _company(names: dict[str, str], customer_ref: str | None, company) -> NameKey | None:
-    if customer_ref and customer_ref in names:
-        return name_key(names[customer_ref])
+def _company(keys: dict[str, NameKey | None], customer_ref: str | None, company) -> NameKey | None:
+    if customer_ref and customer_ref in keys:
+        return keys[customer_ref]
     return name_key(text(company))
 
 
@@ -78,7 +78,10 @@ def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for) -> list[di
     """One row per contact record: ref, person name, phones, customer ref and customer id."""
     from hub_core.schema_identity import customer_record
 
-    names = dict(conn.execute(select(customer_record.c.ref, customer_record.c.name)).all())
+    # the name key of each customer record as staged (``name_key`` of its name), not worked out again
+    t = customer_record.c
+    keys = {ref: NameKey(core, place) if core is not None else None
+            for ref, core, place in conn.execute(select(t.ref, t.name_key, t.name_place))}
     customer_of = dict(conn.execute(select(customer_xref.c.ref, customer_xref.c.customer_id)).all())
     by_name = _customers_by_name(conn)
     rows: dict[str, dict] = {}
@@ -95,7 +98,7 @@ def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for) -> list[di
                 continue
             link = text(link_of(rec)) if link_of else None
             customer_ref = src.customer.ref.format(link) if src.customer and link else None
-            key = _company(names, customer_ref, _first_company(rec, src.company))
+            key = _company(keys, customer_ref, _first_company(rec, src.company))
             rows[ref] = {"ref": ref, "name": person(text(name_of(rec))),
                          "phones": phones(*(f(rec) for f in phone_fields)),
                          "company": key.core if key else "",

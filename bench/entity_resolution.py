@@ -3,6 +3,7 @@
     python bench/entity_resolution.py                       # 10k and 100k records, FEBRL4, Splink
     python bench/entity_resolution.py --sizes 10000 --no-splink
     python bench/entity_resolution.py --warehouse sqlite:///w.db --repeat 3   # resolution alone
+    python bench/entity_resolution.py --land w.db --sizes 83100   # generate and land one, kept
 
 ``--warehouse``: time only the full resolution (customers and their contacts) of a warehouse that
 is already landed, in a transaction rolled back at the end, so that it can be repeated and
@@ -115,6 +116,23 @@ def _child(url: str, full: bool = False, rollback: bool = False) -> dict:
                          + (["--rollback"] if rollback else []),
                          capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def land_only(path: Path, records: int, seed: int, difficulty: str) -> dict:
+    """Generate a world of about ``records`` master records and land it into a new SQLite file
+    ``path``, unresolved and kept: the input ``--warehouse`` times, built once."""
+    from hub_core.warehouse import open_warehouse
+    from tests.mappings.identity.worlds import land_world
+
+    if path.exists():
+        raise SystemExit(f"{path} exists: land into a new file")
+    t0 = time.perf_counter()
+    (world, _), stitched = _world(records, seed, difficulty)
+    generated = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    land_world(open_warehouse(f"sqlite:///{path}"), world)
+    return {"warehouse": str(path), "stitched_world": stitched, "generate_s": round(generated, 1),
+            "land_s": round(time.perf_counter() - t0, 1)}
 
 
 def bench_size(records: int, seed: int, difficulty: str, workdir: Path) -> dict:
@@ -247,6 +265,8 @@ def main() -> None:
     p.add_argument("--rollback", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--warehouse", help="Only time the full resolution of this landed warehouse (rolled back).")
     p.add_argument("--repeat", type=int, default=1, help="With --warehouse: how many timed runs.")
+    p.add_argument("--land", type=Path, help="Only generate and land a world of the first --sizes into "
+                                             "this new SQLite file (for --warehouse).")
     args = p.parse_args()
     if args.child:
         print(json.dumps(_resolve_child(args.child, args.full, args.rollback)))
@@ -257,6 +277,9 @@ def main() -> None:
         return
     if args.generator:
         sys.path.insert(0, str(args.generator.resolve()))
+    if args.land:
+        print(json.dumps(land_only(args.land, args.sizes[0], args.seed, args.difficulty)), flush=True)
+        return
     results: dict = {"sizes": []}
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:

@@ -19,11 +19,11 @@ from hub_core.schema import customer_xref
 from hub_core.schema_identity import contact_xref
 from mappings.identity.config import IdentityConfig
 from mappings.identity.engine import Rec, paused_gc, resolve
-from mappings.identity.phones import extract_phones
-from mappings.identity.records import _text, get_path, iter_current
+from mappings.identity.extract import getter, person, phones, text
+from mappings.identity.records import iter_current
 from mappings.identity.registry import Registry, assign, persist
 from mappings.identity.store import sync_rows, table_rows
-from mappings.normalize import NameKey, name_key, normalize_name, simplify
+from mappings.normalize import NameKey, name_key
 from mappings.regions import places_compatible
 
 ENTITY = "contact"
@@ -37,19 +37,19 @@ class ContactStats:
     rows_written: int
 
 
-def _company(names: dict[str, str], customer_ref: str | None, company) -> NameKey | None:
-    if customer_ref and customer_ref in names:
-        return name_key(names[customer_ref])
-    return name_key(_text(company))
+def _company(keys: dict[str, NameKey | None], customer_ref: str | None, company) -> NameKey | None:
+    if customer_ref and customer_ref in keys:
+        return keys[customer_ref]
+    return name_key(text(company))
 
 
 def _first_company(rec: dict, paths: str | list[str] | None) -> str | None:
     """The company a contact names: the first of its company paths that holds one (WeCom
     ``corp_full_name``, else ``remark_corp_name``, as identity.yaml orders them)."""
     for path in [paths] if isinstance(paths, str) else paths or []:
-        text = _text(get_path(rec, path))
-        if text:
-            return text
+        found = text(getter(path)(rec))
+        if found:
+            return found
     return None
 
 
@@ -78,27 +78,32 @@ def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for) -> list[di
     """One row per contact record: ref, person name, phones, customer ref and customer id."""
     from hub_core.schema_identity import customer_record
 
-    names = dict(conn.execute(select(customer_record.c.ref, customer_record.c.name)).all())
+    # the name key of each customer record as staged (``name_key`` of its name), not worked out again
+    t = customer_record.c
+    keys = {ref: NameKey(core, place) if core is not None else None
+            for ref, core, place in conn.execute(select(t.ref, t.name_key, t.name_place))}
     customer_of = dict(conn.execute(select(customer_xref.c.ref, customer_xref.c.customer_id)).all())
     by_name = _customers_by_name(conn)
     rows: dict[str, dict] = {}
     for src in cfg.contacts:
+        id_of, name_of, phone_fields = getter(src.id), getter(src.name), [getter(p) for p in src.phones]
+        link_of = getter(src.customer.field) if src.customer else None
+        prefix = f"{src.system}:{src.object}:"
         for rec in iter_current(conn, source_for(src.system), src.stream):
-            natural = _text(get_path(rec, src.id))
+            natural = text(id_of(rec))
             if not natural:
                 continue
-            ref = f"{src.system}:{src.object}:{natural}"
-            link = _text(get_path(rec, src.customer.field)) if src.customer else None
+            ref = prefix + natural
+            if ref in rows:  # newest landed version wins
+                continue
+            link = text(link_of(rec)) if link_of else None
             customer_ref = src.customer.ref.format(link) if src.customer and link else None
-            person = normalize_name(_text(get_path(rec, src.name)))
-            company = _first_company(rec, src.company)
-            if ref not in rows:
-                key = _company(names, customer_ref, company)
-                rows[ref] = {"ref": ref, "name": simplify(person) if person else None,
-                             "phones": extract_phones(*(get_path(rec, p) for p in src.phones)),
-                             "company": key.core if key else "",
-                             "customer_id": customer_of.get(customer_ref) if customer_ref
-                             else _customer_by_name(by_name, key)}
+            key = _company(keys, customer_ref, _first_company(rec, src.company))
+            rows[ref] = {"ref": ref, "name": person(text(name_of(rec))),
+                         "phones": phones(*(f(rec) for f in phone_fields)),
+                         "company": key.core if key else "",
+                         "customer_id": customer_of.get(customer_ref) if customer_ref
+                         else _customer_by_name(by_name, key)}
     return list(rows.values())
 
 

@@ -154,16 +154,21 @@ class Engine:
         # block -> live records in it (a record listed once per key it has, as big_blocks counts)
         self.index = index = defaultdict(list)
         groups, joins = self.groups, self.joins
-        for i, r in enumerate(self.recs):
+        for i, (r, mine) in enumerate(zip(self.recs, keys, strict=True)):
             live = not r.deleted
             g = _Group([i], r.uscc, set(), set(), live, r.ref in frozen, r.scope)
             if live:
-                for key in keys[i]:
-                    index[key].append(i)
-                if r.key:
-                    if r.key.place:
-                        g.places.add(r.key.place)
-                    g.tags.add(_tag(r.key))
+                for key in mine:
+                    block = index.get(key)
+                    if block is None:
+                        index[key] = [i]
+                    else:
+                        block.append(i)
+                key = r.key
+                if key:
+                    if key.place:
+                        g.places.add(key.place)
+                    g.tags.add(_tag(key))
             groups[i] = g
             joins[r.ref] = Join("own")
         # computed over all records by the caller when only some are matched (incremental)
@@ -307,8 +312,11 @@ class Engine:
 
     def _switchboards(self, index) -> set[str]:
         boards = set()
-        for (kind, value), members in index.items():
-            if kind != "phone":
+        # the phone blocks are those of the live records' numbers (not a walk over every block)
+        numbers = dict.fromkeys(p for r in self.recs if not r.deleted for p in r.phones)
+        for value in numbers:
+            members = index.get(("phone", value))
+            if not members:
                 continue
             roots = {self.find(i) for i in members}
             codes = {self.groups[c].uscc for c in roots} - {None}

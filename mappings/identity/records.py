@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 import orjson
 from sqlalchemy import Connection, delete, select
@@ -23,7 +24,18 @@ from mappings.declarative.casts import clean_text
 from mappings.identity.cities import infer_cities
 from mappings.identity.config import IdentityConfig, SourceRecord
 from mappings.identity.engine import Rec
-from mappings.identity.phones import extract_phones
+from mappings.identity.extract import (
+    CACHE,
+    clean_strings,
+    getter,
+    key_text,
+    key_text_of,
+    norm_name,
+    person,
+    phones,
+    text,
+)
+from mappings.identity.store import insert_many
 from mappings.normalize import (
     NameKey,
     _leading_place,
@@ -32,7 +44,6 @@ from mappings.normalize import (
     normalize_uscc,
     simplify,
 )
-from mappings.staging import insert_rows
 
 BATCH = 2000
 log = logging.getLogger(__name__)
@@ -54,24 +65,10 @@ def iter_current(conn: Connection, source: str, stream: str) -> Iterator[dict]:
 
 def get_path(obj, path: str):
     """A dotted path into nested objects; lists along the way yield lists."""
-    value = obj
-    for part in path.split("."):
-        if isinstance(value, list):
-            value = [v.get(part) if isinstance(v, dict) else None for v in value]
-        elif isinstance(value, dict):
-            value = value.get(part)
-        else:
-            return None
-    return value
+    return getter(path)(obj)
 
 
-def _text(value) -> str | None:
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if value is None or isinstance(value, (dict, bool)):
-        return None
-    text = clean_text(str(value))[0].strip()  # NUL/control characters: PostgreSQL text refuses NUL
-    return text or None
+_text = text  # the staged form of a field's value (see extract.text)
 
 
 def to_ms(value) -> int | None:
@@ -92,7 +89,8 @@ def to_ms(value) -> int | None:
     return int(moment.timestamp() * 1000)
 
 
-def address_key(address) -> str | None:
+@lru_cache(maxsize=CACHE)
+def address_key(address: str | None) -> str | None:
     """An address reduced for comparison: NFKC, simplified, leading province/city and punctuation gone."""
     text = normalize_name(address)
     if not text:
@@ -114,10 +112,6 @@ def _json(value) -> str:
     return orjson.dumps(value).decode()
 
 
-def _key_text(key: NameKey | None) -> str | None:
-    return f"{key.core}|{key.place or ''}" if key else None
-
-
 def _is_deleted(record: dict, rules: dict[str, list]) -> bool:
     return any(record.get(f) in values for f, values in rules.items() if record.get(f) is not None)
 
@@ -130,18 +124,20 @@ def _contact_index(conn: Connection, cfg: IdentityConfig, source_for,
     for src in cfg.contacts:
         if not src.customer:
             continue
+        link_of, name_of = getter(src.customer.field), getter(src.name)
+        phone_fields, ref_of = [getter(p) for p in src.phones], src.customer.ref.format
         for c in iter_current(conn, source_for(src.system), src.stream):
-            link = _text(get_path(c, src.customer.field))
+            link = text(link_of(c))
             if not link:
                 continue
-            ref = src.customer.ref.format(link)
+            ref = ref_of(link)
             if only is not None and ref not in only:
                 continue
-            names, phones = out.setdefault(ref, (set(), set()))
-            name = normalize_name(_text(get_path(c, src.name)))
+            names, numbers = out.setdefault(ref, (set(), set()))
+            name = person(text(name_of(c)))
             if name:
-                names.add(simplify(name))
-            phones.update(extract_phones(*(get_path(c, p) for p in src.phones)))
+                names.add(name)
+            numbers.update(phones(*(f(c) for f in phone_fields)))
     return out
 
 
@@ -180,46 +176,67 @@ def affected_refs(conn: Connection, cfg: IdentityConfig, source_for, since: int)
     return refs
 
 
-def _row(src: SourceRecord, rec: dict, employees, contacts: dict[str, tuple[set, set]]) -> dict | None:
-    natural = _text(get_path(rec, src.id))
+_NO_CONTACTS = (frozenset(), frozenset())
+
+
+class _Plan:
+    """One source's field paths as getters, made once per staging rather than per record."""
+
+    def __init__(self, src: SourceRecord) -> None:
+        self.src, self.prefix = src, f"{src.system}:{src.object}:"
+        self.id, self.name = getter(src.id), getter(src.name)
+        self.aliases = [getter(a) for a in src.aliases]
+        self.uscc = getter(src.uscc) if src.uscc else None
+        self.phones = [getter(p) for p in src.phones]
+        self.contacts = [(getter(c.name), [getter(p) for p in c.phones]) for c in src.contacts]
+        self.owner = getter(src.owner.field) if src.owner else None
+        self.address = getter(src.address) if src.address else None
+        self.link_code = getter(src.link_code) if src.link_code else None
+        self.extra = [(k, getter(path)) for k, path in src.extra.items()]
+        self.updated = getter(src.updated) if src.updated else None
+
+
+def _row(plan: _Plan, rec: dict, employees, contacts: dict[str, tuple[set, set]]) -> dict | None:
+    natural = text(plan.id(rec))
     if not natural:
         return None
-    ref = f"{src.system}:{src.object}:{natural}"
-    raw_name = get_path(rec, src.name)
+    src = plan.src
+    ref = plan.prefix + natural
+    raw_name = plan.name(rec)
     name = clean_text(raw_name)[0] if isinstance(raw_name, str) else None
     key = name_key(name)
-    aliases = sorted({t for t in (_key_text(name_key(_text(get_path(rec, a)))) for a in src.aliases) if t}
-                     - {_key_text(key)})
-    raw_code = get_path(rec, src.uscc) if src.uscc else None
+    aliases = sorted({t for t in (key_text(text(a(rec))) for a in plan.aliases) if t} - {key_text_of(key)}
+                     ) if plan.aliases else []
+    raw_code = plan.uscc(rec) if plan.uscc else None
     uscc = normalize_uscc(raw_code)
-    more_names, more_phones = contacts.get(ref, (set(), set()))
+    more_names, more_phones = contacts.get(ref, _NO_CONTACTS)
     names = set(more_names)
-    phones = extract_phones(*(get_path(rec, p) for p in src.phones))
-    for contact in src.contacts:
-        person = normalize_name(_text(get_path(rec, contact.name)))
-        if person:
-            names.add(simplify(person))
-        phones += extract_phones(*(get_path(rec, p) for p in contact.phones))
-    phones = list(dict.fromkeys(phones + sorted(more_phones)))
+    numbers = phones(*(p(rec) for p in plan.phones))
+    for contact_name, contact_phones in plan.contacts:
+        who = person(text(contact_name(rec)))
+        if who:
+            names.add(who)
+        numbers += phones(*(p(rec) for p in contact_phones))
+    if more_phones or plan.contacts:  # (phones() gave distinct numbers already)
+        numbers = list(dict.fromkeys(numbers + sorted(more_phones)))
     owner = None
     if src.owner and employees is not None:
-        owner = getattr(employees, src.owner.via)(get_path(rec, src.owner.field))
-    address = _text(get_path(rec, src.address)) if src.address else None
-    extra = {k: _text(get_path(rec, path)) for k, path in src.extra.items()}
+        owner = getattr(employees, src.owner.via)(plan.owner(rec))
+    address = text(plan.address(rec)) if plan.address else None
     row = {
         "ref": ref, "system": src.system, "natural_id": natural, "name": name,
-        "name_norm": normalize_name(name), "name_key": key.core if key else None,
+        "name_norm": norm_name(name), "name_key": key.core if key else None,
         "name_place": key.place if key else None, "aliases": _json(aliases),
         "uscc": uscc, "uscc_raw": None if uscc else code_text(raw_code),
-        "link_code": _text(get_path(rec, src.link_code)) if src.link_code else None,
+        "link_code": text(plan.link_code(rec)) if plan.link_code else None,
         "address": address, "address_key": address_key(address),
-        "phones": _json(phones), "contacts": _json(sorted(names)),
-        "owner_employee_id": owner, "extra": _json({k: v for k, v in extra.items() if v}),
-        "updated_ms": to_ms(get_path(rec, src.updated)) if src.updated else None,
+        "phones": _json(numbers), "contacts": _json(sorted(names)),
+        "owner_employee_id": owner, "extra": _json({k: v for k, get in plan.extra if (v := text(get(rec)))}),
+        "updated_ms": to_ms(plan.updated(rec)) if plan.updated else None,
         "is_deleted": _is_deleted(rec, src.deleted),
     }
     # Whatever path a value took, no text staged carries a NUL/control character (the record is kept).
-    row.update({k: clean_text(v)[0] for k, v in row.items() if isinstance(v, str)})
+    clean_strings(row)
     row["content_hash"] = hashlib.sha256(orjson.dumps(row, option=orjson.OPT_SORT_KEYS)).hexdigest()
     return row
 
@@ -256,7 +273,7 @@ def stage_customer_records(conn: Connection, cfg: IdentityConfig, source_for, em
         conn.execute(delete(customer_record).where(customer_record.c.ref.in_(stale[i:i + 500])))
     fresh = [{**rows[ref], "changed_at": now} for ref in sorted(changed)]
     for i in range(0, len(fresh), BATCH):
-        insert_rows(conn, customer_record, fresh[i:i + BATCH])
+        insert_many(conn, customer_record, fresh[i:i + BATCH])
     moved = bool(removed) or any(ref not in old or any(getattr(old[ref], f) != rows[ref][f] for f in NAME_FIELDS)
                                  for ref in changed)
     return Staged(rows, changed, removed, len(stale) + len(fresh), moved)
@@ -274,17 +291,18 @@ def _stage(conn: Connection, cfg: IdentityConfig, source_for, employees, only: s
     contacts = _contact_index(conn, cfg, source_for, only)
     rows: dict[str, dict] = {}
     for src in cfg.customers:
-        prefix = f"{src.system}:{src.object}:"
+        plan = _Plan(src)
+        prefix = plan.prefix
         if only is not None and not any(ref.startswith(prefix) for ref in only):
             continue
         for rec in iter_current(conn, source_for(src.system), src.stream):
-            if only is not None and f"{prefix}{_text(get_path(rec, src.id))}" not in only:
+            if only is not None and f"{prefix}{text(plan.id(rec))}" not in only:
                 continue  # (a record that is no object has no id: it is not in ``only``)
             try:
-                row = _row(src, rec, employees, contacts)
+                row = _row(plan, rec, employees, contacts)
             except Exception as exc:  # noqa: BLE001 - one odd record never stops the others; named, not lost
                 log.warning("customer record of %s.%s not staged (%s: %s): id %r", src.system, src.stream,
-                            type(exc).__name__, exc, _text(get_path(rec, src.id)) if isinstance(rec, dict) else None)
+                            type(exc).__name__, exc, text(plan.id(rec)) if isinstance(rec, dict) else None)
                 continue
             if row and row["ref"] not in rows:  # newest landed version wins
                 rows[row["ref"]] = row

@@ -15,9 +15,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from hub_core.schema_identity import identity_registry, identity_trail
+from mappings.identity.store import insert_many
 
 PREFIX = {"customer": "C", "contact": "P"}
 
@@ -128,20 +129,22 @@ def persist(reg: Registry, out: Assignment, legacy: set[str], now: datetime) -> 
     fresh += [{"entity": reg.entity, "entity_id": i, "seq": 0, "status": "active", "merged_into": None,
                "issued_at": now, "updated_at": now} for i in sorted(legacy - set(reg.rows))]
     if fresh:
-        reg.conn.execute(insert(t), fresh)
+        insert_many(reg.conn, t, fresh)
         written += len(fresh)
-    key = (t.c.entity == reg.entity)
-    for old, new in out.merged.items():
-        reg.conn.execute(update(t).where(key, t.c.entity_id == old)
-                         .values(status="merged", merged_into=new, updated_at=now))
-    for old in out.retired:
-        reg.conn.execute(update(t).where(key, t.c.entity_id == old).values(status="retired", updated_at=now))
-    for entity_id in out.revived:
-        reg.conn.execute(update(t).where(key, t.c.entity_id == entity_id)
-                         .values(status="active", merged_into=None, updated_at=now))
+    # one executemany per kind of status change (an id per row), not a statement per id
+    this = (t.c.entity == reg.entity) & (t.c.entity_id == bindparam("b_id"))
+    if out.merged:
+        reg.conn.execute(update(t).where(this).values(status="merged", merged_into=bindparam("b_into"), updated_at=now),
+                         [{"b_id": old, "b_into": new} for old, new in out.merged.items()])
+    if out.retired:
+        reg.conn.execute(update(t).where(this).values(status="retired", updated_at=now),
+                         [{"b_id": old} for old in out.retired])
+    if out.revived:
+        reg.conn.execute(update(t).where(this).values(status="active", merged_into=None, updated_at=now),
+                         [{"b_id": entity_id} for entity_id in out.revived])
     written += len(out.merged) + len(out.retired) + len(out.revived)
     if out.trail:
-        reg.conn.execute(insert(identity_trail), [{**row, "at": now} for row in out.trail])
+        insert_many(reg.conn, identity_trail, [{**row, "at": now} for row in out.trail])
         written += len(out.trail)
     return written
 

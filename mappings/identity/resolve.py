@@ -51,6 +51,9 @@ class ResolveStats:
     contacts: int = 0
     contacts_restaged: bool = True  # False: nothing contacts are staged from changed, they were left alone
     moved_refs: set[str] = field(default_factory=set, repr=False)  # records whose customer id changed
+    # customer ids whose customer row or golden fields may have changed (issued, merged, retired,
+    # re-derived): what customer_360 must recompute besides what the mapped rows touch
+    customers_touched: set[str] = field(default_factory=set, repr=False)
 
 
 def active_overrides(conn: Connection, entity: str = ENTITY) -> dict[str, tuple[str, str | None]]:
@@ -288,5 +291,5 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
     written += sync_golden(conn, g_scope, desired_g, existing_g)
     stats = ResolveStats(len(staged.rows), len(staged.changed), len(staged.removed), len(live),
                          count_rows(conn, customer), len(out.issued), len(out.merged), count_rows(conn, customer_review),
-                         written, moved_refs=moved_refs)
+                         written, moved_refs=moved_refs, customers_touched=ids_scope)
     return stats, staged.names_moved or bool(moved_refs)

@@ -24,6 +24,7 @@ from hub_core.schema_unified import (
     sales_order,
     sales_order_line,
 )
+from mappings.completeness import CompletenessLog
 
 CHUNK = 500
 
@@ -36,8 +37,9 @@ def customer_tables() -> list:
 class Affected:
     """Customer ids an incremental build touched (collected as it goes; see the module doc)."""
 
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection, log: CompletenessLog | None = None):
         self.conn = conn
+        self.log = log  # the completeness index follows the same rows (mappings/completeness.py)
         self.customers: set[str] = set()
         self.product_codes: set[str] = set()
         self._relinked: dict[str, set[str]] = {}
@@ -63,34 +65,46 @@ class Affected:
         again: the customers they belonged to, the product codes they named."""
         table = metadata.tables[spec.entity]
         self.where(table, table.c.ref, refs)
+        if self.log:
+            self.log.capture(table, refs)
         if spec.lines:
             lines = metadata.tables[spec.lines.entity]
             self.where(lines, lines.c[spec.lines.parent_column], refs)
+            if self.log:
+                self.log.capture(lines, refs, lines.c[spec.lines.parent_column])
         if table is product:
             self._codes(refs)
 
     def relinking(self, scope) -> None:
         """Before linking: the customers of every row the scoped links may re-link."""
+        if self.log:  # rows mapped afresh and not captured before they were forgotten are new
+            self.log.new(scope.touched)
         for table in customer_tables():
-            if table is interaction or table is contact:
-                continue  # contacts: compared whole (build.py); messages: see :meth:`messages`
+            if table is contact:
+                continue  # linked whole and compared whole (build.py, :meth:`contacts`)
             refs = scope.refs(self.conn, table)
             self._relinked[table.name] = refs
             self.where(table, table.c.ref, refs)
+            if self.log:
+                self.log.capture(table, refs)
 
     def contacts(self, before: dict[str, str | None], after: dict[str, str | None], moved: set[str]) -> None:
         """Contacts whose customer changed: both customers (their messages follow, see messages)."""
         self.customers.update(c for ref in moved for c in (before.get(ref), after.get(ref)) if c is not None)
+        if self.log:
+            self.log.relinked(contact, moved, before)
 
-    def messages(self, refs: set[str]) -> None:
+    def messages(self, refs: set[str], before: bool) -> None:
         """Messages whose parties, customer or flags may change (call before and after linking them)."""
         self.where(interaction, interaction.c.ref, refs)
+        if before and self.log:
+            self.log.capture(interaction, refs)
 
     def after(self, scope) -> None:
         """After linking: the customers the same rows (and rows mapped afresh) belong to now, and
         the customers whose orders name a product that changed."""
         for table in customer_tables():
-            if table is interaction or table is contact:
+            if table is contact:
                 continue
             refs = self._relinked.get(table.name, set()) | scope.touched.get(table.name, set())
             self.where(table, table.c.ref, refs)

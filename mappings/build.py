@@ -37,7 +37,11 @@ from hub_core.schema_identity import identity_override
 from hub_core.schema_unified import build_run, opportunity, sales_order
 from mappings.affected import Affected
 from mappings.c360_config import C360Config, load_c360
-from mappings.completeness import rebuild_completeness
+from mappings.completeness import (
+    CompletenessLog,
+    rebuild_completeness,
+    update_completeness,
+)
 from mappings.config import MappingConfig, load_mapping
 from mappings.customer360 import build_customer_360
 from mappings.declarative.engine import Mapper
@@ -201,12 +205,14 @@ def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides,
         mapper.touched = defaultdict(set)
     mapper.employees = emp.by_account
 
+    # the completeness index of an incremental build moves by the rows it changes
+    clog = CompletenessLog(conn) if mode == "incremental" else None
     # --- customer resolution (entity resolution owns this step) ---
     ident = resolve_customers(conn, cfg, emp, as_of, full=mode == "full", identity=identity,
                               since=last.raw_watermark if mode == "incremental" else None)
     n_records, n_customers, n_review = ident.records, ident.customers, ident.review
     # an incremental build recomputes customer_360 only for the customers its changes reach
-    affected = Affected(conn) if mode == "incremental" else None
+    affected = Affected(conn, clog) if mode == "incremental" else None
     if affected:
         affected.customers |= ident.customers_touched
 
@@ -236,18 +242,21 @@ def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides,
         scope.contacts_moved = {ref for ref in after.keys() | before.keys() if before.get(ref) != after.get(ref)}
     if affected:
         affected.contacts(before, after, scope.contacts_moved)
-        affected.messages(scope.messages(conn))
+        affected.messages(scope.messages(conn), before=True)
     resolve_parties(conn, c360, scope)
     flag_signals(conn, c360, scope)
     rate_notches(conn, decl.codes.get("credit_rating_rank", {}))
     if affected:
-        affected.messages(scope.messages(conn))
+        affected.messages(scope.messages(conn), before=False)
         affected.after(scope)
     n_opps = stage_opportunities(conn, scope.refs(conn, opportunity) if scope else None)
     n_orders = stage_sales_orders(conn, scope.refs(conn, sales_order) if scope else None)
     n_360 = build_customer_360(conn, c360, as_of, cfg.timezone, sources, _ranks(decl), build_id,
                                affected.customers if affected else None)
-    rebuild_completeness(conn, c360.completeness_threshold, c360.systems, build_id)
+    if clog:
+        update_completeness(conn, clog, c360.completeness_threshold, c360.systems, build_id)
+    else:
+        rebuild_completeness(conn, c360.completeness_threshold, c360.systems, build_id)
     st = mapper.stats
     return BuildStats(len(emp.rows), n_records, n_customers, n_review, n_opps, n_orders, build_id,
                       dict(st.rows), dict(st.quarantined), dict(st.findings), n_360)

@@ -1,12 +1,14 @@
 """An incremental build at an unchanged as-of recomputes customer_360 only for the customers its
 changes reach (mappings/affected.py); every other row is kept from the last build. A customer the
-change reaches but the build forgets keeps a stale row: these tests catch that."""
+change reaches but the build forgets keeps a stale row: these tests catch that. The completeness
+index moves by the rows the build changed (mappings/completeness.py): it must equal a full count."""
 
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
 from hub_core.schema_publish import customer_360_candidate as candidate
+from hub_core.schema_unified import data_completeness
 from mappings.build import build_customer360
 from simulators.generator import generate
 from tests.mappings.test_hostile_world import land_world
@@ -20,14 +22,22 @@ def rows(engine) -> dict[str, dict]:
                 for r in conn.execute(select(candidate))}
 
 
+def completeness(engine) -> list[tuple]:
+    d = data_completeness.c
+    with engine.connect() as conn:
+        return sorted(conn.execute(select(d.entity, d.system, d.owner_employee_id, d.records, d.complete_records,
+                                          d.completeness_index)).all())
+
+
 def mark_every_row(engine) -> None:
     with engine.begin() as conn:
         conn.execute(update(candidate).values(health_score=MARK))
 
 
 def a_days_changes(world: dict) -> dict:
-    """Contacts moving (by account and by company name), a new decision maker and message, an
-    account renamed and handed to another owner, a deal, an order and a product's class."""
+    """Contacts moving (by account, by company name, and for a company name that turned
+    ambiguous), a new decision maker and message, an account renamed and handed to another
+    owner, a deal, an order and a product's class."""
     crm, u8, wecom = world["crm"], world["u8"], world["wecom"]
     accounts = crm["AccountObj"]
     person = wecom["external_contacts"][0]
@@ -41,7 +51,9 @@ def a_days_changes(world: dict) -> dict:
     item = next(i for i in u8["inventory"] if i["code"] == code)
     return {"crm": {"ContactObj": [dict(crm["ContactObj"][0], job_title="总经理", account_id=accounts[3]["_id"]),
                                    dict(crm["ContactObj"][1], account_id=accounts[4]["_id"])],
-                    "AccountObj": [renamed],
+                    # another account takes this one's name: contacts linked by that company name are
+                    # no longer sure which customer they belong to (they move without being landed)
+                    "AccountObj": [renamed, dict(accounts[10], name=accounts[11]["name"], last_modified_time=stamp)],
                     "NewOpportunityObj": [dict(crm["NewOpportunityObj"][0], amount=123456,
                                                account_id=accounts[7]["_id"])]},
             "u8": {"saleorderlist": [dict(orders[0], sum="99,999.00")],
@@ -60,10 +72,11 @@ def test_only_the_customers_a_change_reaches_are_recomputed(engine):
     land_world(engine, a_days_changes(world))
     inc = build_customer360(engine, as_of=as_of)
     assert inc.mode == "incremental" and inc.customer_360 == len(before)
-    after_incremental = rows(engine)
+    after_incremental, index = rows(engine), completeness(engine)
     full = build_customer360(engine, as_of=as_of, incremental=False)
     assert full.mode == "full"
     expected = rows(engine)
+    assert index == completeness(engine)  # the index moved by the changed rows, as a full count finds it
     assert after_incremental.keys() == expected.keys()
     kept = {cid for cid, row in after_incremental.items() if row["health_score"] == MARK}
     for cid, row in expected.items():

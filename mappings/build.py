@@ -140,8 +140,10 @@ def build_customer360(engine: Engine, mapping: MappingConfig | None = None, as_o
     """Rebuild the unified model and customer_360 (as of ``as_of``, default now) in one transaction.
 
     Incremental by default: only raw records landed since the last build are mapped (their earlier
-    rows, quarantine entries and findings replaced); when nothing was landed, the unified tables
-    are left untouched and customer_360 is recomputed only for a different ``as_of``."""
+    rows, quarantine entries and findings replaced); customer_360 is recomputed for the customers
+    those changes reach when ``as_of`` did not move (mappings/affected.py), for every customer when
+    it did; the completeness index moves by the changed rows. When nothing was landed, the unified
+    tables are left untouched and customer_360 is recomputed only for a different ``as_of``."""
     cfg = mapping or load_mapping()
     decl = streams or load_streams(cfg.path("streams"))
     c360 = c360 or load_c360(cfg.path("customer360"))

@@ -35,8 +35,13 @@ from hub_core.schema import (
 )
 from hub_core.schema_identity import identity_override
 from hub_core.schema_unified import build_run, opportunity, sales_order
+from mappings.affected import Affected
 from mappings.c360_config import C360Config, load_c360
-from mappings.completeness import rebuild_completeness
+from mappings.completeness import (
+    CompletenessLog,
+    rebuild_completeness,
+    update_completeness,
+)
 from mappings.config import MappingConfig, load_mapping
 from mappings.customer360 import build_customer_360
 from mappings.declarative.engine import Mapper
@@ -135,8 +140,10 @@ def build_customer360(engine: Engine, mapping: MappingConfig | None = None, as_o
     """Rebuild the unified model and customer_360 (as of ``as_of``, default now) in one transaction.
 
     Incremental by default: only raw records landed since the last build are mapped (their earlier
-    rows, quarantine entries and findings replaced); when nothing was landed, the unified tables
-    are left untouched and customer_360 is recomputed only for a different ``as_of``."""
+    rows, quarantine entries and findings replaced); customer_360 is recomputed for the customers
+    those changes reach when ``as_of`` did not move (mappings/affected.py), for every customer when
+    it did; the completeness index moves by the changed rows. When nothing was landed, the unified
+    tables are left untouched and customer_360 is recomputed only for a different ``as_of``."""
     cfg = mapping or load_mapping()
     decl = streams or load_streams(cfg.path("streams"))
     c360 = c360 or load_c360(cfg.path("customer360"))
@@ -200,10 +207,16 @@ def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides,
         mapper.touched = defaultdict(set)
     mapper.employees = emp.by_account
 
+    # the completeness index of an incremental build moves by the rows it changes
+    clog = CompletenessLog(conn) if mode == "incremental" else None
     # --- customer resolution (entity resolution owns this step) ---
     ident = resolve_customers(conn, cfg, emp, as_of, full=mode == "full", identity=identity,
                               since=last.raw_watermark if mode == "incremental" else None)
     n_records, n_customers, n_review = ident.records, ident.customers, ident.review
+    # an incremental build recomputes customer_360 only for the customers its changes reach
+    affected = Affected(conn, clog) if mode == "incremental" else None
+    if affected:
+        affected.customers |= ident.customers_touched
 
     for spec in decl.streams:
         if spec.entity == "employee_account":
@@ -213,6 +226,8 @@ def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides,
             continue
         refs = mapper.changed_refs(spec, last.raw_watermark)
         if refs:
+            if affected:
+                affected.before_forget(spec, refs)
             mapper.forget(spec, refs)
             mapper.run(spec, since_id=None if spec.versions == "all" else last.raw_watermark,
                        only_refs=refs if spec.versions == "all" else None)
@@ -220,18 +235,30 @@ def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides,
     # an incremental build links and stages only rows that can differ from the last build's
     scope = None if mode == "full" else Scope(mapper.touched, mapper.forgotten, ident.moved_refs)
     before = contact_customers(conn) if scope else {}
+    if affected:
+        affected.relinking(scope)
     link_customers(conn, scope)
     link_contacts_by_company(conn)
     if scope:
         after = contact_customers(conn)
         scope.contacts_moved = {ref for ref in after.keys() | before.keys() if before.get(ref) != after.get(ref)}
+    if affected:
+        affected.contacts(before, after, scope.contacts_moved)
+        affected.messages(scope.messages(conn), before=True)
     resolve_parties(conn, c360, scope)
     flag_signals(conn, c360, scope)
     rate_notches(conn, decl.codes.get("credit_rating_rank", {}))
+    if affected:
+        affected.messages(scope.messages(conn), before=False)
+        affected.after(scope)
     n_opps = stage_opportunities(conn, scope.refs(conn, opportunity) if scope else None)
     n_orders = stage_sales_orders(conn, scope.refs(conn, sales_order) if scope else None)
-    n_360 = build_customer_360(conn, c360, as_of, cfg.timezone, sources, _ranks(decl), build_id)
-    rebuild_completeness(conn, c360.completeness_threshold, c360.systems, build_id)
+    n_360 = build_customer_360(conn, c360, as_of, cfg.timezone, sources, _ranks(decl), build_id,
+                               affected.customers if affected else None)
+    if clog:
+        update_completeness(conn, clog, c360.completeness_threshold, c360.systems, build_id)
+    else:
+        rebuild_completeness(conn, c360.completeness_threshold, c360.systems, build_id)
     st = mapper.stats
     return BuildStats(len(emp.rows), n_records, n_customers, n_review, n_opps, n_orders, build_id,
                       dict(st.rows), dict(st.quarantined), dict(st.findings), n_360)

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 from statistics import median
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, case, delete, func, select, union_all
+from sqlalchemy import Connection, and_, case, delete, func, select, union_all, update
 
 from hub_core.schema import customer, metadata, sync_run
 from hub_core.schema_publish import customer_360_candidate
@@ -59,49 +59,55 @@ def _grouped(conn: Connection, query) -> dict[str, dict]:
     return out
 
 
-def _owners(conn: Connection) -> dict[str, dict]:
+def _of(query, column, only: list[str] | None):
+    """``query`` limited to the customers in ``only`` (None: every customer)."""
+    return query if only is None else query.where(column.in_(only))
+
+
+def _owners(conn: Connection, only=None) -> dict[str, dict]:
     mgr = employee.alias("mgr")
     e = employee.c
     query = select(customer.c.customer_id, customer.c.name, customer.c.owner_employee_id,
                    e.name.label("owner_name"), e.region, e.manager_employee_id, mgr.c.name.label("manager_name")
                    ).outerjoin(employee, e.employee_id == customer.c.owner_employee_id
                                ).outerjoin(mgr, mgr.c.employee_id == e.manager_employee_id)
-    return _grouped(conn, query)
+    return _grouped(conn, _of(query, customer.c.customer_id, only))
 
 
-def _opportunities(conn, as_of):
+def _opportunities(conn, as_of, only=None):
     o = opportunity.c
-    return _grouped(conn, select(o.customer_id, func.count().label("open_opportunities"),
+    return _grouped(conn, _of(select(o.customer_id, func.count().label("open_opportunities"),
                                  func.sum(o.amount_cents).label("open_opportunity_cents"))
                     .where(o.status == "open", o.is_deleted.is_(False),
-                           (o.created_at.is_(None)) | (o.created_at <= as_of)).group_by(o.customer_id))
+                           (o.created_at.is_(None)) | (o.created_at <= as_of)), o.customer_id, only)
+                    .group_by(o.customer_id))
 
 
-def _orders(conn, day: date, cfg: C360Config):
+def _orders(conn, day: date, cfg: C360Config, only=None):
     s = sales_order.c
     since = day - timedelta(days=cfg.windows.revenue_days)
-    return _grouped(conn, select(s.customer_id, func.max(s.order_day).label("last_order_day"),
+    return _grouped(conn, _of(select(s.customer_id, func.max(s.order_day).label("last_order_day"),
                                  func.coalesce(func.sum(case((s.order_day > since, s.amount_cents), else_=0)), 0)
                                  .label("revenue_12m_cents"))
-                    .where(s.order_day <= day).group_by(s.customer_id))
+                    .where(s.order_day <= day), s.customer_id, only).group_by(s.customer_id))
 
 
-def _receivables(conn, day: date):
+def _receivables(conn, day: date, only=None):
     r = receivable.c
     open_ = r.balance_cents > 0
-    return _grouped(conn, select(
+    return _grouped(conn, _of(select(
         r.customer_id,
         func.coalesce(func.sum(case((open_, r.balance_cents), else_=0)), 0).label("receivable_outstanding_cents"),
         func.coalesce(func.sum(case((and_(open_, r.due_day < day), r.balance_cents), else_=0)), 0)
         .label("receivable_overdue_cents"))
-        .where(r.receivable_day <= day).group_by(r.customer_id))
+        .where(r.receivable_day <= day), r.customer_id, only).group_by(r.customer_id))
 
 
-def _receipts(conn, day: date) -> dict[str, dict]:
+def _receipts(conn, day: date, only=None) -> dict[str, dict]:
     r = receipt.c
     out: dict[str, dict] = {}
-    rows = conn.execute(select(r.customer_id, r.receipt_day, func.sum(r.amount_cents).label("cents"))
-                        .where(r.receipt_day <= day, r.customer_id.is_not(None))
+    rows = conn.execute(_of(select(r.customer_id, r.receipt_day, func.sum(r.amount_cents).label("cents"))
+                            .where(r.receipt_day <= day, r.customer_id.is_not(None)), r.customer_id, only)
                         .group_by(r.customer_id, r.receipt_day))
     for cid, rday, cents in rows:
         if cid not in out or rday > out[cid]["last_receipt_day"]:
@@ -109,12 +115,12 @@ def _receipts(conn, day: date) -> dict[str, dict]:
     return out
 
 
-def _ratings(conn, day: date, ranks: dict[str, int]) -> dict[str, dict]:
+def _ratings(conn, day: date, ranks: dict[str, int], only=None) -> dict[str, dict]:
     """Latest rating (latest rated day; on a tie, the worse rating) and its notch change."""
     r = credit_rating.c
     out: dict[str, tuple] = {}
-    for row in conn.execute(select(r.customer_id, r.rated_day, r.rating, r.previous_rating, r.notch_change)
-                            .where(r.rated_day <= day, r.customer_id.is_not(None))):
+    for row in conn.execute(_of(select(r.customer_id, r.rated_day, r.rating, r.previous_rating, r.notch_change)
+                                .where(r.rated_day <= day, r.customer_id.is_not(None)), r.customer_id, only)):
         key = (row.rated_day, -int(ranks.get(row.rating, 0)))
         if row.customer_id not in out or key > out[row.customer_id][0]:
             out[row.customer_id] = (key, row)
@@ -123,39 +129,40 @@ def _ratings(conn, day: date, ranks: dict[str, int]) -> dict[str, dict]:
             for cid, (_, row) in out.items()}
 
 
-def _interactions(conn, as_of: datetime, cfg: C360Config):
+def _interactions(conn, as_of: datetime, cfg: C360Config, only=None):
     i = interaction.c
     recent = as_of - timedelta(days=cfg.windows.interactions_days)
     signal = as_of - timedelta(days=cfg.windows.signals_days)
-    return _grouped(conn, select(
+    return _grouped(conn, _of(select(
         i.customer_id, func.max(i.occurred_at).label("last_contact_at"),
         _count_if(i.occurred_at > recent).label("interactions_30d"),
         _count_if(and_(i.occurred_at > signal, i.is_tech_inquiry)).label("tech_inquiries_90d"),
         _count_if(and_(i.occurred_at > recent, i.with_decision_maker)).label("decision_maker_interactions_30d"),
         _count_if(and_(i.occurred_at > signal, i.mentions_competitor)).label("competitor_mentions_90d"),
         _count_if(and_(i.occurred_at > recent, i.is_document)).label("document_events_30d"))
-        .where(i.occurred_at <= as_of).group_by(i.customer_id))
+        .where(i.occurred_at <= as_of), i.customer_id, only).group_by(i.customer_id))
 
 
-def _product_series(conn, day: date, cfg: C360Config):
+def _product_series(conn, day: date, cfg: C360Config, only=None):
     s, ln, p = sales_order.c, sales_order_line.c, product.c
     since = day - timedelta(days=cfg.windows.signals_days)
-    return _grouped(conn, select(s.customer_id, func.count(p.class_code.distinct()).label("product_series_90d"))
+    return _grouped(conn, _of(select(s.customer_id, func.count(p.class_code.distinct()).label("product_series_90d"))
                     .select_from(sales_order_line.join(sales_order, s.ref == ln.order_ref)
                                  .join(product, p.code == ln.product_code))
-                    .where(s.order_day > since, s.order_day <= day).group_by(s.customer_id))
+                    .where(s.order_day > since, s.order_day <= day), s.customer_id, only).group_by(s.customer_id))
 
 
-def _response_minutes(conn, as_of: datetime, cfg: C360Config) -> dict[str, dict]:
+def _response_minutes(conn, as_of: datetime, cfg: C360Config, only=None) -> dict[str, dict]:
     """Median minutes from a customer's first unanswered message to the rep's next message to the
     same contact (messages in the signal window). A customer message that follows the previous
     one by more than ``response_zero_minutes`` starts a new conversation: the earlier one (a
     closing "thanks") is not waiting for an answer. Unanswered conversations do not count."""
     i = interaction.c
     since = as_of - timedelta(days=cfg.windows.signals_days)
-    rows = conn.execute(select(i.customer_id, i.contact_ref, i.direction, i.occurred_at)
-                        .where(i.customer_id.is_not(None), i.contact_ref.is_not(None), i.direction.in_(["in", "out"]),
-                               i.occurred_at > since, i.occurred_at <= as_of)
+    rows = conn.execute(_of(select(i.customer_id, i.contact_ref, i.direction, i.occurred_at)
+                            .where(i.customer_id.is_not(None), i.contact_ref.is_not(None),
+                                   i.direction.in_(["in", "out"]), i.occurred_at > since, i.occurred_at <= as_of),
+                            i.customer_id, only)
                         # a full order: messages at the same instant ("in" before "out", then by ref) must
                         # give the same answer whatever order the rows were landed in
                         .order_by(i.customer_id, i.contact_ref, i.occurred_at, i.direction, i.ref)
@@ -177,9 +184,9 @@ def _response_minutes(conn, as_of: datetime, cfg: C360Config) -> dict[str, dict]
     return {cid: {"response_minutes": round(median(w), 1)} for cid, w in waits.items()}
 
 
-def _completeness(conn, threshold: float) -> dict[str, dict]:
+def _completeness(conn, threshold: float, only=None) -> dict[str, dict]:
     """Share of a customer's unified records (all entity tables) whose completeness >= threshold."""
-    parts = [select(t.c.customer_id, t.c.completeness) for t in metadata.tables.values()
+    parts = [_of(select(t.c.customer_id, t.c.completeness), t.c.customer_id, only) for t in metadata.tables.values()
              if "customer_id" in t.c and "completeness" in t.c
              and t.name not in (customer_360.name, customer_360_candidate.name)]
     both = union_all(*parts).subquery()
@@ -199,12 +206,12 @@ def _freshness(conn, sources: dict[str, str], cfg: C360Config) -> dict:
             if f"{system}_synced_at" in customer_360.c}
 
 
-def _profiles(conn) -> dict[str, dict]:
+def _profiles(conn, only=None) -> dict[str, dict]:
     a = account_profile.c
     out: dict[str, dict] = {}
-    for cid, level, downstream in conn.execute(select(a.customer_id, a.account_level, a.downstream_customers)
-                                               .where(a.customer_id.is_not(None), a.is_deleted.is_(False))
-                                               .order_by(a.ref)):
+    query = _of(select(a.customer_id, a.account_level, a.downstream_customers)
+                .where(a.customer_id.is_not(None), a.is_deleted.is_(False)), a.customer_id, only)
+    for cid, level, downstream in conn.execute(query.order_by(a.ref)):
         row = out.setdefault(cid, {"crm_level": None, "downstream_customers": None})
         row["crm_level"] = row["crm_level"] or level
         if downstream is not None:
@@ -212,23 +219,34 @@ def _profiles(conn) -> dict[str, dict]:
     return out
 
 
+SCOPED_MAX = 2000  # more changed customers than this: one pass over every customer is cheaper
+
+
 def build_customer_360(conn: Connection, cfg: C360Config, as_of: datetime, tz: str, sources: dict[str, str],
-                       ranks: dict[str, int], build_id: int) -> int:
+                       ranks: dict[str, int], build_id: int, only: set[str] | None = None) -> int:
     """Replace ``customer_360_candidate`` with one row per customer as of ``as_of``; returns the row
-    count. It reaches ``customer_360`` only through the publish gate (mappings/publish.py)."""
+    count. It reaches ``customer_360`` only through the publish gate (mappings/publish.py).
+
+    ``only`` (an incremental build: the customers whose inputs changed, mappings/affected.py):
+    recompute and rewrite only their rows, when the candidate in place was computed as of the same
+    instant with the same source freshness - every other row would come out the same. Otherwise
+    (as-of moved: windows and recency slide for everyone) every row is recomputed."""
     as_of = _utc(as_of)
-    day = as_of.astimezone(ZoneInfo(tz)).date()
-    blocks = [_opportunities(conn, as_of), _orders(conn, day, cfg), _receivables(conn, day), _receipts(conn, day),
-              _ratings(conn, day, ranks), _interactions(conn, as_of, cfg), _product_series(conn, day, cfg),
-              _response_minutes(conn, as_of, cfg), _completeness(conn, cfg.completeness_threshold),
-              _profiles(conn)]
     fresh = _freshness(conn, sources, cfg)
+    if only is not None and (len(only) > SCOPED_MAX or not _candidate_matches(conn, as_of, fresh)):
+        only = None
+    ids = None if only is None else sorted(only)
+    day = as_of.astimezone(ZoneInfo(tz)).date()
+    blocks = [_opportunities(conn, as_of, ids), _orders(conn, day, cfg, ids), _receivables(conn, day, ids),
+              _receipts(conn, day, ids), _ratings(conn, day, ranks, ids), _interactions(conn, as_of, cfg, ids),
+              _product_series(conn, day, cfg, ids), _response_minutes(conn, as_of, cfg, ids),
+              _completeness(conn, cfg.completeness_threshold, ids), _profiles(conn, ids)]
     zero = {"open_opportunities": 0, "interactions_30d": 0, "tech_inquiries_90d": 0, "product_series_90d": 0,
             "decision_maker_interactions_30d": 0, "competitor_mentions_90d": 0, "document_events_30d": 0}
     columns = set(customer_360.c.keys())
 
     def rows():
-        for cid, base in _owners(conn).items():
+        for cid, base in _owners(conn, ids).items():
             row = {c: None for c in columns} | zero | fresh | base
             for block in blocks:
                 row.update(block.get(cid, {}))
@@ -241,7 +259,24 @@ def build_customer_360(conn: Connection, cfg: C360Config, as_of: datetime, tz: s
             row["as_of"], row["build_id"] = as_of, build_id
             yield {k: v for k, v in row.items() if k in columns}
 
-    return write_customer_360(conn, rows())
+    if ids is None:
+        return write_customer_360(conn, rows())
+    c = customer_360_candidate.c
+    for i in range(0, len(ids), 500):  # a customer gone since the last build loses its row here
+        conn.execute(delete(customer_360_candidate).where(c.customer_id.in_(ids[i:i + 500])))
+    insert_batched(conn, customer_360_candidate, rows())
+    # the rows kept are this build's too (computed from inputs that did not change)
+    conn.execute(update(customer_360_candidate).where(c.build_id != build_id).values(build_id=build_id))
+    return conn.execute(select(func.count()).select_from(customer_360_candidate)).scalar_one()
+
+
+def _candidate_matches(conn: Connection, as_of: datetime, fresh: dict) -> bool:
+    """Whether every row of the candidate in place is as of ``as_of`` and shows ``fresh``."""
+    c = customer_360_candidate.c
+    cols = [c.as_of] + [c[k] for k in sorted(fresh)]
+    seen = conn.execute(select(*cols).distinct().limit(2)).all()
+    return len(seen) == 1 and _utc(seen[0][0]) == as_of and all(
+        _utc(v) == fresh[k] for k, v in zip(sorted(fresh), seen[0][1:]))
 
 
 def write_customer_360(conn: Connection, rows) -> int:
@@ -249,4 +284,3 @@ def write_customer_360(conn: Connection, rows) -> int:
     once the quality gate publishes it (mappings/publish.py)."""
     conn.execute(delete(customer_360_candidate))
     return insert_batched(conn, customer_360_candidate, rows)
-

@@ -51,6 +51,9 @@ class ResolveStats:
     contacts: int = 0
     contacts_restaged: bool = True  # False: nothing contacts are staged from changed, they were left alone
     moved_refs: set[str] = field(default_factory=set, repr=False)  # records whose customer id changed
+    # customer ids whose ``customer`` row was written (issued, retired, renamed, another owner):
+    # what customer_360 must recompute besides the customers of re-linked and re-mapped rows
+    customers_touched: set[str] = field(default_factory=set, repr=False)
 
 
 def active_overrides(conn: Connection, entity: str = ENTITY) -> dict[str, tuple[str, str | None]]:
@@ -282,11 +285,12 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
     existing_c = _rows_of(conn, customer, ids_scope, len(everything))
     stamp_changes(desired_c, existing_c, datetime.now(UTC))
     written += sync_rows(conn, customer, "customer_id", ids_scope, desired_c, existing_c)
+    rewritten = {cid for cid in ids_scope if desired_c.get(cid) != existing_c.get(cid)}
     existing_g = {f"{r['customer_id']}|{r['field']}": r
                   for r in _rows_of(conn, customer_golden_field, ids_scope, len(everything)).values()}
     g_scope = {k for k in existing_g if k.split("|")[0] in ids_scope} | set(desired_g)
     written += sync_golden(conn, g_scope, desired_g, existing_g)
     stats = ResolveStats(len(staged.rows), len(staged.changed), len(staged.removed), len(live),
                          count_rows(conn, customer), len(out.issued), len(out.merged), count_rows(conn, customer_review),
-                         written, moved_refs=moved_refs)
+                         written, moved_refs=moved_refs, customers_touched=rewritten)
     return stats, staged.names_moved or bool(moved_refs)

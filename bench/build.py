@@ -53,27 +53,40 @@ LIFTED = {"external_contacts": lambda r: {"external_userid": r["external_contact
                                           "userid": r["follow_info"]["userid"], **r}}
 
 
-def land(url: str, world: dict, run_id: int) -> dict:
-    """Every stream of ``world`` through the connectors' loader; returns records landed per source
-    (a re-land of unchanged records lands nothing: the loader compares hashes)."""
+def land(url: str, world, run_id: int) -> dict:
+    """Every stream of ``world`` (a world dict, or the path of a world file, read one record at a
+    time: ``world_stream``) through the connectors' loader; returns records landed per source (a
+    re-land of unchanged records lands nothing: the loader compares hashes)."""
+    from itertools import groupby
+
+    from world_stream import iter_world
+
     from connectors.landing import SingerLoader
     from hub_core.warehouse import open_warehouse
     from tests.mappings.test_hostile_world import KEYS
 
+    if isinstance(world, dict):
+        records = ((system, stream, r) for system in SYSTEMS
+                   for stream, rows in world.get(system, {}).items() for r in rows or ())
+    else:
+        records = iter_world(world)
     engine = open_warehouse(url)
     landed = {}
-    for system in SYSTEMS:
-        def lines(system=system):
-            for stream, records in world.get(system, {}).items():
-                if not records:
-                    continue
-                yield orjson.dumps({"type": "SCHEMA", "stream": stream, "schema": {"type": "object"},
-                                    "key_properties": KEYS[stream]})
-                lift = LIFTED.get(stream)
-                for r in records:
-                    yield orjson.dumps({"type": "RECORD", "stream": stream, "record": lift(r) if lift else r})
+    for system, of_system in groupby(records, key=lambda x: x[0]):
+        if system not in SYSTEMS:
+            continue
 
-        landed[system] = SingerLoader(engine, system, run_id).feed(lines()).landed
+        def lines(of_system=of_system):
+            current = None
+            for _, stream, r in of_system:  # noqa: B031 - consumed before groupby moves on
+                if stream != current:
+                    current = stream
+                    yield orjson.dumps({"type": "SCHEMA", "stream": stream, "schema": {"type": "object"},
+                                        "key_properties": KEYS[stream]})
+                lift = LIFTED.get(stream)
+                yield orjson.dumps({"type": "RECORD", "stream": stream, "record": lift(r) if lift else r})
+
+        landed[system] = landed.get(system, 0) + SingerLoader(engine, system, run_id).feed(lines()).landed
     engine.dispose()
     return landed
 
@@ -161,9 +174,9 @@ def run_child(argv: list[str]) -> None:
 
 def one_warehouse(spec: str, world_path: Path, tmp: Path, verify: bool, profile: Path | None) -> dict:
     from incremental import change_one_percent
+    from world_stream import changed_world, world_meta
 
-    world = orjson.loads(world_path.read_bytes())
-    as_of = world["meta"]["now"]
+    as_of = world_meta(world_path)["now"]
     later = (datetime.fromisoformat(as_of) + timedelta(days=1)).isoformat()
     db = Database(spec, tmp)
     kind = spec.split(":")[0].split("+")[0]
@@ -180,16 +193,16 @@ def one_warehouse(spec: str, world_path: Path, tmp: Path, verify: bool, profile:
     try:
         url = db.fresh()
         t = time.perf_counter()
-        res["landed"] = land(url, world, 1)
+        res["landed"] = land(url, world_path, 1)
         res["land_s"] = round(time.perf_counter() - t, 1)
         res["raw_records"] = sum(res["landed"].values())
         step("resolve", "resolve")
         step("full", "build")
         step("unchanged", "build")
         step("as_of+1d", "build", at=later)
-        res["changes"] = change_one_percent(world, random.Random(7))
+        changed, res["changes"] = changed_world(world_path, random.Random(7), change_one_percent)
         t = time.perf_counter()
-        res["relanded"] = land(url, world, 2)
+        res["relanded"] = land(url, changed, 2)
         res["reland_s"] = round(time.perf_counter() - t, 1)
         step("incremental", "build", at=later)
         if verify:

@@ -10,7 +10,7 @@ and one full ``reconcile`` (rules + lifecycle persist). Prints seconds per step 
 For PostgreSQL pass an empty database: ``--warehouse postgresql+psycopg://postgres@127.0.0.1:5432/<db>``.
 """
 
-# ruff: noqa: E501 - one SQL statement per table reads best unbroken
+
 from __future__ import annotations
 
 import argparse
@@ -18,17 +18,17 @@ import resource
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy import insert, text
 
-from hub_core.schema_unified import employee  # noqa: E402
-from hub_core.warehouse import open_warehouse  # noqa: E402
+from hub_core.schema_unified import employee
+from hub_core.warehouse import open_warehouse
 
-T = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai
+T = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
 
 class Dialect:

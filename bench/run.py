@@ -87,7 +87,7 @@ def children(argv: list[list[str]], env: dict) -> tuple[float, list[tuple[str, i
     t = time.perf_counter()
     errs, procs, rss = {}, {}, {}
     for a in argv:
-        errs[a[-1]] = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed when the process is reaped
+        errs[a[-1]] = tempfile.TemporaryFile("w+")
         rss[a[-1]] = Path(tempfile.mktemp(prefix="rss-"))
         procs[subprocess.Popen(timed(a, rss[a[-1]]), stdout=subprocess.DEVNULL, stderr=errs[a[-1]], env=env,
                                text=True).pid] = a

@@ -241,7 +241,7 @@ class AirbyteSource:
         try:
             return subprocess.Popen(
                 args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env,
-                pass_fds=docs.pass_fds, preexec_fn=_SET_DEATH_SIGNAL,  # noqa: PLW1509 - see singer_runner
+                pass_fds=docs.pass_fds, preexec_fn=_SET_DEATH_SIGNAL,
             )
         except OSError as exc:
             raise AirbyteError(f"{self.name} could not be started: {exc.strerror}") from None
@@ -262,7 +262,7 @@ class AirbyteSource:
         if observer is not None:
             try:
                 observer.tap_line(line)
-            except Exception:  # noqa: BLE001, S110 - a display problem must not stop the sync
+            except Exception:
                 pass
 
     def _run(self, verb: str, documents: dict, consume: Callable[[Iterator[bytes]], None],

@@ -90,7 +90,7 @@ def check_source(source: SourceConfig) -> CheckResult:
         else:
             TapProcess(source.tap_command(), source.config, timeout_s=CHECK_TIMEOUT_S * 6).discover()
             what = "--discover OK"
-    except Exception as exc:  # noqa: BLE001 - every failure becomes one line
+    except Exception as exc:
         raw = str(exc) if isinstance(exc, TapError) else redact(f"{type(exc).__name__}: {exc}", secrets)
         explanation = explain(source.name, source.connector, address_of(source.connector, source.config), raw)
         return CheckResult(source.name, False, time.monotonic() - begun, explanation.message, explanation.kind)

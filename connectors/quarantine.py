@@ -65,7 +65,7 @@ def connector_identity(source: Any) -> tuple[str | None, str | None]:
             from connectors.plugins import get_plugin
 
             return source.plugin, get_plugin(source.plugin).pip_url[:100]
-        except Exception:  # noqa: BLE001 - not installed: the sync itself says so
+        except Exception:
             return source.plugin, None
     if source.manifest:
         return f"manifest:{str(source.manifest).rsplit('/', 1)[-1]}"[:200], hub_version()

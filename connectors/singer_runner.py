@@ -251,7 +251,7 @@ class TapProcess:
         try:
             proc = subprocess.Popen(
                 args, stdin=subprocess.DEVNULL, env=self.env, pass_fds=inputs.pass_fds,
-                preexec_fn=_SET_DEATH_SIGNAL,  # noqa: PLW1509 - one foreign call, nothing imported or locked
+                preexec_fn=_SET_DEATH_SIGNAL,
                 **kwargs,
             )
         except OSError as exc:
@@ -310,7 +310,7 @@ class TapProcess:
             if observer is not None:
                 try:
                     observer.tap_line(line)
-                except Exception:  # noqa: BLE001, S110 - a display problem must not stop the sync
+                except Exception:
                     pass
         stream.close()
 

@@ -113,7 +113,7 @@ def _name_config_problems(source: SourceConfig, raw: str) -> str:
         from connectors.plugins.config_check import config_problems
 
         problems = config_problems(source)
-    except Exception:  # noqa: BLE001 - the original error stands
+    except Exception:
         return raw
     return f"{raw}: {'; '.join(problems)}" if problems else raw
 
@@ -187,7 +187,7 @@ def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, fu
         status, raw = "interrupted", "interrupted — stopped by the user (Ctrl-C) before finishing"
         _finish(engine, run_id, status, loader.stats, raw)
         raise
-    except Exception as exc:  # noqa: BLE001 - a tap, loader or database fault: record it, keep other sources going
+    except Exception as exc:
         status = "failed"
         raw, detail = _raw_error(exc, secrets)
         raw = _name_config_problems(source, raw)

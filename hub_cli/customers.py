@@ -12,9 +12,9 @@ import json
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from hub_cli.common import cli_console
-from rich.table import Table
 
 app = typer.Typer(help="Customer identity: review queue, force link/split, show a customer.", no_args_is_help=True)
 console = cli_console()

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from hub_cli.common import cli_console
-
 from hub_cli.users_cmd import users_app
 
 api_app = typer.Typer(help="The HTTP service's OpenAPI document and connector secret keys.", no_args_is_help=True)

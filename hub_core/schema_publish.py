@@ -14,6 +14,7 @@ from sqlalchemy import Column, DateTime, Integer, String, Table, Text
 from hub_core.schema import metadata
 from hub_core.schema_unified import customer_360
 
+
 def _unindexed(column):
     """The column without the published table's indexes: the candidate is only ever read whole."""
     copy = column._copy()

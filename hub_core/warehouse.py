@@ -36,7 +36,7 @@ def safe_url(url: str) -> str:
     """The URL with any password masked, for messages."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL is shown only by its scheme
+    except Exception:
         return url.split("://", 1)[0] + "://…" if "://" in url else "(unparsable URL)"
 
 

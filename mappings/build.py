@@ -14,7 +14,7 @@ import json
 import logging
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     Connection,
@@ -148,11 +148,11 @@ def build_customer360(engine: Engine, mapping: MappingConfig | None = None, as_o
     decl = streams or load_streams(cfg.path("streams"))
     c360 = c360 or load_c360(cfg.path("customer360"))
     overrides = load_overrides(cfg.path("employee_overrides"))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     as_of = (as_of or now)
     if as_of.tzinfo is None:
         raise ValueError("as_of must carry a timezone")
-    as_of = as_of.astimezone(timezone.utc)
+    as_of = as_of.astimezone(UTC)
     sources = {system: cfg.source_for(system) for system in ("crm", "u8", "finance", "wecom")} | cfg.systems
     identity = load_identity()  # part of the hash: a changed identity.yaml restages every customer record
     config_hash = _config_hash(cfg, decl, c360, overrides, identity)
@@ -167,7 +167,7 @@ def build_customer360(engine: Engine, mapping: MappingConfig | None = None, as_o
             stats = _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides, sources, identity)
         stats.mode = mode
         conn.execute(update(build_run).where(build_run.c.id == build_id).values(
-            finished_at=datetime.now(timezone.utc), status="succeeded", stats=json.dumps(asdict(stats))))
+            finished_at=datetime.now(UTC), status="succeeded", stats=json.dumps(asdict(stats))))
     log.info("customer-360 built (%s): %s customers, %s rows mapped, %s quarantined, %s findings", mode,
              stats.customers, sum(stats.rows.values()), stats.quarantined_total, stats.findings_total)
     return stats
@@ -183,7 +183,7 @@ def _unchanged(conn, last, build_id, as_of, c360, cfg, sources, decl) -> BuildSt
     previous = json.loads(last.stats or "{}")
     stats = BuildStats(**{k: previous.get(k, 0) for k in ("employees", "customer_records", "customers", "review",
                                                          "opportunities", "orders")}, build_id=build_id)
-    last_as_of = last.as_of if last.as_of.tzinfo else last.as_of.replace(tzinfo=timezone.utc)
+    last_as_of = last.as_of if last.as_of.tzinfo else last.as_of.replace(tzinfo=UTC)
     if last_as_of != as_of:
         stats.customer_360 = build_customer_360(conn, c360, as_of, cfg.timezone, sources, _ranks(decl), build_id)
     return stats

@@ -8,7 +8,7 @@ column.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from statistics import median
 from zoneinfo import ZoneInfo
 
@@ -39,7 +39,7 @@ def _utc(moment: datetime | None) -> datetime | None:
     """Instants read back from SQLite are naive UTC; make every instant aware."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _count_if(condition):

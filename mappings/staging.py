@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import orjson
 from sqlalchemy import Connection, delete, func, insert, select
@@ -87,7 +87,7 @@ def _first(value):
     return str(value) if value not in (None, "") else None
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LEGACY_STATUS = {"open": "in_progress", "won": "won", "lost": "lost"}
 
 
@@ -96,7 +96,7 @@ def _ms(moment: datetime | None) -> int | None:
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 

@@ -8,8 +8,8 @@ rule back when one of them is stale). ``tests/quality/test_rules_registry.py`` k
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from quality.rules import (
     r1_won_without_order,

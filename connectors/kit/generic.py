@@ -160,7 +160,7 @@ class TapRest(HubTap):
     config_jsonschema = OWN_PROPERTIES
     source: t.ClassVar[RestSource | None] = None
 
-    def __new__(cls, config: t.Any = None, *args: t.Any, **kwargs: t.Any) -> TapRest:  # noqa: PYI034 - a subclass of cls
+    def __new__(cls, config: t.Any = None, *args: t.Any, **kwargs: t.Any) -> TapRest:
         if cls.source is not None:
             return super().__new__(cls)
         settings = config_dict(config)

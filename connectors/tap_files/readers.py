@@ -62,7 +62,7 @@ def _xlsx_rows(path: Path, sheet: str | None) -> t.Iterator[list[t.Any]]:
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - zip / XML / openpyxl errors of a broken or mislabelled file
+    except Exception as exc:
         raise FileProblem(f"not a readable Excel workbook ({type(exc).__name__})") from None
     try:
         if sheet is not None and sheet not in book.sheetnames:

@@ -24,7 +24,7 @@ class TapFinance(HubTap):
 
     name = "tap-finance"
     package_dir = Path(__file__).parent
-    stream_kinds = {"rating_pass": RatingPassStream}  # noqa: RUF012
+    stream_kinds = {"rating_pass": RatingPassStream}
 
     config_jsonschema = th.PropertiesList(
         base_url_property(),

@@ -30,7 +30,7 @@ class TapFxiaoke(HubTap):
 
     name = "tap-fxiaoke"
     package_dir = Path(__file__).parent
-    stream_kinds = {"query": FxiaokeStream}  # noqa: RUF012
+    stream_kinds = {"query": FxiaokeStream}
 
     config_jsonschema = th.PropertiesList(
         base_url_property("https://open.fxiaoke.com", "OpenAPI base URL."),

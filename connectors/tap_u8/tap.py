@@ -36,7 +36,7 @@ class TapU8(HubTap):
 
     name = "tap-u8"
     package_dir = Path(__file__).parent
-    stream_kinds = {"list": U8Stream, "windowed": U8WindowedStream, "document": U8DocumentStream}  # noqa: RUF012
+    stream_kinds = {"list": U8Stream, "windowed": U8WindowedStream, "document": U8DocumentStream}
 
     config_jsonschema = th.PropertiesList(
         base_url_property("https://api.yonyouup.com", "OpenAPI base URL."),

@@ -44,7 +44,7 @@ class MessageArchiveClient(abc.ABC):
         ascending by ``seq``, each ``{msgid, seq, action, from, tolist, msgtime,
         msgtype, <msgtype payload>}``."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook: most clients hold nothing to release
         """Release SDK resources (nothing to do over HTTP)."""
 
 

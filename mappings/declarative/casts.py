@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 _INT_LIMIT = 2**63 - 1
 # Instants outside these years are not real business times (and would break some drivers).
-_MIN_MS = int(datetime(1990, 1, 1, tzinfo=timezone.utc).timestamp() * 1000)
-_MAX_MS = int(datetime(2100, 1, 1, tzinfo=timezone.utc).timestamp() * 1000)
+_MIN_MS = int(datetime(1990, 1, 1, tzinfo=UTC).timestamp() * 1000)
+_MAX_MS = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp() * 1000)
 # C0 controls except tab/newline/carriage return, DEL and C1 controls: never useful in text.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -98,7 +98,7 @@ def to_bool(value, tz: str) -> bool:
 def _instant(ms: int) -> datetime:
     if not _MIN_MS <= ms < _MAX_MS:
         raise CastError("time outside 1990-2100")
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 def to_epoch_ms(value, tz: str) -> datetime:
@@ -133,7 +133,7 @@ def to_datetime_local(value, tz: str) -> datetime:
         moment = moment.replace(tzinfo=ZoneInfo(tz))
     if not 1990 <= moment.year < 2100:
         raise CastError("time outside 1990-2100")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def to_json(value, tz: str) -> str:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import string
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterator
 
 import orjson
 from sqlalchemy import Connection, delete, select

@@ -300,7 +300,7 @@ def _stage(conn: Connection, cfg: IdentityConfig, source_for, employees, only: s
                 continue  # (a record that is no object has no id: it is not in ``only``)
             try:
                 row = _row(plan, rec, employees, contacts)
-            except Exception as exc:  # noqa: BLE001 - one odd record never stops the others; named, not lost
+            except Exception as exc:
                 log.warning("customer record of %s.%s not staged (%s: %s): id %r", src.system, src.stream,
                             type(exc).__name__, exc, text(plan.id(rec)) if isinstance(rec, dict) else None)
                 continue

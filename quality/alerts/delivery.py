@@ -159,7 +159,7 @@ def _send_robot(engine: Engine, cfg: AlertsConfig, name: str, rows: list, now: d
         error, rate_limited = None, False
         try:
             post(client, robot, secrets, row)
-        except Exception as exc:  # noqa: BLE001 - any failure keeps the row pending, with its reason
+        except Exception as exc:
             error = _describe(exc, secrets, cfg)
             rate_limited = isinstance(exc, RobotRefused) and exc.errcode in cfg.delivery.rate_limit_errcodes
         with engine.begin() as conn:

@@ -41,8 +41,12 @@ def _dt(moment: datetime | None) -> str:
 def build_charts(d: ReportData, m: Messages) -> dict[str, str]:
     """The SVG charts of the report, keyed by where the template places them."""
     weeks = [w.strftime("%m-%d") for w in d.trend["weeks"]]
-    count = lambda v: f"{v:,.0f}"
-    money = lambda v: charts.compact_money(v, m.lang)
+    def count(v):
+        return f"{v:,.0f}"
+
+    def money(v):
+        return charts.compact_money(v, m.lang)
+
     out = {}
     for dim in ("rule", "region"):
         counts = dict(d.trend[dim])

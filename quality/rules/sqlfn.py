@@ -13,14 +13,14 @@ from sqlalchemy.sql.functions import FunctionElement
 from quality.rules.base import DAY_MS
 
 
-class epoch_ms(FunctionElement):  # noqa: N801 - reads like a SQL function
+class epoch_ms(FunctionElement):
     """Epoch milliseconds of a timestamp column (stored as UTC)."""
 
     type = BigInteger()
     inherit_cache = True
 
 
-class epoch_day(FunctionElement):  # noqa: N801
+class epoch_day(FunctionElement):
     """Days since 1970-01-01 of a date column."""
 
     type = Integer()

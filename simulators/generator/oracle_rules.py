@@ -61,7 +61,7 @@ class Facts:
         crm, u8 = world["crm"], world["u8"]
         self.company_of = company_of
         acc = lambda account_id: company_of.get(f"crm:AccountObj:{account_id}")  # noqa: E731
-        self.cust = lambda code: company_of.get(f"u8:customer:{code}")  # noqa: E731
+        self.cust = lambda code: company_of.get(f"u8:customer:{code}")
         self.accounts: dict[Any, list[dict]] = defaultdict(list)
         for a in crm["AccountObj"]:
             if _alive(a, self.now):

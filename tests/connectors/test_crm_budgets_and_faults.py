@@ -36,7 +36,7 @@ def run(config: dict, state: dict | None = None) -> tuple[list[dict], Exception 
     with contextlib.redirect_stdout(buf):
         try:
             TapFxiaoke(config=config, state=state, parse_env_config=False).sync_all()
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
+        except Exception as exc:
             error = exc
     return [json.loads(x) for x in buf.getvalue().splitlines() if x.strip()], error
 

@@ -45,7 +45,7 @@ def test_a_source_missing_its_secret_fails_alone(monkeypatch):
 
 
 def test_secret_values_found_in_nested_lists():
-    from connectors.singer_runner import secret_values, tap_environment
+    from connectors.singer_runner import secret_values
 
     config = {"accounts": [{"password": "p1"}, {"user": "u"}], "api_keys": ["k1", "k2"], "host": "h"}
     assert sorted(secret_values(config)) == ["k1", "k2", "p1"]

@@ -241,7 +241,7 @@ def capture_partial(config: dict, state: dict | None) -> tuple[list[dict], Excep
     with contextlib.redirect_stdout(buf):
         try:
             TapU8(config=config, state=state, parse_env_config=False).sync_all()
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
+        except Exception as exc:
             error = exc
     return [json.loads(line) for line in buf.getvalue().splitlines() if line.strip()], error
 

@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from connectors.sources import SourceConfig
 from connectors.sync import sync_source
 from simulators import credentials as c

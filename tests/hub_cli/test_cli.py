@@ -13,7 +13,7 @@ HEAVY = ("dagster", "singer_sdk", "great_expectations", "airbyte_cdk", "sqlalche
 
 
 def test_help_loads_no_heavy_library():
-    code = "import sys, hub_cli.main; print([m for m in %r if m in sys.modules])" % (HEAVY,)
+    code = f"import sys, hub_cli.main; print([m for m in {HEAVY!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     result = runner.invoke(app, ["--help"])

@@ -1,10 +1,11 @@
 """customer_360 against hand-computed figures, on SQLite and PostgreSQL."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert, select
 
 from hub_core.schema import sync_run
+
 # a build writes the candidate; the publish gate copies it into customer_360 (mappings/publish.py)
 from hub_core.schema_publish import customer_360_candidate as customer_360
 from hub_core.schema_unified import credit_rating, interaction
@@ -12,7 +13,7 @@ from mappings.build import build_customer360
 from mappings.c360_config import load_c360
 from tests.mappings.landing import land
 
-T = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)  # 2026-11-20 09:00 in Shanghai
+T = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)  # 2026-11-20 09:00 in Shanghai
 USCC = "91310000MA1FL4XK1Y"
 
 
@@ -104,7 +105,7 @@ def test_customer_360_hand_computed(engine):
     assert (r.last_receipt_day, r.last_receipt_cents) == (date(2026, 11, 15), 4250)
     assert (r.credit_rating, r.previous_credit_rating, r.credit_rating_change) == ("BBB", "AA", -2)
     assert r.credit_rated_day == date(2026, 10, 1)
-    last = r.last_contact_at.replace(tzinfo=r.last_contact_at.tzinfo or timezone.utc)
+    last = r.last_contact_at.replace(tzinfo=r.last_contact_at.tzinfo or UTC)
     assert last == T - timedelta(minutes=90)
     assert r.interactions_30d == 3  # m1, m2 and the follow-up; m3 is 40 days old, m4 after T
     assert r.decision_maker_interactions_30d == 2  # both messages with the general manager
@@ -115,7 +116,7 @@ def test_customer_360_hand_computed(engine):
     assert r.health_score == round(20 * (1 - 1.5 / 24 / 7) + 25 + 10 + 30) == 85
     assert r.high_intent is True
     assert r.grade == "C"  # 1 200.50 CNY in 12 months, one technical inquiry
-    crm_at = r.crm_synced_at.replace(tzinfo=r.crm_synced_at.tzinfo or timezone.utc)
+    crm_at = r.crm_synced_at.replace(tzinfo=r.crm_synced_at.tzinfo or UTC)
     assert crm_at == T - timedelta(hours=4)  # the later failed run does not count
     assert r.finance_synced_at is None
     assert 0 < r.completeness <= 1

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from hub_core.schema import customer
+
 # a build writes the candidate; the publish gate copies it into customer_360 (mappings/publish.py)
 from hub_core.schema_publish import customer_360_candidate as customer_360
 from hub_core.schema_unified import data_quality_finding, mapping_quarantine, sales_order

@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from hub_core.schema import metadata
+
 # a build writes the candidate; the publish gate copies it into customer_360 (mappings/publish.py)
 from hub_core.schema_publish import customer_360_candidate as customer_360
 from hub_core.schema_unified import mapping_quarantine

@@ -1,6 +1,6 @@
 """Contacts that only name their company reach the customer that name fits, as customers match."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -9,7 +9,7 @@ from hub_core.schema_unified import contact
 from mappings.build import build_customer360
 from tests.mappings.landing import land
 
-T = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
+T = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
 
 def wecom_contact(ext, corp=None, remark=None):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from sqlalchemy import insert
 
@@ -122,7 +122,7 @@ class World:
         self.add(customer_xref, ref=ref, customer_id=cid, system=system, match_method="own")
         return self.add(customer_record, ref=ref, system=system, natural_id=natural, name=name,
                         name_norm=normalize_name(name), owner_employee_id=owner, is_deleted=deleted,
-                        content_hash="-", changed_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+                        content_hash="-", changed_at=datetime(2026, 1, 1, tzinfo=UTC))
 
     def load(self, engine):
         with engine.begin() as conn:
@@ -133,7 +133,7 @@ class World:
 
 def _utc(value):
     """Instants go in as UTC, as the mappings store them (SQLite keeps no offset)."""
-    return value.astimezone(timezone.utc) if isinstance(value, datetime) and value.tzinfo else value
+    return value.astimezone(UTC) if isinstance(value, datetime) and value.tzinfo else value
 
 
 def run(engine, rules, as_of=T, **kw):

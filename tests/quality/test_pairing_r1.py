@@ -1,6 +1,6 @@
 """Pairing won deals with orders and R1, on unified-model rows, on both backends."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import insert, select
 
@@ -12,7 +12,7 @@ from quality.report import open_discrepancies
 CST = timezone(timedelta(hours=8))
 T = datetime(2026, 11, 20, 9, 0, tzinfo=CST)
 def opp(oid, cid, amount, closed, status="won", deleted=False, owner="crm:1"):
-    closed = closed.astimezone(timezone.utc)
+    closed = closed.astimezone(UTC)
     return {"ref": f"crm:NewOpportunityObj:{oid}", "customer_ref": None, "customer_id": cid, "name": oid,
             "amount_cents": round(amount * 100), "status": status, "stage": None, "probability": None,
             "close_at": closed, "close_day": closed.astimezone(CST).date(), "created_at": None, "modified_at": None,

@@ -1,6 +1,6 @@
 """The human report survives hostile source data."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from openpyxl import load_workbook
 from sqlalchemy import insert
@@ -21,7 +21,7 @@ def test_names_are_escaped_in_html_and_cleaned_in_xlsx(engine, tmp_path):
                                          "record_count": 1, "needs_review": False}])
         conn.execute(insert(opportunity), [{
             "ref": "crm:NewOpportunityObj:o1", "customer_id": "C1", "amount_cents": 123456789,
-            "status": "won", "close_at": (T - timedelta(days=3)).astimezone(timezone.utc),
+            "status": "won", "close_at": (T - timedelta(days=3)).astimezone(UTC),
             "close_day": (T - timedelta(days=3)).date(), "is_deleted": False}])
     reconcile(engine, as_of=T, rules=["R1"])
     files = write_report(engine, tmp_path)

@@ -297,6 +297,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "hub-bench-worlds")
     parser.add_argument("--out", type=Path, default=HERE)
     args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)  # before the run: a missing folder must not lose its results
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else [10_000] if args.quick else [10_000, 100_000]
     warehouses = args.warehouse or ([PG_DEFAULT] if args.quick else ["sqlite", PG_DEFAULT])
     from serve import served

@@ -59,17 +59,13 @@ def land(url: str, world, run_id: int) -> dict:
     re-land of unchanged records lands nothing: the loader compares hashes)."""
     from itertools import groupby
 
-    from world_stream import iter_world
+    from world_stream import iter_world, records_of
 
     from connectors.landing import SingerLoader
     from hub_core.warehouse import open_warehouse
     from tests.mappings.test_hostile_world import KEYS
 
-    if isinstance(world, dict):
-        records = ((system, stream, r) for system in SYSTEMS
-                   for stream, rows in world.get(system, {}).items() for r in rows or ())
-    else:
-        records = iter_world(world)
+    records = records_of(world) if isinstance(world, dict) else iter_world(world)
     engine = open_warehouse(url)
     landed = {}
     for system, of_system in groupby(records, key=lambda x: x[0]):

@@ -49,7 +49,11 @@ def iter_world(path: Path) -> Iterator[Record]:
 
 
 def _whole(path: Path) -> Iterator[Record]:
-    world = orjson.loads(path.read_bytes())
+    yield from records_of(orjson.loads(path.read_bytes()))
+
+
+def records_of(world: dict) -> Iterator[Record]:
+    """Every (system, stream, record) of a world already in memory, in its order."""
     for system, streams in world.items():
         if system == "meta" or not isinstance(streams, dict):
             continue

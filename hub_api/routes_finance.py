@@ -93,6 +93,14 @@ def _page(conn: Connection, kind: str, table, columns, where: list, cursor: str 
             "next_cursor": paging.encode(kind, [getattr(last, c.name) for c in key_columns]) if last else None}
 
 
+def _scoped(who: Principal, customer_column, customer_id: str | None) -> list:
+    """The caller's scope on a finance table, narrowed to one customer when asked."""
+    where = [linked_scope(who, customer_column)]
+    if customer_id is not None:
+        where.append(customer_column == customer_id)
+    return where
+
+
 @router.get("/receivables", response_model=ReceivablePage)
 def receivables(who: Annotated[Principal, Depends(require("finance:read"))], conn: Conn,
                 customer_id: CustomerId = None,
@@ -101,9 +109,7 @@ def receivables(who: Annotated[Principal, Depends(require("finance:read"))], con
                 limit: paging.Limit = 50, cursor: paging.Cursor = None) -> dict:
     """Receivables in the caller's scope, by ref."""
     r = receivable.c
-    where = [linked_scope(who, r.customer_id)]
-    if customer_id is not None:
-        where.append(r.customer_id == customer_id)
+    where = _scoped(who, r.customer_id, customer_id)
     if open_only:
         where.append(r.balance_cents > 0)
     if due_before is not None:
@@ -122,9 +128,7 @@ def receipts(who: Annotated[Principal, Depends(require("finance:read"))], conn: 
              limit: paging.Limit = 50, cursor: paging.Cursor = None) -> dict:
     """Receipts of payment in the caller's scope, by ref."""
     p = receipt.c
-    where = [linked_scope(who, p.customer_id)]
-    if customer_id is not None:
-        where.append(p.customer_id == customer_id)
+    where = _scoped(who, p.customer_id, customer_id)
     if since is not None:
         where.append(p.receipt_day >= since)
     if until is not None:
@@ -141,9 +145,7 @@ def credit_ratings(who: Annotated[Principal, Depends(require("finance:read"))], 
                    limit: paging.Limit = 50, cursor: paging.Cursor = None) -> dict:
     """Credit ratings in the caller's scope, by ref and rated day."""
     cr = credit_rating.c
-    where = [linked_scope(who, cr.customer_id)]
-    if customer_id is not None:
-        where.append(cr.customer_id == customer_id)
+    where = _scoped(who, cr.customer_id, customer_id)
     if current_only:
         where.append(cr.is_current.is_(True))
     if downgraded is True:

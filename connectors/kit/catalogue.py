@@ -163,19 +163,24 @@ def _schema_directory(path: str) -> SchemaDirectory:
     return SchemaDirectory(Path(path))
 
 
+def read_yaml_file(path: Path, missing: str):
+    """A source's YAML file, parsed; a missing file raises ``missing``, bad YAML names the file and
+    the parser's first line - one :class:`SourceKitError` either way, never a traceback."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SourceKitError(missing) from None
+    except yaml.YAMLError as exc:
+        msg = f"{path}: not valid YAML: {str(exc).splitlines()[0]}"
+        raise SourceKitError(msg) from None
+
+
 def load_catalogue(path: str | Path, schema_dir: str | Path | None = None) -> Catalogue:
     """Read a catalogue file; one clear line (file, entry, what) when it is malformed.
 
     Schemas come from ``schema_dir`` (default: ``schemas/`` beside the file)."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        msg = f"stream catalogue {path} not found"
-        raise SourceKitError(msg) from None
-    except yaml.YAMLError as exc:
-        msg = f"{path}: not valid YAML: {str(exc).splitlines()[0]}"
-        raise SourceKitError(msg) from None
+    data = read_yaml_file(path, f"stream catalogue {path} not found")
     if not isinstance(data, dict) or not isinstance(data.get("streams"), list):
         msg = f"{path}: expected a mapping with a 'streams' list"
         raise SourceKitError(msg)

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 import jsonschema
-import yaml
 from singer_sdk import typing as th
 
+from connectors.kit.catalogue import read_yaml_file
 from connectors.kit.errors import SourceKitError
 from connectors.kit.schemas import catalogue_property, tuning_properties
 from connectors.kit.tap import HubTap
@@ -97,14 +97,7 @@ def resolve_source(config: t.Mapping[str, t.Any]) -> RestSource:
 
 def _merged_schema(vendor_file: Path) -> dict[str, t.Any]:
     """The vendor file's ``config_schema`` with the tap's own settings added (data wins)."""
-    try:
-        data = yaml.safe_load(vendor_file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        msg = f"{TAP_NAME}: vendor file {vendor_file} not found"
-        raise SourceKitError(msg) from None
-    except yaml.YAMLError as exc:
-        msg = f"{vendor_file}: not valid YAML: {str(exc).splitlines()[0]}"
-        raise SourceKitError(msg) from None
+    data = read_yaml_file(vendor_file, f"{TAP_NAME}: vendor file {vendor_file} not found")
     declared = data.get("config_schema") if isinstance(data, dict) else None
     if not isinstance(declared, dict) or not isinstance(declared.get("properties"), dict):
         msg = f"{vendor_file}: needs a 'config_schema' mapping with 'properties' (the tap's settings)"

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, insert, select
 
-from hub_core.schema import reconcile_run
+from hub_core.schema import deal_order_pair, reconcile_run
 from mappings.parse import day_in, to_ms
+from quality import planner_stats
 from quality.config import RulesConfig, load_rules
 from quality.discrepancies import PersistStats, persist
 from quality.pairing import pair_deals
@@ -50,6 +51,13 @@ def _sources_of_systems() -> dict[str, str]:
         return {s: mapping.source_for(s) for s in systems}
     except Exception:
         return {s: s for s in systems}
+
+
+def _tables_read(rule_ids: list[str]):
+    """The tables the chosen rules, the pairing and the persisting of findings read."""
+    modules = {rule(r).find.__module__ for r in rule_ids}
+    modules |= {"quality.rules.common", "quality.pairing", "quality.discrepancies"}
+    return [t for t in planner_stats.tables_of(modules) if t.name != deal_order_pair.name]
 
 
 def _as_utc(as_of: datetime | None) -> datetime:
@@ -96,9 +104,11 @@ def reconcile(engine: Engine, as_of: datetime | None = None, config: RulesConfig
                 if bad:
                     held_back[rid] = "; ".join(bad)
             running = [r for r in enabled if r not in held_back]
+            planner_stats.refresh(conn, _tables_read(running))  # exact: ANALYZE changes no row
             pairs = 0
             if any(rule(r).uses_pairing for r in running):
                 pairs = pair_deals(conn, as_of, ctx.as_of_day, cfg.pairing.order_window_days)
+                planner_stats.refresh_rewritten(conn, deal_order_pair, pairs)
             found, counts = [], {}
             for rid in running:
                 items = rule(rid).find(conn, ctx, cfg.rule(rid))

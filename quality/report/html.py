@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from quality.report import charts
 from quality.report.data import ReportData
@@ -85,7 +85,36 @@ def _template():
     return env.get_template("report.html.j2")
 
 
+def _out(value) -> str:
+    """What ``{{ value }}`` prints in the template: finalized (``_printable``), then autoescaped."""
+    return escape(_printable(value))
+
+
+def item_row(i: dict, m: Messages) -> Markup:
+    """One open item's table row, as the template printed it cell by cell (same finalizing and
+    escaping): here once per item in Python, where Jinja spent about 70 us per row on its own
+    machinery - 1.3 s of CPU for a 10k-customer report's 19k items."""
+    return Markup(
+        f'<tr class="{_out(i["severity"])}"><td class="sev">{_out(m.word("severity", i["severity"]))}</td>'
+        f'<td title="{_out(m.rule(i["rule"]))}">{_out(i["rule"])}</td>'
+        f'<td class="wrap">{_out(i["customer_name"] or m("unmatched"))}</td><td>{_out(i["owner"] or "-")}</td>'
+        f'<td>{_out(i["manager"] or "-")}</td><td>{_out(i["region"] or "-")}</td>'
+        f'<td class="num">{_out(yuan(i["cents"]))}</td><td class="num">{_out(i["age_days"])}</td>'
+        f'<td class="{_out(i["change"])}">{_out(m.word("change", i["change"]))}</td>'
+        f'<td class="wrap">{_out(i["deal"] or "")}</td><td>{_out(m.word("stage", i["stage"]))}</td>'
+        f'<td>{_out(i["close_date"] or "")}</td><td><code>{_out(i["documents"])}</code></td>'
+        f'<td>{_out(_dt(i["first_seen_local"]))}</td></tr>')
+
+
 def render_html(d: ReportData, m: Messages) -> str:
     """The whole page as text."""
     svgs = {k: Markup(v) for k, v in build_charts(d, m).items()}  # escaped in charts.py
-    return _template().render(d=d, m=m, charts=svgs, font=Markup(charts.FONT))
+    rows: dict[int, Markup] = {}  # by id(item): a new item is listed twice (new, and all open)
+
+    def row(i: dict) -> Markup:
+        made = rows.get(id(i))
+        if made is None:
+            made = rows[id(i)] = item_row(i, m)
+        return made
+
+    return _template().render(d=d, m=m, charts=svgs, font=Markup(charts.FONT), item_row=row)

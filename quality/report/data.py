@@ -94,6 +94,11 @@ class Item(dict):
             raise AttributeError(name) from None
 
 
+# discrepancies.json's keys in their order; an enriched item carries them unchanged
+CONTRACT_KEYS = ("rule", "severity", "customer_id", "customer_name", "owner", "region", "amount_cny", "refs",
+                 "first_seen", "status")
+
+
 def _contract(row) -> dict:
     return {"rule": row.rule, "severity": row.severity, "customer_id": row.customer_id,
             "customer_name": row.customer_name, "owner": row.owner, "region": row.region,
@@ -314,4 +319,4 @@ def gather(engine: Engine, as_of: datetime | None = None, since: datetime | None
         rollups={k: _rollup(items, k) for k in ("rule", "region", "manager", "owner")},
         trend=trend, aging=_aging(items), sources=sources, completeness=completeness, held_back=held,
         customer_count=customers, review_count=review,
-        contract=sorted((_contract(r) for r in rows), key=_sort_key))
+        contract=sorted(({k: i[k] for k in CONTRACT_KEYS} for i in items), key=_sort_key))

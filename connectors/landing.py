@@ -57,6 +57,7 @@ from connectors.admission import (  # re-exported: callers import these from con
     stream_spec,
 )
 from connectors.drift import DriftConfig
+from connectors.key_hashes import KeyHashes
 from connectors.landing_deletes import mark_unseen_deleted
 from connectors.landing_stats import LoadStats, StreamStats
 from connectors.load_events import LoadEvents
@@ -189,7 +190,7 @@ class SingerLoader:
             return  # not a stream of the source: its records go to the quarantine
         bookmarks = message.get("bookmark_properties") or []
         previous = self._streams.get(stream)
-        keys_seen = previous.keys if previous is not None and previous.keys is not None else set()
+        keys_seen = previous.keys if previous is not None and previous.keys is not None else KeyHashes()
         spec = self._streams[stream] = stream_spec(list(keys), schema)
         spec.keys = keys_seen if (self.full_refresh or not bookmarks) else None
         spec.unkeyed = previous.unkeyed if previous is not None else 0
@@ -311,6 +312,8 @@ class SingerLoader:
     def flush(self, state: dict | None = None) -> None:
         """Land pending records, quarantine entries and the run's drift and duplicate-key events,
         with ``state`` in the same transaction."""
+        for stream, repeats in self.events.settle().items():  # repeats of keys before the last flush
+            self.stats.streams[stream].duplicates += repeats
         if not self._pending_count and state is None and not self.events.dirty:
             return
         landed: dict[str, int] = {}

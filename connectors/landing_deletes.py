@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, and_, bindparam, select, update
 
+from connectors.key_hashes import KeyHashes
 from hub_core.schema import raw_record
 from hub_core.settings import DEFAULT_MAX_DROP
 
@@ -48,10 +49,10 @@ def too_small(live: int, gone: int, returned: int, max_drop: float | None) -> bo
     return returned == 0 or gone > live * max_drop
 
 
-def mark_unseen_deleted(engine: Engine, source: str, stream: str, seen: set[str],
+def mark_unseen_deleted(engine: Engine, source: str, stream: str, seen: KeyHashes | set[str],
                         max_drop: float | None = DEFAULT_MAX_DROP) -> PassDeletes:
     """Set ``deleted_at`` on the live current records of ``source``/``stream`` whose key is not
-    in ``seen``, unless the pass looks like an outage (:func:`too_small`: then nothing is marked
+    in ``seen`` (the pass's keys: a :class:`~connectors.key_hashes.KeyHashes`, or a set), unless the pass looks like an outage (:func:`too_small`: then nothing is marked
     and the count comes back as ``withheld``). The key list is read once (keys only), the marks
     go in chunks in one transaction; both statements filter on ``is_current`` so they use the
     current-version index.
@@ -61,11 +62,11 @@ def mark_unseen_deleted(engine: Engine, source: str, stream: str, seen: set[str]
     with engine.begin() as conn:
         query = select(raw_record.c.record_key).where(live).execution_options(yield_per=5000)
         n_live = 0
-        gone = []
-        for key in conn.execute(query).scalars():
-            n_live += 1
-            if key not in seen:
-                gone.append(key)
+        gone: list[str] = []
+        for chunk in conn.execute(query).scalars().partitions(5000):
+            n_live += len(chunk)
+            gone.extend(seen.missing(chunk) if isinstance(seen, KeyHashes) else
+                        [key for key in chunk if key not in seen])
         if too_small(n_live, len(gone), len(seen), max_drop):
             log.warning("%s/%s: a complete pass returned %d records and left %d of %d live ones out: more "
                         "likely an outage than deletions; none marked deleted (withheld)", source, stream,

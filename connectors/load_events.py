@@ -6,8 +6,11 @@ distinct event of a run (its ``records`` count grows); one ``sync_duplicate_key`
 that came more than once (its ``occurrences`` grow), at most :data:`MAX_DUPLICATE_ROWS` keys per
 stream and run - beyond that the keys are only counted (``sync_run.duplicate_keys``).
 
-Duplicate keys are found with a set of the run's key hashes per stream (Python's 64-bit string
-hash; about 60 bytes a key, e.g. ~60 MB for a million-record pass).
+Duplicate keys are found by the run's key hashes per stream (Python's 64-bit string hash): the
+keys since the last flush in a dict (a repeat among them is known at once), the older ones settled
+in :class:`connectors.key_hashes.KeyHashes` (~8 bytes a key) and checked in bulk at each flush,
+which then counts them (:meth:`LoadEvents.settle`). A Python set of every hash cost ~60 bytes a
+key: the part of a sync that grew with the data.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, and_, bindparam, insert, update
 
+from connectors.key_hashes import BUFFER, KeyHashes
 from hub_core.schema_quarantine import schema_drift, sync_duplicate_key
 
 MAX_DUPLICATE_ROWS = 1000
@@ -28,7 +32,10 @@ class LoadEvents:
     def __init__(self, source: str, sync_run_id: int):
         self.source = source
         self.sync_run_id = sync_run_id
-        self._keys: dict[str, set[int]] = defaultdict(set)
+        self._recent: dict[str, dict[int, str]] = defaultdict(dict)  # hash -> key, since the last settle
+        self._settled: dict[str, KeyHashes] = defaultdict(KeyHashes)
+        #: repeats found when settling, per stream, not yet taken by the loader's counts
+        self._late: dict[str, int] = defaultdict(int)
         #: (stream, field, kind, declared, observed, action) -> [records, example key, row id]
         self.drift: dict[tuple, list] = {}
         self._drift_dirty: set[tuple] = set()
@@ -38,21 +45,44 @@ class LoadEvents:
         self._dup_rows: dict[str, int] = defaultdict(int)
 
     def seen_key(self, stream: str, key: str) -> bool:
-        """Note ``key`` in ``stream``; True when it already came in this run (a duplicate)."""
-        keys = self._keys[stream]
+        """Note ``key`` in ``stream``; True when it is a repeat of a key since the last flush.
+        A repeat of an older key is found by :meth:`settle` (at the loader's next flush)."""
+        recent = self._recent[stream]
         h = hash(key)
-        if h not in keys:
-            keys.add(h)
-            return False
+        if h in recent:
+            self._repeat(stream, key)
+            return True
+        recent[h] = key
+        if len(recent) >= BUFFER:
+            self._settle(stream)
+        return False
+
+    def settle(self) -> dict[str, int]:
+        """Check the keys since the last settle against the run's older ones (in bulk); returns,
+        per stream, how many repeats that found since the last call (the loader counts them)."""
+        for stream in [s for s, recent in self._recent.items() if recent]:
+            self._settle(stream)
+        late, self._late = dict(self._late), defaultdict(int)
+        return late
+
+    def _settle(self, stream: str) -> None:
+        recent, settled = self._recent[stream], self._settled[stream]
+        for h in recent:
+            settled.add_hash(h)
+        for h in settled.settle():
+            self._repeat(stream, recent[h])
+            self._late[stream] += 1
+        recent.clear()
+
+    def _repeat(self, stream: str, key: str) -> None:
         entry = self.duplicates.get((stream, key))
         if entry is None:
             if self._dup_rows[stream] >= MAX_DUPLICATE_ROWS:
-                return True  # counted by the caller, not listed
+                return  # counted by the caller, not listed
             self._dup_rows[stream] += 1
             entry = self.duplicates[(stream, key)] = [1, False]
         entry[0] += 1
         self._dup_dirty.add((stream, key))
-        return True
 
     def drifted(self, stream: str, field: str, kind: str, declared: str | None, observed: str, action: str,
                 key: str | None) -> None:

@@ -141,9 +141,10 @@ def build_customer360(engine: Engine, mapping: MappingConfig | None = None, as_o
 
     Incremental by default: only raw records landed since the last build are mapped (their earlier
     rows, quarantine entries and findings replaced); customer_360 is recomputed for the customers
-    those changes reach when ``as_of`` did not move (mappings/affected.py), for every customer when
-    it did; the completeness index moves by the changed rows. When nothing was landed, the unified
-    tables are left untouched and customer_360 is recomputed only for a different ``as_of``."""
+    those changes reach (mappings/affected.py) and, when ``as_of`` moved, for those whose records
+    the move takes into or out of a window (mappings/c360_asof.py); the completeness index moves
+    by the changed rows. When nothing was landed, the unified tables are left untouched and
+    customer_360 is refreshed only for a different ``as_of``."""
     cfg = mapping or load_mapping()
     decl = streams or load_streams(cfg.path("streams"))
     c360 = c360 or load_c360(cfg.path("customer360"))
@@ -179,13 +180,14 @@ def _ranks(decl: DeclarativeConfig) -> dict[str, int]:
 
 def _unchanged(conn, last, build_id, as_of, c360, cfg, sources, decl) -> BuildStats:
     """Nothing landed since the last build: touch no unified table; refresh customer_360 only
-    when asked for another as-of time."""
+    when asked for another as-of time, and then only the rows time changes (mappings/c360_asof.py)."""
     previous = json.loads(last.stats or "{}")
     stats = BuildStats(**{k: previous.get(k, 0) for k in ("employees", "customer_records", "customers", "review",
                                                          "opportunities", "orders")}, build_id=build_id)
     last_as_of = last.as_of if last.as_of.tzinfo else last.as_of.replace(tzinfo=UTC)
     if last_as_of != as_of:
-        stats.customer_360 = build_customer_360(conn, c360, as_of, cfg.timezone, sources, _ranks(decl), build_id)
+        stats.customer_360 = build_customer_360(conn, c360, as_of, cfg.timezone, sources, _ranks(decl), build_id,
+                                                set())
     return stats
 
 

@@ -51,9 +51,8 @@ from mappings.identity import resolve_customers
 from mappings.identity.config import load_identity
 from mappings.links import (
     Scope,
-    contact_customers,
     flag_signals,
-    link_contacts_by_company,
+    link_contacts,
     link_customers,
     rate_notches,
     resolve_parties,
@@ -236,16 +235,14 @@ def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides,
     mapper.flush()
     # an incremental build links and stages only rows that can differ from the last build's
     scope = None if mode == "full" else Scope(mapper.touched, mapper.forgotten, ident.moved_refs)
-    before = contact_customers(conn) if scope else {}
     if affected:
         affected.relinking(scope)
     link_customers(conn, scope)
-    link_contacts_by_company(conn)
+    moved = link_contacts(conn)  # ref -> (customer before, after) of the contacts whose customer changed
     if scope:
-        after = contact_customers(conn)
-        scope.contacts_moved = {ref for ref in after.keys() | before.keys() if before.get(ref) != after.get(ref)}
+        scope.contacts_moved = set(moved)
     if affected:
-        affected.contacts(before, after, scope.contacts_moved)
+        affected.contacts(moved)
         affected.messages(scope.messages(conn), before=True)
     resolve_parties(conn, c360, scope)
     flag_signals(conn, c360, scope)

@@ -115,7 +115,7 @@ def _by_company(conn: Connection) -> dict[str, tuple[str | None, str | None]]:
     sc = customer_record.c
     query = select(sc.name_norm, sc.name_key, sc.name_place, customer_xref.c.customer_id).join(
         customer_xref, customer_xref.c.ref == sc.ref).where(sc.name_norm.is_not(None), ~sc.is_deleted)
-    for name, core, place, cid in conn.execute(query):
+    for name, core, place, cid in conn.execute(query).all():
         names.setdefault(name, set()).add(cid)
         if core:
             keys.setdefault(core, set()).add((place, cid))

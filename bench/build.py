@@ -137,7 +137,7 @@ def step_snapshot(url: str, as_of: str, full: bool) -> dict:
     return out
 
 
-TIMING = ("inside_s", "inside_cpu_s", "seconds", "peak_rss_mb")
+TIMING = ("inside_s", "inside_cpu_s", "seconds", "cpu_s", "peak_rss_mb")
 
 
 def _cpu() -> float:

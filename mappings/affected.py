@@ -25,6 +25,7 @@ from hub_core.schema_unified import (
     sales_order_line,
 )
 from mappings.completeness import CompletenessLog
+from mappings.sql import among
 
 CHUNK = 500
 
@@ -51,14 +52,14 @@ class Affected:
         ordered = sorted(v for v in values if v is not None)
         for i in range(0, len(ordered), CHUNK):
             self.customers.update(self.conn.execute(
-                select(table.c.customer_id).where(column.in_(ordered[i:i + CHUNK]), table.c.customer_id.is_not(None))
+                select(table.c.customer_id).where(among(column, ordered[i:i + CHUNK]), table.c.customer_id.is_not(None))
                 .distinct()).scalars())
 
     def _codes(self, refs: set[str]) -> None:
         ordered = sorted(refs)
         for i in range(0, len(ordered), CHUNK):
             self.product_codes.update(self.conn.execute(
-                select(product.c.code).where(product.c.ref.in_(ordered[i:i + CHUNK]))).scalars())
+                select(product.c.code).where(among(product.c.ref, ordered[i:i + CHUNK]))).scalars())
 
     def before_forget(self, spec, refs: set[str]) -> None:
         """Rows of one stream's records (and their document lines) about to be deleted and mapped
@@ -81,18 +82,19 @@ class Affected:
             self.log.new(scope.touched)
         for table in customer_tables():
             if table is contact:
-                continue  # linked whole and compared whole (build.py, :meth:`contacts`)
+                continue  # linked apart: links.link_contacts reports the moves (:meth:`contacts`)
             refs = scope.refs(self.conn, table)
             self._relinked[table.name] = refs
             self.where(table, table.c.ref, refs)
             if self.log:
                 self.log.capture(table, refs)
 
-    def contacts(self, before: dict[str, str | None], after: dict[str, str | None], moved: set[str]) -> None:
-        """Contacts whose customer changed: both customers (their messages follow, see messages)."""
-        self.customers.update(c for ref in moved for c in (before.get(ref), after.get(ref)) if c is not None)
+    def contacts(self, moved: dict[str, tuple[str | None, str | None]]) -> None:
+        """Contacts whose customer changed (ref -> (before, after)): both customers (their messages
+        follow, see messages)."""
+        self.customers.update(c for pair in moved.values() for c in pair if c is not None)
         if self.log:
-            self.log.relinked(contact, moved, before)
+            self.log.relinked(contact, set(moved), {ref: old for ref, (old, _) in moved.items()})
 
     def messages(self, refs: set[str], before: bool) -> None:
         """Messages whose parties, customer or flags may change (call before and after linking them)."""
@@ -115,4 +117,4 @@ class Affected:
         for i in range(0, len(codes), CHUNK):
             self.customers.update(self.conn.execute(
                 select(s.customer_id).select_from(sales_order_line.join(sales_order, s.ref == ln.order_ref))
-                .where(ln.product_code.in_(codes[i:i + CHUNK]), s.customer_id.is_not(None)).distinct()).scalars())
+                .where(among(ln.product_code, codes[i:i + CHUNK]), s.customer_id.is_not(None)).distinct()).scalars())

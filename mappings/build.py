@@ -51,9 +51,8 @@ from mappings.identity import resolve_customers
 from mappings.identity.config import load_identity
 from mappings.links import (
     Scope,
-    contact_customers,
     flag_signals,
-    link_contacts_by_company,
+    link_contacts,
     link_customers,
     rate_notches,
     resolve_parties,
@@ -141,9 +140,10 @@ def build_customer360(engine: Engine, mapping: MappingConfig | None = None, as_o
 
     Incremental by default: only raw records landed since the last build are mapped (their earlier
     rows, quarantine entries and findings replaced); customer_360 is recomputed for the customers
-    those changes reach when ``as_of`` did not move (mappings/affected.py), for every customer when
-    it did; the completeness index moves by the changed rows. When nothing was landed, the unified
-    tables are left untouched and customer_360 is recomputed only for a different ``as_of``."""
+    those changes reach (mappings/affected.py) and, when ``as_of`` moved, for those whose records
+    the move takes into or out of a window (mappings/c360_asof.py); the completeness index moves
+    by the changed rows. When nothing was landed, the unified tables are left untouched and
+    customer_360 is refreshed only for a different ``as_of``."""
     cfg = mapping or load_mapping()
     decl = streams or load_streams(cfg.path("streams"))
     c360 = c360 or load_c360(cfg.path("customer360"))
@@ -179,13 +179,14 @@ def _ranks(decl: DeclarativeConfig) -> dict[str, int]:
 
 def _unchanged(conn, last, build_id, as_of, c360, cfg, sources, decl) -> BuildStats:
     """Nothing landed since the last build: touch no unified table; refresh customer_360 only
-    when asked for another as-of time."""
+    when asked for another as-of time, and then only the rows time changes (mappings/c360_asof.py)."""
     previous = json.loads(last.stats or "{}")
     stats = BuildStats(**{k: previous.get(k, 0) for k in ("employees", "customer_records", "customers", "review",
                                                          "opportunities", "orders")}, build_id=build_id)
     last_as_of = last.as_of if last.as_of.tzinfo else last.as_of.replace(tzinfo=UTC)
     if last_as_of != as_of:
-        stats.customer_360 = build_customer_360(conn, c360, as_of, cfg.timezone, sources, _ranks(decl), build_id)
+        stats.customer_360 = build_customer_360(conn, c360, as_of, cfg.timezone, sources, _ranks(decl), build_id,
+                                                set())
     return stats
 
 
@@ -234,16 +235,14 @@ def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides,
     mapper.flush()
     # an incremental build links and stages only rows that can differ from the last build's
     scope = None if mode == "full" else Scope(mapper.touched, mapper.forgotten, ident.moved_refs)
-    before = contact_customers(conn) if scope else {}
     if affected:
         affected.relinking(scope)
     link_customers(conn, scope)
-    link_contacts_by_company(conn)
+    moved = link_contacts(conn)  # ref -> (customer before, after) of the contacts whose customer changed
     if scope:
-        after = contact_customers(conn)
-        scope.contacts_moved = {ref for ref in after.keys() | before.keys() if before.get(ref) != after.get(ref)}
+        scope.contacts_moved = set(moved)
     if affected:
-        affected.contacts(before, after, scope.contacts_moved)
+        affected.contacts(moved)
         affected.messages(scope.messages(conn), before=True)
     resolve_parties(conn, c360, scope)
     flag_signals(conn, c360, scope)

@@ -19,6 +19,7 @@ from sqlalchemy import (
 
 from hub_core.schema import customer, metadata
 from hub_core.schema_unified import customer_360, data_completeness
+from mappings.sql import among
 
 
 def rebuild_completeness(conn: Connection, threshold: float, systems: list[str], build_id: int) -> int:
@@ -79,7 +80,7 @@ class CompletenessLog:
         ordered, out = sorted(values), defaultdict(list)
         for i in range(0, len(ordered), 500):
             for ref, c, comp in self.conn.execute(select(table.c.ref, cid, table.c.completeness)
-                                                  .where(column.in_(ordered[i:i + 500]))):
+                                                  .where(among(column, ordered[i:i + 500]))):
                 out[ref].append((c, comp))
         return out
 

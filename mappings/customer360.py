@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from statistics import median
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, case, delete, func, select, union_all, update
 
@@ -30,8 +29,10 @@ from hub_core.schema_unified import (
     sales_order_line,
 )
 from hub_core.settings import LANDED_STATUSES
+from mappings.c360_asof import day_of, moved_customers, rescore
 from mappings.c360_config import C360Config
 from mappings.health import grade, health_score
+from mappings.sql import among
 from mappings.staging import insert_batched
 
 
@@ -61,7 +62,7 @@ def _grouped(conn: Connection, query) -> dict[str, dict]:
 
 def _of(query, column, only: list[str] | None):
     """``query`` limited to the customers in ``only`` (None: every customer)."""
-    return query if only is None else query.where(column.in_(only))
+    return query if only is None else query.where(among(column, only))
 
 
 def _owners(conn: Connection, only=None) -> dict[str, dict]:
@@ -227,16 +228,23 @@ def build_customer_360(conn: Connection, cfg: C360Config, as_of: datetime, tz: s
     """Replace ``customer_360_candidate`` with one row per customer as of ``as_of``; returns the row
     count. It reaches ``customer_360`` only through the publish gate (mappings/publish.py).
 
-    ``only`` (an incremental build: the customers whose inputs changed, mappings/affected.py):
-    recompute and rewrite only their rows, when the candidate in place was computed as of the same
-    instant with the same source freshness - every other row would come out the same. Otherwise
-    (as-of moved: windows and recency slide for everyone) every row is recomputed."""
+    ``only`` (an incremental or unchanged build: the customers whose inputs changed,
+    mappings/affected.py; empty when none did): recompute and rewrite only the rows that can
+    differ from the candidate in place, when that candidate is one build's (a single as-of). When
+    the as-of moved, the customers whose time-dependent columns the move reaches are recomputed
+    too and the recency-driven health scores rescored (mappings/c360_asof.py); as-of and freshness,
+    the same for every row, are set by one UPDATE. Otherwise every row is recomputed."""
     as_of = _utc(as_of)
     fresh = _freshness(conn, sources, cfg)
-    if only is not None and (len(only) > SCOPED_MAX or not _candidate_matches(conn, as_of, fresh)):
+    previous = _candidate_as_of(conn) if only is not None else None
+    if previous is None:
+        only = None
+    elif previous != as_of:
+        only = only | moved_customers(conn, cfg, previous, as_of, tz)
+    if only is not None and len(only) > SCOPED_MAX:
         only = None
     ids = None if only is None else sorted(only)
-    day = as_of.astimezone(ZoneInfo(tz)).date()
+    day = day_of(as_of, tz)
     blocks = [_opportunities(conn, as_of, ids), _orders(conn, day, cfg, ids), _receivables(conn, day, ids),
               _receipts(conn, day, ids), _ratings(conn, day, ranks, ids), _interactions(conn, as_of, cfg, ids),
               _product_series(conn, day, cfg, ids), _response_minutes(conn, as_of, cfg, ids),
@@ -262,21 +270,33 @@ def build_customer_360(conn: Connection, cfg: C360Config, as_of: datetime, tz: s
     if ids is None:
         return write_customer_360(conn, rows())
     c = customer_360_candidate.c
+    if previous != as_of:  # before the rewrite: the rows rewritten are right at the new as-of already
+        rescore(conn, cfg, previous, as_of, only)
     for i in range(0, len(ids), 500):  # a customer gone since the last build loses its row here
-        conn.execute(delete(customer_360_candidate).where(c.customer_id.in_(ids[i:i + 500])))
+        conn.execute(delete(customer_360_candidate).where(among(c.customer_id, ids[i:i + 500])))
     insert_batched(conn, customer_360_candidate, rows())
-    # the rows kept are this build's too (computed from inputs that did not change)
-    conn.execute(update(customer_360_candidate).where(c.build_id != build_id).values(build_id=build_id))
+    # the rows kept are this build's too (computed from inputs that did not change), as of its
+    # instant and with its sources' freshness (the same for every row)
+    kept = c.build_id != build_id
+    if previous != as_of or not _fresh_matches(conn, fresh):
+        conn.execute(update(customer_360_candidate).where(kept).values(build_id=build_id, as_of=as_of, **fresh))
+    else:
+        conn.execute(update(customer_360_candidate).where(kept).values(build_id=build_id))
     return conn.execute(select(func.count()).select_from(customer_360_candidate)).scalar_one()
 
 
-def _candidate_matches(conn: Connection, as_of: datetime, fresh: dict) -> bool:
-    """Whether every row of the candidate in place is as of ``as_of`` and shows ``fresh``."""
+def _candidate_as_of(conn: Connection) -> datetime | None:
+    """The as-of of the candidate in place when all its rows share one (one build's), else None."""
+    seen = conn.execute(select(customer_360_candidate.c.as_of).distinct().limit(2)).scalars().all()
+    return _utc(seen[0]) if len(seen) == 1 else None
+
+
+def _fresh_matches(conn: Connection, fresh: dict) -> bool:
+    """Whether every row of the candidate in place shows the sources' freshness ``fresh``."""
     c = customer_360_candidate.c
-    cols = [c.as_of] + [c[k] for k in sorted(fresh)]
-    seen = conn.execute(select(*cols).distinct().limit(2)).all()
-    return len(seen) == 1 and _utc(seen[0][0]) == as_of and all(
-        _utc(v) == fresh[k] for k, v in zip(sorted(fresh), seen[0][1:]))
+    keys = sorted(fresh)
+    seen = conn.execute(select(*[c[k] for k in keys]).distinct().limit(2)).all()
+    return len(seen) == 1 and all(_utc(v) == fresh[k] for k, v in zip(keys, seen[0]))
 
 
 def write_customer_360(conn: Connection, rows) -> int:

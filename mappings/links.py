@@ -35,6 +35,7 @@ from hub_core.schema_unified import (
 from mappings.c360_config import C360Config
 from mappings.normalize import name_key, normalize_name
 from mappings.regions import places_compatible
+from mappings.sql import among
 
 CHUNK = 500  # refs per IN list
 SCOPED_MAX = 50_000  # more rows than this in scope: the whole-table statement is cheaper
@@ -69,58 +70,78 @@ class Scope:
 def _refs_where(conn: Connection, table, column, values: set[str]) -> set[str]:
     ordered, out = sorted(values), set()
     for i in range(0, len(ordered), CHUNK):
-        out.update(conn.execute(select(table.c.ref).where(column.in_(ordered[i:i + CHUNK]))).scalars())
+        out.update(conn.execute(select(table.c.ref).where(among(column, ordered[i:i + CHUNK]))).scalars())
     return out
-
-
-def contact_customers(conn: Connection) -> dict[str, str | None]:
-    """ref -> customer_id of every contact (what :attr:`Scope.contacts_moved` is diffed from)."""
-    return dict(conn.execute(select(contact.c.ref, contact.c.customer_id)).all())
 
 
 def link_customers(conn: Connection, scope: Scope | None = None) -> None:
     """``customer_id`` of every unified row whose ``customer_ref`` is in the crosswalk (with a
-    scope: of the rows that can have changed; contacts always all, since a contact linked by
-    company name in an earlier build must be looked at again, see link_contacts_by_company)."""
+    scope: of the rows that can have changed); contacts apart (:func:`link_contacts`)."""
     x = customer_xref.c
     for table in metadata.tables.values():
-        if "customer_ref" in table.c and "customer_id" in table.c:
+        if "customer_ref" in table.c and "customer_id" in table.c and table is not contact:
             linked = select(x.customer_id).where(x.ref == table.c.customer_ref).scalar_subquery()
             _update_changed(conn, table, table.c.customer_ref.is_not(None), {"customer_id": linked},
-                            None if scope is None or table is contact else scope.refs(conn, table))
+                            None if scope is None else scope.refs(conn, table))
 
 
-def link_contacts_by_company(conn: Connection) -> int:
+def link_contacts(conn: Connection) -> dict[str, tuple[str | None, str | None]]:
+    """The customer of every contact: the crosswalk's for its ``customer_ref`` when it knows it,
+    else by company name (:func:`_by_company`). Every contact is looked at (one linked by company
+    name in an earlier build must be looked at again), only those whose customer changes are
+    written; returns them, ref -> (customer before, customer after): what an incremental build
+    follows (:attr:`Scope.contacts_moved`) without reading every contact before and after."""
+    x, c = customer_xref.c, contact.c
+    linked = select(x.customer_id).where(x.ref == c.customer_ref).scalar_subquery()
+    known = exists().where(x.ref == c.customer_ref)
+    differs = c.customer_id.is_distinct_from(linked)
+    moved = {ref: (old, new) for ref, old, new in conn.execute(
+        select(c.ref, c.customer_id, linked).where(known, differs))}
+    if moved:
+        conn.execute(update(contact).where(known, differs).values(customer_id=linked))
+    return moved | _by_company(conn)
+
+
+def _by_company(conn: Connection) -> dict[str, tuple[str | None, str | None]]:
     """A contact the crosswalk does not know belongs to the customer whose record carries the same
     normalised legal name (WeCom ``corp_full_name``, else ``remark_corp_name``), when exactly one
     customer does; else the customer its name key fits as customers match (the same core, places
     compatible: ``绵阳诺泽机电集团有限公司`` fits ``诺泽机电集团有限公司``, an explicit other city
-    does not), when exactly one does. Returns how many contacts were linked."""
+    does not), when exactly one does; else none. Writes and returns the contacts whose customer
+    changes (ref -> (before, after))."""
     names: dict[str, set[str]] = {}
     keys: dict[str, set[tuple[str | None, str]]] = {}
     # The customer records identity resolution staged (``customer_record``), with their customer ids.
     sc = customer_record.c
     query = select(sc.name_norm, sc.name_key, sc.name_place, customer_xref.c.customer_id).join(
         customer_xref, customer_xref.c.ref == sc.ref).where(sc.name_norm.is_not(None), ~sc.is_deleted)
-    for name, core, place, cid in conn.execute(query):
+    for name, core, place, cid in conn.execute(query).all():
         names.setdefault(name, set()).add(cid)
         if core:
             keys.setdefault(core, set()).add((place, cid))
-    todo = conn.execute(select(contact.c.ref, contact.c.company_name).where(
-        contact.c.customer_id.is_(None), contact.c.company_name.is_not(None))).all()
-    found = []
-    for ref, company in todo:
-        cids = names.get(normalize_name(company) or "", set())
-        if not cids:  # else the name key (legal form and place stripped), when it fits one customer
-            key = name_key(company)
-            fits = keys.get(key.core, ()) if key else ()
-            cids = {cid for place, cid in fits if places_compatible(place, key.place)}
-        if len(cids) == 1:
-            found.append({"b_ref": ref, "b_cid": next(iter(cids))})
-    if found:
+    c = contact.c
+    known = exists().where(customer_xref.c.ref == c.customer_ref)
+    todo = conn.execute(select(c.ref, c.company_name, c.customer_id).where(c.customer_ref.is_(None) | ~known)).all()
+    moved: dict[str, tuple[str | None, str | None]] = {}
+    memo: dict[str, str | None] = {}
+    for ref, company, current in todo:
+        if company is None:
+            found = None
+        elif company in memo:
+            found = memo[company]
+        else:
+            cids = names.get(normalize_name(company) or "", set())
+            if not cids:  # else the name key (legal form and place stripped), when it fits one customer
+                key = name_key(company)
+                fits = keys.get(key.core, ()) if key else ()
+                cids = {cid for place, cid in fits if places_compatible(place, key.place)}
+            found = memo[company] = next(iter(cids)) if len(cids) == 1 else None
+        if found != current:
+            moved[ref] = (current, found)
+    if moved:
         conn.execute(update(contact).where(contact.c.ref == bindparam("b_ref")).values(
-            customer_id=bindparam("b_cid")), found)
-    return len(found)
+            customer_id=bindparam("b_cid")), [{"b_ref": ref, "b_cid": new} for ref, (_, new) in moved.items()])
+    return moved
 
 
 def _prefix(template: str) -> str:
@@ -159,7 +180,7 @@ def _update_changed(conn: Connection, table, where, values: dict, refs: set[str]
         return
     ordered = sorted(refs)
     for i in range(0, len(ordered), CHUNK):
-        conn.execute(update(table).where(table.c.ref.in_(ordered[i:i + CHUNK]), where, differs).values(**values))
+        conn.execute(update(table).where(among(table.c.ref, ordered[i:i + CHUNK]), where, differs).values(**values))
 
 
 def _any_like(column, words: list[str]):

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, delete, select
 from hub_core.schema import metadata, raw_record
 from mappings.declarative.casts import CASTS, TEXT_CASTS, CastError, clean_text
 from mappings.declarative.spec import DeclarativeConfig, FieldSpec, StreamSpec
+from mappings.sql import among
 from mappings.staging import insert_rows
 
 BATCH = 2000
@@ -201,14 +202,14 @@ class Mapper:
         ordered = sorted(refs)
         for i in range(0, len(ordered), 500):
             chunk = ordered[i:i + 500]
-            self.conn.execute(delete(table).where(table.c.ref.in_(chunk)))
+            self.conn.execute(delete(table).where(among(table.c.ref, chunk)))
             if spec.lines:
                 lines = metadata.tables[spec.lines.entity]
-                self.conn.execute(delete(lines).where(lines.c[spec.lines.parent_column].in_(chunk)))
+                self.conn.execute(delete(lines).where(among(lines.c[spec.lines.parent_column], chunk)))
             for name in ("mapping_quarantine", "data_quality_finding"):
                 t = metadata.tables[name]
                 self.conn.execute(delete(t).where(t.c.source == source, t.c.stream == spec.stream,
-                                                  t.c.record_ref.in_(chunk)))
+                                                  among(t.c.record_ref, chunk)))
 
     def _lines(self, spec: StreamSpec, record: dict, ref: str) -> None:
         ls = spec.lines

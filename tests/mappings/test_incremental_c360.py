@@ -1,12 +1,15 @@
-"""An incremental build at an unchanged as-of recomputes customer_360 only for the customers its
-changes reach (mappings/affected.py); every other row is kept from the last build. A customer the
+"""An incremental build recomputes customer_360 only for the customers its changes reach
+(mappings/affected.py) and, when the as-of moved, for those the move reaches
+(mappings/c360_asof.py); every other row is kept from the last build. A customer the
 change reaches but the build forgets keeps a stale row: these tests catch that. The completeness
 index moves by the rows the build changed (mappings/completeness.py): it must equal a full count."""
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+import pytest
+from sqlalchemy import insert, select, update
 
+from hub_core.schema import sync_run
 from hub_core.schema_publish import customer_360_candidate as candidate
 from hub_core.schema_unified import data_completeness
 from mappings.build import build_customer360
@@ -14,6 +17,7 @@ from simulators.generator import generate
 from tests.mappings.test_hostile_world import land_world
 
 MARK = -1  # a health score no build computes: a row still carrying it was not recomputed
+KEPT = "(kept)"  # a name no build computes: a row still carrying it was not recomputed whole
 
 
 def rows(engine) -> dict[str, dict]:
@@ -31,7 +35,7 @@ def completeness(engine) -> list[tuple]:
 
 def mark_every_row(engine) -> None:
     with engine.begin() as conn:
-        conn.execute(update(candidate).values(health_score=MARK))
+        conn.execute(update(candidate).values(health_score=MARK, name=KEPT))
 
 
 def a_days_changes(world: dict) -> dict:
@@ -89,16 +93,64 @@ def test_only_the_customers_a_change_reaches_are_recomputed(engine):
     assert kept  # and the others were left alone
 
 
-def test_a_moved_as_of_recomputes_every_customer(engine):
+def synced(engine, at: datetime) -> None:
+    """A successful sync of every source finishing at ``at`` (the freshness columns move)."""
+    with engine.begin() as conn:
+        conn.execute(insert(sync_run), [{"source": s, "started_at": at, "finished_at": at, "status": "succeeded"}
+                                        for s in ("crm", "u8", "finance", "wecom")])
+
+
+def assert_as_full(engine, before: dict, as_of: datetime) -> set[str]:
+    """The candidate equals a full rebuild's at ``as_of``; a row not recomputed whole (still named
+    KEPT) must have come out the same but for what time moves (as-of, freshness, a rescored
+    health score: one still MARKed was not rescored). Returns the customers not recomputed whole."""
+    after = rows(engine)
+    kept = {cid for cid, row in after.items() if row["name"] == KEPT}
+    for cid in kept:
+        after[cid]["name"] = before[cid]["name"]
+        if after[cid]["health_score"] == MARK:
+            after[cid]["health_score"] = before[cid]["health_score"]
+    assert build_customer360(engine, as_of=as_of, incremental=False).mode == "full"
+    expected = rows(engine)
+    assert after.keys() == expected.keys()
+    wrong = sorted(cid for cid in expected if after[cid] != expected[cid])
+    assert not wrong, f"as of {as_of}: rows differ from a full rebuild: {wrong[:5]}"
+    return kept
+
+
+@pytest.mark.parametrize("move", [timedelta(0), timedelta(hours=1), timedelta(days=1), timedelta(days=31),
+                                  timedelta(days=-2)], ids=["same-as-of", "1h", "1d", "31d", "back-2d"])
+def test_a_moved_as_of_recomputes_only_what_time_changes(engine, move):
+    """hub run builds as of now after a sync: the as-of moves (within the day or across days) and
+    the freshness columns change; the rows time does not reach are kept, yet all equal a full build."""
     world, _ = generate(7, customers=12)
     land_world(engine, world)
     as_of = datetime.fromisoformat(world["meta"]["now"])
     build_customer360(engine, as_of=as_of)
+    before = rows(engine)
     mark_every_row(engine)
     land_world(engine, a_days_changes(world))
-    later = as_of + timedelta(hours=1)
+    synced(engine, as_of + timedelta(minutes=30))
+    later = as_of + move
     assert build_customer360(engine, as_of=later).mode == "incremental"
-    after_incremental = rows(engine)
-    assert all(r["health_score"] != MARK for r in after_incremental.values())
-    build_customer360(engine, as_of=later, incremental=False)
-    assert rows(engine) == after_incremental
+    kept = assert_as_full(engine, before, later)
+    if move <= timedelta(hours=1):
+        assert kept  # a small move leaves customers alone (a day's moves all 12 here)
+
+
+@pytest.mark.parametrize("move", [timedelta(minutes=5), timedelta(days=1), timedelta(days=100)],
+                         ids=["5min", "1d", "100d"])
+def test_nothing_landed_and_a_moved_as_of_refreshes_only_what_time_changes(engine, move):
+    world, _ = generate(7, customers=12)
+    land_world(engine, world)
+    as_of = datetime.fromisoformat(world["meta"]["now"])
+    build_customer360(engine, as_of=as_of)
+    before = rows(engine)
+    mark_every_row(engine)
+    synced(engine, as_of + timedelta(minutes=1))
+    later = as_of + move
+    assert build_customer360(engine, as_of=later).mode == "unchanged"
+    kept = assert_as_full(engine, before, later)
+    if move < timedelta(days=100):
+        assert kept
+

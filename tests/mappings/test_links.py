@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from hub_core.schema import customer_xref
 from hub_core.schema_unified import contact
@@ -46,3 +46,29 @@ def test_contacts_link_by_name_key_with_compatible_places(engine):
     got = {ref.rsplit(":", 1)[1]: c for ref, c in linked.items()}
     assert got == {"e1": account["A1"], "e2": account["A2"], "e3": account["A2"], "e4": None,
                    "e5": account["A1"], "e6": None, "e7": None, "e8": account["A3"]}
+
+
+def test_an_incremental_build_rewrites_only_the_contacts_whose_customer_changed(engine):
+    """Contacts linked by company name keep their rows when nothing about them changed (an
+    incremental build used to reset every one of them and link it again, one statement each);
+    one whose company's customer changed follows it."""
+    land(engine, "crm", "AccountObj", ["_id"], [
+        {"_id": "A1", "name": "诺泽机电集团有限公司"}, {"_id": "A2", "name": "湖南和美钢结构有限公司"}])
+    land(engine, "wecom", "external_contacts", ["external_userid", "userid"], [
+        wecom_contact("e1", corp="诺泽机电集团有限公司"), wecom_contact("e2", corp="湖南和美钢结构有限公司")])
+    build_customer360(engine, as_of=T)
+    land(engine, "crm", "AccountObj", ["_id"], [{"_id": "A2", "name": "湖南新和美钢结构有限公司"}], run_id=2)
+    written = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def spy(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE CONTACT"):
+            written.append(len(parameters) if executemany else 1)
+
+    assert build_customer360(engine, as_of=T).mode == "incremental"
+    event.remove(engine, "before_cursor_execute", spy)
+    with engine.connect() as conn:
+        linked = {ref.rsplit(":", 1)[1]: c for ref, c in conn.execute(select(contact.c.ref, contact.c.customer_id))}
+        a1 = conn.execute(select(customer_xref.c.customer_id).where(customer_xref.c.ref == "crm:AccountObj:A1")).scalar()
+    assert linked == {"e1": a1, "e2": None}  # e2's company no longer names a customer
+    assert sum(written) == 1  # e2 alone: e1 was not rewritten

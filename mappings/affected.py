@@ -24,8 +24,8 @@ from hub_core.schema_unified import (
     sales_order,
     sales_order_line,
 )
+from hub_core.sql import among
 from mappings.completeness import CompletenessLog
-from mappings.sql import among
 
 CHUNK = 500
 

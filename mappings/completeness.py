@@ -19,7 +19,7 @@ from sqlalchemy import (
 
 from hub_core.schema import customer, metadata
 from hub_core.schema_unified import customer_360, data_completeness
-from mappings.sql import among
+from hub_core.sql import among
 
 
 def rebuild_completeness(conn: Connection, threshold: float, systems: list[str], build_id: int) -> int:

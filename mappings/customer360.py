@@ -29,10 +29,10 @@ from hub_core.schema_unified import (
     sales_order_line,
 )
 from hub_core.settings import LANDED_STATUSES
+from hub_core.sql import among
 from mappings.c360_asof import day_of, moved_customers, rescore
 from mappings.c360_config import C360Config
 from mappings.health import grade, health_score
-from mappings.sql import among
 from mappings.staging import insert_batched
 
 

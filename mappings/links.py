@@ -32,10 +32,10 @@ from hub_core.schema_unified import (
     employee_account,
     interaction,
 )
+from hub_core.sql import among
 from mappings.c360_config import C360Config
 from mappings.normalize import name_key, normalize_name
 from mappings.regions import places_compatible
-from mappings.sql import among
 
 CHUNK = 500  # refs per IN list
 SCOPED_MAX = 50_000  # more rows than this in scope: the whole-table statement is cheaper

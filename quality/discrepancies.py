@@ -18,8 +18,8 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from hub_core.schema import customer, discrepancy
 from hub_core.schema_unified import employee
+from hub_core.sql import among
 from quality.rules.base import Candidate
-from quality.rules.sqlfn import among
 
 _CHUNK = 500
 _LOOKUP_CHUNK = 5000  # customer ids per IN list of the lookup (a read: few round trips)
@@ -57,7 +57,7 @@ def _lookups(conn: Connection, found: list[Candidate]):
     for i in range(0, len(cids), _LOOKUP_CHUNK):
         customers.update({r.customer_id: (r.name, r.owner_employee_id) for r in conn.execute(
             select(customer.c.customer_id, customer.c.name, customer.c.owner_employee_id)
-            .where(among(conn, customer.c.customer_id, cids[i:i + _LOOKUP_CHUNK])))})
+            .where(among(customer.c.customer_id, cids[i:i + _LOOKUP_CHUNK])))})
     e = employee.c
     people = {r.employee_id: (r.name, r.region, r.manager_employee_id)
               for r in conn.execute(select(e.employee_id, e.name, e.region, e.manager_employee_id))}

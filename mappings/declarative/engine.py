@@ -19,9 +19,9 @@ import orjson
 from sqlalchemy import Connection, delete, select
 
 from hub_core.schema import metadata, raw_record
+from hub_core.sql import among
 from mappings.declarative.casts import CASTS, TEXT_CASTS, CastError, clean_text
 from mappings.declarative.spec import DeclarativeConfig, FieldSpec, StreamSpec
-from mappings.sql import among
 from mappings.staging import insert_rows
 
 BATCH = 2000

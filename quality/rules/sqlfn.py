@@ -61,19 +61,3 @@ def day_number(day) -> int:
     from datetime import date
 
     return (day - date(1970, 1, 1)).days
-
-
-def among(conn, column, values: list):
-    """``column IN values`` for a long list of values read by key (lookups of thousands of refs).
-
-    PostgreSQL gets ``column = ANY(:array)``: one bound array, where an IN list is one placeholder
-    per value - which SQLAlchemy expands at every execution and psycopg then parses and converts
-    one by one (most of the client CPU of a 20k-ref lookup). SQLite keeps the IN list (callers
-    chunk it under its parameter limit). Same rows either way.
-    """
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy import any_, bindparam
-        from sqlalchemy.dialects.postgresql import ARRAY
-
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(values)

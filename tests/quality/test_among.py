@@ -3,8 +3,8 @@
 from sqlalchemy import insert, select
 
 from hub_core.schema import stg_sales_order
+from hub_core.sql import among
 from quality.report.lookup import business_context
-from quality.rules.sqlfn import among
 
 
 def test_same_rows_as_an_in_list_and_one_parameter_on_postgresql(engine):
@@ -19,7 +19,7 @@ def test_same_rows_as_an_in_list_and_one_parameter_on_postgresql(engine):
         from sqlalchemy import event
 
         event.listen(conn, "before_cursor_execute", lambda *a: statements.append((a[2], a[3])))
-        got = set(conn.execute(select(s.ref).where(among(conn, s.ref, wanted))).scalars())
+        got = set(conn.execute(select(s.ref).where(among(s.ref, wanted))).scalars())
         context = business_context(conn, wanted)
     assert got == set(refs[:1500:3]) == set(context)
     assert all(context[r]["code"] == r[-7:] for r in got)

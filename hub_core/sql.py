@@ -1,7 +1,7 @@
 """``among(column, values)``: ``column IN (values)`` that PostgreSQL receives as one array parameter.
 
-An incremental build narrows its statements to the rows it changed with lists of hundreds or
-thousands of refs and customer ids. Rendered as ``IN (%(p_1)s, ..., %(p_2000)s)``, psycopg parses
+An incremental build narrows its statements to the rows it changed, and the reconcile and the report
+look rows up by key, with lists of hundreds or thousands of refs and customer ids. Rendered as ``IN (%(p_1)s, ..., %(p_2000)s)``, psycopg parses
 every such statement again on the client (too long for its cache: ~6 ms of CPU per 1,000
 values) and the server plans a list as long; ``= ANY(%(p)s)`` is one parameter, whatever the
 count. Other databases (SQLite) get the plain ``IN``.

@@ -296,29 +296,43 @@ class U8DocumentStream(U8WindowedStream):
         return self.fetches_lines
 
     def start(self, headers: list[dict | None], context: Context | None) -> list[t.Any]:
-        """One ``get`` queued per header that looks new or changed, on the pass's fetch threads.
+        """The page's ``get`` calls queued on the pass's fetch threads: headers that look new
+        or changed, cut into ``lines_concurrency`` runs of consecutive documents.
 
-        At most ``lines_concurrency`` run at once (the pool's size), in list order; since the
-        next page is listed and queued before this one is emitted, no thread waits for a page
-        boundary, and the calls share the tap's one pacer (its budgets count every thread)."""
+        At most ``lines_concurrency`` calls run at once (the pool's size); a thread takes a run
+        and fetches it in list order (one hand-over per run, not per document: waking the main
+        thread per document was a visible share of the tap's CPU). The next page is listed and
+        queued before this one is emitted, so no thread waits for a page boundary. Every call
+        goes through the tap's one pacer: its budgets count all threads together."""
         pool = self._pool
-        if not self.fetches_lines or pool is None:
+        wanted = [i for i, h in enumerate(headers) if h is not None]
+        if not self.fetches_lines or pool is None or not wanted:
             return [None] * len(headers)
-        return [None if h is None else pool.submit(self._full_document, h, context) for h in headers]
+        size = -(-len(wanted) // self.lines_concurrency)
+        handles: list[t.Any] = [None] * len(headers)
+        for first in range(0, len(wanted), size):
+            run = wanted[first:first + size]
+            future = pool.submit(self._fetch_run, [headers[i] for i in run], context)
+            for position, i in enumerate(run):
+                handles[i] = (future, position)
+        return handles
+
+    def _fetch_run(self, headers: list[dict], context: Context | None) -> list[t.Any]:
+        return [self._full_document(h, context) for h in headers]
 
     def result_of(self, header: t.Any, handle: t.Any, context: Context | None) -> t.Any:
-        """The fetched document (waiting for its call if need be), or its reason; a header
+        """The fetched document (waiting for its run if need be), or its reason; a header
         nothing was started for (its guess was "unchanged" but no longer is) is fetched now."""
         if handle is not None:
-            return handle.result()  # an error that stops the source is raised here, in list order
+            future, position = handle
+            return future.result()[position]  # an error that stops the source is raised here
         if not self.fetches_lines:
             return header
         return self._full_document(header, context)
 
     def discard(self, handle: t.Any) -> None:
-        """A fetch for a header found unchanged after all: cancelled if not begun, else ignored."""
-        if handle is not None:
-            handle.cancel()
+        """A fetch for a header found unchanged after all: its result is ignored (the rare
+        header whose state an earlier page of the same pass changed: one call too many)."""
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """The windowed pass, with one pool of ``lines_concurrency`` fetch threads for all of it."""

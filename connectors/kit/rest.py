@@ -183,8 +183,8 @@ class HubRESTStream(HubBookmarks, HubRecords, RESTStream):
     def send(self, prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
         """One attempt of an ad-hoc call: authenticate (current token), send, validate."""
         request = self.authenticator(prepared_request)
-        response = transport.send(self.requests_session, request, timeout=self.timeout,
-                             allow_redirects=self.allow_redirects)
+        send = transport.send if self.config.get("lean_http") is False else transport.lean_send
+        response = send(self.requests_session, request, timeout=self.timeout, allow_redirects=self.allow_redirects)
         self.validate_response(response)
         return response
 

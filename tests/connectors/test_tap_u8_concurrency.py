@@ -37,18 +37,20 @@ def test_next_page_is_fetched_while_a_slow_document_holds_this_one_and_order_is_
     docs = orders_by_day(["2026-11-01"] * 9)
     u8.set_world({"u8": {"saleorderlist": docs}})
     next_page_started = threading.Event()
-    finished: list[str] = []
+    events: list[tuple[str, str]] = []
     lock = threading.Lock()
     fetch = U8DocumentStream.fetch_document
 
     def slow_first_document(self, doc_id, context):
+        with lock:
+            events.append(("start", doc_id))
         if doc_id == "SO003":  # the first document of page 2
             next_page_started.set()
         if doc_id == "SO000":  # the server is slow on the first document of page 1
             next_page_started.wait(HOLD_SECONDS)
         document = fetch(self, doc_id, context)
         with lock:
-            finished.append(doc_id)
+            events.append(("end", doc_id))
         return document
 
     monkeypatch.setattr(U8DocumentStream, "fetch_document", slow_first_document)
@@ -56,7 +58,7 @@ def test_next_page_is_fetched_while_a_slow_document_holds_this_one_and_order_is_
                          lines_concurrency=4, state_interval_seconds=0)
     result = run_tap(config)
     # page 2's documents were fetched while page 1's first one was still held back...
-    assert finished.index("SO003") < finished.index("SO000")
+    assert events.index(("start", "SO003")) < events.index(("end", "SO000"))
     # ...and the answers, out of order, are emitted in list order, each STATE after its page
     assert codes(result.records["saleorderlist"]) == [d["code"] for d in docs]
     assert record_and_state_kinds(result.messages)[:12] == (["RECORD"] * 3 + ["STATE"]) * 3

@@ -6,6 +6,7 @@ the tap.
     python bench/profile_sync.py --customers 2000 --source u8 --py-spy OUT    # + collapsed stacks
     python bench/profile_sync.py --customers 2000 --source u8 --stage bulk    # the bare client
     python bench/profile_sync.py --summary OUT/u8-sync-sim.txt               # top frames of one
+    python bench/profile_sync.py --customers 200 --source u8 --latency 0.03  # a vendor's round trip
 
 The simulators are served the way ``bench/run.py`` serves them (``bench/serve.py``), unthrottled,
 each sync into a fresh SQLite file. With ``--py-spy OUT`` (py-spy on PATH, root or ptrace
@@ -93,6 +94,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "hub-bench-worlds")
     parser.add_argument("--set", action="append", default=[], metavar="SOURCE.KEY=JSON",
                         help="a tap config value for the run, e.g. u8.lines_concurrency=8")
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds added to every simulator reply (a real vendor's round trip: 0.02-0.1)")
     parser.add_argument("--summary", type=Path, help="print the top frames of one py-spy raw file and stop")
     args = parser.parse_args()
     if args.summary:
@@ -107,7 +110,7 @@ def main() -> None:
     if args.py_spy and not spy:
         raise SystemExit("py-spy is not on PATH (pip install py-spy)")
     figures = {}
-    with served(world_path, tmp) as sim:
+    with served(world_path, tmp, latency=args.latency) as sim:
         if args.set:
             data = json.loads(sim.sources_file.read_text())
             for item in args.set:

@@ -54,12 +54,19 @@ def sources_for(urls: dict[str, str], tmp: Path) -> tuple[Path, dict[str, str]]:
 
 
 @contextmanager
-def served(world_path: Path, tmp: Path) -> Iterator[Served]:
-    """The simulators over ``world_path`` for as long as the block runs."""
+def served(world_path: Path, tmp: Path, latency: float = 0.0) -> Iterator[Served]:
+    """The simulators over ``world_path`` for as long as the block runs.
+
+    ``latency`` (seconds, default none): every call is answered that much later, without holding
+    the server (a real vendor's round trip is 20-100 ms; on localhost it is well under 1 ms)."""
+    from simulators.app import SYSTEMS
     from simulators.server import SimulatorServer
     from simulators.world import load_world
 
     world = load_world(world_path)
     with SimulatorServer(world) as server:
+        if latency > 0:
+            for system in SYSTEMS:
+                server.inject_fault(system, count=10**12, kind="slow", delay=latency)
         sources_file, env = sources_for(server.urls, tmp)
         yield Served(sources_file, env, [os.getpid()], lambda edit: edit(server.world.data))

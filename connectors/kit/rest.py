@@ -152,18 +152,25 @@ class HubRESTStream(HubBookmarks, HubRecords, RESTStream):
         """Each attempt paced, a rejected token refreshed once, all inside the kit's retry policy."""
         tap = self.hub_tap
 
-        def paced(prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
-            tap.token_cache.get()  # a token call (paced itself) never runs while we hold a slot
+        def paced(prepared_request: requests.PreparedRequest, context: Context | None,
+                  sent_with: list[str] | None = None) -> requests.Response:
+            token = tap.token_cache.get()  # a token call (paced itself) never runs while we hold a slot
+            if sent_with is not None:
+                sent_with.append(token.value)
             with self.kit.pacer.slot(urlparse(prepared_request.url or "").path):
                 return func(prepared_request, context)
 
         def refreshing(prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
+            sent_with: list[str] = []
             try:
-                return paced(prepared_request, context)
+                return paced(prepared_request, context, sent_with)
             except TokenInvalidError as first:
                 self.logger.warning("%s: access token rejected (%s); refreshing it and retrying once.",
                                     self.name, first)
-                tap.token_cache.invalidate()
+                # Only the token this call went out with: calls on other threads rejected at the
+                # same time must not drop the one a first thread has just fetched (one refresh
+                # per expiry, not one per thread in flight).
+                tap.token_cache.invalidate(sent_with[-1] if sent_with else None)
                 try:
                     return paced(prepared_request, context)
                 except TokenInvalidError as second:
@@ -176,8 +183,8 @@ class HubRESTStream(HubBookmarks, HubRecords, RESTStream):
     def send(self, prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
         """One attempt of an ad-hoc call: authenticate (current token), send, validate."""
         request = self.authenticator(prepared_request)
-        response = transport.send(self.requests_session, request, timeout=self.timeout,
-                             allow_redirects=self.allow_redirects)
+        send = transport.send if self.config.get("lean_http") is False else transport.lean_send
+        response = send(self.requests_session, request, timeout=self.timeout, allow_redirects=self.allow_redirects)
         self.validate_response(response)
         return response
 

@@ -101,6 +101,17 @@ def tuning_properties() -> list[th.Property]:
             description="Seconds before an HTTP request times out.",
         ),
         th.Property(
+            "lean_http",
+            th.BooleanType,
+            default=True,
+            description=(
+                "Single calls (e.g. one per U8 document) on a kept-alive http.client connection "
+                "per thread instead of requests' adapter: same request, reply and errors, about "
+                "half the tap CPU per call; off (false) or not applicable (a proxy, a client "
+                "certificate) means requests' own path."
+            ),
+        ),
+        th.Property(
             "retry_budget_seconds",
             th.NumberType(minimum=0),
             description=(

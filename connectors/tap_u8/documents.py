@@ -8,7 +8,6 @@ See :mod:`connectors.tap_u8.incremental` for the window, the fingerprints and th
 
 from __future__ import annotations
 
-import itertools
 import time
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from connectors.kit.errors import SourceConfigError, SourceQuotaError, scrub
 from connectors.kit.rejects import RejectWriter
 from connectors.tap_u8.client import U8PagePaginator, U8Stream, _as_int
 from connectors.tap_u8.incremental import (
+    DEFAULT_LINES_CONCURRENCY,
     DEFAULT_LOOKBACK_DAYS,
     DEFAULT_MAX_QUARANTINED,
     DEFAULT_STATE_INTERVAL_SECONDS,
@@ -108,9 +108,30 @@ class U8WindowedStream(U8Stream):
         value = header.get(self.id_field) if isinstance(header, dict) else None
         return None if value in (None, "") else str(value)
 
-    def resolve(self, headers: list[dict], context: Context | None) -> list[tuple[dict, t.Any]]:
-        """``(header, record or DocumentUnreadable)`` per header; here the header itself."""
-        return [(h, h) for h in headers]
+    @property
+    def lists_ahead(self) -> bool:
+        """Whether the next page is listed (and its work started, :meth:`start`) before this
+        page's records are emitted; a plain list has nothing to start ahead."""
+        return False
+
+    def start(self, headers: list[dict | None], context: Context | None) -> list[t.Any]:
+        """Work started ahead for a page's headers that look new or changed (``None``: looks
+        unchanged); one handle per header for :meth:`result_of`. Here: none."""
+        return [None] * len(headers)
+
+    def result_of(self, header: t.Any, handle: t.Any, context: Context | None) -> t.Any:
+        """The record for a new or changed header, or the :class:`DocumentUnreadable` reason;
+        here the header itself."""
+        return header
+
+    def discard(self, handle: t.Any) -> None:
+        """Work started for a header that turned out unchanged (nothing here)."""
+
+    def _listed(self, window: Window, page: ListPage, context: Context | None) -> tuple[ListPage, list, list]:
+        """A listed page: its ``(key, mark, header)`` rows and the work started for them."""
+        rows = [(self._key(h), window.mark(h) if isinstance(h, dict) else None, h) for h in page.rows]
+        guesses = [h if m is None or not window.looks_unchanged(k, m) else None for k, m, h in rows]
+        return page, rows, self.start(guesses, context)
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         lookback = self.config.get("lookback_days")
@@ -127,15 +148,21 @@ class U8WindowedStream(U8Stream):
                          window.bookmark, self._start_page)
         interval = self.state_interval_seconds
         last_state, unsaved = time.monotonic(), False
-        for page in self.request_records(context):
+
+        def emit(listed: tuple[ListPage, list, list]) -> t.Iterator[dict]:
+            # Every verdict and every bookkeeping step in list order, as if nothing had been
+            # started ahead: a guess that no longer holds costs a call, never a record or a mark.
+            nonlocal failures
+            page, rows, handles = listed
             todo = []
-            for header in page.rows:
-                key = self._key(header)
-                unchanged, mark = window.is_unchanged(key, header) if isinstance(header, dict) else (False, None)
-                if not unchanged:
-                    todo.append((key, mark, header))
-            resolved = self.resolve([h for _, _, h in todo], context)
-            for (key, mark, header), (_, result) in zip(todo, resolved, strict=True):
+            for (key, mark, header), handle in zip(rows, handles, strict=True):
+                unchanged, mark = window.is_unchanged(key, header, mark) if isinstance(header, dict) else (False, None)
+                if unchanged:
+                    self.discard(handle)
+                else:
+                    todo.append((key, mark, header, handle))
+            for key, mark, header, handle in todo:
+                result = self.result_of(header, handle, context)
                 if isinstance(result, DocumentUnreadable):
                     failures += 1
                     self._quarantine(window, key, header, str(result), failures)
@@ -145,10 +172,22 @@ class U8WindowedStream(U8Stream):
                     window.emitted(key, mark)
             window.prune()
             window.page_done(filters, page.index)
+
+        ahead = None  # a page listed, its work started, its records not yet emitted
+        for page in self.request_records(context):
+            listed = self._listed(window, page, context)
+            if not self.lists_ahead:
+                ahead, listed = listed, None
+            if ahead is not None:
+                yield from emit(ahead)
+                unsaved = True
+                if time.monotonic() - last_state >= interval:
+                    self.write_checkpoint()
+                    last_state, unsaved = time.monotonic(), False
+            ahead = listed
+        if ahead is not None:
+            yield from emit(ahead)
             unsaved = True
-            if time.monotonic() - last_state >= interval:
-                self.write_checkpoint()
-                last_state, unsaved = time.monotonic(), False
         if unsaved:
             self.write_checkpoint()  # the last page done, before quarantine retries and the bookmark
         yield from self._retry_quarantined(window, context)
@@ -247,41 +286,67 @@ class U8DocumentStream(U8WindowedStream):
 
     @property
     def lines_concurrency(self) -> int:
-        """How many single-document calls run at once (config ``lines_concurrency``)."""
-        return max(1, int(self.config.get("lines_concurrency") or 4))
+        """How many single-document calls run at once (config ``lines_concurrency``, default 4;
+        1: one at a time)."""
+        return max(1, int(self.config.get("lines_concurrency") or DEFAULT_LINES_CONCURRENCY))
 
-    def resolve(self, headers: list[dict], context: Context | None) -> list[tuple[dict, t.Any]]:
-        if not self.fetches_lines or not headers:
-            return [(h, h) for h in headers]
-        # One `get` per new or changed document is the API's only way to lines; a few run at once
-        # (bounded by `lines_concurrency`) so latency, not the source, sets the pace. Each thread
-        # takes a run of the page's documents (one hand-over per run, not per document: waking
-        # the main thread per document was a visible share of the tap's CPU), and the threads
-        # live as long as the stream's pass (:meth:`get_records`), not one page.
-        size = -(-len(headers) // self.lines_concurrency)
-        runs = [headers[i:i + size] for i in range(0, len(headers), size)]
+    @property
+    def lists_ahead(self) -> bool:
+        """With lines fetched, the next page is listed while this page's documents are fetched."""
+        return self.fetches_lines
 
-        def fetch_run(run: list[dict]) -> list[t.Any]:
-            return [self._full_document(h, context) for h in run]
+    def start(self, headers: list[dict | None], context: Context | None) -> list[t.Any]:
+        """The page's ``get`` calls queued on the pass's fetch threads: headers that look new
+        or changed, cut into ``lines_concurrency`` runs of consecutive documents.
 
-        if self._pool is not None:
-            results = list(self._pool.map(fetch_run, runs))
-        else:
-            with ThreadPoolExecutor(max_workers=len(runs), thread_name_prefix=f"u8-{self.name}") as pool:
-                results = list(pool.map(fetch_run, runs))
-        return list(zip(headers, itertools.chain.from_iterable(results), strict=True))
+        At most ``lines_concurrency`` calls run at once (the pool's size); a thread takes a run
+        and fetches it in list order (one hand-over per run, not per document: waking the main
+        thread per document was a visible share of the tap's CPU). The next page is listed and
+        queued before this one is emitted, so no thread waits for a page boundary. Every call
+        goes through the tap's one pacer: its budgets count all threads together."""
+        pool = self._pool
+        wanted = [i for i, h in enumerate(headers) if h is not None]
+        if not self.fetches_lines or pool is None or not wanted:
+            return [None] * len(headers)
+        size = -(-len(wanted) // self.lines_concurrency)
+        handles: list[t.Any] = [None] * len(headers)
+        for first in range(0, len(wanted), size):
+            run = wanted[first:first + size]
+            future = pool.submit(self._fetch_run, [headers[i] for i in run], context)
+            for position, i in enumerate(run):
+                handles[i] = (future, position)
+        return handles
+
+    def _fetch_run(self, headers: list[dict], context: Context | None) -> list[t.Any]:
+        return [self._full_document(h, context) for h in headers]
+
+    def result_of(self, header: t.Any, handle: t.Any, context: Context | None) -> t.Any:
+        """The fetched document (waiting for its run if need be), or its reason; a header
+        nothing was started for (its guess was "unchanged" but no longer is) is fetched now."""
+        if handle is not None:
+            future, position = handle
+            return future.result()[position]  # an error that stops the source is raised here
+        if not self.fetches_lines:
+            return header
+        return self._full_document(header, context)
+
+    def discard(self, handle: t.Any) -> None:
+        """A fetch for a header found unchanged after all: its result is ignored (the rare
+        header whose state an earlier page of the same pass changed: one call too many)."""
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """The windowed pass, with one pool of ``lines_concurrency`` fetch threads for all of it."""
         if not self.fetches_lines:
             yield from super().get_records(context)
             return
-        with ThreadPoolExecutor(max_workers=self.lines_concurrency, thread_name_prefix=f"u8-{self.name}") as pool:
-            self._pool = pool
-            try:
-                yield from super().get_records(context)
-            finally:
-                self._pool = None
+        pool = ThreadPoolExecutor(max_workers=self.lines_concurrency, thread_name_prefix=f"u8-{self.name}")
+        self._pool = pool
+        try:
+            yield from super().get_records(context)
+        finally:
+            self._pool = None
+            # a pass that stops (an error, a closed generator) leaves no queued call behind
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _retry_quarantined(self, window: Window, context: Context | None) -> t.Iterable[dict]:
         """Fetch again, by key, documents quarantined earlier that this window did not list."""

@@ -44,6 +44,8 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 DEFAULT_LOOKBACK_DAYS = 7
+#: Single-document calls in flight at once (config ``lines_concurrency``).
+DEFAULT_LINES_CONCURRENCY = 4
 DEFAULT_MAX_QUARANTINED = 100
 #: Least seconds between two page checkpoints (STATE) of a windowed stream.
 DEFAULT_STATE_INTERVAL_SECONDS = 1.0
@@ -95,20 +97,37 @@ class Window:
         """The first day to list: the bookmark minus the lookback; None lists everything."""
         return days_before(self.bookmark, self.lookback_days) if self.bookmark else None
 
-    def is_unchanged(self, key: str | None, header: t.Mapping[str, t.Any]) -> tuple[bool, list]:
+    def mark(self, header: t.Mapping[str, t.Any]) -> list:
+        """A header's ``[day, hash]``: what :meth:`emitted` keeps and :meth:`is_unchanged` compares."""
+        return [as_day(header.get(self.field)), fingerprint(header)]
+
+    def looks_unchanged(self, key: str | None, mark: list) -> bool:
+        """:meth:`is_unchanged`'s verdict on the state as it is now, with no bookkeeping.
+
+        A document stream guesses with it while earlier pages are still being emitted, to start
+        fetching ahead; the verdict that counts is :meth:`is_unchanged`'s, taken in list order."""
+        if key is None:
+            return False
+        day, begin = mark[0], self.begin
+        if key in self.quarantine:
+            return False
+        return bool(begin and day and day < begin) or self.seen.get(key) == mark
+
+    def is_unchanged(
+        self, key: str | None, header: t.Mapping[str, t.Any], mark: list | None = None
+    ) -> tuple[bool, list]:
         """Whether ``header`` needs nothing: emitted before as is, or dated before the window
-        (a server that ignores the date filter still costs no ``get``); also its ``[day, hash]``."""
-        day = as_day(header.get(self.field))
+        (a server that ignores the date filter still costs no ``get``); also its ``[day, hash]``
+        (``mark``: the one :meth:`mark` gave for this header, not computed again)."""
+        mark = self.mark(header) if mark is None else mark
+        day = mark[0]
         if day and (self.latest is None or day > self.latest):
             self.latest = day
-        mark = [day, fingerprint(header)]
         if key is None:
             return False, mark
         if day is None:
             self._undated_listed.add(key)
-        begin = self.begin
-        before_window = bool(begin and day and day < begin and key not in self.quarantine)
-        unchanged = before_window or (self.seen.get(key) == mark and key not in self.quarantine)
+        unchanged = self.looks_unchanged(key, mark)
         self.skipped += unchanged
         return unchanged, mark
 

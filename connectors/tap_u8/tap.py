@@ -65,7 +65,12 @@ class TapU8(HubTap):
             "lines_concurrency",
             th.IntegerType(minimum=1, maximum=16),
             default=4,
-            description="How many single-document calls run at once when fetching lines.",
+            description=(
+                "How many single-document calls are in flight at once when fetching lines (1: one "
+                "at a time). Records and state stay in list order; every call counts against the "
+                "same rate_limits. A real U8 answers in 20-100 ms: concurrency is what keeps a "
+                "first sync from waiting on round trips (docs/incremental-sync.md)."
+            ),
         ),
         th.Property(
             "date_begin",

@@ -12,7 +12,8 @@ Stages, strongest first (business-rules.md "Matching rules", source-systems.md s
    phone numbers (a number several customers share is a switchboard, not evidence), the same
    address, shared contact persons, a mistyped credit code one character off. A join needs
    ``accept`` and a ``margin`` over the runner-up; a best score between ``review`` and
-   ``accept`` (or a tie) goes to the review queue with its candidates.
+   ``accept`` (or a tie) goes to the review queue with its candidates. How much each piece of
+   evidence weighs is :mod:`mappings.identity.scoring`.
 
 Hard constraints hold for every join: different valid codes never merge, different explicit
 places never merge, a branch is never its parent (nor another branch); known places that exclude
@@ -28,16 +29,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rapidfuzz.distance import OSA, Levenshtein
-from rapidfuzz.fuzz import ratio
-
 from mappings.identity.cities import clash, group_location, nowhere_among
 from mappings.identity.config import Matching
-from mappings.identity.homophones import homophone_swap
+from mappings.identity.scoring import BRANCH_TAG, branch_tag, score_groups
 from mappings.normalize import NameKey
 from mappings.regions import places_compatible
 
-BRANCH_TAG = "#branch:"
+__all__ = ["BRANCH_TAG", "Engine", "Rec", "Result", "big_blocks", "paused_gc", "resolve"]
 # Evidence blocks that say nothing once too many records share them (like a switchboard).
 CAPPED = ("del", "phone", "addr")
 
@@ -115,15 +113,6 @@ class _Group:
     scope: str | None = None  # see Rec.scope
 
 
-def _tag(key: NameKey) -> str:
-    _, _, tag = key.core.partition(BRANCH_TAG)
-    return tag
-
-
-def _base(core: str) -> str:
-    return core.partition(BRANCH_TAG)[0]
-
-
 def deletions(text: str, minimum: int = 4) -> list[str]:
     """The one-character-deleted variants of ``text`` (two texts one edit apart share one)."""
     if len(text) < minimum:
@@ -168,7 +157,7 @@ class Engine:
                 if key:
                     if key.place:
                         g.places.add(key.place)
-                    g.tags.add(_tag(key))
+                    g.tags.add(branch_tag(key))
             groups[i] = g
             joins[r.ref] = Join("own")
         # computed over all records by the caller when only some are matched (incremental)
@@ -327,7 +316,6 @@ class Engine:
     def _by_evidence(self) -> None:
         index = self._blocks()
         self.switchboards = self._switchboards(index)
-        w = self.cfg.weights
         done: set[int] = set()
         for i in range(len(self.recs)):
             root = self.find(i)
@@ -343,7 +331,7 @@ class Engine:
                     c = self.find(j)
                     if c in cands or c == root or not self.compatible(root, c):
                         continue
-                    cands[c] = self._score(mine, self.groups[c].members, w)
+                    cands[c] = self._score(mine, self.groups[c].members)
             ranked = sorted(((s, sig, c) for c, (s, sig) in cands.items() if s >= self.cfg.review),
                             key=lambda t: (-t[0], t[2]))
             if not ranked:
@@ -358,59 +346,11 @@ class Engine:
                        else "evidence below the join threshold")
                 self._to_review(min(mine), why, [(c, round(s, 3), g) for s, g, c in ranked[:5]])
 
-    def _score(self, mine: list[int], theirs: list[int], w) -> tuple[float, tuple[str, ...]]:
+    def _score(self, mine: list[int], theirs: list[int]) -> tuple[float, tuple[str, ...]]:
         """Evidence that the group ``mine`` is the group ``theirs`` (only live records of theirs count)."""
-        a = [self.recs[j] for j in mine]
-        b = [self.recs[j] for j in theirs if not self.recs[j].deleted]
-        name, name_sig = 0.0, None
-        for x in a:
-            for y in b:
-                for kx in ((x.key,) if x.key else ()) + x.aliases:
-                    for ky in ((y.key,) if y.key else ()) + y.aliases:
-                        s, sig = self._name_score(kx, ky, kx is not x.key or ky is not y.key, w)
-                        if s > name:
-                            name, name_sig = s, sig
-        phones_a = {p for x in a for p in x.phones} - self.switchboards
-        phones_b = {p for y in b for p in y.phones} - self.switchboards
-        if name_sig == "name_homophone" and phones_a and phones_b and not phones_a & phones_b:
-            # Each side has numbers of its own, none in common: namesakes a sound apart (驰盛 and
-            # 驰诚 are two firms), not one firm keyed in wrong; the sound counts as any typo.
-            name, name_sig = w.name_one_edit, "name_one_edit"
-        signals = [name_sig] if name_sig else []
-        score = name
-        if phones_a & phones_b:
-            score += w.phone
-            signals.append("phone")
-        if {x.address for x in a if x.address} & {y.address for y in b if y.address}:
-            score += w.address
-            signals.append("address")
-        if {c for x in a for c in x.contacts} & {c for y in b for c in y.contacts}:
-            score += w.contact
-            signals.append("contact")
-        codes_a = {c for x in a for c in (x.uscc, x.code_raw) if c}
-        codes_b = {c for y in b for c in (y.uscc, y.code_raw) if c}
-        if any(OSA.distance(p, q, score_cutoff=1) <= 1 for p in codes_a for q in codes_b):
-            score += w.near_code
-            signals.append("near_code")
-        if signals == [name_sig] and self.cfg.infer_cities and clash(group_location(a), group_location(b)):
-            # a name alone across places that exclude each other: the review queue, never a join
-            return min(score, self.cfg.review), (name_sig, "other_city")
-        return score, tuple(signals)
-
-    def _name_score(self, a: NameKey, b: NameKey, alias: bool, w) -> tuple[float, str | None]:
-        if _tag(a) != _tag(b) or not places_compatible(a.place, b.place):
-            return 0.0, None
-        if a.core == b.core:
-            return (w.name_alias, "name_alias") if alias else (w.name_exact, "name_exact")
-        x, y = _base(a.core), _base(b.core)
-        if min(len(x), len(y)) >= 4 and Levenshtein.distance(x, y, score_cutoff=1) <= 1:
-            if homophone_swap(x, y):  # the input-method slip: stronger than any one-character edit
-                return w.name_homophone, "name_homophone"
-            return w.name_one_edit, "name_one_edit"
-        sim = ratio(x, y) / 100
-        if sim >= self.cfg.fuzzy_min:
-            return w.name_fuzzy * sim, "name_fuzzy"
-        return 0.0, None
+        recs = self.recs
+        return score_groups([recs[j] for j in mine], [recs[j] for j in theirs if not recs[j].deleted],
+                            self.switchboards, self.cfg)
 
     def _to_review(self, i: int, reason: str, cands) -> None:
         ref = self.recs[i].ref

@@ -17,6 +17,37 @@ def test_uscc(raw, expected):
     assert normalize_uscc(raw) == expected
 
 
+def test_uscc_check_matches_stdnum():
+    """The inlined check character gives python-stdnum's verdict on valid codes, every one-character
+    change of them (typos, letters stdnum's alphabet lacks, letters in the leading digits) and
+    non-ASCII digits."""
+    import random
+
+    from stdnum.cn import uscc
+    from stdnum.exceptions import ValidationError
+
+    def reference(text):
+        try:
+            return uscc.validate(text)
+        except ValidationError:
+            return None
+
+    rng = random.Random(5)
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    codes = []
+    for _ in range(300):
+        body = "".join(rng.choice("0123456789") for _ in range(8)) + "".join(rng.choice(alphabet) for _ in range(9))
+        codes.append(body + uscc.calc_check_digit(body))
+    variants = list(codes)
+    for code in codes[:60]:
+        for i in range(18):
+            for c in "0179AHIOSVZ\u0663":
+                variants.append(code[:i] + c + code[i + 1:])
+    assert sum(reference(v) is not None for v in variants) > 300
+    for v in variants:
+        assert normalize_uscc(v) == reference(v), v
+
+
 @pytest.mark.parametrize("a, b", [
     ("广州恒通建材有限公司", "恒通建材（广州）有限公司"),
     ("广州恒通建材有限公司", "广东省广州市恒通建材股份有限公司"),

@@ -97,24 +97,41 @@ class NameKey:
         return self.core == other.core and places_compatible(self.place, other.place)
 
 
+def _by_last_character(suffixes: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for suffix in suffixes:
+        out[suffix[-1]] = out.get(suffix[-1], ()) + (suffix,)
+    return out
+
+
+# Only the suffixes ending in a text's last character can end it (their order kept).
+_LEGAL_BY_LAST = _by_last_character(LEGAL_SUFFIXES)
+
+
 def _strip_legal_suffixes(text: str) -> str:
-    changed = True
-    while changed:
-        changed = False
-        for suffix in LEGAL_SUFFIXES:
+    """Strip legal-form suffixes off the end, the first of LEGAL_SUFFIXES that fits each time,
+    as long as something is left before it."""
+    while text:
+        for suffix in _LEGAL_BY_LAST.get(text[-1], ()):
             if text.endswith(suffix) and len(text) > len(suffix):
                 text = text[: -len(suffix)]
-                changed = True
                 break
+        else:
+            return text
     return text
 
 
 _LONGEST_PLACE = max(len(p) for p in list(PROVINCE_CITIES) + list(CITY_PROVINCE))
+# The first characters of all place names (cities are all in CITY_PROVINCE): a text starting with
+# none of them starts with no place, the common case for a company name.
+_PLACE_FIRST = frozenset(p[0] for p in list(PROVINCE_CITIES) + list(CITY_PROVINCE))
 
 
 def _strip_place(text: str, names, suffixes) -> tuple[str | None, str]:
     """The longest place in ``names`` that ``text`` starts with (and its 省/市 suffix), if
     something is left after it."""
+    if text[:1] not in _PLACE_FIRST:
+        return None, text
     for size in range(min(_LONGEST_PLACE, len(text) - 1), 0, -1):
         candidate = text[:size]
         if candidate in names:

@@ -250,6 +250,8 @@ class Engine:
                 by_core[r.key.core].append(i)
         ambiguous = set()
         for members in by_core.values():
+            if len(members) < 2:
+                continue  # a name nobody else has: no namesakes to point to, none to exclude
             places = {self.recs[j].key.place for j in members} - {None}
             codes = {self.groups[self.find(j)].uscc for j in members} - {None}
             clash = len(codes) > 1 or any(not places_compatible(p, q) for p in places for q in places)
@@ -260,8 +262,11 @@ class Engine:
         for i, r in enumerate(self.recs):
             if not r.key or self.groups[self.find(i)].uscc or i in ambiguous:
                 continue
+            namesakes = by_core.get(r.key.core, ())
+            if not namesakes or namesakes == [i]:
+                continue  # (a live record is among its own namesakes; a deleted one is not)
             own = self.find(i)
-            roots = {self.find(j) for j in by_core.get(r.key.core, ())
+            roots = {self.find(j) for j in namesakes
                      if j != i and j not in ambiguous and self._key_fits(r.key, j)}
             roots = sorted(c for c in roots - {own} if self.compatible(i, c) and not self._far(i, c))
             # Several namesake groups that could all be one customer are one customer.

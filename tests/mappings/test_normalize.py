@@ -106,3 +106,25 @@ def test_more_spellings_of_one_company(a, b):
 
 def test_branches_of_different_cities_differ():
     assert not name_key("某某科技有限公司广州分公司").compatible(name_key("某某科技有限公司深圳分公司"))
+
+
+def test_legal_suffixes_stripped_like_the_plain_loop():
+    """The suffix table indexed by last character strips exactly what trying every suffix in
+    order did, on names built of suffixes (nested, repeated, nothing left before them)."""
+    import itertools
+
+    from mappings.normalize import LEGAL_SUFFIXES, _strip_legal_suffixes
+
+    def plain(text):
+        changed = True
+        while changed:
+            changed = False
+            for suffix in LEGAL_SUFFIXES:
+                if text.endswith(suffix) and len(text) > len(suffix):
+                    text, changed = text[: -len(suffix)], True
+                    break
+        return text
+
+    parts = ("", "恒通", "限", "司") + LEGAL_SUFFIXES
+    for a, b, c in itertools.product(parts, repeat=3):
+        assert _strip_legal_suffixes(a + b + c) == plain(a + b + c), a + b + c

@@ -27,29 +27,15 @@ import gc
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 
+from mappings.identity.blocks import block_keys, too_common, typo_index, typo_variants
 from mappings.identity.cities import clash, group_location, nowhere_among
 from mappings.identity.config import Matching
 from mappings.identity.scoring import BRANCH_TAG, branch_tag, score_groups
 from mappings.normalize import NameKey
 from mappings.regions import places_compatible
 
-__all__ = ["BRANCH_TAG", "Engine", "Rec", "Result", "big_blocks", "paused_gc", "resolve"]
-# Evidence blocks that say nothing once too many records share them (like a switchboard).
-CAPPED = ("del", "phone", "addr")
-
-
-def big_blocks(keyed, cap: int) -> set[tuple[str, str]]:
-    """The capped blocks with more than ``cap`` live records: too common to be evidence.
-    ``keyed``: (record, its block keys) pairs."""
-    sizes: dict[tuple[str, str], int] = defaultdict(int)
-    for r, keys in keyed:
-        if not r.deleted:
-            for key in keys:
-                if key[0] in CAPPED:
-                    sizes[key] += 1
-    return {k for k, n in sizes.items() if n > cap}
+__all__ = ["BRANCH_TAG", "Engine", "Rec", "Result", "paused_gc", "resolve"]
 
 
 @dataclass
@@ -113,19 +99,6 @@ class _Group:
     scope: str | None = None  # see Rec.scope
 
 
-def deletions(text: str, minimum: int = 4) -> list[str]:
-    """The one-character-deleted variants of ``text`` (two texts one edit apart share one)."""
-    if len(text) < minimum:
-        return []
-    return [text[:i] + text[i + 1:] for i in range(len(text))]
-
-
-@lru_cache(maxsize=65536)
-def _typo_keys(core: str) -> tuple[tuple[str, str], ...]:
-    """The typo blocks of a name core, made once per core: a customer's records share their core."""
-    return tuple(("del", d) for d in deletions(core))
-
-
 class Engine:
     """Clusters records under the hard constraints; see the module docstring for the stages."""
 
@@ -138,8 +111,9 @@ class Engine:
         self.groups: dict[int, _Group] = {}
         self.joins: dict[str, Join] = {}
         self.review: dict[str, tuple[str, list[tuple[int, float, tuple[str, ...]]]]] = {}
-        typos = cfg.typo_blocks
-        self.keys = keys = [self.block_keys(r, typos) for r in self.recs]
+        # The exact blocks per record; the typo blocks are kept per distinct name core instead
+        # (blocks.typo_index): a customer's records share their core and its many variants.
+        self.keys = keys = [self.block_keys(r, False) for r in self.recs]
         # block -> live records in it (a record listed once per key it has, as big_blocks counts)
         self.index = index = defaultdict(list)
         groups, joins = self.groups, self.joins
@@ -160,10 +134,17 @@ class Engine:
                     g.tags.add(branch_tag(key))
             groups[i] = g
             joins[r.ref] = Join("own")
+        self.typos = typo_index(index) if cfg.typo_blocks else {}
         # computed over all records by the caller when only some are matched (incremental)
         cap = cfg.max_block
-        self.big = big if big is not None else {
-            k for k, members in index.items() if k[0] in CAPPED and len(members) > cap}
+        self.big = big if big is not None else too_common(index, self.typos, cap)
+        self.big_typos = {k[1] for k in self.big if k[0] == "del"}
+
+    def _typo_members(self, variant: str):
+        """The live records of the block ("del", ``variant``)."""
+        index = self.index
+        for core in self.typos.get(variant, ()):
+            yield from index[("core", core)]
 
     # --- union-find under constraints -------------------------------------------------------
     def find(self, i: int) -> int:
@@ -285,24 +266,10 @@ class Engine:
         return other is not None and places_compatible(key.place, other.place)
 
     # --- evidence -----------------------------------------------------------------------------
+    block_keys = staticmethod(block_keys)
+
     def _blocks(self):
         return self.index
-
-    @staticmethod
-    def block_keys(r: Rec, typos: bool = True) -> list[tuple[str, str]]:
-        """The blocks a record sits in; two records are only ever compared inside one."""
-        keys = []
-        for k in ((r.key,) if r.key else ()) + r.aliases:
-            keys.append(("core", k.core))
-            if typos:
-                keys += _typo_keys(k.core)
-        keys += [("phone", p) for p in r.phones]
-        if r.address:
-            keys.append(("addr", r.address))
-        # Codes block exactly; a mistyped code one character off is scored (near_code) among
-        # candidates the other blocks bring, not blocked on (18 variants per code cost more).
-        keys += [("code", c) for c in (r.uscc, r.code_raw) if c]
-        return keys
 
     def _switchboards(self, index) -> set[str]:
         boards = set()
@@ -329,10 +296,15 @@ class Engine:
             done.add(root)
             mine = self.groups[root].members
             cands: dict[int, tuple[float, tuple[str, ...]]] = {}
-            for key in {k for j in mine for k in self.keys[j]}:
-                if key in self.big or (key[0] == "phone" and key[1] in self.switchboards):
-                    continue
-                for j in index.get(key, ()):
+            blocks = [index.get(key, ()) for key in {k for j in mine for k in self.keys[j]}
+                      if key not in self.big and not (key[0] == "phone" and key[1] in self.switchboards)]
+            if self.typos:
+                recs = self.recs
+                variants = {d for j in mine for k in ((recs[j].key,) if recs[j].key else ()) + recs[j].aliases
+                            for d in typo_variants(k.core)} - self.big_typos
+                blocks += [self._typo_members(d) for d in variants]
+            for block in blocks:
+                for j in block:
                     c = self.find(j)
                     if c in cands or c == root or not self.compatible(root, c):
                         continue

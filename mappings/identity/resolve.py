@@ -23,9 +23,10 @@ from hub_core.schema_identity import (
     customer_golden_field,
     identity_override,
 )
+from mappings.identity.blocks import big_blocks
 from mappings.identity.config import IdentityConfig, load_identity
 from mappings.identity.contacts import resolve_contacts
-from mappings.identity.engine import Engine, big_blocks, paused_gc, resolve
+from mappings.identity.engine import Engine, paused_gc, resolve
 from mappings.identity.golden import customer_row, golden_fields, stamp_changes
 from mappings.identity.records import ContactReads, stage_customer_records, to_rec
 from mappings.identity.registry import Registry, assign, persist

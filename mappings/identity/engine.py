@@ -26,7 +26,8 @@ from __future__ import annotations
 import gc
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cache
 
 from mappings.identity.blocks import block_keys, too_common, typo_index, typo_variants
 from mappings.identity.cities import clash, group_location, nowhere_among
@@ -88,12 +89,22 @@ class Result:
         return self.clusters[self.cluster_of_index[index]]
 
 
+# A group's places and branch tags are frozensets, shared while a group has one record (most
+# are "" and no place): a set of its own per record cost ~0.4 kB each, at 277k records.
+_NONE: frozenset = frozenset()
+
+
+@cache
+def _one(value: str) -> frozenset:
+    return frozenset((value,))
+
+
 @dataclass(slots=True)
 class _Group:
     members: list[int]
     uscc: str | None = None
-    places: set = field(default_factory=set)
-    tags: set = field(default_factory=set)  # branch tags of live keys ("" = not a branch)
+    places: frozenset = _NONE
+    tags: frozenset = _NONE  # branch tags of live keys ("" = not a branch)
     live: bool = False
     frozen: bool = False  # an IT override placed it: rules never join it, but it still counts
     scope: str | None = None  # see Rec.scope
@@ -119,7 +130,7 @@ class Engine:
         groups, joins = self.groups, self.joins
         for i, (r, mine) in enumerate(zip(self.recs, keys, strict=True)):
             live = not r.deleted
-            g = _Group([i], r.uscc, set(), set(), live, r.ref in frozen, r.scope)
+            g = _Group([i], r.uscc, _NONE, _NONE, live, r.ref in frozen, r.scope)
             if live:
                 for key in mine:
                     block = index.get(key)
@@ -130,8 +141,8 @@ class Engine:
                 key = r.key
                 if key:
                     if key.place:
-                        g.places.add(key.place)
-                    g.tags.add(branch_tag(key))
+                        g.places = _one(key.place)
+                    g.tags = _one(branch_tag(key))
             groups[i] = g
             joins[r.ref] = Join("own")
         self.typos = typo_index(index) if cfg.typo_blocks else {}

@@ -95,7 +95,9 @@ def _resolve_child(url: str, full: bool, rollback: bool = False) -> dict:
         seconds = round(time.perf_counter() - start, 2)
         trans.rollback() if rollback else trans.commit()
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {"seconds": seconds, "stats": {k: v for k, v in stats.__dict__.items() if k != "moved_refs"}, "peak_rss_mb": _peak_rss_mb(),
+    # the sets of refs and ids (moved_refs, customers_touched) are for the build, not the report
+    return {"seconds": seconds, "stats": {k: v for k, v in stats.__dict__.items() if not isinstance(v, set)},
+            "peak_rss_mb": _peak_rss_mb(),
             "cpu_s_process": round(usage.ru_utime + usage.ru_stime, 2)}  # imports included; robust to a busy machine
 
 

@@ -19,8 +19,8 @@ from hub_core.schema import customer_xref
 from hub_core.schema_identity import contact_xref
 from mappings.identity.config import IdentityConfig
 from mappings.identity.engine import Rec, paused_gc, resolve
-from mappings.identity.extract import getter, person, phones, text
-from mappings.identity.records import iter_current
+from mappings.identity.extract import text
+from mappings.identity.records import ContactReads
 from mappings.identity.registry import Registry, assign, persist
 from mappings.identity.store import sync_rows, table_rows
 from mappings.normalize import NameKey, name_key
@@ -41,16 +41,6 @@ def _company(keys: dict[str, NameKey | None], customer_ref: str | None, company)
     if customer_ref and customer_ref in keys:
         return keys[customer_ref]
     return name_key(text(company))
-
-
-def _first_company(rec: dict, paths: str | list[str] | None) -> str | None:
-    """The company a contact names: the first of its company paths that holds one (WeCom
-    ``corp_full_name``, else ``remark_corp_name``, as identity.yaml orders them)."""
-    for path in [paths] if isinstance(paths, str) else paths or []:
-        found = text(getter(path)(rec))
-        if found:
-            return found
-    return None
 
 
 def _customers_by_name(conn: Connection) -> dict[str, set[tuple[str | None, str]]]:
@@ -74,8 +64,9 @@ def _customer_by_name(index, key: NameKey | None) -> str | None:
     return fits.pop() if len(fits) == 1 else None
 
 
-def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for) -> list[dict]:
-    """One row per contact record: ref, person name, phones, customer ref and customer id."""
+def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for, reads: ContactReads | None = None) -> list[dict]:
+    """One row per contact record: ref, person name, phones, customer ref and customer id
+    (``reads``: the contact records as customer staging read them, else read here)."""
     from hub_core.schema_identity import customer_record
 
     # the name key of each customer record as staged (``name_key`` of its name), not worked out again
@@ -85,22 +76,17 @@ def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for) -> list[di
     customer_of = dict(conn.execute(select(customer_xref.c.ref, customer_xref.c.customer_id)).all())
     by_name = _customers_by_name(conn)
     rows: dict[str, dict] = {}
-    for src in cfg.contacts:
-        id_of, name_of, phone_fields = getter(src.id), getter(src.name), [getter(p) for p in src.phones]
-        link_of = getter(src.customer.field) if src.customer else None
+    for src, records in (reads or ContactReads(conn, cfg, source_for)).sources():
         prefix = f"{src.system}:{src.object}:"
-        for rec in iter_current(conn, source_for(src.system), src.stream):
-            natural = text(id_of(rec))
-            if not natural:
+        for c in records:
+            if not c.natural:
                 continue
-            ref = prefix + natural
+            ref = prefix + c.natural
             if ref in rows:  # newest landed version wins
                 continue
-            link = text(link_of(rec)) if link_of else None
-            customer_ref = src.customer.ref.format(link) if src.customer and link else None
-            key = _company(keys, customer_ref, _first_company(rec, src.company))
-            rows[ref] = {"ref": ref, "name": person(text(name_of(rec))),
-                         "phones": phones(*(f(rec) for f in phone_fields)),
+            customer_ref = c.customer_ref
+            key = _company(keys, customer_ref, c.company)
+            rows[ref] = {"ref": ref, "name": c.name, "phones": c.phones,
                          "company": key.core if key else "",
                          "customer_id": customer_of.get(customer_ref) if customer_ref
                          else _customer_by_name(by_name, key)}
@@ -114,14 +100,18 @@ def _rec(row: dict) -> Rec:
                link_code=phones[0] if phones else None, phones=phones[1:])
 
 
-def resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now) -> ContactStats:
-    """Resolve every contact record into persons with stable ids; write only what differs."""
+def resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now,
+                     reads: ContactReads | None = None) -> ContactStats:
+    """Resolve every contact record into persons with stable ids; write only what differs
+    (``reads``: the contact records customer staging read; released once staged)."""
     with paused_gc():  # see paused_gc: staging builds a dict per contact record
-        return _resolve_contacts(conn, cfg, source_for, now)
+        return _resolve_contacts(conn, cfg, source_for, now, reads)
 
 
-def _resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now) -> ContactStats:
-    rows = stage_contacts(conn, cfg, source_for)
+def _resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now, reads) -> ContactStats:
+    rows = stage_contacts(conn, cfg, source_for, reads)
+    if reads is not None:
+        reads.release()
     existing = table_rows(conn, contact_xref, "ref")
     same = len(rows) == len(existing) and all(
         (e := existing.get(r["ref"])) is not None and (e["name"], e["phones"]) == (r["name"], json.dumps(r["phones"]))

@@ -12,7 +12,8 @@ Stages, strongest first (business-rules.md "Matching rules", source-systems.md s
    phone numbers (a number several customers share is a switchboard, not evidence), the same
    address, shared contact persons, a mistyped credit code one character off. A join needs
    ``accept`` and a ``margin`` over the runner-up; a best score between ``review`` and
-   ``accept`` (or a tie) goes to the review queue with its candidates.
+   ``accept`` (or a tie) goes to the review queue with its candidates. How much each piece of
+   evidence weighs is :mod:`mappings.identity.scoring`.
 
 Hard constraints hold for every join: different valid codes never merge, different explicit
 places never merge, a branch is never its parent (nor another branch); known places that exclude
@@ -25,33 +26,17 @@ from __future__ import annotations
 import gc
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cache
 
-from rapidfuzz.distance import OSA, Levenshtein
-from rapidfuzz.fuzz import ratio
-
+from mappings.identity.blocks import block_keys, too_common, typo_index, typo_variants
 from mappings.identity.cities import clash, group_location, nowhere_among
 from mappings.identity.config import Matching
-from mappings.identity.homophones import homophone_swap
+from mappings.identity.scoring import BRANCH_TAG, branch_tag, score_groups
 from mappings.normalize import NameKey
 from mappings.regions import places_compatible
 
-BRANCH_TAG = "#branch:"
-# Evidence blocks that say nothing once too many records share them (like a switchboard).
-CAPPED = ("del", "phone", "addr")
-
-
-def big_blocks(keyed, cap: int) -> set[tuple[str, str]]:
-    """The capped blocks with more than ``cap`` live records: too common to be evidence.
-    ``keyed``: (record, its block keys) pairs."""
-    sizes: dict[tuple[str, str], int] = defaultdict(int)
-    for r, keys in keyed:
-        if not r.deleted:
-            for key in keys:
-                if key[0] in CAPPED:
-                    sizes[key] += 1
-    return {k for k, n in sizes.items() if n > cap}
+__all__ = ["BRANCH_TAG", "Engine", "Rec", "Result", "paused_gc", "resolve"]
 
 
 @dataclass
@@ -104,37 +89,25 @@ class Result:
         return self.clusters[self.cluster_of_index[index]]
 
 
+# A group's places and branch tags are frozensets, shared while a group has one record (most
+# are "" and no place): a set of its own per record cost ~0.4 kB each, at 277k records.
+_NONE: frozenset = frozenset()
+
+
+@cache
+def _one(value: str) -> frozenset:
+    return frozenset((value,))
+
+
 @dataclass(slots=True)
 class _Group:
     members: list[int]
     uscc: str | None = None
-    places: set = field(default_factory=set)
-    tags: set = field(default_factory=set)  # branch tags of live keys ("" = not a branch)
+    places: frozenset = _NONE
+    tags: frozenset = _NONE  # branch tags of live keys ("" = not a branch)
     live: bool = False
     frozen: bool = False  # an IT override placed it: rules never join it, but it still counts
     scope: str | None = None  # see Rec.scope
-
-
-def _tag(key: NameKey) -> str:
-    _, _, tag = key.core.partition(BRANCH_TAG)
-    return tag
-
-
-def _base(core: str) -> str:
-    return core.partition(BRANCH_TAG)[0]
-
-
-def deletions(text: str, minimum: int = 4) -> list[str]:
-    """The one-character-deleted variants of ``text`` (two texts one edit apart share one)."""
-    if len(text) < minimum:
-        return []
-    return [text[:i] + text[i + 1:] for i in range(len(text))]
-
-
-@lru_cache(maxsize=65536)
-def _typo_keys(core: str) -> tuple[tuple[str, str], ...]:
-    """The typo blocks of a name core, made once per core: a customer's records share their core."""
-    return tuple(("del", d) for d in deletions(core))
 
 
 class Engine:
@@ -149,14 +122,15 @@ class Engine:
         self.groups: dict[int, _Group] = {}
         self.joins: dict[str, Join] = {}
         self.review: dict[str, tuple[str, list[tuple[int, float, tuple[str, ...]]]]] = {}
-        typos = cfg.typo_blocks
-        self.keys = keys = [self.block_keys(r, typos) for r in self.recs]
+        # The exact blocks per record; the typo blocks are kept per distinct name core instead
+        # (blocks.typo_index): a customer's records share their core and its many variants.
+        self.keys = keys = [self.block_keys(r, False) for r in self.recs]
         # block -> live records in it (a record listed once per key it has, as big_blocks counts)
         self.index = index = defaultdict(list)
         groups, joins = self.groups, self.joins
         for i, (r, mine) in enumerate(zip(self.recs, keys, strict=True)):
             live = not r.deleted
-            g = _Group([i], r.uscc, set(), set(), live, r.ref in frozen, r.scope)
+            g = _Group([i], r.uscc, _NONE, _NONE, live, r.ref in frozen, r.scope)
             if live:
                 for key in mine:
                     block = index.get(key)
@@ -167,14 +141,21 @@ class Engine:
                 key = r.key
                 if key:
                     if key.place:
-                        g.places.add(key.place)
-                    g.tags.add(_tag(key))
+                        g.places = _one(key.place)
+                    g.tags = _one(branch_tag(key))
             groups[i] = g
             joins[r.ref] = Join("own")
+        self.typos = typo_index(index) if cfg.typo_blocks else {}
         # computed over all records by the caller when only some are matched (incremental)
         cap = cfg.max_block
-        self.big = big if big is not None else {
-            k for k, members in index.items() if k[0] in CAPPED and len(members) > cap}
+        self.big = big if big is not None else too_common(index, self.typos, cap)
+        self.big_typos = {k[1] for k in self.big if k[0] == "del"}
+
+    def _typo_members(self, variant: str):
+        """The live records of the block ("del", ``variant``)."""
+        index = self.index
+        for core in self.typos.get(variant, ()):
+            yield from index[("core", core)]
 
     # --- union-find under constraints -------------------------------------------------------
     def find(self, i: int) -> int:
@@ -261,6 +242,8 @@ class Engine:
                 by_core[r.key.core].append(i)
         ambiguous = set()
         for members in by_core.values():
+            if len(members) < 2:
+                continue  # a name nobody else has: no namesakes to point to, none to exclude
             places = {self.recs[j].key.place for j in members} - {None}
             codes = {self.groups[self.find(j)].uscc for j in members} - {None}
             clash = len(codes) > 1 or any(not places_compatible(p, q) for p in places for q in places)
@@ -271,8 +254,11 @@ class Engine:
         for i, r in enumerate(self.recs):
             if not r.key or self.groups[self.find(i)].uscc or i in ambiguous:
                 continue
+            namesakes = by_core.get(r.key.core, ())
+            if not namesakes or namesakes == [i]:
+                continue  # (a live record is among its own namesakes; a deleted one is not)
             own = self.find(i)
-            roots = {self.find(j) for j in by_core.get(r.key.core, ())
+            roots = {self.find(j) for j in namesakes
                      if j != i and j not in ambiguous and self._key_fits(r.key, j)}
             roots = sorted(c for c in roots - {own} if self.compatible(i, c) and not self._far(i, c))
             # Several namesake groups that could all be one customer are one customer.
@@ -291,24 +277,10 @@ class Engine:
         return other is not None and places_compatible(key.place, other.place)
 
     # --- evidence -----------------------------------------------------------------------------
+    block_keys = staticmethod(block_keys)
+
     def _blocks(self):
         return self.index
-
-    @staticmethod
-    def block_keys(r: Rec, typos: bool = True) -> list[tuple[str, str]]:
-        """The blocks a record sits in; two records are only ever compared inside one."""
-        keys = []
-        for k in ((r.key,) if r.key else ()) + r.aliases:
-            keys.append(("core", k.core))
-            if typos:
-                keys += _typo_keys(k.core)
-        keys += [("phone", p) for p in r.phones]
-        if r.address:
-            keys.append(("addr", r.address))
-        # Codes block exactly; a mistyped code one character off is scored (near_code) among
-        # candidates the other blocks bring, not blocked on (18 variants per code cost more).
-        keys += [("code", c) for c in (r.uscc, r.code_raw) if c]
-        return keys
 
     def _switchboards(self, index) -> set[str]:
         boards = set()
@@ -327,7 +299,6 @@ class Engine:
     def _by_evidence(self) -> None:
         index = self._blocks()
         self.switchboards = self._switchboards(index)
-        w = self.cfg.weights
         done: set[int] = set()
         for i in range(len(self.recs)):
             root = self.find(i)
@@ -336,14 +307,19 @@ class Engine:
             done.add(root)
             mine = self.groups[root].members
             cands: dict[int, tuple[float, tuple[str, ...]]] = {}
-            for key in {k for j in mine for k in self.keys[j]}:
-                if key in self.big or (key[0] == "phone" and key[1] in self.switchboards):
-                    continue
-                for j in index.get(key, ()):
+            blocks = [index.get(key, ()) for key in {k for j in mine for k in self.keys[j]}
+                      if key not in self.big and not (key[0] == "phone" and key[1] in self.switchboards)]
+            if self.typos:
+                recs = self.recs
+                variants = {d for j in mine for k in ((recs[j].key,) if recs[j].key else ()) + recs[j].aliases
+                            for d in typo_variants(k.core)} - self.big_typos
+                blocks += [self._typo_members(d) for d in variants]
+            for block in blocks:
+                for j in block:
                     c = self.find(j)
                     if c in cands or c == root or not self.compatible(root, c):
                         continue
-                    cands[c] = self._score(mine, self.groups[c].members, w)
+                    cands[c] = self._score(mine, self.groups[c].members)
             ranked = sorted(((s, sig, c) for c, (s, sig) in cands.items() if s >= self.cfg.review),
                             key=lambda t: (-t[0], t[2]))
             if not ranked:
@@ -358,59 +334,11 @@ class Engine:
                        else "evidence below the join threshold")
                 self._to_review(min(mine), why, [(c, round(s, 3), g) for s, g, c in ranked[:5]])
 
-    def _score(self, mine: list[int], theirs: list[int], w) -> tuple[float, tuple[str, ...]]:
+    def _score(self, mine: list[int], theirs: list[int]) -> tuple[float, tuple[str, ...]]:
         """Evidence that the group ``mine`` is the group ``theirs`` (only live records of theirs count)."""
-        a = [self.recs[j] for j in mine]
-        b = [self.recs[j] for j in theirs if not self.recs[j].deleted]
-        name, name_sig = 0.0, None
-        for x in a:
-            for y in b:
-                for kx in ((x.key,) if x.key else ()) + x.aliases:
-                    for ky in ((y.key,) if y.key else ()) + y.aliases:
-                        s, sig = self._name_score(kx, ky, kx is not x.key or ky is not y.key, w)
-                        if s > name:
-                            name, name_sig = s, sig
-        phones_a = {p for x in a for p in x.phones} - self.switchboards
-        phones_b = {p for y in b for p in y.phones} - self.switchboards
-        if name_sig == "name_homophone" and phones_a and phones_b and not phones_a & phones_b:
-            # Each side has numbers of its own, none in common: namesakes a sound apart (驰盛 and
-            # 驰诚 are two firms), not one firm keyed in wrong; the sound counts as any typo.
-            name, name_sig = w.name_one_edit, "name_one_edit"
-        signals = [name_sig] if name_sig else []
-        score = name
-        if phones_a & phones_b:
-            score += w.phone
-            signals.append("phone")
-        if {x.address for x in a if x.address} & {y.address for y in b if y.address}:
-            score += w.address
-            signals.append("address")
-        if {c for x in a for c in x.contacts} & {c for y in b for c in y.contacts}:
-            score += w.contact
-            signals.append("contact")
-        codes_a = {c for x in a for c in (x.uscc, x.code_raw) if c}
-        codes_b = {c for y in b for c in (y.uscc, y.code_raw) if c}
-        if any(OSA.distance(p, q, score_cutoff=1) <= 1 for p in codes_a for q in codes_b):
-            score += w.near_code
-            signals.append("near_code")
-        if signals == [name_sig] and self.cfg.infer_cities and clash(group_location(a), group_location(b)):
-            # a name alone across places that exclude each other: the review queue, never a join
-            return min(score, self.cfg.review), (name_sig, "other_city")
-        return score, tuple(signals)
-
-    def _name_score(self, a: NameKey, b: NameKey, alias: bool, w) -> tuple[float, str | None]:
-        if _tag(a) != _tag(b) or not places_compatible(a.place, b.place):
-            return 0.0, None
-        if a.core == b.core:
-            return (w.name_alias, "name_alias") if alias else (w.name_exact, "name_exact")
-        x, y = _base(a.core), _base(b.core)
-        if min(len(x), len(y)) >= 4 and Levenshtein.distance(x, y, score_cutoff=1) <= 1:
-            if homophone_swap(x, y):  # the input-method slip: stronger than any one-character edit
-                return w.name_homophone, "name_homophone"
-            return w.name_one_edit, "name_one_edit"
-        sim = ratio(x, y) / 100
-        if sim >= self.cfg.fuzzy_min:
-            return w.name_fuzzy * sim, "name_fuzzy"
-        return 0.0, None
+        recs = self.recs
+        return score_groups([recs[j] for j in mine], [recs[j] for j in theirs if not recs[j].deleted],
+                            self.switchboards, self.cfg)
 
     def _to_review(self, i: int, reason: str, cands) -> None:
         ref = self.recs[i].ref

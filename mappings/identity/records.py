@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from typing import NamedTuple
 
 import orjson
 from sqlalchemy import Connection, delete, select
@@ -116,28 +117,73 @@ def _is_deleted(record: dict, rules: dict[str, list]) -> bool:
     return any(record.get(f) in values for f, values in rules.items() if record.get(f) is not None)
 
 
-def _contact_index(conn: Connection, cfg: IdentityConfig, source_for,
-                   only: set[str] | None = None) -> dict[str, tuple[set, set]]:
+class ContactRead(NamedTuple):
+    """One contact record as both stagings read it: its natural id, the customer record it
+    names (``customer.ref`` of identity.yaml), the person's name and numbers, the company it names."""
+
+    natural: str | None
+    customer_ref: str | None
+    name: str | None
+    phones: list[str]
+    company: str | None
+
+
+def first_text(rec, paths: str | list[str] | None) -> str | None:
+    """The first of ``paths`` that holds text in ``rec`` (a contact's company: WeCom
+    ``corp_full_name``, else ``remark_corp_name``, as identity.yaml orders them)."""
+    for path in [paths] if isinstance(paths, str) else paths or []:
+        found = text(getter(path)(rec))
+        if found:
+            return found
+    return None
+
+
+class ContactReads:
+    """The current contact records of every contact source, read and cleaned once per
+    resolution: customer staging takes their names and numbers as evidence, contact staging its
+    rows (each used to parse every contact record again). Read on first use; ``release`` frees them."""
+
+    def __init__(self, conn: Connection, cfg: IdentityConfig, source_for) -> None:
+        self.conn, self.cfg, self.source_for = conn, cfg, source_for
+        self._reads: list[tuple] | None = None
+
+    def sources(self) -> list[tuple]:
+        """(contact source, its records as :class:`ContactRead`, newest first) per source."""
+        if self._reads is None:
+            self._reads = [(src, self._read(src)) for src in self.cfg.contacts]
+        return self._reads
+
+    def release(self) -> None:
+        self._reads = None
+
+    def _read(self, src) -> list[ContactRead]:
+        id_of, name_of = getter(src.id), getter(src.name)
+        phone_fields = [getter(p) for p in src.phones]
+        link_of = getter(src.customer.field) if src.customer else None
+        ref_of = src.customer.ref.format if src.customer else None
+        out = []
+        for rec in iter_current(self.conn, self.source_for(src.system), src.stream):
+            link = text(link_of(rec)) if link_of else None
+            out.append(ContactRead(text(id_of(rec)), ref_of(link) if link else None, person(text(name_of(rec))),
+                                   phones(*(f(rec) for f in phone_fields)), first_text(rec, src.company)))
+        return out
+
+
+def _contact_index(reads: ContactReads, only: set[str] | None = None) -> dict[str, tuple[set, set]]:
     """Customer ref -> (contact names, contact phones) from the contact streams linked to customers
     (``only``: just for these customer refs)."""
     out: dict[str, tuple[set, set]] = {}
-    for src in cfg.contacts:
+    for src, records in reads.sources():
         if not src.customer:
             continue
-        link_of, name_of = getter(src.customer.field), getter(src.name)
-        phone_fields, ref_of = [getter(p) for p in src.phones], src.customer.ref.format
-        for c in iter_current(conn, source_for(src.system), src.stream):
-            link = text(link_of(c))
-            if not link:
-                continue
-            ref = ref_of(link)
-            if only is not None and ref not in only:
+        for c in records:
+            ref = c.customer_ref
+            if not ref or (only is not None and ref not in only):
                 continue
             names, numbers = out.setdefault(ref, (set(), set()))
-            name = person(text(name_of(c)))
-            if name:
-                names.add(name)
-            numbers.update(phones(*(f(c) for f in phone_fields)))
+            if c.name:
+                names.add(c.name)
+            numbers.update(c.phones)
     return out
 
 
@@ -254,17 +300,19 @@ NAME_FIELDS = ("name", "name_key", "name_place", "is_deleted")  # what contact s
 
 
 def stage_customer_records(conn: Connection, cfg: IdentityConfig, source_for, employees,
-                           now: datetime, since: int | None = None) -> Staged:
+                           now: datetime, since: int | None = None, contacts: ContactReads | None = None) -> Staged:
     """Stage the current customer records; rewrite only rows whose content changed. With
     ``since`` (the raw watermark of the last build, whose staging is in ``customer_record``), only
-    the records :func:`affected_refs` names are staged afresh; the others are read back."""
+    the records :func:`affected_refs` names are staged afresh; the others are read back.
+    ``contacts``: the contact records, when the caller shares them with contact staging."""
     old = {r.ref: r for r in conn.execute(select(customer_record)).all()}
+    reads = contacts or ContactReads(conn, cfg, source_for)
     if since is None:
-        rows = _stage(conn, cfg, source_for, employees, None)
+        rows = _stage(conn, cfg, source_for, employees, None, reads)
         removed = {ref: dict(r._mapping) for ref, r in old.items() if ref not in rows}
     else:
         only = affected_refs(conn, cfg, source_for, since)
-        fresh_rows = _stage(conn, cfg, source_for, employees, only) if only else {}
+        fresh_rows = _stage(conn, cfg, source_for, employees, only, reads) if only else {}
         rows = {ref: _stored(r) for ref, r in old.items() if ref not in only} | fresh_rows
         removed = {ref: dict(old[ref]._mapping) for ref in only if ref in old and ref not in fresh_rows}
     changed = {ref for ref, row in rows.items() if ref not in old or old[ref].content_hash != row["content_hash"]}
@@ -286,9 +334,10 @@ def _stored(row) -> dict:
     return out
 
 
-def _stage(conn: Connection, cfg: IdentityConfig, source_for, employees, only: set[str] | None) -> dict[str, dict]:
+def _stage(conn: Connection, cfg: IdentityConfig, source_for, employees, only: set[str] | None,
+           reads: ContactReads) -> dict[str, dict]:
     """ref -> staged row of every current customer record (``only``: of these refs)."""
-    contacts = _contact_index(conn, cfg, source_for, only)
+    contacts = _contact_index(reads, only)
     rows: dict[str, dict] = {}
     for src in cfg.customers:
         plan = _Plan(src)

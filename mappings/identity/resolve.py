@@ -23,11 +23,12 @@ from hub_core.schema_identity import (
     customer_golden_field,
     identity_override,
 )
+from mappings.identity.blocks import big_blocks
 from mappings.identity.config import IdentityConfig, load_identity
 from mappings.identity.contacts import resolve_contacts
-from mappings.identity.engine import Engine, big_blocks, paused_gc, resolve
+from mappings.identity.engine import Engine, paused_gc, resolve
 from mappings.identity.golden import customer_row, golden_fields, stamp_changes
-from mappings.identity.records import stage_customer_records, to_rec
+from mappings.identity.records import ContactReads, stage_customer_records, to_rec
 from mappings.identity.registry import Registry, assign, persist
 from mappings.identity.store import count_rows, sync_golden, sync_rows, table_rows
 
@@ -131,13 +132,14 @@ def resolve_customers(conn: Connection, cfg, employees, as_of: datetime | None =
     configuration, employees and overrides): only the customer records they touch are staged."""
     idcfg = identity or load_identity()
     now = as_of or datetime.now(UTC)
+    reads = ContactReads(conn, idcfg, cfg.source_for)  # contact records, read once for both stagings
     with paused_gc():  # staging and matching build millions of small objects (see paused_gc)
-        stats, moved = _resolve_customers(conn, cfg, employees, now, idcfg, full, since)
+        stats, moved = _resolve_customers(conn, cfg, employees, now, idcfg, full, since, reads)
     if not full and since is not None and not moved and not _contacts_landed(conn, idcfg, cfg.source_for, since):
         stats.contacts, stats.contacts_restaged = _contact_count(conn), False
         log.info("customers resolved: %s", stats)
         return stats
-    people = resolve_contacts(conn, idcfg, cfg.source_for, now)
+    people = resolve_contacts(conn, idcfg, cfg.source_for, now, reads)
     stats.contacts, stats.rows_written = people.contacts, stats.rows_written + people.rows_written
     log.info("customers resolved: %s", stats)
     return stats
@@ -172,10 +174,10 @@ def _contact_count(conn: Connection) -> int:
 
 
 def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: IdentityConfig,
-                       full: bool, since: int | None) -> tuple[ResolveStats, bool]:
+                       full: bool, since: int | None, reads: ContactReads) -> tuple[ResolveStats, bool]:
     """Customers resolved, and whether anything contact staging reads of them moved (a record's
     name fields, or the customer a record belongs to)."""
-    staged = stage_customer_records(conn, idcfg, cfg.source_for, employees, now, None if full else since)
+    staged = stage_customer_records(conn, idcfg, cfg.source_for, employees, now, None if full else since, reads)
     written = staged.written
     xref = table_rows(conn, customer_xref, "ref")
     prev = {ref: row["customer_id"] for ref, row in xref.items()}

@@ -3,6 +3,8 @@ rebuild that changes nothing writes nothing."""
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from sqlalchemy import Connection, delete, func, insert, select
 
 from hub_core.schema_identity import customer_golden_field
@@ -30,12 +32,20 @@ def insert_many(conn: Connection, table, rows: list[dict]) -> None:
         conn.execute(insert(table), rows)
         return
     procs = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
-    if not any(procs):
-        params = [tuple(r[n] for n in names) for r in rows]
-    else:
-        pairs = list(zip(names, procs, strict=True))
-        params = [tuple(p(r[n]) if p else r[n] for n, p in pairs) for r in rows]
+    # the values in column order by one C-level itemgetter per row; only the few columns whose
+    # type has a bind processor (a DateTime, a Boolean) are then processed in Python
+    values = itemgetter(*names) if len(names) > 1 else (lambda r: (r[names[0]],))
+    params = [values(r) for r in rows]
+    processed = [(n, p) for n, p in enumerate(procs) if p]
+    if processed:
+        params = [_processed(list(v), processed) for v in params]
     conn.exec_driver_sql(str(compiled), params)
+
+
+def _processed(row: list, processed: list) -> tuple:
+    for n, proc in processed:
+        row[n] = proc(row[n])
+    return tuple(row)
 
 
 def sync_rows(conn: Connection, table, key: str, scope: set, desired: dict[str, dict], existing: dict[str, dict]) -> int:

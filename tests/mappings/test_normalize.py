@@ -17,6 +17,37 @@ def test_uscc(raw, expected):
     assert normalize_uscc(raw) == expected
 
 
+def test_uscc_check_matches_stdnum():
+    """The inlined check character gives python-stdnum's verdict on valid codes, every one-character
+    change of them (typos, letters stdnum's alphabet lacks, letters in the leading digits) and
+    non-ASCII digits."""
+    import random
+
+    from stdnum.cn import uscc
+    from stdnum.exceptions import ValidationError
+
+    def reference(text):
+        try:
+            return uscc.validate(text)
+        except ValidationError:
+            return None
+
+    rng = random.Random(5)
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    codes = []
+    for _ in range(300):
+        body = "".join(rng.choice("0123456789") for _ in range(8)) + "".join(rng.choice(alphabet) for _ in range(9))
+        codes.append(body + uscc.calc_check_digit(body))
+    variants = list(codes)
+    for code in codes[:60]:
+        for i in range(18):
+            for c in "0179AHIOSVZ\u0663":
+                variants.append(code[:i] + c + code[i + 1:])
+    assert sum(reference(v) is not None for v in variants) > 300
+    for v in variants:
+        assert normalize_uscc(v) == reference(v), v
+
+
 @pytest.mark.parametrize("a, b", [
     ("广州恒通建材有限公司", "恒通建材（广州）有限公司"),
     ("广州恒通建材有限公司", "广东省广州市恒通建材股份有限公司"),
@@ -75,3 +106,25 @@ def test_more_spellings_of_one_company(a, b):
 
 def test_branches_of_different_cities_differ():
     assert not name_key("某某科技有限公司广州分公司").compatible(name_key("某某科技有限公司深圳分公司"))
+
+
+def test_legal_suffixes_stripped_like_the_plain_loop():
+    """The suffix table indexed by last character strips exactly what trying every suffix in
+    order did, on names built of suffixes (nested, repeated, nothing left before them)."""
+    import itertools
+
+    from mappings.normalize import LEGAL_SUFFIXES, _strip_legal_suffixes
+
+    def plain(text):
+        changed = True
+        while changed:
+            changed = False
+            for suffix in LEGAL_SUFFIXES:
+                if text.endswith(suffix) and len(text) > len(suffix):
+                    text, changed = text[: -len(suffix)], True
+                    break
+        return text
+
+    parts = ("", "恒通", "限", "司") + LEGAL_SUFFIXES
+    for a, b, c in itertools.product(parts, repeat=3):
+        assert _strip_legal_suffixes(a + b + c) == plain(a + b + c), a + b + c

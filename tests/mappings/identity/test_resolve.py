@@ -240,6 +240,44 @@ def test_contacts_resolve_with_the_same_engine_and_stable_ids(engine):
     assert run(engine).rows_written == 0
 
 
+def test_contact_records_are_read_once_and_staged_as_read_alone(engine, monkeypatch):
+    """Customer staging and contact staging share one read of the contact streams; contact staging
+    on its own (no shared read) makes the same rows."""
+    import mappings.identity.records as records
+    from mappings.identity.contacts import stage_contacts
+
+    seed_world(engine)
+    land(engine, "crm", "ContactObj", ["_id"], [
+        {"_id": "P1", "name": "王芳", "mobile": "138-0000-0001", "account_id": "A1"},
+        {"_id": "P3", "name": "李强", "mobile": "13700000003", "account_id": "A1"},
+    ])
+    land(engine, "wecom", "external_contacts", [], [
+        {"external_contact": {"external_userid": "wmD", "name": "赵总"},
+         "follow_info": {"remark_mobiles": [], "remark_corp_name": "苏州百川贸易"}},
+    ])
+    streams = []
+    plain = records.iter_current
+
+    def counted(conn, source, stream):
+        streams.append(stream)
+        return plain(conn, source, stream)
+
+    monkeypatch.setattr(records, "iter_current", counted)
+    shared = records.ContactReads
+    kept = []
+    monkeypatch.setattr("mappings.identity.resolve.ContactReads",
+                        lambda *a: kept.append(shared(*a)) or kept[-1])
+    run(engine, full=True)
+    contact_streams = [s.stream for s in load_identity().contacts]
+    assert sorted(s for s in streams if s in contact_streams) == sorted(contact_streams)
+    assert kept[0]._reads is None  # released once contact staging made its rows
+    with engine.connect() as conn:
+        alone = stage_contacts(conn, load_identity(), load_mapping().source_for)
+        again = shared(conn, load_identity(), load_mapping().source_for)
+        assert stage_contacts(conn, load_identity(), load_mapping().source_for, again) == alone
+    assert {r["ref"]: r["customer_id"] for r in alone}["wecom:external_contacts:wmD"] == xref(engine)["crm:AccountObj:A2"]
+
+
 def test_records_waiting_for_review_are_marked_provisional(engine):
     land(engine, "crm", "AccountObj", ["_id"], [
         {"_id": "A1", "name": "恒通建材有限公司", "uscc__c": UA},

@@ -1,0 +1,35 @@
+"""The engine's typo blocks, kept per distinct name core, are the blocks one per record and
+one-deletion variant would be: same members (as often), same too-common blocks."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from mappings.identity.blocks import big_blocks, block_keys
+from mappings.identity.config import Matching
+from mappings.identity.engine import Engine, Rec
+from mappings.normalize import NameKey
+
+
+def _recs() -> list[Rec]:
+    cores = ["恒通建材", "恒通建材", "恒通达材", "恒恒通建", "百川贸易", "百川贸易", "百川贸", "云帆科技", "aabbcc", "abbcc"]
+    recs = [Rec(ref=f"r{n}", system="crm", key=NameKey(core, None), deleted=n == 1,
+                aliases=(NameKey("恒通建材", None),) if n == 4 else ())
+            for n, core in enumerate(cores)]
+    return recs + [Rec(ref=f"s{n}", system="u8", key=NameKey("百川贸易", "苏州")) for n in range(4)]
+
+
+def test_typo_blocks_per_core_have_the_members_of_blocks_per_record():
+    recs = _recs()
+    engine = Engine(recs, Matching(max_block=3))
+    plain = defaultdict(list)
+    for i, r in enumerate(engine.recs):
+        if not r.deleted:
+            for key in block_keys(r):
+                plain[key].append(i)
+    typo_blocks = {k for k in plain if k[0] == "del"}
+    assert typo_blocks and any(len(set(v)) < len(v) for v in plain.values())  # a record twice in a block
+    for kind, variant in typo_blocks:
+        assert Counter(engine._typo_members(variant)) == Counter(plain[(kind, variant)])
+    assert engine.big == big_blocks(((r, block_keys(r)) for r in engine.recs), 3)
+    assert any(k[0] == "del" for k in engine.big)

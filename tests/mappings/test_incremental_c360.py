@@ -66,13 +66,19 @@ def a_days_changes(world: dict) -> dict:
             "wecom": {"external_contacts": [dict(person, external_contact=corp)], "messages": [message]}}
 
 
-def test_only_the_customers_a_change_reaches_are_recomputed(engine):
+def built_and_marked(engine) -> tuple[dict, datetime, dict]:
+    """A 12-customer world landed and built, every customer_360 row marked: (world, as-of, rows)."""
     world, _ = generate(7, customers=12)
     land_world(engine, world)
     as_of = datetime.fromisoformat(world["meta"]["now"])
     build_customer360(engine, as_of=as_of)
     before = rows(engine)
     mark_every_row(engine)
+    return world, as_of, before
+
+
+def test_only_the_customers_a_change_reaches_are_recomputed(engine):
+    world, as_of, before = built_and_marked(engine)
     land_world(engine, a_days_changes(world))
     inc = build_customer360(engine, as_of=as_of)
     assert inc.mode == "incremental" and inc.customer_360 == len(before)
@@ -123,12 +129,7 @@ def assert_as_full(engine, before: dict, as_of: datetime) -> set[str]:
 def test_a_moved_as_of_recomputes_only_what_time_changes(engine, move):
     """hub run builds as of now after a sync: the as-of moves (within the day or across days) and
     the freshness columns change; the rows time does not reach are kept, yet all equal a full build."""
-    world, _ = generate(7, customers=12)
-    land_world(engine, world)
-    as_of = datetime.fromisoformat(world["meta"]["now"])
-    build_customer360(engine, as_of=as_of)
-    before = rows(engine)
-    mark_every_row(engine)
+    world, as_of, before = built_and_marked(engine)
     land_world(engine, a_days_changes(world))
     synced(engine, as_of + timedelta(minutes=30))
     later = as_of + move
@@ -141,12 +142,7 @@ def test_a_moved_as_of_recomputes_only_what_time_changes(engine, move):
 @pytest.mark.parametrize("move", [timedelta(minutes=5), timedelta(days=1), timedelta(days=100)],
                          ids=["5min", "1d", "100d"])
 def test_nothing_landed_and_a_moved_as_of_refreshes_only_what_time_changes(engine, move):
-    world, _ = generate(7, customers=12)
-    land_world(engine, world)
-    as_of = datetime.fromisoformat(world["meta"]["now"])
-    build_customer360(engine, as_of=as_of)
-    before = rows(engine)
-    mark_every_row(engine)
+    world, as_of, before = built_and_marked(engine)
     synced(engine, as_of + timedelta(minutes=1))
     later = as_of + move
     assert build_customer360(engine, as_of=later).mode == "unchanged"

@@ -7,7 +7,7 @@ pass no longer returned (:mod:`connectors.landing_deletes`). In Python sets that
 start - the one part of a sync that grew with the data (``bench/sync_memory.py``).
 
 :class:`KeyHashes` keeps the 64-bit hash of each key (as the duplicate check always did): the
-newest in a list, settled in bulk (numpy) into sorted, distinct ``int64`` arrays looked up by
+newest in a plain set, settled in bulk (numpy) once ``BUFFER`` of them wait into sorted, distinct ``int64`` arrays looked up by
 binary search - a new array per settle, merged with the last while it is no larger, so there are
 only ever ~log2(n / buffer) of them and each hash is copied ~log2(n / buffer) times. Two
 different keys with one hash (odds about n / 2^64 per key: ~1e-13 at 2M keys) would read as one:
@@ -22,32 +22,43 @@ BUFFER = 1 << 16  # hashes noted before they are settled into a sorted array
 
 
 class KeyHashes:
-    """A set of key hashes, filled by :meth:`add` (cheap: one append) and settled in bulk.
+    """A set of key hashes: the newest in a plain set, settled in bulk into sorted arrays.
 
-    ``len`` and :meth:`missing` settle first, so they count every key added so far.
+    Until ``buffer`` keys have come nothing is settled and numpy is not even imported (a small
+    or incremental pass costs what a set costs); ``len`` and :meth:`missing` count every key
+    added so far.
     """
 
     def __init__(self, buffer: int | None = None) -> None:
         self._buffer = buffer or BUFFER
-        self._fresh: list[int] = []  # added, not yet settled
+        self._fresh: set[int] = set()  # added, not yet settled
         self._runs: list = []  # sorted, distinct numpy int64 arrays, largest first, disjoint
-        self._count = 0
+        self._count = 0  # hashes in the runs
+
+    @property
+    def settled(self) -> bool:
+        """Whether some hashes live in the sorted arrays (then new ones are checked at a settle)."""
+        return bool(self._runs)
 
     def __len__(self) -> int:
-        self.settle()
-        return self._count
+        if self._runs:
+            self.settle()
+        return self._count + len(self._fresh)
 
     def add(self, key: str) -> None:
         """Note ``key`` (settled with the others once ``buffer`` of them wait)."""
-        self._fresh.append(hash(key))
-        if len(self._fresh) >= self._buffer:
-            self.settle()
+        self.add_hash(hash(key))
 
     def add_hash(self, value: int) -> None:
         """Note a key by the hash a caller already took (``hash(key)``)."""
-        self._fresh.append(value)
+        self._fresh.add(value)
         if len(self._fresh) >= self._buffer:
             self.settle()
+
+    def merge(self, hashes) -> set[int]:
+        """Add ``hashes`` and settle them in one go; returns those of them already there."""
+        self._fresh.update(hashes)
+        return self.settle()
 
     def settle(self) -> set[int]:
         """Move the noted hashes into the sorted arrays; returns those of them already there."""
@@ -55,8 +66,9 @@ class KeyHashes:
             return set()
         import numpy as np
 
-        fresh = np.unique(np.array(self._fresh, dtype=np.int64))
-        self._fresh = []
+        fresh = np.fromiter(self._fresh, dtype=np.int64, count=len(self._fresh))
+        fresh.sort()
+        self._fresh = set()
         known = self._found(fresh)
         new = fresh[~known]
         self._count += len(new)
@@ -68,7 +80,10 @@ class KeyHashes:
         return set(fresh[known].tolist())
 
     def missing(self, keys: list[str]) -> list[str]:
-        """Those of ``keys`` not in the set (one vectorised look-up per call)."""
+        """Those of ``keys`` not in the set (one vectorised look-up per call once settled)."""
+        if not self._runs:
+            fresh = self._fresh
+            return [k for k in keys if hash(k) not in fresh]
         self.settle()
         if not keys:
             return []

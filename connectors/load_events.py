@@ -60,16 +60,14 @@ class LoadEvents:
     def settle(self) -> dict[str, int]:
         """Check the keys since the last settle against the run's older ones (in bulk); returns,
         per stream, how many repeats that found since the last call (the loader counts them)."""
-        for stream in [s for s, recent in self._recent.items() if recent]:
-            self._settle(stream)
+        for stream in [s for s, recent in self._recent.items() if recent and self._settled[s].settled]:
+            self._settle(stream)  # (a stream that never filled the buffer: its dict holds every key)
         late, self._late = dict(self._late), defaultdict(int)
         return late
 
     def _settle(self, stream: str) -> None:
         recent, settled = self._recent[stream], self._settled[stream]
-        for h in recent:
-            settled.add_hash(h)
-        for h in settled.settle():
+        for h in settled.merge(recent):
             self._repeat(stream, recent[h])
             self._late[stream] += 1
         recent.clear()

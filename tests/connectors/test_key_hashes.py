@@ -27,6 +27,13 @@ def test_key_hashes_answer_as_a_set_across_many_settled_runs():
     assert len(hashes._runs) <= 12  # merged as they come: ~log2(n / buffer) arrays, not n / buffer
 
 
+def test_below_its_buffer_a_key_set_is_a_plain_set_and_needs_no_numpy():
+    hashes = KeyHashes(buffer=100)
+    for key in ("a", "b", "a"):
+        hashes.add(key)
+    assert not hashes.settled and len(hashes) == 2 and hashes.missing(["a", "c"]) == ["c"]
+
+
 def test_settle_returns_the_hashes_already_there():
     hashes = KeyHashes(buffer=100)
     for key in ("a", "b"):
@@ -40,12 +47,13 @@ def test_settle_returns_the_hashes_already_there():
 
 def test_repeats_of_keys_settled_long_before_are_counted_and_listed(engine, monkeypatch):
     monkeypatch.setattr(load_events, "BUFFER", 3)  # settle every third key: repeats span settled arrays
-    lines = [rec(f"K{i}") for i in range(20)] + [state(1), rec("K2"), rec("K17"), rec("K2")]
+    monkeypatch.setattr(key_hashes, "BUFFER", 3)  # (the same size both sides: no repeat lost in between)
+    lines = [rec(f"K{i}") for i in range(20)] + [state(1), rec("K2"), rec("K17"), rec("K5"), rec("K2")]
     stats = SingerLoader(engine, "u8", 1, batch_size=4).feed([json.dumps(SCHEMA), *lines])
-    assert stats.duplicates == 3
+    assert stats.duplicates == 4
     with engine.connect() as conn:
         dups = {r.record_key: r.occurrences for r in conn.execute(select(sync_duplicate_key))}
-    assert dups == {"K2": 3, "K17": 2}
+    assert dups == {"K2": 3, "K17": 2, "K5": 2}
 
 
 def test_a_full_pass_held_in_settled_arrays_marks_exactly_the_unseen_deleted(engine, monkeypatch):

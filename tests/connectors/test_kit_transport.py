@@ -60,21 +60,13 @@ def test_prepare_builds_the_request_session_prepare_request_builds(url, params, 
     assert "X-Later" not in again.headers
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    """/set-cookie sets one; /moved redirects to /echo; /echo answers what it was sent."""
+class Quiet(http.server.BaseHTTPRequestHandler):
+    """A test server's handler: replies with a length, logs nothing."""
 
-    def do_GET(self) -> None:
-        if self.path.startswith("/moved"):
-            self.send_response(302)
-            self.send_header("Location", "/echo?moved=1")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        body = json.dumps({"path": self.path, "cookie": self.headers.get("Cookie")}).encode()
-        self.send_response(200)
-        if self.path.startswith("/set-cookie"):
-            self.send_header("Set-Cookie", "sid=abc; Path=/")
-        self.send_header("Content-Type", "application/json")
+    def _reply(self, status: int, body: bytes, headers: list[tuple[str, str]]) -> None:
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -83,9 +75,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def base_url() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+def serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A threaded local server with ``handler`` for as long as the fixture lives: its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -93,6 +86,23 @@ def base_url() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+class Handler(Quiet):
+    """/set-cookie sets one; /moved redirects to /echo; /echo answers what it was sent."""
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/moved"):
+            self._reply(302, b"", [("Location", "/echo?moved=1")])
+            return
+        body = json.dumps({"path": self.path, "cookie": self.headers.get("Cookie")}).encode()
+        extra = [("Set-Cookie", "sid=abc; Path=/")] if self.path.startswith("/set-cookie") else []
+        self._reply(200, body, [*extra, ("Content-Type", "application/json")])
+
+
+@pytest.fixture
+def base_url() -> Iterator[str]:
+    yield from serving(Handler)
 
 
 def hub_session() -> requests.Session:
@@ -169,7 +179,7 @@ def test_a_decorated_call_counts_attempts_per_thread_and_reads_sleep_when_called
 # ------------------------------------------------------------------ the lean path (http.client)
 
 
-class Varied(http.server.BaseHTTPRequestHandler):
+class Varied(Quiet):
     """Replies of every shape the lean path must read as requests does."""
 
     protocol_version = "HTTP/1.1"  # keep-alive, as real APIs
@@ -211,29 +221,9 @@ class Varied(http.server.BaseHTTPRequestHandler):
             extra = [("Set-Cookie", "sid=abc; Path=/")] if path.startswith("/set-cookie") else []
             self._reply(200, body, [("Content-Type", "application/json"), ("X-Twice", "a"), ("X-Twice", "b"), *extra])
 
-    def _reply(self, status: int, body: bytes, headers: list[tuple[str, str]]) -> None:
-        self.send_response(status)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def varied() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Varied)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    yield from serving(Varied)
 
 
 def both(session: requests.Session, url: str, **kwargs: t.Any) -> tuple[requests.Response, requests.Response]:

@@ -166,9 +166,12 @@ def dlt_python() -> str | None:
     return str(py)
 
 
-def one_warehouse(spec: str, sim, tmp: Path, as_of: str, quick: bool) -> dict:
+def one_warehouse(spec: str, sim, tmp: Path, as_of: str, quick: bool, one_process: bool = True,
+                  parallel: int = 1) -> dict:
     """Every measurement for one world on one kind of warehouse (with ``quick``: no second
-    ``resolve``, one dlt merge pass, and no scale-out here - ``quick_scale_out`` measures it)."""
+    ``resolve``, one dlt merge pass, and no scale-out here - ``quick_scale_out`` measures it).
+    ``one_process``: each run's sync, build, reconcile and report in one process (``run``),
+    else each in its own; ``parallel``: sources synced at once."""
     from incremental import change_one_percent
 
     db = Database(spec, tmp)
@@ -179,11 +182,16 @@ def one_warehouse(spec: str, sim, tmp: Path, as_of: str, quick: bool) -> dict:
         for phase in ("full", "incremental"):
             if phase == "incremental":
                 res["changes"] = sim.change(lambda data: change_one_percent(data, random.Random(7)))
-            for name in STAGE_NAMES:
-                # ``resolve`` is entity resolution over *every* record (full=True) on the built
-                # warehouse: after 1 % changed it is the same work again, so --quick runs it once.
-                if not (quick and phase == "incremental" and name == "resolve"):
-                    res[f"{phase}:{name}"] = stage(name, url)
+            if one_process:
+                res |= pipeline_run(stage, url, phase, parallel)
+            else:
+                for name in STAGE_NAMES:
+                    if name != "resolve":
+                        res[f"{phase}:{name}"] = stage(name, url, *(["--parallel", str(parallel)] if name == "sync" else []))
+            # ``resolve`` is entity resolution over *every* record (full=True) on the built
+            # warehouse, rolled back: after 1 % changed it is the same work again, so --quick runs it once.
+            if not (quick and phase == "incremental"):
+                res[f"{phase}:resolve"] = stage("resolve", url)
         res["bulk"] = stage("bulk", url)
         pdlt = dlt_python()
         if pdlt:
@@ -208,6 +216,22 @@ def one_warehouse(spec: str, sim, tmp: Path, as_of: str, quick: bool) -> dict:
 
 
 STAGE_NAMES = ("sync", "build", "resolve", "reconcile", "report")
+
+
+def pipeline_run(stage, url: str, phase: str, parallel: int) -> dict:
+    """One run (full or incremental) as ``hub run`` does it: sync, build, reconcile and report in
+    one process (stages.py ``run``), each step timed inside it. What the process spends around
+    its steps - interpreter, imports, opening the warehouse - is ``<phase>:start``, counted in the
+    run's total like any step."""
+    whole = stage("run", url, "--parallel", str(parallel))
+    steps = whole.pop("steps")
+    out = {f"{phase}:{name}": figures for name, figures in steps.items()}
+    cpu = whole.get("cpu_s")
+    out[f"{phase}:start"] = {
+        "seconds": round(whole["seconds"] - sum(d["seconds"] for d in steps.values()), 2),
+        "cpu_s": round(cpu - sum(d["cpu_s"] for d in steps.values()), 2) if cpu is not None else None,
+        "records": 0, "peak_rss_mb": whole["peak_rss_mb"], "process": whole}
+    return out
 
 
 def stage_runner(spec: str, sim, tmp: Path, as_of: str):
@@ -296,6 +320,11 @@ def main() -> None:
     parser.add_argument("--repeat-orders", type=float, default=8.0, help="for worlds of 100k+ (about 1M orders)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "hub-bench-worlds")
     parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument("--stage-processes", action="store_true",
+                        help="time each stage of a run in its own process (default: one process per run, as hub run)")
+    parser.add_argument("--parallel", type=int, default=1,
+                        help="sources synced at once in both runs (hub sync --parallel; default 1: one after another, "
+                             "as the yardsticks read them, so the landing comparison stays per source)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)  # before the run: a missing folder must not lose its results
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else [10_000] if args.quick else [10_000, 100_000]
@@ -314,7 +343,8 @@ def main() -> None:
             world = load_world(world_path)
             counts = {f"{s}.{k}": len(v) for s, objs in world.data.items() if s != "meta" for k, v in objs.items()}
             with served(world_path, tmp) as sim:  # afresh per warehouse: the incremental pass edits it
-                res = one_warehouse(spec, sim, tmp, world.now.isoformat(), args.quick)
+                res = one_warehouse(spec, sim, tmp, world.now.isoformat(), args.quick, not args.stage_processes,
+                                    args.parallel)
             if args.quick and spec != "sqlite":
                 res["scaleout_small"] = quick_scale_out(max(200, customers // 10), spec, args.cache)
             results["runs"].append({"customers": customers, "warehouse": spec.split(":")[0].split("+")[0], "counts": counts,

@@ -1,13 +1,16 @@
 """One stage of the hub, run in its own process so its time and peak memory are its own.
 
-    python bench/stages.py sync      --warehouse URL --sources FILE [--only NAME]
+    python bench/stages.py sync      --warehouse URL --sources FILE [--only NAME] [--parallel N]
     python bench/stages.py build     --warehouse URL --as-of ISO
     python bench/stages.py resolve   --warehouse URL
     python bench/stages.py reconcile --warehouse URL --as-of ISO
     python bench/stages.py report    --warehouse URL --as-of ISO --out DIR
     python bench/stages.py bulk      --warehouse URL --sources FILE
+    python bench/stages.py run       --warehouse URL --sources FILE --as-of ISO --out DIR [--parallel N]
     python bench/stages.py scaleout  --warehouse URL --sources FILE --as-of ISO --out DIR --dagster-storage URL
 
+``run`` is sync, build, reconcile and report in one process, each step timed inside it (how
+``hub run`` runs them, and how bench/run.py times a full and an incremental run).
 ``bench/run.py`` starts each one as a child and reads its wall time and peak RSS from the
 operating system (``os.wait4``); the stage prints one JSON line: the records it handled and what
 it found. ``resolve`` times entity resolution alone (stage, match, write the crosswalk) on the
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import time
 from datetime import datetime
@@ -41,22 +45,20 @@ def _sources(path: str) -> list:
 
 
 def stage_sync(engine, args) -> dict:
-    """Sync every source (or ``--only`` one) in turn, from the saved state (incremental)."""
-    from connectors.sync import sync_source
+    """Sync every source (or ``--only`` one) from the saved state (incremental), ``--parallel``
+    at a time as ``hub sync`` does (connectors.sync.sync_sources)."""
+    from connectors.sync import sync_sources
 
+    sources = [s for s in _sources(args.sources) if not args.only or s.name == args.only]
     per_source, records, landed = {}, 0, 0
-    for source in _sources(args.sources):
-        if args.only and source.name != args.only:
-            continue
-        t = time.perf_counter()
-        result = sync_source(engine, source)
+    for result in sync_sources(engine, sources, parallel=args.parallel):
         if result.status != "succeeded":
-            raise SystemExit(f"sync of {source.name} {result.status}: {result.error}")
-        per_source[source.name] = {"seconds": round(time.perf_counter() - t, 2), "records": result.seen,
-                                   "landed": result.landed}
+            raise SystemExit(f"sync of {result.source} {result.status}: {result.error}")
+        per_source[result.source] = {"seconds": round(result.duration_s, 2), "records": result.seen,
+                                     "landed": result.landed}
         records += result.seen
         landed += result.landed
-    return {"records": records, "landed": landed, "per_source": per_source}
+    return {"records": records, "landed": landed, "per_source": per_source, "parallel": args.parallel}
 
 
 def _raw_count(engine) -> int:
@@ -194,8 +196,56 @@ def stage_scaleout(engine, args) -> dict:
             "processes": len({p for s in steps.values() for p in s.get("pids", ())})}
 
 
+#: what ``run`` does in one process, in order (what ``hub run`` materializes, without Dagster)
+PIPELINE = ("sync", "build", "reconcile", "report")
+
+
+def _cpu_s() -> float:
+    """CPU seconds (user + sys) of this process and of the children it waited for (the taps)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _reset_peak() -> bool:
+    """Start this process's peak RSS afresh (Linux: ``5`` to /proc/self/clear_refs), so each step
+    of ``run`` reports its own peak rather than the largest so far; False where not possible."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_mb(reset: bool, kids_before: int) -> int:
+    """The step's peak RSS (MB): this process's since the reset (else since start), or a tap's
+    if a tap waited for in this step grew larger (the kernel keeps only the largest child)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if reset:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                own = int(line.split()[1])
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(own, kids if kids > kids_before else 0) / 1024)
+
+
+def stage_run(engine, args) -> dict:
+    """Sync, build, reconcile and report in this one process, as ``hub run`` runs a pipeline (one
+    process, the taps its children), each step timed inside it: wall and CPU seconds (with its
+    taps) and its own peak RSS. The process's start-up (interpreter, imports, opening the
+    warehouse) is what /usr/bin/time adds around the steps: bench/run.py reports it as ``start``."""
+    steps: dict[str, dict] = {}
+    for name in (args.steps.split(",") if args.steps else PIPELINE):
+        reset, kids = _reset_peak(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        cpu, t = _cpu_s(), time.perf_counter()
+        figures = STAGES[name](engine, args)
+        wall = round(time.perf_counter() - t, 2)
+        steps[name] = figures | {"seconds": wall, "inside_s": wall, "cpu_s": round(_cpu_s() - cpu, 2),
+                                 "peak_rss_mb": _peak_mb(reset, kids)}
+    return {"records": next(iter(steps.values()))["records"], "steps": steps}
+
+
 STAGES = {"sync": stage_sync, "build": stage_build, "resolve": stage_resolve, "reconcile": stage_reconcile,
-          "report": stage_report, "bulk": stage_bulk, "scaleout": stage_scaleout}
+          "report": stage_report, "bulk": stage_bulk, "scaleout": stage_scaleout, "run": stage_run}
 
 
 def main() -> None:
@@ -204,6 +254,8 @@ def main() -> None:
     parser.add_argument("--warehouse", required=True)
     parser.add_argument("--sources", help="sources file (JSON) for sync / bulk")
     parser.add_argument("--only", help="one source name")
+    parser.add_argument("--steps", help=f"run: these steps only, in order (default {','.join(PIPELINE)})")
+    parser.add_argument("--parallel", type=int, default=1, help="sync: sources at once (hub sync --parallel)")
     parser.add_argument("--as-of", default=None)
     parser.add_argument("--out", default="report-out")
     parser.add_argument("--dagster-storage", help="scaleout: PostgreSQL URL (psycopg2) for Dagster's storage")

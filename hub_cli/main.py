@@ -105,11 +105,15 @@ def sync(
     accept_deletions: Annotated[bool, typer.Option(
         "--accept-deletions", help="Believe this sync's full passes even when they leave out more than "
         "staleness.max_drop of the records (a real purge): mark them deleted instead of withholding.")] = False,
+    parallel: Annotated[int | None, typer.Option(
+        "--parallel", min=1, envvar="HUB_SYNC_PARALLEL",
+        help="Sources synced at once (default: 4 on PostgreSQL, 1 on SQLite, whose one writer would make "
+             "them queue). A failing source never stops the others.")] = None,
 ) -> None:
     """Sync each enabled source (incrementally) with live progress; exit 1 if any source failed."""
     from hub_cli.sync_cmd import run_sync
 
-    raise typer.Exit(run_sync(console, source, warehouse, connectors, full_refresh, accept_deletions))
+    raise typer.Exit(run_sync(console, source, warehouse, connectors, full_refresh, accept_deletions, parallel))
 
 
 @app.command()

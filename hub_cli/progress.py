@@ -85,9 +85,16 @@ class SyncProgress:
 
     def tap_line(self, line: str) -> None:
         """Count a page (``http_request_count`` metric) or a wait (progress_patterns.yaml)."""
+        self._count(self.current, line)
+
+    def for_source(self, source: str) -> SourceObserver:
+        """The observer for ``source`` when several sources sync at once: its tap's lines count
+        for it, not for whichever source started last."""
+        return SourceObserver(self, source)
+
+    def _count(self, current: SourceProgress | None, line: str) -> None:
         from connectors.singer_runner import parse_metric
 
-        current = self.current
         if current is None:
             return
         if "METRIC: " in line:
@@ -105,7 +112,8 @@ class SyncProgress:
         with self._lock:
             entry = self.sources.setdefault(result.source, SourceProgress(result.source, result.run_id))
             entry.result = result
-            self.current = None
+            if self.current is not None and self.current.name == result.source:
+                self.current = None
         if not self.live_enabled:
             self.console.print(self._line(entry), highlight=False, soft_wrap=True)
 
@@ -154,3 +162,24 @@ class SyncProgress:
                           f"{r.rejected:,}", str(len(r.per_stream or {})), str(sum(entry.pages.values())),
                           str(entry.waits), _duration(r.duration_s), _rate(r.seen, r.duration_s))
         return table
+
+
+class SourceObserver:
+    """One source's view of a shared :class:`SyncProgress` (``hub sync --parallel``)."""
+
+    def __init__(self, progress: SyncProgress, source: str):
+        self.progress, self.source = progress, source
+
+    def sync_started(self, source: str, run_id: int, stats) -> None:
+        """As :meth:`SyncProgress.sync_started`."""
+        self.progress.sync_started(source, run_id, stats)
+
+    def tap_line(self, line: str) -> None:
+        """Count the line for this source."""
+        with self.progress._lock:
+            entry = self.progress.sources.get(self.source)
+        self.progress._count(entry, line)
+
+    def sync_finished(self, result) -> None:
+        """As :meth:`SyncProgress.sync_finished`."""
+        self.progress.sync_finished(result)

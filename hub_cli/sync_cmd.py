@@ -9,13 +9,24 @@ from rich.markup import escape
 
 from hub_core.settings import LANDED_STATUSES
 
+#: sources synced at once by default on PostgreSQL (SQLite has one writer: one at a time there)
+DEFAULT_PARALLEL = 4
+
+
+def default_parallel(warehouse_url: str) -> int:
+    """How many sources sync at once unless told: several on PostgreSQL, where each source's
+    loader writes in its own transactions; one on SQLite, whose single writer would make the
+    loaders queue on its lock (and could time one out)."""
+    return 1 if warehouse_url.startswith("sqlite") else DEFAULT_PARALLEL
+
 
 def run_sync(console: Console, chosen: list[str] | None, warehouse: str | None, connectors: Path | None,
-             full_refresh: bool, accept_deletions: bool = False) -> int:
-    """Sync every enabled (or chosen) source; returns the exit code: 0 all succeeded (``partial``
-    counts: the sync completed, some records wait in the quarantine), 1 any source failed, was
-    interrupted or was refused because another sync of it runs."""
-    from connectors.sync import sync_source
+             full_refresh: bool, accept_deletions: bool = False, parallel: int | None = None) -> int:
+    """Sync every enabled (or chosen) source, ``parallel`` at a time (default:
+    :func:`default_parallel`); returns the exit code: 0 all succeeded (``partial`` counts: the
+    sync completed, some records wait in the quarantine), 1 any source failed, was interrupted or
+    was refused because another sync of it runs."""
+    from connectors.sync import sync_sources
     from hub_cli.common import load_chosen_sources, settings, warehouse_engine
     from hub_cli.progress import SyncProgress
 
@@ -32,9 +43,10 @@ def run_sync(console: Console, chosen: list[str] | None, warehouse: str | None, 
 
     # the landing withholds the deletions of a pass too small to believe, unless told it was a real purge
     max_drop = None if accept_deletions else load_rules().staleness.max_drop
+    at_once = parallel if parallel is not None else default_parallel(conf.warehouse_url)
     with SyncProgress(console) as progress:
-        results = [sync_source(engine, source, full_refresh=full_refresh, observer=progress, max_drop=max_drop)
-                   for source in sources]
+        results = sync_sources(engine, sources, parallel=at_once, full_refresh=full_refresh,
+                               observer_for=progress.for_source, max_drop=max_drop)
     if progress.live_enabled or len(results) > 1:
         console.print(progress.summary())
     failed = [r for r in results if r.status not in LANDED_STATUSES]

@@ -125,3 +125,51 @@ def test_profile_summary_ranks_frames_by_samples(tmp_path):
     own = text.split("total:")[0]
     assert own.index("idle (c.py:2)") < own.index("send (b.py:9)") < own.index("work (a.py:5)")
     assert " 40.0%  work (a.py:5)" in text.split("total:")[1]
+
+
+def test_one_process_run_counts_its_start_up_in_the_ratio():
+    run = _run()
+    run["stages"]["full:start"] = {"seconds": 5.0, "cpu_s": 1.0, "records": 0, "peak_rss_mb": 300}
+    run["stages"]["incremental:start"] = {"seconds": 5.0, "cpu_s": 1.0, "records": 0, "peak_rss_mb": 300}
+    assert plots.ratios(run)["incremental_share"] == pytest.approx((4 + 30 + 5) / (100 + 30 + 5))
+    assert any(line.startswith("| start-up of the run's one process") for line in plots.table(run))
+
+
+def test_pipeline_run_splits_the_process_into_its_steps_and_start_up():
+    import run as bench_run
+
+    steps = {"sync": {"seconds": 6.0, "cpu_s": 3.0, "records": 9, "peak_rss_mb": 90},
+             "report": {"seconds": 2.5, "cpu_s": 2.0, "records": 4, "peak_rss_mb": 120}}
+    seen = []
+
+    def stage(name, url, *extra):
+        seen.append((name, url, extra))
+        return {"seconds": 10.0, "cpu_s": 6.5, "peak_rss_mb": 130, "records": 9, "steps": dict(steps)}
+
+    out = bench_run.pipeline_run(stage, "db-url", "incremental", 4)
+    assert seen == [("run", "db-url", ("--parallel", "4"))]
+    assert out["incremental:sync"] == steps["sync"] and out["incremental:report"] == steps["report"]
+    assert (out["incremental:start"]["seconds"], out["incremental:start"]["cpu_s"]) == (1.5, 1.5)
+
+
+@pytest.mark.slow
+def test_one_process_run_times_each_step_of_a_real_pipeline(served, tmp_path):
+    import json
+    import subprocess
+
+    from simulators.world import as_world
+
+    world, sources = served
+    (tmp_path / "sources.json").write_text(json.dumps({"sources": sources}))
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "stages.py"), "run", "--warehouse", f"sqlite:///{tmp_path / 'w.db'}",
+         "--sources", str(tmp_path / "sources.json"), "--as-of", as_world(world).now.isoformat(),
+         "--out", str(tmp_path / "report"), "--parallel", "2"],
+        capture_output=True, text=True, check=True, env=os.environ | {"PYTHONPATH": str(BENCH.parent)})
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    steps = figures["steps"]
+    assert list(steps) == ["sync", "build", "reconcile", "report"]
+    assert steps["sync"]["landed"] == steps["sync"]["records"] > 0 and set(steps["sync"]["per_source"]) == set(sources)
+    assert steps["sync"]["cpu_s"] > 0 and all(s["seconds"] >= 0 and s["peak_rss_mb"] > 0 for s in steps.values())
+    written = json.loads((tmp_path / "report" / "discrepancies.json").read_text())
+    assert steps["report"]["discrepancies"] == len(written) == sum(steps["reconcile"]["found"].values())

@@ -7,8 +7,10 @@ plain bulk insert of the same records, on SQLite and PostgreSQL; writes bench/re
     ... --warehouse sqlite --warehouse postgresql+psycopg://postgres@127.0.0.1:5432
 
 Per world and warehouse, each in a fresh database: sync (simulators -> raw), build (raw ->
-unified), entity resolution alone, reconcile (R1-R11), report - a full run, then the same after
-~1 % of the records changed (bench/incremental.py's change); then the yardsticks into the same
+unified), reconcile (R1-R11), report - a full run, then the same after ~1 % of the records
+changed (bench/incremental.py's change), each run in one process as ``hub run`` runs it
+(stages.py ``run``: every step timed inside it, the process's start-up a row of its own;
+``--stage-processes``: each step its own process, as before) - and entity resolution alone; then the yardsticks into the same
 database: a plain SQLAlchemy bulk insert and dlt (append, and merge twice; once with --quick);
 then scale-out: on PostgreSQL the whole Dagster job on the multiprocess executor with Dagster's
 storage in PostgreSQL (stages.py ``scaleout``), against the in-process stages; on SQLite (one

@@ -146,15 +146,24 @@ class Workbook:
         self.sheets.append(sheet)
         return sheet
 
-    def prepare(self, values: list, styles: dict[int, Style] | None = None) -> Row:
-        """``values`` as a row that can be appended to any sheet of this workbook, at any row."""
+    def prepare(self, values: list, styles: dict[int, Style] | None = None, memo: dict | None = None) -> Row:
+        """``values`` as a row that can be appended to any sheet of this workbook, at any row.
+        ``memo`` (a dict the caller keeps for a batch of rows) remembers each (value, style)'s
+        cell: many rows repeat a rule, a region, an owner, a word."""
         styles = styles or {}
         parts, tail = [], ""
         for c, v in enumerate(values, start=1):
             if v is None or v == "":
                 continue
             parts.append(f'{tail}<c r="{_LETTERS[c] if c < len(_LETTERS) else column_letter(c)}')
-            tail = _cell_tail(v, self.style_id(styles[c]) if c in styles else 0)
+            sid = self.style_id(styles[c]) if c in styles else 0
+            if memo is None:
+                tail = _cell_tail(v, sid)
+                continue
+            key = (type(v), v, sid)  # 1, 1.0 and True are equal keys but different cells
+            tail = memo.get(key)
+            if tail is None:
+                tail = memo[key] = _cell_tail(v, sid)
         parts.append(tail)
         return Row(tuple(parts), len(values))
 

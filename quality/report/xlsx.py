@@ -99,13 +99,6 @@ class _Sheet:
         self.ws.append(values, {c: _FORMATS.get(f) or Style(number_format=f) for c, f in (formats or {}).items()})
         self._measure(values)
 
-    def prepared(self, row: Row, widths: list[int]) -> None:
-        """A row already made and measured (an item's row, written on three sheets)."""
-        self.ws.append(row)
-        for col, w in enumerate(widths, start=1):
-            if w > self.widths.get(col, 0):
-                self.widths[col] = w
-
     def note(self, text: str) -> None:
         """A sentence in column A, left to overflow into the empty cells beside it (not measured, so
         one long line does not widen the column of the table above)."""
@@ -126,27 +119,34 @@ class _Sheet:
 def _item_rows(wb: Workbook, items: list[dict], m: Messages) -> dict[int, tuple[Row, list[int]]]:
     """Per item (by ``id``): its row and its cells' display widths - made once, though the row
     appears on three sheets (all items, its rule, its owner)."""
-    out, known = {}, {}  # known: display widths of values seen (names, titles, regions repeat)
+    out = {}
+    known: dict = {}  # (type, value) -> (cleaned value, display width): names, titles, regions repeat
+    cells: dict = {}  # the workbook's memo of cells made
     base = {c: _FORMATS[f] for c, f in ITEM_FORMATS.items()}
+    by_severity = {k: base | {2: style} for k, style in _SEVERITY_STYLES.items()}
     for i in items:
-        values = [clean(v) for v in _item_values(i, m)]
-        styles = base | {2: _SEVERITY_STYLES[i["severity"]]} if i["severity"] in _SEVERITY_STYLES else base
-        widths = []
-        for v in values:
+        values, widths = [], []
+        for v in _item_values(i, m):
             key = (type(v), v)  # 12 and 12.0 are equal keys but measure 2 and 5 columns
-            w = known.get(key)
-            if w is None:
-                w = known[key] = 0 if v is None else display_width(v)
-            widths.append(w)
-        out[id(i)] = (wb.prepare(values, styles), widths)
+            hit = known.get(key)
+            if hit is None:
+                cleaned = clean(v)
+                hit = known[key] = (cleaned, 0 if cleaned is None else display_width(cleaned))
+            values.append(hit[0])
+            widths.append(hit[1])
+        out[id(i)] = (wb.prepare(values, by_severity.get(i["severity"], base), cells), widths)
     return out
 
 
 def _items_sheet(wb: Workbook, title: str, items: list[dict], m: Messages, rows: dict) -> None:
     sheet = _Sheet(wb.add_sheet(title))
     sheet.header([m(f"cols.{c}") for c in ITEM_COLUMNS])
-    for i in items:
-        sheet.prepared(*rows[id(i)])
+    made = [rows[id(i)] for i in items]
+    for row, _ in made:
+        sheet.ws.append(row)
+    for col, width in enumerate(map(max, zip(*(w for _, w in made), strict=True)), start=1):
+        if width > sheet.widths.get(col, 0):
+            sheet.widths[col] = width
     sheet.finish()
 
 

@@ -241,9 +241,45 @@ def sync_sources(engine: Engine, sources: list[SourceConfig], *, parallel: int =
 
     if parallel <= 1 or len(sources) <= 1:
         return [one(source) for source in sources]
+    import threading
     from concurrent.futures import ThreadPoolExecutor
+
+    running: dict[str, int] = {}  # source -> the thread syncing it
+    guard = threading.Lock()
+
+    def tracked(source: SourceConfig) -> SyncResult:
+        with guard:
+            running[source.name] = threading.get_ident()
+        try:
+            return one(source)
+        finally:
+            with guard:
+                running.pop(source.name, None)
 
     # A tap dies with the thread that started it (PR_SET_PDEATHSIG, connectors/singer_runner.py):
     # each worker thread runs a whole sync, tap included, before it takes the next source.
-    with ThreadPoolExecutor(max_workers=min(parallel, len(sources)), thread_name_prefix="sync") as pool:
-        return list(pool.map(one, sources))
+    pool = ThreadPoolExecutor(max_workers=min(parallel, len(sources)), thread_name_prefix="sync")
+    futures = [pool.submit(tracked, source) for source in sources]
+    try:
+        return [future.result() for future in futures]
+    except KeyboardInterrupt:
+        # Ctrl-C reaches only the main thread: stop the syncs not begun and interrupt the running
+        # ones as a one-at-a-time sync is - they record ``interrupted`` and never finish a pass
+        # (a tap that exits cleanly on the signal must not look like a complete read).
+        for future in futures:
+            future.cancel()
+        with guard:
+            threads = list(running.values())
+        for thread in threads:
+            _raise_in(thread, KeyboardInterrupt)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
+def _raise_in(thread_id: int, exc: type[BaseException]) -> None:
+    """Raise ``exc`` in another thread of this process at its next Python instruction (a thread
+    waiting on a tap's pipe gets it when the pipe closes, before it goes on)."""
+    import ctypes
+
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc))

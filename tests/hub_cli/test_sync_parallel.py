@@ -4,10 +4,15 @@ and each source's tap lines count for that source."""
 from __future__ import annotations
 
 import io
+import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 import yaml
 from rich.console import Console
 from sqlalchemy import create_engine, select
@@ -16,7 +21,7 @@ from typer.testing import CliRunner
 from hub_cli.main import app
 from hub_cli.progress import SyncProgress
 from hub_cli.sync_cmd import default_parallel
-from hub_core.schema import sync_run
+from hub_core.schema import source_lock, sync_run
 
 runner = CliRunner()
 
@@ -105,3 +110,46 @@ def test_each_sources_tap_lines_count_for_that_source():
     assert dict(progress.sources["crm"].pages) == {"AccountObj": 3}
     assert dict(progress.sources["u8"].pages) == {"customer": 1}
     assert (progress.sources["crm"].waits, progress.sources["u8"].waits) == (0, 1)
+
+
+@pytest.mark.slow
+def test_ctrl_c_interrupts_every_running_sync(tmp_path):
+    """Ctrl-C reaches the main thread only: the syncs running in other threads must end
+    ``interrupted`` too (as a one-at-a-time sync does), their locks freed, none left running."""
+    from tests.hub_cli.plain_tap import write_plain_tap
+
+    tap = write_plain_tap(tmp_path / "tap-slow")
+    sources = {name: {"command": [tap], "config": {"stream": name, "sleep": 60}} for name in ("a", "b")}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump({"sources": sources}))
+    (tmp_path / "tmp").mkdir()
+    wh = f"sqlite:///{tmp_path / 'wh.db'}"
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp"), "HUB_LOG_DIR": str(tmp_path / "logs"),
+           "HUB_HEARTBEAT_SECONDS": "0.3", "COLUMNS": "200"}
+    hub = subprocess.Popen([str(Path(sys.executable).parent / "hub"), "sync", "--parallel", "2", "--connectors",
+                            str(tmp_path / "c.yaml"), "--warehouse", wh], env=env, cwd=tmp_path,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    engine = create_engine(wh)
+
+    def both_landing() -> bool:  # both taps are up and sleeping: their records reached the heartbeat
+        try:
+            with engine.connect() as conn:
+                return conn.execute(select(sync_run.c.records_seen)).scalars().all() == [2, 2]
+        except Exception:
+            return False
+
+    try:
+        deadline = time.monotonic() + 60
+        while not both_landing():
+            assert time.monotonic() < deadline and hub.poll() is None, hub.stdout.read().decode()
+            time.sleep(0.2)
+        os.killpg(hub.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the hub and its taps
+        hub.wait(timeout=30)  # not the taps' 60 s
+    finally:
+        if hub.poll() is None:
+            os.killpg(hub.pid, signal.SIGKILL)
+    assert hub.returncode != 0
+    with engine.connect() as conn:
+        assert sorted(conn.execute(select(sync_run.c.source, sync_run.c.status)).all()) == [
+            ("a", "interrupted"), ("b", "interrupted")]
+        assert conn.execute(select(source_lock)).all() == []
+    engine.dispose()

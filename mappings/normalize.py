@@ -84,9 +84,10 @@ def simplify(text: str) -> str:
     return text.translate(_trad_simp())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NameKey:
-    """A company name reduced for comparison: its core, and the place it names, if any."""
+    """A company name reduced for comparison: its core, and the place it names, if any (slotted:
+    one per staged record and contact)."""
 
     core: str
     place: str | None

@@ -39,9 +39,10 @@ from mappings.regions import places_compatible
 __all__ = ["BRANCH_TAG", "Engine", "Rec", "Result", "paused_gc", "resolve"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Rec:
-    """One source record as the engine sees it (already normalized)."""
+    """One source record as the engine sees it (already normalized; slotted: a resolution holds
+    one per customer and contact record)."""
 
     ref: str
     system: str

@@ -52,9 +52,10 @@ def getter(path: str) -> Callable[[object], object]:
 
 def text(value) -> str | None:
     """A field's value as clean, trimmed text (the first of a list), or None: NUL and control
-    characters removed (PostgreSQL text refuses NUL)."""
+    characters removed (PostgreSQL text refuses NUL). A printable text (nearly all) has none of
+    them: ``str.isprintable`` says so faster than the control-character search."""
     if type(value) is str:
-        cleaned = clean_text(value)[0].strip()
+        cleaned = (value if value.isprintable() else clean_text(value)[0]).strip()
         return cleaned or None
     if isinstance(value, list):
         value = value[0] if value else None
@@ -100,18 +101,45 @@ def _phones_in(value: str) -> tuple[str, ...]:
 def phones(*values) -> list[str]:
     """:func:`mappings.identity.phones.extract_phones`, cached per distinct text: the numbers of
     several values are those of each text in turn, first occurrence kept."""
-    found: list[str] = []
+    return list(phones_of(values))
+
+
+def phones_of(values) -> tuple[str, ...]:
+    """:func:`phones` of the values in ``values`` (an iterable), as a tuple: a value may be a
+    list of texts; the empty tuple, or the cached tuple when one text holds every number."""
+    found: tuple[str, ...] = ()
+    several = False
     for value in values:
-        for item in (value if isinstance(value, (list, tuple)) else [value]):
-            if item is None or isinstance(item, bool):
+        for item in (value if isinstance(value, (list, tuple)) else (value,)):
+            if type(item) is str:
+                got = _phones_in(item)
+            elif item is None or isinstance(item, bool):
                 continue
-            found += _phones_in(item if type(item) is str else str(item))
-    return list(dict.fromkeys(found))
+            else:
+                got = _phones_in(str(item))
+            if got:
+                if found:
+                    found += got
+                    several = True
+                else:
+                    found = got
+    return tuple(dict.fromkeys(found)) if several else found
+
+
+def release_caches() -> None:
+    """Empty the staging's per-text caches (and the credit-code check's) once records are
+    staged: at 100k customers they hold hundreds of thousands of texts the matching never reads.
+    The name keys stay cached: contact staging keys the companies WeCom contacts name."""
+    from mappings.identity.records import address_key
+    from mappings.normalize import _valid_uscc
+
+    for cached in (_norm, person, key_text, _phones_in, address_key, _valid_uscc):
+        cached.cache_clear()
 
 
 def clean_strings(row: dict) -> None:
     """Remove NUL/control characters from every text value of ``row`` (one scan when, as nearly
     always, there are none)."""
-    values = [v for v in row.values() if isinstance(v, str)]
-    if clean_text("".join(values))[1]:
+    values = "".join([v for v in row.values() if isinstance(v, str)])
+    if not values.isprintable() and clean_text(values)[1]:
         row.update({k: clean_text(v)[0] for k, v in row.items() if isinstance(v, str)})

@@ -72,10 +72,11 @@ def typo_index(index) -> dict[str, list[str]]:
     records of those cores (``index[("core", core)]``), each as often as it was listed there:
     the same members as a block per variant and record, built per distinct core."""
     typos: dict[str, list[str]] = {}
-    for kind, core in list(index):
-        if kind == "core":
+    get = typos.get
+    for kind, core in index:
+        if kind == "core" and len(core) >= 4:  # (shorter cores have no variants)
             for d in typo_variants(core):
-                cores = typos.get(d)
+                cores = get(d)
                 if cores is None:
                     typos[d] = [core]
                 else:
@@ -84,6 +85,15 @@ def typo_index(index) -> dict[str, list[str]]:
 
 
 def too_common(index, typos: dict[str, list[str]], cap: int) -> set[tuple[str, str]]:
-    """:func:`big_blocks` of an engine's block ``index`` and its :func:`typo_index`."""
-    return {k for k, members in index.items() if k[0] in CAPPED and len(members) > cap} | {
-        ("del", d) for d, cores in typos.items() if sum(len(index[("core", c)]) for c in cores) > cap}
+    """:func:`big_blocks` of an engine's block ``index`` and its :func:`typo_index`. A variant
+    of one core (nearly all) is as big as that core's block: only the few cores above the cap
+    are looked at for those."""
+    big = {k for k, members in index.items() if k[0] in CAPPED and len(members) > cap}
+    big_cores = {k[1] for k, members in index.items() if k[0] == "core" and len(members) > cap}
+    for d, cores in typos.items():
+        if len(cores) == 1:
+            if cores[0] in big_cores:
+                big.add(("del", d))
+        elif sum(len(index[("core", c)]) for c in cores) > cap:
+            big.add(("del", d))
+    return big

@@ -358,9 +358,9 @@ def stage_customer_records(conn: Connection, cfg: IdentityConfig, source_for, em
     stale = sorted((changed & old.keys()) | removed.keys())
     for i in range(0, len(stale), 500):
         conn.execute(delete(customer_record).where(customer_record.c.ref.in_(stale[i:i + 500])))
-    fresh = [{**rows[ref], "changed_at": now} for ref in sorted(changed)]
-    for i in range(0, len(fresh), BATCH):
-        insert_many(conn, customer_record, fresh[i:i + BATCH])
+    fresh = sorted(changed)
+    for i in range(0, len(fresh), BATCH):  # (row copies made a batch at a time)
+        insert_many(conn, customer_record, [{**rows[ref], "changed_at": now} for ref in fresh[i:i + BATCH]])
     moved = bool(removed) or any(ref not in old or any(getattr(old[ref], f) != rows[ref][f] for f in NAME_FIELDS)
                                  for ref in changed)
     return Staged(rows, changed, removed, len(stale) + len(fresh), moved)

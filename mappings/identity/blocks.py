@@ -50,6 +50,13 @@ def typo_variants(core: str) -> tuple[str, ...]:
     return tuple(deletions(core))
 
 
+def release_typo_caches() -> None:
+    """Empty the per-core typo caches once a resolution is done: at 100k customers they hold
+    tens of thousands of cores' variants nothing reads any more."""
+    _typo_keys.cache_clear()
+    typo_variants.cache_clear()
+
+
 def block_keys(r: Rec, typos: bool = True) -> list[tuple[str, str]]:
     """The blocks a record sits in; two records are only ever compared inside one."""
     keys = []

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import cache
 from operator import attrgetter
 
-from mappings.identity.blocks import block_keys, too_common, typo_index, typo_variants
+from mappings.identity.blocks import block_keys, release_typo_caches, too_common, typo_index, typo_variants
 from mappings.identity.cities import clash, group_location, nowhere_among
 from mappings.identity.config import Matching
 from mappings.identity.scoring import BRANCH_TAG, branch_tag, score_groups
@@ -360,7 +360,9 @@ def resolve(records: list[Rec], cfg: Matching, frozen: frozenset[str] = frozense
     rule but still count as customers others could be (their names make a key ambiguous);
     ``big``: the too-common blocks, when ``records`` are only part of all records."""
     with paused_gc():
-        return Engine(records, cfg, frozen, big).run()
+        result = Engine(records, cfg, frozen, big).run()
+    release_typo_caches()  # (their variants lived in the engine's typo index, now gone)
+    return result
 
 
 @contextmanager

@@ -404,17 +404,25 @@ def _key_of(text: str) -> NameKey:
     return NameKey(core, place or None)
 
 
+def _list(text: str | None) -> tuple:
+    """A staged JSON list as a tuple (the shared empty tuple for ``[]``, most records' aliases
+    and contacts)."""
+    return tuple(orjson.loads(text)) if text and text != "[]" else ()
+
+
 def to_rec(row) -> Rec:
     """The engine's view of a staged row (a dict or a result row)."""
     get = row.get if isinstance(row, dict) else row._mapping.get
     core = get("name_key")
-    phones = tuple(orjson.loads(get("phones") or "[]"))
+    phones = _list(get("phones"))
+    aliases = get("aliases")
+    raw_code = get("uscc_raw")
     return Rec(
         ref=get("ref"), system=get("system"),
         key=NameKey(core, get("name_place")) if core else None,
-        aliases=tuple(_key_of(a) for a in orjson.loads(get("aliases") or "[]")),
-        uscc=get("uscc"), code_raw=get("uscc_raw") if get("uscc_raw") and len(get("uscc_raw")) >= 15 else None,
+        aliases=tuple(_key_of(a) for a in orjson.loads(aliases)) if aliases and aliases != "[]" else (),
+        uscc=get("uscc"), code_raw=raw_code if raw_code and len(raw_code) >= 15 else None,
         link_code=get("link_code"), phones=phones, cities=infer_cities(phones, get("address")),
-        address=get("address_key"), contacts=tuple(orjson.loads(get("contacts") or "[]")),
+        address=get("address_key"), contacts=_list(get("contacts")),
         deleted=bool(get("is_deleted")),
     )

@@ -10,14 +10,19 @@ bounded; a text that fell out is simply cleaned again).
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import cache, lru_cache
 
 from mappings.declarative.casts import clean_text
 from mappings.identity.phones import extract_phones
-from mappings.normalize import NameKey, name_key, normalize_name, simplify
+from mappings.normalize import NameKey, _leading_place, name_key, normalize_name, simplify
 
 CACHE = 1 << 18  # distinct texts kept per clean-up (names, phone fields, addresses)
+_PUNCT = re.compile(r"[\s,，.。、;；:：#＃()（）\-—_/]+")
+_CODE_CHARS = re.compile(r"[\s\-]")
 
 
 def walk(obj, parts: tuple[str, ...]):
@@ -63,6 +68,49 @@ def text(value) -> str | None:
         return None
     cleaned = clean_text(str(value))[0].strip()
     return cleaned or None
+
+
+_LOCAL_EPOCH = datetime(1970, 1, 1, 8)  # the epoch in China time (UTC+8, no daylight saving)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def to_ms(value) -> int | None:
+    """Epoch milliseconds from epoch ms or a ``YYYY-MM-DD[ HH:MM:SS]`` local (China) time."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    written = text(value)
+    if not written:
+        return None
+    if written.isdigit():
+        return int(written)
+    try:
+        moment = datetime.fromisoformat(written)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        # what ``moment.replace(tzinfo=UTC+8).timestamp()`` gives (microseconds / 1e6, the
+        # same float), without an aware datetime per record
+        return int((moment - _LOCAL_EPOCH) // _MICROSECOND / 1e6 * 1000)
+    return int(moment.timestamp() * 1000)
+
+
+@lru_cache(maxsize=CACHE)
+def address_key(address: str | None) -> str | None:
+    """An address reduced for comparison: NFKC, simplified, leading province/city and punctuation gone."""
+    text = normalize_name(address)
+    if not text:
+        return None
+    _, rest = _leading_place(simplify(text))
+    rest = _PUNCT.sub("", rest)
+    return rest if len(rest) >= 4 else None
+
+
+def code_text(value) -> str | None:
+    """A credit code as written, normalized (for near-code evidence when it is invalid)."""
+    written = text(value)
+    if not written:
+        return None
+    return _CODE_CHARS.sub("", unicodedata.normalize("NFKC", written)).upper()[:40] or None
 
 
 @lru_cache(maxsize=CACHE)
@@ -130,7 +178,6 @@ def release_caches() -> None:
     """Empty the staging's per-text caches (and the credit-code check's) once records are
     staged: at 100k customers they hold hundreds of thousands of texts the matching never reads.
     The name keys stay cached: contact staging keys the companies WeCom contacts name."""
-    from mappings.identity.records import address_key
     from mappings.normalize import _valid_uscc
 
     for cached in (_norm, person, key_text, _phones_in, address_key, _valid_uscc):

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from datetime import datetime
 from typing import NamedTuple
 
 import orjson
@@ -26,8 +23,9 @@ from mappings.identity.cities import infer_cities
 from mappings.identity.config import IdentityConfig, SourceRecord
 from mappings.identity.engine import Rec
 from mappings.identity.extract import (
-    CACHE,
+    address_key,
     clean_strings,
+    code_text,
     getter,
     key_text,
     key_text_of,
@@ -36,22 +34,17 @@ from mappings.identity.extract import (
     phones_of,
     release_caches,
     text,
+    to_ms,
 )
 from mappings.identity.store import insert_many
 from mappings.normalize import (
     NameKey,
-    _leading_place,
     name_key,
-    normalize_name,
     normalize_uscc,
-    simplify,
 )
 
 BATCH = 2000
 log = logging.getLogger(__name__)
-_SOURCE_TZ = timezone(timedelta(hours=8))  # U8/finance local times are China time
-_PUNCT = re.compile(r"[\s,，.。、;；:：#＃()（）\-—_/]+")
-_CODE_CHARS = re.compile(r"[\s\-]")
 
 
 def iter_current(conn: Connection, source: str, stream: str) -> Iterator[dict]:
@@ -71,49 +64,6 @@ def get_path(obj, path: str):
 
 
 _text = text  # the staged form of a field's value (see extract.text)
-
-
-_LOCAL_EPOCH = datetime(1970, 1, 1, 8)  # the epoch in China time (UTC+8, no daylight saving)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def to_ms(value) -> int | None:
-    """Epoch milliseconds from epoch ms or a ``YYYY-MM-DD[ HH:MM:SS]`` local (China) time."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
-    text = _text(value)
-    if not text:
-        return None
-    if text.isdigit():
-        return int(text)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        # what ``moment.replace(tzinfo=UTC+8).timestamp()`` gives (microseconds / 1e6, the
-        # same float), without an aware datetime per record
-        return int((moment - _LOCAL_EPOCH) // _MICROSECOND / 1e6 * 1000)
-    return int(moment.timestamp() * 1000)
-
-
-@lru_cache(maxsize=CACHE)
-def address_key(address: str | None) -> str | None:
-    """An address reduced for comparison: NFKC, simplified, leading province/city and punctuation gone."""
-    text = normalize_name(address)
-    if not text:
-        return None
-    _, rest = _leading_place(simplify(text))
-    rest = _PUNCT.sub("", rest)
-    return rest if len(rest) >= 4 else None
-
-
-def code_text(value) -> str | None:
-    """A credit code as written, normalized (for near-code evidence when it is invalid)."""
-    text = _text(value)
-    if not text:
-        return None
-    return _CODE_CHARS.sub("", unicodedata.normalize("NFKC", text)).upper()[:40] or None
 
 
 def _json(value) -> str:

@@ -113,8 +113,10 @@ def _rec(row: dict) -> Rec:
     phones = tuple(row["phones"])
     name = row["name"]
     ref = row["ref"]
-    return Rec(ref=ref, system=ref.partition(":")[0], key=NameKey(f"{name}@{row['company']}", None) if name else None,
-               scope=row["customer_id"], link_code=phones[0] if phones else None, phones=phones[1:])
+    # positional, in Rec's field order: ref, system, key, aliases, uscc, code_raw, link_code,
+    # phones, address, contacts, deleted, scope
+    return Rec(ref, ref.partition(":")[0], NameKey(f"{name}@{row['company']}", None) if name else None,
+               (), None, None, phones[0] if phones else None, phones[1:], None, (), False, row["customer_id"])
 
 
 def resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now,

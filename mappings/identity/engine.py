@@ -129,19 +129,22 @@ class Engine:
         # every record starts as its own ("own", one shared Join), rules replace it when they join
         self.joins: dict[str, Join] = dict.fromkeys([r.ref for r in self.recs], _OWN)
         self.review: dict[str, tuple[str, list[tuple[int, float, tuple[str, ...]]]]] = {}
-        # The exact blocks of each record (block_keys without typos) are only indexed here, not
-        # kept: the evidence stage works them out again for the few records still looking. The
+        # The exact blocks of each record (block_keys without typos), kept only for records
+        # without a valid code: a group holding a code never goes looking (_by_evidence). The
         # typo blocks are kept per distinct name core (blocks.typo_index): a customer's records
         # share their core and its many variants.
+        self.keys: list[list | None] = []
         # block -> live records in it (a record listed once per key it has, as big_blocks counts)
         self.index = index = defaultdict(list)
-        groups = self.groups
+        groups, kept = self.groups, self.keys
         keys_of = self.block_keys
         for i, r in enumerate(self.recs):
             live = not r.deleted
             g = _Group([i], r.uscc, _NONE, _NONE, live, r.ref in frozen, r.scope)
+            mine = keys_of(r, False)
+            kept.append(None if r.uscc else mine)
             if live:
-                for key in keys_of(r, False):
+                for key in mine:
                     block = index.get(key)
                     if block is None:
                         index[key] = [i]
@@ -308,7 +311,7 @@ class Engine:
         index = self._blocks()
         self.switchboards = self._switchboards(index)
         done: set[int] = set()
-        recs, keys_of = self.recs, self.block_keys
+        recs, keys, keys_of = self.recs, self.keys, self.block_keys
         for i in range(len(self.recs)):
             root = self.find(i)
             if root in done or self.groups[root].uscc:
@@ -316,7 +319,8 @@ class Engine:
             done.add(root)
             mine = self.groups[root].members
             cands: dict[int, tuple[float, tuple[str, ...]]] = {}
-            blocks = [index.get(key, ()) for key in {k for j in mine for k in keys_of(recs[j], False)}
+            blocks = [index.get(key, ()) for key in {k for j in mine for k in (
+                      keys[j] if keys[j] is not None else keys_of(recs[j], False))}
                       if key not in self.big and not (key[0] == "phone" and key[1] in self.switchboards)]
             if self.typos:
                 variants = {d for j in mine for k in ((recs[j].key,) if recs[j].key else ()) + recs[j].aliases

@@ -30,7 +30,14 @@ from dataclasses import dataclass
 from functools import cache
 from operator import attrgetter
 
-from mappings.identity.blocks import block_keys, release_typo_caches, too_common, typo_index, typo_variants
+from mappings.identity.blocks import (
+    block_keys,
+    release_typo_caches,
+    too_common,
+    typo_cores,
+    typo_index,
+    typo_variants,
+)
 from mappings.identity.cities import clash, group_location, nowhere_among
 from mappings.identity.config import Matching
 from mappings.identity.scoring import BRANCH_TAG, branch_tag, score_groups
@@ -165,7 +172,7 @@ class Engine:
     def _typo_members(self, variant: str):
         """The live records of the block ("del", ``variant``)."""
         index = self.index
-        for core in self.typos.get(variant, ()):
+        for core in typo_cores(self.typos, variant):
             yield from index[("core", core)]
 
     # --- union-find under constraints -------------------------------------------------------
@@ -323,9 +330,13 @@ class Engine:
                       keys[j] if keys[j] is not None else keys_of(recs[j], False))}
                       if key not in self.big and not (key[0] == "phone" and key[1] in self.switchboards)]
             if self.typos:
-                variants = {d for j in mine for k in ((recs[j].key,) if recs[j].key else ()) + recs[j].aliases
-                            for d in typo_variants(k.core)} - self.big_typos
-                blocks += [self._typo_members(d) for d in variants]
+                own = {k.core for j in mine for k in ((recs[j].key,) if recs[j].key else ()) + recs[j].aliases}
+                typos = self.typos
+                for d in {d for core in own for d in typo_variants(core)} - self.big_typos:
+                    cores = typos.get(d)
+                    if cores is None or cores.__class__ is str and cores in own:
+                        continue  # a variant only the group's own cores have: their blocks are read above
+                    blocks.append(self._typo_members(d))
             for block in blocks:
                 for j in block:
                     c = self.find(j)

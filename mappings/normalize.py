@@ -79,14 +79,22 @@ def _trad_simp() -> dict[int, str]:
     return str.maketrans({p[0]: p[1] for p in pairs})
 
 
+@lru_cache(maxsize=1)
+def _key_table() -> dict[int, str]:
+    """:func:`simplify` and the other brackets read as round ones, in one table (one pass over
+    a name; the two tables share no character and neither maps onto the other's keys)."""
+    return {**_trad_simp(), **_OTHER_BRACKETS}
+
+
 def simplify(text: str) -> str:
     """Traditional characters to simplified ones (the table in identity/trad_simp.txt)."""
     return text.translate(_trad_simp())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NameKey:
-    """A company name reduced for comparison: its core, and the place it names, if any."""
+    """A company name reduced for comparison: its core, and the place it names, if any (slotted:
+    one per staged record and contact)."""
 
     core: str
     place: str | None
@@ -184,7 +192,7 @@ def _name_key(name: str) -> NameKey | None:
     text = normalize_name(name)
     if not text:
         return None
-    text = _SEPARATORS.sub("", simplify(text).translate(_OTHER_BRACKETS))
+    text = _SEPARATORS.sub("", text.translate(_key_table()))
     bracket_place = None
 
     def drop_bracket(match: re.Match) -> str:
@@ -198,7 +206,8 @@ def _name_key(name: str) -> NameKey | None:
             return ""
         return inner
 
-    text = _BRACKET.sub(drop_bracket, text)
+    if "(" in text:  # (most names have no brackets)
+        text = _BRACKET.sub(drop_bracket, text)
     branch = ""
     marker = next((m for m in BRANCH_MARKERS if m in text), None)
     if marker:

@@ -37,22 +37,19 @@ class ContactStats:
     rows_written: int
 
 
-def _company(keys: dict[str, NameKey | None], customer_ref: str | None, company) -> NameKey | None:
-    if customer_ref and customer_ref in keys:
-        return keys[customer_ref]
-    return name_key(text(company))
-
-
-def _customers_by_name(conn: Connection) -> dict[str, set[tuple[str | None, str]]]:
-    """Name core -> (place, customer id) of every live customer record: a contact that only
-    names its company (WeCom ``corp_full_name``) belongs to the one customer the name fits."""
+def _customers_by_name(conn: Connection, cores: set[str] | None = None) -> dict[str, set[tuple[str | None, str]]]:
+    """Name core -> (place, customer id) of every live customer record (``cores``: of these name
+    cores only): a contact that only names its company (WeCom ``corp_full_name``) belongs to the
+    one customer the name fits."""
     from hub_core.schema_identity import customer_record
 
     out: dict[str, set] = {}
+    if cores is not None and not cores:
+        return out
     q = (select(customer_record.c.name_key, customer_record.c.name_place, customer_xref.c.customer_id)
          .join(customer_xref, customer_xref.c.ref == customer_record.c.ref).where(~customer_record.c.is_deleted))
     for core, place, cid in conn.execute(q):
-        if core:
+        if core and (cores is None or core in cores):
             out.setdefault(core, set()).add((place, cid))
     return out
 
@@ -66,16 +63,17 @@ def _customer_by_name(index, key: NameKey | None) -> str | None:
 
 def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for, reads: ContactReads | None = None) -> list[dict]:
     """One row per contact record: ref, person name, phones, customer ref and customer id
-    (``reads``: the contact records as customer staging read them, else read here)."""
+    (``reads``: the contact records as customer staging read them, else read here). A contact
+    of a customer record takes that record's staged name core as its company; one that only
+    names its company (WeCom) is keyed by that name and placed at the one customer it fits."""
     from hub_core.schema_identity import customer_record
 
-    # the name key of each customer record as staged (``name_key`` of its name), not worked out again
+    # the name core of each customer record as staged (``name_key`` of its name), not worked out again
     t = customer_record.c
-    keys = {ref: NameKey(core, place) if core is not None else None
-            for ref, core, place in conn.execute(select(t.ref, t.name_key, t.name_place))}
+    cores = dict(conn.execute(select(t.ref, t.name_key)).all())
     customer_of = dict(conn.execute(select(customer_xref.c.ref, customer_xref.c.customer_id)).all())
-    by_name = _customers_by_name(conn)
     rows: dict[str, dict] = {}
+    by_company: list[tuple[dict, NameKey]] = []  # rows whose customer is the one their company name fits
     for src, records in (reads or ContactReads(conn, cfg, source_for)).sources():
         prefix = f"{src.system}:{src.object}:"
         for c in records:
@@ -85,19 +83,40 @@ def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for, reads: Con
             if ref in rows:  # newest landed version wins
                 continue
             customer_ref = c.customer_ref
-            key = _company(keys, customer_ref, c.company)
-            rows[ref] = {"ref": ref, "name": c.name, "phones": c.phones,
-                         "company": key.core if key else "",
-                         "customer_id": customer_of.get(customer_ref) if customer_ref
-                         else _customer_by_name(by_name, key)}
+            if customer_ref and customer_ref in cores:
+                key, core = None, cores[customer_ref]
+            else:
+                key = name_key(text(c.company))
+                core = key.core if key else None
+            row = rows[ref] = {"ref": ref, "name": c.name, "phones": c.phones, "company": core or "",
+                               "customer_id": customer_of.get(customer_ref) if customer_ref else None}
+            if not customer_ref and key is not None:
+                by_company.append((row, key))
+    by_name = _customers_by_name(conn, {key.core for _, key in by_company})
+    for row, key in by_company:
+        row["customer_id"] = _customer_by_name(by_name, key)
     return list(rows.values())
+
+
+def phones_json(phones) -> str:
+    """``json.dumps(list(phones))``, written directly for normalized numbers (digits and dashes
+    need no escaping); anything else goes through ``json``."""
+    if not phones:
+        return "[]"
+    flat = "".join(phones)
+    if flat.isascii() and flat.isprintable() and '"' not in flat and "\\" not in flat:
+        return '["' + '", "'.join(phones) + '"]'
+    return json.dumps(list(phones))
 
 
 def _rec(row: dict) -> Rec:
     phones = tuple(row["phones"])
-    key = NameKey(f"{row['name']}@{row['company']}", None) if row["name"] else None
-    return Rec(ref=row["ref"], system=row["ref"].split(":")[0], key=key, scope=row["customer_id"],
-               link_code=phones[0] if phones else None, phones=phones[1:])
+    name = row["name"]
+    ref = row["ref"]
+    # positional, in Rec's field order: ref, system, key, aliases, uscc, code_raw, link_code,
+    # phones, address, contacts, deleted, scope
+    return Rec(ref, ref.partition(":")[0], NameKey(f"{name}@{row['company']}", None) if name else None,
+               (), None, None, phones[0] if phones else None, phones[1:], None, (), False, row["customer_id"])
 
 
 def resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now,
@@ -114,7 +133,7 @@ def _resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now, re
         reads.release()
     existing = table_rows(conn, contact_xref, "ref")
     same = len(rows) == len(existing) and all(
-        (e := existing.get(r["ref"])) is not None and (e["name"], e["phones"]) == (r["name"], json.dumps(r["phones"]))
+        (e := existing.get(r["ref"])) is not None and (e["name"], e["phones"]) == (r["name"], phones_json(r["phones"]))
         and r["customer_id"] in (None, e["customer_id"]) for r in rows)
     if same:  # nothing a match depends on moved: skip the engine, write nothing
         return ContactStats(len(rows), len({e["contact_id"] for e in existing.values()}), 0, 0)
@@ -131,6 +150,6 @@ def _resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now, re
         for ref in refs:
             r = by_ref[ref]
             desired[ref] = {"ref": ref, "contact_id": out.ids[n], "customer_id": customer_id, "name": r["name"],
-                            "phones": json.dumps(r["phones"]), "match_method": result.joins[ref].rule}
+                            "phones": phones_json(r["phones"]), "match_method": result.joins[ref].rule}
     written += sync_rows(conn, contact_xref, "ref", set(desired) | set(existing), desired, existing)
     return ContactStats(len(rows), len(result.clusters), len(out.issued), written)

@@ -28,8 +28,16 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from operator import attrgetter
 
-from mappings.identity.blocks import block_keys, too_common, typo_index, typo_variants
+from mappings.identity.blocks import (
+    block_keys,
+    release_typo_caches,
+    too_common,
+    typo_cores,
+    typo_index,
+    typo_variants,
+)
 from mappings.identity.cities import clash, group_location, nowhere_among
 from mappings.identity.config import Matching
 from mappings.identity.scoring import BRANCH_TAG, branch_tag, score_groups
@@ -39,9 +47,10 @@ from mappings.regions import places_compatible
 __all__ = ["BRANCH_TAG", "Engine", "Rec", "Result", "paused_gc", "resolve"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Rec:
-    """One source record as the engine sees it (already normalized)."""
+    """One source record as the engine sees it (already normalized; slotted: a resolution holds
+    one per customer and contact record)."""
 
     ref: str
     system: str
@@ -69,6 +78,9 @@ class Join:
     rule: str  # uscc | link_code | name | evidence | own
     score: float = 1.0
     signals: tuple[str, ...] = ()
+
+
+_OWN = Join("own")  # not joined by any rule (yet): one object for every such record
 
 
 @dataclass
@@ -116,21 +128,28 @@ class Engine:
     def __init__(self, records: list[Rec], cfg: Matching, frozen: frozenset[str] = frozenset(),
                  big: set | None = None) -> None:
         # Live records first, then by ref: a deterministic order that deleted ones never shape.
-        self.recs = sorted(records, key=lambda r: (r.deleted, r.ref))
+        self.recs = sorted(records, key=attrgetter("deleted", "ref"))
         self.cfg = cfg
         self.parent = list(range(len(self.recs)))
-        self.groups: dict[int, _Group] = {}
-        self.joins: dict[str, Join] = {}
+        # root record -> its group (None once merged into another): a list, not a dict by index
+        self.groups: list[_Group | None] = []
+        # every record starts as its own ("own", one shared Join), rules replace it when they join
+        self.joins: dict[str, Join] = dict.fromkeys([r.ref for r in self.recs], _OWN)
         self.review: dict[str, tuple[str, list[tuple[int, float, tuple[str, ...]]]]] = {}
-        # The exact blocks per record; the typo blocks are kept per distinct name core instead
-        # (blocks.typo_index): a customer's records share their core and its many variants.
-        self.keys = keys = [self.block_keys(r, False) for r in self.recs]
+        # The exact blocks of each record (block_keys without typos), kept only for records
+        # without a valid code: a group holding a code never goes looking (_by_evidence). The
+        # typo blocks are kept per distinct name core (blocks.typo_index): a customer's records
+        # share their core and its many variants.
+        self.keys: list[list | None] = []
         # block -> live records in it (a record listed once per key it has, as big_blocks counts)
         self.index = index = defaultdict(list)
-        groups, joins = self.groups, self.joins
-        for i, (r, mine) in enumerate(zip(self.recs, keys, strict=True)):
+        groups, kept = self.groups, self.keys
+        keys_of = self.block_keys
+        for i, r in enumerate(self.recs):
             live = not r.deleted
             g = _Group([i], r.uscc, _NONE, _NONE, live, r.ref in frozen, r.scope)
+            mine = keys_of(r, False)
+            kept.append(None if r.uscc else mine)
             if live:
                 for key in mine:
                     block = index.get(key)
@@ -143,8 +162,7 @@ class Engine:
                     if key.place:
                         g.places = _one(key.place)
                     g.tags = _one(branch_tag(key))
-            groups[i] = g
-            joins[r.ref] = Join("own")
+            groups.append(g)
         self.typos = typo_index(index) if cfg.typo_blocks else {}
         # computed over all records by the caller when only some are matched (incremental)
         cap = cfg.max_block
@@ -154,7 +172,7 @@ class Engine:
     def _typo_members(self, variant: str):
         """The live records of the block ("del", ``variant``)."""
         index = self.index
-        for core in self.typos.get(variant, ()):
+        for core in typo_cores(self.typos, variant):
             yield from index[("core", core)]
 
     # --- union-find under constraints -------------------------------------------------------
@@ -199,7 +217,7 @@ class Engine:
         ga.places |= gb.places
         ga.tags |= gb.tags
         ga.live = ga.live or gb.live
-        del self.groups[b]
+        self.groups[b] = None
         if seed:
             self.joins[seed] = join
         return True
@@ -288,8 +306,8 @@ class Engine:
         numbers = dict.fromkeys(p for r in self.recs if not r.deleted for p in r.phones)
         for value in numbers:
             members = index.get(("phone", value))
-            if not members:
-                continue
+            if not members or (len(members) < 2 and self.cfg.switchboard_clusters > 1):
+                continue  # one record's own number (a record lists a number once): one customer
             roots = {self.find(i) for i in members}
             codes = {self.groups[c].uscc for c in roots} - {None}
             if len(roots) >= self.cfg.switchboard_clusters or len(codes) >= 2:
@@ -300,6 +318,7 @@ class Engine:
         index = self._blocks()
         self.switchboards = self._switchboards(index)
         done: set[int] = set()
+        recs, keys, keys_of = self.recs, self.keys, self.block_keys
         for i in range(len(self.recs)):
             root = self.find(i)
             if root in done or self.groups[root].uscc:
@@ -307,13 +326,17 @@ class Engine:
             done.add(root)
             mine = self.groups[root].members
             cands: dict[int, tuple[float, tuple[str, ...]]] = {}
-            blocks = [index.get(key, ()) for key in {k for j in mine for k in self.keys[j]}
+            blocks = [index.get(key, ()) for key in {k for j in mine for k in (
+                      keys[j] if keys[j] is not None else keys_of(recs[j], False))}
                       if key not in self.big and not (key[0] == "phone" and key[1] in self.switchboards)]
             if self.typos:
-                recs = self.recs
-                variants = {d for j in mine for k in ((recs[j].key,) if recs[j].key else ()) + recs[j].aliases
-                            for d in typo_variants(k.core)} - self.big_typos
-                blocks += [self._typo_members(d) for d in variants]
+                own = {k.core for j in mine for k in ((recs[j].key,) if recs[j].key else ()) + recs[j].aliases}
+                typos = self.typos
+                for d in {d for core in own for d in typo_variants(core)} - self.big_typos:
+                    cores = typos.get(d)
+                    if cores is None or cores.__class__ is str and cores in own:
+                        continue  # a variant only the group's own cores have: their blocks are read above
+                    blocks.append(self._typo_members(d))
             for block in blocks:
                 for j in block:
                     c = self.find(j)
@@ -352,7 +375,9 @@ def resolve(records: list[Rec], cfg: Matching, frozen: frozenset[str] = frozense
     rule but still count as customers others could be (their names make a key ambiguous);
     ``big``: the too-common blocks, when ``records`` are only part of all records."""
     with paused_gc():
-        return Engine(records, cfg, frozen, big).run()
+        result = Engine(records, cfg, frozen, big).run()
+    release_typo_caches()  # (their variants lived in the engine's typo index, now gone)
+    return result
 
 
 @contextmanager

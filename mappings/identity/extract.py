@@ -10,14 +10,19 @@ bounded; a text that fell out is simply cleaned again).
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import cache, lru_cache
 
 from mappings.declarative.casts import clean_text
 from mappings.identity.phones import extract_phones
-from mappings.normalize import NameKey, name_key, normalize_name, simplify
+from mappings.normalize import NameKey, _leading_place, name_key, normalize_name, simplify
 
 CACHE = 1 << 18  # distinct texts kept per clean-up (names, phone fields, addresses)
+_PUNCT = re.compile(r"[\s,，.。、;；:：#＃()（）\-—_/]+")
+_CODE_CHARS = re.compile(r"[\s\-]")
 
 
 def walk(obj, parts: tuple[str, ...]):
@@ -52,9 +57,10 @@ def getter(path: str) -> Callable[[object], object]:
 
 def text(value) -> str | None:
     """A field's value as clean, trimmed text (the first of a list), or None: NUL and control
-    characters removed (PostgreSQL text refuses NUL)."""
+    characters removed (PostgreSQL text refuses NUL). A printable text (nearly all) has none of
+    them: ``str.isprintable`` says so faster than the control-character search."""
     if type(value) is str:
-        cleaned = clean_text(value)[0].strip()
+        cleaned = (value if value.isprintable() else clean_text(value)[0]).strip()
         return cleaned or None
     if isinstance(value, list):
         value = value[0] if value else None
@@ -62,6 +68,49 @@ def text(value) -> str | None:
         return None
     cleaned = clean_text(str(value))[0].strip()
     return cleaned or None
+
+
+_LOCAL_EPOCH = datetime(1970, 1, 1, 8)  # the epoch in China time (UTC+8, no daylight saving)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def to_ms(value) -> int | None:
+    """Epoch milliseconds from epoch ms or a ``YYYY-MM-DD[ HH:MM:SS]`` local (China) time."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    written = text(value)
+    if not written:
+        return None
+    if written.isdigit():
+        return int(written)
+    try:
+        moment = datetime.fromisoformat(written)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        # what ``moment.replace(tzinfo=UTC+8).timestamp()`` gives (microseconds / 1e6, the
+        # same float), without an aware datetime per record
+        return int((moment - _LOCAL_EPOCH) // _MICROSECOND / 1e6 * 1000)
+    return int(moment.timestamp() * 1000)
+
+
+@lru_cache(maxsize=CACHE)
+def address_key(address: str | None) -> str | None:
+    """An address reduced for comparison: NFKC, simplified, leading province/city and punctuation gone."""
+    text = normalize_name(address)
+    if not text:
+        return None
+    _, rest = _leading_place(simplify(text))
+    rest = _PUNCT.sub("", rest)
+    return rest if len(rest) >= 4 else None
+
+
+def code_text(value) -> str | None:
+    """A credit code as written, normalized (for near-code evidence when it is invalid)."""
+    written = text(value)
+    if not written:
+        return None
+    return _CODE_CHARS.sub("", unicodedata.normalize("NFKC", written)).upper()[:40] or None
 
 
 @lru_cache(maxsize=CACHE)
@@ -100,18 +149,44 @@ def _phones_in(value: str) -> tuple[str, ...]:
 def phones(*values) -> list[str]:
     """:func:`mappings.identity.phones.extract_phones`, cached per distinct text: the numbers of
     several values are those of each text in turn, first occurrence kept."""
-    found: list[str] = []
+    return list(phones_of(values))
+
+
+def phones_of(values) -> tuple[str, ...]:
+    """:func:`phones` of the values in ``values`` (an iterable), as a tuple: a value may be a
+    list of texts; the empty tuple, or the cached tuple when one text holds every number."""
+    found: tuple[str, ...] = ()
+    several = False
     for value in values:
-        for item in (value if isinstance(value, (list, tuple)) else [value]):
-            if item is None or isinstance(item, bool):
+        for item in (value if isinstance(value, (list, tuple)) else (value,)):
+            if type(item) is str:
+                got = _phones_in(item)
+            elif item is None or isinstance(item, bool):
                 continue
-            found += _phones_in(item if type(item) is str else str(item))
-    return list(dict.fromkeys(found))
+            else:
+                got = _phones_in(str(item))
+            if got:
+                if found:
+                    found += got
+                    several = True
+                else:
+                    found = got
+    return tuple(dict.fromkeys(found)) if several else found
+
+
+def release_caches() -> None:
+    """Empty the staging's per-text caches (and the credit-code check's) once records are
+    staged: at 100k customers they hold hundreds of thousands of texts the matching never reads.
+    The name keys stay cached: contact staging keys the companies WeCom contacts name."""
+    from mappings.normalize import _valid_uscc
+
+    for cached in (_norm, person, key_text, _phones_in, address_key, _valid_uscc):
+        cached.cache_clear()
 
 
 def clean_strings(row: dict) -> None:
     """Remove NUL/control characters from every text value of ``row`` (one scan when, as nearly
     always, there are none)."""
-    values = [v for v in row.values() if isinstance(v, str)]
-    if clean_text("".join(values))[1]:
+    values = "".join([v for v in row.values() if isinstance(v, str)])
+    if not values.isprintable() and clean_text(values)[1]:
         row.update({k: clean_text(v)[0] for k, v in row.items() if isinstance(v, str)})

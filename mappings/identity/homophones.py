@@ -7,16 +7,38 @@ that is not a homophone (联达/联智) stays weaker evidence: brands that share
 
 from __future__ import annotations
 
-from functools import lru_cache
+import os
+import sys
+from functools import cache, lru_cache
+
+
+@cache
+def _pypinyin():
+    """pypinyin's ``Style`` and ``pinyin``, imported on first use (not with the engine) and,
+    when nothing imported it before, without its phrase dictionary: one character's readings
+    never read it (the same readings for every CJK character, checked), and it holds ~40 MB
+    for the whole resolution."""
+    if "pypinyin" in sys.modules:
+        from pypinyin import Style, pinyin
+
+        return Style, pinyin
+    before = os.environ.get("PYPINYIN_NO_PHRASES")
+    os.environ["PYPINYIN_NO_PHRASES"] = "1"
+    try:
+        from pypinyin import Style, pinyin
+    finally:
+        if before is None:
+            del os.environ["PYPINYIN_NO_PHRASES"]
+        else:
+            os.environ["PYPINYIN_NO_PHRASES"] = before
+    return Style, pinyin
 
 
 @lru_cache(maxsize=8192)
 def readings(ch: str) -> tuple[str, ...]:
     """The toneless pinyin readings of one character, the commonest first (heteronyms follow);
     empty for a character without one (Latin letters, digits, punctuation)."""
-    # the dictionary loads on first use, not when the engine is imported
-    from pypinyin import Style, pinyin
-
+    Style, pinyin = _pypinyin()
     if not "\u3400" <= ch <= "\u9fff":
         return ()
     found = pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")

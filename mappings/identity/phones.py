@@ -17,6 +17,9 @@ _MOBILE = re.compile(r"(?<![\d])(?:(?:\+|00)?86[\s\-]*)?(1[3-9]\d(?:[\s\-]?\d){8
 _LANDLINE = re.compile(r"(?<![\d])(?:(?:\+|00)?86[\s\-]*)?[(（]?(0(?:1\d|2\d|[3-9]\d{2}))[)）]?[\s\-]*(\d{3,4}[\s\-]?\d{4})(?![\d])")
 
 
+_NON_DIGIT = re.compile(r"\D")
+
+
 def extract_phones(*values) -> list[str]:
     """Every mobile and area-coded landline in ``values`` (strings or lists), normalized, in order."""
     found: list[str] = []
@@ -25,13 +28,14 @@ def extract_phones(*values) -> list[str]:
             if text is None or isinstance(text, bool):
                 continue
             text = unicodedata.normalize("NFKC", str(text))
-            for match in _MOBILE.finditer(text):
-                found.append(re.sub(r"\D", "", match.group(1)))
-            text = _MOBILE.sub(" ", text)
-            for match in _LANDLINE.finditer(text):
-                number = re.sub(r"\D", "", match.group(2))
+            mobiles = _MOBILE.findall(text)
+            if mobiles:
+                found += [_NON_DIGIT.sub("", m) for m in mobiles]
+                text = _MOBILE.sub(" ", text)
+            for code, number in _LANDLINE.findall(text):
+                number = _NON_DIGIT.sub("", number)
                 if len(number) in (7, 8):
-                    found.append(f"{match.group(1)}-{number}")
+                    found.append(f"{code}-{number}")
     return list(dict.fromkeys(found))
 
 

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from datetime import datetime
 from typing import NamedTuple
 
 import orjson
@@ -26,31 +23,28 @@ from mappings.identity.cities import infer_cities
 from mappings.identity.config import IdentityConfig, SourceRecord
 from mappings.identity.engine import Rec
 from mappings.identity.extract import (
-    CACHE,
+    address_key,
     clean_strings,
+    code_text,
     getter,
     key_text,
     key_text_of,
     norm_name,
     person,
-    phones,
+    phones_of,
+    release_caches,
     text,
+    to_ms,
 )
 from mappings.identity.store import insert_many
 from mappings.normalize import (
     NameKey,
-    _leading_place,
     name_key,
-    normalize_name,
     normalize_uscc,
-    simplify,
 )
 
 BATCH = 2000
 log = logging.getLogger(__name__)
-_SOURCE_TZ = timezone(timedelta(hours=8))  # U8/finance local times are China time
-_PUNCT = re.compile(r"[\s,，.。、;；:：#＃()（）\-—_/]+")
-_CODE_CHARS = re.compile(r"[\s\-]")
 
 
 def iter_current(conn: Connection, source: str, stream: str) -> Iterator[dict]:
@@ -72,43 +66,6 @@ def get_path(obj, path: str):
 _text = text  # the staged form of a field's value (see extract.text)
 
 
-def to_ms(value) -> int | None:
-    """Epoch milliseconds from epoch ms or a ``YYYY-MM-DD[ HH:MM:SS]`` local (China) time."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
-    text = _text(value)
-    if not text:
-        return None
-    if text.isdigit():
-        return int(text)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_SOURCE_TZ)
-    return int(moment.timestamp() * 1000)
-
-
-@lru_cache(maxsize=CACHE)
-def address_key(address: str | None) -> str | None:
-    """An address reduced for comparison: NFKC, simplified, leading province/city and punctuation gone."""
-    text = normalize_name(address)
-    if not text:
-        return None
-    _, rest = _leading_place(simplify(text))
-    rest = _PUNCT.sub("", rest)
-    return rest if len(rest) >= 4 else None
-
-
-def code_text(value) -> str | None:
-    """A credit code as written, normalized (for near-code evidence when it is invalid)."""
-    text = _text(value)
-    if not text:
-        return None
-    return _CODE_CHARS.sub("", unicodedata.normalize("NFKC", text)).upper()[:40] or None
-
-
 def _json(value) -> str:
     return orjson.dumps(value).decode()
 
@@ -124,7 +81,7 @@ class ContactRead(NamedTuple):
     natural: str | None
     customer_ref: str | None
     name: str | None
-    phones: list[str]
+    phones: tuple[str, ...]
     company: str | None
 
 
@@ -161,12 +118,25 @@ class ContactReads:
         phone_fields = [getter(p) for p in src.phones]
         link_of = getter(src.customer.field) if src.customer else None
         ref_of = src.customer.ref.format if src.customer else None
-        out = []
+        company = src.company
+        company_of = [getter(p) for p in ([company] if isinstance(company, str) else company or [])]
+        out: list[ContactRead] = []
+        append = out.append
         for rec in iter_current(self.conn, self.source_for(src.system), src.stream):
             link = text(link_of(rec)) if link_of else None
-            out.append(ContactRead(text(id_of(rec)), ref_of(link) if link else None, person(text(name_of(rec))),
-                                   phones(*(f(rec) for f in phone_fields)), first_text(rec, src.company)))
+            append(ContactRead(text(id_of(rec)), ref_of(link) if link else None, person(text(name_of(rec))),
+                               phones_of([f(rec) for f in phone_fields]),
+                               _first_text(rec, company_of) if company_of else None))
         return out
+
+
+def _first_text(rec, getters) -> str | None:
+    """:func:`first_text` with the paths' getters made once."""
+    for get in getters:
+        found = text(get(rec))
+        if found:
+            return found
+    return None
 
 
 def _contact_index(reads: ContactReads, only: set[str] | None = None) -> dict[str, tuple[set, set]]:
@@ -226,10 +196,11 @@ _NO_CONTACTS = (frozenset(), frozenset())
 
 
 class _Plan:
-    """One source's field paths as getters, made once per staging rather than per record."""
+    """One source's field paths as getters, made once per staging rather than per record; and
+    the staging's shared texts (:meth:`shared`)."""
 
-    def __init__(self, src: SourceRecord) -> None:
-        self.src, self.prefix = src, f"{src.system}:{src.object}:"
+    def __init__(self, src: SourceRecord, shared: dict[str, str]) -> None:
+        self.src, self.prefix, self.system = src, f"{src.system}:{src.object}:", src.system
         self.id, self.name = getter(src.id), getter(src.name)
         self.aliases = [getter(a) for a in src.aliases]
         self.uscc = getter(src.uscc) if src.uscc else None
@@ -240,6 +211,19 @@ class _Plan:
         self.link_code = getter(src.link_code) if src.link_code else None
         self.extra = [(k, getter(path)) for k, path in src.extra.items()]
         self.updated = getter(src.updated) if src.updated else None
+        self._shared = shared
+
+    def shared(self, value: str) -> str:
+        """One string object per distinct JSON text of the staging (``[]``, an industry): the
+        staged rows of 277k records hold them until the resolution ends."""
+        return self._shared.setdefault(value, value)
+
+
+def _clean(value) -> str | None:
+    """``clean_text`` of a text (a printable one is clean already), None for anything else."""
+    if type(value) is str:
+        return value if value.isprintable() else clean_text(value)[0]
+    return clean_text(value)[0] if isinstance(value, str) else None
 
 
 def _row(plan: _Plan, rec: dict, employees, contacts: dict[str, tuple[set, set]]) -> dict | None:
@@ -248,38 +232,43 @@ def _row(plan: _Plan, rec: dict, employees, contacts: dict[str, tuple[set, set]]
         return None
     src = plan.src
     ref = plan.prefix + natural
-    raw_name = plan.name(rec)
-    name = clean_text(raw_name)[0] if isinstance(raw_name, str) else None
+    name = _clean(plan.name(rec))
     key = name_key(name)
     aliases = sorted({t for t in (key_text(text(a(rec))) for a in plan.aliases) if t} - {key_text_of(key)}
-                     ) if plan.aliases else []
+                     ) if plan.aliases else ()
     raw_code = plan.uscc(rec) if plan.uscc else None
     uscc = normalize_uscc(raw_code)
     more_names, more_phones = contacts.get(ref, _NO_CONTACTS)
-    names = set(more_names)
-    numbers = phones(*(p(rec) for p in plan.phones))
-    for contact_name, contact_phones in plan.contacts:
-        who = person(text(contact_name(rec)))
-        if who:
-            names.add(who)
-        numbers += phones(*(p(rec) for p in contact_phones))
-    if more_phones or plan.contacts:  # (phones() gave distinct numbers already)
-        numbers = list(dict.fromkeys(numbers + sorted(more_phones)))
+    numbers = phones_of([p(rec) for p in plan.phones])
+    if plan.contacts:
+        names = set(more_names)
+        for contact_name, contact_phones in plan.contacts:
+            who = person(text(contact_name(rec)))
+            if who:
+                names.add(who)
+            numbers += phones_of([p(rec) for p in contact_phones])
+    else:
+        names = more_names
+    if more_phones or plan.contacts:  # (phones_of gave distinct numbers already)
+        numbers = tuple(dict.fromkeys(numbers + tuple(sorted(more_phones))))
     owner = None
     if src.owner and employees is not None:
         owner = getattr(employees, src.owner.via)(plan.owner(rec))
     address = text(plan.address(rec)) if plan.address else None
+    shared = plan.shared
     row = {
-        "ref": ref, "system": src.system, "natural_id": natural, "name": name,
+        "ref": ref, "system": plan.system, "natural_id": natural, "name": name,
         "name_norm": norm_name(name), "name_key": key.core if key else None,
-        "name_place": key.place if key else None, "aliases": _json(aliases),
+        "name_place": key.place if key else None, "aliases": shared(_json(aliases)),
         "uscc": uscc, "uscc_raw": None if uscc else code_text(raw_code),
         "link_code": text(plan.link_code(rec)) if plan.link_code else None,
         "address": address, "address_key": address_key(address),
-        "phones": _json(numbers), "contacts": _json(sorted(names)),
-        "owner_employee_id": owner, "extra": _json({k: v for k, get in plan.extra if (v := text(get(rec)))}),
+        "phones": _json(numbers) if numbers else shared("[]"),
+        "contacts": _json(sorted(names)) if names else shared("[]"),
+        "owner_employee_id": owner,
+        "extra": shared(_json({k: v for k, get in plan.extra if (v := text(get(rec)))})),
         "updated_ms": to_ms(plan.updated(rec)) if plan.updated else None,
-        "is_deleted": _is_deleted(rec, src.deleted),
+        "is_deleted": _is_deleted(rec, src.deleted) if src.deleted else False,
     }
     # Whatever path a value took, no text staged carries a NUL/control character (the record is kept).
     clean_strings(row)
@@ -319,9 +308,9 @@ def stage_customer_records(conn: Connection, cfg: IdentityConfig, source_for, em
     stale = sorted((changed & old.keys()) | removed.keys())
     for i in range(0, len(stale), 500):
         conn.execute(delete(customer_record).where(customer_record.c.ref.in_(stale[i:i + 500])))
-    fresh = [{**rows[ref], "changed_at": now} for ref in sorted(changed)]
-    for i in range(0, len(fresh), BATCH):
-        insert_many(conn, customer_record, fresh[i:i + BATCH])
+    fresh = sorted(changed)
+    for i in range(0, len(fresh), BATCH):  # (row copies made a batch at a time)
+        insert_many(conn, customer_record, [{**rows[ref], "changed_at": now} for ref in fresh[i:i + BATCH]])
     moved = bool(removed) or any(ref not in old or any(getattr(old[ref], f) != rows[ref][f] for f in NAME_FIELDS)
                                  for ref in changed)
     return Staged(rows, changed, removed, len(stale) + len(fresh), moved)
@@ -339,8 +328,9 @@ def _stage(conn: Connection, cfg: IdentityConfig, source_for, employees, only: s
     """ref -> staged row of every current customer record (``only``: of these refs)."""
     contacts = _contact_index(reads, only)
     rows: dict[str, dict] = {}
+    shared: dict[str, str] = {}
     for src in cfg.customers:
-        plan = _Plan(src)
+        plan = _Plan(src, shared)
         prefix = plan.prefix
         if only is not None and not any(ref.startswith(prefix) for ref in only):
             continue
@@ -355,6 +345,7 @@ def _stage(conn: Connection, cfg: IdentityConfig, source_for, employees, only: s
                 continue
             if row and row["ref"] not in rows:  # newest landed version wins
                 rows[row["ref"]] = row
+    release_caches()
     return rows
 
 
@@ -363,17 +354,25 @@ def _key_of(text: str) -> NameKey:
     return NameKey(core, place or None)
 
 
+def _list(text: str | None) -> tuple:
+    """A staged JSON list as a tuple (the shared empty tuple for ``[]``, most records' aliases
+    and contacts)."""
+    return tuple(orjson.loads(text)) if text and text != "[]" else ()
+
+
 def to_rec(row) -> Rec:
     """The engine's view of a staged row (a dict or a result row)."""
     get = row.get if isinstance(row, dict) else row._mapping.get
     core = get("name_key")
-    phones = tuple(orjson.loads(get("phones") or "[]"))
+    phones = _list(get("phones"))
+    aliases = get("aliases")
+    raw_code = get("uscc_raw")
     return Rec(
         ref=get("ref"), system=get("system"),
         key=NameKey(core, get("name_place")) if core else None,
-        aliases=tuple(_key_of(a) for a in orjson.loads(get("aliases") or "[]")),
-        uscc=get("uscc"), code_raw=get("uscc_raw") if get("uscc_raw") and len(get("uscc_raw")) >= 15 else None,
+        aliases=tuple(_key_of(a) for a in orjson.loads(aliases)) if aliases and aliases != "[]" else (),
+        uscc=get("uscc"), code_raw=raw_code if raw_code and len(raw_code) >= 15 else None,
         link_code=get("link_code"), phones=phones, cities=infer_cities(phones, get("address")),
-        address=get("address_key"), contacts=tuple(orjson.loads(get("contacts") or "[]")),
+        address=get("address_key"), contacts=_list(get("contacts")),
         deleted=bool(get("is_deleted")),
     )

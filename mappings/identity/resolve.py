@@ -213,6 +213,7 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
     live = sorted(ref for ref in scope if ref in staged.rows)
     pinned = frozenset(ref for ref in live if ref in overrides)
     result = resolve([recs[ref] for ref in live], idcfg.matching, pinned, big)
+    del recs  # the engine's records: not read again, and the writes below are the peak of memory
     # a split record stays the singleton the engine left it; a linked one joins its target below
     linked = {ref for ref in pinned if overrides[ref][0] == "link" and overrides[ref][1]}
     clusters = [list(c) for c in result.clusters if not (len(c) == 1 and c[0] in linked)]

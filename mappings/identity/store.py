@@ -36,15 +36,22 @@ def insert_many(conn: Connection, table, rows: list[dict]) -> None:
     # type has a bind processor (a DateTime, a Boolean) are then processed in Python
     values = itemgetter(*names) if len(names) > 1 else (lambda r: (r[names[0]],))
     params = [values(r) for r in rows]
-    processed = [(n, p) for n, p in enumerate(procs) if p]
+    processed = [(n, p, {}) for n, p in enumerate(procs) if p]
     if processed:
         params = [_processed(list(v), processed) for v in params]
     conn.exec_driver_sql(str(compiled), params)
 
 
 def _processed(row: list, processed: list) -> tuple:
-    for n, proc in processed:
-        row[n] = proc(row[n])
+    # each distinct value object is processed once per call (the rows of a batch share their
+    # ``now``): by identity, as the values live in ``params`` until the call ends
+    for n, proc, done in processed:
+        value = row[n]
+        key = id(value)
+        if key in done:
+            row[n] = done[key]
+        else:
+            row[n] = done[key] = proc(value)
     return tuple(row)
 
 

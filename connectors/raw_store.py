@@ -5,6 +5,10 @@ storage rules: a record lands as a new current version only when its content has
 the current one (or the current one is deleted); the version it replaces stops being current in
 the same transaction. ``connectors.landing`` re-exports :func:`current_versions` and
 :func:`load_state`.
+
+On PostgreSQL through psycopg 3 new versions go in with ``COPY ... FROM STDIN`` (in the same
+transaction): an ``INSERT`` per row, even pipelined, cost the loader about a fifth of its CPU on a
+large sync and the server a statement each. Other databases and drivers get one ``executemany``.
 """
 
 from __future__ import annotations
@@ -58,23 +62,28 @@ def land_versions(conn: Connection, source: str, stream: str, sync_run_id: int,
     for i in range(0, len(superseded), _KEY_CHUNK):
         conn.execute(retire, {"keys": superseded[i : i + _KEY_CHUNK]})
     now = datetime.now(UTC)
-    conn.execute(
-        insert(raw_record),
-        [
-            {
-                "source": source,
-                "stream": stream,
-                "record_key": key,
-                "record_hash": latest[key][0],
-                "data": orjson.dumps(latest[key][1]).decode(),
-                "is_current": True,
-                "sync_run_id": sync_run_id,
-                "landed_at": now,
-            }
-            for key in changed
-        ],
-    )
+    rows = [(source, stream, key, latest[key][0], orjson.dumps(latest[key][1]).decode(), True, sync_run_id, now)
+            for key in changed]
+    if not _copy_rows(conn, rows):
+        conn.execute(insert(raw_record), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
     return len(changed)
+
+
+#: The columns a new version sets, in the order of :func:`land_versions`' rows.
+_COLUMNS = ("source", "stream", "record_key", "record_hash", "data", "is_current", "sync_run_id", "landed_at")
+_COPY = f"COPY {raw_record.name} ({', '.join(_COLUMNS)}) FROM STDIN"
+
+
+def _copy_rows(conn: Connection, rows: list[tuple]) -> bool:
+    """Write ``rows`` with COPY when the connection is psycopg 3 on PostgreSQL (the caller's
+    transaction); False when it is not (the caller inserts them)."""
+    if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
+        return False
+    driver = conn.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(_COPY) as copy:
+        for row in rows:
+            copy.write_row(row)
+    return True
 
 
 def write_state(conn: Connection, source: str, state: dict) -> None:

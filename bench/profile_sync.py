@@ -9,7 +9,9 @@ the tap.
     python bench/profile_sync.py --customers 200 --source u8 --latency 0.03  # a vendor's round trip
 
 The simulators are served the way ``bench/run.py`` serves them (``bench/serve.py``), unthrottled,
-each sync into a fresh SQLite file. With ``--py-spy OUT`` (py-spy on PATH, root or ptrace
+each sync into a fresh SQLite file (``--warehouse postgresql+psycopg://postgres@127.0.0.1:5432``: a fresh
+PostgreSQL database per source, dropped after - the loader's insert path as ``run.py --quick``
+measures it). With ``--py-spy OUT`` (py-spy on PATH, root or ptrace
 rights) ``OUT/<source>-<stage>-sim.txt`` holds the simulators' stacks and
 ``OUT/<source>-<stage>-hub.txt`` the stage process and its tap (``--subprocesses``), each as
 py-spy's collapsed ``--format raw`` lines; ``--summary`` prints the frames that take the most
@@ -96,12 +98,14 @@ def main() -> None:
                         help="a tap config value for the run, e.g. u8.lines_concurrency=8")
     parser.add_argument("--latency", type=float, default=0.0,
                         help="seconds added to every simulator reply (a real vendor's round trip: 0.02-0.1)")
+    parser.add_argument("--warehouse", default="sqlite",
+                        help="sqlite (default) or a PostgreSQL server URL: a fresh database per source")
     parser.add_argument("--summary", type=Path, help="print the top frames of one py-spy raw file and stop")
     args = parser.parse_args()
     if args.summary:
         print(summary(args.summary))
         return
-    from run import world_for
+    from run import Database, world_for
     from serve import served
 
     world_path = world_for(args.customers, 1.0, args.cache)
@@ -119,7 +123,8 @@ def main() -> None:
                 data["sources"][source]["config"][key] = json.loads(value)
             sim.sources_file.write_text(json.dumps(data))
         for name in args.source or ["crm", "u8", "finance", "wecom"]:
-            url = f"sqlite:///{tmp / f'{name}.db'}"
+            db = Database(args.warehouse, tmp)
+            url = db.fresh()
             cmd = [sys.executable, str(HERE / "stages.py"), args.stage, "--warehouse", url,
                    "--sources", str(sim.sources_file), "--only", name]
             spies = []
@@ -146,6 +151,7 @@ def main() -> None:
             for p in spies:
                 p.send_signal(2)  # SIGINT: py-spy writes its file and exits
                 p.wait(timeout=60)
+            db.drop()
             if proc.returncode:
                 raise SystemExit(f"{name} {args.stage} failed: {stderr.strip()[-1500:]}")
             line = [x for x in stdout.splitlines() if x.startswith("{")][-1]

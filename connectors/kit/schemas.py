@@ -112,6 +112,15 @@ def tuning_properties() -> list[th.Property]:
             ),
         ),
         th.Property(
+            "state_interval_seconds",
+            th.NumberType(minimum=0),
+            default=1.0,
+            description=(
+                "Least seconds between two STATE checkpoints of a paged stream (one may follow each "
+                "page or batch; 0: after every one). A killed sync resumes at the last one."
+            ),
+        ),
+        th.Property(
             "retry_budget_seconds",
             th.NumberType(minimum=0),
             description=(

@@ -32,7 +32,7 @@ from connectors.kit.catalogue import (
 )
 from connectors.kit.errors import ErrorTable, SourceKitError, load_vendor_file
 from connectors.kit.source import SourceKit
-from connectors.kit.writer import HubSingerWriter, flush_writer
+from connectors.kit.writer import HubSingerWriter, flush_writer, use_state_writer
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
@@ -54,6 +54,10 @@ class HubTap(Tap):
 
     #: RECORD lines written to stdout in batches (:mod:`.writer`): fewer writes, less tap CPU.
     message_writer_class = HubSingerWriter
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        use_state_writer(self)  # STATE compared by its line, not by a deep copy (:mod:`.writer`)
 
     # ---- data files
     @classmethod

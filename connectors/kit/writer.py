@@ -19,6 +19,7 @@ import sys
 import typing as t
 
 import orjson
+from singer_sdk.helpers._state import StateWriter
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
 from singer_sdk.singerlib.encoding.simple import RecordMessage, StateMessage
 from singer_sdk.singerlib.json import serialize_json
@@ -54,8 +55,12 @@ class HubSingerWriter(SimpleSingerWriter):
 
     def write_message(self, message: Message) -> None:
         """Queue the line; write the queue on a non-RECORD message or when it is full."""
-        self._pending.append(self.format_message(message) + "\n")
-        if not isinstance(message, RecordMessage) or len(self._pending) >= self.FLUSH_LINES:
+        self.write_line(self.format_message(message), record=isinstance(message, RecordMessage))
+
+    def write_line(self, line: str, *, record: bool = False) -> None:
+        """Queue one serialised message (``record``: a RECORD line, which may wait)."""
+        self._pending.append(line + "\n")
+        if not record or len(self._pending) >= self.FLUSH_LINES:
             self.flush()
 
     def flush(self) -> None:
@@ -64,6 +69,32 @@ class HubSingerWriter(SimpleSingerWriter):
             sys.stdout.write("".join(self._pending))
             self._pending.clear()
         sys.stdout.flush()
+
+
+class HubStateWriter(StateWriter):
+    """singer-sdk's ``StateWriter`` (a STATE only when the state changed) without its deep copy.
+
+    singer-sdk keeps a ``copy.deepcopy`` of every state it writes to compare the next one with;
+    a U8 document list's state carries every fingerprint of its window (~200 KB of JSON), so that
+    copy was about a twentieth of the U8 tap's CPU. This writer keeps the STATE line it wrote
+    instead: the line is built anyway, and equal states give equal lines (the same dict, written
+    by the same serialiser; a state whose keys merely moved would give one STATE more, never one
+    fewer). With a writer other than :class:`HubSingerWriter` it is singer-sdk's own."""
+
+    def __init__(self, message_writer: t.Any) -> None:
+        super().__init__(message_writer)
+        self._last_line: str | None = None
+
+    def write_state(self, state: t.Any) -> None:
+        """Write a STATE message if the state differs from the last one written."""
+        writer = self._message_writer
+        if not isinstance(writer, HubSingerWriter):
+            super().write_state(state)
+            return
+        line = writer.format_message(StateMessage(value=state))
+        if line != self._last_line:
+            writer.write_line(line)
+            self._last_line = line
 
 
 #: What orjson serialises itself is exactly JSON's types; everything else goes to :func:`_default`.
@@ -112,6 +143,10 @@ class BatchedOutput:
     #: RECORD lines written to stdout in batches: fewer writes, less tap CPU.
     message_writer_class = HubSingerWriter
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        use_state_writer(self)
+
     def sync_all(self) -> None:
         """Sync, then write the records still pending."""
         try:
@@ -124,3 +159,9 @@ def flush_writer(writer: object) -> None:
     """Flush ``writer`` when it batches (a tap may be given another writer)."""
     if isinstance(writer, HubSingerWriter):
         writer.flush()
+
+
+def use_state_writer(tap: t.Any) -> None:
+    """Give ``tap`` (a singer-sdk ``Tap`` just built) a :class:`HubStateWriter` (singer-sdk reads
+    both its ``_state_writer`` and its ``state_writer``, which returns it)."""
+    tap._state_writer = HubStateWriter(tap.message_writer)

@@ -110,7 +110,7 @@ class RatingPassStream(CatalogueStream):
                     break
                 current["page"] += 1
                 state[PASS_KEY] = dict(current)  # reached once the page's items are written
-                self.write_checkpoint()
+                self.checkpoint()
         finally:
             self._since = None
         state.pop(PASS_KEY, None)

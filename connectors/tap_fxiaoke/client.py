@@ -192,5 +192,5 @@ class FxiaokeStream(CatalogueStream):
             current["after_id"] = str(last_id)
             # Reached only once the consumer has written every row of the page.
             state[PASS_KEY] = dict(current)
-            self.write_checkpoint()
+            self.checkpoint()
         self._close_pass(state, current)

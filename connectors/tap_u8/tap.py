@@ -101,15 +101,6 @@ class TapU8(HubTap):
             ),
         ),
         th.Property(
-            "state_interval_seconds",
-            th.NumberType(minimum=0),
-            default=1.0,
-            description=(
-                "Least seconds between two STATE checkpoints of a document list (one may follow "
-                "each page; 0: after every page). A killed sync resumes at the last one."
-            ),
-        ),
-        th.Property(
             "get_resources",
             th.ObjectType(additional_properties=th.StringType),
             description=(

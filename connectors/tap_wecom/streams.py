@@ -135,7 +135,7 @@ class ArchiveStream(WecomStream):
                 if len(batch) < self.batch_size:
                     return
                 # Reached once every message of the batch is written: commit point (STATE).
-                self.write_checkpoint()
+                self.checkpoint()
         finally:
             client.close()
 

@@ -69,7 +69,7 @@ def config(crm, **overrides: object) -> dict:
 
 def test_state_is_emitted_after_every_page_and_the_pass_closes_at_the_end(crm):
     crm.set_world({"crm": {"AccountObj": accounts(35)}})
-    messages, error = run(config(crm))
+    messages, error = run(config(crm, state_interval_seconds=0))
     assert error is None
     kinds = [m["type"] for m in messages if m["type"] in {"RECORD", "STATE"}]
     # 10 records, STATE, 10, STATE, 10, STATE, 5, final STATE
@@ -78,6 +78,30 @@ def test_state_is_emitted_after_every_page_and_the_pass_closes_at_the_end(crm):
     assert [s[PASS_KEY]["after_id"] for s in states[:3]] == ["A0009", "A0019", "A0029"]
     assert PASS_KEY not in states[-1]
     assert states[-1]["replication_key_value"] == BASE_MS + 34_000
+
+
+def test_page_checkpoints_within_the_state_interval_wait_for_a_later_state(crm):
+    """With a long ``state_interval_seconds`` only the first page's checkpoint is written at
+    once; the others are carried by the end-of-stream STATE, or - when the sync fails - by the
+    STATE written before the error, which names the last page whose records are out."""
+    crm.set_world({"crm": {"AccountObj": accounts(35)}})
+    messages, error = run(config(crm, state_interval_seconds=3600))
+    assert error is None
+    kinds = [m["type"] for m in messages if m["type"] in {"RECORD", "STATE"}]
+    assert kinds == ["RECORD"] * 10 + ["STATE"] + ["RECORD"] * 25 + ["STATE"]
+    assert PASS_KEY not in messages[-1]["value"]["bookmarks"]["AccountObj"]
+
+    crm.set_world({"crm": {"AccountObj": accounts(45)}})
+    crm.inject_fault("crm", code=30002, path="/data/query", skip=3)  # fourth page: quota gone
+    first, error = run(config(crm, state_interval_seconds=3600))
+    assert isinstance(error, SourceQuotaError)
+    kinds = [m["type"] for m in first if m["type"] in {"RECORD", "STATE"}]
+    assert kinds == ["RECORD"] * 10 + ["STATE"] + ["RECORD"] * 20 + ["STATE"]
+    done, state = committed(first)
+    assert state["bookmarks"]["AccountObj"][PASS_KEY]["after_id"] == "A0029"
+    second, error = run(config(crm, state_interval_seconds=3600), state=state)
+    assert error is None
+    assert done + ids_of(second) == [f"A{i:04d}" for i in range(45)]  # nothing twice, none lost
 
 
 def test_a_sync_stopped_by_the_daily_quota_resumes_where_it_stopped(crm):

@@ -106,3 +106,47 @@ def test_session_reads_proxies_and_ca_bundle_once(monkeypatch, tmp_path):
     assert session.verify == str(bundle)
     monkeypatch.setenv("HTTP_PROXY", "http://other.example:1")
     assert tap.streams["credit_rating"].requests_session.proxies.get("http") == "http://proxy.example:3128"
+
+
+def test_the_state_writer_writes_a_state_only_when_it_changed_as_singer_sdks_does():
+    """HubStateWriter keeps the line it wrote instead of a deep copy: the same STATE lines as
+    singer-sdk's StateWriter for a state mutated in place between writes."""
+    from singer_sdk.helpers._state import StateWriter
+
+    from connectors.kit.writer import HubStateWriter
+
+    def states(writer_class) -> list[dict]:
+        message_writer = HubSingerWriter()
+        writer = writer_class(message_writer)
+        state: dict = {"bookmarks": {"s": {"seen": {"A": ["2026-01-01", "f1"]}}}}
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            writer.write_state(state)
+            writer.write_state(state)  # unchanged: nothing
+            state["bookmarks"]["s"]["seen"]["B"] = ["2026-01-02", "f2"]  # changed in place
+            writer.write_state(state)
+            writer.write_state(state)
+            state["bookmarks"]["s"]["seen"]["B"][1] = "f3"  # a nested list changed in place
+            writer.write_state(state)
+        return [json.loads(line) for line in buf.getvalue().splitlines()]
+
+    mine = states(HubStateWriter)
+    assert mine == states(StateWriter)
+    assert [m["value"]["bookmarks"]["s"]["seen"].get("B") for m in mine] == [None, ["2026-01-02", "f2"],
+                                                                          ["2026-01-02", "f3"]]
+
+
+def test_the_token_goes_into_the_query_as_singer_sdk_puts_it_or_singer_sdk_does_it():
+    """A plain append gives singer-sdk's URL; anything else (a replayed token, a blank value,
+    a fragment) is left to singer-sdk's own ``_add_parameters``."""
+    from singer_sdk.authenticators import _add_parameters
+
+    from connectors.kit.auth import _with_query_param
+
+    token = {"access_token": "t/k+n=1 令牌"}
+    for url in ["http://h/api/saleorder/get", "http://h/api/saleorder/get?ds=1&id=SO%2F1+a",
+                "http://h/p?a=1&a=2", "http://h/p?"]:
+        assert _with_query_param(url, token) == _add_parameters(url, token)
+    for url in ["http://h/p?access_token=old&id=1", "http://h/p?access%5Ftoken=old", "http://h/p?a=&id=1",
+                "http://h/p?flag&id=1", "http://h/p?id=1#top"]:
+        assert _with_query_param(url, token) is None

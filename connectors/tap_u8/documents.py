@@ -22,7 +22,6 @@ from connectors.tap_u8.incremental import (
     DEFAULT_LINES_CONCURRENCY,
     DEFAULT_LOOKBACK_DAYS,
     DEFAULT_MAX_QUARANTINED,
-    DEFAULT_STATE_INTERVAL_SECONDS,
     Window,
     as_day,
     list_window_filters,
@@ -92,17 +91,6 @@ class U8WindowedStream(U8Stream):
         if self._window is not None:
             params.update(list_window_filters(self, self._window, context))
         return params
-
-    @property
-    def state_interval_seconds(self) -> float:
-        """Least seconds between two page checkpoints (config ``state_interval_seconds``).
-
-        A STATE carries every fingerprint of the window, so one per page is real work on a big
-        pass (serialised by the tap, committed by the hub). Every STATE still follows all the
-        records it covers, and its cursor names the last page done before it: a killed sync
-        resumes there (documents of later pages, not in that STATE, are fetched again)."""
-        value = self.config.get("state_interval_seconds")
-        return DEFAULT_STATE_INTERVAL_SECONDS if value is None else max(0.0, float(value))
 
     def _key(self, header: t.Any) -> str | None:
         value = header.get(self.id_field) if isinstance(header, dict) else None

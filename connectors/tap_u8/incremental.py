@@ -47,8 +47,6 @@ DEFAULT_LOOKBACK_DAYS = 7
 #: Single-document calls in flight at once (config ``lines_concurrency``).
 DEFAULT_LINES_CONCURRENCY = 4
 DEFAULT_MAX_QUARANTINED = 100
-#: Least seconds between two page checkpoints (STATE) of a windowed stream.
-DEFAULT_STATE_INTERVAL_SECONDS = 1.0
 
 
 def as_day(value: t.Any) -> str | None:

@@ -146,15 +146,29 @@ class ContactReads:
     def __init__(self, conn: Connection, cfg: IdentityConfig, source_for) -> None:
         self.conn, self.cfg, self.source_for = conn, cfg, source_for
         self._reads: list[tuple] | None = None
+        self._by_stream: dict[tuple[str, str], list[ContactRead]] = {}
 
     def sources(self) -> list[tuple]:
         """(contact source, its records as :class:`ContactRead`, newest first) per source."""
         if self._reads is None:
-            self._reads = [(src, self._read(src)) for src in self.cfg.contacts]
+            self._reads = [(src, self._source(src)) for src in self.cfg.contacts]
         return self._reads
 
+    def linked(self) -> list[tuple]:
+        """:meth:`sources` of the contact sources linked to customer records only: all customer
+        staging reads (an incremental build then never reads the unlinked ones, WeCom's)."""
+        if self._reads is not None:
+            return [(src, records) for src, records in self._reads if src.customer]
+        return [(src, self._source(src)) for src in self.cfg.contacts if src.customer]
+
+    def _source(self, src) -> list[ContactRead]:
+        key = (src.system, src.stream)
+        if key not in self._by_stream:
+            self._by_stream[key] = self._read(src)
+        return self._by_stream[key]
+
     def release(self) -> None:
-        self._reads = None
+        self._reads, self._by_stream = None, {}
 
     def _read(self, src) -> list[ContactRead]:
         id_of, name_of = getter(src.id), getter(src.name)
@@ -173,9 +187,7 @@ def _contact_index(reads: ContactReads, only: set[str] | None = None) -> dict[st
     """Customer ref -> (contact names, contact phones) from the contact streams linked to customers
     (``only``: just for these customer refs)."""
     out: dict[str, tuple[set, set]] = {}
-    for src, records in reads.sources():
-        if not src.customer:
-            continue
+    for _src, records in reads.linked():
         for c in records:
             ref = c.customer_ref
             if not ref or (only is not None and ref not in only):

@@ -23,6 +23,7 @@ from hub_core.schema import customer_xref
 from hub_core.schema_identity import customer_record_block
 from hub_core.sql import among
 from mappings.identity.blocks import CAPPED, block_keys
+from mappings.identity.records import to_rec
 from mappings.identity.store import BATCH, insert_many
 
 STRONG = ("core", "link", "code")  # keys the deterministic stages compare: followed from every record
@@ -122,13 +123,13 @@ class Walk:
                                   for r in refs)
 
     def _keys(self, refs) -> None:
+        """The blocks of ``refs`` (worked out from their staged rows, as the index holds them) and
+        the sizes of the capped ones."""
         t = customer_record_block.c
         todo = {r for r in refs if r not in self.keys}
         for r in todo:
-            self.keys[r] = []
-        for part in _chunks(todo):
-            for ref, block in self.conn.execute(select(t.ref, t.block).where(among(t.ref, part))):
-                self.keys[ref].append(block)
+            row = self.rows.get(r) or self.removed.get(r)
+            self.keys[r] = list(dict.fromkeys(f"{k}{SEP}{v}" for k, v in keys_of(to_rec(row)))) if row else []
         capped = {b for r in todo for b in self.keys[r] if b.split(SEP, 1)[0] in CAPPED and b not in self.sizes}
         for part in _chunks(capped):
             self.sizes.update(self.conn.execute(select(t.block, func.sum(t.n)).where(among(t.block, part), t.live)

@@ -154,12 +154,21 @@ class ContactReads:
             self._reads = [(src, self._source(src)) for src in self.cfg.contacts]
         return self._reads
 
-    def linked(self) -> list[tuple]:
+    def linked(self, only: set[str] | None = None) -> list[tuple]:
         """:meth:`sources` of the contact sources linked to customer records only: all customer
-        staging reads (an incremental build then never reads the unlinked ones, WeCom's)."""
-        if self._reads is not None:
-            return [(src, records) for src, records in self._reads if src.customer]
-        return [(src, self._source(src)) for src in self.cfg.contacts if src.customer]
+        staging reads (an incremental build then never reads the unlinked ones, WeCom's).
+        ``only``: just the records linked to these customer refs (the others are not cleaned,
+        and nothing is kept for contact staging)."""
+        out = []
+        for src in self.cfg.contacts:
+            if not src.customer:
+                continue
+            cached = self._by_stream.get((src.system, src.stream))
+            if only is None or cached is not None:
+                out.append((src, cached if cached is not None else self._source(src)))
+            else:
+                out.append((src, self._read(src, only)))
+        return out
 
     def _source(self, src) -> list[ContactRead]:
         key = (src.system, src.stream)
@@ -170,7 +179,7 @@ class ContactReads:
     def release(self) -> None:
         self._reads, self._by_stream = None, {}
 
-    def _read(self, src) -> list[ContactRead]:
+    def _read(self, src, only: set[str] | None = None) -> list[ContactRead]:
         id_of, name_of = getter(src.id), getter(src.name)
         phone_fields = [getter(p) for p in src.phones]
         link_of = getter(src.customer.field) if src.customer else None
@@ -178,7 +187,10 @@ class ContactReads:
         out = []
         for rec in iter_current(self.conn, self.source_for(src.system), src.stream):
             link = text(link_of(rec)) if link_of else None
-            out.append(ContactRead(text(id_of(rec)), ref_of(link) if link else None, person(text(name_of(rec))),
+            customer_ref = ref_of(link) if link else None
+            if only is not None and customer_ref not in only:
+                continue
+            out.append(ContactRead(text(id_of(rec)), customer_ref, person(text(name_of(rec))),
                                    phones(*(f(rec) for f in phone_fields)), first_text(rec, src.company)))
         return out
 
@@ -187,7 +199,7 @@ def _contact_index(reads: ContactReads, only: set[str] | None = None) -> dict[st
     """Customer ref -> (contact names, contact phones) from the contact streams linked to customers
     (``only``: just for these customer refs)."""
     out: dict[str, tuple[set, set]] = {}
-    for _src, records in reads.linked():
+    for _src, records in reads.linked(only):
         for c in records:
             ref = c.customer_ref
             if not ref or (only is not None and ref not in only):

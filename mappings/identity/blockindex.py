@@ -99,6 +99,7 @@ class Walk:
         self.sizes: dict[str, int] = {}  # capped block -> live records in it (counted per listing)
         self.refs_in: dict[str, list[str]] = {}  # block -> refs in it
         self.coded: dict[str, bool] = {}  # customer id -> one of its records carries a valid code
+        self.recs: dict = {}  # ref -> engine record of every record walked (what matching takes)
 
     # --- look-ups, each for what is not known yet ---
     def _prev(self, refs) -> None:
@@ -129,7 +130,11 @@ class Walk:
         todo = {r for r in refs if r not in self.keys}
         for r in todo:
             row = self.rows.get(r) or self.removed.get(r)
-            self.keys[r] = list(dict.fromkeys(f"{k}{SEP}{v}" for k, v in keys_of(to_rec(row)))) if row else []
+            if row is None:
+                self.keys[r] = []
+                continue
+            rec = self.recs[r] = to_rec(row)
+            self.keys[r] = list(dict.fromkeys(f"{k}{SEP}{v}" for k, v in keys_of(rec)))
         capped = {b for r in todo for b in self.keys[r] if b.split(SEP, 1)[0] in CAPPED and b not in self.sizes}
         for part in _chunks(capped):
             self.sizes.update(self.conn.execute(select(t.block, func.sum(t.n)).where(among(t.block, part), t.live)

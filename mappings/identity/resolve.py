@@ -193,7 +193,7 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
         big = walk.big()
         prev = {ref: cid for ref, cid in walk.customers_of(scope).items() if cid is not None}
         xref |= _xref_rows(conn, scope - xref.keys())
-        recs = {ref: to_rec(staged.rows[ref]) for ref in scope if ref in staged.rows}
+        recs = {ref: walk.recs.get(ref) or to_rec(staged.rows[ref]) for ref in scope if ref in staged.rows}
         unknown = set(conn.execute(select(customer_xref.c.customer_id).distinct()).scalars()) - set(reg.rows)
     blockindex.drop(conn, set(staged.removed))
     live = sorted(ref for ref in scope if ref in staged.rows)

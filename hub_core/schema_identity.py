@@ -38,6 +38,18 @@ customer_record = Table(
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
 
+# The blocks each staged customer record sits in (mappings/identity/blockindex.py): an
+# incremental build finds the records a change can reach by index look-ups, not by re-reading and
+# re-keying every record. Follows ``customer_record`` row for row (written in the same transaction).
+customer_record_block = Table(
+    "customer_record_block",
+    metadata,
+    Column("block", Text, primary_key=True),  # "<kind>\t<value>": core, del, phone, addr, code, link
+    Column("ref", Text, primary_key=True, index=True),
+    Column("n", Integer, nullable=False),  # times the record's keys list the block (as big blocks count)
+    Column("live", Boolean, nullable=False),  # the record is not deleted at its source
+)
+
 # Every id ever issued (customers and contacts); ids are never reused or deleted.
 identity_registry = Table(
     "identity_registry",

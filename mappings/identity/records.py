@@ -103,17 +103,40 @@ class ContactReads:
     def __init__(self, conn: Connection, cfg: IdentityConfig, source_for) -> None:
         self.conn, self.cfg, self.source_for = conn, cfg, source_for
         self._reads: list[tuple] | None = None
+        self._by_stream: dict[tuple[str, str], list[ContactRead]] = {}
 
     def sources(self) -> list[tuple]:
         """(contact source, its records as :class:`ContactRead`, newest first) per source."""
         if self._reads is None:
-            self._reads = [(src, self._read(src)) for src in self.cfg.contacts]
+            self._reads = [(src, self._source(src)) for src in self.cfg.contacts]
         return self._reads
 
-    def release(self) -> None:
-        self._reads = None
+    def linked(self, only: set[str] | None = None) -> list[tuple]:
+        """:meth:`sources` of the contact sources linked to customer records only: all customer
+        staging reads (an incremental build then never reads the unlinked ones, WeCom's).
+        ``only``: just the records linked to these customer refs (the others are not cleaned,
+        and nothing is kept for contact staging)."""
+        out = []
+        for src in self.cfg.contacts:
+            if not src.customer:
+                continue
+            cached = self._by_stream.get((src.system, src.stream))
+            if only is None or cached is not None:
+                out.append((src, cached if cached is not None else self._source(src)))
+            else:
+                out.append((src, self._read(src, only)))
+        return out
 
-    def _read(self, src) -> list[ContactRead]:
+    def _source(self, src) -> list[ContactRead]:
+        key = (src.system, src.stream)
+        if key not in self._by_stream:
+            self._by_stream[key] = self._read(src)
+        return self._by_stream[key]
+
+    def release(self) -> None:
+        self._reads, self._by_stream = None, {}
+
+    def _read(self, src, only: set[str] | None = None) -> list[ContactRead]:
         id_of, name_of = getter(src.id), getter(src.name)
         phone_fields = [getter(p) for p in src.phones]
         link_of = getter(src.customer.field) if src.customer else None
@@ -124,7 +147,10 @@ class ContactReads:
         append = out.append
         for rec in iter_current(self.conn, self.source_for(src.system), src.stream):
             link = text(link_of(rec)) if link_of else None
-            append(ContactRead(text(id_of(rec)), ref_of(link) if link else None, person(text(name_of(rec))),
+            customer_ref = ref_of(link) if link else None
+            if only is not None and customer_ref not in only:
+                continue
+            append(ContactRead(text(id_of(rec)), customer_ref, person(text(name_of(rec))),
                                phones_of([f(rec) for f in phone_fields]),
                                _first_text(rec, company_of) if company_of else None))
         return out
@@ -143,9 +169,7 @@ def _contact_index(reads: ContactReads, only: set[str] | None = None) -> dict[st
     """Customer ref -> (contact names, contact phones) from the contact streams linked to customers
     (``only``: just for these customer refs)."""
     out: dict[str, tuple[set, set]] = {}
-    for src, records in reads.sources():
-        if not src.customer:
-            continue
+    for _src, records in reads.linked(only):
         for c in records:
             ref = c.customer_ref
             if not ref or (only is not None and ref not in only):
@@ -157,12 +181,16 @@ def _contact_index(reads: ContactReads, only: set[str] | None = None) -> dict[st
     return out
 
 
-def _versions_since(conn: Connection, source: str, stream: str, since: int) -> Iterator[dict]:
+def _versions_since(conn: Connection, source: str, stream: str, since: int,
+                    keys_out: set[str] | None = None) -> Iterator[dict]:
     """Every landed version (current or not) of the records of a stream that got a new version
-    after raw id ``since``: what a record says now and what it said before."""
+    after raw id ``since``: what a record says now and what it said before (``keys_out``: gets
+    their record keys)."""
     r = raw_record.c
     keys = sorted(set(conn.execute(select(r.record_key).where(r.source == source, r.stream == stream,
                                                              r.id > since)).scalars()))
+    if keys_out is not None:
+        keys_out.update(keys)
     for i in range(0, len(keys), 500):  # by key (index ix_raw_record_versions), not a scan of raw
         query = select(r.data).where(r.source == source, r.stream == stream, r.record_key.in_(keys[i:i + 500]))
         for (data,) in conn.execute(query):
@@ -171,14 +199,18 @@ def _versions_since(conn: Connection, source: str, stream: str, since: int) -> I
                 yield rec
 
 
-def affected_refs(conn: Connection, cfg: IdentityConfig, source_for, since: int) -> set[str]:
+def affected_refs(conn: Connection, cfg: IdentityConfig, source_for, since: int,
+                  keys: dict | None = None) -> set[str]:
     """Customer refs whose staged row may differ from the last build's, when only raw records
     landed after ``since`` are new: the refs any version of a changed customer record carried
     (a changed id moves a record), and the customers any version of a changed contact pointed at
-    (a contact moved between customers changes both)."""
+    (a contact moved between customers changes both). ``keys``: gets the record keys of the
+    changed customer records per (system, stream), and under ``"contacts"`` the refs only a
+    changed contact names (what :func:`_stage` may narrow its read to)."""
     refs: set[str] = set()
     for src in cfg.customers:
-        for rec in _versions_since(conn, source_for(src.system), src.stream, since):
+        out = None if keys is None else keys.setdefault((src.system, src.stream), set())
+        for rec in _versions_since(conn, source_for(src.system), src.stream, since, out):
             natural = _text(get_path(rec, src.id))
             if natural:
                 refs.add(f"{src.system}:{src.object}:{natural}")
@@ -189,6 +221,8 @@ def affected_refs(conn: Connection, cfg: IdentityConfig, source_for, since: int)
             link = _text(get_path(rec, src.customer.field))
             if link:
                 refs.add(src.customer.ref.format(link))
+                if keys is not None:
+                    keys.setdefault("contacts", set()).add(src.customer.ref.format(link))
     return refs
 
 
@@ -300,8 +334,9 @@ def stage_customer_records(conn: Connection, cfg: IdentityConfig, source_for, em
         rows = _stage(conn, cfg, source_for, employees, None, reads)
         removed = {ref: dict(r._mapping) for ref, r in old.items() if ref not in rows}
     else:
-        only = affected_refs(conn, cfg, source_for, since)
-        fresh_rows = _stage(conn, cfg, source_for, employees, only, reads) if only else {}
+        keys: dict = {}
+        only = affected_refs(conn, cfg, source_for, since, keys)
+        fresh_rows = _stage(conn, cfg, source_for, employees, only, reads, keys) if only else {}
         rows = {ref: _stored(r) for ref, r in old.items() if ref not in only} | fresh_rows
         removed = {ref: dict(old[ref]._mapping) for ref in only if ref in old and ref not in fresh_rows}
     changed = {ref for ref, row in rows.items() if ref not in old or old[ref].content_hash != row["content_hash"]}
@@ -324,29 +359,58 @@ def _stored(row) -> dict:
 
 
 def _stage(conn: Connection, cfg: IdentityConfig, source_for, employees, only: set[str] | None,
-           reads: ContactReads) -> dict[str, dict]:
-    """ref -> staged row of every current customer record (``only``: of these refs)."""
+           reads: ContactReads, keys: dict | None = None) -> dict[str, dict]:
+    """ref -> staged row of every current customer record (``only``: of these refs). ``keys``
+    (:func:`affected_refs`): when every ref in ``only`` comes from a changed customer record,
+    only the current versions of those records are read - they are newer than any other record
+    carrying the same id, so they win as in a read of the whole stream; a ref they do not make
+    (its id moved, or its record is gone) is looked for in the whole stream."""
     contacts = _contact_index(reads, only)
     rows: dict[str, dict] = {}
     shared: dict[str, str] = {}
+    narrow = keys is not None and not keys.get("contacts")
     for src in cfg.customers:
         plan = _Plan(src, shared)
         prefix = plan.prefix
         if only is not None and not any(ref.startswith(prefix) for ref in only):
             continue
-        for rec in iter_current(conn, source_for(src.system), src.stream):
-            if only is not None and f"{prefix}{text(plan.id(rec))}" not in only:
-                continue  # (a record that is no object has no id: it is not in ``only``)
-            try:
-                row = _row(plan, rec, employees, contacts)
-            except Exception as exc:
-                log.warning("customer record of %s.%s not staged (%s: %s): id %r", src.system, src.stream,
-                            type(exc).__name__, exc, text(plan.id(rec)) if isinstance(rec, dict) else None)
-                continue
-            if row and row["ref"] not in rows:  # newest landed version wins
-                rows[row["ref"]] = row
+        source = source_for(src.system)
+        if narrow:
+            _take(plan, _current_of(conn, source, src.stream, keys.get((src.system, src.stream), set())),
+                  only, employees, contacts, rows)
+            wanted = {ref for ref in only if ref.startswith(prefix) and ref not in rows}
+            if wanted:
+                _take(plan, iter_current(conn, source, src.stream), wanted, employees, contacts, rows)
+        else:
+            _take(plan, iter_current(conn, source, src.stream), only, employees, contacts, rows)
     release_caches()
     return rows
+
+
+def _current_of(conn: Connection, source: str, stream: str, keys: set[str]) -> list[dict]:
+    """The current versions of the records of a stream with these record keys, newest first."""
+    r, ordered, found = raw_record.c, sorted(keys), []
+    for i in range(0, len(ordered), 500):
+        found += conn.execute(select(r.id, r.data).where(
+            r.source == source, r.stream == stream, r.is_current, r.deleted_at.is_(None),
+            r.record_key.in_(ordered[i:i + 500]))).all()
+    return [orjson.loads(data) for _, data in sorted(found, key=lambda x: -x[0])]
+
+
+def _take(plan: _Plan, records, only: set[str] | None, employees, contacts, rows: dict[str, dict]) -> None:
+    """Stage ``records`` (newest first) into ``rows``: those whose ref is in ``only`` (None: all)."""
+    src, prefix = plan.src, plan.prefix
+    for rec in records:
+        if only is not None and f"{prefix}{text(plan.id(rec))}" not in only:
+            continue  # (a record that is no object has no id: it is not in ``only``)
+        try:
+            row = _row(plan, rec, employees, contacts)
+        except Exception as exc:
+            log.warning("customer record of %s.%s not staged (%s: %s): id %r", src.system, src.stream,
+                        type(exc).__name__, exc, text(plan.id(rec)) if isinstance(rec, dict) else None)
+            continue
+        if row and row["ref"] not in rows:  # newest landed version wins
+            rows[row["ref"]] = row
 
 
 def _key_of(text: str) -> NameKey:

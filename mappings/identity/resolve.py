@@ -4,7 +4,9 @@ One call per build (:func:`resolve_customers`). Only records that changed since 
 and the records they could interact with (same cluster before, or any shared block key: code,
 link code, name core or its one-typo variants, phone, address), are re-matched: the engine's
 decisions only ever look inside blocks, so that closure gives the same answer as matching
-everything. An unchanged rebuild writes nothing.
+everything. The closure is walked through the persisted block index (blockindex.py), so an
+incremental resolution reads the crosswalk and the blocks of the records it reaches only. An
+unchanged rebuild writes nothing.
 """
 
 from __future__ import annotations
@@ -15,18 +17,20 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, exists, func, select
 
 from hub_core.schema import customer, customer_review, customer_xref, raw_record
 from hub_core.schema_identity import (
     contact_xref,
     customer_golden_field,
+    customer_record,
     identity_override,
 )
-from mappings.identity.blocks import big_blocks
+from hub_core.sql import among
+from mappings.identity import blockindex
 from mappings.identity.config import IdentityConfig, load_identity
 from mappings.identity.contacts import resolve_contacts
-from mappings.identity.engine import Engine, paused_gc, resolve
+from mappings.identity.engine import paused_gc, resolve
 from mappings.identity.golden import customer_row, golden_fields, stamp_changes
 from mappings.identity.records import ContactReads, stage_customer_records, to_rec
 from mappings.identity.registry import Registry, assign, persist
@@ -65,60 +69,6 @@ def active_overrides(conn: Connection, entity: str = ENTITY) -> dict[str, tuple[
                           .where(t.c.entity == entity, t.c.active).order_by(t.c.id)):
         out[r.ref] = (r.action, r.target_id)
     return out
-
-
-STRONG = ("core", "link", "code")  # keys the deterministic stages compare: followed from every record
-
-
-def _closure(rows: dict[str, dict], removed: dict[str, dict], seeds: set[str], prev: dict[str, str],
-             recs: dict, big: set, keys_by_ref: dict) -> set[str]:
-    """Every ref whose match could change when ``seeds`` changed: records sharing a strong key
-    (code, link code, name core) or a previous customer with a reached record, and records
-    sharing an evidence block (typo variants, phone, address, near code) with a reached record
-    that can still go looking: a seed, a former cluster-mate of one, or a record without a
-    valid code in a customer without one. Only open groups compare evidence, so this closure
-    gives the same clusters as matching everything."""
-    by_key: dict[tuple, list[str]] = defaultdict(list)
-    keys_of: dict[str, list[tuple]] = {}
-    coded_customers = set()
-    for ref, row in list(rows.items()) + list(removed.items()):
-        rec = recs.get(ref) or to_rec(row)
-        keys = (keys_by_ref.get(ref) or Engine.block_keys(rec)) + ([("link", rec.link_code)] if rec.link_code else [])
-        keys_of[ref] = keys
-        for k in keys:
-            by_key[k].append(ref)
-        if rec.uscc and ref in prev:
-            coded_customers.add(prev[ref])
-    by_customer: dict[str, list[str]] = defaultdict(list)
-    for ref, cid in prev.items():
-        by_customer[cid].append(ref)
-    hot = set(seeds) | {m for s in seeds if s in prev for m in by_customer[prev[s]]}
-
-    def may_look(ref: str) -> bool:
-        row = rows.get(ref) or removed.get(ref)
-        return ref in hot or (row is not None and not row["uscc"] and prev.get(ref) not in coded_customers)
-
-    seen, todo, seen_keys, seen_cust = set(seeds), list(seeds), set(), set()
-    while todo:
-        ref = todo.pop()
-        nexts = []
-        looks = may_look(ref)
-        for k in keys_of.get(ref, ()):
-            if k in big:
-                continue  # the engine ignores it too
-            if (k[0] in STRONG or looks) and (k, looks) not in seen_keys:
-                seen_keys.add((k, looks))
-                nexts += by_key[k] if looks else [
-                    n for n in by_key[k] if k[0] in STRONG or may_look(n)]
-        cid = prev.get(ref)
-        if cid and cid not in seen_cust:
-            seen_cust.add(cid)
-            nexts += by_customer[cid]
-        for n in nexts:
-            if n not in seen:
-                seen.add(n)
-                todo.append(n)
-    return seen
 
 
 def resolve_customers(conn: Connection, cfg, employees, as_of: datetime | None = None, *,
@@ -173,43 +123,79 @@ def _contact_count(conn: Connection) -> int:
     return conn.execute(select(func.count(contact_xref.c.contact_id.distinct()))).scalar_one()
 
 
-def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: IdentityConfig,
-                       full: bool, since: int | None, reads: ContactReads) -> tuple[ResolveStats, bool]:
-    """Customers resolved, and whether anything contact staging reads of them moved (a record's
-    name fields, or the customer a record belongs to)."""
-    staged = stage_customer_records(conn, idcfg, cfg.source_for, employees, now, None if full else since, reads)
-    written = staged.written
-    xref = table_rows(conn, customer_xref, "ref")
-    prev = {ref: row["customer_id"] for ref, row in xref.items()}
-    reg = Registry(conn, ENTITY)
-    overrides = active_overrides(conn)
-    seeds = set(staged.changed) | set(staged.removed) | (staged.rows.keys() - xref.keys()) | (xref.keys() - staged.rows.keys())
+def _xref_rows(conn: Connection, refs: set[str]) -> dict[str, dict]:
+    """Crosswalk rows of ``refs``, by ref."""
+    ordered, out = sorted(refs), {}
+    for i in range(0, len(ordered), 1000):
+        for r in conn.execute(select(customer_xref).where(among(customer_xref.c.ref, ordered[i:i + 1000]))):
+            out[r.ref] = dict(r._mapping)
+    return out
+
+
+def _seeds(conn: Connection, staged, reg: Registry, overrides: dict) -> tuple[dict[str, dict], set[str], int]:
+    """(crosswalk rows read, seeds, records in all) of an incremental resolution, by look-ups:
+    records staged afresh or gone, records staged but not in the crosswalk and the reverse (two
+    anti-joins), and records whose override was added, changed or released since the last build."""
+    x, c = customer_xref.c, customer_record.c
+    unlinked = set(conn.execute(select(c.ref).where(~exists().where(x.ref == c.ref))).scalars())
+    unstaged = set(conn.execute(select(x.ref).where(~exists().where(c.ref == x.ref))).scalars())
+    xref = {r.ref: dict(r._mapping) for r in conn.execute(select(customer_xref).where(x.decided_by == "override"))}
+    xref |= _xref_rows(conn, set(overrides) - xref.keys())
+    seeds = set(staged.changed) | set(staged.removed) | unlinked | unstaged
     for ref, row in xref.items():  # an override added, changed or released since the last build
         ov = overrides.get(ref)
         if (row.get("decided_by") == "override") != (ov is not None) or (
                 ov and ov[0] == "link" and reg.current(ov[1]) != row["customer_id"]):
             seeds.add(ref)
     seeds |= {ref for ref in overrides if ref in staged.rows and ref not in xref}
+    return xref, seeds, len(staged.rows) + len(unstaged | set(staged.removed))
+
+
+def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: IdentityConfig,
+                       full: bool, since: int | None, reads: ContactReads) -> tuple[ResolveStats, bool]:
+    """Customers resolved, and whether anything contact staging reads of them moved (a record's
+    name fields, or the customer a record belongs to)."""
+    staged = stage_customer_records(conn, idcfg, cfg.source_for, employees, now, None if full else since, reads)
+    written = staged.written
+    reg = Registry(conn, ENTITY)
+    overrides = active_overrides(conn)
+    if full:
+        xref = table_rows(conn, customer_xref, "ref")
+        seeds, total = set(staged.rows) | set(staged.removed) | set(xref), 0
+    else:  # the index moves with the records staged afresh; the seeds are looked up, not scanned for
+        if blockindex.is_empty(conn):  # staged before the index existed
+            blockindex.rebuild(conn, {ref: to_rec(row) for ref, row in staged.rows.items()})
+        blockindex.restage(conn, {ref: to_rec(staged.rows[ref]) for ref in staged.changed}, set(staged.removed))
+        xref, seeds, total = _seeds(conn, staged, reg, overrides)
     if not seeds and not full:
         log.info("customers unchanged: nothing to write")
         return ResolveStats(len(staged.rows), 0, 0, 0, count_rows(conn, customer), 0, 0, count_rows(conn, customer_review),
                             written), staged.names_moved
-    everything = set(staged.rows) | set(staged.removed) | set(xref)
-    recs = {ref: to_rec(row) for ref, row in staged.rows.items()}
-    if full or len(seeds) * 2 >= len(everything):
-        scope, big = everything, None  # most records changed: the closure would be (nearly) everything
+    if full or len(seeds) * 2 >= total:  # most records changed: the closure would be (nearly) everything
+        if not full:
+            xref = table_rows(conn, customer_xref, "ref")
+        prev = {ref: row["customer_id"] for ref, row in xref.items()}
+        recs = {ref: to_rec(row) for ref, row in staged.rows.items()}
+        if full:
+            blockindex.rebuild(conn, recs)
+        scope, big, unknown = set(staged.rows) | set(staged.removed) | set(xref), None, set(prev.values()) - set(reg.rows)
+        total = len(scope)
     else:
-        keys_by_ref = {ref: Engine.block_keys(rec) for ref, rec in recs.items()}
-        big = big_blocks(((recs[ref], keys) for ref, keys in keys_by_ref.items()), idcfg.matching.max_block)
-        scope = _closure(staged.rows, staged.removed, seeds, prev, recs, big, keys_by_ref)
+        walk = blockindex.Walk(conn, staged.rows, staged.removed, idcfg.matching.max_block)
+        scope = walk.closure(seeds)
         # a linked record brings its target customer's records along (the target is rebuilt with it)
-        targets = {reg.current(overrides[r][1]) for r in scope if r in overrides and overrides[r][0] == "link"}
-        extra = {r for r, cid in prev.items() if cid in targets} - scope
-        while extra:
-            scope |= _closure(staged.rows, staged.removed, extra, prev, recs, big, keys_by_ref)
+        while True:
             targets = {reg.current(overrides[r][1]) for r in scope if r in overrides and overrides[r][0] == "link"}
-            extra = {r for r, cid in prev.items() if cid in targets} - scope
-        del keys_by_ref
+            extra = set(walk.customers_refs(targets)) - scope
+            if not extra:
+                break
+            scope |= walk.closure(extra)
+        big = walk.big()
+        prev = {ref: cid for ref, cid in walk.customers_of(scope).items() if cid is not None}
+        xref |= _xref_rows(conn, scope - xref.keys())
+        recs = {ref: walk.recs.get(ref) or to_rec(staged.rows[ref]) for ref in scope if ref in staged.rows}
+        unknown = set(conn.execute(select(customer_xref.c.customer_id).distinct()).scalars()) - set(reg.rows)
+    blockindex.drop(conn, set(staged.removed))
     live = sorted(ref for ref in scope if ref in staged.rows)
     pinned = frozenset(ref for ref in live if ref in overrides)
     result = resolve([recs[ref] for ref in live], idcfg.matching, pinned, big)
@@ -242,7 +228,7 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
             clusters.append(list(refs))
             forced[len(clusters) - 1] = target
     out = assign(reg, clusters, scoped_prev, forced, reasons)
-    written += persist(reg, out, set(prev.values()) - set(reg.rows), now)
+    written += persist(reg, out, unknown, now)
 
     # review queue
     cluster_no = {ref: n for n, refs in enumerate(clusters) for ref in refs}
@@ -285,12 +271,12 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
         desired_c[cid] = customer_row(cid, rows, fields, cid in in_review)
         for f, (value, ref, rule) in fields.items():
             desired_g[f"{cid}|{f}"] = {"customer_id": cid, "field": f, "value": value, "ref": ref, "rule": rule}
-    existing_c = _rows_of(conn, customer, ids_scope, len(everything))
+    existing_c = _rows_of(conn, customer, ids_scope, total)
     stamp_changes(desired_c, existing_c, datetime.now(UTC))
     written += sync_rows(conn, customer, "customer_id", ids_scope, desired_c, existing_c)
     rewritten = {cid for cid in ids_scope if desired_c.get(cid) != existing_c.get(cid)}
     existing_g = {f"{r['customer_id']}|{r['field']}": r
-                  for r in _rows_of(conn, customer_golden_field, ids_scope, len(everything)).values()}
+                  for r in _rows_of(conn, customer_golden_field, ids_scope, total).values()}
     g_scope = {k for k in existing_g if k.split("|")[0] in ids_scope} | set(desired_g)
     written += sync_golden(conn, g_scope, desired_g, existing_g)
     stats = ResolveStats(len(staged.rows), len(staged.changed), len(staged.removed), len(live),

@@ -18,9 +18,9 @@ from sqlalchemy import Connection, select
 from hub_core.schema import customer_xref
 from hub_core.schema_identity import contact_xref
 from mappings.identity.config import IdentityConfig
+from mappings.identity.contact_reads import ContactReads
 from mappings.identity.engine import Rec, paused_gc, resolve
 from mappings.identity.extract import text
-from mappings.identity.records import ContactReads
 from mappings.identity.registry import Registry, assign, persist
 from mappings.identity.store import sync_rows, table_rows
 from mappings.normalize import NameKey, name_key

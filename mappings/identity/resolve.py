@@ -29,10 +29,11 @@ from hub_core.schema_identity import (
 from hub_core.sql import among
 from mappings.identity import blockindex
 from mappings.identity.config import IdentityConfig, load_identity
+from mappings.identity.contact_reads import ContactReads
 from mappings.identity.contacts import resolve_contacts
 from mappings.identity.engine import paused_gc, resolve
 from mappings.identity.golden import customer_row, golden_fields, stamp_changes
-from mappings.identity.records import ContactReads, stage_customer_records, to_rec
+from mappings.identity.records import stage_customer_records, to_rec
 from mappings.identity.registry import Registry, assign, persist
 from mappings.identity.store import count_rows, sync_golden, sync_rows, table_rows
 

@@ -243,6 +243,7 @@ def test_contacts_resolve_with_the_same_engine_and_stable_ids(engine):
 def test_contact_records_are_read_once_and_staged_as_read_alone(engine, monkeypatch):
     """Customer staging and contact staging share one read of the contact streams; contact staging
     on its own (no shared read) makes the same rows."""
+    import mappings.identity.contact_reads as contact_reads
     import mappings.identity.records as records
     from mappings.identity.contacts import stage_contacts
 
@@ -263,7 +264,8 @@ def test_contact_records_are_read_once_and_staged_as_read_alone(engine, monkeypa
         return plain(conn, source, stream)
 
     monkeypatch.setattr(records, "iter_current", counted)
-    shared = records.ContactReads
+    monkeypatch.setattr(contact_reads, "iter_current", counted)
+    shared = contact_reads.ContactReads
     kept = []
     monkeypatch.setattr("mappings.identity.resolve.ContactReads",
                         lambda *a: kept.append(shared(*a)) or kept[-1])

@@ -9,15 +9,13 @@ from sqlalchemy import delete, select
 
 from hub_core.schema import customer_xref
 from hub_core.schema_identity import customer_record, customer_record_block
-from hub_core.warehouse import open_warehouse
 from mappings.config import load_mapping
 from mappings.identity import resolve_customers
 from mappings.identity.blockindex import Walk, keys_of
 from mappings.identity.blocks import big_blocks, block_keys
 from mappings.identity.config import load_identity
 from mappings.identity.records import to_rec
-from simulators.generator import generate
-from tests.mappings.identity.worlds import land_world
+from tests.mappings.identity.worlds import resolved_then_changed
 
 STRONG = ("core", "link", "code")  # keys the deterministic stages compare: followed from every record
 
@@ -77,25 +75,7 @@ def reference_closure(rows: dict[str, dict], removed: dict[str, dict], seeds: se
 def changed_world(tmp_path):
     """A generated world resolved, then a slice changed (codes dropped, names and phones
     rewritten, new records) and resolved again incrementally (through the index)."""
-    world, _ = generate(7, 150)
-    engine = open_warehouse(f"sqlite:///{tmp_path / 'w.db'}")
-    land_world(engine, world)
-    with engine.begin() as conn:
-        resolve_customers(conn, load_mapping(), None)
-    rng = random.Random(5)
-    accounts, customers = world["crm"]["AccountObj"], world["u8"]["customer"]
-    for a in rng.sample(accounts, 10):
-        a.pop("uscc__c", None)
-        a["tel"] = rng.choice(customers)["mobile"] or "13800000000"
-    for c in rng.sample(customers, 10):
-        c["name"] = rng.choice(accounts)["name"]
-        c["taxno"] = ""
-    new = [{"code": f"N{i}", "name": rng.choice(accounts)["name"], "phone": rng.choice(customers)["mobile"]}
-           for i in range(4)]
-    land_world(engine, {"crm": {"AccountObj": accounts}, "u8": {"customer": customers + new}},
-               streams={"crm": ("AccountObj",), "u8": ("customer",)}, run_id=2)
-    with engine.begin() as conn:
-        stats = resolve_customers(conn, load_mapping(), None)
+    engine, stats = resolved_then_changed(tmp_path, 7, 5, changed=10, new=4)
     assert 0 < stats.rematched < stats.records  # the walk ran, not a match of everything
     return engine
 

@@ -78,34 +78,14 @@ def test_planted_identity_cases_are_kept_apart(built):
 def test_incremental_after_changes_equals_matching_everything(tmp_path):
     """Change a slice of a generated world (codes dropped, names and phones rewritten, new
     records) and check the incremental build's partition against a from-scratch engine run."""
-    import random
-
     from hub_core.schema_identity import customer_record
-    from mappings.config import load_mapping
-    from mappings.identity import resolve_customers
     from mappings.identity.config import load_identity
     from mappings.identity.engine import resolve
     from mappings.identity.records import to_rec
+    from tests.mappings.identity.worlds import resolved_then_changed
 
-    world, _ = generate(5, 150)
-    engine = open_warehouse(f"sqlite:///{tmp_path / 'w.db'}")
-    land_world(engine, world)
-    with engine.begin() as conn:
-        resolve_customers(conn, load_mapping(), None)
-    rng = random.Random(3)
-    accounts, customers = world["crm"]["AccountObj"], world["u8"]["customer"]
-    for a in rng.sample(accounts, 12):
-        a.pop("uscc__c", None)
-        a["tel"] = rng.choice(customers)["mobile"] or "13800000000"
-    for c in rng.sample(customers, 12):
-        c["name"] = rng.choice(accounts)["name"]
-        c["taxno"] = ""
-    new = [{"code": f"N{i}", "name": rng.choice(accounts)["name"], "phone": rng.choice(customers)["mobile"]}
-           for i in range(5)]
-    land_world(engine, {"crm": {"AccountObj": accounts}, "u8": {"customer": customers + new}},
-               streams={"crm": ("AccountObj",), "u8": ("customer",)}, run_id=2)
-    with engine.begin() as conn:
-        stats = resolve_customers(conn, load_mapping(), None)
+    engine, stats = resolved_then_changed(tmp_path, 5, 3, changed=12, new=5)
+    with engine.connect() as conn:
         rows = conn.execute(select(customer_record)).all()
         xref = dict(conn.execute(select(customer_xref.c.ref, customer_xref.c.customer_id)).all())
     assert 0 < stats.rematched < stats.records

@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 
 from hub_core.schema import raw_record, sync_state
+from hub_core.sql import copy_rows
 
 _KEY_CHUNK = 500  # stays under SQLite's bound-parameter limit
 _ARRAY_CHUNK = 10_000  # keys per PostgreSQL array parameter (a loader batch is 5,000)
@@ -83,26 +84,13 @@ def land_versions(conn: Connection, source: str, stream: str, sync_run_id: int,
     now = datetime.now(UTC)
     rows = [(source, stream, key, latest[key][0], orjson.dumps(latest[key][1]).decode(), True, sync_run_id, now)
             for key in changed]
-    if not _copy_rows(conn, rows):
+    if not copy_rows(conn, raw_record.name, _COLUMNS, rows):
         conn.execute(insert(raw_record), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
     return len(changed)
 
 
 #: The columns a new version sets, in the order of :func:`land_versions`' rows.
 _COLUMNS = ("source", "stream", "record_key", "record_hash", "data", "is_current", "sync_run_id", "landed_at")
-_COPY = f"COPY {raw_record.name} ({', '.join(_COLUMNS)}) FROM STDIN"
-
-
-def _copy_rows(conn: Connection, rows: list[tuple]) -> bool:
-    """Write ``rows`` with COPY when the connection is psycopg 3 on PostgreSQL (the caller's
-    transaction); False when it is not (the caller inserts them)."""
-    if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
-        return False
-    driver = conn.connection.driver_connection
-    with driver.cursor() as cursor, cursor.copy(_COPY) as copy:
-        for row in rows:
-            copy.write_row(row)
-    return True
 
 
 def write_state(conn: Connection, source: str, state: dict) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, delete, func, insert, select
 
 from hub_core.schema import raw_record, stg_opportunity, stg_sales_order
 from hub_core.schema_unified import opportunity, sales_order
+from hub_core.sql import copy_rows
 
 BATCH = 2000
 
@@ -57,13 +58,7 @@ def insert_rows(conn: Connection, table, rows: list[dict]) -> None:
                 return
             extra[c.name] = c.default.arg
     cols = [c.name for c in table.c if c.name in keys or c.name in extra]
-    from psycopg import sql
-
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(c) for c in cols))
-    with conn.connection.dbapi_connection.cursor() as cur, cur.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(tuple(row[c] if c in row else extra.get(c) for c in cols))
+    copy_rows(conn, table.name, cols, (tuple(row[c] if c in row else extra.get(c) for c in cols) for row in rows))
 
 
 def insert_batched(conn: Connection, table, rows: Iterable[dict]) -> int:

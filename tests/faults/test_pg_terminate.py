@@ -59,7 +59,9 @@ def terminate_trial(tmp_path, pg_database, ref, trial):
         if killed and proc.returncode:
             failed = [line for line in (out + err).splitlines()
                       if line.split(":")[0] in ref.sources and "failed" in line]
-            assert len(failed) == 1, out + err
+            # Each terminated backend fails its own source alone; sources sync at once on
+            # PostgreSQL (``hub sync --parallel``), so two landing at that moment both fail.
+            assert 1 <= len(failed) <= len(killed), out + err
         again = home.hub("sync")
         assert again.returncode == 0, again.stdout + again.stderr
         engine = create_engine(url)

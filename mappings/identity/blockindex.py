@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from hub_core.schema import customer_xref
 from hub_core.schema_identity import customer_record_block
-from hub_core.sql import among
+from hub_core.sql import among, copy_rows
 from mappings.identity.blocks import CAPPED, block_keys
 from mappings.identity.records import to_rec
-from mappings.identity.store import BATCH, insert_many
+from mappings.identity.store import BATCH
 
 STRONG = ("core", "link", "code")  # keys the deterministic stages compare: followed from every record
 CHUNK = 1000
@@ -36,19 +36,36 @@ def keys_of(rec) -> list[tuple[str, str]]:
     return block_keys(rec) + ([("link", rec.link_code)] if rec.link_code else [])
 
 
-def _rows(ref: str, rec) -> list[dict]:
+def _rows(ref: str, rec) -> list[tuple]:
+    live = not rec.deleted
     counts = Counter(f"{kind}{SEP}{value}" for kind, value in keys_of(rec))
-    return [{"block": b, "ref": ref, "n": n, "live": not rec.deleted} for b, n in counts.items()]
+    return [(b, ref, n, live) for b, n in counts.items()]
+
+
+_COLUMNS = ("block", "ref", "n", "live")
+_INSERT_SQLITE = f"INSERT INTO {customer_record_block.name} ({', '.join(_COLUMNS)}) VALUES (?, ?, ?, ?)"
+
+
+def _write(conn: Connection, rows: list[tuple]) -> None:
+    """One batch of index rows as plain tuples: COPY on PostgreSQL, one ``executemany`` on SQLite
+    (a full build writes ~10 rows per staged record, 2.7M at 100k customers: a dict per row and
+    SQLAlchemy's per-row bind processing were a third of the whole resolution's time)."""
+    if not rows or copy_rows(conn, customer_record_block.name, _COLUMNS, rows):
+        return
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(_INSERT_SQLITE, rows)
+    else:
+        conn.execute(insert(customer_record_block), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
 
 
 def _insert(conn: Connection, recs: dict) -> None:
-    batch: list[dict] = []
+    batch: list[tuple] = []
     for ref in sorted(recs):
         batch += _rows(ref, recs[ref])
         if len(batch) >= BATCH:
-            insert_many(conn, customer_record_block, batch)
+            _write(conn, batch)
             batch = []
-    insert_many(conn, customer_record_block, batch)
+    _write(conn, batch)
 
 
 def _chunks(values) -> list[list]:
@@ -59,7 +76,12 @@ def _chunks(values) -> list[list]:
 def rebuild(conn: Connection, recs: dict) -> None:
     """The whole index from ``recs`` (ref -> engine record of every staged record)."""
     conn.execute(delete(customer_record_block))
+    indexes = sorted(customer_record_block.indexes, key=lambda ix: ix.name)  # built after the rows, not row by row
+    for ix in indexes:
+        ix.drop(conn)
     _insert(conn, recs)
+    for ix in indexes:
+        ix.create(conn)
 
 
 def is_empty(conn: Connection) -> bool:

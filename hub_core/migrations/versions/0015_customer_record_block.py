@@ -19,13 +19,14 @@ def upgrade() -> None:
     sa.Column('ref', sa.Text(), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
     sa.Column('live', sa.Boolean(), nullable=False),
-    sa.PrimaryKeyConstraint('block', 'ref', name=op.f('pk_customer_record_block'))
     )
     with op.batch_alter_table('customer_record_block', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_customer_record_block_block'), ['block'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_record_block_ref'), ['ref'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('customer_record_block', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customer_record_block_ref'))
+        batch_op.drop_index(batch_op.f('ix_customer_record_block_block'))
     op.drop_table('customer_record_block')

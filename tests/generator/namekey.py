@@ -34,13 +34,7 @@ def name_key(name):
         return m.group(0)
 
     text = re.sub(r"\(([^()]*)\)", bracket, text)
-    stripped = True
-    while stripped:
-        stripped = False
-        for suffix in _LEGAL:
-            if text.endswith(suffix) and len(text) > len(suffix):
-                text, stripped = text[: -len(suffix)], True
-                break
+    text = strip_suffixes_plainly(text, _LEGAL)
     for _ in range(2):  # a province and/or a city
         form, place = _leading_place(text)
         if form:
@@ -51,3 +45,17 @@ def name_key(name):
 
 def _normal_code(text):
     return unicodedata.normalize("NFKC", text or "").replace(" ", "").replace("-", "").upper()
+
+
+def strip_suffixes_plainly(text: str, suffixes) -> str:
+    """Strip ``suffixes`` from the end of ``text`` the plain way: try each in order, strip the
+    first that ends it (never the whole text), start again until none does. The reference the
+    indexed suffix table of mappings/normalize.py is checked against."""
+    stripped = True
+    while stripped:
+        stripped = False
+        for suffix in suffixes:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text, stripped = text[: -len(suffix)], True
+                break
+    return text

@@ -114,16 +114,10 @@ def test_legal_suffixes_stripped_like_the_plain_loop():
     import itertools
 
     from mappings.normalize import LEGAL_SUFFIXES, _strip_legal_suffixes
+    from tests.generator.namekey import strip_suffixes_plainly
 
     def plain(text):
-        changed = True
-        while changed:
-            changed = False
-            for suffix in LEGAL_SUFFIXES:
-                if text.endswith(suffix) and len(text) > len(suffix):
-                    text, changed = text[: -len(suffix)], True
-                    break
-        return text
+        return strip_suffixes_plainly(text, LEGAL_SUFFIXES)
 
     parts = ("", "恒通", "限", "司") + LEGAL_SUFFIXES
     for a, b, c in itertools.product(parts, repeat=3):

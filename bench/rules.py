@@ -5,9 +5,12 @@ unified-model tables directly with set-based ``INSERT ... SELECT`` over a number
 statement per table, on SQLite and PostgreSQL), then times deal/order pairing, each rule's finder
 and one full ``reconcile`` (rules + lifecycle persist). Prints seconds per step and peak RSS.
 
-    uv run python bench/rules.py --customers 100000 --orders 1000000 [--warehouse URL]
+    uv run python bench/rules.py --customers 100000 --orders 1000000 [--warehouse URL] [--steps]
 
 For PostgreSQL pass an empty database: ``--warehouse postgresql+psycopg://postgres@127.0.0.1:5432/<db>``.
+``--steps``: afterwards, one more reconcile (items persisting) and the weekly report, each in a
+process of its own, so that each step's peak RSS is its own (``run.child``: the kernel's figure)
+rather than the bench process's, which also holds the synthesis and the finders' timings.
 """
 
 
@@ -22,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sqlalchemy import insert, text
 
@@ -177,12 +181,47 @@ def time_rules(engine) -> float:
     return first
 
 
+def child_step(step: str, url: str) -> None:
+    """``--child``: one step on an already filled warehouse; prints its figures as a JSON line."""
+    import json
+
+    engine = open_warehouse(url)
+    start = time.perf_counter()
+    if step == "reconcile":
+        from quality.reconcile import reconcile
+
+        result = reconcile(engine, as_of=T + timedelta(hours=2))
+        records = sum(result.found.values())
+    else:
+        from quality.report import write_report
+
+        out = Path(tempfile.mkdtemp(prefix="rules-report-"))
+        records = write_report(engine, out, as_of=T + timedelta(hours=2)).discrepancies
+    print(json.dumps({"step": step, "work_s": round(time.perf_counter() - start, 2), "records": records}))
+    engine.dispose()
+
+
+def time_steps(url: str) -> None:
+    """Reconcile again and write the report, each in a child process: seconds and peak RSS."""
+    from run import child
+
+    for step in ("reconcile", "report"):
+        got = child([sys.executable, __file__, "--child", step, "--warehouse", url])
+        print(f"  {step:<9} (own process) {got['work_s']:6.1f} s of work, {got['records']:,} items, "
+              f"{got['cpu_s']} CPU s, peak RSS {got['peak_rss_mb']} MB", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--warehouse", help="warehouse URL (default: a temporary SQLite file)")
+    parser.add_argument("--steps", action="store_true", help="also reconcile and report in processes of their own")
+    parser.add_argument("--child", choices=("reconcile", "report"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child_step(args.child, args.warehouse)
+        return
     tmp = tempfile.TemporaryDirectory()
     url = args.warehouse or f"sqlite:///{Path(tmp.name) / 'bench.db'}"
     engine = open_warehouse(url)
@@ -194,6 +233,8 @@ def main() -> None:
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"RESULT {engine.dialect.name}: reconcile {seconds:.1f} s (target < 60 s), peak RSS {rss_mb:.0f} MB")
     engine.dispose()
+    if args.steps:
+        time_steps(url)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from hub_core.schema import deal_order_pair, reconcile_run
 from mappings.parse import day_in, to_ms
 from quality import planner_stats
 from quality.config import RulesConfig, load_rules
-from quality.discrepancies import PersistStats, persist
+from quality.discrepancies import Persister, PersistStats
 from quality.pairing import pair_deals
 from quality.registry import RULES, rule
 from quality.rules.base import RuleContext
@@ -81,9 +81,11 @@ def _latest_run(conn) -> datetime | None:
 
 
 def reconcile(engine: Engine, as_of: datetime | None = None, config: RulesConfig | None = None,
-              rules: list[str] | None = None) -> ReconcileResult:
+              rules: list[str] | None = None, *, keep_items: bool = False) -> ReconcileResult:
     """Evaluate the enabled rules (or only ``rules``) as of ``as_of`` (default now) and persist
-    the discrepancies, unless this is a what-if run (earlier than the latest run)."""
+    the discrepancies, unless this is a what-if run (earlier than the latest run). Findings are
+    merged one rule at a time, in batches; ``keep_items`` also returns every stored row in
+    ``items`` (memory that grows with the findings: for a what-if's caller or a test)."""
     cfg = config or load_rules()
     as_of = _as_utc(as_of)
     chosen = [rule(r).id for r in rules] if rules else [s.id for s in RULES]
@@ -109,18 +111,17 @@ def reconcile(engine: Engine, as_of: datetime | None = None, config: RulesConfig
             if any(rule(r).uses_pairing for r in running):
                 pairs = pair_deals(conn, as_of, ctx.as_of_day, cfg.pairing.order_window_days)
                 planner_stats.refresh_rewritten(conn, deal_order_pair, pairs)
-            found, counts = [], {}
+            counts = {}
+            persister = Persister(conn, as_of, keep_items=keep_items)
             for rid in running:
-                items = rule(rid).find(conn, ctx, cfg.rule(rid))
-                counts[rid] = len(items)
-                found.extend(items)
-            stats, stored = persist(conn, found, running, as_of)
+                counts[rid] = persister.rule(rid, rule(rid).find(conn, ctx, cfg.rule(rid)))
+            stats, stored = persister.stats, persister.items
             if what_if:
                 trans.rollback()
             else:
                 conn.execute(insert(reconcile_run), {
                     "as_of": as_of, "started_at": datetime.now(UTC), "finished_at": datetime.now(UTC),
-                    "open_count": len(found), "new_count": stats.new + stats.reopened,
+                    "open_count": sum(counts.values()), "new_count": stats.new + stats.reopened,
                     "resolved_count": stats.resolved})
                 trans.commit()
         except BaseException:

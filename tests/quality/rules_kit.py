@@ -137,7 +137,8 @@ def _utc(value):
 
 
 def run(engine, rules, as_of=T, **kw):
-    return reconcile(engine, as_of=as_of, rules=rules, **kw)
+    """Reconcile ``rules`` as of ``as_of``, keeping the stored rows in ``result.items``."""
+    return reconcile(engine, as_of=as_of, rules=rules, **{"keep_items": True, **kw})
 
 
 def items(result, rule):

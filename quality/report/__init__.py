@@ -79,7 +79,7 @@ def write_report(engine: Engine, out_dir: Path, *, lang: str = DEFAULT_LANG, as_
     ``weekly``). ``held_back`` lists rules whose findings were not published (default: what the
     reconcile run recorded, if it records that).
     """
-    from quality.report.html import render_html
+    from quality.report.html import write_html
     from quality.report.markdown import render_markdown
     from quality.report.xlsx import write_xlsx
 
@@ -93,7 +93,7 @@ def write_report(engine: Engine, out_dir: Path, *, lang: str = DEFAULT_LANG, as_
     files[0].write_text(json.dumps(d.contract, ensure_ascii=False, indent=1), encoding="utf-8")
     files[1].write_text(json.dumps(crosswalk, ensure_ascii=False, indent=1), encoding="utf-8")
     files[2].write_text(render_markdown(d, m), encoding="utf-8")
-    files[3].write_text(render_html(d, m), encoding="utf-8")
+    write_html(files[3], d, m)
     write_xlsx(files[4], d, m)
     _record_run(engine, d, lang, files[2:])
     return ReportFiles(out_dir, len(d.contract), len(crosswalk), files, d)

@@ -8,7 +8,6 @@ draws SVG, ``html`` / ``xlsx`` / ``markdown`` render, ``i18n`` holds every label
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from sqlalchemy import Engine, insert
 
 from quality.report.data import (
     ReportData,
+    crosswalk_items,
     customer_crosswalk,
     gather,
     iso_local,
@@ -25,6 +25,7 @@ from quality.report.data import (
     week_end,
 )
 from quality.report.i18n import DEFAULT_LANG, LANGS, messages
+from quality.report.jsonfile import write_json_array
 
 __all__ = ["CONTENT_TYPES", "LANGS", "ReportData", "ReportFiles", "customer_crosswalk", "iso_local", "money",
            "open_discrepancies", "report_file_row", "week_end", "write_report"]
@@ -66,7 +67,8 @@ def _record_run(engine: Engine, d: ReportData, lang: str, human: list[Path]) -> 
             "lang": lang, "weekly": d.weekly, "open_count": d.counts["open"], "new_count": d.counts["new"],
             "persisting_count": d.counts["persisting"], "resolved_count": d.counts["resolved"],
             "amount_cents": d.total_cents}).scalar_one()
-        conn.execute(insert(report_file), [report_file_row(report_id, path) for path in human])
+        for path in human:  # one file's bytes at a time (a big world's page is ~100 MB)
+            conn.execute(insert(report_file), report_file_row(report_id, path))
 
 
 def write_report(engine: Engine, out_dir: Path, *, lang: str = DEFAULT_LANG, as_of: datetime | None = None,
@@ -87,13 +89,13 @@ def write_report(engine: Engine, out_dir: Path, *, lang: str = DEFAULT_LANG, as_
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     d = gather(engine, as_of=as_of, since=since, weekly=weekly, held_back=held_back)
-    crosswalk = customer_crosswalk(engine)
     files = [out_dir / "discrepancies.json", out_dir / "customers.json", out_dir / "report.md",
              out_dir / "report.html", out_dir / "report.xlsx"]
-    files[0].write_text(json.dumps(d.contract, ensure_ascii=False, indent=1), encoding="utf-8")
-    files[1].write_text(json.dumps(crosswalk, ensure_ascii=False, indent=1), encoding="utf-8")
+    count = write_json_array(files[0], d.contract())
+    with engine.connect() as conn:
+        customers = write_json_array(files[1], crosswalk_items(conn))
     files[2].write_text(render_markdown(d, m), encoding="utf-8")
     write_html(files[3], d, m)
     write_xlsx(files[4], d, m)
     _record_run(engine, d, lang, files[2:])
-    return ReportFiles(out_dir, len(d.contract), len(crosswalk), files, d)
+    return ReportFiles(out_dir, count, customers, files, d)

@@ -26,23 +26,10 @@ from quality.report.data import (
 )
 from quality.report.i18n import DEFAULT_LANG, LANGS, messages
 from quality.report.jsonfile import write_json_array
+from quality.report.store import CONTENT_TYPES, report_file_row, store_file
 
 __all__ = ["CONTENT_TYPES", "LANGS", "ReportData", "ReportFiles", "customer_crosswalk", "iso_local", "money",
            "open_discrepancies", "report_file_row", "week_end", "write_report"]
-
-
-CONTENT_TYPES = {"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8",
-                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-
-
-def report_file_row(report_id: int, path: Path) -> dict:
-    """A ``report_file`` row holding the file at ``path`` as written."""
-    import hashlib
-
-    content = path.read_bytes()
-    fmt = path.suffix.lstrip(".")
-    return {"report_id": report_id, "format": fmt, "name": path.name, "content_type": CONTENT_TYPES[fmt],
-            "size_bytes": len(content), "sha256": hashlib.sha256(content).hexdigest(), "content": content}
 
 
 @dataclass
@@ -58,7 +45,6 @@ class ReportFiles:
 
 def _record_run(engine: Engine, d: ReportData, lang: str, human: list[Path]) -> None:
     """Remember the report, with its human files (served by ``GET /reports``), in one transaction."""
-    from hub_core.schema_api_reports import report_file
     from hub_core.schema_report import report_run
 
     with engine.begin() as conn:
@@ -67,8 +53,8 @@ def _record_run(engine: Engine, d: ReportData, lang: str, human: list[Path]) -> 
             "lang": lang, "weekly": d.weekly, "open_count": d.counts["open"], "new_count": d.counts["new"],
             "persisting_count": d.counts["persisting"], "resolved_count": d.counts["resolved"],
             "amount_cents": d.total_cents}).scalar_one()
-        for path in human:  # one file's bytes at a time (a big world's page is ~100 MB)
-            conn.execute(insert(report_file), report_file_row(report_id, path))
+        for path in human:  # streamed in (a big world's page is ~100 MB)
+            store_file(conn, report_id, path)
 
 
 def write_report(engine: Engine, out_dir: Path, *, lang: str = DEFAULT_LANG, as_of: datetime | None = None,

@@ -1,18 +1,23 @@
 """The report's files written piece by piece are what the whole-in-memory writers wrote."""
 
+import hashlib
 import json
+import random
 from datetime import datetime
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import insert
+from sqlalchemy import delete, insert, select
 
 from hub_core.schema import customer, customer_xref
+from hub_core.schema_api_reports import report_file
+from hub_core.schema_report import report_run
 from quality.report import write_report
 from quality.report.data import OpenItem, crosswalk_items, gather
 from quality.report.html import render_html
 from quality.report.i18n import messages
 from quality.report.jsonfile import write_json_array
+from quality.report.store import store_file
 from quality.report.workbook import Style, Workbook
 from tests.quality.report_seed import seed
 
@@ -99,3 +104,32 @@ def test_sheets_are_written_in_the_order_they_were_added(tmp_path):
     with pytest.raises(ValueError), wb.open(tmp_path / "x.xlsx") as package:
         package.write(second)
     assert first.title == "a"
+
+
+def test_report_files_are_stored_as_written(engine, tmp_path):
+    seed(engine, items=20)
+    write_report(engine, tmp_path)
+    with engine.connect() as conn:
+        rows = conn.execute(select(report_file)).all()
+    assert sorted(r.name for r in rows) == ["report.html", "report.md", "report.xlsx"]
+    for r in rows:
+        content = (tmp_path / r.name).read_bytes()
+        assert bytes(r.content) == content and r.size_bytes == len(content)
+        assert r.sha256 == hashlib.sha256(content).hexdigest()
+
+
+def test_a_file_of_many_chunks_and_an_empty_one_are_stored_whole(engine, tmp_path):
+    seed(engine, items=3)
+    write_report(engine, tmp_path / "out")
+    big = tmp_path / "big.html"
+    big.write_bytes(random.Random(1).randbytes(2_500_000) + b"\\\t\n\x00end")
+    empty = tmp_path / "empty.md"
+    empty.write_bytes(b"")
+    with engine.begin() as conn:
+        report_id = conn.execute(select(report_run.c.id)).scalar_one()
+        conn.execute(delete(report_file))
+        store_file(conn, report_id, big)
+        store_file(conn, report_id, empty)
+    with engine.connect() as conn:
+        stored = dict(conn.execute(select(report_file.c.name, report_file.c.content)).all())
+    assert bytes(stored["big.html"]) == big.read_bytes() and bytes(stored["empty.md"]) == b""

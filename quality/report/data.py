@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -32,6 +32,7 @@ from hub_core.schema import (
 )
 from hub_core.schema_report import report_run
 from hub_core.settings import LANDED_STATUSES
+from quality.report.items import ItemStore, Tally
 from quality.report.lookup import business_context, document_code, managers_of
 
 SEVERITIES = ("red", "orange", "yellow")
@@ -159,7 +160,7 @@ class ReportData:
     since: datetime
     generated: datetime
     weekly: bool
-    items: list[dict]  # open items, enriched, most urgent first
+    items: Sequence  # open items (OpenItem), enriched, most urgent first; an ItemStore when gathered
     resolved: list[dict]
     counts: dict
     total_cents: int
@@ -174,27 +175,17 @@ class ReportData:
 
     def contract(self) -> Iterator[dict]:
         """discrepancies.json's items (the contract's shape and order), made one at a time."""
-        for i in sorted(self.items, key=lambda i: (int(i["rule"][1:]), _SEVERITY_ORDER.get(i["severity"], 9),
-                                                   -i["cents"], i["refs"][0])):
+        def key(i):
+            return int(i["rule"][1:]), _SEVERITY_ORDER.get(i["severity"], 9), -i["cents"], i["refs"][0]
+
+        ordered = self.items.sorted_by(key) if isinstance(self.items, ItemStore) else sorted(self.items, key=key)
+        for i in ordered:
             yield {k: i[k] for k in CONTRACT_KEYS}
-
-
-def _rollup(items: list[dict], key: str) -> list[dict]:
-    groups: dict = defaultdict(lambda: {"count": 0, "red": 0, "orange": 0, "yellow": 0, "cents": 0})
-    for i in items:
-        g = groups[i[key] or ""]
-        g["count"] += 1
-        g[i["severity"]] = g.get(i["severity"], 0) + 1
-        g["cents"] += i["cents"]
-    rows = [{"key": k, **v} for k, v in groups.items()]
-    if key == "rule":
-        return sorted(rows, key=lambda r: int(r["key"][1:]) if r["key"][1:].isdigit() else 99)
-    return sorted(rows, key=lambda r: (-r["cents"], -r["count"], r["key"]))
 
 
 class OpenItem:
     """An open item of the report, enriched, in few bytes (a 100k-customer world has ~150k): its
-    fields as slots, repeated texts shared, the derived ones (``amount``, ``amount_cny``,
+    fields as slots, the derived ones (``amount``, ``amount_cny``,
     ``first_seen``, ``first_seen_local``, ``refs``) computed when read. Reads as a mapping
     (``i["rule"]``, ``dict(i)``) and by attribute (``i.rule``, what Jinja tries first)."""
 
@@ -250,18 +241,18 @@ class OpenItem:
         return f"OpenItem({self.rule} {self.refs_json})"
 
 
-def _enrich(conn: Connection, as_of: datetime, since: datetime) -> list[OpenItem]:
-    """Open items enriched, most urgent first. Read and enriched a chunk at a time, each row kept
-    as a compact ``OpenItem``: neither all rows nor all their business context are in memory."""
+def _enrich(conn: Connection, as_of: datetime, since: datetime) -> tuple[ItemStore, Tally]:
+    """Open items enriched, most urgent first, and what they add up to. Read and enriched a chunk
+    at a time into an ``ItemStore``: neither the rows, nor their business context, nor the items
+    are all in memory (only each item's sort key, until the items are in order)."""
     d = discrepancy.c
     has_manager = "manager" in discrepancy.c
     columns = [d.rule, d.severity, d.customer_id, d.customer_name, d.owner, d.region, d.amount_cents, d.refs,
                d.first_seen, d.status] + ([d.manager] if has_manager else [])
     result = conn.execution_options(yield_per=_CHUNK).execute(
         select(*columns).where(d.status.in_(["open", "acknowledged"])))
-    shared: dict = {}  # one str object for each repeated text (rules, names, owners, regions, ...)
     managers: dict[str, str | None] = {}
-    items = []
+    items, keys, tally = ItemStore(OpenItem), [], Tally(settings()["aging_edges_days"], SEVERITIES)
     for rows in result.partitions():
         parsed = [json.loads(r.refs) for r in rows]
         context = business_context(conn, [ref for refs in parsed for ref in refs])
@@ -275,16 +266,15 @@ def _enrich(conn: Connection, as_of: datetime, since: datetime) -> list[OpenItem
             deal = next((context[x] for x in refs if "deal" in context.get(x, {})), {})
             docs = " ".join(context[x]["code"] if "code" in context.get(x, {}) else document_code(x)
                             for x in refs if not x.startswith("crm:"))
-            manager = (has_manager and r.manager) or managers.get(r.owner)
-            rule, severity, cid, name, owner, region, status, manager, deal_name, stage = (
-                v if v is None else shared.setdefault(v, v) for v in (
-                    r.rule, r.severity, r.customer_id, r.customer_name, r.owner, r.region, r.status, manager,
-                    deal.get("deal"), deal.get("stage")))
-            items.append(OpenItem(rule, severity, cid, name, owner, region, r.amount_cents, r.refs, first, status,
-                                  manager, deal_name, stage, deal.get("close_date"), docs,
-                                  max(0, (as_of - first).days), "new" if first > since else "persisting"))
-    items.sort(key=lambda i: (_SEVERITY_ORDER.get(i.severity, 9), -i.cents, i.rule, i.refs[0]))
-    return items
+            values = (r.rule, r.severity, r.customer_id, r.customer_name, r.owner, r.region, r.amount_cents, r.refs,
+                      first, r.status, (has_manager and r.manager) or managers.get(r.owner), deal.get("deal"),
+                      deal.get("stage"), deal.get("close_date"), docs, max(0, (as_of - first).days),
+                      "new" if first > since else "persisting")
+            tally.add(OpenItem(*values))
+            items.append(values)
+            keys.append((_SEVERITY_ORDER.get(r.severity, 9), -r.amount_cents, r.rule, refs[0]))
+    items.order(keys)  # most urgent first
+    return items, tally
 
 
 def _resolved(conn: Connection, since: datetime, as_of: datetime) -> list[dict]:
@@ -312,18 +302,6 @@ def _trend(conn: Connection, as_of: datetime) -> dict:
                 series[dim][value][n] += count
                 series[dim + "_cents"][value][n] += int(cents)
     return series
-
-
-def _aging(items: list[dict]) -> list[dict]:
-    edges = settings()["aging_edges_days"]
-    keys = ["d0_7", "d8_30", "d31_90", "d90_plus"]
-    buckets = [{"key": k, "count": 0, "cents": 0, **{s: 0 for s in SEVERITIES}} for k in keys]
-    for i in items:
-        n = next((b for b, edge in enumerate(edges) if i["age_days"] <= edge), len(edges))
-        buckets[n]["count"] += 1
-        buckets[n]["cents"] += i["cents"]
-        buckets[n][i["severity"]] = buckets[n].get(i["severity"], 0) + 1
-    return buckets
 
 
 def _sources(conn: Connection, now: datetime) -> list[dict]:
@@ -397,7 +375,7 @@ def gather(engine: Engine, as_of: datetime | None = None, since: datetime | None
         if since is None:
             since = (as_of - timedelta(days=7)) if weekly else (previous_report(conn, as_of) or as_of - timedelta(days=7))
         since = utc(since)
-        items = _enrich(conn, as_of, since)
+        items, tally = _enrich(conn, as_of, since)
         resolved = _resolved(conn, since, as_of)
         trend = _trend(conn, as_of)
         sources = _sources(conn, now)
@@ -405,15 +383,13 @@ def gather(engine: Engine, as_of: datetime | None = None, since: datetime | None
         held = list(held_back) if held_back is not None else held_back_rules(conn)
         customers = conn.execute(select(func.count()).select_from(customer)).scalar_one()
         review = conn.execute(select(func.count()).select_from(customer_review)).scalar_one()
-    counts = {"open": len(items), "new": sum(i["change"] == "new" for i in items),
-              "persisting": sum(i["change"] == "persisting" for i in items), "resolved": len(resolved),
-              "red": sum(i["severity"] == "red" for i in items)}
-    cents = {k: sum(i["cents"] for i in items if i["change"] == k) for k in ("new", "persisting")}
+    counts = {"open": tally.open, "new": tally.changes["new"][0], "persisting": tally.changes["persisting"][0],
+              "resolved": len(resolved), "red": tally.red}
+    cents = {k: tally.changes[k][1] for k in ("new", "persisting")}
     cents["resolved"] = sum(i["cents"] for i in resolved)
     counts["cents"] = cents
     return ReportData(
         as_of=local(as_of), since=local(since), generated=local(now), weekly=weekly, items=items, resolved=resolved,
-        counts=counts, total_cents=sum(i["cents"] for i in items),
-        rollups={k: _rollup(items, k) for k in ("rule", "region", "manager", "owner")},
-        trend=trend, aging=_aging(items), sources=sources, completeness=completeness, held_back=held,
+        counts=counts, total_cents=tally.total, rollups={k: tally.rollup(k) for k in Tally.DIMS},
+        trend=trend, aging=tally.aging, sources=sources, completeness=completeness, held_back=held,
         customer_count=customers, review_count=review)

@@ -122,7 +122,7 @@ class _Sheet:
             self.ws.auto_filter = True
 
 
-_MEMO_MAX = 50_000  # values remembered with their cells; names and refs are mostly unique, so bounded
+_MEMO_MAX = 8192  # values remembered with their cells; names and refs are mostly unique, so bounded
 
 
 class _ItemRows:

@@ -16,6 +16,7 @@ from quality.report import write_report
 from quality.report.data import OpenItem, crosswalk_items, gather
 from quality.report.html import render_html
 from quality.report.i18n import messages
+from quality.report.items import ItemStore
 from quality.report.jsonfile import write_json_array
 from quality.report.store import store_file
 from quality.report.workbook import Style, Workbook
@@ -64,7 +65,7 @@ def test_open_items_read_as_mappings(engine):
     seed(engine, items=12)
     d = gather(engine)
     i = d.items[0]
-    assert isinstance(i, OpenItem) and dict(i)["rule"] == i.rule == i["rule"]
+    assert isinstance(i, OpenItem) and dict(i)["rule"] == i.rule == i["rule"] == i[0]
     assert set(dict(i)) >= {"rule", "amount", "amount_cny", "first_seen", "first_seen_local", "refs", "documents"}
     assert i["amount_cny"] == f"{i['cents'] / 100:.2f}" and isinstance(i["first_seen_local"], datetime)
     with pytest.raises(KeyError):
@@ -133,3 +134,17 @@ def test_a_file_of_many_chunks_and_an_empty_one_are_stored_whole(engine, tmp_pat
     with engine.connect() as conn:
         stored = dict(conn.execute(select(report_file.c.name, report_file.c.content)).all())
     assert bytes(stored["big.html"]) == big.read_bytes() and bytes(stored["empty.md"]) == b""
+
+
+def test_item_store_orders_slices_and_sorts_like_a_list():
+    store = ItemStore(lambda *values: values)
+    values = [(n % 3, f"r{n}", None, datetime(2026, 1, 1 + n)) for n in range(7)]
+    for v in values:
+        store.append(v)
+    store.order([(v[0], v[1]) for v in values])
+    expected = sorted(values)
+    assert list(store) == expected and len(store) == 7
+    assert store[0] == expected[0] and store[-1] == expected[-1] and store[2:5] == expected[2:5]
+    assert list(store.sorted_by(lambda v: v[3])) == values
+    with pytest.raises(IndexError):
+        store[7]

@@ -3,7 +3,9 @@
 import hashlib
 import json
 import random
-from datetime import datetime
+import re
+import zipfile
+from datetime import datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -20,7 +22,7 @@ from quality.report.items import ItemStore
 from quality.report.jsonfile import write_json_array
 from quality.report.store import store_file
 from quality.report.workbook import Style, Workbook
-from tests.quality.report_seed import seed
+from tests.quality.report_seed import AS_OF, seed
 
 LISTS = [
     [],
@@ -136,15 +138,33 @@ def test_a_file_of_many_chunks_and_an_empty_one_are_stored_whole(engine, tmp_pat
     assert bytes(stored["big.html"]) == big.read_bytes() and bytes(stored["empty.md"]) == b""
 
 
-def test_item_store_orders_slices_and_sorts_like_a_list():
-    store = ItemStore(lambda *values: values)
+@pytest.mark.parametrize("spill_after", [3, 100])
+def test_item_store_orders_slices_and_sorts_like_a_list(spill_after):
+    store = ItemStore(lambda *values: values, spill_after=spill_after)
     values = [(n % 3, f"r{n}", None, datetime(2026, 1, 1 + n)) for n in range(7)]
     for v in values:
         store.append(v)
     store.order([(v[0], v[1]) for v in values])
     expected = sorted(values)
-    assert list(store) == expected and len(store) == 7
+    assert list(store) == expected and len(store) == 7 and store.spilled == (spill_after < 7)
     assert store[0] == expected[0] and store[-1] == expected[-1] and store[2:5] == expected[2:5]
     assert list(store.sorted_by(lambda v: v[3])) == values
     with pytest.raises(IndexError):
         store[7]
+
+
+def test_spilled_items_write_the_same_files(engine, tmp_path, monkeypatch):
+    seed(engine, items=40)
+    since = AS_OF - timedelta(days=7)  # the second report would otherwise start where the first ended
+    write_report(engine, tmp_path / "memory", since=since)
+    monkeypatch.setattr("quality.report.items.SPILL_AFTER", 5)
+    files = write_report(engine, tmp_path / "spilled", since=since)
+    assert files.data.items.spilled
+    for name in ("discrepancies.json", "customers.json", "report.md"):
+        assert (tmp_path / "memory" / name).read_bytes() == (tmp_path / "spilled" / name).read_bytes()
+    pages = [re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d</p>", "", (tmp_path / d / "report.html").read_text(encoding="utf-8"), count=1)
+             for d in ("memory", "spilled")]
+    assert pages[0] == pages[1]
+    books = [zipfile.ZipFile(tmp_path / d / "report.xlsx") for d in ("memory", "spilled")]
+    assert books[0].namelist() == books[1].namelist()
+    assert all(books[0].read(n) == books[1].read(n) for n in books[0].namelist())

@@ -2,8 +2,13 @@
 contract), and the human report — report.html (charts, offline), report.xlsx (for managers) and
 report.md (the chat digest) — in Simplified Chinese by default or English.
 
-Modules: ``data`` reads the warehouse, ``lookup`` finds each item's business context, ``charts``
-draws SVG, ``html`` / ``xlsx`` / ``markdown`` render, ``i18n`` holds every label.
+Modules: ``data`` reads the warehouse, ``lookup`` finds each item's business context, ``items``
+keeps the open items (in a temporary file when there are many) and adds them up, ``charts``
+draws SVG, ``html`` / ``xlsx`` (on ``workbook``) / ``markdown`` / ``jsonfile`` write, ``store``
+keeps the human files in ``report_file``, ``i18n`` holds every label.
+
+Memory does not grow with the items (bench/findings.md, "Weekly report memory"): every file is
+written piece by piece, none is ever whole in memory, and past 20k items neither are the items.
 """
 
 from __future__ import annotations

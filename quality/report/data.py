@@ -137,10 +137,11 @@ def crosswalk_items(conn: Connection) -> Iterator[dict]:
     """The crosswalk one customer at a time, in customer id order (Python's): customers and their
     refs read side by side, both in that order, neither held whole."""
     c, x = customer.c, customer_xref.c
-    customers = conn.execution_options(yield_per=_CHUNK).execute(
-        select(c.customer_id, c.name).order_by(_bytewise(c.customer_id, conn)))
-    xrefs = conn.execution_options(yield_per=_CHUNK * 5).execute(
-        select(x.customer_id, x.ref).order_by(_bytewise(x.customer_id, conn), x.ref))
+    # yield_per on the statements, not the connection (which would keep it for every later query)
+    customers = conn.execute(select(c.customer_id, c.name).order_by(_bytewise(c.customer_id, conn))
+                             .execution_options(yield_per=_CHUNK))
+    xrefs = conn.execute(select(x.customer_id, x.ref).order_by(_bytewise(x.customer_id, conn), x.ref)
+                         .execution_options(yield_per=_CHUNK * 5))
     pending = next(xrefs, None)
     for cid, name in customers:
         while pending is not None and (pending[0] is None or pending[0] < cid):  # refs of no customer
@@ -256,8 +257,8 @@ def _enrich(conn: Connection, as_of: datetime, since: datetime) -> tuple[ItemSto
     has_manager = "manager" in discrepancy.c
     columns = [d.rule, d.severity, d.customer_id, d.customer_name, d.owner, d.region, d.amount_cents, d.refs,
                d.first_seen, d.status] + ([d.manager] if has_manager else [])
-    result = conn.execution_options(yield_per=_CHUNK).execute(
-        select(*columns).where(d.status.in_(["open", "acknowledged"])))
+    result = conn.execute(select(*columns).where(d.status.in_(["open", "acknowledged"]))
+                          .execution_options(yield_per=_CHUNK))
     managers: dict[str, str | None] = {}
     items, keys, tally = ItemStore(OpenItem), [], Tally(settings()["aging_edges_days"], SEVERITIES)
     for rows in result.partitions():

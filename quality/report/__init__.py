@@ -2,13 +2,17 @@
 contract), and the human report — report.html (charts, offline), report.xlsx (for managers) and
 report.md (the chat digest) — in Simplified Chinese by default or English.
 
-Modules: ``data`` reads the warehouse, ``lookup`` finds each item's business context, ``charts``
-draws SVG, ``html`` / ``xlsx`` / ``markdown`` render, ``i18n`` holds every label.
+Modules: ``data`` reads the warehouse, ``lookup`` finds each item's business context, ``items``
+keeps the open items (in a temporary file when there are many) and adds them up, ``charts``
+draws SVG, ``html`` / ``xlsx`` (on ``workbook``) / ``markdown`` / ``jsonfile`` write, ``store``
+keeps the human files in ``report_file``, ``i18n`` holds every label.
+
+Memory does not grow with the items (bench/findings.md, "Weekly report memory"): every file is
+written piece by piece, none is ever whole in memory, and past 20k items neither are the items.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +21,7 @@ from sqlalchemy import Engine, insert
 
 from quality.report.data import (
     ReportData,
+    crosswalk_items,
     customer_crosswalk,
     gather,
     iso_local,
@@ -25,23 +30,11 @@ from quality.report.data import (
     week_end,
 )
 from quality.report.i18n import DEFAULT_LANG, LANGS, messages
+from quality.report.jsonfile import write_json_array
+from quality.report.store import CONTENT_TYPES, report_file_row, store_file
 
 __all__ = ["CONTENT_TYPES", "LANGS", "ReportData", "ReportFiles", "customer_crosswalk", "iso_local", "money",
            "open_discrepancies", "report_file_row", "week_end", "write_report"]
-
-
-CONTENT_TYPES = {"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8",
-                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-
-
-def report_file_row(report_id: int, path: Path) -> dict:
-    """A ``report_file`` row holding the file at ``path`` as written."""
-    import hashlib
-
-    content = path.read_bytes()
-    fmt = path.suffix.lstrip(".")
-    return {"report_id": report_id, "format": fmt, "name": path.name, "content_type": CONTENT_TYPES[fmt],
-            "size_bytes": len(content), "sha256": hashlib.sha256(content).hexdigest(), "content": content}
 
 
 @dataclass
@@ -57,7 +50,6 @@ class ReportFiles:
 
 def _record_run(engine: Engine, d: ReportData, lang: str, human: list[Path]) -> None:
     """Remember the report, with its human files (served by ``GET /reports``), in one transaction."""
-    from hub_core.schema_api_reports import report_file
     from hub_core.schema_report import report_run
 
     with engine.begin() as conn:
@@ -66,7 +58,8 @@ def _record_run(engine: Engine, d: ReportData, lang: str, human: list[Path]) -> 
             "lang": lang, "weekly": d.weekly, "open_count": d.counts["open"], "new_count": d.counts["new"],
             "persisting_count": d.counts["persisting"], "resolved_count": d.counts["resolved"],
             "amount_cents": d.total_cents}).scalar_one()
-        conn.execute(insert(report_file), [report_file_row(report_id, path) for path in human])
+        for path in human:  # streamed in (a big world's page is ~100 MB)
+            store_file(conn, report_id, path)
 
 
 def write_report(engine: Engine, out_dir: Path, *, lang: str = DEFAULT_LANG, as_of: datetime | None = None,
@@ -79,7 +72,7 @@ def write_report(engine: Engine, out_dir: Path, *, lang: str = DEFAULT_LANG, as_
     ``weekly``). ``held_back`` lists rules whose findings were not published (default: what the
     reconcile run recorded, if it records that).
     """
-    from quality.report.html import render_html
+    from quality.report.html import write_html
     from quality.report.markdown import render_markdown
     from quality.report.xlsx import write_xlsx
 
@@ -87,13 +80,13 @@ def write_report(engine: Engine, out_dir: Path, *, lang: str = DEFAULT_LANG, as_
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     d = gather(engine, as_of=as_of, since=since, weekly=weekly, held_back=held_back)
-    crosswalk = customer_crosswalk(engine)
     files = [out_dir / "discrepancies.json", out_dir / "customers.json", out_dir / "report.md",
              out_dir / "report.html", out_dir / "report.xlsx"]
-    files[0].write_text(json.dumps(d.contract, ensure_ascii=False, indent=1), encoding="utf-8")
-    files[1].write_text(json.dumps(crosswalk, ensure_ascii=False, indent=1), encoding="utf-8")
+    count = write_json_array(files[0], d.contract())
+    with engine.connect() as conn:
+        customers = write_json_array(files[1], crosswalk_items(conn))
     files[2].write_text(render_markdown(d, m), encoding="utf-8")
-    files[3].write_text(render_html(d, m), encoding="utf-8")
+    write_html(files[3], d, m)
     write_xlsx(files[4], d, m)
     _record_run(engine, d, lang, files[2:])
-    return ReportFiles(out_dir, len(d.contract), len(crosswalk), files, d)
+    return ReportFiles(out_dir, count, customers, files, d)

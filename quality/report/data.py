@@ -8,8 +8,9 @@ roll-ups, new / persisting / resolved since the last report, business context, s
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict, namedtuple
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
@@ -31,10 +32,12 @@ from hub_core.schema import (
 )
 from hub_core.schema_report import report_run
 from hub_core.settings import LANDED_STATUSES
+from quality.report.items import ItemStore, Tally
 from quality.report.lookup import business_context, document_code, managers_of
 
 SEVERITIES = ("red", "orange", "yellow")
 _SEVERITY_ORDER = {s: i for i, s in enumerate(SEVERITIES)}
+_CHUNK = 2000  # rows read at a time; open items' business context is looked up a chunk at a time
 
 
 @cache
@@ -121,11 +124,33 @@ def open_discrepancies(engine: Engine) -> list[dict]:
 def customer_crosswalk(engine: Engine) -> list[dict]:
     """The customers.json crosswalk: every unified customer with all its source records."""
     with engine.connect() as conn:
-        names = dict(conn.execute(select(customer.c.customer_id, customer.c.name)).all())
-        refs = defaultdict(list)
-        for cid, ref in conn.execute(select(customer_xref.c.customer_id, customer_xref.c.ref).order_by(customer_xref.c.ref)):
-            refs[cid].append(ref)
-    return [{"customer_id": cid, "name": names[cid], "refs": refs[cid]} for cid in sorted(names)]
+        return list(crosswalk_items(conn))
+
+
+def _bytewise(column, conn: Connection):
+    """``column`` compared by code point, as Python sorts text (PostgreSQL's default collation
+    does not; SQLite's BINARY does)."""
+    return column.collate("C") if conn.dialect.name == "postgresql" else column
+
+
+def crosswalk_items(conn: Connection) -> Iterator[dict]:
+    """The crosswalk one customer at a time, in customer id order (Python's): customers and their
+    refs read side by side, both in that order, neither held whole."""
+    c, x = customer.c, customer_xref.c
+    # yield_per on the statements, not the connection (which would keep it for every later query)
+    customers = conn.execute(select(c.customer_id, c.name).order_by(_bytewise(c.customer_id, conn))
+                             .execution_options(yield_per=_CHUNK))
+    xrefs = conn.execute(select(x.customer_id, x.ref).order_by(_bytewise(x.customer_id, conn), x.ref)
+                         .execution_options(yield_per=_CHUNK * 5))
+    pending = next(xrefs, None)
+    for cid, name in customers:
+        while pending is not None and (pending[0] is None or pending[0] < cid):  # refs of no customer
+            pending = next(xrefs, None)
+        refs = []
+        while pending is not None and pending[0] == cid:
+            refs.append(pending[1])
+            pending = next(xrefs, None)
+        yield {"customer_id": cid, "name": name, "refs": refs}
 
 
 @dataclass
@@ -136,7 +161,7 @@ class ReportData:
     since: datetime
     generated: datetime
     weekly: bool
-    items: list[dict]  # open items, enriched, most urgent first
+    items: Sequence  # open items (OpenItem), enriched, most urgent first; an ItemStore when gathered
     resolved: list[dict]
     counts: dict
     total_cents: int
@@ -148,44 +173,116 @@ class ReportData:
     held_back: list[str]
     customer_count: int
     review_count: int
-    contract: list[dict] = field(default_factory=list)  # discrepancies.json
+
+    def contract(self) -> Iterator[dict]:
+        """discrepancies.json's items (the contract's shape and order), made one at a time."""
+        def key(i):
+            return int(i["rule"][1:]), _SEVERITY_ORDER.get(i["severity"], 9), -i["cents"], i["refs"][0]
+
+        ordered = self.items.sorted_by(key) if isinstance(self.items, ItemStore) else sorted(self.items, key=key)
+        for i in ordered:
+            yield {k: i[k] for k in CONTRACT_KEYS}
 
 
-def _rollup(items: list[dict], key: str) -> list[dict]:
-    groups: dict = defaultdict(lambda: {"count": 0, "red": 0, "orange": 0, "yellow": 0, "cents": 0})
-    for i in items:
-        g = groups[i[key] or ""]
-        g["count"] += 1
-        g[i["severity"]] = g.get(i["severity"], 0) + 1
-        g["cents"] += i["cents"]
-    rows = [{"key": k, **v} for k, v in groups.items()]
-    if key == "rule":
-        return sorted(rows, key=lambda r: int(r["key"][1:]) if r["key"][1:].isdigit() else 99)
-    return sorted(rows, key=lambda r: (-r["cents"], -r["count"], r["key"]))
+_OPEN_ITEM_FIELDS = ("rule", "severity", "customer_id", "customer_name", "owner", "region", "cents", "refs_json",
+                     "first_utc", "status", "manager", "deal", "stage", "close_date", "documents", "age_days", "change")
+
+_OPEN_ITEM_INDEX = {name: n for n, name in enumerate(_OPEN_ITEM_FIELDS)}
 
 
-def _enrich(conn: Connection, rows, as_of: datetime, since: datetime) -> list[dict]:
-    refs = [ref for r in rows for ref in json.loads(r.refs)]
-    context = business_context(conn, refs)
+class OpenItem(namedtuple("_OpenItem", _OPEN_ITEM_FIELDS)):
+    """An open item of the report, enriched, in few bytes and quick to make (a 100k-customer world
+    has ~150k, read back from the ``ItemStore`` once per pass): a named tuple of its fields, the
+    derived ones (``amount``, ``amount_cny``, ``first_seen``, ``first_seen_local``, ``refs``)
+    computed when read. Reads as a mapping (``i["rule"]``, ``dict(i)``) and by attribute
+    (``i.rule``, what Jinja tries first)."""
+
+    __slots__ = ()
+    KEYS = CONTRACT_KEYS + ("cents", "amount", "first_seen_local", "age_days", "change", "manager", "deal", "stage",
+                            "close_date", "documents")
+
+    @property
+    def refs(self) -> list[str]:
+        """The item's refs, anchor first."""
+        return json.loads(self.refs_json)
+
+    @property
+    def amount(self) -> Decimal:
+        """Exact amount in yuan."""
+        return Decimal(self.cents) / 100
+
+    @property
+    def amount_cny(self) -> str:
+        """The amount as discrepancies.json writes it."""
+        return money(self.cents)
+
+    @property
+    def first_seen(self) -> str:
+        """First seen, as discrepancies.json writes it."""
+        return iso_local(self.first_utc)
+
+    @property
+    def first_seen_local(self) -> datetime:
+        """First seen, local wall-clock time of the reporting zone."""
+        return local(self.first_utc)
+
+    def __getitem__(self, key):
+        if type(key) is not str:  # an index or a slice, as of any tuple
+            return tuple.__getitem__(self, key)
+        n = _OPEN_ITEM_INDEX.get(key)  # a field: no attribute look-up (the outputs read ~4M of them)
+        if n is not None:
+            return tuple.__getitem__(self, n)
+        try:
+            return getattr(self, key)
+        except AttributeError:
+            raise KeyError(key) from None
+
+    def get(self, key: str, default=None):
+        """Like ``dict.get``."""
+        return getattr(self, key, default)
+
+    def keys(self) -> tuple[str, ...]:
+        """The keys an enriched item has always had (``dict(item)`` works)."""
+        return self.KEYS
+
+    def __repr__(self) -> str:
+        return f"OpenItem({self.rule} {self.refs_json})"
+
+
+def _enrich(conn: Connection, as_of: datetime, since: datetime) -> tuple[ItemStore, Tally]:
+    """Open items enriched, most urgent first, and what they add up to. Read and enriched a chunk
+    at a time into an ``ItemStore``: neither the rows, nor their business context, nor the items
+    are all in memory (only each item's sort key, until the items are in order)."""
+    d = discrepancy.c
     has_manager = "manager" in discrepancy.c
-    # Rows written before the column existed (or by hand) carry no manager: ask the directory.
-    unknown = {r.owner for r in rows if r.owner and not (has_manager and getattr(r, "manager", None))}
-    managers = managers_of(conn, unknown) if unknown else {}
-    items = []
-    for r in rows:
-        item = Item(_contract(r))
-        first = utc(r.first_seen)
-        deal = next((context[x] for x in item["refs"] if "deal" in context.get(x, {})), {})
-        docs = [context[x]["code"] if "code" in context.get(x, {}) else document_code(x)
-                for x in item["refs"] if not x.startswith("crm:")]
-        item.update(cents=r.amount_cents, amount=Decimal(r.amount_cents) / 100, first_seen_local=local(first),
-                    age_days=max(0, (as_of - first).days), change="new" if first > since else "persisting",
-                    manager=(has_manager and getattr(r, "manager", None)) or managers.get(r.owner),
-                    deal=deal.get("deal"), stage=deal.get("stage"), close_date=deal.get("close_date"),
-                    documents=" ".join(docs))
-        items.append(item)
-    items.sort(key=lambda i: (_SEVERITY_ORDER.get(i["severity"], 9), -i["cents"], i["rule"], i["refs"][0]))
-    return items
+    columns = [d.rule, d.severity, d.customer_id, d.customer_name, d.owner, d.region, d.amount_cents, d.refs,
+               d.first_seen, d.status] + ([d.manager] if has_manager else [])
+    result = conn.execute(select(*columns).where(d.status.in_(["open", "acknowledged"]))
+                          .execution_options(yield_per=_CHUNK))
+    managers: dict[str, str | None] = {}
+    items, keys, tally = ItemStore(OpenItem), [], Tally(settings()["aging_edges_days"], SEVERITIES)
+    for rows in result.partitions():
+        parsed = [json.loads(r.refs) for r in rows]
+        context = business_context(conn, [ref for refs in parsed for ref in refs])
+        # Rows written before the column existed (or by hand) carry no manager: ask the directory.
+        unknown = {r.owner for r in rows if r.owner and not (has_manager and r.manager) and r.owner not in managers}
+        if unknown:
+            found = managers_of(conn, unknown)
+            managers.update({owner: found.get(owner) for owner in unknown})
+        for r, refs in zip(rows, parsed, strict=True):
+            first = utc(r.first_seen)
+            deal = next((context[x] for x in refs if "deal" in context.get(x, {})), {})
+            docs = " ".join(context[x]["code"] if "code" in context.get(x, {}) else document_code(x)
+                            for x in refs if not x.startswith("crm:"))
+            values = (r.rule, r.severity, r.customer_id, r.customer_name, r.owner, r.region, r.amount_cents, r.refs,
+                      first, r.status, (has_manager and r.manager) or managers.get(r.owner), deal.get("deal"),
+                      deal.get("stage"), deal.get("close_date"), docs, max(0, (as_of - first).days),
+                      "new" if first > since else "persisting")
+            tally.add(OpenItem(*values))
+            items.append(values)
+            keys.append((_SEVERITY_ORDER.get(r.severity, 9), -r.amount_cents, r.rule, refs[0]))
+    items.order(keys)  # most urgent first
+    return items, tally
 
 
 def _resolved(conn: Connection, since: datetime, as_of: datetime) -> list[dict]:
@@ -213,18 +310,6 @@ def _trend(conn: Connection, as_of: datetime) -> dict:
                 series[dim][value][n] += count
                 series[dim + "_cents"][value][n] += int(cents)
     return series
-
-
-def _aging(items: list[dict]) -> list[dict]:
-    edges = settings()["aging_edges_days"]
-    keys = ["d0_7", "d8_30", "d31_90", "d90_plus"]
-    buckets = [{"key": k, "count": 0, "cents": 0, **{s: 0 for s in SEVERITIES}} for k in keys]
-    for i in items:
-        n = next((b for b, edge in enumerate(edges) if i["age_days"] <= edge), len(edges))
-        buckets[n]["count"] += 1
-        buckets[n]["cents"] += i["cents"]
-        buckets[n][i["severity"]] = buckets[n].get(i["severity"], 0) + 1
-    return buckets
 
 
 def _sources(conn: Connection, now: datetime) -> list[dict]:
@@ -298,8 +383,7 @@ def gather(engine: Engine, as_of: datetime | None = None, since: datetime | None
         if since is None:
             since = (as_of - timedelta(days=7)) if weekly else (previous_report(conn, as_of) or as_of - timedelta(days=7))
         since = utc(since)
-        rows = _open_rows(conn)
-        items = _enrich(conn, rows, as_of, since)
+        items, tally = _enrich(conn, as_of, since)
         resolved = _resolved(conn, since, as_of)
         trend = _trend(conn, as_of)
         sources = _sources(conn, now)
@@ -307,16 +391,13 @@ def gather(engine: Engine, as_of: datetime | None = None, since: datetime | None
         held = list(held_back) if held_back is not None else held_back_rules(conn)
         customers = conn.execute(select(func.count()).select_from(customer)).scalar_one()
         review = conn.execute(select(func.count()).select_from(customer_review)).scalar_one()
-    counts = {"open": len(items), "new": sum(i["change"] == "new" for i in items),
-              "persisting": sum(i["change"] == "persisting" for i in items), "resolved": len(resolved),
-              "red": sum(i["severity"] == "red" for i in items)}
-    cents = {k: sum(i["cents"] for i in items if i["change"] == k) for k in ("new", "persisting")}
+    counts = {"open": tally.open, "new": tally.changes["new"][0], "persisting": tally.changes["persisting"][0],
+              "resolved": len(resolved), "red": tally.red}
+    cents = {k: tally.changes[k][1] for k in ("new", "persisting")}
     cents["resolved"] = sum(i["cents"] for i in resolved)
     counts["cents"] = cents
     return ReportData(
         as_of=local(as_of), since=local(since), generated=local(now), weekly=weekly, items=items, resolved=resolved,
-        counts=counts, total_cents=sum(i["cents"] for i in items),
-        rollups={k: _rollup(items, k) for k in ("rule", "region", "manager", "owner")},
-        trend=trend, aging=_aging(items), sources=sources, completeness=completeness, held_back=held,
-        customer_count=customers, review_count=review,
-        contract=sorted(({k: i[k] for k in CONTRACT_KEYS} for i in items), key=_sort_key))
+        counts=counts, total_cents=tally.total, rollups={k: tally.rollup(k) for k in Tally.DIMS},
+        trend=trend, aging=tally.aging, sources=sources, completeness=completeness, held_back=held,
+        customer_count=customers, review_count=review)

@@ -7,6 +7,7 @@ Source text (customer, owner, deal names) is untrusted: Jinja autoescaping cover
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -111,15 +112,30 @@ def item_row(i: dict, m: Messages) -> Markup:
         f'<td>{_shared(_dt(i["first_seen_local"]))}</td></tr>')
 
 
+def _pieces(d: ReportData, m: Messages) -> Iterator[str]:
+    """The page, piece by piece as the template makes it (a row of the item tables is a piece)."""
+    svgs = {k: Markup(v) for k, v in build_charts(d, m).items()}  # escaped in charts.py
+    return _template().generate(d=d, m=m, charts=svgs, font=Markup(charts.FONT),
+                                new_items=(i for i in d.items if i["change"] == "new"),
+                                item_row=lambda i: item_row(i, m))
+
+
 def render_html(d: ReportData, m: Messages) -> str:
     """The whole page as text."""
-    svgs = {k: Markup(v) for k, v in build_charts(d, m).items()}  # escaped in charts.py
-    rows: dict[int, Markup] = {}  # by id(item): a new item is listed twice (new, and all open)
+    return "".join(_pieces(d, m))
 
-    def row(i: dict) -> Markup:
-        made = rows.get(id(i))
-        if made is None:
-            made = rows[id(i)] = item_row(i, m)
-        return made
 
-    return _template().render(d=d, m=m, charts=svgs, font=Markup(charts.FONT), item_row=row)
+_FLUSH = 4096  # pieces gathered before they are written
+
+
+def write_html(path: Path, d: ReportData, m: Messages) -> None:
+    """Write the page to ``path`` as it is made (UTF-8), never holding the whole page: a big
+    world's page is hundreds of MB of text (every open item is a row, a new one twice)."""
+    with open(path, "w", encoding="utf-8") as out:
+        buffer = []
+        for piece in _pieces(d, m):
+            buffer.append(piece)
+            if len(buffer) >= _FLUSH:
+                out.write("".join(buffer))
+                buffer.clear()
+        out.write("".join(buffer))

@@ -18,6 +18,7 @@ cell). Anything else is written as its ``str``. Control characters are the calle
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -90,9 +91,10 @@ class Row:
     width: int
 
 
-@dataclass
+@dataclass(eq=False)
 class Sheet:
-    """One worksheet, written row by row into memory (the report's sheets are small)."""
+    """One worksheet: rows appended into memory (small sheets), or streamed by ``Package.write``
+    (then ``count``, ``columns`` and ``widths`` are set before it is written)."""
 
     title: str
     book: Workbook
@@ -118,8 +120,9 @@ class Sheet:
         """The used range, as openpyxl and Excel report it (``A1:R31``)."""
         return f"A1:{column_letter(max(self.columns, 1))}{max(self.count, 1)}"
 
-    def xml(self) -> str:
-        """The worksheet part."""
+    def head(self) -> str:
+        """The worksheet part up to its first row (needs the final size and widths: a streamed
+        sheet sets ``count`` / ``columns`` / ``widths`` before it is written)."""
         view = '<sheetView workbookViewId="0">'
         if self.freeze:
             split = int(self.freeze[1:]) - 1
@@ -129,8 +132,15 @@ class Sheet:
         cols = "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>' for c, w in sorted(self.widths.items()))
         return (f'{_HEAD}<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}"><dimension ref="{self.dimension}"/>'
                 f'<sheetViews>{view}</sheetViews><sheetFormatPr defaultRowHeight="15"/>'
-                + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>" + "".join(self.rows) + "</sheetData>"
-                + (f'<autoFilter ref="{self.dimension}"/>' if self.auto_filter else "") + "</worksheet>")
+                + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>")
+
+    def tail(self) -> str:
+        """The worksheet part after its last row."""
+        return "</sheetData>" + (f'<autoFilter ref="{self.dimension}"/>' if self.auto_filter else "") + "</worksheet>"
+
+    def xml(self) -> str:
+        """The worksheet part (of the rows appended so far)."""
+        return self.head() + "".join(self.rows) + self.tail()
 
 
 class Workbook:
@@ -211,7 +221,18 @@ class Workbook:
                 + '<calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>')
 
     def save(self, path: Path) -> None:
-        """Write the .xlsx package to ``path``."""
+        """Write the .xlsx package to ``path`` (every sheet added so far, in memory)."""
+        with self.open(path) as package:
+            for sheet in self.sheets:
+                package.write(sheet)
+
+    def open(self, path: Path) -> Package:
+        """Start the package at ``path``: sheets are written into it one after the other (a
+        streamed sheet never is in memory whole), the workbook parts when it closes."""
+        return Package(self, path)
+
+    def _parts(self) -> list[tuple[str, str]]:
+        """The package's parts other than the worksheets, for the sheets written."""
         n = len(self.sheets)
         types = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
                         'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>' for i in range(1, n + 1))
@@ -229,15 +250,61 @@ class Workbook:
             f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
             for i in range(1, n + 1)) + f'<Relationship Id="rId{n + 1}" Type="{_REL}/styles" Target="styles.xml"/>'
             "</Relationships>")
+        return [("[Content_Types].xml", content_types), ("_rels/.rels", rels), ("xl/workbook.xml", self._workbook_xml()),
+                ("xl/_rels/workbook.xml.rels", book_rels), ("xl/styles.xml", self._styles_xml())]
+
+
+_FLUSH = 1 << 20  # bytes of row XML gathered before they go to the compressor
+
+
+class Package:
+    """An .xlsx being written: ``write`` each sheet in order, then ``close`` (or use ``with``).
+
+    Worksheets go into the zip first, as they are written; workbook, styles and relationships
+    last, once every sheet and style is known (zip members may come in any order)."""
+
+    def __init__(self, book: Workbook, path: Path):
+        self.book = book
+        self.count = 0
         # level 1: the sheets' XML is repetitive, so it still shrinks ~10x, at a fraction of the CPU
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-            z.writestr("[Content_Types].xml", content_types)
-            z.writestr("_rels/.rels", rels)
-            z.writestr("xl/workbook.xml", self._workbook_xml())
-            z.writestr("xl/_rels/workbook.xml.rels", book_rels)
-            z.writestr("xl/styles.xml", self._styles_xml())
-            for i, sheet in enumerate(self.sheets, start=1):
-                z.writestr(f"xl/worksheets/sheet{i}.xml", sheet.xml())
+        self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
+
+    def write(self, sheet: Sheet, rows: Iterable[bytes] | None = None) -> None:
+        """Write ``sheet``: its appended rows, then ``rows`` if given (each a whole ``<row>``
+        element as UTF-8, numbered on from the appended ones, as many as ``sheet.count`` says
+        beyond them; size and widths set beforehand). The sheet keeps its title and layout for
+        the workbook part, not its rows."""
+        if self.count >= len(self.book.sheets) or self.book.sheets[self.count] is not sheet:
+            raise ValueError(f"sheets are written in the order they were added: {sheet.title!r} is out of turn")
+        self.count += 1
+        with self.zip.open(f"xl/worksheets/sheet{self.count}.xml", "w") as out:
+            out.write((sheet.head() + "".join(sheet.rows)).encode())
+            if rows is not None:
+                buffer, size = [], 0
+                for row in rows:
+                    buffer.append(row)
+                    size += len(row)
+                    if size > _FLUSH:
+                        out.write(b"".join(buffer))
+                        buffer, size = [], 0
+                out.write(b"".join(buffer))
+            out.write(sheet.tail().encode())
+        sheet.rows = []
+
+    def close(self) -> None:
+        """Write the workbook parts and finish the zip."""
+        for name, text in self.book._parts():
+            self.zip.writestr(name, text)
+        self.zip.close()
+
+    def __enter__(self) -> Package:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if exc[0] is None:
+            self.close()
+        else:
+            self.zip.close()
 
 
 def _quoted(title: str) -> str:

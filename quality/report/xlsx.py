@@ -1,7 +1,9 @@
 """report.xlsx for managers: a summary sheet, all items, one sheet per rule and one per owner.
 
 Written by ``workbook`` (a small SpreadsheetML writer: openpyxl's own cost about 0.1 ms per cell
-here); the tests read it back with openpyxl.
+here); the tests read it back with openpyxl. The item sheets are streamed into the package: each
+item's row is made once into a temporary file, then copied onto its three sheets, so memory does
+not grow with the rows (a 100k-customer world's 147k items are ~440k rows).
 
 Cells hold real numbers and dates (sortable, summable), amounts show thousands separators,
 columns are wide enough for Chinese names (wide characters count double), headers are styled,
@@ -10,14 +12,18 @@ filterable and frozen, and the severity cell is filled red / orange / yellow.
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import unicodedata
+from array import array
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 from quality.report.data import ReportData
 from quality.report.i18n import Messages
-from quality.report.workbook import Row, Sheet, Style, Workbook
+from quality.report.workbook import Sheet, Style, Workbook
 
 AMOUNT_FORMAT = "#,##0.00"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -116,17 +122,34 @@ class _Sheet:
             self.ws.auto_filter = True
 
 
-def _item_rows(wb: Workbook, items: list[dict], m: Messages) -> dict[int, tuple[Row, list[int]]]:
-    """Per item (by ``id``): its row and its cells' display widths - made once, though the row
-    appears on three sheets (all items, its rule, its owner)."""
-    out = {}
-    known: dict = {}  # (type, value) -> (cleaned value, display width): names, titles, regions repeat
-    cells: dict = {}  # the workbook's memo of cells made
-    base = {c: _FORMATS[f] for c, f in ITEM_FORMATS.items()}
-    by_severity = {k: base | {2: style} for k, style in _SEVERITY_STYLES.items()}
-    for i in items:
+_MEMO_MAX = 8192  # values remembered with their cells; names and refs are mostly unique, so bounded
+
+
+class _ItemRows:
+    """Each item's row XML, made once though the row appears on three sheets (all items, its
+    rule, its owner), kept in a temporary file rather than in memory (about 1 KB an item), with
+    the widest value per column of each sheet the item appears on."""
+
+    def __init__(self, wb: Workbook, m: Messages, spill):
+        self.wb, self.m, self.spill = wb, m, spill
+        self.offsets = array("q")
+        self.sizes = array("l")
+        self.known: dict = {}  # (type, value) -> (cleaned value, display width): names, titles, regions repeat
+        self.cells: dict = {}  # the workbook's memo of cells made
+        base = {c: _FORMATS[f] for c, f in ITEM_FORMATS.items()}
+        self.base = base
+        self.by_severity = {k: base | {2: style} for k, style in _SEVERITY_STYLES.items()}
+        self.position = 0
+
+    def add(self, i) -> list[int]:
+        """Make ``i``'s row (the next index); its cells' display widths."""
+        if len(self.known) > _MEMO_MAX:
+            self.known.clear()
+        if len(self.cells) > _MEMO_MAX:
+            self.cells.clear()
+        known = self.known
         values, widths = [], []
-        for v in _item_values(i, m):
+        for v in _item_values(i, self.m):
             key = (type(v), v)  # 12 and 12.0 are equal keys but measure 2 and 5 columns
             hit = known.get(key)
             if hit is None:
@@ -134,20 +157,34 @@ def _item_rows(wb: Workbook, items: list[dict], m: Messages) -> dict[int, tuple[
                 hit = known[key] = (cleaned, 0 if cleaned is None else display_width(cleaned))
             values.append(hit[0])
             widths.append(hit[1])
-        out[id(i)] = (wb.prepare(values, by_severity.get(i["severity"], base), cells), widths)
-    return out
+        row = self.wb.prepare(values, self.by_severity.get(i["severity"], self.base), self.cells)
+        # the row numbers go where the NULs are (XML cannot carry a NUL: ``clean`` drops them)
+        data = ('<row r="\0">' + "\0".join(row.parts) + "</row>").encode() if len(row.parts) > 1 else b""
+        self.spill.write(data)
+        self.offsets.append(self.position)
+        self.sizes.append(len(data))
+        self.position += len(data)
+        return widths
+
+    def rows(self, indices) -> Iterator[bytes]:
+        """The rows of these items, numbered from 2 (below the header)."""
+        self.spill.flush()
+        fd = self.spill.fileno()
+        offsets, sizes = self.offsets, self.sizes
+        for n, k in enumerate(indices, start=2):
+            yield os.pread(fd, sizes[k], offsets[k]).replace(b"\0", str(n).encode())
 
 
-def _items_sheet(wb: Workbook, title: str, items: list[dict], m: Messages, rows: dict) -> None:
+def _items_sheet(wb: Workbook, title: str, count: int, widths: list[int], m: Messages) -> Sheet:
+    """A sheet of ``count`` items below the header, sized and laid out before it is written."""
     sheet = _Sheet(wb.add_sheet(title))
     sheet.header([m(f"cols.{c}") for c in ITEM_COLUMNS])
-    made = [rows[id(i)] for i in items]
-    for row, _ in made:
-        sheet.ws.append(row)
-    for col, width in enumerate(map(max, zip(*(w for _, w in made), strict=True)), start=1):
+    for col, width in enumerate(widths, start=1):
         if width > sheet.widths.get(col, 0):
             sheet.widths[col] = width
     sheet.finish()
+    sheet.ws.count += count
+    return sheet.ws
 
 
 def _summary_sheet(ws: Sheet, d: ReportData, m: Messages) -> None:
@@ -184,20 +221,40 @@ def _summary_sheet(ws: Sheet, d: ReportData, m: Messages) -> None:
 
 
 def write_xlsx(path: Path, d: ReportData, m: Messages) -> None:
-    """Write the workbook to ``path``."""
+    """Write the workbook to ``path``: sheets streamed into the package one after the other, each
+    item's row made once (first pass: rows and widths), then placed on its three sheets."""
     wb = Workbook()
     taken: set[str] = set()
-    _summary_sheet(wb.add_sheet(sheet_title(m("sheets.summary"), taken)), d, m)
-    rows = _item_rows(wb, d.items, m)
-    _items_sheet(wb, sheet_title(m("sheets.all"), taken), d.items, m, rows)
-    by_rule: dict[str, list[dict]] = {}
-    by_owner: dict[str, list[dict]] = {}
-    for i in d.items:  # one pass, in the order of d.items, instead of one scan per sheet
-        by_rule.setdefault(i["rule"], []).append(i)
-        by_owner.setdefault(i["owner"] or "", []).append(i)
-    for r in d.rollups["rule"]:
-        _items_sheet(wb, sheet_title(r["key"], taken), by_rule.get(r["key"], []), m, rows)
-    for r in sorted(d.rollups["owner"], key=lambda r: r["key"]):
-        _items_sheet(wb, sheet_title(m("sheets.owner_prefix") + (r["key"] or "-"), taken), by_owner.get(r["key"], []),
-                     m, rows)
-    wb.save(path)
+    summary = wb.add_sheet(sheet_title(m("sheets.summary"), taken))
+    _summary_sheet(summary, d, m)
+    with tempfile.TemporaryFile(prefix="report-xlsx-") as spill:
+        made = _ItemRows(wb, m, spill)
+        by_rule: dict[str, array] = {}
+        by_owner: dict[str, array] = {}
+        widths: dict[tuple[str, str], list[int]] = {}  # per sheet of a rule / of an owner
+        columns = len(ITEM_COLUMNS)
+        for n, i in enumerate(d.items):  # one pass, in the order of d.items
+            w = made.add(i)
+            for key, groups in ((("rule", i["rule"]), by_rule), (("owner", i["owner"] or ""), by_owner)):
+                indices = groups.get(key[1])
+                if indices is None:
+                    indices = groups[key[1]] = array("l")
+                    widths[key] = [0] * columns
+                indices.append(n)
+                widths[key][:] = map(max, widths[key], w)
+        everything = [max(col) for col in zip(*(w for (kind, _), w in widths.items() if kind == "rule"),
+                                              strict=True)] if by_rule else []
+        sheets = [(_items_sheet(wb, sheet_title(m("sheets.all"), taken), len(d.items), everything, m),
+                   range(len(d.items)))]
+        for r in d.rollups["rule"]:
+            indices = by_rule.get(r["key"], array("l"))
+            sheets.append((_items_sheet(wb, sheet_title(r["key"], taken), len(indices),
+                                        widths.get(("rule", r["key"]), []), m), indices))
+        for r in sorted(d.rollups["owner"], key=lambda r: r["key"]):
+            indices = by_owner.get(r["key"], array("l"))
+            sheets.append((_items_sheet(wb, sheet_title(m("sheets.owner_prefix") + (r["key"] or "-"), taken),
+                                        len(indices), widths.get(("owner", r["key"]), []), m), indices))
+        with wb.open(path) as package:
+            package.write(summary)
+            for sheet, indices in sheets:
+                package.write(sheet, made.rows(indices))

@@ -88,7 +88,7 @@ def components(recs: list[Rec], big: set[tuple[str, str]], typos: bool) -> np.nd
         # drop a too-common block only when no other block shares its hash (then keep it: more
         # records in one component is always safe)
         exact = {}
-        for i, r in enumerate(recs):
+        for r in recs:
             for k in keys_of(r, typos):
                 hk = hash(k)
                 if hk in skip:

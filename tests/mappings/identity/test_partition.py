@@ -4,7 +4,6 @@ customers and contacts, with batches small enough to force many partitions, with
 holding everything (a giant component is matched whole), with too-common blocks forced by a
 small ``max_block``, and with overridden (frozen) records."""
 
-import numpy as np
 import pytest
 from sqlalchemy import select
 
@@ -62,8 +61,8 @@ def test_partitioned_contacts_match_one_run(world_recs, size):
 
 
 def test_batches_hold_whole_components_and_every_record_once():
-    labels = np.array([3, 1, 3, 2, 2, 2, 1, 0, 3, 3])
-    got = [sorted(b.tolist()) for b in batches(labels, 3)]
+    labels = [3, 1, 3, 2, 2, 2, 1, 0, 3, 3]
+    got = [sorted(b) for b in batches(labels, 3)]
     assert sorted(i for b in got for i in b) == list(range(10))
     for b in got:  # a component is never split over two batches
         for i in b:
@@ -78,9 +77,9 @@ def test_components_follow_shared_blocks_and_skip_too_common_ones(world_recs):
     assert big and all(k[0] in ("del", "phone", "addr") for k in big)
     labels = components(recs, set(), True)
     by_code = {}
-    for r, label in zip(recs, labels.tolist(), strict=True):
+    for r, label in zip(recs, labels, strict=True):
         if r.uscc:
             assert by_code.setdefault(r.uscc, label) == label  # one code, one component
     # skipping too-common blocks can only split components, never join them
     fine = components(recs, big, cfg.typo_blocks)
-    assert len(set(fine.tolist())) >= len(set(labels.tolist()))
+    assert len(set(fine)) >= len(set(labels))

@@ -141,7 +141,7 @@ def _resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now, re
         return ContactStats(len(rows), len({e["contact_id"] for e in existing.values()}), 0, 0)
     # persons: no typo blocks (names are short and common; a mobile or the company decides);
     # matched a batch of connected components at a time (partition.py): the same result
-    result = resolve_partitioned([_rec(r) for r in rows], cfg.matching.model_copy(update={"typo_blocks": False}))
+    result = resolve_partitioned(rows, cfg.matching.model_copy(update={"typo_blocks": False}), make=_rec)
     prev = {ref: row["contact_id"] for ref, row in existing.items()}
     reg = Registry(conn, ENTITY)
     out = assign(reg, result.clusters, prev, {}, {ref: j.rule for ref, j in result.joins.items()})

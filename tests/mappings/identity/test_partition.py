@@ -60,6 +60,16 @@ def test_partitioned_contacts_match_one_run(world_recs, size):
     _same(resolve_partitioned(list(recs), cfg, size=size), resolve(list(recs), cfg))
 
 
+def test_partitioned_records_made_per_use(world_recs):
+    """``make``: items turned into engine records each time they are needed give the same result."""
+    recs, _ = world_recs
+    cfg = load_identity().matching
+    made = []
+    result = resolve_partitioned(list(range(len(recs))), cfg, size=40, make=lambda i: made.append(i) or recs[i])
+    assert len(made) >= 2 * len(recs)  # (blocks, components, batches: nothing held between)
+    _same(result, resolve(list(recs), cfg))
+
+
 def test_batches_hold_whole_components_and_every_record_once():
     labels = [3, 1, 3, 2, 2, 2, 1, 0, 3, 3]
     got = [sorted(b) for b in batches(labels, 3)]

@@ -55,16 +55,28 @@ def _each(items: Sequence, make: Callable | None) -> Iterator[Rec]:
     return (make(x) for x in items) if make is not None else iter(items)
 
 
-def too_common(recs: Sequence, cap: int, typos: bool, make: Callable | None = None) -> set[tuple[str, str]]:
-    """:func:`blocks.big_blocks` of ``recs`` (their live records' capped blocks above ``cap``),
-    counted on hashes first and exactly only for the candidates (``make``: see
-    :func:`resolve_partitioned`)."""
-    counts: Counter = Counter()
-    for r in _each(recs, make):
+def _hashed(recs: Sequence, typos: bool, make: Callable | None) -> tuple[array, array, Counter]:
+    """One pass over the records: the hash of each of their blocks (once per record) with its
+    record's index, and how often each capped block hash is listed by a live record."""
+    hashes, owners, counts = array("q"), array("q"), Counter()
+    for i, r in enumerate(_each(recs, make)):
+        keys = keys_of(r, typos)
+        mine = {hash(k) for k in keys}
+        hashes.extend(mine)
+        owners.extend([i] * len(mine))
         if not r.deleted:
-            counts.update(hash(k) for k in block_keys(r, typos) if k[0] in CAPPED)
+            counts.update(hash(k) for k in keys if k[0] in CAPPED)
+    return hashes, owners, counts
+
+
+def too_common(recs: Sequence, cap: int, typos: bool, make: Callable | None = None,
+               counts: Counter | None = None) -> set[tuple[str, str]]:
+    """:func:`blocks.big_blocks` of ``recs`` (their live records' capped blocks above ``cap``),
+    counted on hashes first (``counts``: from :func:`_hashed`) and exactly only for the
+    candidates (``make``: see :func:`resolve_partitioned`)."""
+    if counts is None:
+        counts = _hashed(recs, typos, make)[2]
     suspects = {h for h, n in counts.items() if n > cap}
-    del counts
     if not suspects:
         return set()
     exact: Counter = Counter()
@@ -74,15 +86,13 @@ def too_common(recs: Sequence, cap: int, typos: bool, make: Callable | None = No
     return {k for k, n in exact.items() if n > cap}
 
 
-def components(recs: Sequence, big: set[tuple[str, str]], typos: bool, make: Callable | None = None) -> list[int]:
+def components(recs: Sequence, big: set[tuple[str, str]], typos: bool, make: Callable | None = None,
+               hashed: tuple[array, array] | None = None) -> list[int]:
     """Component label of each record of ``recs``: records sharing a block that is not too common
-    (directly or through others) have the same label (union-find over record indices)."""
+    (directly or through others) have the same label (union-find over record indices;
+    ``hashed``: the blocks from :func:`_hashed`)."""
     skip = _sole_hashes(recs, big, typos, make)
-    hashes, owners = array("q"), array("q")
-    for i, r in enumerate(_each(recs, make)):
-        mine = {hash(k) for k in keys_of(r, typos)} - skip
-        hashes.extend(mine)
-        owners.extend([i] * len(mine))
+    hashes, owners = hashed or _hashed(recs, typos, make)[:2]
     order = sorted(range(len(hashes)), key=hashes.__getitem__)
     parent = array("q", range(len(recs)))
 
@@ -93,7 +103,7 @@ def components(recs: Sequence, big: set[tuple[str, str]], typos: bool, make: Cal
         return i
 
     for x, y in zip(order, order[1:]):  # consecutive entries of one hash: one block
-        if hashes[x] == hashes[y]:
+        if hashes[x] == hashes[y] and not (skip and hashes[x] in skip):
             a, b = find(owners[x]), find(owners[y])
             if a != b:
                 parent[max(a, b)] = min(a, b)
@@ -136,8 +146,10 @@ def resolve_partitioned(recs: Sequence, cfg: Matching, frozen: frozenset[str] = 
     components; the same :class:`Result` (clusters in the same order, the same joins and review).
     ``make``: turns an item of ``recs`` into its engine record, made each time it is needed
     rather than held for every record (the contacts' are ~0.2 kB each, 196k at 100k customers)."""
-    big = too_common(recs, cfg.max_block, cfg.typo_blocks, make)
-    labels = components(recs, big, cfg.typo_blocks, make)
+    hashes, owners, counts = _hashed(recs, cfg.typo_blocks, make)
+    big = too_common(recs, cfg.max_block, cfg.typo_blocks, make, counts)
+    labels = components(recs, big, cfg.typo_blocks, make, (hashes, owners))
+    del hashes, owners, counts
     order: list[tuple[bool, str]] = []  # (deleted, ref) of every record, for cluster_of_index
     parts = []  # (sort key of the root record, cluster refs, batch number, cluster number in batch)
     joins: dict = {}

@@ -136,15 +136,17 @@ def _first_text(rec, getters) -> str | None:
 
 def contact_index(reads: ContactReads, only: set[str] | None = None) -> dict[str, tuple[set, set]]:
     """Customer ref -> (contact names, contact phones) from the contact streams linked to customers
-    (``only``: just for these customer refs)."""
-    out: dict[str, tuple[set, set]] = {}
+    (``only``: just for these customer refs); each a list that may repeat a value."""
+    out: dict[str, tuple[list, list]] = {}
     for _src, records in reads.linked(only):
         for c in records:
             ref = c.customer_ref
             if not ref or (only is not None and ref not in only):
                 continue
-            names, numbers = out.setdefault(ref, (set(), set()))
+            entry = out.get(ref)
+            if entry is None:  # lists, not sets (~0.4 kB less per customer; the reader dedupes)
+                entry = out[ref] = ([], [])
             if c.name:
-                names.add(c.name)
-            numbers.update(c.phones)
+                entry[0].append(c.name)
+            entry[1].extend(c.phones)
     return out

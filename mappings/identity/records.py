@@ -103,7 +103,7 @@ def affected_refs(conn: Connection, cfg: IdentityConfig, source_for, since: int,
     return refs
 
 
-_NO_CONTACTS = (frozenset(), frozenset())
+_NO_CONTACTS = ((), ())
 
 
 class _Plan:
@@ -159,7 +159,7 @@ def _row(plan: _Plan, rec: dict, employees, contacts: dict[str, tuple[set, set]]
                 names.add(who)
             numbers += phones_of([p(rec) for p in contact_phones])
     else:
-        names = more_names
+        names = set(more_names) if more_names else ()
     if more_phones or plan.contacts:  # (phones_of gave distinct numbers already)
         numbers = tuple(dict.fromkeys(numbers + tuple(sorted(more_phones))))
     owner = None

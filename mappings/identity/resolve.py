@@ -6,7 +6,9 @@ link code, name core or its one-typo variants, phone, address), are re-matched: 
 decisions only ever look inside blocks, so that closure gives the same answer as matching
 everything. The closure is walked through the persisted block index (blockindex.py), so an
 incremental resolution reads the crosswalk and the blocks of the records it reaches only. An
-unchanged rebuild writes nothing.
+unchanged rebuild writes nothing. A full resolution keeps no staged row in memory: staging streams
+them to ``customer_record`` (records.stage_streaming) and the writes read them back a chunk of
+customers at a time (writes.py); contacts are matched by partition (partition.py).
 """
 
 from __future__ import annotations

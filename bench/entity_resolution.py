@@ -120,19 +120,21 @@ def _child(url: str, full: bool = False, rollback: bool = False) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def land_only(path: Path, records: int, seed: int, difficulty: str) -> dict:
+def land_only(path: Path | str, records: int, seed: int, difficulty: str) -> dict:
     """Generate a world of about ``records`` master records and land it into a new SQLite file
-    ``path``, unresolved and kept: the input ``--warehouse`` times, built once."""
+    ``path`` (or an empty database at a ``postgresql...`` URL), unresolved and kept: the input
+    ``--warehouse`` times, built once."""
     from hub_core.warehouse import open_warehouse
     from tests.mappings.identity.worlds import land_world
 
-    if path.exists():
+    url = str(path) if "://" in str(path) else f"sqlite:///{path}"
+    if url.startswith("sqlite") and Path(path).exists():
         raise SystemExit(f"{path} exists: land into a new file")
     t0 = time.perf_counter()
     (world, _), stitched = _world(records, seed, difficulty)
     generated = time.perf_counter() - t0
     t0 = time.perf_counter()
-    land_world(open_warehouse(f"sqlite:///{path}"), world)
+    land_world(open_warehouse(url), world)
     return {"warehouse": str(path), "stitched_world": stitched, "generate_s": round(generated, 1),
             "land_s": round(time.perf_counter() - t0, 1)}
 
@@ -267,8 +269,8 @@ def main() -> None:
     p.add_argument("--rollback", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--warehouse", help="Only time the full resolution of this landed warehouse (rolled back).")
     p.add_argument("--repeat", type=int, default=1, help="With --warehouse: how many timed runs.")
-    p.add_argument("--land", type=Path, help="Only generate and land a world of the first --sizes into "
-                                             "this new SQLite file (for --warehouse).")
+    p.add_argument("--land", help="Only generate and land a world of the first --sizes into "
+                                             "this new SQLite file or empty PostgreSQL database URL (for --warehouse).")
     args = p.parse_args()
     if args.child:
         print(json.dumps(_resolve_child(args.child, args.full, args.rollback)))

@@ -19,14 +19,16 @@ from hub_core.schema import customer_xref
 from hub_core.schema_identity import contact_xref
 from mappings.identity.config import IdentityConfig
 from mappings.identity.contact_reads import ContactReads
-from mappings.identity.engine import Rec, paused_gc, resolve
+from mappings.identity.engine import Rec, paused_gc
 from mappings.identity.extract import text
+from mappings.identity.partition import resolve_partitioned
 from mappings.identity.registry import Registry, assign, persist
 from mappings.identity.store import sync_rows, table_rows
 from mappings.normalize import NameKey, name_key
 from mappings.regions import places_compatible
 
 ENTITY = "contact"
+CHUNK = 10000  # contacts' crosswalk rows made and written at a time
 
 
 @dataclass
@@ -137,19 +139,26 @@ def _resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now, re
         and r["customer_id"] in (None, e["customer_id"]) for r in rows)
     if same:  # nothing a match depends on moved: skip the engine, write nothing
         return ContactStats(len(rows), len({e["contact_id"] for e in existing.values()}), 0, 0)
-    # persons: no typo blocks (names are short and common; a mobile or the company decides)
-    result = resolve([_rec(r) for r in rows], cfg.matching.model_copy(update={"typo_blocks": False}))
+    # persons: no typo blocks (names are short and common; a mobile or the company decides);
+    # matched a batch of connected components at a time (partition.py): the same result
+    result = resolve_partitioned(rows, cfg.matching.model_copy(update={"typo_blocks": False}), make=_rec)
     prev = {ref: row["contact_id"] for ref, row in existing.items()}
     reg = Registry(conn, ENTITY)
     out = assign(reg, result.clusters, prev, {}, {ref: j.rule for ref, j in result.joins.items()})
     written = persist(reg, out, set(prev.values()) - set(reg.rows), now)
     by_ref = {r["ref"]: r for r in rows}
-    desired = {}
-    for n, refs in enumerate(result.clusters):
-        customer_id = next((by_ref[r]["customer_id"] for r in refs if by_ref[r]["customer_id"]), None)
-        for ref in refs:
-            r = by_ref[ref]
-            desired[ref] = {"ref": ref, "contact_id": out.ids[n], "customer_id": customer_id, "name": r["name"],
-                            "phones": phones_json(r["phones"]), "match_method": result.joins[ref].rule}
-    written += sync_rows(conn, contact_xref, "ref", set(desired) | set(existing), desired, existing)
-    return ContactStats(len(rows), len(result.clusters), len(out.issued), written)
+    del rows
+    held: set[str] = set()
+    for start in range(0, len(result.clusters), CHUNK):  # the desired rows a chunk at a time
+        desired = {}
+        for n in range(start, min(start + CHUNK, len(result.clusters))):
+            refs = result.clusters[n]
+            customer_id = next((by_ref[r]["customer_id"] for r in refs if by_ref[r]["customer_id"]), None)
+            for ref in refs:
+                r = by_ref[ref]
+                desired[ref] = {"ref": ref, "contact_id": out.ids[n], "customer_id": customer_id, "name": r["name"],
+                                "phones": phones_json(r["phones"]), "match_method": result.joins[ref].rule}
+        held.update(desired)
+        written += sync_rows(conn, contact_xref, "ref", set(desired), desired, existing)
+    written += sync_rows(conn, contact_xref, "ref", set(existing) - held, {}, existing)  # contacts gone
+    return ContactStats(len(by_ref), len(result.clusters), len(out.issued), written)

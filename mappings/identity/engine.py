@@ -26,7 +26,7 @@ from __future__ import annotations
 import gc
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from operator import attrgetter
 
@@ -96,6 +96,9 @@ class Result:
     joins: dict[str, Join]
     review: dict[str, tuple[str, list[tuple[int, float, tuple[str, ...]]]]]  # ref -> reason, candidates
     cluster_of_index: list[int]  # record index -> cluster number
+    # the ref of each cluster's root record: clusters are in the order of their roots (live
+    # first, then by ref), which partition.py restores when it matches batches apart
+    roots: list[str] = field(default_factory=list)
 
     def cluster_refs(self, index: int) -> list[str]:
         return self.clusters[self.cluster_of_index[index]]
@@ -235,7 +238,7 @@ class Engine:
         cluster_of = [number[self.find(i)] for i in range(len(self.recs))]
         review = {ref: (reason, [(cluster_of[c], s, sig) for c, s, sig in cands])
                   for ref, (reason, cands) in self.review.items()}
-        return Result(clusters, self.joins, review, cluster_of)
+        return Result(clusters, self.joins, review, cluster_of, [self.recs[root].ref for root in roots])
 
     def _by_value(self, rule: str, value, reason: str) -> None:
         first: dict[str, int] = {}

@@ -103,7 +103,7 @@ def affected_refs(conn: Connection, cfg: IdentityConfig, source_for, since: int,
     return refs
 
 
-_NO_CONTACTS = (frozenset(), frozenset())
+_NO_CONTACTS = ((), ())
 
 
 class _Plan:
@@ -159,7 +159,7 @@ def _row(plan: _Plan, rec: dict, employees, contacts: dict[str, tuple[set, set]]
                 names.add(who)
             numbers += phones_of([p(rec) for p in contact_phones])
     else:
-        names = more_names
+        names = set(more_names) if more_names else ()
     if more_phones or plan.contacts:  # (phones_of gave distinct numbers already)
         numbers = tuple(dict.fromkeys(numbers + tuple(sorted(more_phones))))
     owner = None
@@ -189,11 +189,12 @@ def _row(plan: _Plan, rec: dict, employees, contacts: dict[str, tuple[set, set]]
 
 @dataclass
 class Staged:
-    rows: dict[str, dict]  # ref -> current row
+    rows: dict[str, dict]  # ref -> current row (empty when streamed: see stage_streaming)
     changed: set[str]  # new or different since the last build
     removed: dict[str, dict]  # ref -> the row it had, for records gone from the sources
     written: int
     names_moved: bool = True  # a record came, went, or changed a field contacts are staged with
+    recs: list[Rec] | None = None  # stage_streaming: the engine record of every current record
 
 
 NAME_FIELDS = ("name", "name_key", "name_place", "is_deleted")  # what contact staging reads of a record
@@ -228,6 +229,82 @@ def stage_customer_records(conn: Connection, cfg: IdentityConfig, source_for, em
     return Staged(rows, changed, removed, len(stale) + len(fresh), moved)
 
 
+class _Sink:
+    """Where :func:`_take` puts the rows of a streamed staging: each row is written (a batch at
+    a time, when its content changed) and only its engine record is kept."""
+
+    def __init__(self, conn: Connection, now: datetime, old: dict[str, tuple]) -> None:
+        self.conn, self.now, self.old = conn, now, old
+        self.seen: set[str] = set()
+        self.recs: list[Rec] = []
+        self.changed: set[str] = set()
+        self.batch: list[dict] = []
+        self.stale = 0
+        self.moved = False
+
+    def __contains__(self, ref: str) -> bool:
+        return ref in self.seen
+
+    def __setitem__(self, ref: str, row: dict) -> None:
+        self.seen.add(ref)
+        self.recs.append(to_rec(row))
+        old = self.old.get(ref)
+        if old is not None and old[0] == row["content_hash"]:
+            return
+        self.changed.add(ref)
+        self.moved = self.moved or old is None or old[1:] != tuple(row[f] for f in NAME_FIELDS)
+        self.batch.append(row)
+        if len(self.batch) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        stale = sorted(r["ref"] for r in self.batch if r["ref"] in self.old)
+        for i in range(0, len(stale), 500):
+            self.conn.execute(delete(customer_record).where(customer_record.c.ref.in_(stale[i:i + 500])))
+        insert_many(self.conn, customer_record, [{**r, "changed_at": self.now} for r in self.batch])
+        self.stale += len(stale)
+        self.batch = []
+
+
+def stage_streaming(conn: Connection, cfg: IdentityConfig, source_for, employees, now: datetime,
+                    contacts: ContactReads | None = None) -> Staged:
+    """:func:`stage_customer_records` of every record (a full staging) that keeps no staged row:
+    rows are written as they are made (only those whose content changed) and only their engine
+    records are kept (``Staged.recs``; ``Staged.rows`` is empty). A full resolution reads the
+    rows it writes from back from ``customer_record`` a batch at a time: the staged rows of 277k
+    records were the biggest thing held in memory (a dict of 20 texts each)."""
+    t = customer_record.c
+    old = {r[0]: tuple(r[1:]) for r in conn.execute(
+        select(t.ref, t.content_hash, *(t[f] for f in NAME_FIELDS)))}
+    sink = _Sink(conn, now, old)
+    _stage(conn, cfg, source_for, employees, None, contacts or ContactReads(conn, cfg, source_for), rows=sink)
+    sink.flush()
+    gone = sorted(old.keys() - sink.seen)
+    removed = {}
+    for i in range(0, len(gone), 500):
+        part = gone[i:i + 500]
+        removed |= {r.ref: _stored(r) for r in conn.execute(select(customer_record).where(t.ref.in_(part)))}
+        conn.execute(delete(customer_record).where(t.ref.in_(part)))
+    return Staged({}, sink.changed, removed, sink.stale + len(gone) + len(sink.changed),
+                  sink.moved or bool(removed), sink.recs)
+
+
+# what the writes of a resolution read of a staged row (golden.py, the crosswalk's system)
+WRITTEN_FIELDS = ("ref", "system", "name_norm", "uscc", "address", "phones", "owner_employee_id", "extra",
+                  "updated_ms", "is_deleted")
+
+
+def read_rows(conn: Connection, refs: list[str]) -> dict[str, dict]:
+    """The :data:`WRITTEN_FIELDS` of the staged rows of ``refs`` (read back after a streamed
+    staging), as :func:`_row` made them."""
+    out: dict[str, dict] = {}
+    cols = [customer_record.c[f] for f in WRITTEN_FIELDS]
+    for i in range(0, len(refs), 500):
+        for r in conn.execute(select(*cols).where(customer_record.c.ref.in_(refs[i:i + 500]))):
+            out[r[0]] = dict(zip(WRITTEN_FIELDS, r, strict=True))
+    return out
+
+
 def _stored(row) -> dict:
     """A staged row as read back, in the shape :func:`_row` makes (without ``changed_at``)."""
     out = dict(row._mapping)
@@ -236,14 +313,15 @@ def _stored(row) -> dict:
 
 
 def _stage(conn: Connection, cfg: IdentityConfig, source_for, employees, only: set[str] | None,
-           reads: ContactReads, keys: dict | None = None) -> dict[str, dict]:
+           reads: ContactReads, keys: dict | None = None, rows=None) -> dict[str, dict]:
     """ref -> staged row of every current customer record (``only``: of these refs). ``keys``
     (:func:`affected_refs`): when every ref in ``only`` comes from a changed customer record,
     only the current versions of those records are read - they are newer than any other record
     carrying the same id, so they win as in a read of the whole stream; a ref they do not make
-    (its id moved, or its record is gone) is looked for in the whole stream."""
+    (its id moved, or its record is gone) is looked for in the whole stream. ``rows``: where the
+    rows go (a :class:`_Sink` when streamed), else a new dict."""
     contacts = contact_index(reads, only)
-    rows: dict[str, dict] = {}
+    rows = {} if rows is None else rows
     shared: dict[str, str] = {}
     narrow = keys is not None and not keys.get("contacts")
     for src in cfg.customers:

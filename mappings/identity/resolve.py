@@ -6,12 +6,13 @@ link code, name core or its one-typo variants, phone, address), are re-matched: 
 decisions only ever look inside blocks, so that closure gives the same answer as matching
 everything. The closure is walked through the persisted block index (blockindex.py), so an
 incremental resolution reads the crosswalk and the blocks of the records it reaches only. An
-unchanged rebuild writes nothing.
+unchanged rebuild writes nothing. A full resolution keeps no staged row in memory: staging streams
+them to ``customer_record`` (records.stage_streaming) and the writes read them back a chunk of
+customers at a time (writes.py); contacts are matched by partition (partition.py).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -22,20 +23,20 @@ from sqlalchemy import Connection, exists, func, select
 from hub_core.schema import customer, customer_review, customer_xref, raw_record
 from hub_core.schema_identity import (
     contact_xref,
-    customer_golden_field,
     customer_record,
     identity_override,
 )
 from hub_core.sql import among
 from mappings.identity import blockindex
+from mappings.identity.blocks import release_typo_caches
 from mappings.identity.config import IdentityConfig, load_identity
 from mappings.identity.contact_reads import ContactReads
 from mappings.identity.contacts import resolve_contacts
 from mappings.identity.engine import paused_gc, resolve
-from mappings.identity.golden import customer_row, golden_fields, stamp_changes
-from mappings.identity.records import stage_customer_records, to_rec
+from mappings.identity.records import read_rows, stage_customer_records, stage_streaming, to_rec
 from mappings.identity.registry import Registry, assign, persist
-from mappings.identity.store import count_rows, sync_golden, sync_rows, table_rows
+from mappings.identity.store import count_rows, table_rows
+from mappings.identity.writes import Stored, write_clusters, write_review
 
 log = logging.getLogger(__name__)
 ENTITY = "customer"
@@ -96,23 +97,6 @@ def resolve_customers(conn: Connection, cfg, employees, as_of: datetime | None =
     return stats
 
 
-def _rows_of(conn: Connection, table, ids: set[str], records: int) -> dict:
-    """Rows of ``table`` whose ``customer_id`` is in ``ids`` (key: the primary key values); the
-    whole table is read when ``ids`` is most of it, else only theirs (an incremental build)."""
-    pk = [c.name for c in table.primary_key.columns]
-    if len(ids) * 4 >= records:
-        rows = conn.execute(select(table)).all()
-    else:
-        ordered = sorted(ids)
-        rows = (r for i in range(0, len(ordered), 500)
-                for r in conn.execute(select(table).where(table.c.customer_id.in_(ordered[i:i + 500]))).all())
-    out = {}
-    for r in rows:
-        row = dict(r._mapping)
-        out[row[pk[0]] if len(pk) == 1 else tuple(row[k] for k in pk)] = row
-    return out
-
-
 def _contacts_landed(conn: Connection, idcfg: IdentityConfig, source_for, since: int) -> bool:
     """Whether any contact record landed after raw id ``since``."""
     r = raw_record.c
@@ -156,51 +140,62 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
                        full: bool, since: int | None, reads: ContactReads) -> tuple[ResolveStats, bool]:
     """Customers resolved, and whether anything contact staging reads of them moved (a record's
     name fields, or the customer a record belongs to)."""
-    staged = stage_customer_records(conn, idcfg, cfg.source_for, employees, now, None if full else since, reads)
+    if full:  # every record is staged: streamed to the table, only engine records kept
+        # The contact records are not kept for contact staging: held through staging, matching
+        # and writing they were ~100 MB at 100k customers; contact staging reads them again.
+        reads.keep = False
+        staged = stage_streaming(conn, idcfg, cfg.source_for, employees, now, reads)
+    else:
+        staged = stage_customer_records(conn, idcfg, cfg.source_for, employees, now, since, reads)
     written = staged.written
     reg = Registry(conn, ENTITY)
     overrides = active_overrides(conn)
     if full:
-        xref = table_rows(conn, customer_xref, "ref")
-        seeds, total = set(staged.rows) | set(staged.removed) | set(xref), 0
+        x = customer_xref.c
+        prev = dict(conn.execute(select(x.ref, x.customer_id)).all())
+        recs = {r.ref: r for r in staged.recs}
+        staged.recs = None
+        blockindex.rebuild(conn, recs)
+        release_typo_caches()  # the index's typo blocks (the engine makes its variants afresh)
+        xref, big, unknown = None, None, set(prev.values()) - set(reg.rows)
+        scope = set(recs) | set(staged.removed) | set(prev)
+        total = len(scope)
     else:  # the index moves with the records staged afresh; the seeds are looked up, not scanned for
         if blockindex.is_empty(conn):  # staged before the index existed
             blockindex.rebuild(conn, {ref: to_rec(row) for ref, row in staged.rows.items()})
         blockindex.restage(conn, {ref: to_rec(staged.rows[ref]) for ref in staged.changed}, set(staged.removed))
         xref, seeds, total = _seeds(conn, staged, reg, overrides)
-    if not seeds and not full:
-        log.info("customers unchanged: nothing to write")
-        return ResolveStats(len(staged.rows), 0, 0, 0, count_rows(conn, customer), 0, 0, count_rows(conn, customer_review),
-                            written), staged.names_moved
-    if full or len(seeds) * 2 >= total:  # most records changed: the closure would be (nearly) everything
-        if not full:
+        if not seeds:
+            log.info("customers unchanged: nothing to write")
+            return ResolveStats(len(staged.rows), 0, 0, 0, count_rows(conn, customer), 0, 0,
+                                count_rows(conn, customer_review), written), staged.names_moved
+        if len(seeds) * 2 >= total:  # most records changed: the closure would be (nearly) everything
             xref = table_rows(conn, customer_xref, "ref")
-        prev = {ref: row["customer_id"] for ref, row in xref.items()}
-        recs = {ref: to_rec(row) for ref, row in staged.rows.items()}
-        if full:
-            blockindex.rebuild(conn, recs)
-        scope, big, unknown = set(staged.rows) | set(staged.removed) | set(xref), None, set(prev.values()) - set(reg.rows)
-        total = len(scope)
-    else:
-        walk = blockindex.Walk(conn, staged.rows, staged.removed, idcfg.matching.max_block)
-        scope = walk.closure(seeds)
-        # a linked record brings its target customer's records along (the target is rebuilt with it)
-        while True:
-            targets = {reg.current(overrides[r][1]) for r in scope if r in overrides and overrides[r][0] == "link"}
-            extra = set(walk.customers_refs(targets)) - scope
-            if not extra:
-                break
-            scope |= walk.closure(extra)
-        big = walk.big()
-        prev = {ref: cid for ref, cid in walk.customers_of(scope).items() if cid is not None}
-        xref |= _xref_rows(conn, scope - xref.keys())
-        recs = {ref: walk.recs.get(ref) or to_rec(staged.rows[ref]) for ref in scope if ref in staged.rows}
-        unknown = set(conn.execute(select(customer_xref.c.customer_id).distinct()).scalars()) - set(reg.rows)
+            prev = {ref: row["customer_id"] for ref, row in xref.items()}
+            recs = {ref: to_rec(row) for ref, row in staged.rows.items()}
+            scope, big, unknown = set(staged.rows) | set(staged.removed) | set(xref), None, set(prev.values()) - set(reg.rows)
+            total = len(scope)
+        else:
+            walk = blockindex.Walk(conn, staged.rows, staged.removed, idcfg.matching.max_block)
+            scope = walk.closure(seeds)
+            # a linked record brings its target customer's records along (the target is rebuilt with it)
+            while True:
+                targets = {reg.current(overrides[r][1]) for r in scope if r in overrides and overrides[r][0] == "link"}
+                extra = set(walk.customers_refs(targets)) - scope
+                if not extra:
+                    break
+                scope |= walk.closure(extra)
+            big = walk.big()
+            prev = {ref: cid for ref, cid in walk.customers_of(scope).items() if cid is not None}
+            xref |= _xref_rows(conn, scope - xref.keys())
+            recs = {ref: walk.recs.get(ref) or to_rec(staged.rows[ref]) for ref in scope if ref in staged.rows}
+            unknown = set(conn.execute(select(customer_xref.c.customer_id).distinct()).scalars()) - set(reg.rows)
     blockindex.drop(conn, set(staged.removed))
-    live = sorted(ref for ref in scope if ref in staged.rows)
+    live = sorted(ref for ref in scope if ref in recs)
     pinned = frozenset(ref for ref in live if ref in overrides)
     result = resolve([recs[ref] for ref in live], idcfg.matching, pinned, big)
-    del recs  # the engine's records: not read again, and the writes below are the peak of memory
+    n_live = len(live)
+    del recs, live  # the engine's records: not read again, and the writes below are the peak of memory
     # a split record stays the singleton the engine left it; a linked one joins its target below
     linked = {ref for ref in pinned if overrides[ref][0] == "link" and overrides[ref][1]}
     clusters = [list(c) for c in result.clusters if not (len(c) == 1 and c[0] in linked)]
@@ -212,6 +207,7 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
         if ref in linked:
             pending_links[reg.current(overrides[ref][1])].append(ref)
     scoped_prev = {ref: prev[ref] for ref in scope if ref in prev}
+    del prev
     # A link override pins its target id: the cluster holding the target's records keeps it.
     seq = reg.next_seq
     assigned_pre = assign(reg, clusters, scoped_prev, {}, reasons).ids if pending_links else []
@@ -229,58 +225,16 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
             clusters.append(list(refs))
             forced[len(clusters) - 1] = target
     out = assign(reg, clusters, scoped_prev, forced, reasons)
+    del reasons
     written += persist(reg, out, unknown, now)
-
-    # review queue
-    cluster_no = {ref: n for n, refs in enumerate(clusters) for ref in refs}
-    review_rows = {}
-    for ref, (reason, cands) in result.review.items():
-        n = cluster_no[ref]
-        cids = [(out.ids[cluster_no[result.clusters[c][0]]], s, sig) for c, s, sig in cands]
-        listed = [{"customer_id": cid, "score": s, "signals": list(sig)} for cid, s, sig in cids
-                  if cid != out.ids[n]]
-        if listed:
-            review_rows[ref] = {"ref": ref, "reason": reason, "candidates": json.dumps(listed, ensure_ascii=False),
-                                "customer_id": out.ids[n]}
-    written += sync_rows(conn, customer_review, "ref", scope, review_rows, table_rows(conn, customer_review, "ref"))
-
-    # crosswalk
-    desired_x = {}
-    for ref, n in cluster_no.items():
-        join = result.joins.get(ref)
-        row = staged.rows[ref]
-        if ref in overrides:
-            rule, score, decided, evidence = "override", 1.0, "override", None
-        else:
-            rule, score = join.rule, float(join.score)
-            decided = "review" if ref in review_rows else "rule"  # provisional until IT decides
-            evidence = json.dumps(list(join.signals)) if join.signals else None
-        desired_x[ref] = {"ref": ref, "customer_id": out.ids[n], "system": row["system"], "match_method": rule,
-                          "score": score, "decided_by": decided, "evidence": evidence}
-    moved_refs = {ref for ref in scope
-                  if desired_x.get(ref, {}).get("customer_id") != xref.get(ref, {}).get("customer_id")}
-    written += sync_rows(conn, customer_xref, "ref", scope, desired_x, xref)
-
-    # customers and their golden fields
-    in_review = {out.ids[cluster_no[ref]] for ref in review_rows}
-    ids_scope = set(out.ids) | {prev[r] for r in scope if r in prev}
-    desired_c, desired_g = {}, {}
-    for n, refs in enumerate(clusters):
-        cid = out.ids[n]
-        rows = [staged.rows[r] for r in refs]
-        fields = golden_fields(rows, idcfg.survivorship)
-        desired_c[cid] = customer_row(cid, rows, fields, cid in in_review)
-        for f, (value, ref, rule) in fields.items():
-            desired_g[f"{cid}|{f}"] = {"customer_id": cid, "field": f, "value": value, "ref": ref, "rule": rule}
-    existing_c = _rows_of(conn, customer, ids_scope, total)
-    stamp_changes(desired_c, existing_c, datetime.now(UTC))
-    written += sync_rows(conn, customer, "customer_id", ids_scope, desired_c, existing_c)
-    rewritten = {cid for cid in ids_scope if desired_c.get(cid) != existing_c.get(cid)}
-    existing_g = {f"{r['customer_id']}|{r['field']}": r
-                  for r in _rows_of(conn, customer_golden_field, ids_scope, total).values()}
-    g_scope = {k for k in existing_g if k.split("|")[0] in ids_scope} | set(desired_g)
-    written += sync_golden(conn, g_scope, desired_g, existing_g)
-    stats = ResolveStats(len(staged.rows), len(staged.changed), len(staged.removed), len(live),
+    review_rows, n = write_review(conn, result, clusters, out.ids, scope)
+    written += n
+    rows_of = (lambda refs: read_rows(conn, refs)) if full else (lambda refs: {r: staged.rows[r] for r in refs})
+    done = write_clusters(conn, clusters, out.ids, result, overrides, review_rows, rows_of, Stored(conn, xref),
+                          scope, scoped_prev, idcfg.survivorship)
+    written += done.rows
+    records = len(staged.rows) if not full else n_live
+    stats = ResolveStats(records, len(staged.changed), len(staged.removed), n_live,
                          count_rows(conn, customer), len(out.issued), len(out.merged), count_rows(conn, customer_review),
-                         written, moved_refs=moved_refs, customers_touched=rewritten)
-    return stats, staged.names_moved or bool(moved_refs)
+                         written, moved_refs=done.moved_refs, customers_touched=done.customers_touched)
+    return stats, staged.names_moved or bool(done.moved_refs)

@@ -241,8 +241,10 @@ def test_contacts_resolve_with_the_same_engine_and_stable_ids(engine):
 
 
 def test_contact_records_are_read_once_and_staged_as_read_alone(engine, monkeypatch):
-    """Customer staging and contact staging share one read of the contact streams; contact staging
-    on its own (no shared read) makes the same rows."""
+    """Customer staging and contact staging share one read of the contact streams, except in a full
+    resolution: there the streams linked to customers are streamed into customer staging and read
+    again by contact staging (not held in between: memory); contact staging on its own (no shared
+    read) makes the same rows."""
     import mappings.identity.contact_reads as contact_reads
     import mappings.identity.records as records
     from mappings.identity.contacts import stage_contacts
@@ -269,10 +271,15 @@ def test_contact_records_are_read_once_and_staged_as_read_alone(engine, monkeypa
     kept = []
     monkeypatch.setattr("mappings.identity.resolve.ContactReads",
                         lambda *a: kept.append(shared(*a)) or kept[-1])
-    run(engine, full=True)
+    run(engine)
     contact_streams = [s.stream for s in load_identity().contacts]
     assert sorted(s for s in streams if s in contact_streams) == sorted(contact_streams)
     assert kept[0]._reads is None  # released once contact staging made its rows
+    streams.clear()
+    run(engine, full=True)
+    linked = [s.stream for s in load_identity().contacts if s.customer]
+    assert linked and sorted(s for s in streams if s in contact_streams) == sorted(contact_streams + linked)
+    assert not kept[1]._by_stream  # nothing of them held
     with engine.connect() as conn:
         alone = stage_contacts(conn, load_identity(), load_mapping().source_for)
         again = shared(conn, load_identity(), load_mapping().source_for)

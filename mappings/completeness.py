@@ -23,9 +23,10 @@ from hub_core.sql import among
 
 
 def rebuild_completeness(conn: Connection, threshold: float, systems: list[str], build_id: int) -> int:
-    """Replace ``data_completeness``. One set-based grouped query over every entity table, per
-    (entity, system, customer); the owner of each customer is folded in afterwards from the
-    ``customer`` table (a join per row in the query cost several times the scan on SQLite)."""
+    """Replace ``data_completeness``. Set-based: one grouped query over every entity table per
+    (entity, system, customer), joined with ``customer`` only then (a join per record cost several
+    times the scan on SQLite) and grouped again per owner; what comes back is the index itself, a
+    few rows per entity, system and owner - nothing per customer or per record is held here."""
     parts = []
     for table in metadata.tables.values():
         if "completeness" not in table.c or table is customer_360 or "ref" not in table.c:
@@ -35,18 +36,16 @@ def rebuild_completeness(conn: Connection, threshold: float, systems: list[str],
         parts.append(select(literal(table.name).label("entity"), system.label("system"), cid.label("customer_id"),
                             table.c.completeness))
     rows = union_all(*parts).subquery()
-    query = select(rows.c.entity, rows.c.system, rows.c.customer_id, func.count().label("n"),
-                   func.sum(case((rows.c.completeness >= threshold, 1), else_=0)).label("ok")
-                   ).group_by(rows.c.entity, rows.c.system, rows.c.customer_id)
-    owners = dict(conn.execute(select(customer.c.customer_id, customer.c.owner_employee_id)).all())
-    totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    for entity, system, cid, n, ok in conn.execute(query).all():
-        counts = totals[(entity, system, owners.get(cid) if cid is not None else None)]
-        counts[0] += n
-        counts[1] += int(ok or 0)
-    out = [{"entity": entity, "system": system, "owner_employee_id": owner, "records": n,
-            "complete_records": ok, "completeness_index": round(ok / n, 4), "build_id": build_id}
-           for (entity, system, owner), (n, ok) in totals.items()]
+    per_customer = select(rows.c.entity, rows.c.system, rows.c.customer_id, func.count().label("n"),
+                          func.sum(case((rows.c.completeness >= threshold, 1), else_=0)).label("ok")
+                          ).group_by(rows.c.entity, rows.c.system, rows.c.customer_id).subquery()
+    g, c = per_customer.c, customer.c
+    query = (select(g.entity, g.system, c.owner_employee_id, func.sum(g.n), func.coalesce(func.sum(g.ok), 0))
+             .select_from(per_customer.outerjoin(customer, c.customer_id == g.customer_id))
+             .group_by(g.entity, g.system, c.owner_employee_id))
+    out = [{"entity": entity, "system": system, "owner_employee_id": owner, "records": int(n),
+            "complete_records": int(ok), "completeness_index": round(int(ok) / int(n), 4), "build_id": build_id}
+           for entity, system, owner, n, ok in conn.execute(query)]
     conn.execute(delete(data_completeness))
     if out:
         conn.execute(insert(data_completeness), out)

@@ -192,9 +192,11 @@ def follow_phases() -> dict:
             finally:
                 peak = _status_mb("VmHWM")
                 top[0] = max(top[0], peak)
-                rec = out.setdefault(name, {"calls": 0, "start_mb": round(start), "peak_mb": 0, "cpu_s": 0.0})
+                rec = out.setdefault(name, {"calls": 0, "start_mb": round(start), "peak_mb": 0, "rise_mb": 0,
+                                            "cpu_s": 0.0})
                 rec["calls"] += 1
                 rec["peak_mb"] = max(rec["peak_mb"], round(peak))
+                rec["rise_mb"] = max(rec["rise_mb"], round(peak - start))  # what one call added
                 rec["cpu_s"] = round(rec["cpu_s"] + _cpu() - cpu, 2)
         return inner
 

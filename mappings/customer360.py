@@ -1,9 +1,11 @@
 """Rebuild ``customer_360``: one row per unified customer, as of a given instant.
 
 Each block of columns is one grouped SQL aggregate over a unified table (records dated or timed
-after the as-of time do not exist yet); Python only merges the per-customer results, applies the
-health score and grade (mappings/health.py) and batch-inserts. docs/data-model.md defines every
-column.
+after the as-of time do not exist yet), read in customer order a batch at a time; Python merges
+the blocks customer by customer as they come (:class:`_InStep`), applies the health score and
+grade (mappings/health.py) and writes the rows in batches. Memory is a batch per block, whatever
+the number of customers (each block used to be a dict over every customer: 20 MB more at 10k
+customers, 130 MB at 30k). docs/data-model.md defines every column.
 """
 
 from __future__ import annotations

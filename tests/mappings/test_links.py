@@ -2,10 +2,12 @@
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import event, select
 
 from hub_core.schema import customer_xref
 from hub_core.schema_unified import contact
+from mappings import links
 from mappings.build import build_customer360
 from tests.mappings.landing import land
 
@@ -22,7 +24,9 @@ def wecom_contact(ext, corp=None, remark=None):
     return {"external_userid": ext, "userid": "wangfang", "external_contact": person, "follow_info": follow}
 
 
-def test_contacts_link_by_name_key_with_compatible_places(engine):
+@pytest.mark.parametrize("batch", [2000, 1])  # contacts staged, read and written a batch at a time
+def test_contacts_link_by_name_key_with_compatible_places(engine, monkeypatch, batch):
+    monkeypatch.setattr(links, "BATCH", batch)
     land(engine, "crm", "AccountObj", ["_id"], [
         {"_id": "A1", "name": "诺泽机电集团有限公司"},
         {"_id": "A2", "name": "湖南和美钢结构有限公司"},

@@ -87,6 +87,7 @@ class CompletenessLog:
         self.conn = conn
         # every customer's owner before this build (entity resolution may hand customers over),
         # copied in SQL into a temporary table: nothing per customer is held here
+        _before.drop(conn, checkfirst=True)  # left by a rolled-back build on this connection (SQLite keeps it)
         _before.create(conn)
         conn.execute(insert(_before).from_select(["customer_id", "owner_employee_id"],
                                                  select(customer.c.customer_id, customer.c.owner_employee_id)))

@@ -114,8 +114,8 @@ def link_contacts(conn: Connection, track: bool = True) -> dict[str, tuple[str |
 
 
 _company = Table("tmp_contact_company", MetaData(), Column("ref", Text, primary_key=True),
-                 Column("current", Text), Column("name_norm", Text), Column("core", Text), Column("place", Text),
-                 prefixes=["TEMPORARY"])
+                 Column("current", Text), Column("name_norm", Text, index=True), Column("core", Text, index=True),
+                 Column("place", Text), prefixes=["TEMPORARY"])
 
 
 def _by_company(conn: Connection, track: bool = True) -> dict[str, tuple[str | None, str | None]]:
@@ -131,6 +131,7 @@ def _by_company(conn: Connection, track: bool = True) -> dict[str, tuple[str | N
     identity resolution staged them) are joined to it in SQL, and the matches stream back per
     contact - neither every customer record nor every contact is held here."""
     c, x = contact.c, customer_xref.c
+    _company.drop(conn, checkfirst=True)  # left by a rolled-back build on this connection (SQLite keeps it)
     _company.create(conn)
     known = exists().where(x.ref == c.customer_ref)
     rows = conn.execute(select(c.ref, c.company_name, c.customer_id).where(c.customer_ref.is_(None) | ~known)
@@ -148,6 +149,10 @@ def _by_company(conn: Connection, track: bool = True) -> dict[str, tuple[str | N
     t, sc = _company.c, customer_record.c
     record = customer_record.join(customer_xref, x.ref == sc.ref)
     alive = and_(sc.name_norm.is_not(None), ~sc.is_deleted)
+    # a contact whose name a customer carries never falls back to the name key: its core is dropped
+    # (else every such contact's name-key matches would be read back too)
+    conn.execute(update(_company).where(t.name_norm.in_(select(sc.name_norm).select_from(record).where(alive)))
+                 .values(core=None))
     by_name = (select(t.ref, func.count(x.customer_id.distinct()).label("n"), func.min(x.customer_id).label("cid"))
                .select_from(_company.join(record, sc.name_norm == t.name_norm)).where(alive).group_by(t.ref)
                .subquery())

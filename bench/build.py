@@ -28,13 +28,15 @@ is the work without interpreter start-up and imports; ``inside_cpu_s`` its CPU s
    reach and those the moved as-of reaches (mappings/c360_asof.py);
 7. with ``--verify``: a full rebuild (same as-of), whose tables must equal the incremental result.
 
-``--profile DIR`` writes a cProfile of every step (``DIR/<warehouse>-<step>.prof``).
+``--profile DIR`` writes a cProfile of every step (``DIR/<warehouse>-<step>.prof``); ``--phases``
+adds peak RSS and CPU seconds per phase of every build (``follow_phases``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import tempfile
@@ -137,7 +139,7 @@ def step_snapshot(url: str, as_of: str, full: bool) -> dict:
     return out
 
 
-TIMING = ("inside_s", "inside_cpu_s", "seconds", "cpu_s", "peak_rss_mb")
+TIMING = ("inside_s", "inside_cpu_s", "seconds", "cpu_s", "peak_rss_mb", "phases", "phase_top_mb")
 
 
 def _cpu() -> float:
@@ -147,7 +149,62 @@ def _cpu() -> float:
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
 STEPS = {"build": step_build, "resolve": step_resolve, "snapshot": step_snapshot}
+
+# what ``--phases`` follows inside a build: the names mappings/build.py calls (and the mapper's methods)
+PHASES = ("link_employees", "resolve_customers", "link_customers", "link_contacts", "resolve_parties",
+          "flag_signals", "rate_notches", "stage_opportunities", "stage_sales_orders", "build_customer_360",
+          "rebuild_completeness", "update_completeness", "CompletenessLog", "Affected")
+MAPPER_PHASES = ("run", "flush", "changed_refs", "forget")
+
+
+def _status_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def follow_phases() -> dict:
+    """Peak RSS per phase of a build (``--phases``): the kernel's high-water mark is reset to the
+    current RSS before each call (``/proc/self/clear_refs``) and read after it, so a phase's peak is
+    what it reached, the memory earlier phases kept included (``start_mb``: RSS when it began).
+    Resetting the mark also lowers the child's peak as wait4 reports it: the step's true peak is
+    the largest mark read here (``peak_rss_mb`` is overwritten with it)."""
+    import functools
+
+    import mappings.build as build
+    from mappings.declarative.engine import Mapper
+
+    out: dict[str, dict] = {}
+    top = [0.0]
+
+    def wrap(name, fn):
+        @functools.wraps(fn)
+        def inner(*a, **kw):
+            top[0] = max(top[0], _status_mb("VmHWM"))
+            Path("/proc/self/clear_refs").write_text("5")
+            start, cpu = _status_mb("VmRSS"), _cpu()
+            try:
+                return fn(*a, **kw)
+            finally:
+                peak = _status_mb("VmHWM")
+                top[0] = max(top[0], peak)
+                rec = out.setdefault(name, {"calls": 0, "start_mb": round(start), "peak_mb": 0, "rise_mb": 0,
+                                            "cpu_s": 0.0})
+                rec["calls"] += 1
+                rec["peak_mb"] = max(rec["peak_mb"], round(peak))
+                rec["rise_mb"] = max(rec["rise_mb"], round(peak - start))  # what one call added
+                rec["cpu_s"] = round(rec["cpu_s"] + _cpu() - cpu, 2)
+        return inner
+
+    for name in PHASES:
+        setattr(build, name, wrap(name, getattr(build, name)))
+    for name in MAPPER_PHASES:
+        setattr(Mapper, name, wrap(f"mapper.{name}", getattr(Mapper, name)))
+    return {"phases": out, "top": top}
 
 
 def run_child(argv: list[str]) -> None:
@@ -157,6 +214,7 @@ def run_child(argv: list[str]) -> None:
     import mappings.build
     import mappings.identity  # noqa: F401
 
+    followed = follow_phases() if os.environ.get("HUB_BENCH_PHASES") else None
     t, cpu = time.perf_counter(), _cpu()
     if profile != "-":
         import cProfile
@@ -168,6 +226,9 @@ def run_child(argv: list[str]) -> None:
         figures = STEPS[step](url, as_of, full)
     figures["inside_s"] = round(time.perf_counter() - t, 2)
     figures["inside_cpu_s"] = round(_cpu() - cpu, 2)
+    if followed:
+        figures["phases"] = followed["phases"]
+        figures["phase_top_mb"] = round(max(followed["top"][0], _status_mb("VmHWM")))
     print(json.dumps(figures, default=str))
 
 
@@ -187,6 +248,8 @@ def one_warehouse(spec: str, world_path: Path, tmp: Path, verify: bool, profile:
         print(f"  {kind} {label} ...", file=sys.stderr, flush=True)
         prof = str(profile / f"{kind}-{label}.prof") if profile else "-"
         figures = child([sys.executable, __file__, "--child", name, url, at, "full" if full else "inc", prof])
+        if figures.get("phase_top_mb"):  # --phases reset the kernel's mark: its own reading is the peak
+            figures["peak_rss_mb"] = max(figures["peak_rss_mb"] or 0, figures["phase_top_mb"])
         print(f"    {figures}", file=sys.stderr, flush=True)
         res[label] = figures
         return figures
@@ -238,11 +301,15 @@ def main() -> None:
     p.add_argument("--verify", action="store_true", help="also compare the incremental result with a full rebuild")
     p.add_argument("--profile", type=Path, help="write a cProfile per step into this folder")
     p.add_argument("--out", type=Path, help="append the results (one JSON line per run) to this file")
+    p.add_argument("--phases", action="store_true",
+                   help="also report peak RSS and CPU per phase of each build (mappings/build.py's calls)")
     p.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
         run_child(args.child)
         return
+    if args.phases:
+        os.environ["HUB_BENCH_PHASES"] = "1"
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
     args.cache.mkdir(parents=True, exist_ok=True)

@@ -238,7 +238,9 @@ def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides,
     if affected:
         affected.relinking(scope)
     link_customers(conn, scope)
-    moved = link_contacts(conn)  # ref -> (customer before, after) of the contacts whose customer changed
+    # ref -> (customer before, after) of the contacts whose customer changed (followed only by an
+    # incremental build: in a full one every contact moves)
+    moved = link_contacts(conn, track=scope is not None)
     if scope:
         scope.contacts_moved = set(moved)
     if affected:

@@ -87,10 +87,13 @@ def rescore(conn: Connection, cfg: C360Config, old: datetime, new: datetime, ski
     input of both is a column of the row itself, unchanged by the move (:func:`moved_customers`)."""
     c = customer_360_candidate.c
     since = min(old, new) - timedelta(days=cfg.health.recency_zero_after_days)
-    result = conn.execute(select(customer_360_candidate).where(c.last_contact_at > since))
+    # streamed (the rows within the recency window can be most customers); only changes are kept,
+    # written after the read (SQLite's cursor could see rows updated during its scan)
+    result = conn.execute(select(customer_360_candidate).where(c.last_contact_at > since)
+                          .execution_options(yield_per=2000))
     keys = list(result.keys())
     changes = []
-    for values in result.all():
+    for values in result:
         row = dict(zip(keys, values))
         if row["customer_id"] in skip:
             continue

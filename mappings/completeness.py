@@ -7,7 +7,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 from sqlalchemy import (
+    Column,
     Connection,
+    MetaData,
+    String,
+    Table,
+    Text,
     case,
     delete,
     func,
@@ -23,9 +28,10 @@ from hub_core.sql import among
 
 
 def rebuild_completeness(conn: Connection, threshold: float, systems: list[str], build_id: int) -> int:
-    """Replace ``data_completeness``. One set-based grouped query over every entity table, per
-    (entity, system, customer); the owner of each customer is folded in afterwards from the
-    ``customer`` table (a join per row in the query cost several times the scan on SQLite)."""
+    """Replace ``data_completeness``. Set-based: one grouped query over every entity table per
+    (entity, system, customer), joined with ``customer`` only then (a join per record cost several
+    times the scan on SQLite) and grouped again per owner; what comes back is the index itself, a
+    few rows per entity, system and owner - nothing per customer or per record is held here."""
     parts = []
     for table in metadata.tables.values():
         if "completeness" not in table.c or table is customer_360 or "ref" not in table.c:
@@ -35,27 +41,34 @@ def rebuild_completeness(conn: Connection, threshold: float, systems: list[str],
         parts.append(select(literal(table.name).label("entity"), system.label("system"), cid.label("customer_id"),
                             table.c.completeness))
     rows = union_all(*parts).subquery()
-    query = select(rows.c.entity, rows.c.system, rows.c.customer_id, func.count().label("n"),
-                   func.sum(case((rows.c.completeness >= threshold, 1), else_=0)).label("ok")
-                   ).group_by(rows.c.entity, rows.c.system, rows.c.customer_id)
-    owners = dict(conn.execute(select(customer.c.customer_id, customer.c.owner_employee_id)).all())
-    totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    for entity, system, cid, n, ok in conn.execute(query).all():
-        counts = totals[(entity, system, owners.get(cid) if cid is not None else None)]
-        counts[0] += n
-        counts[1] += int(ok or 0)
-    out = [{"entity": entity, "system": system, "owner_employee_id": owner, "records": n,
-            "complete_records": ok, "completeness_index": round(ok / n, 4), "build_id": build_id}
-           for (entity, system, owner), (n, ok) in totals.items()]
+    per_customer = select(rows.c.entity, rows.c.system, rows.c.customer_id, func.count().label("n"),
+                          func.sum(case((rows.c.completeness >= threshold, 1), else_=0)).label("ok")
+                          ).group_by(rows.c.entity, rows.c.system, rows.c.customer_id).subquery()
+    g, c = per_customer.c, customer.c
+    query = (select(g.entity, g.system, c.owner_employee_id, func.sum(g.n), func.coalesce(func.sum(g.ok), 0))
+             .select_from(per_customer.outerjoin(customer, c.customer_id == g.customer_id))
+             .group_by(g.entity, g.system, c.owner_employee_id))
+    out = [{"entity": entity, "system": system, "owner_employee_id": owner, "records": int(n),
+            "complete_records": int(ok), "completeness_index": round(int(ok) / int(n), 4), "build_id": build_id}
+           for entity, system, owner, n, ok in conn.execute(query)]
     conn.execute(delete(data_completeness))
     if out:
         conn.execute(insert(data_completeness), out)
     return len(out)
 
 
-def owners(conn: Connection) -> dict[str, str | None]:
-    """customer_id -> owner employee id, of every customer (what the index is grouped by)."""
-    return dict(conn.execute(select(customer.c.customer_id, customer.c.owner_employee_id)).all())
+_before = Table("tmp_owner_before", MetaData(), Column("customer_id", String(100), primary_key=True),
+                Column("owner_employee_id", Text), prefixes=["TEMPORARY"])
+
+
+def _owners_of(conn: Connection, table, cids: set[str]) -> dict[str, str | None]:
+    """customer_id -> owner employee id of the customers ``cids`` in ``table`` (``customer``, or
+    the owners as they were before the build)."""
+    ordered, out = sorted(cids), {}
+    for i in range(0, len(ordered), 500):
+        out.update(conn.execute(select(table.c.customer_id, table.c.owner_employee_id)
+                                .where(among(table.c.customer_id, ordered[i:i + 500]))).all())
+    return out
 
 
 def _scored(table) -> bool:
@@ -72,7 +85,12 @@ class CompletenessLog:
 
     def __init__(self, conn: Connection):
         self.conn = conn
-        self.owners = owners(conn)  # before this build (entity resolution may hand customers over)
+        # every customer's owner before this build (entity resolution may hand customers over),
+        # copied in SQL into a temporary table: nothing per customer is held here
+        _before.drop(conn, checkfirst=True)  # left by a rolled-back build on this connection (SQLite keeps it)
+        _before.create(conn)
+        conn.execute(insert(_before).from_select(["customer_id", "owner_employee_id"],
+                                                 select(customer.c.customer_id, customer.c.owner_employee_id)))
         self.old: dict[tuple[str, str], list[tuple[str | None, float | None]]] = {}
 
     def _rows(self, table, column, values) -> dict[str, list[tuple]]:
@@ -114,8 +132,11 @@ def update_completeness(conn: Connection, log: CompletenessLog, threshold: float
     """``data_completeness`` moved by what ``log`` captured: each changed row's old contribution
     taken away, its new one added. When a customer kept across the build changed owner (all its
     rows move between owners, captured or not), the index is rebuilt instead."""
-    after = owners(conn)
-    if any(log.owners[c] != after[c] for c in log.owners.keys() & after.keys()):
+    b, c = _before.c, customer.c
+    handed_over = conn.execute(select(b.customer_id).select_from(_before.join(customer, c.customer_id == b.customer_id))
+                               .where(c.owner_employee_id.is_distinct_from(b.owner_employee_id)).limit(1)).first()
+    if handed_over is not None:
+        _before.drop(conn)
         return rebuild_completeness(conn, threshold, systems, build_id)
     d = data_completeness.c
     totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
@@ -133,11 +154,16 @@ def update_completeness(conn: Connection, log: CompletenessLog, threshold: float
             counts[1] += sign * int(comp is not None and comp >= threshold)
 
     by_table: dict[str, set[str]] = defaultdict(set)
+    before = _owners_of(conn, _before, {cid for rows in log.old.values() for cid, _ in rows if cid is not None})
+    _before.drop(conn)
     for (name, ref), rows in log.old.items():
-        add(name, ref, rows, log.owners, -1)
+        add(name, ref, rows, before, -1)
         by_table[name].add(ref)
-    for name, refs in by_table.items():
-        for ref, rows in log._rows(metadata.tables[name], metadata.tables[name].c.ref, refs).items():
+    now = {name: log._rows(metadata.tables[name], metadata.tables[name].c.ref, refs) for name, refs in by_table.items()}
+    after = _owners_of(conn, customer, {cid for found in now.values() for rows in found.values()
+                                        for cid, _ in rows if cid is not None})
+    for name, found in now.items():
+        for ref, rows in found.items():
             add(name, ref, rows, after, +1)
     out = [{"entity": entity, "system": system, "owner_employee_id": owner, "records": n,
             "complete_records": ok, "completeness_index": round(ok / n, 4), "build_id": build_id}

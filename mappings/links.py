@@ -11,12 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import (
+    Column,
     Connection,
+    MetaData,
+    Table,
+    Text,
     and_,
     bindparam,
     case,
     exists,
     false,
+    func,
     literal,
     or_,
     select,
@@ -36,8 +41,10 @@ from hub_core.sql import among
 from mappings.c360_config import C360Config
 from mappings.normalize import name_key, normalize_name
 from mappings.regions import places_compatible
+from mappings.staging import insert_rows
 
 CHUNK = 500  # refs per IN list
+BATCH = 2000  # contacts read, staged and written at a time (contacts by company name)
 SCOPED_MAX = 50_000  # more rows than this in scope: the whole-table statement is cheaper
 
 
@@ -85,62 +92,119 @@ def link_customers(conn: Connection, scope: Scope | None = None) -> None:
                             None if scope is None else scope.refs(conn, table))
 
 
-def link_contacts(conn: Connection) -> dict[str, tuple[str | None, str | None]]:
+def link_contacts(conn: Connection, track: bool = True) -> dict[str, tuple[str | None, str | None]]:
     """The customer of every contact: the crosswalk's for its ``customer_ref`` when it knows it,
     else by company name (:func:`_by_company`). Every contact is looked at (one linked by company
     name in an earlier build must be looked at again), only those whose customer changes are
     written; returns them, ref -> (customer before, customer after): what an incremental build
-    follows (:attr:`Scope.contacts_moved`) without reading every contact before and after."""
+    follows (:attr:`Scope.contacts_moved`) without reading every contact before and after.
+    ``track=False`` (a full build, where every contact moves and nothing follows the moves):
+    the same writes, nothing collected (returns {})."""
     x, c = customer_xref.c, contact.c
     linked = select(x.customer_id).where(x.ref == c.customer_ref).scalar_subquery()
     known = exists().where(x.ref == c.customer_ref)
     differs = c.customer_id.is_distinct_from(linked)
-    moved = {ref: (old, new) for ref, old, new in conn.execute(
-        select(c.ref, c.customer_id, linked).where(known, differs))}
-    if moved:
+    moved = {}
+    if track:
+        moved = {ref: (old, new) for ref, old, new in conn.execute(
+            select(c.ref, c.customer_id, linked).where(known, differs))}
+    if moved or not track:
         conn.execute(update(contact).where(known, differs).values(customer_id=linked))
-    return moved | _by_company(conn)
+    return moved | _by_company(conn, track)
 
 
-def _by_company(conn: Connection) -> dict[str, tuple[str | None, str | None]]:
+_company = Table("tmp_contact_company", MetaData(), Column("ref", Text, primary_key=True),
+                 Column("current", Text), Column("name_norm", Text, index=True), Column("core", Text, index=True),
+                 Column("place", Text), prefixes=["TEMPORARY"])
+
+
+def _by_company(conn: Connection, track: bool = True) -> dict[str, tuple[str | None, str | None]]:
     """A contact the crosswalk does not know belongs to the customer whose record carries the same
     normalised legal name (WeCom ``corp_full_name``, else ``remark_corp_name``), when exactly one
     customer does; else the customer its name key fits as customers match (the same core, places
     compatible: ``绵阳诺泽机电集团有限公司`` fits ``诺泽机电集团有限公司``, an explicit other city
-    does not), when exactly one does; else none. Writes and returns the contacts whose customer
-    changes (ref -> (before, after))."""
-    names: dict[str, set[str]] = {}
-    keys: dict[str, set[tuple[str | None, str]]] = {}
-    # The customer records identity resolution staged (``customer_record``), with their customer ids.
-    sc = customer_record.c
-    query = select(sc.name_norm, sc.name_key, sc.name_place, customer_xref.c.customer_id).join(
-        customer_xref, customer_xref.c.ref == sc.ref).where(sc.name_norm.is_not(None), ~sc.is_deleted)
-    for name, core, place, cid in conn.execute(query).all():
-        names.setdefault(name, set()).add(cid)
-        if core:
-            keys.setdefault(core, set()).add((place, cid))
-    c = contact.c
-    known = exists().where(customer_xref.c.ref == c.customer_ref)
-    todo = conn.execute(select(c.ref, c.company_name, c.customer_id).where(c.customer_ref.is_(None) | ~known)).all()
-    moved: dict[str, tuple[str | None, str | None]] = {}
-    memo: dict[str, str | None] = {}
-    for ref, company, current in todo:
-        if company is None:
-            found = None
-        elif company in memo:
-            found = memo[company]
+    does not), when exactly one does; else none. Writes the contacts whose customer changes and
+    returns them (ref -> (before, after); nothing when not ``track``).
+
+    Set-based, in bounded memory: each contact's company name is normalised (Python) into a
+    temporary table as the contacts stream past, the customer records (``customer_record``, as
+    identity resolution staged them) are joined to it in SQL, and the matches stream back per
+    contact - neither every customer record nor every contact is held here."""
+    c, x = contact.c, customer_xref.c
+    _company.drop(conn, checkfirst=True)  # left by a rolled-back build on this connection (SQLite keeps it)
+    _company.create(conn)
+    known = exists().where(x.ref == c.customer_ref)
+    rows = conn.execute(select(c.ref, c.company_name, c.customer_id).where(c.customer_ref.is_(None) | ~known)
+                        .execution_options(yield_per=BATCH))
+    batch: list[dict] = []
+    for ref, company, current in rows:
+        key = name_key(company) if company is not None else None
+        batch.append({"ref": ref, "current": current,
+                      "name_norm": None if company is None else normalize_name(company) or "",
+                      "core": key.core if key and key.core else None, "place": key.place if key else None})
+        if len(batch) >= BATCH:
+            insert_rows(conn, _company, batch)
+            batch = []
+    insert_rows(conn, _company, batch)
+    t, sc = _company.c, customer_record.c
+    record = customer_record.join(customer_xref, x.ref == sc.ref)
+    alive = and_(sc.name_norm.is_not(None), ~sc.is_deleted)
+    # a contact whose name a customer carries never falls back to the name key: its core is dropped
+    # (else every such contact's name-key matches would be read back too)
+    conn.execute(update(_company).where(t.name_norm.in_(select(sc.name_norm).select_from(record).where(alive)))
+                 .values(core=None))
+    by_name = (select(t.ref, func.count(x.customer_id.distinct()).label("n"), func.min(x.customer_id).label("cid"))
+               .select_from(_company.join(record, sc.name_norm == t.name_norm)).where(alive).group_by(t.ref)
+               .subquery())
+    named = conn.execute(select(t.ref, t.current, by_name.c.n, by_name.c.cid)
+                         .select_from(_company.outerjoin(by_name, by_name.c.ref == t.ref))
+                         .order_by(t.ref).execution_options(yield_per=BATCH))
+    fits = conn.execute(select(t.ref, t.place, sc.name_place, x.customer_id)
+                        .select_from(_company.join(record, sc.name_key == t.core)).where(alive)
+                        .order_by(t.ref).execution_options(yield_per=BATCH))
+    moved = _write_found(conn, _found(named, fits), track)
+    named.close()
+    fits.close()
+    _company.drop(conn)
+    return moved
+
+
+def _found(named, fits):
+    """(ref, customer before, customer found) per contact, from ``named`` (per contact: how many
+    customers carry its normalised name, and one of them) and ``fits`` (the records whose name key
+    has its core), both ordered by ref alike: the fits of a contact come while it is read."""
+    fits = iter(fits)
+    fit = next(fits, None)
+    for ref, current, n, cid in named:
+        cids = set()
+        while fit is not None and fit[0] == ref:
+            if not n and places_compatible(fit[2], fit[1]):  # no customer carries the name itself
+                cids.add(fit[3])
+            fit = next(fits, None)
+        if n:
+            yield ref, current, cid if n == 1 else None
         else:
-            cids = names.get(normalize_name(company) or "", set())
-            if not cids:  # else the name key (legal form and place stripped), when it fits one customer
-                key = name_key(company)
-                fits = keys.get(key.core, ()) if key else ()
-                cids = {cid for place, cid in fits if places_compatible(place, key.place)}
-            found = memo[company] = next(iter(cids)) if len(cids) == 1 else None
-        if found != current:
-            moved[ref] = (current, found)
-    if moved:
-        conn.execute(update(contact).where(contact.c.ref == bindparam("b_ref")).values(
-            customer_id=bindparam("b_cid")), [{"b_ref": ref, "b_cid": new} for ref, (_, new) in moved.items()])
+            yield ref, current, next(iter(cids)) if len(cids) == 1 else None
+    if fit is not None:
+        raise RuntimeError(f"contacts by company name: a name-key match for {fit[0]!r} came out of order")
+
+
+def _write_found(conn: Connection, found, track: bool) -> dict[str, tuple[str | None, str | None]]:
+    """Write the contacts whose customer changes, a batch at a time as they come (the rows read
+    are the temporary table's, not ``contact``'s); the moves when ``track``."""
+    moved: dict[str, tuple[str | None, str | None]] = {}
+    write = update(contact).where(contact.c.ref == bindparam("b_ref")).values(customer_id=bindparam("b_cid"))
+    batch: list[dict] = []
+    for ref, current, new in found:
+        if new != current:
+            batch.append({"b_ref": ref, "b_cid": new})
+            if track:
+                moved[ref] = (current, new)
+            if len(batch) >= BATCH:
+                conn.execute(write, batch)
+                batch = []
+    if batch:
+        conn.execute(write, batch)
     return moved
 
 

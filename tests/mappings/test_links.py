@@ -2,10 +2,12 @@
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import event, select
 
 from hub_core.schema import customer_xref
 from hub_core.schema_unified import contact
+from mappings import links
 from mappings.build import build_customer360
 from tests.mappings.landing import land
 
@@ -22,7 +24,9 @@ def wecom_contact(ext, corp=None, remark=None):
     return {"external_userid": ext, "userid": "wangfang", "external_contact": person, "follow_info": follow}
 
 
-def test_contacts_link_by_name_key_with_compatible_places(engine):
+@pytest.mark.parametrize("batch", [2000, 1])  # contacts staged, read and written a batch at a time
+def test_contacts_link_by_name_key_with_compatible_places(engine, monkeypatch, batch):
+    monkeypatch.setattr(links, "BATCH", batch)
     land(engine, "crm", "AccountObj", ["_id"], [
         {"_id": "A1", "name": "诺泽机电集团有限公司"},
         {"_id": "A2", "name": "湖南和美钢结构有限公司"},
@@ -72,3 +76,19 @@ def test_an_incremental_build_rewrites_only_the_contacts_whose_customer_changed(
         a1 = conn.execute(select(customer_xref.c.customer_id).where(customer_xref.c.ref == "crm:AccountObj:A1")).scalar()
     assert linked == {"e1": a1, "e2": None}  # e2's company no longer names a customer
     assert sum(written) == 1  # e2 alone: e1 was not rewritten
+
+
+def test_contacts_link_again_on_a_connection_whose_build_was_rolled_back(engine):
+    """The temporary table of contacts by company name may outlive a rolled-back build on a pooled
+    SQLite connection: the next build on it must not trip over it."""
+    land(engine, "crm", "AccountObj", ["_id"], [{"_id": "A1", "name": "诺泽机电集团有限公司"}])
+    land(engine, "wecom", "external_contacts", ["external_userid", "userid"],
+         [wecom_contact("e1", corp="绵阳诺泽机电集团有限公司")])
+    build_customer360(engine, as_of=T)
+    with engine.connect() as conn:
+        for _ in range(2):
+            trans = conn.begin()
+            links.link_contacts(conn)
+            trans.rollback()
+        linked = conn.execute(select(contact.c.customer_id)).scalar_one()
+    assert linked is not None

@@ -245,6 +245,7 @@ class TapProcess:
         reason = redact(final_error(list(self.stderr_tail)), self.secrets)
         error = TapError(f"{Path(self.command[0]).name} {what} failed (exit {code}): {reason or tail[-300:]}")
         error.detail = tail[-4000:]  # the redacted stderr tail, for the log file
+        error.exit_code = code  # negative: the signal that ended it (connectors/sync.py: Ctrl-C)
         return error
 
     def _popen(self, args: list[str], inputs: _Inputs, **kwargs) -> subprocess.Popen:

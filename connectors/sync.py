@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -120,12 +122,15 @@ def _name_config_problems(source: SourceConfig, raw: str) -> str:
 
 
 def sync_source(engine: Engine, source: SourceConfig, *, full_refresh: bool = False,
-                observer: SyncObserver | None = None, max_drop: float | None = DEFAULT_MAX_DROP) -> SyncResult:
+                observer: SyncObserver | None = None, max_drop: float | None = DEFAULT_MAX_DROP,
+                stop: threading.Event | None = None) -> SyncResult:
     """Run one sync (incremental from the saved state, or from scratch with ``full_refresh``).
     Failures are recorded and returned, never raised: one bad source must not stop the others.
     ``max_drop`` is the stale-source threshold the landing applies to full-table passes
     (connectors/landing_deletes.py; callers pass the rules file's ``staleness.max_drop``, None
-    accepts any deletions)."""
+    accepts any deletions). ``stop``: set when the user interrupted a run of several sources at
+    once (Ctrl-C reaches only the main thread): this sync then ends ``interrupted`` at its tap's
+    next line or end, as a one-at-a-time sync does at the signal."""
     recover_interrupted(engine)
     for leftover in sweep_leftover_inputs():
         log.warning("removed a tap config folder left by an earlier hub version: %s", leftover)
@@ -143,13 +148,39 @@ def sync_source(engine: Engine, source: SourceConfig, *, full_refresh: bool = Fa
     try:
         run_id = start_run(engine, source.name, full_refresh)
         lock.attach(run_id)
-        return _run(engine, source, run_id, lock, full_refresh, observer, begun, max_drop)
+        return _run(engine, source, run_id, lock, full_refresh, observer, begun, max_drop, stop)
     finally:
         lock.release()
 
 
+INTERRUPTED = "interrupted — stopped by the user (Ctrl-C) before finishing"
+STOP_GRACE_S = 5.0  # how long a tap killed by SIGINT waits for the hub's stop flag (_stopped)
+
+
+def _until(stop: threading.Event | None, lines: Iterable[bytes]) -> Iterator[bytes]:
+    """``lines`` until ``stop`` is set: then KeyboardInterrupt, raised in the syncing thread at a
+    line boundary (the tap is killed and the run recorded ``interrupted``, as at a Ctrl-C)."""
+    for line in lines:
+        if stop is not None and stop.is_set():
+            raise KeyboardInterrupt
+        yield line
+
+
+def _stopped(stop: threading.Event | None, exc: Exception) -> bool:
+    """Whether a sync that failed was in fact stopped by the user. A terminal's Ctrl-C reaches the
+    taps and the hub together: a tap may die of it (exit -SIGINT) a moment before the hub's main
+    thread raises ``stop``, so a tap killed by SIGINT waits a few seconds for the flag; without it
+    (someone signalled the tap alone) the sync failed."""
+    if stop is None:
+        return False
+    if stop.is_set():
+        return True
+    return getattr(exc, "exit_code", None) in (-signal.SIGINT, 128 + signal.SIGINT) and stop.wait(STOP_GRACE_S)
+
+
 def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, full_refresh: bool,
-         observer: SyncObserver | None, begun: float, max_drop: float | None) -> SyncResult:
+         observer: SyncObserver | None, begun: float, max_drop: float | None,
+         stop: threading.Event | None = None) -> SyncResult:
     secrets = secret_values(source.config)
     # A tap that limits its first run by date (start_date) sees only part of a stream on a
     # full refresh: never treat such a pass as the whole stream (it would mark the rest deleted).
@@ -173,22 +204,26 @@ def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, fu
             if source.kind == "airbyte":  # a plugin or manifest speaking the Airbyte protocol
                 from connectors.airbyte_runner import sync_airbyte
 
-                sync_airbyte(source, state, loader.feed, observer=observer)
+                sync_airbyte(source, state, lambda lines: loader.feed(_until(stop, lines)), observer=observer)
             else:
                 tap = TapProcess(source.tap_command(), source.config, timeout_s=source.timeout_minutes * 60)
                 # Our own taps sync every stream without a catalog, which saves a process start;
                 # other taps get a discovered catalog with the chosen streams selected.
                 needs_catalog = source.streams is not None or source.connector is None
                 catalog = select_streams(tap.discover(), source.streams) if needs_catalog else None
-                tap.run(catalog, state, loader.feed, observer=observer)
+                tap.run(catalog, state, lambda lines: loader.feed(_until(stop, lines)), observer=observer)
+            if stop is not None and stop.is_set():  # the tap ended on the signal: not a complete read
+                raise KeyboardInterrupt
             loader.finish_pass()  # the pass completed: full-table streams' key-set diff (soft deletes)
         if loader.stats.set_aside:
             status = "partial"  # complete, but some records (or drifted fields) wait in the quarantine
     except (KeyboardInterrupt, SystemExit):
-        status, raw = "interrupted", "interrupted — stopped by the user (Ctrl-C) before finishing"
-        _finish(engine, run_id, status, loader.stats, raw)
+        _finish(engine, run_id, "interrupted", loader.stats, INTERRUPTED)
         raise
     except Exception as exc:
+        if _stopped(stop, exc):  # the signal reached the tap too: it died of it
+            _finish(engine, run_id, "interrupted", loader.stats, INTERRUPTED)
+            raise KeyboardInterrupt from exc
         status = "failed"
         raw, detail = _raw_error(exc, secrets)
         raw = _name_config_problems(source, raw)
@@ -235,51 +270,31 @@ def sync_sources(engine: Engine, sources: list[SourceConfig], *, parallel: int =
     mostly wait on them and on the database. Every source still gets its own :func:`sync_source`
     - one failing is recorded and returned, never stops the others. ``observer_for(name)`` gives
     each source its own observer (a shared one cannot tell concurrent taps' lines apart)."""
-    def one(source: SourceConfig) -> SyncResult:
+    def one(source: SourceConfig, stop: threading.Event | None = None) -> SyncResult:
         observer = observer_for(source.name) if observer_for else None
-        return sync_source(engine, source, full_refresh=full_refresh, observer=observer, max_drop=max_drop)
+        return sync_source(engine, source, full_refresh=full_refresh, observer=observer, max_drop=max_drop,
+                           stop=stop)
 
     if parallel <= 1 or len(sources) <= 1:
         return [one(source) for source in sources]
-    import threading
     from concurrent.futures import ThreadPoolExecutor
-
-    running: dict[str, int] = {}  # source -> the thread syncing it
-    guard = threading.Lock()
-
-    def tracked(source: SourceConfig) -> SyncResult:
-        with guard:
-            running[source.name] = threading.get_ident()
-        try:
-            return one(source)
-        finally:
-            with guard:
-                running.pop(source.name, None)
 
     # A tap dies with the thread that started it (PR_SET_PDEATHSIG, connectors/singer_runner.py):
     # each worker thread runs a whole sync, tap included, before it takes the next source.
+    stop = threading.Event()
     pool = ThreadPoolExecutor(max_workers=min(parallel, len(sources)), thread_name_prefix="sync")
-    futures = [pool.submit(tracked, source) for source in sources]
+    futures = [pool.submit(one, source, stop) for source in sources]
     try:
         return [future.result() for future in futures]
     except KeyboardInterrupt:
-        # Ctrl-C reaches only the main thread: stop the syncs not begun and interrupt the running
-        # ones as a one-at-a-time sync is - they record ``interrupted`` and never finish a pass
-        # (a tap that exits cleanly on the signal must not look like a complete read).
+        # Ctrl-C reaches only the main thread: stop the syncs not begun and tell the running ones,
+        # which end ``interrupted`` at their tap's next line or end and never finish a pass (a tap
+        # that exits cleanly on the signal must not look like a complete read). A flag read at
+        # those points, not an exception thrown into the threads: one thrown at an arbitrary
+        # instruction could cut short the very write that records the run's end.
+        stop.set()
         for future in futures:
             future.cancel()
-        with guard:
-            threads = list(running.values())
-        for thread in threads:
-            _raise_in(thread, KeyboardInterrupt)
         raise
     finally:
         pool.shutdown(wait=True)
-
-
-def _raise_in(thread_id: int, exc: type[BaseException]) -> None:
-    """Raise ``exc`` in another thread of this process at its next Python instruction (a thread
-    waiting on a tap's pipe gets it when the pipe closes, before it goes on)."""
-    import ctypes
-
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc))

@@ -25,6 +25,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -153,6 +154,8 @@ def _by_company(conn: Connection, track: bool = True) -> dict[str, tuple[str | N
     # (else every such contact's name-key matches would be read back too)
     conn.execute(update(_company).where(t.name_norm.in_(select(sc.name_norm).select_from(record).where(alive)))
                  .values(core=None))
+    if conn.dialect.name == "postgresql":  # autovacuum never analyses a temporary table: without
+        conn.execute(text(f"ANALYZE {_company.name}"))  # statistics the joins below took seconds
     by_name = (select(t.ref, func.count(x.customer_id.distinct()).label("n"), func.min(x.customer_id).label("cid"))
                .select_from(_company.join(record, sc.name_norm == t.name_norm)).where(alive).group_by(t.ref)
                .subquery())

@@ -192,6 +192,10 @@ def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, fu
         observer.sync_started(source.name, run_id, loader.stats)
     raw = detail = None
     status = "succeeded"
+
+    def feed(lines: Iterable[bytes]) -> LoadStats:  # the connector's lines, cut short by ``stop``
+        return loader.feed(_until(stop, lines))
+
     try:
         with Heartbeat(engine, run_id, lock, lambda: _counts(loader.stats)):
             if source.config_error:
@@ -204,14 +208,14 @@ def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, fu
             if source.kind == "airbyte":  # a plugin or manifest speaking the Airbyte protocol
                 from connectors.airbyte_runner import sync_airbyte
 
-                sync_airbyte(source, state, lambda lines: loader.feed(_until(stop, lines)), observer=observer)
+                sync_airbyte(source, state, feed, observer=observer)
             else:
                 tap = TapProcess(source.tap_command(), source.config, timeout_s=source.timeout_minutes * 60)
                 # Our own taps sync every stream without a catalog, which saves a process start;
                 # other taps get a discovered catalog with the chosen streams selected.
                 needs_catalog = source.streams is not None or source.connector is None
                 catalog = select_streams(tap.discover(), source.streams) if needs_catalog else None
-                tap.run(catalog, state, lambda lines: loader.feed(_until(stop, lines)), observer=observer)
+                tap.run(catalog, state, feed, observer=observer)
             if stop is not None and stop.is_set():  # the tap ended on the signal: not a complete read
                 raise KeyboardInterrupt
             loader.finish_pass()  # the pass completed: full-table streams' key-set diff (soft deletes)

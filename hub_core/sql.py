@@ -55,3 +55,11 @@ def _in_list(element: among, compiler, **kw) -> str:
 def _any_array(element: among, compiler, **kw) -> str:
     values = bindparam(None, element.values, type_=ARRAY(element.column.type))
     return compiler.process(element.column == any_(values), **kw)
+
+
+def codepoint_order(conn, column):
+    """``column`` to order by as Python's ``<`` compares text (code point by code point), which
+    merge-style readers that walk two ordered results side by side rely on. PostgreSQL's default
+    collation orders text by language rules, so it is asked for "C" (byte order: code-point order
+    for UTF-8); SQLite compares bytes already."""
+    return column.collate("C") if conn.dialect.name == "postgresql" else column

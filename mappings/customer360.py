@@ -34,7 +34,7 @@ from hub_core.schema_unified import (
     sales_order_line,
 )
 from hub_core.settings import LANDED_STATUSES
-from hub_core.sql import among
+from hub_core.sql import among, codepoint_order
 from mappings.c360_asof import day_of, moved_customers, rescore
 from mappings.c360_config import C360Config
 from mappings.health import grade, health_score
@@ -57,11 +57,8 @@ BATCH = 2000  # rows each block's cursor fetches at a time: what the build holds
 
 def _ordered(conn: Connection, query, column, *then):
     """Run ``query`` ordered by customer id in code-point order (what Python's ``<`` on str is),
-    then by ``then``, fetching ``BATCH`` rows at a time (PostgreSQL: a server-side cursor).
-    PostgreSQL's default collation orders text by language rules, so "C" (byte order, code-point
-    order for UTF-8) is asked for; SQLite compares bytes already."""
-    order = column.collate("C") if conn.dialect.name == "postgresql" else column
-    return conn.execute(query.order_by(order, *then).execution_options(yield_per=BATCH))
+    then by ``then``, fetching ``BATCH`` rows at a time (PostgreSQL: a server-side cursor)."""
+    return conn.execute(query.order_by(codepoint_order(conn, column), *then).execution_options(yield_per=BATCH))
 
 
 def _per_customer(conn: Connection, query, column) -> Iterator[tuple[str, dict]]:

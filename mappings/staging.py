@@ -11,7 +11,7 @@ from sqlalchemy import Connection, delete, func, insert, select
 
 from hub_core.schema import raw_record, stg_opportunity, stg_sales_order
 from hub_core.schema_unified import opportunity, sales_order
-from hub_core.sql import copy_rows
+from hub_core.sql import codepoint_order, copy_rows
 
 BATCH = 2000
 
@@ -96,11 +96,8 @@ def _ms(moment: datetime | None) -> int | None:
 
 
 def _by_ref(conn: Connection, query, ref):
-    """``query`` ordered by ``ref`` in code-point order (what Python's ``<`` on str is): PostgreSQL's
-    default collation orders text by language rules, so it is asked for "C" (byte order, which
-    for UTF-8 is code-point order); SQLite compares bytes already."""
-    order = ref.collate("C") if conn.dialect.name == "postgresql" else ref
-    return conn.execute(query.order_by(order).execution_options(yield_per=BATCH))
+    """``query`` ordered by ``ref`` in code-point order (what Python's ``<`` on str is)."""
+    return conn.execute(query.order_by(codepoint_order(conn, ref)).execution_options(yield_per=BATCH))
 
 
 def sync_sorted(conn: Connection, table, desired: Iterator[dict], key: str = "ref") -> int:

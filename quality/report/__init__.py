@@ -31,10 +31,10 @@ from quality.report.data import (
 )
 from quality.report.i18n import DEFAULT_LANG, LANGS, messages
 from quality.report.jsonfile import write_json_array
-from quality.report.store import CONTENT_TYPES, report_file_row, store_file
+from quality.report.store import CONTENT_TYPES, store_file
 
 __all__ = ["CONTENT_TYPES", "LANGS", "ReportData", "ReportFiles", "customer_crosswalk", "iso_local", "money",
-           "open_discrepancies", "report_file_row", "week_end", "write_report"]
+           "open_discrepancies", "week_end", "write_report"]
 
 
 @dataclass

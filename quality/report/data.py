@@ -32,6 +32,7 @@ from hub_core.schema import (
 )
 from hub_core.schema_report import report_run
 from hub_core.settings import LANDED_STATUSES
+from hub_core.sql import codepoint_order
 from quality.report.items import ItemStore, Tally
 from quality.report.lookup import business_context, document_code, managers_of
 
@@ -127,20 +128,14 @@ def customer_crosswalk(engine: Engine) -> list[dict]:
         return list(crosswalk_items(conn))
 
 
-def _bytewise(column, conn: Connection):
-    """``column`` compared by code point, as Python sorts text (PostgreSQL's default collation
-    does not; SQLite's BINARY does)."""
-    return column.collate("C") if conn.dialect.name == "postgresql" else column
-
-
 def crosswalk_items(conn: Connection) -> Iterator[dict]:
     """The crosswalk one customer at a time, in customer id order (Python's): customers and their
     refs read side by side, both in that order, neither held whole."""
     c, x = customer.c, customer_xref.c
     # yield_per on the statements, not the connection (which would keep it for every later query)
-    customers = conn.execute(select(c.customer_id, c.name).order_by(_bytewise(c.customer_id, conn))
+    customers = conn.execute(select(c.customer_id, c.name).order_by(codepoint_order(conn, c.customer_id))
                              .execution_options(yield_per=_CHUNK))
-    xrefs = conn.execute(select(x.customer_id, x.ref).order_by(_bytewise(x.customer_id, conn), x.ref)
+    xrefs = conn.execute(select(x.customer_id, x.ref).order_by(codepoint_order(conn, x.customer_id), x.ref)
                          .execution_options(yield_per=_CHUNK * 5))
     pending = next(xrefs, None)
     for cid, name in customers:

@@ -39,11 +39,6 @@ def _described(report_id: int, path: Path) -> dict:
             "size_bytes": size, "sha256": digest.hexdigest()}
 
 
-def report_file_row(report_id: int, path: Path) -> dict:
-    """A ``report_file`` row holding the file at ``path`` as written (the whole file in memory)."""
-    return _described(report_id, path) | {"content": path.read_bytes()}
-
-
 def _copy_field(value) -> str:
     return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 

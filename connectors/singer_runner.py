@@ -260,6 +260,19 @@ class TapProcess:
         inputs.started()
         return proc
 
+    def _warm(self, args: list[str], inputs: _Inputs):
+        """The tap forked from the session's warm launcher (connectors/warm_taps.py: no interpreter
+        start-up and imports per tap), or None: not inside a session, not one of this package's
+        own taps, or the launcher could not."""
+        from connectors import warm_taps
+
+        entry = warm_taps.entry_point(self.command[0])
+        launcher = warm_taps.launcher() if entry else None
+        proc = launcher.spawn(entry, args, self.env, inputs.pass_fds) if launcher else None
+        if proc is not None:
+            inputs.started()
+        return proc
+
     def discover(self) -> dict:
         """Run ``--discover`` and return the catalog."""
         with _Inputs({"config": self.config}) as inputs:
@@ -295,7 +308,8 @@ class TapProcess:
                 args += ["--catalog", inputs.paths["catalog"]]
             if "state" in inputs.paths:
                 args += ["--state", inputs.paths["state"]]
-            proc = self._popen(args, inputs, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            proc = self._warm(args, inputs) or self._popen(args, inputs, stdout=subprocess.PIPE,
+                                                           stderr=subprocess.PIPE)
             drain = threading.Thread(target=self._drain_stderr, args=(proc.stderr, observer), daemon=True)
             code, timed_out = supervise(proc, consume, drain, self.timeout_s)
         if timed_out:

@@ -215,6 +215,25 @@ def children(pid: int) -> list[int]:
     return kids
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process under ``pid`` (taps, and a warm launcher with its minders and taps)."""
+    return [p for kid in children(pid) for p in (kid, *descendants(kid))]
+
+
+def taps(pid: int) -> list[int]:
+    """The tap processes of a hub: its children, and for its warm launcher (connectors/warm_taps.py:
+    launcher -> one minder per tap -> the tap) the launcher's grandchildren. A tap killed by a
+    test must be the tap itself, and every one of them must die with the hub."""
+    found = []
+    for kid in children(pid):
+        try:
+            launcher = b"connectors.warm_taps" in Path(f"/proc/{kid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        found += [tap for minder in children(kid) for tap in children(minder)] if launcher else [kid]
+    return found
+
+
 def alive(pid: int) -> bool:
     """Whether ``pid`` runs (a zombie counts as gone)."""
     try:

@@ -20,11 +20,12 @@ from tests.faults.harness import (
     TRIALS,
     alive,
     assert_raw_equals_world,
-    children,
+    descendants,
     make_home,
     rng,
     run_statuses,
     snapshot_diff,
+    taps,
     unified_snapshot,
     wait_for,
 )
@@ -59,11 +60,11 @@ def kill_hub_trial(tmp_path, url, ref, trial):
     delay = rng("hub", _backend(url), len(ref.sources), trial).uniform(0.15, 0.95) * ref.duration
     proc = home.start("sync")
     finished = wait_for(lambda: proc.poll() is not None, timeout=delay)
-    taps = children(proc.pid)
+    under = descendants(proc.pid)  # the taps, and a warm launcher with its minders
     if not finished:
         os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
-    assert wait_for(lambda: not any(alive(t) for t in taps), timeout=15), "a tap outlived the killed hub"
+    assert wait_for(lambda: not any(alive(t) for t in under), timeout=15), "a tap outlived the killed hub"
     statuses = _check_after_rerun(home, url, ref, {"interrupted"})
     first = statuses[:len(statuses) - len(ref.sources)]  # the killed attempt's runs
     # Sources sync at once on PostgreSQL (``hub sync --parallel``), one after another on SQLite:
@@ -89,7 +90,7 @@ def kill_tap_trial(tmp_path, url, ref, trial):
     seen: list[int] = []
 
     def nth_tap():
-        for kid in children(proc.pid):
+        for kid in taps(proc.pid):
             if kid not in seen:
                 seen.append(kid)
         return seen[nth] if len(seen) > nth else (proc.poll() is not None and -1)

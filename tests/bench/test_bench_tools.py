@@ -169,6 +169,8 @@ def test_one_process_run_times_each_step_of_a_real_pipeline(served, tmp_path):
     figures = json.loads(out.stdout.strip().splitlines()[-1])
     steps = figures["steps"]
     assert list(steps) == ["sync", "build", "reconcile", "report"]
+    # the records are counted after each step's clock stopped (stages.settle), and counted
+    assert all(isinstance(s["records"], int) and s["records"] > 0 for s in steps.values())
     assert steps["sync"]["landed"] == steps["sync"]["records"] > 0 and set(steps["sync"]["per_source"]) == set(sources)
     assert steps["sync"]["cpu_s"] > 0 and all(s["seconds"] >= 0 and s["peak_rss_mb"] > 0 for s in steps.values())
     written = json.loads((tmp_path / "report" / "discrepancies.json").read_text())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,16 @@ def test_a_consumer_failure_kills_the_tap_and_the_session_end_leaves_no_process(
         assert _run(_config(finance_url))  # the launcher still serves the next tap
     assert launcher._proc.poll() is not None
     assert set(_children()) - before == set()
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def test_the_launcher_and_its_taps_count_to_the_session_s_process_once_it_ends(finance_url):
+    """bench/stages.py reads a sync's CPU as this process's and its waited-for children's."""
+    before = _children_cpu()
+    with warm_taps.session():
+        _run(_config(finance_url))
+    assert _children_cpu() - before > 0.2  # the launcher's imports alone cost more than that

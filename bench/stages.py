@@ -26,6 +26,7 @@ parallel - with Dagster's run, event and schedule storage in PostgreSQL (dagster
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import sys
@@ -36,6 +37,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # plain_fetch when run as a script
 
 BATCH = 2000
+#: the warm tap launcher started with the process (main), closed when the sync step ends
+_EARLY = contextlib.ExitStack()
 
 
 def _sources(path: str) -> list:
@@ -51,7 +54,9 @@ def stage_sync(engine, args) -> dict:
 
     sources = [s for s in _sources(args.sources) if not args.only or s.name == args.only]
     per_source, records, landed = {}, 0, 0
-    for result in sync_sources(engine, sources, parallel=args.parallel):
+    with _EARLY:  # reaped here, so the launcher's and the taps' CPU count to this step
+        results = sync_sources(engine, sources, parallel=args.parallel)
+    for result in results:
         if result.status != "succeeded":
             raise SystemExit(f"sync of {result.source} {result.status}: {result.error}")
         per_source[result.source] = {"seconds": round(result.duration_s, 2), "records": result.seen,
@@ -276,6 +281,12 @@ def main() -> None:
     parser.add_argument("--dagster-storage", help="scaleout: PostgreSQL URL (psycopg2) for Dagster's storage")
     parser.add_argument("--max-concurrent", type=int, default=4, help="scaleout: steps at once")
     args = parser.parse_args()
+    if args.stage == "sync" or (args.stage == "run" and "sync" in (args.steps or "sync").split(",")):
+        # as ``hub run`` does (orchestration/run.py): the taps' launcher imports singer_sdk while
+        # this process imports the hub and opens the warehouse
+        from connectors import warm_taps
+
+        _EARLY.enter_context(warm_taps.session())
     from hub_core.warehouse import open_warehouse
 
     engine = open_warehouse(args.warehouse)

@@ -27,18 +27,20 @@ class PipelineResult:
 def run_pipeline(warehouse_url: str, connectors_file: str, out_dir: str, source_names: list[str],
                  as_of: datetime | None = None, log_level: str = "WARNING") -> PipelineResult:
     """Materialize raw sources -> unified model (+ checks) -> customer_360 -> discrepancies -> report."""
-    import dagster as dg
-
     from connectors import warm_taps
-    from orchestration.assets import hub_assets
-    from orchestration.checks import hub_checks
-    from orchestration.resources import hub_resources
-    from quality.gx_checks import load_quality_config
 
-    cfg = load_quality_config()
-    # the raw assets' taps fork from one warm launcher (connectors/warm_taps.py), not a fresh
-    # interpreter each; a single source gains nothing from it
+    # The raw assets' taps fork from one warm launcher (connectors/warm_taps.py), not a fresh
+    # interpreter each (a single source gains nothing from it). Started first: it imports
+    # singer_sdk while this process imports Dagster.
     with warm_taps.session() if len(source_names) > 1 else contextlib.nullcontext():
+        import dagster as dg
+
+        from orchestration.assets import hub_assets
+        from orchestration.checks import hub_checks
+        from orchestration.resources import hub_resources
+        from quality.gx_checks import load_quality_config
+
+        cfg = load_quality_config()
         result = dg.materialize(
             [*hub_assets(source_names, cfg.assets), *hub_checks(source_names, cfg)],
             resources=hub_resources(warehouse_url, connectors_file, str(out_dir), env="local"),

@@ -176,7 +176,7 @@ class ReportData:
 
         ordered = self.items.sorted_by(key) if isinstance(self.items, ItemStore) else sorted(self.items, key=key)
         for i in ordered:
-            yield {k: i[k] for k in CONTRACT_KEYS}
+            yield i.as_contract() if type(i) is OpenItem else {k: i[k] for k in CONTRACT_KEYS}
 
 
 _OPEN_ITEM_FIELDS = ("rule", "severity", "customer_id", "customer_name", "owner", "region", "cents", "refs_json",
@@ -220,6 +220,14 @@ class OpenItem(namedtuple("_OpenItem", _OPEN_ITEM_FIELDS)):
     def first_seen_local(self) -> datetime:
         """First seen, local wall-clock time of the reporting zone."""
         return local(self.first_utc)
+
+    def as_contract(self) -> dict:
+        """``{k: self[k] for k in CONTRACT_KEYS}`` (discrepancies.json's object), made without a
+        look-up per key: the report makes one per open item."""
+        return {"rule": self.rule, "severity": self.severity, "customer_id": self.customer_id,
+                "customer_name": self.customer_name, "owner": self.owner, "region": self.region,
+                "amount_cny": money(self.cents), "refs": json.loads(self.refs_json),
+                "first_seen": iso_local(self.first_utc), "status": self.status}
 
     def __getitem__(self, key):
         if type(key) is not str:  # an index or a slice, as of any tuple

@@ -41,6 +41,49 @@ def test_json_array_bytes_equal_json_dumps(tmp_path, items):
     assert path.read_bytes() == json.dumps(items, ensure_ascii=False, indent=1).encode("utf-8")
 
 
+class _Text(str):
+    pass
+
+
+FLAT = [
+    {"rule": "R1", "name": "恒通\n\"建材\"\t<&>\u2028\x00\\", "refs": ["crm:x", "u8:\u00e9"], "n": 1.5, "none": None,
+     "t": True, "f": False, "big": 10**30, "neg": -0.0, "tiny": 1e-300, "empty": [], "mixed": [1, 2.5, None, True, "x"]},
+    {"nan": float("nan"), "inf": [float("-inf")]},  # json's own spelling (NaN, -Infinity): handed to json
+    {1: "int key", None: "none key", 2.5: "float key"},  # non-str keys: json converts them
+    {"sub": _Text("a str subclass"), "tuple": (1, 2), "nested": {"a": {}}},
+    {"键": "值", "": ""},
+]
+
+
+@pytest.mark.parametrize("item", FLAT)
+def test_the_flat_object_encoder_writes_json_dumps_bytes(tmp_path, item):
+    from quality.report.jsonfile import encode
+
+    assert encode(item) == json.dumps(item, ensure_ascii=False, indent=1)
+    write_json_array(tmp_path / "x.json", [item, item])
+    assert (tmp_path / "x.json").read_text(encoding="utf-8") == json.dumps([item, item], ensure_ascii=False, indent=1)
+
+
+def test_the_flat_object_encoder_fails_as_json_does():
+    from decimal import Decimal
+
+    from quality.report.jsonfile import encode
+
+    with pytest.raises(TypeError, match="Decimal"):
+        encode({"amount": Decimal("1.5")})
+
+
+def test_an_open_item_s_contract_object_is_its_contract_keys_in_order(engine):
+    from quality.report.data import CONTRACT_KEYS
+
+    seed(engine, items=30)
+    items = list(gather(engine, as_of=AS_OF).items)
+    assert items and all(type(i) is OpenItem for i in items)
+    for i in items:
+        made = i.as_contract()
+        assert list(made.items()) == [(k, i[k]) for k in CONTRACT_KEYS]
+
+
 def test_json_array_of_many_items_is_flushed_whole(tmp_path):
     items = [{"i": n, "refs": [f"r{n}"]} for n in range(2500)]
     write_json_array(tmp_path / "x.json", items)

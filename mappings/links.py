@@ -102,15 +102,17 @@ def link_contacts(conn: Connection, track: bool = True) -> dict[str, tuple[str |
     ``track=False`` (a full build, where every contact moves and nothing follows the moves):
     the same writes, nothing collected (returns {})."""
     x, c = customer_xref.c, contact.c
-    linked = select(x.customer_id).where(x.ref == c.customer_ref).scalar_subquery()
-    known = exists().where(x.ref == c.customer_ref)
-    differs = c.customer_id.is_distinct_from(linked)
+    # A join, not a correlated look-up per contact: on PostgreSQL the planner costed that at
+    # ~0.5M (33k contacts x two index probes), past jit_above_cost, and JIT-compiled it on every
+    # build: 0.2-0.5 s at 10k where the join takes 25-40 ms (EXPLAIN ANALYZE, bench/findings.md).
+    # customer_xref.ref is its key: each contact joins at most one crosswalk row.
+    differs = and_(x.ref == c.customer_ref, c.customer_id.is_distinct_from(x.customer_id))
     moved = {}
     if track:
         moved = {ref: (old, new) for ref, old, new in conn.execute(
-            select(c.ref, c.customer_id, linked).where(known, differs))}
+            select(c.ref, c.customer_id, x.customer_id).select_from(contact.join(customer_xref, differs)))}
     if moved or not track:
-        conn.execute(update(contact).where(known, differs).values(customer_id=linked))
+        conn.execute(update(contact).where(differs).values(customer_id=x.customer_id))  # UPDATE ... FROM
     return moved | _by_company(conn, track)
 
 

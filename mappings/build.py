@@ -15,6 +15,7 @@ import logging
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import (
     Connection,
@@ -98,10 +99,15 @@ class BuildStats:
         return sum(self.findings.values())
 
 
+_PACKAGE_DIR = json.dumps(str(Path(__file__).resolve().parent), ensure_ascii=False)[1:-1]
+
+
 def _config_hash(*parts) -> str:
-    """Identifies the configuration a build ran with: a changed mapping means a full rebuild."""
+    """Identifies the configuration a build ran with: a changed mapping means a full rebuild.
+    The files' contents are among ``parts`` (parsed); where this package is installed is not:
+    the same release unpacked in another folder must not rebuild every customer."""
     text = json.dumps([p.model_dump(mode="json") for p in parts], sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(text.replace(_PACKAGE_DIR, "<mappings>").encode()).hexdigest()
 
 
 def _plan(conn: Connection, incremental: bool, config_hash: str, decl: DeclarativeConfig, sources: dict):

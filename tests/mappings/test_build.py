@@ -83,3 +83,23 @@ def test_realistic_small_build(engine):
     assert opp.owner_employee_id == wang.employee_id
     assert names["u8:customer:U2"] == names["crm:AccountObj:A2"]  # code invalid: joined by name
     assert review == []
+
+
+def test_the_config_hash_does_not_depend_on_where_the_package_is_installed(monkeypatch):
+    """The same release in another folder (a versioned deploy, a second checkout) must not force
+    a full rebuild: the files' contents are hashed, not where they lie."""
+    from pathlib import Path
+
+    from mappings import build
+    from mappings.build import _PACKAGE_DIR, _config_hash
+    from mappings.config import load_mapping
+
+    cfg = load_mapping()
+    here = _config_hash(cfg)
+    fields = ("streams", "customer360", "employee_overrides")
+    assert all(str(getattr(cfg, k)).startswith(_PACKAGE_DIR) for k in fields)
+    elsewhere = "/opt/hub-2.1/lib/mappings"  # the package as installed there, its files beside it
+    moved = cfg.model_copy(update={k: Path(str(getattr(cfg, k)).replace(_PACKAGE_DIR, elsewhere)) for k in fields})
+    monkeypatch.setattr(build, "_PACKAGE_DIR", elsewhere)
+    assert _config_hash(moved) == here
+    assert _config_hash(cfg.model_copy(update={"timezone": "UTC"})) != _config_hash(cfg)

@@ -130,7 +130,8 @@ class Launcher:
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "connectors.warm_taps", str(theirs.fileno())], pass_fds=[theirs.fileno()],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=tap_environment([]))
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                env=tap_environment([]))  # its own failure only means the taps are exec'd: no noise
         except OSError:
             self._proc = None
         theirs.close()

@@ -116,3 +116,13 @@ def test_the_launcher_and_its_taps_count_to_the_session_s_process_once_it_ends(f
     with warm_taps.session():
         _run(_config(finance_url))
     assert _children_cpu() - before > 0.2  # the launcher's imports alone cost more than that
+
+
+def test_a_dead_launcher_means_the_taps_are_exec_d(finance_url):
+    exec_d = _messages(_run(_config(finance_url)))
+    with warm_taps.session():
+        launcher = warm_taps.launcher()
+        launcher._proc.kill()
+        launcher._proc.wait()
+        assert _messages(_run(_config(finance_url))) == exec_d
+        assert launcher.spawned == 0 and warm_taps.launcher() is None

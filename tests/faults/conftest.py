@@ -10,7 +10,15 @@ import pytest
 from sqlalchemy import create_engine
 
 from simulators.generator import generate
-from tests.faults.harness import assert_raw_equals_world, make_home, raw_current, served, unified_snapshot
+from tests.faults.harness import (
+    assert_raw_equals_world,
+    make_home,
+    raw_current,
+    served,
+    taps,
+    unified_snapshot,
+    written,
+)
 
 QUICK_SOURCES = ["crm", "u8"]  # the two largest, incremental and full-table streams both
 ALL_SOURCES = ["crm", "u8", "finance", "wecom"]
@@ -26,6 +34,7 @@ class Reference:
     duration: float
     raw: dict
     unified: dict
+    tap_bytes: int = 0  # the most a tap of that sync wrote (tap kill points are shares of it)
 
 
 @pytest.fixture(scope="session")
@@ -47,14 +56,20 @@ def _reference(tmp_path_factory, world, server, sources) -> Reference:
     url = f"sqlite:///{folder / 'reference.db'}"
     home = make_home(folder, server, url, sources)
     begun = time.monotonic()
-    result = home.hub("sync")
+    proc = home.start("sync")
+    wrote: dict[int, int] = {}  # tap pid -> bytes it had written when last seen
+    while proc.poll() is None:
+        for pid in taps(proc.pid):
+            wrote[pid] = max(wrote.get(pid, 0), written(pid))
+        time.sleep(0.002)
+    out, err = proc.communicate(timeout=180)
     duration = time.monotonic() - begun
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert proc.returncode == 0, out + err
     engine = create_engine(url)
     try:
         assert_raw_equals_world(engine, world, sources)
         return Reference(world, server, sources, duration, raw_current(engine),
-                         unified_snapshot(engine, server.world.now))
+                         unified_snapshot(engine, server.world.now), max(wrote.values(), default=0))
     finally:
         engine.dispose()
 

@@ -234,6 +234,19 @@ def taps(pid: int) -> list[int]:
     return found
 
 
+def written(pid: int) -> int:
+    """Bytes ``pid`` has written so far (``wchar`` of /proc/PID/io: its Singer output and logs), 0
+    once it is gone. A tap writes into a pipe the hub drains, so it cannot run far ahead of what
+    was landed: a kill at a share of these bytes lands inside the tap's stream, however fast it runs."""
+    try:
+        for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+            if line.startswith("wchar:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def alive(pid: int) -> bool:
     """Whether ``pid`` runs (a zombie counts as gone)."""
     try:

@@ -32,15 +32,14 @@ from operator import attrgetter
 
 from mappings.identity.blocks import (
     block_keys,
-    release_typo_caches,
+    block_members,
+    deletions,
     too_common,
-    typo_cores,
-    typo_index,
-    typo_variants,
 )
 from mappings.identity.cities import clash, group_location, nowhere_among
 from mappings.identity.config import Matching
 from mappings.identity.scoring import BRANCH_TAG, branch_tag, score_groups
+from mappings.identity.typos import TypoIndex
 from mappings.normalize import NameKey
 from mappings.regions import places_compatible
 
@@ -144,8 +143,9 @@ class Engine:
         # typo blocks are kept per distinct name core (blocks.typo_index): a customer's records
         # share their core and its many variants.
         self.keys: list[list | None] = []
-        # block -> live records in it (a record listed once per key it has, as big_blocks counts)
-        self.index = index = defaultdict(list)
+        # block -> live records in it (a record listed once per key it has, as big_blocks counts):
+        # the record's index itself while it is the only one (most blocks), then a list
+        self.index = index = {}
         groups, kept = self.groups, self.keys
         keys_of = self.block_keys
         for i, r in enumerate(self.recs):
@@ -157,7 +157,9 @@ class Engine:
                 for key in mine:
                     block = index.get(key)
                     if block is None:
-                        index[key] = [i]
+                        index[key] = i
+                    elif block.__class__ is int:
+                        index[key] = [block, i]
                     else:
                         block.append(i)
                 key = r.key
@@ -166,17 +168,17 @@ class Engine:
                         g.places = _one(key.place)
                     g.tags = _one(branch_tag(key))
             groups.append(g)
-        self.typos = typo_index(index) if cfg.typo_blocks else {}
+        self.typos = TypoIndex(k[1] for k in index if k[0] == "core") if cfg.typo_blocks else TypoIndex()
         # computed over all records by the caller when only some are matched (incremental)
         cap = cfg.max_block
         self.big = big if big is not None else too_common(index, self.typos, cap)
         self.big_typos = {k[1] for k in self.big if k[0] == "del"}
 
-    def _typo_members(self, variant: str):
-        """The live records of the block ("del", ``variant``)."""
+    def _typo_members(self, cores: list[str]):
+        """The live records of a block ("del", variant): those of the ``cores`` that have it."""
         index = self.index
-        for core in typo_cores(self.typos, variant):
-            yield from index[("core", core)]
+        for core in cores:
+            yield from block_members(index, ("core", core))
 
     # --- union-find under constraints -------------------------------------------------------
     def find(self, i: int) -> int:
@@ -308,10 +310,10 @@ class Engine:
         # the phone blocks are those of the live records' numbers (not a walk over every block)
         numbers = dict.fromkeys(p for r in self.recs if not r.deleted for p in r.phones)
         for value in numbers:
-            members = index.get(("phone", value))
-            if not members or (len(members) < 2 and self.cfg.switchboard_clusters > 1):
+            found = block_members(index, ("phone", value))
+            if not found or (len(found) < 2 and self.cfg.switchboard_clusters > 1):
                 continue  # one record's own number (a record lists a number once): one customer
-            roots = {self.find(i) for i in members}
+            roots = {self.find(i) for i in found}
             codes = {self.groups[c].uscc for c in roots} - {None}
             if len(roots) >= self.cfg.switchboard_clusters or len(codes) >= 2:
                 boards.add(value)
@@ -329,17 +331,17 @@ class Engine:
             done.add(root)
             mine = self.groups[root].members
             cands: dict[int, tuple[float, tuple[str, ...]]] = {}
-            blocks = [index.get(key, ()) for key in {k for j in mine for k in (
+            blocks = [block_members(index, key) for key in {k for j in mine for k in (
                       keys[j] if keys[j] is not None else keys_of(recs[j], False))}
                       if key not in self.big and not (key[0] == "phone" and key[1] in self.switchboards)]
             if self.typos:
                 own = {k.core for j in mine for k in ((recs[j].key,) if recs[j].key else ()) + recs[j].aliases}
                 typos = self.typos
-                for d in {d for core in own for d in typo_variants(core)} - self.big_typos:
-                    cores = typos.get(d)
-                    if cores is None or cores.__class__ is str and cores in own:
+                for d in {d for core in own for d in deletions(core)} - self.big_typos:
+                    cores = typos.cores_of(d)
+                    if not cores or len(cores) == 1 and cores[0] in own:
                         continue  # a variant only the group's own cores have: their blocks are read above
-                    blocks.append(self._typo_members(d))
+                    blocks.append(self._typo_members(cores))
             for block in blocks:
                 for j in block:
                     c = self.find(j)
@@ -379,7 +381,6 @@ def resolve(records: list[Rec], cfg: Matching, frozen: frozenset[str] = frozense
     ``big``: the too-common blocks, when ``records`` are only part of all records."""
     with paused_gc():
         result = Engine(records, cfg, frozen, big).run()
-    release_typo_caches()  # (their variants lived in the engine's typo index, now gone)
     return result
 
 

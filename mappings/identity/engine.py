@@ -31,6 +31,7 @@ from functools import cache
 from operator import attrgetter
 
 from mappings.identity.blocks import (
+    BlockIndex,
     block_keys,
     block_members,
     deletions,
@@ -138,28 +139,26 @@ class Engine:
         # every record starts as its own ("own", one shared Join), rules replace it when they join
         self.joins: dict[str, Join] = dict.fromkeys([r.ref for r in self.recs], _OWN)
         self.review: dict[str, tuple[str, list[tuple[int, float, tuple[str, ...]]]]] = {}
-        # The exact blocks of each record (block_keys without typos), kept only for records
-        # without a valid code: a group holding a code never goes looking (_by_evidence). The
-        # typo blocks are kept per distinct name core (blocks.typo_index): a customer's records
-        # share their core and its many variants.
-        self.keys: list[list | None] = []
         # block -> live records in it (a record listed once per key it has, as big_blocks counts):
-        # the record's index itself while it is the only one (most blocks), then a list
-        self.index = index = {}
-        groups, kept = self.groups, self.keys
+        # the record's index itself while it is the only one (most blocks), then a list. A
+        # record's own blocks are not kept: made again when its group goes looking (_by_evidence).
+        self.index = index = BlockIndex()
+        kinds = index.kinds
+        groups = self.groups
         keys_of = self.block_keys
         for i, r in enumerate(self.recs):
             live = not r.deleted
             g = _Group([i], r.uscc, _NONE, _NONE, live, r.ref in frozen, r.scope)
-            mine = keys_of(r, False)
-            kept.append(None if r.uscc else mine)
             if live:
-                for key in mine:
-                    block = index.get(key)
+                for kind, value in keys_of(r, False):
+                    blocks = kinds.get(kind)
+                    if blocks is None:
+                        blocks = kinds[kind] = {}
+                    block = blocks.get(value)
                     if block is None:
-                        index[key] = i
+                        blocks[value] = i
                     elif block.__class__ is int:
-                        index[key] = [block, i]
+                        blocks[value] = [block, i]
                     else:
                         block.append(i)
                 key = r.key
@@ -168,7 +167,7 @@ class Engine:
                         g.places = _one(key.place)
                     g.tags = _one(branch_tag(key))
             groups.append(g)
-        self.typos = TypoIndex(k[1] for k in index if k[0] == "core") if cfg.typo_blocks else TypoIndex()
+        self.typos = TypoIndex(kinds.get("core", ())) if cfg.typo_blocks else TypoIndex()
         # computed over all records by the caller when only some are matched (incremental)
         cap = cfg.max_block
         self.big = big if big is not None else too_common(index, self.typos, cap)
@@ -322,17 +321,16 @@ class Engine:
     def _by_evidence(self) -> None:
         index = self._blocks()
         self.switchboards = self._switchboards(index)
-        done: set[int] = set()
-        recs, keys, keys_of = self.recs, self.keys, self.block_keys
+        done = bytearray(len(self.recs))  # roots that looked already (a flag per record, not a set)
+        recs, keys_of = self.recs, self.block_keys
         for i in range(len(self.recs)):
             root = self.find(i)
-            if root in done or self.groups[root].uscc:
+            if done[root] or self.groups[root].uscc:
                 continue  # coded customers do not go looking; each open group looks once
-            done.add(root)
+            done[root] = 1
             mine = self.groups[root].members
             cands: dict[int, tuple[float, tuple[str, ...]]] = {}
-            blocks = [block_members(index, key) for key in {k for j in mine for k in (
-                      keys[j] if keys[j] is not None else keys_of(recs[j], False))}
+            blocks = [block_members(index, key) for key in {k for j in mine for k in keys_of(recs[j], False)}
                       if key not in self.big and not (key[0] == "phone" and key[1] in self.switchboards)]
             if self.typos:
                 own = {k.core for j in mine for k in ((recs[j].key,) if recs[j].key else ()) + recs[j].aliases}
@@ -356,7 +354,7 @@ class Engine:
             runner = ranked[1][0] if len(ranked) > 1 else 0.0
             if best >= self.cfg.accept and best - runner >= self.cfg.margin:
                 self.union(target, root, Join("evidence", round(best, 3), sig))
-                done.add(self.find(root))
+                done[self.find(root)] = 1
             else:
                 why = ("several customers fit equally well" if best >= self.cfg.accept
                        else "evidence below the join threshold")

@@ -95,6 +95,7 @@ def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for, reads: Con
     The records are read once, as they stream (a list of every contact record and the rows
     made of them were both held before)."""
     found: dict[str, tuple] = {}
+    share = {}.setdefault  # one object per distinct name and numbers (a person in several systems)
     for src, records in (reads or ContactReads(conn, cfg, source_for)).each():
         prefix = f"{src.system}:{src.object}:"
         for c in records:
@@ -102,7 +103,7 @@ def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for, reads: Con
                 continue
             ref = prefix + c.natural
             if ref not in found:  # newest landed version wins
-                found[ref] = (c.name, c.phones, c.customer_ref, c.company)
+                found[ref] = (share(c.name, c.name), share(c.phones, c.phones), c.customer_ref, c.company)
     cores, customer_of = _linked(conn, {c[2] for c in found.values() if c[2]})
     rows: list[ContactRow] = []
     by_company: list[tuple[int, NameKey]] = []  # rows whose customer is the one their company name fits

@@ -81,6 +81,7 @@ class Join:
 
 
 _OWN = Join("own")  # not joined by any rule (yet): one object for every such record
+_NAME = Join("name")
 
 
 @dataclass
@@ -243,13 +244,14 @@ class Engine:
 
     def _by_value(self, rule: str, value, reason: str) -> None:
         first: dict[str, int] = {}
+        join = Join(rule)  # one for every join of the rule (never changed once made)
         for i, r in enumerate(self.recs):
             v = value(r)
             if not v:
                 continue
             if v not in first:
                 first[v] = i
-            elif not self.union(first[v], i, Join(rule)):
+            elif not self.union(first[v], i, join):
                 self._to_review(i, f"{reason}, but a hard constraint (code, place or branch) forbids the join",
                                 [(first[v], 1.0, (rule,))])
 
@@ -286,7 +288,7 @@ class Engine:
             # Several namesake groups that could all be one customer are one customer.
             if roots and all(self.compatible(a, b) and not self._far(a, b) for a in roots for b in roots if a < b):
                 for c in roots:
-                    self.union(c, i, Join("name"))
+                    self.union(c, i, _NAME)
 
     def _far(self, a: int, b: int) -> bool:
         """The known places of two groups (explicit or inferred) exclude each other: a name

@@ -134,7 +134,7 @@ class Engine:
         # Live records first, then by ref: a deterministic order that deleted ones never shape.
         self.recs = sorted(records, key=attrgetter("deleted", "ref"))
         self.cfg = cfg
-        self.parent = list(range(len(self.recs)))
+        self.parent: list[int] = []  # (filled below with the same int objects the blocks hold)
         # root record -> its group (None once merged into another): a list, not a dict by index
         self.groups: list[_Group | None] = []
         # every record starts as its own ("own", one shared Join), rules replace it when they join
@@ -145,9 +145,10 @@ class Engine:
         # record's own blocks are not kept: made again when its group goes looking (_by_evidence).
         self.index = index = BlockIndex()
         kinds = index.kinds
-        groups = self.groups
+        groups, parent = self.groups, self.parent
         keys_of = self.block_keys
         for i, r in enumerate(self.recs):
+            parent.append(i)
             live = not r.deleted
             g = _Group([i], r.uscc, _NONE, _NONE, live, r.ref in frozen, r.scope)
             if live:

@@ -401,7 +401,8 @@ def to_rec(row, pool: dict | None = None) -> Rec:
         # (numbers and names one by one too: records of a company list some of them each)
         phones, contacts = (share(v, v) if v else () for v in
                             (tuple([share(x, x) for x in phones]), tuple([share(x, x) for x in contacts])))
-        aliases, cities = (share(v, v) if v else () for v in (aliases, cities))
+        aliases = share(aliases, tuple([share(k, k) for k in aliases])) if aliases else ()
+        cities = share(cities, cities) if cities else ()
         address, uscc, link_code = (share(v, v) if v else v for v in (address, uscc, link_code))
     return Rec(
         ref=get("ref"), system=get("system"), key=key, aliases=aliases,

@@ -25,7 +25,7 @@ from mappings.identity.extract import text
 from mappings.identity.partition import resolve_partitioned
 from mappings.identity.registry import Registry, assign, persist
 from mappings.identity.store import sync_rows, table_rows
-from mappings.normalize import NameKey, name_key
+from mappings.normalize import NameKey, _name_key, name_key
 from mappings.regions import places_compatible
 
 ENTITY = "contact"
@@ -81,8 +81,9 @@ def _linked(conn: Connection, refs: set[str]) -> tuple[dict[str, str | None], di
     from hub_core.schema_identity import customer_record
 
     t, x = customer_record.c, customer_xref.c
-    cores = {ref: core for ref, core in conn.execute(select(t.ref, t.name_key)) if ref in refs}
-    customer_of = {ref: cid for ref, cid in conn.execute(select(x.ref, x.customer_id)) if ref in refs}
+    share = {}.setdefault  # one object per core and customer id (a customer's records repeat them)
+    cores = {ref: share(core, core) for ref, core in conn.execute(select(t.ref, t.name_key)) if ref in refs}
+    customer_of = {ref: share(cid, cid) for ref, cid in conn.execute(select(x.ref, x.customer_id)) if ref in refs}
     return cores, customer_of
 
 
@@ -120,6 +121,7 @@ def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for, reads: Con
     by_name = _customers_by_name(conn, {key.core for _, key in by_company})
     for n, key in by_company:
         rows[n] = rows[n]._replace(customer_id=_customer_by_name(by_name, key))
+    _name_key.cache_clear()  # (the companies' keys: nothing reads them again)
     return rows
 
 

@@ -146,8 +146,10 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
         # and writing they were ~100 MB at 100k customers; contact staging reads them again.
         reads.keep = False
         staged = stage_streaming(conn, idcfg, cfg.source_for, employees, now, reads)
+        n_changed, staged.changed = len(staged.changed), set()  # (only counted: every ref, on a first build)
     else:
         staged = stage_customer_records(conn, idcfg, cfg.source_for, employees, now, since, reads)
+        n_changed = len(staged.changed)
     written = staged.written
     reg = Registry(conn, ENTITY)
     overrides = active_overrides(conn)
@@ -239,7 +241,7 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
                           scope, scoped_prev, idcfg.survivorship)
     written += done.rows
     records = len(staged.rows) if not full else n_live
-    stats = ResolveStats(records, len(staged.changed), len(staged.removed), n_live,
+    stats = ResolveStats(records, n_changed, len(staged.removed), n_live,
                          count_rows(conn, customer), len(out.issued), len(out.merged), count_rows(conn, customer_review),
                          written, moved_refs=done.moved_refs, customers_touched=done.customers_touched)
     return stats, staged.names_moved or bool(done.moved_refs)

@@ -58,10 +58,12 @@ def _write(conn: Connection, rows: list[tuple]) -> None:
         conn.execute(insert(customer_record_block), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
 
 
-def _insert(conn: Connection, recs: dict) -> None:
+def _insert(conn: Connection, recs) -> None:
+    """``recs``: ref -> engine record, or a list of engine records in ref order."""
     batch: list[tuple] = []
-    for ref in sorted(recs):
-        batch += _rows(ref, recs[ref])
+    pairs = ((ref, recs[ref]) for ref in sorted(recs)) if isinstance(recs, dict) else ((r.ref, r) for r in recs)
+    for ref, rec in pairs:
+        batch += _rows(ref, rec)
         if len(batch) >= BATCH:
             _write(conn, batch)
             batch = []
@@ -73,8 +75,9 @@ def _chunks(values) -> list[list]:
     return [ordered[i:i + CHUNK] for i in range(0, len(ordered), CHUNK)]
 
 
-def rebuild(conn: Connection, recs: dict) -> None:
-    """The whole index from ``recs`` (ref -> engine record of every staged record)."""
+def rebuild(conn: Connection, recs) -> None:
+    """The whole index from ``recs`` (ref -> engine record of every staged record, or those
+    records in ref order)."""
     conn.execute(delete(customer_record_block))
     indexes = sorted(customer_record_block.indexes, key=lambda ix: ix.name)  # built after the rows, not row by row
     for ix in indexes:

@@ -44,17 +44,10 @@ def _typo_keys(core: str) -> tuple[tuple[str, str], ...]:
     return tuple(("del", d) for d in deletions(core))
 
 
-@lru_cache(maxsize=65536)
-def typo_variants(core: str) -> tuple[str, ...]:
-    """:func:`deletions` of a name core, made once per core."""
-    return tuple(deletions(core))
-
-
 def release_typo_caches() -> None:
-    """Empty the per-core typo caches once a resolution is done: at 100k customers they hold
-    tens of thousands of cores' variants nothing reads any more."""
+    """Empty the per-core typo-block cache once the block index is written: at 100k customers
+    it holds tens of thousands of cores' variants nothing reads any more."""
     _typo_keys.cache_clear()
-    typo_variants.cache_clear()
 
 
 def block_keys(r: Rec, typos: bool = True) -> list[tuple[str, str]]:
@@ -73,46 +66,50 @@ def block_keys(r: Rec, typos: bool = True) -> list[tuple[str, str]]:
     return keys
 
 
-def typo_index(index) -> dict[str, str | list[str]]:
-    """One-deletion variant -> the live name cores that have it (a core listed once per time
-    it yields the variant; the core itself, not a list, when it is the only one - nearly every
-    variant, and a list each would cost ~60 bytes at 640k variants). The block ("del", variant)
-    of :func:`block_keys` is then the live records of those cores (``index[("core", core)]``),
-    each as often as it was listed there: the same members as a block per variant and record,
-    built per distinct core."""
-    typos: dict[str, str | list[str]] = {}
-    get = typos.get
-    for kind, core in index:
-        if kind == "core" and len(core) >= 4:  # (shorter cores have no variants)
-            for d in typo_variants(core):
-                cores = get(d)
-                if cores is None:
-                    typos[d] = core
-                elif type(cores) is str:
-                    typos[d] = [cores, core]
-                else:
-                    cores.append(core)
-    return typos
+class BlockIndex:
+    """An engine's blocks: block -> its live records, one dict per kind of block keyed by the
+    block's value (the name core, number, address, code itself: a ``(kind, value)`` tuple per
+    block was ~56 bytes each, 550k of them at 100k customers). ``get``/``items`` speak in
+    ``(kind, value)`` keys like a dict of them would."""
+
+    __slots__ = ("kinds",)
+
+    def __init__(self) -> None:
+        self.kinds: dict[str, dict] = {}
+
+    def get(self, key, default=None):
+        found = self.kinds.get(key[0])
+        return default if found is None else found.get(key[1], default)
+
+    def items(self):
+        for kind, blocks in self.kinds.items():
+            for value, found in blocks.items():
+                yield (kind, value), found
+
+    def __len__(self) -> int:
+        return sum(len(blocks) for blocks in self.kinds.values())
 
 
-def typo_cores(typos: dict[str, str | list[str]], variant: str) -> list[str] | tuple[str, ...]:
-    """The cores :func:`typo_index` lists for ``variant`` (none, one or several)."""
-    cores = typos.get(variant)
-    if cores is None:
+def block_members(index: BlockIndex | dict, key) -> list[int] | tuple[int, ...]:
+    """The records of block ``key`` in an engine's :class:`BlockIndex`, which keeps a block of
+    one record (most of them) as that record's index rather than a list of one (~70 bytes each)."""
+    found = index.get(key)
+    if found is None:
         return ()
-    return (cores,) if type(cores) is str else cores
+    return (found,) if found.__class__ is int else found
 
 
-def too_common(index, typos: dict[str, str | list[str]], cap: int) -> set[tuple[str, str]]:
-    """:func:`big_blocks` of an engine's block ``index`` and its :func:`typo_index`. A variant
-    of one core (nearly all) is as big as that core's block: only the few cores above the cap
-    are looked at for those."""
-    big = {k for k, members in index.items() if k[0] in CAPPED and len(members) > cap}
-    big_cores = {k[1] for k, members in index.items() if k[0] == "core" and len(members) > cap}
-    for d, cores in typos.items():
-        if type(cores) is str:
-            if cores in big_cores:
+def too_common(index, typos, cap: int) -> set[tuple[str, str]]:
+    """:func:`big_blocks` of an engine's block ``index`` and its typo index
+    (:class:`mappings.identity.typos.TypoIndex`). A variant of one core (nearly all) is as big
+    as that core's block: only the few cores above the cap are looked at for those."""
+    big = {k for k, found in index.items() if k[0] in CAPPED and found.__class__ is not int and len(found) > cap}
+    big_cores = {k[1] for k, found in index.items() if k[0] == "core" and found.__class__ is not int
+                 and len(found) > cap}
+    for d, cores in typos.variants():
+        if len(cores) == 1:
+            if cores[0] in big_cores:
                 big.add(("del", d))
-        elif sum(len(index[("core", c)]) for c in cores) > cap:
+        elif sum(len(block_members(index, ("core", c))) for c in cores) > cap:
             big.add(("del", d))
     return big

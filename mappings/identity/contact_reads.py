@@ -76,6 +76,16 @@ class ContactReads:
             self._reads = [(src, self._source(src)) for src in self.cfg.contacts]
         return self._reads
 
+    def each(self) -> Iterator[tuple]:
+        """:meth:`sources`, each source's records as they are read unless they are kept already
+        (contact staging reads each record once: nothing is kept for it)."""
+        if self._reads is not None:
+            yield from self._reads
+            return
+        for src in self.cfg.contacts:
+            cached = self._by_stream.get((src.system, src.stream))
+            yield src, (cached if cached is not None else self._iter(src))
+
     def linked(self, only: set[str] | None = None) -> list[tuple]:
         """:meth:`sources` of the contact sources linked to customer records only: all customer
         staging reads (an incremental build then never reads the unlinked ones, WeCom's).

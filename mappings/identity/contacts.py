@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import Connection, select
 
@@ -24,7 +25,7 @@ from mappings.identity.extract import text
 from mappings.identity.partition import resolve_partitioned
 from mappings.identity.registry import Registry, assign, persist
 from mappings.identity.store import sync_rows, table_rows
-from mappings.normalize import NameKey, name_key
+from mappings.normalize import NameKey, _name_key, name_key
 from mappings.regions import places_compatible
 
 ENTITY = "contact"
@@ -63,41 +64,65 @@ def _customer_by_name(index, key: NameKey | None) -> str | None:
     return fits.pop() if len(fits) == 1 else None
 
 
-def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for, reads: ContactReads | None = None) -> list[dict]:
-    """One row per contact record: ref, person name, phones, customer ref and customer id
-    (``reads``: the contact records as customer staging read them, else read here). A contact
-    of a customer record takes that record's staged name core as its company; one that only
-    names its company (WeCom) is keyed by that name and placed at the one customer it fits."""
+class ContactRow(NamedTuple):
+    """One staged contact record (a tuple, not a dict: 196k of them at 100k customers)."""
+
+    ref: str
+    name: str | None
+    phones: tuple[str, ...]
+    company: str  # the name core of its customer record, or of the company it names ("": none)
+    customer_id: str | None
+
+
+def _linked(conn: Connection, refs: set[str]) -> tuple[dict[str, str | None], dict[str, str]]:
+    """(name core, customer id) by customer ref, of the customer records contacts link to: the
+    whole staging and crosswalk read, only those kept (two dicts of 277k refs at 100k customers
+    were ~70 MB, at the contacts' peak of memory)."""
     from hub_core.schema_identity import customer_record
 
-    # the name core of each customer record as staged (``name_key`` of its name), not worked out again
-    t = customer_record.c
-    cores = dict(conn.execute(select(t.ref, t.name_key)).all())
-    customer_of = dict(conn.execute(select(customer_xref.c.ref, customer_xref.c.customer_id)).all())
-    rows: dict[str, dict] = {}
-    by_company: list[tuple[dict, NameKey]] = []  # rows whose customer is the one their company name fits
-    for src, records in (reads or ContactReads(conn, cfg, source_for)).sources():
+    t, x = customer_record.c, customer_xref.c
+    share = {}.setdefault  # one object per core and customer id (a customer's records repeat them)
+    cores = {ref: share(core, core) for ref, core in conn.execute(select(t.ref, t.name_key)) if ref in refs}
+    customer_of = {ref: share(cid, cid) for ref, cid in conn.execute(select(x.ref, x.customer_id)) if ref in refs}
+    return cores, customer_of
+
+
+def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for, reads: ContactReads | None = None
+                   ) -> list[ContactRow]:
+    """One row per contact record: ref, person name, phones, company core and customer id
+    (``reads``: the contact records as customer staging read them, else read here). A contact
+    of a customer record takes that record's staged name core as its company; one that only
+    names its company (WeCom) is keyed by that name and placed at the one customer it fits.
+    The records are read once, as they stream (a list of every contact record and the rows
+    made of them were both held before)."""
+    found: dict[str, tuple] = {}
+    share = {}.setdefault  # one object per distinct name and numbers (a person in several systems)
+    for src, records in (reads or ContactReads(conn, cfg, source_for)).each():
         prefix = f"{src.system}:{src.object}:"
         for c in records:
             if not c.natural:
                 continue
             ref = prefix + c.natural
-            if ref in rows:  # newest landed version wins
-                continue
-            customer_ref = c.customer_ref
-            if customer_ref and customer_ref in cores:
-                key, core = None, cores[customer_ref]
-            else:
-                key = name_key(text(c.company))
-                core = key.core if key else None
-            row = rows[ref] = {"ref": ref, "name": c.name, "phones": c.phones, "company": core or "",
-                               "customer_id": customer_of.get(customer_ref) if customer_ref else None}
-            if not customer_ref and key is not None:
-                by_company.append((row, key))
+            if ref not in found:  # newest landed version wins
+                found[ref] = (share(c.name, c.name), share(c.phones, c.phones), c.customer_ref, c.company)
+    cores, customer_of = _linked(conn, {c[2] for c in found.values() if c[2]})
+    rows: list[ContactRow] = []
+    by_company: list[tuple[int, NameKey]] = []  # rows whose customer is the one their company name fits
+    for ref, (name, phones, customer_ref, company) in found.items():
+        if customer_ref and customer_ref in cores:
+            key, core = None, cores[customer_ref]
+        else:
+            key = name_key(text(company))
+            core = key.core if key else None
+        if not customer_ref and key is not None:
+            by_company.append((len(rows), key))
+        rows.append(ContactRow(ref, name, phones, core or "", customer_of.get(customer_ref) if customer_ref else None))
+    del found, cores, customer_of
     by_name = _customers_by_name(conn, {key.core for _, key in by_company})
-    for row, key in by_company:
-        row["customer_id"] = _customer_by_name(by_name, key)
-    return list(rows.values())
+    for n, key in by_company:
+        rows[n] = rows[n]._replace(customer_id=_customer_by_name(by_name, key))
+    _name_key.cache_clear()  # (the companies' keys: nothing reads them again)
+    return rows
 
 
 def phones_json(phones) -> str:
@@ -111,14 +136,14 @@ def phones_json(phones) -> str:
     return json.dumps(list(phones))
 
 
-def _rec(row: dict) -> Rec:
-    phones = tuple(row["phones"])
-    name = row["name"]
-    ref = row["ref"]
+def _rec(row: ContactRow) -> Rec:
+    phones = tuple(row.phones)
+    name = row.name
+    ref = row.ref
     # positional, in Rec's field order: ref, system, key, aliases, uscc, code_raw, link_code,
     # phones, address, contacts, deleted, scope
-    return Rec(ref, ref.partition(":")[0], NameKey(f"{name}@{row['company']}", None) if name else None,
-               (), None, None, phones[0] if phones else None, phones[1:], None, (), False, row["customer_id"])
+    return Rec(ref, ref.partition(":")[0], NameKey(f"{name}@{row.company}", None) if name else None,
+               (), None, None, phones[0] if phones else None, phones[1:], None, (), False, row.customer_id)
 
 
 def resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now,
@@ -135,8 +160,8 @@ def _resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now, re
         reads.release()
     existing = table_rows(conn, contact_xref, "ref")
     same = len(rows) == len(existing) and all(
-        (e := existing.get(r["ref"])) is not None and (e["name"], e["phones"]) == (r["name"], phones_json(r["phones"]))
-        and r["customer_id"] in (None, e["customer_id"]) for r in rows)
+        (e := existing.get(r.ref)) is not None and (e["name"], e["phones"]) == (r.name, phones_json(r.phones))
+        and r.customer_id in (None, e["customer_id"]) for r in rows)
     if same:  # nothing a match depends on moved: skip the engine, write nothing
         return ContactStats(len(rows), len({e["contact_id"] for e in existing.values()}), 0, 0)
     # persons: no typo blocks (names are short and common; a mobile or the company decides);
@@ -146,18 +171,18 @@ def _resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now, re
     reg = Registry(conn, ENTITY)
     out = assign(reg, result.clusters, prev, {}, {ref: j.rule for ref, j in result.joins.items()})
     written = persist(reg, out, set(prev.values()) - set(reg.rows), now)
-    by_ref = {r["ref"]: r for r in rows}
+    by_ref = {r.ref: r for r in rows}
     del rows
     held: set[str] = set()
     for start in range(0, len(result.clusters), CHUNK):  # the desired rows a chunk at a time
         desired = {}
         for n in range(start, min(start + CHUNK, len(result.clusters))):
             refs = result.clusters[n]
-            customer_id = next((by_ref[r]["customer_id"] for r in refs if by_ref[r]["customer_id"]), None)
+            customer_id = next((by_ref[r].customer_id for r in refs if by_ref[r].customer_id), None)
             for ref in refs:
                 r = by_ref[ref]
-                desired[ref] = {"ref": ref, "contact_id": out.ids[n], "customer_id": customer_id, "name": r["name"],
-                                "phones": phones_json(r["phones"]), "match_method": result.joins[ref].rule}
+                desired[ref] = {"ref": ref, "contact_id": out.ids[n], "customer_id": customer_id, "name": r.name,
+                                "phones": phones_json(r.phones), "match_method": result.joins[ref].rule}
         held.update(desired)
         written += sync_rows(conn, contact_xref, "ref", set(desired), desired, existing)
     written += sync_rows(conn, contact_xref, "ref", set(existing) - held, {}, existing)  # contacts gone

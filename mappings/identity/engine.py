@@ -31,16 +31,16 @@ from functools import cache
 from operator import attrgetter
 
 from mappings.identity.blocks import (
+    BlockIndex,
     block_keys,
-    release_typo_caches,
+    block_members,
+    deletions,
     too_common,
-    typo_cores,
-    typo_index,
-    typo_variants,
 )
 from mappings.identity.cities import clash, group_location, nowhere_among
 from mappings.identity.config import Matching
 from mappings.identity.scoring import BRANCH_TAG, branch_tag, score_groups
+from mappings.identity.typos import TypoIndex
 from mappings.normalize import NameKey
 from mappings.regions import places_compatible
 
@@ -81,6 +81,7 @@ class Join:
 
 
 _OWN = Join("own")  # not joined by any rule (yet): one object for every such record
+_NAME = Join("name")
 
 
 @dataclass
@@ -133,31 +134,33 @@ class Engine:
         # Live records first, then by ref: a deterministic order that deleted ones never shape.
         self.recs = sorted(records, key=attrgetter("deleted", "ref"))
         self.cfg = cfg
-        self.parent = list(range(len(self.recs)))
+        self.parent: list[int] = []  # (filled below with the same int objects the blocks hold)
         # root record -> its group (None once merged into another): a list, not a dict by index
         self.groups: list[_Group | None] = []
         # every record starts as its own ("own", one shared Join), rules replace it when they join
         self.joins: dict[str, Join] = dict.fromkeys([r.ref for r in self.recs], _OWN)
         self.review: dict[str, tuple[str, list[tuple[int, float, tuple[str, ...]]]]] = {}
-        # The exact blocks of each record (block_keys without typos), kept only for records
-        # without a valid code: a group holding a code never goes looking (_by_evidence). The
-        # typo blocks are kept per distinct name core (blocks.typo_index): a customer's records
-        # share their core and its many variants.
-        self.keys: list[list | None] = []
-        # block -> live records in it (a record listed once per key it has, as big_blocks counts)
-        self.index = index = defaultdict(list)
-        groups, kept = self.groups, self.keys
+        # block -> live records in it (a record listed once per key it has, as big_blocks counts):
+        # the record's index itself while it is the only one (most blocks), then a list. A
+        # record's own blocks are not kept: made again when its group goes looking (_by_evidence).
+        self.index = index = BlockIndex()
+        kinds = index.kinds
+        groups, parent = self.groups, self.parent
         keys_of = self.block_keys
         for i, r in enumerate(self.recs):
+            parent.append(i)
             live = not r.deleted
             g = _Group([i], r.uscc, _NONE, _NONE, live, r.ref in frozen, r.scope)
-            mine = keys_of(r, False)
-            kept.append(None if r.uscc else mine)
             if live:
-                for key in mine:
-                    block = index.get(key)
+                for kind, value in keys_of(r, False):
+                    blocks = kinds.get(kind)
+                    if blocks is None:
+                        blocks = kinds[kind] = {}
+                    block = blocks.get(value)
                     if block is None:
-                        index[key] = [i]
+                        blocks[value] = i
+                    elif block.__class__ is int:
+                        blocks[value] = [block, i]
                     else:
                         block.append(i)
                 key = r.key
@@ -166,17 +169,17 @@ class Engine:
                         g.places = _one(key.place)
                     g.tags = _one(branch_tag(key))
             groups.append(g)
-        self.typos = typo_index(index) if cfg.typo_blocks else {}
+        self.typos = TypoIndex(kinds.get("core", ())) if cfg.typo_blocks else TypoIndex()
         # computed over all records by the caller when only some are matched (incremental)
         cap = cfg.max_block
         self.big = big if big is not None else too_common(index, self.typos, cap)
         self.big_typos = {k[1] for k in self.big if k[0] == "del"}
 
-    def _typo_members(self, variant: str):
-        """The live records of the block ("del", ``variant``)."""
+    def _typo_members(self, cores: list[str]):
+        """The live records of a block ("del", variant): those of the ``cores`` that have it."""
         index = self.index
-        for core in typo_cores(self.typos, variant):
-            yield from index[("core", core)]
+        for core in cores:
+            yield from block_members(index, ("core", core))
 
     # --- union-find under constraints -------------------------------------------------------
     def find(self, i: int) -> int:
@@ -242,13 +245,14 @@ class Engine:
 
     def _by_value(self, rule: str, value, reason: str) -> None:
         first: dict[str, int] = {}
+        join = Join(rule)  # one for every join of the rule (never changed once made)
         for i, r in enumerate(self.recs):
             v = value(r)
             if not v:
                 continue
             if v not in first:
                 first[v] = i
-            elif not self.union(first[v], i, Join(rule)):
+            elif not self.union(first[v], i, join):
                 self._to_review(i, f"{reason}, but a hard constraint (code, place or branch) forbids the join",
                                 [(first[v], 1.0, (rule,))])
 
@@ -285,7 +289,7 @@ class Engine:
             # Several namesake groups that could all be one customer are one customer.
             if roots and all(self.compatible(a, b) and not self._far(a, b) for a in roots for b in roots if a < b):
                 for c in roots:
-                    self.union(c, i, Join("name"))
+                    self.union(c, i, _NAME)
 
     def _far(self, a: int, b: int) -> bool:
         """The known places of two groups (explicit or inferred) exclude each other: a name
@@ -308,10 +312,10 @@ class Engine:
         # the phone blocks are those of the live records' numbers (not a walk over every block)
         numbers = dict.fromkeys(p for r in self.recs if not r.deleted for p in r.phones)
         for value in numbers:
-            members = index.get(("phone", value))
-            if not members or (len(members) < 2 and self.cfg.switchboard_clusters > 1):
+            found = block_members(index, ("phone", value))
+            if not found or (len(found) < 2 and self.cfg.switchboard_clusters > 1):
                 continue  # one record's own number (a record lists a number once): one customer
-            roots = {self.find(i) for i in members}
+            roots = {self.find(i) for i in found}
             codes = {self.groups[c].uscc for c in roots} - {None}
             if len(roots) >= self.cfg.switchboard_clusters or len(codes) >= 2:
                 boards.add(value)
@@ -320,26 +324,25 @@ class Engine:
     def _by_evidence(self) -> None:
         index = self._blocks()
         self.switchboards = self._switchboards(index)
-        done: set[int] = set()
-        recs, keys, keys_of = self.recs, self.keys, self.block_keys
+        done = bytearray(len(self.recs))  # roots that looked already (a flag per record, not a set)
+        recs, keys_of = self.recs, self.block_keys
         for i in range(len(self.recs)):
             root = self.find(i)
-            if root in done or self.groups[root].uscc:
+            if done[root] or self.groups[root].uscc:
                 continue  # coded customers do not go looking; each open group looks once
-            done.add(root)
+            done[root] = 1
             mine = self.groups[root].members
             cands: dict[int, tuple[float, tuple[str, ...]]] = {}
-            blocks = [index.get(key, ()) for key in {k for j in mine for k in (
-                      keys[j] if keys[j] is not None else keys_of(recs[j], False))}
+            blocks = [block_members(index, key) for key in {k for j in mine for k in keys_of(recs[j], False)}
                       if key not in self.big and not (key[0] == "phone" and key[1] in self.switchboards)]
             if self.typos:
                 own = {k.core for j in mine for k in ((recs[j].key,) if recs[j].key else ()) + recs[j].aliases}
                 typos = self.typos
-                for d in {d for core in own for d in typo_variants(core)} - self.big_typos:
-                    cores = typos.get(d)
-                    if cores is None or cores.__class__ is str and cores in own:
+                for d in {d for core in own for d in deletions(core)} - self.big_typos:
+                    cores = typos.cores_of(d)
+                    if not cores or len(cores) == 1 and cores[0] in own:
                         continue  # a variant only the group's own cores have: their blocks are read above
-                    blocks.append(self._typo_members(d))
+                    blocks.append(self._typo_members(cores))
             for block in blocks:
                 for j in block:
                     c = self.find(j)
@@ -354,7 +357,7 @@ class Engine:
             runner = ranked[1][0] if len(ranked) > 1 else 0.0
             if best >= self.cfg.accept and best - runner >= self.cfg.margin:
                 self.union(target, root, Join("evidence", round(best, 3), sig))
-                done.add(self.find(root))
+                done[self.find(root)] = 1
             else:
                 why = ("several customers fit equally well" if best >= self.cfg.accept
                        else "evidence below the join threshold")
@@ -379,7 +382,6 @@ def resolve(records: list[Rec], cfg: Matching, frozen: frozenset[str] = frozense
     ``big``: the too-common blocks, when ``records`` are only part of all records."""
     with paused_gc():
         result = Engine(records, cfg, frozen, big).run()
-    release_typo_caches()  # (their variants lived in the engine's typo index, now gone)
     return result
 
 

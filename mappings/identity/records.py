@@ -237,6 +237,7 @@ class _Sink:
         self.conn, self.now, self.old = conn, now, old
         self.seen: set[str] = set()
         self.recs: list[Rec] = []
+        self.pool: dict = {}  # to_rec's shared values, for the staging only
         self.changed: set[str] = set()
         self.batch: list[dict] = []
         self.stale = 0
@@ -247,7 +248,7 @@ class _Sink:
 
     def __setitem__(self, ref: str, row: dict) -> None:
         self.seen.add(ref)
-        self.recs.append(to_rec(row))
+        self.recs.append(to_rec(row, self.pool))
         old = self.old.get(ref)
         if old is not None and old[0] == row["content_hash"]:
             return
@@ -379,19 +380,33 @@ def _list(text: str | None) -> tuple:
     return tuple(orjson.loads(text)) if text and text != "[]" else ()
 
 
-def to_rec(row) -> Rec:
-    """The engine's view of a staged row (a dict or a result row)."""
+def to_rec(row, pool: dict | None = None) -> Rec:
+    """The engine's view of a staged row (a dict or a result row). ``pool``: one object per
+    distinct value (name key, numbers, contacts, places, address, codes) across the records made
+    with it, as :class:`_Sink` keeps them for a whole resolution: a company's records repeat
+    them, and each read back from JSON was an object of its own (~0.2 kB per record)."""
     get = row.get if isinstance(row, dict) else row._mapping.get
     core = get("name_key")
     phones = _list(get("phones"))
     aliases = get("aliases")
     raw_code = get("uscc_raw")
+    key = NameKey(core, get("name_place")) if core else None
+    aliases = tuple(_key_of(a) for a in orjson.loads(aliases)) if aliases and aliases != "[]" else ()
+    cities = infer_cities(phones, get("address"))
+    contacts = _list(get("contacts"))
+    address, uscc, link_code = get("address_key"), get("uscc"), get("link_code")
+    if pool is not None:
+        share = pool.setdefault
+        key = share(key, key)
+        # (numbers and names one by one too: records of a company list some of them each)
+        phones, contacts = (share(v, v) if v else () for v in
+                            (tuple([share(x, x) for x in phones]), tuple([share(x, x) for x in contacts])))
+        aliases = share(aliases, tuple([share(k, k) for k in aliases])) if aliases else ()
+        cities = share(cities, cities) if cities else ()
+        address, uscc, link_code = (share(v, v) if v else v for v in (address, uscc, link_code))
     return Rec(
-        ref=get("ref"), system=get("system"),
-        key=NameKey(core, get("name_place")) if core else None,
-        aliases=tuple(_key_of(a) for a in orjson.loads(aliases)) if aliases and aliases != "[]" else (),
-        uscc=get("uscc"), code_raw=raw_code if raw_code and len(raw_code) >= 15 else None,
-        link_code=get("link_code"), phones=phones, cities=infer_cities(phones, get("address")),
-        address=get("address_key"), contacts=_list(get("contacts")),
+        ref=get("ref"), system=get("system"), key=key, aliases=aliases,
+        uscc=uscc, code_raw=raw_code if raw_code and len(raw_code) >= 15 else None,
+        link_code=link_code, phones=phones, cities=cities, address=address, contacts=contacts,
         deleted=bool(get("is_deleted")),
     )

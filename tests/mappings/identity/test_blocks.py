@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from mappings.identity.blocks import big_blocks, block_keys
+from mappings.identity.blocks import big_blocks, block_keys, deletions
 from mappings.identity.config import Matching
 from mappings.identity.engine import Engine, Rec
+from mappings.identity.typos import TypoIndex
 from mappings.normalize import NameKey
 
 
@@ -30,6 +31,24 @@ def test_typo_blocks_per_core_have_the_members_of_blocks_per_record():
     typo_blocks = {k for k in plain if k[0] == "del"}
     assert typo_blocks and any(len(set(v)) < len(v) for v in plain.values())  # a record twice in a block
     for kind, variant in typo_blocks:
-        assert Counter(engine._typo_members(variant)) == Counter(plain[(kind, variant)])
+        assert Counter(engine._typo_members(engine.typos.cores_of(variant))) == Counter(plain[(kind, variant)])
     assert engine.big == big_blocks(((r, block_keys(r)) for r in engine.recs), 3)
     assert any(k[0] == "del" for k in engine.big)
+
+
+def test_typo_index_lists_the_cores_a_dict_of_variant_texts_would():
+    """The hashed arrays give, per variant, the cores (as often, in core order) a dict keyed by
+    the variant texts gives; every distinct variant comes out of ``variants`` once."""
+    cores = ["恒通建材", "恒通达材", "恒恒通建", "恒通建", "aabbcc", "abbcc", "abcc", "aabbc", "xyz", "百川贸易"]
+    by_text: dict[str, list[str]] = defaultdict(list)
+    for core in cores:
+        for d in deletions(core):
+            by_text[d].append(core)
+    typos = TypoIndex(cores)
+    assert typos and len(typos) == sum(len(v) for v in by_text.values())
+    for d, listed in by_text.items():
+        assert typos.cores_of(d) == listed
+    assert typos.cores_of("nothing") == [] and typos.cores_of("zzz") == []
+    found = list(typos.variants())
+    assert len(found) == len(by_text) and dict(found) == by_text
+    assert not TypoIndex() and not TypoIndex(["abc"])

@@ -58,17 +58,24 @@ class CompactRecords(Sequence):
 
     def __init__(self, fields: tuple[str, ...]) -> None:
         self.fields = fields
-        self.light: list[tuple] = []
+        self.columns: list[list] = [[] for _ in fields]  # per light field, per record (a list each:
+        # 8 bytes a value, where a tuple per record costs ~50 more)
+        self._count = 0
         self.version = 0
         self.cache: dict[Any, Any] = {}
         self._blocks: list[bytes] = []
         self._pending: list[bytes] = []
         self._patched: dict[int, bytes] = {}
         self._hot: tuple[int, list[bytes]] | None = None  # the last block decompressed
+        self._shared: dict[str, str] | None = {}  # while loading
 
     def append_line(self, line: bytes, record: dict) -> None:
         """Add one record: its JSON line as read, and the parsed record for the light fields."""
-        self.light.append(tuple(_light_value(record, f) for f in self.fields))
+        shared = self._shared  # one object per repeated text (dates, states): ~60 B a value less
+        for field, column in zip(self.fields, self.columns):
+            value = _light_value(record, field)
+            column.append(shared.setdefault(value, value) if shared is not None and type(value) is str else value)
+        self._count += 1
         self._pending.append(line)
         if len(self._pending) == BLOCK:
             self._flush()
@@ -81,14 +88,14 @@ class CompactRecords(Sequence):
     def finish(self) -> CompactRecords:
         """End loading: compress the last block and drop light fields no record has."""
         self._flush()
-        present = [i for i in range(len(self.fields)) if any(row[i] is not MISSING for row in self.light)]
-        if len(present) < len(self.fields):
-            self.fields = tuple(self.fields[i] for i in present)
-            self.light = [tuple(row[i] for i in present) for row in self.light]
+        self._shared = None
+        present = [i for i, column in enumerate(self.columns) if any(v is not MISSING for v in column)]
+        self.fields = tuple(self.fields[i] for i in present)
+        self.columns = [self.columns[i] for i in present]
         return self
 
     def __len__(self) -> int:
-        return len(self.light)
+        return self._count
 
     def line(self, index: int) -> bytes:
         """The JSON of record ``index`` (no bounds beyond the list's own)."""
@@ -118,20 +125,21 @@ class CompactRecords(Sequence):
         if not 0 <= index < len(self):
             raise IndexError("record index out of range")
         self._patched[index] = orjson.dumps(record)
-        self.light[index] = tuple(_light_value(record, f) for f in self.fields)
+        for field, column in zip(self.fields, self.columns):
+            column[index] = _light_value(record, field)
         self.version += 1
         self.cache.clear()
 
     def light_dict(self, index: int) -> dict:
         """The record's light top-level fields as a dict (what a filter on them reads)."""
-        return {f: v for f, v in zip(self.fields, self.light[index]) if v is not MISSING and "." not in f}
+        return {f: v for f, column in zip(self.fields, self.columns)
+                if (v := column[index]) is not MISSING and "." not in f}
 
     def column(self, field: str) -> list | None:
         """Every record's light value of ``field`` (MISSING where absent); None when not light."""
         if field not in self.fields:
             return None
-        at = self.fields.index(field)
-        return [row[at] for row in self.light]
+        return self.columns[self.fields.index(field)]
 
     def stored_bytes(self) -> int:
         """Compressed bytes held (blocks and patched records)."""

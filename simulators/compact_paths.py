@@ -140,10 +140,10 @@ def u8_find(records: CompactRecords, resource: str, natural_key: Callable, wante
 # ---------------------------------------------------------------- WeCom
 
 def _light(records: CompactRecords, field: str) -> Callable[[int], Any]:
-    at = records.fields.index(field) if field in records.fields else None
-    if at is None:
+    column = records.column(field)
+    if column is None:
         return lambda i: None
-    return lambda i: None if (v := records.light[i][at]) is MISSING else v
+    return lambda i: None if (v := column[i]) is MISSING else v
 
 
 def wecom_contacts(records: CompactRecords, start: int, limit: int, wanted: set) -> tuple[list[dict], str]:

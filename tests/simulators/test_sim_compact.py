@@ -228,3 +228,26 @@ def test_small_objects_stay_plain_lists(tmp_path):
             assert isinstance(kept, CompactRecords) == (len(records) >= 100), f"{section}.{name}"
             assert list(kept) == records
     assert world.now == load_world(tmp_path / "world.json").now
+
+
+def test_empty_and_custom_objects_are_known_alike(tmp_path):
+    from simulators.generator import dumps
+
+    data = {"meta": {"now": "2026-11-20T09:00:00+08:00"},
+            "crm": {"Foo__c": [], "AccountObj": [{"_id": "a1", "name": "甲"}, {"_id": "a2"}]},
+            "u8": {"customer": [{"code": "C1", "name": "乙"}]}, "finance": {}, "wecom": {"messages": []}}
+    (tmp_path / "world.json").write_text(dumps(data), encoding="utf-8")
+    plain, compact = load_world(tmp_path / "world.json"), load_compact(tmp_path / "world.json", min_records=0)
+    for section in ("crm", "u8", "finance", "wecom"):
+        assert plain.names(section) == compact.names(section)
+    pair = Pair(plain, compact)
+    for obj in ("Foo__c", "AccountObj"):
+        pair.same("POST", f"/crm/cgi/crm/{'custom/' if obj.endswith('__c') else ''}v2/data/query", _crm_token,
+                  json={"data": {"dataObjectApiName": obj, "search_query_info": {"limit": 10}}})
+    pair.same("GET", "/u8/api/customer/batch_get", _u8_token, params={"page_index": 1})
+
+
+def test_a_file_not_one_record_a_line_is_refused(tmp_path):
+    (tmp_path / "world.json").write_text('{"meta": {}, "crm": {"AccountObj": [{"_id": "a"}]}}')
+    with pytest.raises(ValueError, match="not a one-record-per-line world file"):
+        load_compact(tmp_path / "world.json")

@@ -333,8 +333,6 @@ def main() -> None:
     warehouses = args.warehouse or ([PG_DEFAULT] if args.quick else ["sqlite", PG_DEFAULT])
     from serve import served
 
-    from simulators.world import load_world
-
     results: dict[str, object] = {"args": " ".join(sys.argv[1:]), "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                                   "cores": os.cpu_count(), "runs": []}
     for customers in sizes:
@@ -342,10 +340,10 @@ def main() -> None:
         for spec in warehouses:
             print(f"{customers} customers on {spec.split(':')[0]}", file=sys.stderr, flush=True)
             tmp = Path(tempfile.mkdtemp(prefix="hub-bench-"))
-            world = load_world(world_path)
-            counts = {f"{s}.{k}": len(v) for s, objs in world.data.items() if s != "meta" for k, v in objs.items()}
-            with served(world_path, tmp) as sim:  # afresh per warehouse: the incremental pass edits it
-                res = one_warehouse(spec, sim, tmp, world.now.isoformat(), args.quick, not args.stage_processes,
+            # afresh per warehouse: the incremental pass edits it; 100k+ served compact (bench/serve.py)
+            with served(world_path, tmp, compact=customers >= 100_000) as sim:
+                counts = sim.counts
+                res = one_warehouse(spec, sim, tmp, sim.now, args.quick, not args.stage_processes,
                                     args.parallel)
             if args.quick and spec != "sqlite":
                 res["scaleout_small"] = quick_scale_out(max(200, customers // 10), spec, args.cache)

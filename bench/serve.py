@@ -4,6 +4,14 @@
         sim.sources_file, sim.env      # what bench/stages.py needs (credentials in env)
         sim.pids                       # the process answering calls (for py-spy)
         sim.change(edit)               # edit(world.data) in the serving process(es)
+        sim.counts, sim.now            # records per object, the world's clock (ISO)
+
+``compact=True`` (bench/run.py: worlds of 100k customers and more) serves the world from
+``simulators.compact.load_compact``: read one record at a time, each large object kept as
+compressed JSON blocks plus the few fields the simulators index, decoded per page - bounded
+memory and a start-up of about a minute at 100k customers, where the whole world as Python
+objects would need several times its ~3 GB file. The answers are the same (tests/simulators/
+test_sim_compact.py); ``change`` then edits through ``CompactWorld.edit`` (top-level fields).
 
 The simulators are served from a thread of this process (as tests do): this process only waits
 for its stage children, so they have its interpreter to themselves; their CPU time is this
@@ -35,6 +43,8 @@ class Served:
     change: Callable[[Callable[[dict], object]], object]
     cpu: Callable[[], dict] = dict
     extra: dict = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    now: str = ""
 
 
 def sources_for(urls: dict[str, str], tmp: Path) -> tuple[Path, dict[str, str]]:
@@ -54,19 +64,23 @@ def sources_for(urls: dict[str, str], tmp: Path) -> tuple[Path, dict[str, str]]:
 
 
 @contextmanager
-def served(world_path: Path, tmp: Path, latency: float = 0.0) -> Iterator[Served]:
+def served(world_path: Path, tmp: Path, latency: float = 0.0, compact: bool = False) -> Iterator[Served]:
     """The simulators over ``world_path`` for as long as the block runs.
 
     ``latency`` (seconds, default none): every call is answered that much later, without holding
-    the server (a real vendor's round trip is 20-100 ms; on localhost it is well under 1 ms)."""
+    the server (a real vendor's round trip is 20-100 ms; on localhost it is well under 1 ms).
+    ``compact``: the world kept compact (module docstring)."""
     from simulators.app import SYSTEMS
+    from simulators.compact import load_compact
     from simulators.server import SimulatorServer
     from simulators.world import load_world
 
-    world = load_world(world_path)
+    world = load_compact(world_path) if compact else load_world(world_path)
+    counts = {f"{s}.{k}": len(v) for s, objs in world.data.items() if s != "meta" for k, v in objs.items()}
+    edit = world.edit if compact else (lambda change: change(world.data))
     with SimulatorServer(world) as server:
         if latency > 0:
             for system in SYSTEMS:
                 server.inject_fault(system, count=10**12, kind="slow", delay=latency)
         sources_file, env = sources_for(server.urls, tmp)
-        yield Served(sources_file, env, [os.getpid()], lambda edit: edit(server.world.data))
+        yield Served(sources_file, env, [os.getpid()], edit, counts=counts, now=world.now.isoformat())

@@ -3,9 +3,9 @@
     python bench/sync_memory.py --world 10000=/tmp/w10k/world.json --world 100000=/tmp/w100k/world.json \
         --sources crm wecom finance u8 --out bench/sync_memory.json
 
-``bench/run.py`` cannot serve a 100k-customer world: the simulators keep the world they serve in
-memory, and the whole 3 GB world would need several times that in RAM. One source's part of it
-fits, so this bench reads the world file one record at a time (``world_stream``), keeps only the
+The whole 3 GB world as Python objects would need several times its size in RAM (``bench/run.py``
+now serves 100k worlds compact instead: ``bench/serve.py``). One source's part of it fits as plain
+objects, so this bench reads the world file one record at a time (``world_stream``), keeps only the
 source's own section, serves it unthrottled (the same simulators and sources file as ``run.py``)
 and runs the hub's ``sync`` of that source alone (``stages.py sync --only``) into a fresh SQLite
 warehouse, under ``/usr/bin/time``: wall and CPU seconds and the peak RSS of the stage or its

@@ -40,6 +40,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from simulators.common import GuardMiddleware, RateRule, SimState, is_int, json_body
+from simulators.compact import CompactRecords
+from simulators.compact_paths import crm_rows
 from simulators.credentials import CRM, CrmCredentials
 from simulators.crm_keyset import KeysetIndex
 from simulators.world import World
@@ -206,10 +208,7 @@ def _sort_key(field: str) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
     return key
 
 
-def _top(rows: list[dict[str, Any]], orders: Any, count: int) -> list[dict[str, Any]]:
-    """The first ``count`` rows in the requested order (world order without orders)."""
-    if orders in (None, []):
-        return rows[:count]
+def _check_orders(orders: Any) -> None:
     if not isinstance(orders, list):
         raise CrmError(BAD_PARAMETER, "orders must be a list")
     for order in orders:
@@ -217,6 +216,13 @@ def _top(rows: list[dict[str, Any]], orders: Any, count: int) -> list[dict[str, 
             raise CrmError(BAD_PARAMETER, "each order needs a fieldName")
         if not isinstance(order.get("isAsc", True), bool):
             raise CrmError(BAD_PARAMETER, "order isAsc must be a boolean")
+
+
+def _top(rows: list[dict[str, Any]], orders: Any, count: int) -> list[dict[str, Any]]:
+    """The first ``count`` rows in the requested order (world order without orders)."""
+    if orders in (None, []):
+        return rows[:count]
+    _check_orders(orders)
     if len(orders) == 1:
         # A page needs only the first offset+limit rows: a bounded heap beats a full sort.
         # nsmallest/nlargest are documented equal to a stable sorted(...)[:count].
@@ -237,7 +243,8 @@ def _render(rec: dict[str, Any], projection: list[str] | None) -> dict[str, Any]
 
 
 def run_query(
-    records: list[dict[str, Any]], info: Any, index: KeysetIndex | None = None, name: str = "",
+    records: list[dict[str, Any]] | CompactRecords, info: Any, index: KeysetIndex | None = None,
+    name: str = "",
 ) -> dict[str, Any]:
     """Apply ``search_query_info`` to one object's records; return the response ``data``.
     With ``index`` (and the object's ``name``), keyset pages are answered by bisection."""
@@ -262,6 +269,13 @@ def run_query(
         raise CrmError(BAD_PARAMETER, "fieldProjection must be a list of field names")
 
     predicates = [compile_filter(f) for f in filters]
+    if isinstance(records, CompactRecords):  # a bench's compact world: simulators/compact_paths.py
+        orders = info.get("orders")
+        if orders not in (None, []):
+            _check_orders(orders)
+        ordered, total = crm_rows(records, filters, predicates, orders or None, offset + limit, _sort_key)
+        return {"dataList": [_render(r, projection) for r in ordered[offset:]], "offset": offset,
+                "limit": limit, "total": total}
     keyset = index.page(name, records, filters, predicates, info.get("orders"), offset + limit) if index else None
     if keyset is not None:
         ordered, total = keyset

@@ -28,6 +28,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from simulators.common import GuardMiddleware, RateRule, SimState, json_body, parse_positive_int
+from simulators.compact import CompactRecords
+from simulators.compact_paths import finance_rows
 from simulators.credentials import FINANCE, FinanceCredentials
 from simulators.world import World, parse_time
 
@@ -113,14 +115,21 @@ def create_app(
                 BAD_PARAMETER, f"page >= 1 and 1 <= page_size <= {MAX_PAGE_SIZE}", 400
             )
         rows = world.records("finance", "credit_rating")
+        since = None
         if since_text := params.get("updated_since"):
             try:
                 since = parse_time(since_text)
             except ValueError:
                 return error_response(BAD_PARAMETER, "updated_since must be an ISO time", 400)
-            rows = [r for r in rows if (t := _rated_at(r)) is not None and t >= since]
-        rows = sorted(rows, key=_order)
-        items = rows[(page - 1) * size: page * size]
+        if isinstance(rows, CompactRecords):  # a bench's compact world
+            found = finance_rows(rows, since_text or None, since, _order, _rated_at)
+            items = [rows[i] for i in found[(page - 1) * size: page * size]]
+            rows = found
+        else:
+            if since is not None:
+                rows = [r for r in rows if (t := _rated_at(r)) is not None and t >= since]
+            rows = sorted(rows, key=_order)
+            items = rows[(page - 1) * size: page * size]
         return {"code": 0, "message": "ok",
                 "data": {"items": items, "page": page, "page_size": size, "total": len(rows)}}
 

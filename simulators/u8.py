@@ -57,6 +57,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from simulators.common import GuardMiddleware, RateRule, SimState, parse_positive_int
+from simulators.compact import CompactRecords
+from simulators.compact_paths import u8_find, u8_rows
 from simulators.credentials import U8, U8Credentials
 from simulators.world import World
 
@@ -285,10 +287,16 @@ def create_app(
             predicates = build_filters(resource, params)
         except ValueError:
             return error_response(BAD_PARAMETER, "dates must be YYYY-MM-DD")
-        rows = index.ordered(resource)
-        if predicates:
-            rows = [r for r in rows if all(p(r) for p in predicates)]
-        chunk = rows[(page - 1) * size: page * size]
+        records = world.records("u8", resource)
+        if isinstance(records, CompactRecords):  # a bench's compact world
+            relevant = {k: v for k, v in params.items() if k in FILTERS.get(resource, {}) and v}
+            rows = u8_rows(records, resource, natural_key, relevant, predicates)
+            chunk = [records[i] for i in rows[(page - 1) * size: page * size]]
+        else:
+            rows = index.ordered(resource)
+            if predicates:
+                rows = [r for r in rows if all(p(r) for p in predicates)]
+            chunk = rows[(page - 1) * size: page * size]
         if not chunk:
             return error_response(NO_DATA, "没有数据 (no data)")
         return {
@@ -315,7 +323,11 @@ def create_app(
             return Response('{"errcode":"0","errmsg":"","' + name + '":{"code":"', media_type="application/json")
         if fault is not None:
             return error_response(str(fault), f"document {wanted} cannot be read")
-        rec = index.find(resource, wanted)
+        records = world.records("u8", resource)
+        if isinstance(records, CompactRecords):
+            rec = u8_find(records, resource, natural_key, wanted)
+        else:
+            rec = index.find(resource, wanted)
         if rec is not None:
             return {"errcode": OK, "errmsg": "", name: rec}
         return error_response(NO_DATA, f"{name} {wanted} not found")

@@ -49,6 +49,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from simulators.common import GuardMiddleware, RateRule, SimState, is_int, json_body
+from simulators.compact import CompactRecords
+from simulators.compact_paths import wecom_contacts, wecom_messages
 from simulators.credentials import WECOM, WecomCredentials
 from simulators.world import World
 
@@ -206,10 +208,14 @@ def create_app(
         if not is_int(limit) or not 1 <= limit <= 100 or start is None:
             return error_response(BAD_PARAMETER, "limit must be 1..100 and cursor a returned one")
         wanted = set(userids)
-        page, next_cursor = scan_page(
-            world.records("wecom", "external_contacts"), start, limit,
-            lambda e: (e.get("follow_info") or {}).get("userid") in wanted,
-        )
+        contacts = world.records("wecom", "external_contacts")
+        if isinstance(contacts, CompactRecords):  # a bench's compact world
+            page, next_cursor = wecom_contacts(contacts, start, limit, wanted)
+        else:
+            page, next_cursor = scan_page(
+                contacts, start, limit,
+                lambda e: (e.get("follow_info") or {}).get("userid") in wanted,
+            )
         return ok(external_contact_list=page, next_cursor=next_cursor)
 
     @app.post("/cgi-bin/externalcontact/groupchat/list")
@@ -260,8 +266,12 @@ def create_app(
         if not is_int(seq) or seq < 0 or not is_int(limit) or not 1 <= limit <= 1000:
             return error_response(BAD_PARAMETER, "seq must be >= 0 and limit 1..1000")
         messages: Iterable[dict[str, Any]] = world.records("wecom", "messages")
+        cutoff = None
         if message_retention_days is not None:
             cutoff = world.now.timestamp() * 1000 - message_retention_days * DAY_MS
+        if isinstance(messages, CompactRecords):  # a bench's compact world
+            return ok(chatdata=wecom_messages(messages, seq, limit, cutoff, _number))
+        if cutoff is not None:
             messages = (m for m in messages if _number(m.get("msgtime")) >= cutoff)
         newer = (m for m in messages if _number(m.get("seq")) > seq)
         return ok(chatdata=heapq.nsmallest(limit, newer, key=lambda m: _number(m.get("seq"))))

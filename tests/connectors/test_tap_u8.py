@@ -450,3 +450,30 @@ def test_a_server_ignoring_the_date_filter_costs_no_get_for_old_documents(u8, mo
     assert u8.sims["u8"].calls["/api/consignmentlist/batch_get"] == 1  # everything listed ...
     assert u8.sims["u8"].calls["/api/consignment/get"] == 0  # ... and nothing fetched
     assert "consignmentlist" not in second.records
+
+
+def test_pruning_after_each_page_keeps_exactly_the_window_of_a_full_scan():
+    # prune() scans all fingerprints only when its cutoff moves, else the keys marked since:
+    # after every page the state must hold exactly what a full scan would have kept
+    import random
+    from datetime import date, timedelta
+
+    pick = random.Random(5)
+    seen = {"OLD": ["2025-12-01", "x"], "KEEP": ["2026-01-09", "y"], "NODAY": [None, "z"]}
+    state: dict = {"replication_key": "date", "replication_key_value": "2026-01-10", "seen": dict(seen)}
+    window = Window(state, "date", lookback_days=7)
+    expected = dict(seen)  # the model: every mark, then a full scan after each page
+    days = [f"2026-{m:02d}-{d:02d}" for m in (1, 2) for d in range(1, 29)]
+    for page in range(60):
+        for n in range(25):
+            code = f"SO{pick.randrange(400)}"
+            day = pick.choice(days[: 8 + page // 2])  # the latest day moves on slowly, then stops
+            unchanged, mark = window.is_unchanged(code, {"code": code, "date": day, "n": n % 3})
+            if not unchanged:
+                window.emitted(code, mark)
+                expected[code] = mark
+        window.prune()
+        cutoff = (date.fromisoformat(window.latest) - timedelta(days=7)).isoformat()
+        expected = {k: v for k, v in expected.items() if v[0] is None or v[0] >= cutoff}
+        assert state["seen"] == expected, page
+    assert "NODAY" in state["seen"] and "OLD" not in state["seen"] and len(state["seen"]) > 10

@@ -64,15 +64,9 @@ def records_of(world: dict) -> Iterator[Record]:
 
 def world_meta(path: Path) -> dict:
     """The world's ``meta`` block (its clock, seed) without reading the records."""
-    with open(path, "rb") as f:
-        head = f.read(65536)
-    start = head.find(b'"meta"')
-    if start >= 0:
-        brace = head.find(b"{", start)
-        end = head.find(b"}", brace)
-        if brace >= 0 and end > brace:
-            return orjson.loads(head[brace:end + 1])
-    return orjson.loads(path.read_bytes())["meta"]
+    from simulators.compact import read_meta
+
+    return read_meta(path)
 
 
 def by_system(records: Iterator[Record], system: str) -> Iterator[tuple[str, dict]]:

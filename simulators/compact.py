@@ -50,6 +50,15 @@ def _light_value(record: dict, field: str) -> Any:
     return record.get(field, MISSING)
 
 
+
+def _position(index: int, length: int) -> int:
+    """A list index (negative from the end) as a position, IndexError outside, as a list does."""
+    if index < 0:
+        index += length
+    if not 0 <= index < length:
+        raise IndexError("record index out of range")
+    return index
+
 class CompactRecords(Sequence):
     """One object's records as compressed JSON-line blocks plus light fields (module docstring).
 
@@ -110,11 +119,7 @@ class CompactRecords(Sequence):
     def __getitem__(self, index):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError("record index out of range")
-        return orjson.loads(self.line(index))
+        return orjson.loads(self.line(_position(index, len(self))))
 
     def __iter__(self) -> Iterator[dict]:
         for index in range(len(self)):
@@ -238,11 +243,7 @@ class _EditList(Sequence):
     def __getitem__(self, index):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError("record index out of range")
-        return _EditRecord(self.records, index)
+        return _EditRecord(self.records, _position(index, len(self)))
 
     def __add__(self, other: Any) -> list:
         return [*self, *other]

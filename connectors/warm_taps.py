@@ -187,11 +187,12 @@ class Launcher:
 # --- the launcher process -------------------------------------------------------------------
 
 def _death_signal() -> None:
-    """Have the kernel SIGKILL this process when its parent dies (Linux; elsewhere a no-op)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
+    """Have the kernel SIGKILL this process when its parent dies: the very setter an exec'd tap
+    gets as ``preexec_fn`` (Linux; elsewhere a no-op). Imported by the launcher before it forks."""
+    from connectors.singer_runner import _SET_DEATH_SIGNAL
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    if _SET_DEATH_SIGNAL is not None:
+        _SET_DEATH_SIGNAL()
 
 
 def _serve(ctl: socket.socket) -> None:
@@ -200,7 +201,7 @@ def _serve(ctl: socket.socket) -> None:
     import select
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name in _PRELOAD:
+    for name in (*_PRELOAD, "connectors.singer_runner"):  # the latter: _death_signal's setter
         importlib.import_module(name)
     minders: set[int] = set()
     while True:

@@ -101,9 +101,6 @@ class Result:
     # first, then by ref), which partition.py restores when it matches batches apart
     roots: list[str] = field(default_factory=list)
 
-    def cluster_refs(self, index: int) -> list[str]:
-        return self.clusters[self.cluster_of_index[index]]
-
 
 # A group's places and branch tags are frozensets, shared while a group has one record (most
 # are "" and no place): a set of its own per record cost ~0.4 kB each, at 277k records.

@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from hub_core.schema_identity import identity_registry, identity_trail
 from mappings.identity.store import insert_many
@@ -147,9 +147,3 @@ def persist(reg: Registry, out: Assignment, legacy: set[str], now: datetime) -> 
         insert_many(reg.conn, identity_trail, [{**row, "at": now} for row in out.trail])
         written += len(out.trail)
     return written
-
-
-def count_ids(conn: Connection, entity: str) -> int:
-    """How many ids of ``entity`` were ever issued."""
-    t = identity_registry
-    return conn.execute(select(func.count()).select_from(t).where(t.c.entity == entity)).scalar_one()

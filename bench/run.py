@@ -169,7 +169,7 @@ def dlt_python() -> str | None:
 
 
 def one_warehouse(spec: str, sim, tmp: Path, as_of: str, quick: bool, one_process: bool = True,
-                  parallel: int = 1) -> dict:
+                  parallel: int = 1, checkpoint=lambda res: None) -> dict:
     """Every measurement for one world on one kind of warehouse (with ``quick``: no second
     ``resolve``, one dlt merge pass, and no scale-out here - ``quick_scale_out`` measures it).
     ``one_process``: each run's sync, build, reconcile and report in one process (``run``),
@@ -186,15 +186,19 @@ def one_warehouse(spec: str, sim, tmp: Path, as_of: str, quick: bool, one_proces
                 res["changes"] = sim.change(lambda data: change_one_percent(data, random.Random(7)))
             if one_process:
                 res |= pipeline_run(stage, url, phase, parallel)
+                checkpoint(res)
             else:
                 for name in STAGE_NAMES:
                     if name != "resolve":
                         res[f"{phase}:{name}"] = stage(name, url, *(["--parallel", str(parallel)] if name == "sync" else []))
+                        checkpoint(res)
             # ``resolve`` is entity resolution over *every* record (full=True) on the built
             # warehouse, rolled back: after 1 % changed it is the same work again, so --quick runs it once.
             if not (quick and phase == "incremental"):
                 res[f"{phase}:resolve"] = stage("resolve", url)
+                checkpoint(res)
         res["bulk"] = stage("bulk", url)
+        checkpoint(res)
         pdlt = dlt_python()
         if pdlt:
             # --quick: one merge pass (the second, of unchanged data, is the peer's incremental cost)
@@ -208,6 +212,7 @@ def one_warehouse(spec: str, sim, tmp: Path, as_of: str, quick: bool, one_proces
                 except RuntimeError as exc:  # the peer failing is a figure too; the rest still runs
                     res[f"dlt:{mode}"] = {"error": str(exc)[:300] + " ... " + str(exc)[-300:]}
                     print(f"    {exc}", file=sys.stderr, flush=True)
+                checkpoint(res)
         if spec != "sqlite" and not quick:
             res["scaleout"] = scale_out(db, spec, stage, tmp)
         elif spec == "sqlite" and not quick:
@@ -342,13 +347,18 @@ def main() -> None:
             tmp = Path(tempfile.mkdtemp(prefix="hub-bench-"))
             # afresh per warehouse: the incremental pass edits it; 100k+ served compact (bench/serve.py)
             with served(world_path, tmp, compact=customers >= 100_000) as sim:
-                counts = sim.counts
+                run = {"customers": customers, "warehouse": spec.split(":")[0].split("+")[0], "counts": sim.counts,
+                       "orders": sim.counts.get("u8.saleorderlist", 0), "quick": args.quick}
+
+                def checkpoint(res: dict, run=run) -> None:  # what a stopped run measured, beside the finished runs
+                    partial = results | {"runs": [*results["runs"], run | {"stages": res, "partial": True}]}
+                    (args.out / "results.partial.json").write_text(json.dumps(partial, indent=1, ensure_ascii=False))
+
                 res = one_warehouse(spec, sim, tmp, sim.now, args.quick, not args.stage_processes,
-                                    args.parallel)
+                                    args.parallel, checkpoint)
             if args.quick and spec != "sqlite":
                 res["scaleout_small"] = quick_scale_out(max(200, customers // 10), spec, args.cache)
-            results["runs"].append({"customers": customers, "warehouse": spec.split(":")[0].split("+")[0], "counts": counts,
-                                    "orders": counts.get("u8.saleorderlist", 0), "quick": args.quick, "stages": res})
+            results["runs"].append(run | {"stages": res})
             (args.out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
     from plots import write_all
 

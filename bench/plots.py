@@ -267,6 +267,7 @@ if __name__ == "__main__":
     parts = [json.loads(Path(p).read_text()) for p in sys.argv[2:]] or [json.loads((folder / "results.json").read_text())]
     merged = parts[0] | {"runs": [r for p in parts for r in p["runs"]],
                          "args": " ; ".join(p.get("args", "") for p in parts),
+                         "started": " and ".join(p.get("started", "?") for p in parts),
                          "notes": [n for p in parts for n in p.get("notes", [])]}
     (folder / "results.json").write_text(json.dumps(merged, indent=1, ensure_ascii=False))
     write_all(merged, folder)

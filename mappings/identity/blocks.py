@@ -8,8 +8,8 @@ other user of :func:`block_keys` and :func:`big_blocks`.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from array import array
+from collections import defaultdict
 from functools import lru_cache
 from typing import TYPE_CHECKING
 

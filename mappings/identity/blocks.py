@@ -8,6 +8,7 @@ other user of :func:`block_keys` and :func:`big_blocks`.
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -69,17 +70,69 @@ def block_keys(r: Rec, typos: bool = True) -> list[tuple[str, str]]:
 class BlockIndex:
     """An engine's blocks: block -> its live records, one dict per kind of block keyed by the
     block's value (the name core, number, address, code itself: a ``(kind, value)`` tuple per
-    block was ~56 bytes each, 550k of them at 100k customers). ``get``/``items`` speak in
-    ``(kind, value)`` keys like a dict of them would."""
+    block was ~56 bytes each, 550k of them at 100k customers). A block of one record (most of
+    them) is that record's index; a bigger one is ``~n`` (negative) for block ``n``, whose
+    records sit in one flat integer array (``_members[_start[n]:_start[n + 1]]``, in record
+    order): a list per block was ~90 bytes and its growth slack, 64k of them at 10k customers.
+    Made by :meth:`build`; ``get``/``items`` speak in ``(kind, value)`` keys like a dict would."""
 
-    __slots__ = ("kinds",)
+    __slots__ = ("kinds", "_start", "_members")
 
     def __init__(self) -> None:
-        self.kinds: dict[str, dict] = {}
+        self.kinds: dict[str, dict[str, int]] = {}
+        self._start, self._members = array("i", [0]), array("i")
+
+    @classmethod
+    def build(cls, keyed) -> BlockIndex:
+        """The index of ``keyed``: (record index, its block keys) pairs in record order."""
+        index = cls()
+        kinds = index.kinds
+        first, b_of, r_of = array("i"), array("i"), array("i")  # a block's first record; later listings
+        for i, keys in keyed:
+            for kind, value in keys:
+                blocks = kinds.get(kind)
+                if blocks is None:
+                    blocks = kinds[kind] = {}
+                found = blocks.get(value)
+                if found is None:
+                    blocks[value] = i
+                    continue
+                if found >= 0:  # a second record: the block gets a number
+                    first.append(found)
+                    blocks[value] = found = ~(len(first) - 1)
+                b_of.append(~found)
+                r_of.append(i)
+        start = array("i", [0]) * (len(first) + 1)
+        for b in b_of:
+            start[b + 1] += 1
+        total = 0
+        for b in range(len(first)):
+            total += start[b + 1] + 1
+            start[b + 1] = total
+        members = array("i", [0]) * total
+        fill = array("i", start[:-1])
+        for b, i in enumerate(first):
+            members[fill[b]] = i
+            fill[b] += 1
+        for b, i in zip(b_of, r_of):
+            members[fill[b]] = i
+            fill[b] += 1
+        index._start, index._members = start, members
+        return index
 
     def get(self, key, default=None):
         found = self.kinds.get(key[0])
         return default if found is None else found.get(key[1], default)
+
+    def members(self, found: int) -> tuple[int] | array:
+        """The records of a block as :meth:`get` finds it."""
+        if found >= 0:
+            return (found,)
+        return self._members[self._start[~found]:self._start[~found + 1]]
+
+    def size(self, found: int) -> int:
+        """How many records a block as :meth:`get` finds it holds."""
+        return 1 if found >= 0 else self._start[~found + 1] - self._start[~found]
 
     def items(self):
         for kind, blocks in self.kinds.items():
@@ -90,22 +143,20 @@ class BlockIndex:
         return sum(len(blocks) for blocks in self.kinds.values())
 
 
-def block_members(index: BlockIndex | dict, key) -> list[int] | tuple[int, ...]:
-    """The records of block ``key`` in an engine's :class:`BlockIndex`, which keeps a block of
-    one record (most of them) as that record's index rather than a list of one (~70 bytes each)."""
+def block_members(index: BlockIndex, key) -> tuple[int, ...] | array:
+    """The records of block ``key`` in an engine's :class:`BlockIndex` (``()`` for none)."""
     found = index.get(key)
     if found is None:
         return ()
-    return (found,) if found.__class__ is int else found
+    return index.members(found)
 
 
 def too_common(index, typos, cap: int) -> set[tuple[str, str]]:
     """:func:`big_blocks` of an engine's block ``index`` and its typo index
     (:class:`mappings.identity.typos.TypoIndex`). A variant of one core (nearly all) is as big
     as that core's block: only the few cores above the cap are looked at for those."""
-    big = {k for k, found in index.items() if k[0] in CAPPED and found.__class__ is not int and len(found) > cap}
-    big_cores = {k[1] for k, found in index.items() if k[0] == "core" and found.__class__ is not int
-                 and len(found) > cap}
+    big = {k for k, found in index.items() if k[0] in CAPPED and found < 0 and index.size(found) > cap}
+    big_cores = {k[1] for k, found in index.items() if k[0] == "core" and found < 0 and index.size(found) > cap}
     for d, cores in typos.variants():
         if len(cores) == 1:
             if cores[0] in big_cores:

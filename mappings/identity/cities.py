@@ -84,7 +84,7 @@ def _leading(text: str, names, suffixes) -> tuple[str | None, str]:
     return None, text
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=1 << 14)  # (extract.release_caches empties it after staging)
 def address_place(address: str | None) -> str | None:
     """The city (else province) an address starts with, when written with its 省/市 suffix."""
     text = normalize_name(address) if address else None

@@ -146,7 +146,7 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
         # and writing they were ~100 MB at 100k customers; contact staging reads them again.
         reads.keep = False
         staged = stage_streaming(conn, idcfg, cfg.source_for, employees, now, reads)
-        n_changed, staged.changed = len(staged.changed), set()  # (only counted: every ref, on a first build)
+        n_changed = staged.n_changed  # (only counted: every ref, on a first build)
     else:
         staged = stage_customer_records(conn, idcfg, cfg.source_for, employees, now, since, reads)
         n_changed = len(staged.changed)

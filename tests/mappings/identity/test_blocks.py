@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from mappings.identity.blocks import big_blocks, block_keys, deletions
+from mappings.identity.blocks import big_blocks, block_keys, block_members, deletions
 from mappings.identity.config import Matching
 from mappings.identity.engine import Engine, Rec
 from mappings.identity.typos import TypoIndex
@@ -52,3 +52,24 @@ def test_typo_index_lists_the_cores_a_dict_of_variant_texts_would():
     found = list(typos.variants())
     assert len(found) == len(by_text) and dict(found) == by_text
     assert not TypoIndex() and not TypoIndex(["abc"])
+
+
+def test_block_index_has_the_members_of_a_dict_of_lists_in_record_order():
+    """The flat-array block index (a block of one record kept as its index, bigger blocks as a
+    slice of one array) gives every block's records, as often and in record order, as a dict of
+    lists would."""
+    recs = _recs()
+    engine = Engine(recs, Matching(max_block=3))
+    plain = defaultdict(list)
+    for i, r in enumerate(engine.recs):
+        if not r.deleted:
+            for key in block_keys(r, False):
+                plain[key].append(i)
+    index = engine.index
+    assert len(index) == len(plain)
+    assert any(len(v) > 2 for v in plain.values()) and any(len(v) == 1 for v in plain.values())
+    for key, members in plain.items():
+        assert list(block_members(index, key)) == members
+        assert index.size(index.get(key)) == len(members)
+    assert {k for k, _ in index.items()} == set(plain)
+    assert list(block_members(index, ("core", "无此公司"))) == []

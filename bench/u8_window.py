@@ -9,6 +9,7 @@ every page. The 100k-customer world has 42k-82k of its ~1.1M documents per strea
 ``--documents`` headers in pages of 100 (keys in order, dates at random, ``--in-window`` of them
 in the last 8 of 534 days, as that world) through the real ``Window`` and prints its CPU seconds
 and the fingerprints kept, and the size of the stream's state as JSON (what a STATE carries).
+``--memory``: also the peak of the Python memory the pass held (tracemalloc; slower CPU).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import json
 import random
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -52,8 +54,13 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--documents", type=int, default=400_000)
     p.add_argument("--in-window", type=float, default=0.06)
+    p.add_argument("--memory", action="store_true", help="trace the pass's Python memory (tracemalloc)")
     args = p.parse_args()
+    if args.memory:
+        tracemalloc.start()
     cpu, kept, size = first_pass(args.documents, args.in_window)
+    if args.memory:
+        print(f"peak traced memory of the pass: {tracemalloc.get_traced_memory()[1] / 1e6:.1f} MB")
     print(f"{args.documents} documents, {args.in_window:.0%} in the window: {cpu:.2f} CPU s, {kept} fingerprints kept, "
           f"state {size / 1e6:.2f} MB of JSON")
 

@@ -111,7 +111,10 @@ class SingerLoader:
         self.book = QuarantineBook(source, sync_run_id, connector, connector_version)
         self.events = LoadEvents(source, sync_run_id)
         self._seq = 0  # message order, so a quarantine entry is only superseded by a later version
-        self._cursor: str | None = None  # the last STATE before the current message (JSON text)
+        #: the last STATE before the current message, and its JSON text once a reject needed it
+        #: (:meth:`_cursor`: a windowed U8 stream's STATE is megabytes, rejects are rare)
+        self._cursor_state: Any = None
+        self._cursor_cache: str | None = None
         self.full_refresh = full_refresh  # every stream is a whole pass: diff all key sets
         self.secrets = [s for s in (secrets or []) if len(s) >= 3]
         self.source = source
@@ -126,11 +129,14 @@ class SingerLoader:
 
     def resume_from(self, state: dict | None) -> None:
         """The state the tap starts from: the cursor of records before its first STATE."""
-        self._cursor = self._cursor_text(state)
+        self._cursor_state, self._cursor_cache = state, None
 
-    @staticmethod
-    def _cursor_text(state: dict | None) -> str | None:
-        return orjson.dumps(state, default=str).decode()[:MAX_CURSOR] if state is not None else None
+    def _cursor(self) -> str | None:
+        """The JSON text (its first ``MAX_CURSOR`` characters) of the last STATE before the
+        current message, kept with a quarantine entry."""
+        if self._cursor_cache is None and self._cursor_state is not None:
+            self._cursor_cache = orjson.dumps(self._cursor_state, default=str).decode()[:MAX_CURSOR]
+        return self._cursor_cache
 
     # -- message handling ---------------------------------------------------------------
     def feed(self, lines: Iterable[str | bytes]) -> LoadStats:
@@ -157,7 +163,7 @@ class SingerLoader:
         elif kind == "SCHEMA":
             self._on_schema(message)
         elif kind == "STATE":
-            self._cursor = self._cursor_text(message.get("value"))
+            self._cursor_state, self._cursor_cache = message.get("value"), None
             self.flush(state=message.get("value"))
         elif kind in ("ACTIVATE_VERSION", "BATCH"):
             log.debug("ignoring %s message for %s", kind, message.get("stream"))
@@ -304,7 +310,7 @@ class SingerLoader:
         if content_hash is None:
             content_hash = record_hash(data) if isinstance(data, dict) else text_hash(payload)
         self.book.add(stream=_text(stream), key=_text(key), reason=_text(reason[:2000]), kind=kind,
-                      payload=_text(payload), content_hash=content_hash, cursor=self._cursor, seq=self._seq)
+                      payload=_text(payload), content_hash=content_hash, cursor=self._cursor(), seq=self._seq)
         self._pending_count += 1
         log.warning("%s/%s: record set aside: %s", self.source, stream, reason)
 

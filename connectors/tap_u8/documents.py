@@ -33,12 +33,13 @@ if t.TYPE_CHECKING:
 
 
 
-#: A STATE carries every fingerprint of the window (~50 bytes each); at 100k customers a first
-#: pass holds ~300k of them (15 MB a STATE), and writing that once a second cost the tap and the
-#: hub more than the records did. So the interval between STATEs grows by one
+#: A STATE carries every fingerprint of the window (~22 bytes each, base64); at 100k customers
+#: a first pass holds ~300k of them (~7 MB a STATE), and writing that once a second would cost
+#: the tap and the hub more than the records do. So the interval between STATEs grows by one
 #: ``state_interval_seconds`` for every this many fingerprints held (~1 MB of state): a killed
 #: sync fetches again at most that many seconds of documents.
-STATE_FINGERPRINTS_PER_S = 20_000
+STATE_FINGERPRINTS_PER_S = 50_000
+
 
 class ListPage(t.NamedTuple):
     """One ``batch_get`` page: its index and its rows."""
@@ -177,7 +178,8 @@ class U8WindowedStream(U8Stream):
             if ahead is not None:
                 yield from emit(ahead)
                 unsaved = True
-                if time.monotonic() - last_state >= interval * (1 + len(window.seen) // STATE_FINGERPRINTS_PER_S):
+                if time.monotonic() - last_state >= interval * (1 + len(window.fingerprints) // STATE_FINGERPRINTS_PER_S):
+                    window.store()
                     self.write_checkpoint()
                     last_state, unsaved = time.monotonic(), False
             ahead = listed
@@ -185,6 +187,7 @@ class U8WindowedStream(U8Stream):
             yield from emit(ahead)
             unsaved = True
         if unsaved:
+            window.store()
             self.write_checkpoint()  # the last page done, before quarantine retries and the bookmark
         yield from self._retry_quarantined(window, context)
         window.finish()
@@ -348,7 +351,7 @@ class U8DocumentStream(U8WindowedStream):
         """Fetch again, by key, documents quarantined earlier that this window did not list."""
         if not self.fetches_lines:
             return
-        pending = [k for k in list(window.quarantine) if k not in window.attempted]
+        pending = window.retry_pending()
         failures = 0
         for key in pending:
             day = window.quarantine.get(key) or None
@@ -366,4 +369,5 @@ class U8DocumentStream(U8WindowedStream):
             yield document
             window.quarantine.pop(key, None)
         if pending:
+            window.store()
             self.write_checkpoint()

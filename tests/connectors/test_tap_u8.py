@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 
@@ -12,6 +13,7 @@ from singer_sdk.exceptions import FatalAPIError
 from connectors.kit.errors import SourceConfigError
 from connectors.tap_u8.client import U8Stream
 from connectors.tap_u8.documents import U8WindowedStream
+from connectors.tap_u8.fingerprints import Fingerprints, content_hash, key_hash, packed
 from connectors.tap_u8.incremental import Window, list_window_filters
 from connectors.tap_u8.tap import TapU8
 from simulators import credentials
@@ -246,6 +248,17 @@ def capture_partial(config: dict, state: dict | None) -> tuple[list[dict], Excep
     return [json.loads(line) for line in buf.getvalue().splitlines() if line.strip()], error
 
 
+def stored_marks(state: dict) -> dict[int, int]:
+    """A stream state's stored fingerprints: key hash -> packed day and content hash."""
+    return {key: packed(day, value) for key, day, value in Fingerprints.load(state.get("fingerprints")).items()}
+
+
+def held(state: dict, keys: list[str]) -> list[str]:
+    """Those of ``keys`` whose fingerprint the stream state holds (it stores key hashes only)."""
+    marks = stored_marks(state)
+    return sorted(k for k in keys if key_hash(k) in marks)
+
+
 def last_state(messages: list[dict]) -> dict:
     return [m["value"] for m in messages if m["type"] == "STATE"][-1]
 
@@ -263,7 +276,8 @@ def test_second_sync_reads_its_window_and_fetches_no_unchanged_document(u8, monk
     assert bookmark["replication_key"] == "date"
     assert bookmark["replication_key_value"] == "2026-11-20"
     # bounded state: fingerprints only for the days the next run lists (from 2026-11-13)
-    assert sorted(bookmark["seen"]) == ["SO003", "SO004", "SO005"]
+    assert held(bookmark, [d["code"] for d in docs]) == ["SO003", "SO004", "SO005"]
+    assert len(stored_marks(bookmark)) == 3 and "seen" not in bookmark
     schema = next(m for m in first.messages if m["type"] == "SCHEMA")
     assert schema["bookmark_properties"] == ["date"]
 
@@ -372,8 +386,11 @@ def test_a_failing_document_is_quarantined_and_retried_next_run(u8, fault):
 def test_many_failing_documents_stop_the_source(u8):
     u8.set_world({"u8": {"saleorderlist": orders_by_day(["2026-11-01"] * 3)}})
     u8.sims["u8"].document_faults.update({"SO000": "99999", "SO001": "99999"})
-    with pytest.raises(FatalAPIError, match="more than 1 documents"):
-        run_tap(base_config(u8.urls["u8"], resources=["saleorderlist"], max_quarantined=1))
+    try:
+        with pytest.raises(FatalAPIError, match="more than 1 documents"):
+            run_tap(base_config(u8.urls["u8"], resources=["saleorderlist"], max_quarantined=1))
+    finally:  # the simulator is shared: later tests of this worker list SO000 and SO001 too
+        u8.sims["u8"].document_faults.clear()
 
 
 def test_inventory_is_windowed_on_its_modified_date(u8, monkeypatch):
@@ -391,6 +408,54 @@ def test_inventory_is_windowed_on_its_modified_date(u8, monkeypatch):
     assert [r["code"] for r in second.records["inventory"]] == ["I0"]
     assert params[0]["modifydate_begin"] == "2026-11-17"
     assert "date_begin" not in params[0]
+
+
+def former_fingerprint(header: dict) -> str:
+    """The fingerprint a state stored before the compact form: 16 hex digits of a SHA-256."""
+    text = json.dumps(header, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def test_a_state_in_the_former_form_resumes_with_the_same_verdicts(u8, monkeypatch):
+    # a warehouse's stored state from before the compact form ("seen": {key: [day, hex]}) must
+    # skip the same unchanged documents and fetch the changed one, then be written compactly
+    days = ["2026-09-01", "2026-10-01", "2026-11-10", "2026-11-14", "2026-11-18", "2026-11-20"]
+    docs = orders_by_day(days)
+    u8.set_world({"u8": {"saleorderlist": docs}})
+    u8.sims["u8"].document_faults.clear()
+    config = base_config(u8.urls["u8"], resources=["saleorderlist"], page_size=2, lookback_days=7)
+    listed: list[dict] = []
+    mark = Window.mark
+    monkeypatch.setattr(Window, "mark", lambda self, header: (listed.append(dict(header)), mark(self, header))[1])
+    first = run_tap(config)
+    bookmark = first.state["bookmarks"]["saleorderlist"]
+    former = {k: v for k, v in bookmark.items() if k != "fingerprints"}
+    former["seen"] = {h["code"]: [h["date"], former_fingerprint(h)] for h in listed if h["date"] >= "2026-11-13"}
+    assert len(former["seen"]) == 3
+
+    docs[4]["sum"] = 999.0  # SO004 changed at the source
+    u8.set_world({"u8": {"saleorderlist": docs}})
+    calls = u8.sims["u8"].calls
+    calls.clear()
+    second = run_tap(config, {"bookmarks": {"saleorderlist": former}})
+    assert former["quarantine"] == {} and [r["code"] for r in second.records["saleorderlist"]] == ["SO004"]
+    assert calls["/api/saleorder/get"] == 1
+    after = second.state["bookmarks"]["saleorderlist"]
+    assert "seen" not in after and held(after, [d["code"] for d in docs]) == ["SO003", "SO004", "SO005"]
+    assert stored_marks(after)[key_hash("SO003")] == stored_marks(bookmark)[key_hash("SO003")]
+    assert stored_marks(after)[key_hash("SO004")] != stored_marks(bookmark)[key_hash("SO004")]
+
+
+def test_fingerprints_are_stored_compactly_and_read_back_exactly():
+    prints = Fingerprints()
+    for i in range(1000):
+        prints.put(key_hash(f"SO{i}"), packed(None if i % 100 == 0 else f"2026-11-{1 + i % 20:02d}", i * 7919))
+    stored = prints.dump()
+    assert sorted(stored)[0] == "" and len(stored) == 21  # the undated group, then one per day
+    assert sum(len(text) for text in stored.values()) < 1000 * 22 + 21 * 4  # 16 bytes a pair, base64
+    again = Fingerprints.load(json.loads(json.dumps(stored)))
+    assert list(again.items()) == list(prints.items()) and len(again) == 1000
+    assert again.dump() == stored
 
 
 def test_customers_are_a_full_table_read(u8, monkeypatch):
@@ -418,11 +483,11 @@ def test_window_bookkeeping_stays_bounded_and_honours_configured_dates():
     window.finish()
     # A (before 2026-02-26, the next run's first day) is forgotten; the undated C, listed in
     # this pass, is kept; the bookmark is the latest valid day
-    assert sorted(state["seen"]) == ["B", "C", "D"]
+    assert held(state, list("ABCD")) == ["B", "C", "D"] and len(stored_marks(state)) == 3
     assert state["replication_key_value"] == "2026-03-05"
     nxt = Window(state, "date", lookback_days=7)
     nxt.finish()  # a pass that no longer lists C drops it
-    assert sorted(state["seen"]) == ["B", "D"]
+    assert held(state, list("ABCD")) == ["B", "D"] and len(stored_marks(state)) == 2
 
     stream = TapU8(config=base_config("http://127.0.0.1:9/u8", date_begin="2026-03-01", date_end="2026-03-31"),
                    parse_env_config=False).streams["saleorderlist"]
@@ -459,10 +524,12 @@ def test_pruning_after_each_page_keeps_exactly_the_window_of_a_full_scan():
     from datetime import date, timedelta
 
     pick = random.Random(5)
+    # (a state in the former form: its marks are read as they were)
     seen = {"OLD": ["2025-12-01", "x"], "KEEP": ["2026-01-09", "y"], "NODAY": [None, "z"]}
     state: dict = {"replication_key": "date", "replication_key_value": "2026-01-10", "seen": dict(seen)}
     window = Window(state, "date", lookback_days=7)
-    expected = dict(seen)  # the model: every mark, then a full scan after each page
+    # the model: every mark, then a full scan after each page
+    expected = {k: (day, packed(day, content_hash(fp))) for k, (day, fp) in seen.items()}
     days = [f"2026-{m:02d}-{d:02d}" for m in (1, 2) for d in range(1, 29)]
     for page in range(60):
         for n in range(25):
@@ -473,7 +540,8 @@ def test_pruning_after_each_page_keeps_exactly_the_window_of_a_full_scan():
                 window.emitted(code, mark)
                 expected[code] = mark
         window.prune()
+        window.store()
         cutoff = (date.fromisoformat(window.latest) - timedelta(days=7)).isoformat()
         expected = {k: v for k, v in expected.items() if v[0] is None or v[0] >= cutoff}
-        assert state["seen"] == expected, page
-    assert "NODAY" in state["seen"] and "OLD" not in state["seen"] and len(state["seen"]) > 10
+        assert stored_marks(state) == {key_hash(k): mark for k, (_, mark) in expected.items()}, page
+    assert "NODAY" in expected and "OLD" not in expected and len(expected) > 10 and "seen" not in state

@@ -5,29 +5,13 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from sqlalchemy import Connection, Text, any_, bindparam, delete, func, insert, literal, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Connection, delete, func, insert, select
 
 from hub_core.schema_identity import customer_golden_field
-from hub_core.sql import among
-from mappings.staging import insert_rows
+from mappings.staging import insert_rows, one_of
 
 BATCH = 2000
-_UNIT = "\x1f"  # joins the values of :func:`one_of` (a control character: no staged text holds one)
-
-
-def one_of(conn: Connection, column, values: list[str]):
-    """``column`` is one of the texts ``values``. On PostgreSQL the values go as ONE text joined by
-    a control character and split by the server (``string_to_array``): psycopg adapts a list
-    parameter element by element in Python (~3.5 us a value; an incremental resolution looks up
-    ~100k block keys, refs and ids), and the statement stays the same, so SQLAlchemy compiles it
-    once. Elsewhere, or when a value holds that character, :func:`hub_core.sql.among`."""
-    if conn.dialect.name == "postgresql":
-        joined = _UNIT.join(values)
-        if joined and joined.count(_UNIT) == len(values) - 1:
-            split = func.string_to_array(bindparam(None, joined, type_=Text), literal(_UNIT, Text), type_=ARRAY(Text))
-            return column == any_(split)
-    return among(column, values)
+__all__ = ["count_rows", "insert_many", "one_of", "sync_golden", "sync_rows", "table_rows"]
 
 
 def insert_many(conn: Connection, table, rows: list[dict]) -> None:

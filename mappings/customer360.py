@@ -34,11 +34,11 @@ from hub_core.schema_unified import (
     sales_order_line,
 )
 from hub_core.settings import LANDED_STATUSES
-from hub_core.sql import among, codepoint_order
+from hub_core.sql import codepoint_order
 from mappings.c360_asof import day_of, moved_customers, rescore
 from mappings.c360_config import C360Config
 from mappings.health import grade, health_score
-from mappings.staging import insert_batched
+from mappings.staging import insert_batched, one_of
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -72,9 +72,9 @@ def _per_customer(conn: Connection, query, column) -> Iterator[tuple[str, dict]]
             yield row["customer_id"], row
 
 
-def _of(query, column, only: list[str] | None):
+def _of(conn, query, column, only: list[str] | None):
     """``query`` limited to the customers in ``only`` (None: every customer)."""
-    return query if only is None else query.where(among(column, only))
+    return query if only is None else query.where(one_of(conn, column, only))
 
 
 def _owners(conn: Connection, only=None) -> Iterator[tuple[str, dict]]:
@@ -84,12 +84,12 @@ def _owners(conn: Connection, only=None) -> Iterator[tuple[str, dict]]:
                    e.name.label("owner_name"), e.region, e.manager_employee_id, mgr.c.name.label("manager_name")
                    ).outerjoin(employee, e.employee_id == customer.c.owner_employee_id
                                ).outerjoin(mgr, mgr.c.employee_id == e.manager_employee_id)
-    return _per_customer(conn, _of(query, customer.c.customer_id, only), customer.c.customer_id)
+    return _per_customer(conn, _of(conn, query, customer.c.customer_id, only), customer.c.customer_id)
 
 
 def _opportunities(conn, as_of, only=None):
     o = opportunity.c
-    return _per_customer(conn, _of(select(o.customer_id, func.count().label("open_opportunities"),
+    return _per_customer(conn, _of(conn, select(o.customer_id, func.count().label("open_opportunities"),
                                           func.sum(o.amount_cents).label("open_opportunity_cents"))
                                    .where(o.status == "open", o.is_deleted.is_(False),
                                           (o.created_at.is_(None)) | (o.created_at <= as_of)), o.customer_id, only)
@@ -99,7 +99,7 @@ def _opportunities(conn, as_of, only=None):
 def _orders(conn, day: date, cfg: C360Config, only=None):
     s = sales_order.c
     since = day - timedelta(days=cfg.windows.revenue_days)
-    return _per_customer(conn, _of(select(s.customer_id, func.max(s.order_day).label("last_order_day"),
+    return _per_customer(conn, _of(conn, select(s.customer_id, func.max(s.order_day).label("last_order_day"),
                                           func.coalesce(func.sum(case((s.order_day > since, s.amount_cents),
                                                                       else_=0)), 0).label("revenue_12m_cents"))
                                    .where(s.order_day <= day), s.customer_id, only).group_by(s.customer_id),
@@ -109,7 +109,7 @@ def _orders(conn, day: date, cfg: C360Config, only=None):
 def _receivables(conn, day: date, only=None):
     r = receivable.c
     open_ = r.balance_cents > 0
-    return _per_customer(conn, _of(select(
+    return _per_customer(conn, _of(conn, select(
         r.customer_id,
         func.coalesce(func.sum(case((open_, r.balance_cents), else_=0)), 0).label("receivable_outstanding_cents"),
         func.coalesce(func.sum(case((and_(open_, r.due_day < day), r.balance_cents), else_=0)), 0)
@@ -119,7 +119,7 @@ def _receivables(conn, day: date, only=None):
 
 def _receipts(conn, day: date, only=None) -> Iterator[tuple[str, dict]]:
     r = receipt.c
-    rows = _ordered(conn, _of(select(r.customer_id, r.receipt_day, func.sum(r.amount_cents).label("cents"))
+    rows = _ordered(conn, _of(conn, select(r.customer_id, r.receipt_day, func.sum(r.amount_cents).label("cents"))
                               .where(r.receipt_day <= day, r.customer_id.is_not(None)), r.customer_id, only)
                     .group_by(r.customer_id, r.receipt_day), r.customer_id)
     for cid, days in groupby(rows, key=itemgetter(0)):
@@ -130,7 +130,7 @@ def _receipts(conn, day: date, only=None) -> Iterator[tuple[str, dict]]:
 def _ratings(conn, day: date, ranks: dict[str, int], only=None) -> Iterator[tuple[str, dict]]:
     """Latest rating (latest rated day; on a tie, the worse rating) and its notch change."""
     r = credit_rating.c
-    rows = _ordered(conn, _of(select(r.customer_id, r.rated_day, r.rating, r.previous_rating, r.notch_change)
+    rows = _ordered(conn, _of(conn, select(r.customer_id, r.rated_day, r.rating, r.previous_rating, r.notch_change)
                               .where(r.rated_day <= day, r.customer_id.is_not(None)), r.customer_id, only),
                     r.customer_id, r.ref)
     for cid, of_customer in groupby(rows, key=itemgetter(0)):
@@ -148,7 +148,7 @@ def _interactions(conn, as_of: datetime, cfg: C360Config, only=None):
     i = interaction.c
     recent = as_of - timedelta(days=cfg.windows.interactions_days)
     signal = as_of - timedelta(days=cfg.windows.signals_days)
-    return _per_customer(conn, _of(select(
+    return _per_customer(conn, _of(conn, select(
         i.customer_id, func.max(i.occurred_at).label("last_contact_at"),
         _count_if(i.occurred_at > recent).label("interactions_30d"),
         _count_if(and_(i.occurred_at > signal, i.is_tech_inquiry)).label("tech_inquiries_90d"),
@@ -161,7 +161,7 @@ def _interactions(conn, as_of: datetime, cfg: C360Config, only=None):
 def _product_series(conn, day: date, cfg: C360Config, only=None):
     s, ln, p = sales_order.c, sales_order_line.c, product.c
     since = day - timedelta(days=cfg.windows.signals_days)
-    return _per_customer(conn, _of(select(s.customer_id,
+    return _per_customer(conn, _of(conn, select(s.customer_id,
                                           func.count(p.class_code.distinct()).label("product_series_90d"))
                                    .select_from(sales_order_line.join(sales_order, s.ref == ln.order_ref)
                                                 .join(product, p.code == ln.product_code))
@@ -176,7 +176,7 @@ def _response_minutes(conn, as_of: datetime, cfg: C360Config, only=None) -> Iter
     closing "thanks") is not waiting for an answer. Unanswered conversations do not count."""
     i = interaction.c
     since = as_of - timedelta(days=cfg.windows.signals_days)
-    rows = _ordered(conn, _of(select(i.customer_id, i.contact_ref, i.direction, i.occurred_at)
+    rows = _ordered(conn, _of(conn, select(i.customer_id, i.contact_ref, i.direction, i.occurred_at)
                               .where(i.customer_id.is_not(None), i.contact_ref.is_not(None),
                                      i.direction.in_(["in", "out"]), i.occurred_at > since, i.occurred_at <= as_of),
                               i.customer_id, only),
@@ -204,7 +204,7 @@ def _response_minutes(conn, as_of: datetime, cfg: C360Config, only=None) -> Iter
 
 def _completeness(conn, threshold: float, only=None) -> Iterator[tuple[str, dict]]:
     """Share of a customer's unified records (all entity tables) whose completeness >= threshold."""
-    parts = [_of(select(t.c.customer_id, t.c.completeness), t.c.customer_id, only) for t in metadata.tables.values()
+    parts = [_of(conn, select(t.c.customer_id, t.c.completeness), t.c.customer_id, only) for t in metadata.tables.values()
              if "customer_id" in t.c and "completeness" in t.c
              and t.name not in (customer_360.name, customer_360_candidate.name)]
     both = union_all(*parts).subquery()
@@ -228,7 +228,7 @@ def _freshness(conn, sources: dict[str, str], cfg: C360Config) -> dict:
 def _profiles(conn, only=None) -> Iterator[tuple[str, dict]]:
     """CRM level of the customer's first account (by ref) that has one; the largest downstream count."""
     a = account_profile.c
-    query = _of(select(a.customer_id, a.account_level, a.downstream_customers)
+    query = _of(conn, select(a.customer_id, a.account_level, a.downstream_customers)
                 .where(a.customer_id.is_not(None), a.is_deleted.is_(False)), a.customer_id, only)
     for cid, accounts in groupby(_ordered(conn, query, a.customer_id, a.ref), key=itemgetter(0)):
         row = {"crm_level": None, "downstream_customers": None}
@@ -333,7 +333,7 @@ def build_customer_360(conn: Connection, cfg: C360Config, as_of: datetime, tz: s
     if previous != as_of:  # before the rewrite: the rows rewritten are right at the new as-of already
         rescore(conn, cfg, previous, as_of, only)
     for i in range(0, len(ids), 500):  # a customer gone since the last build loses its row here
-        conn.execute(delete(customer_360_candidate).where(among(c.customer_id, ids[i:i + 500])))
+        conn.execute(delete(customer_360_candidate).where(one_of(conn, c.customer_id, ids[i:i + 500])))
     insert_batched(conn, customer_360_candidate, rows())
     # the rows kept are this build's too (computed from inputs that did not change), as of its
     # instant and with its sources' freshness (the same for every row)

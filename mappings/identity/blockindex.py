@@ -21,10 +21,10 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from hub_core.schema import customer_xref
 from hub_core.schema_identity import customer_record_block
-from hub_core.sql import among, copy_rows
+from hub_core.sql import copy_rows
 from mappings.identity.blocks import CAPPED, block_keys
 from mappings.identity.records import to_rec
-from mappings.identity.store import BATCH
+from mappings.identity.store import BATCH, one_of
 
 STRONG = ("core", "link", "code")  # keys the deterministic stages compare: followed from every record
 CHUNK = 1000
@@ -98,16 +98,16 @@ def restage(conn: Connection, recs: dict, removed: set[str]) -> None:
     (:func:`drop` removes them after it)."""
     t = customer_record_block.c
     for part in _chunks(recs.keys()):
-        conn.execute(delete(customer_record_block).where(among(t.ref, part)))
+        conn.execute(delete(customer_record_block).where(one_of(conn, t.ref, part)))
     _insert(conn, recs)
     for part in _chunks(removed):
-        conn.execute(update(customer_record_block).where(among(t.ref, part)).values(live=False))
+        conn.execute(update(customer_record_block).where(one_of(conn, t.ref, part)).values(live=False))
 
 
 def drop(conn: Connection, refs: set[str]) -> None:
     """Forget the blocks of records gone from the sources."""
     for part in _chunks(refs):
-        conn.execute(delete(customer_record_block).where(among(customer_record_block.c.ref, part)))
+        conn.execute(delete(customer_record_block).where(one_of(conn, customer_record_block.c.ref, part)))
 
 
 class Walk:
@@ -124,6 +124,7 @@ class Walk:
         self.sizes: dict[str, int] = {}  # capped block -> live records in it (counted per listing)
         self.refs_in: dict[str, list[str]] = {}  # block -> refs in it
         self.coded: dict[str, bool] = {}  # customer id -> one of its records carries a valid code
+        self.strong: set[str] = set()  # the blocks seen of a STRONG kind (followed from every record)
         self.recs: dict = {}  # ref -> engine record of every record walked (what matching takes)
 
     # --- look-ups, each for what is not known yet ---
@@ -131,7 +132,7 @@ class Walk:
         x = customer_xref.c
         todo = {r for r in refs if r not in self.prev}
         for part in _chunks(todo):
-            self.prev.update(self.conn.execute(select(x.ref, x.customer_id).where(among(x.ref, part))).all())
+            self.prev.update(self.conn.execute(select(x.ref, x.customer_id).where(one_of(self.conn, x.ref, part))).all())
         for r in todo:
             self.prev.setdefault(r, None)
 
@@ -140,7 +141,7 @@ class Walk:
         todo = {c for c in cids if c is not None and c not in self.members}
         found: dict[str, list[str]] = defaultdict(list)
         for part in _chunks(todo):
-            for ref, cid in self.conn.execute(select(x.ref, x.customer_id).where(among(x.customer_id, part))):
+            for ref, cid in self.conn.execute(select(x.ref, x.customer_id).where(one_of(self.conn, x.customer_id, part))):
                 found[cid].append(ref)
                 self.prev[ref] = cid
         for cid in todo:
@@ -153,16 +154,26 @@ class Walk:
         the sizes of the capped ones."""
         t = customer_record_block.c
         todo = {r for r in refs if r not in self.keys}
+        sizes, strong, capped = self.sizes, self.strong, set()
         for r in todo:
             row = self.rows.get(r) or self.removed.get(r)
             if row is None:
                 self.keys[r] = []
                 continue
             rec = self.recs[r] = to_rec(row)
-            self.keys[r] = list(dict.fromkeys(f"{k}{SEP}{v}" for k, v in keys_of(rec)))
-        capped = {b for r in todo for b in self.keys[r] if b.split(SEP, 1)[0] in CAPPED and b not in self.sizes}
+            blocks: dict[str, None] = {}  # in order, once each
+            for k, v in keys_of(rec):
+                b = f"{k}{SEP}{v}"
+                if b in blocks:
+                    continue
+                blocks[b] = None
+                if k in STRONG:  # (the kinds of STRONG and CAPPED are distinct)
+                    strong.add(b)
+                elif k in CAPPED and b not in sizes:
+                    capped.add(b)
+            self.keys[r] = list(blocks)
         for part in _chunks(capped):
-            self.sizes.update(self.conn.execute(select(t.block, func.sum(t.n)).where(among(t.block, part), t.live)
+            self.sizes.update(self.conn.execute(select(t.block, func.sum(t.n)).where(one_of(self.conn, t.block, part), t.live)
                                                 .group_by(t.block)).all())
         for b in capped:
             self.sizes.setdefault(b, 0)
@@ -173,7 +184,7 @@ class Walk:
         for b in todo:
             self.refs_in[b] = []
         for part in _chunks(todo):
-            for block, ref in self.conn.execute(select(t.block, t.ref).where(among(t.block, part))):
+            for block, ref in self.conn.execute(select(t.block, t.ref).where(one_of(self.conn, t.block, part))):
                 self.refs_in[block].append(ref)
 
     def customers_of(self, refs) -> dict[str, str | None]:
@@ -211,12 +222,13 @@ class Walk:
             self._keys(frontier)
             self._codes_known(frontier)
             expand = []
+            sizes, cap, strong_blocks = self.sizes, self.cap, self.strong
             for ref in frontier:
                 looks = self._may_look(ref, hot)
                 for b in self.keys[ref]:
-                    if b in self.sizes and self.sizes[b] > self.cap:
+                    if b in sizes and sizes[b] > cap:
                         continue  # the engine ignores it too
-                    strong = b.split(SEP, 1)[0] in STRONG
+                    strong = b in strong_blocks
                     if (strong or looks) and (b, looks) not in seen_keys:
                         seen_keys.add((b, looks))
                         expand.append((b, strong or looks))

@@ -8,9 +8,10 @@ from operator import itemgetter
 from sqlalchemy import Connection, delete, func, insert, select
 
 from hub_core.schema_identity import customer_golden_field
-from mappings.staging import insert_rows
+from mappings.staging import insert_rows, one_of
 
 BATCH = 2000
+__all__ = ["count_rows", "insert_many", "one_of", "sync_golden", "sync_rows", "table_rows"]
 
 
 def insert_many(conn: Connection, table, rows: list[dict]) -> None:
@@ -76,9 +77,14 @@ def sync_golden(conn: Connection, scope: set, desired: dict, existing: dict) -> 
     """:func:`sync_rows` for the golden-field table (keyed ``"<customer id>|<field>"``)."""
     t = customer_golden_field
     stale = [k for k in scope if k in existing and desired.get(k) != existing[k]]
+    by_field: dict[str, list[str]] = {}  # one DELETE per field and chunk of ids, not one per row
     for k in stale:
         cid, field = k.split("|", 1)
-        conn.execute(delete(t).where(t.c.customer_id == cid, t.c.field == field))
+        by_field.setdefault(field, []).append(cid)
+    for field, cids in sorted(by_field.items()):
+        cids.sort()
+        for i in range(0, len(cids), 500):
+            conn.execute(delete(t).where(t.c.field == field, one_of(conn, t.c.customer_id, cids[i:i + 500])))
     fresh = [desired[k] for k in sorted(scope) if k in desired and desired[k] != existing.get(k)]
     for i in range(0, len(fresh), BATCH):
         insert_many(conn, t, fresh[i:i + BATCH])

@@ -68,12 +68,17 @@ def _cpu_s(rss_file: Path) -> float | None:
     return round(float(parts[1]) + float(parts[2]), 2) if parts else None
 
 
-def child(args: list[str], env: dict | None = None) -> dict:
-    """Run one child process; its JSON line plus wall seconds and peak RSS (MB)."""
+def child(args: list[str], env: dict | None = None, watch=None) -> dict:
+    """Run one child process; its JSON line plus wall seconds and peak RSS (MB). ``watch(pid)``,
+    when given, is started with the process and its ``finish()`` figures are added (e.g.
+    ``sync_memory.TreePeaks``: the peaks of the stage and its tap apart)."""
     rss = Path(tempfile.mktemp(prefix="rss-"))
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t = time.perf_counter()
-        code = subprocess.run(timed(args, rss), stdout=out, stderr=err, env=env, text=True, check=False).returncode
+        proc = subprocess.Popen(timed(args, rss), stdout=out, stderr=err, env=env, text=True)
+        watcher = watch(proc.pid) if watch else None
+        code = proc.wait()
+        extra = watcher.finish() if watcher else {}
         wall = time.perf_counter() - t
         out.seek(0), err.seek(0)
         if code:
@@ -81,7 +86,7 @@ def child(args: list[str], env: dict | None = None) -> dict:
         figures = json.loads(out.read().strip().splitlines()[-1])
     peak, cpu = _rss_mb(rss), _cpu_s(rss)
     rss.unlink(missing_ok=True)
-    return figures | {"seconds": round(wall, 2), "cpu_s": cpu, "peak_rss_mb": peak}
+    return figures | {"seconds": round(wall, 2), "cpu_s": cpu, "peak_rss_mb": peak} | extra
 
 
 def children(argv: list[list[str]], env: dict) -> tuple[float, list[tuple[str, int, float]]]:

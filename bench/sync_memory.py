@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from run import _cpu_s, _rss_mb, timed
+from run import child
 from serve import sources_for
 from world_stream import iter_world, world_meta
 
@@ -79,6 +78,19 @@ class TreePeaks(threading.Thread):
         self.depth: dict[int, int] = {}
         self.peak: dict[int, int] = {}
 
+    @classmethod
+    def watch(cls, root: int) -> TreePeaks:
+        """Start sampling ``root``'s tree (``run.child``'s ``watch``)."""
+        peaks = cls(root)
+        peaks.start()
+        return peaks
+
+    def finish(self) -> dict:
+        """Stop sampling; :meth:`figures`."""
+        self.done.set()
+        self.join()
+        return self.figures()
+
     def run(self) -> None:
         while not self.done.wait(SAMPLE_S):
             parents = _parents()
@@ -98,28 +110,6 @@ class TreePeaks(threading.Thread):
         stage = max((kb for pid, kb in self.peak.items() if self.depth[pid] == 1), default=0)
         taps = max((kb for pid, kb in self.peak.items() if self.depth[pid] > 1), default=0)
         return {"stage_peak_mb": round(stage / 1024), "tap_peak_mb": round(taps / 1024)}
-
-
-def child(args: list[str], env: dict | None = None) -> dict:
-    """``bench/run.py``'s ``child`` (one process under ``/usr/bin/time``: its JSON line, wall,
-    CPU, peak RSS) plus the sampled peaks of the stage and its tap (:class:`TreePeaks`)."""
-    rss = Path(tempfile.mktemp(prefix="rss-"))
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        t = time.perf_counter()
-        proc = subprocess.Popen(timed(args, rss), stdout=out, stderr=err, env=env, text=True)
-        sampler = TreePeaks(proc.pid)
-        sampler.start()
-        code = proc.wait()
-        sampler.done.set()
-        sampler.join()
-        wall = time.perf_counter() - t
-        out.seek(0), err.seek(0)
-        if code:
-            raise RuntimeError(f"{' '.join(args[1:3])} failed ({code}): {err.read().strip()[-2000:]}")
-        figures = json.loads(out.read().strip().splitlines()[-1])
-    peak, cpu = _rss_mb(rss), _cpu_s(rss)
-    rss.unlink(missing_ok=True)
-    return figures | {"seconds": round(wall, 2), "cpu_s": cpu, "peak_rss_mb": peak} | sampler.figures()
 
 
 def state_kb(db: Path, source: str) -> float | None:
@@ -152,7 +142,7 @@ def sync_one(world_path: Path, source: str, tmp: Path) -> dict:
     with SimulatorServer(World(data, source=str(world_path))) as server:
         sources_file, env = sources_for(server.urls, tmp)
         figures = child([sys.executable, str(HERE / "stages.py"), "sync", "--warehouse", f"sqlite:///{db}",
-                         "--sources", str(sources_file), "--only", source], env)
+                         "--sources", str(sources_file), "--only", source], env, watch=TreePeaks.watch)
     del data
     state = state_kb(db, source)
     db.unlink(missing_ok=True)

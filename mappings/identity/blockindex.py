@@ -24,7 +24,8 @@ from hub_core.schema_identity import customer_record_block
 from hub_core.sql import copy_rows
 from mappings.identity.blocks import CAPPED, block_keys
 from mappings.identity.records import to_rec
-from mappings.identity.store import BATCH, one_of
+from mappings.identity.store import BATCH
+from mappings.staging import one_of
 
 STRONG = ("core", "link", "code")  # keys the deterministic stages compare: followed from every record
 CHUNK = 1000

@@ -35,8 +35,9 @@ from mappings.identity.contacts import resolve_contacts
 from mappings.identity.engine import paused_gc, resolve
 from mappings.identity.records import read_rows, stage_customer_records, stage_streaming, to_rec
 from mappings.identity.registry import Registry, assign, persist
-from mappings.identity.store import count_rows, one_of, table_rows
+from mappings.identity.store import count_rows, table_rows
 from mappings.identity.writes import Stored, write_clusters, write_review
+from mappings.staging import one_of
 
 log = logging.getLogger(__name__)
 ENTITY = "customer"

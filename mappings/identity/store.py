@@ -11,7 +11,6 @@ from hub_core.schema_identity import customer_golden_field
 from mappings.staging import insert_rows, one_of
 
 BATCH = 2000
-__all__ = ["count_rows", "insert_many", "one_of", "sync_golden", "sync_rows", "table_rows"]
 
 
 def insert_many(conn: Connection, table, rows: list[dict]) -> None:

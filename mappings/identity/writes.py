@@ -21,7 +21,8 @@ from sqlalchemy import Connection, select
 from hub_core.schema import customer, customer_review, customer_xref
 from hub_core.schema_identity import customer_golden_field
 from mappings.identity.golden import customer_row, golden_fields, stamp_changes
-from mappings.identity.store import count_rows, one_of, sync_golden, sync_rows, table_rows
+from mappings.identity.store import count_rows, sync_golden, sync_rows, table_rows
+from mappings.staging import one_of
 
 CHUNK = 5000  # customers written at a time
 

@@ -78,10 +78,35 @@ def warehouse_url(request, tmp_path):
 
 
 @pytest.fixture
-def engine(warehouse_url):
-    """An engine on a migrated, empty warehouse."""
+def engine(warehouse_url, request):
+    """An engine on a migrated, empty warehouse. The schema comes from a warehouse migrated once
+    per test process (tests/templates.py): a copy costs milliseconds where migrating costs
+    0.15-1 s, and most tests take this fixture. ``open_warehouse`` still runs and checks the
+    revision. Migrations themselves are tested through ``warehouse_url`` (tests/hub_core)."""
     from hub_core.warehouse import open_warehouse
+    from tests import templates
 
+    if warehouse_url.startswith("sqlite:///"):
+        templates.copy_sqlite(request.getfixturevalue("_migrated_sqlite"), warehouse_url)
+    else:
+        templates.replay_postgres(request.getfixturevalue("_migrated_postgres"), warehouse_url)
     eng = open_warehouse(warehouse_url)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory):
+    """A SQLite warehouse migrated once per test process (the template of ``engine``)."""
+    from tests import templates
+
+    return templates.migrated_sqlite(tmp_path_factory.mktemp("template") / "warehouse.db")
+
+
+@pytest.fixture(scope="session")
+def _migrated_postgres(pg_database):
+    """The schema of a PostgreSQL warehouse migrated once per test process, as DDL (the template
+    of ``engine``), or None where pg_dump cannot give it (then each test migrates)."""
+    from tests import templates
+
+    return templates.migrated_postgres(pg_database)

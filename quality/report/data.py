@@ -184,6 +184,7 @@ def _enrich(conn: Connection, as_of: datetime, since: datetime) -> tuple[ItemSto
     managers: dict[str, str | None] = {}
     items, keys, tally = ItemStore(OpenItem), [], Tally(settings()["aging_edges_days"], SEVERITIES)
     rules = []  # each item's rule, as appended: the items' groups by rule once they are in order
+    moments: dict = {}  # first_seen as stored -> (aware UTC, age in days, new / persisting)
     for rows in result.partitions():
         parsed = [tuple(json.loads(r.refs)) for r in rows]  # tuples: the items stay out of the GC's way
         context = business_context(conn, [ref for refs in parsed for ref in refs])
@@ -193,14 +194,17 @@ def _enrich(conn: Connection, as_of: datetime, since: datetime) -> tuple[ItemSto
             found = managers_of(conn, unknown)
             managers.update({owner: found.get(owner) for owner in unknown})
         for r, refs in zip(rows, parsed, strict=True):
-            first = utc(r.first_seen)
-            deal = next((context[x] for x in refs if "deal" in context.get(x, {})), _NO_DEAL)
-            docs = " ".join(context[x]["code"] if "code" in context.get(x, {}) else document_code(x)
+            seen = moments.get(r.first_seen)  # items share a few first-seen moments (reconcile runs)
+            if seen is None:
+                first = utc(r.first_seen)
+                seen = moments[r.first_seen] = (first, max(0, (as_of - first).days),
+                                                "new" if first > since else "persisting")
+            deal = next((context[x] for x in refs if "deal" in context.get(x, _NO_DEAL)), _NO_DEAL)
+            docs = " ".join(context[x]["code"] if "code" in context.get(x, _NO_DEAL) else document_code(x)
                             for x in refs if not x.startswith("crm:"))
             item = OpenItem(r.rule, r.severity, r.customer_id, r.customer_name, r.owner, r.region, r.amount_cents,
-                            refs, first, r.status, (has_manager and r.manager) or managers.get(r.owner),
-                            deal.get("deal"), deal.get("stage"), deal.get("close_date"), docs,
-                            max(0, (as_of - first).days), "new" if first > since else "persisting")
+                            refs, seen[0], r.status, (has_manager and r.manager) or managers.get(r.owner),
+                            deal.get("deal"), deal.get("stage"), deal.get("close_date"), docs, seen[1], seen[2])
             tally.add(item)
             items.add(item)
             rules.append(r.rule)

@@ -216,16 +216,20 @@ class Tally:
                       for k in ("d0_7", "d8_30", "d31_90", "d90_plus")]
         self.open = self.red = self.total = 0
         self.changes = {"new": [0, 0], "persisting": [0, 0]}  # count, cents
+        self._buckets: dict[int, dict] = {}  # age in days -> its aging bucket
 
     def add(self, i) -> None:
         """Count one open item (an ``OpenItem``)."""
-        severity, cents = i.severity, i.cents
-        for dim in self.DIMS:
-            g = self.groups[dim][getattr(i, dim) or ""]
+        severity, cents, groups = i.severity, i.cents, self.groups
+        for dim, key in (("rule", i.rule), ("region", i.region), ("manager", i.manager), ("owner", i.owner)):
+            g = groups[dim][key or ""]
             g["count"] += 1
             g[severity] = g.get(severity, 0) + 1
             g["cents"] += cents
-        bucket = self.aging[next((b for b, edge in enumerate(self.edges) if i.age_days <= edge), len(self.edges))]
+        bucket = self._buckets.get(i.age_days)
+        if bucket is None:
+            bucket = self._buckets[i.age_days] = self.aging[next(
+                (b for b, edge in enumerate(self.edges) if i.age_days <= edge), len(self.edges))]
         bucket["count"] += 1
         bucket["cents"] += cents
         bucket[severity] = bucket.get(severity, 0) + 1

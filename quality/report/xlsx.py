@@ -127,8 +127,15 @@ class _Sheet:
 
 _MEMO_MAX = 8192  # values remembered with their cells; names and refs are mostly unique, so bounded
 _SPILL_FLUSH = 1 << 20  # bytes of rows gathered before they go to the temporary file
+_READ_ROWS, _READ_SPAN = 256, 1 << 20  # a sheet's rows read back 256 at a time, in one read if within 1 MB
 _COLUMNS = range(len(ITEM_COLUMNS))
 _REFS = ITEM_COLUMNS.index("refs")
+# A column is at most _MAX_WIDTH wide, header and padding included: a cell's width counts up to
+# _WIDEST (so it fits a byte; the sheet's width is the same), kept per sheet as a byte per cell,
+# folded into one row of maxima every _WIDTHS_KEPT bytes.
+_WIDEST = _MAX_WIDTH - 2
+_WIDTH_COLUMNS = len(ITEM_COLUMNS)
+_WIDTHS_KEPT = _WIDTH_COLUMNS * 4096
 
 
 class _ItemRows:
@@ -169,7 +176,7 @@ class _ItemRows:
         number like ``Workbook.prepare``'s parts (``""`` for no cell), and its display width;
         remembered for the next item with that value (not for refs: each item's own)."""
         value = clean(self.columns[column](field))
-        width = 0 if value is None else display_width(value)
+        width = 0 if value is None else min(display_width(value), _WIDEST)
         if value is None or value == "":
             hit = ("", width)
         else:
@@ -184,7 +191,7 @@ class _ItemRows:
             memo[field] = hit
         return hit
 
-    def _open_item(self, i: OpenItem) -> tuple[str, list[int]]:
+    def _open_item(self, i: OpenItem) -> tuple[str, bytes]:
         """``i``'s row XML with NULs for its row number, and its cells' widths."""
         (rule, severity, cid, name, owner, region, cents, refs, first, status, manager, deal, stage, close, documents,
          age, change) = i
@@ -193,9 +200,9 @@ class _ItemRows:
             _COLUMNS, self.memos, (rule, severity, cid, name, owner, region, cents, manager, age, change, status,
                                    first, deal, stage, close, documents, refs, rule))]
         cells = "".join([hit[0] for hit in hits])
-        return ('<row r="\0">' + cells + "</row>") if cells else "", [hit[1] for hit in hits]
+        return ('<row r="\0">' + cells + "</row>") if cells else "", bytes([hit[1] for hit in hits])
 
-    def _general(self, i) -> tuple[str, list[int]]:
+    def _general(self, i) -> tuple[str, bytes]:
         """Any item's row XML (NULs for its row number) and widths: each value cleaned and
         measured, then ``Workbook.prepare``."""
         if len(self.known) > _MEMO_MAX:
@@ -213,10 +220,11 @@ class _ItemRows:
             values.append(hit[0])
             widths.append(hit[1])
         row = self.wb.prepare(values, self.by_severity.get(i["severity"], self.base), self.cells)
-        return ('<row r="\0">' + "\0".join(row.parts) + "</row>") if len(row.parts) > 1 else "", widths
+        return (('<row r="\0">' + "\0".join(row.parts) + "</row>") if len(row.parts) > 1 else "",
+                bytes(min(w, _WIDEST) for w in widths))
 
-    def add(self, i) -> list[int]:
-        """Make ``i``'s row (the next index); its cells' display widths."""
+    def add(self, i) -> bytes:
+        """Make ``i``'s row (the next index); its cells' display widths (up to ``_WIDEST``)."""
         row, widths = self._open_item(i) if type(i) is OpenItem else self._general(i)
         # the row numbers go where the NULs are (XML cannot carry a NUL: ``clean`` drops them)
         data = row.encode()
@@ -234,13 +242,31 @@ class _ItemRows:
         self.written = self.position
 
     def rows(self, indices) -> Iterator[bytes]:
-        """The rows of these items, numbered from 2 (below the header)."""
+        """The rows of these items (positions in increasing order), numbered from 2 (below the header)."""
         self._flush()
         self.spill.flush()
         fd = self.spill.fileno()
         offsets, sizes = self.offsets, self.sizes
-        for n, k in enumerate(indices, start=2):
-            yield os.pread(fd, sizes[k], offsets[k]).replace(b"\0", str(n).encode())
+        n = 2
+        for start in range(0, len(indices), _READ_ROWS):
+            batch = indices[start:start + _READ_ROWS]  # in file order: positions only grow
+            first, last = batch[0], batch[-1]
+            span = offsets[last] + sizes[last] - offsets[first]
+            if span > _READ_SPAN:  # rows far apart: one read each
+                for k in batch:
+                    yield os.pread(fd, sizes[k], offsets[k]).replace(b"\0", str(n).encode())
+                    n += 1
+                continue
+            block, base = os.pread(fd, span, offsets[first]), offsets[first]
+            for k in batch:
+                at = offsets[k] - base
+                yield block[at:at + sizes[k]].replace(b"\0", str(n).encode())
+                n += 1
+
+
+def _widest(widths: bytearray) -> bytes:
+    """The widest value per column of rows of widths laid end to end (a byte per cell)."""
+    return bytes(max(widths[c::_WIDTH_COLUMNS]) for c in range(_WIDTH_COLUMNS))
 
 
 def _items_sheet(wb: Workbook, title: str, count: int, widths: list[int], m: Messages) -> Sheet:
@@ -297,21 +323,23 @@ def write_xlsx(path: Path, d: ReportData, m: Messages) -> None:
     _summary_sheet(summary, d, m)
     with tempfile.TemporaryFile(prefix="report-xlsx-") as spill:
         made = _ItemRows(wb, m, spill)
-        by_rule: dict[str, array] = {}
-        by_owner: dict[str, array] = {}
-        widths: dict[tuple[str, str], list[int]] = {}  # per sheet of a rule / of an owner
-        columns = len(ITEM_COLUMNS)
+        by_rule: dict[str, tuple[array, bytearray]] = {}  # per sheet of a rule: its items, their widths
+        by_owner: dict[str, tuple[array, bytearray]] = {}
         for n, i in enumerate(d.items):  # one pass, in the order of d.items
             w = made.add(i)
             rule, owner = (i.rule, i.owner) if type(i) is OpenItem else (i["rule"], i["owner"])
-            for key, groups in ((("rule", rule), by_rule), (("owner", owner or ""), by_owner)):
-                indices = groups.get(key[1])
-                if indices is None:
-                    indices = groups[key[1]] = array("l")
-                    widths[key] = [0] * columns
-                indices.append(n)
-                widest = widths[key]
-                widest[:] = map(max, widest, w)
+            for key, groups in ((rule, by_rule), (owner or "", by_owner)):
+                group = groups.get(key)
+                if group is None:
+                    group = groups[key] = (array("l"), bytearray())
+                group[0].append(n)
+                group[1].extend(w)
+                if len(group[1]) >= _WIDTHS_KEPT:
+                    group[1][:] = _widest(group[1])
+        widths = {("rule", k): _widest(g[1]) for k, g in by_rule.items()}
+        widths |= {("owner", k): _widest(g[1]) for k, g in by_owner.items()}
+        by_rule = {k: g[0] for k, g in by_rule.items()}
+        by_owner = {k: g[0] for k, g in by_owner.items()}
         everything = [max(col) for col in zip(*(w for (kind, _), w in widths.items() if kind == "rule"),
                                               strict=True)] if by_rule else []
         sheets = [(_items_sheet(wb, sheet_title(m("sheets.all"), taken), len(d.items), everything, m),

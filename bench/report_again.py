@@ -43,6 +43,10 @@ def child(args) -> None:
     import quality.report as report
     from hub_core.warehouse import open_warehouse
 
+    if args.spill_after:  # items to a temporary file past this many (as a 100k-customer world's are)
+        import quality.report.items as items
+
+        items.SPILL_AFTER = int(args.spill_after)
     engine = open_warehouse(args.warehouse)
     with engine.begin() as conn:  # a first report every time: same window, same files
         conn.execute(text("DELETE FROM report_file"))
@@ -73,7 +77,8 @@ def once(args) -> None:
     python = repo / ".venv" / "bin" / "python"
     argv = [str(python), __file__, "child", "--warehouse", args.warehouse, "--out", str(Path(args.out).resolve()),
             "--as-of", args.as_of] + (["--since", args.since] if args.since else []) + (
-            ["--profile", args.profile] if args.profile else [])
+            ["--profile", args.profile] if args.profile else []) + (
+            ["--spill-after", args.spill_after] if args.spill_after else [])
     got = subprocess.run(argv, cwd=repo, capture_output=True, text=True)
     if got.returncode:
         sys.exit(got.stderr)
@@ -127,7 +132,8 @@ def main() -> None:
     one.add_argument("--since", help="the window's start (default: one week back, every item new); "
                      "an hour back makes every item persisting, as in bench/run.py's incremental run")
     one.add_argument("--profile")
-    for name in ("--warehouse", "--out", "--as-of", "--since", "--profile"):
+    one.add_argument("--spill-after", help="keep at most this many items in memory (default: the report's own)")
+    for name in ("--warehouse", "--out", "--as-of", "--since", "--profile", "--spill-after"):
         inner.add_argument(name, required=name in ("--warehouse", "--out", "--as-of"))
     two = sub.add_parser("compare")
     two.add_argument("a", type=Path)

@@ -135,7 +135,7 @@ _REFS = ITEM_COLUMNS.index("refs")
 # folded into one row of maxima every _WIDTHS_KEPT bytes.
 _WIDEST = _MAX_WIDTH - 2
 _WIDTH_COLUMNS = len(ITEM_COLUMNS)
-_WIDTHS_KEPT = _WIDTH_COLUMNS * 4096
+_WIDTHS_KEPT = _WIDTH_COLUMNS * 512
 
 
 class _ItemRows:

@@ -170,6 +170,7 @@ class _ItemRows:
             lambda first: _naive(seen_local(first)), lambda deal: deal, lambda stage: word("stage", stage) or None,
             lambda close: close, lambda documents: documents or None, " ".join, m.rule)
         self.memos: list[dict] = [{} for _ in self.columns]
+        self.remembered = 0  # cells in the memos, all columns together
 
     def _cell(self, column: int, field) -> tuple[str, int]:
         """Column ``column``'s (0-based) cell for this field value: its XML, cut before the row
@@ -185,10 +186,12 @@ class _ItemRows:
             style = self.wb.style_id(styles[column + 1]) if column + 1 in styles else 0
             hit = (f'<c r="{_LETTERS[column + 1]}\0{_cell_tail(value, style)}', width)
         if column != _REFS:
-            memo = self.memos[column]
-            if len(memo) >= _MEMO_MAX:
-                memo.clear()
-            memo[field] = hit
+            self.remembered += 1
+            if self.remembered > 2 * _MEMO_MAX:  # as many cells as the general path's two memos hold
+                for memo in self.memos:
+                    memo.clear()
+                self.remembered = 1
+            self.memos[column][field] = hit
         return hit
 
     def _open_item(self, i: OpenItem) -> tuple[str, bytes]:

@@ -8,16 +8,13 @@ roll-ups, new / persisting / resolved since the last report, business context, s
 from __future__ import annotations
 
 import json
-from collections import defaultdict, namedtuple
+from array import array
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
-import yaml
 from sqlalchemy import Connection, Engine, and_, case, func, inspect, or_, select
 
 from hub_core.schema import (
@@ -33,40 +30,16 @@ from hub_core.schema import (
 from hub_core.schema_report import report_run
 from hub_core.settings import LANDED_STATUSES
 from hub_core.sql import codepoint_order
-from quality.report.items import ItemStore, Tally
+from quality.report.items import CONTRACT_KEYS, ItemStore, OpenItem, Tally
 from quality.report.lookup import business_context, document_code, managers_of
+from quality.report.texts import iso_local, local, money, settings, utc
+
+__all__ = ["CONTRACT_KEYS", "OpenItem", "ReportData", "crosswalk_items", "customer_crosswalk", "gather", "iso_local",
+           "local", "money", "open_discrepancies", "settings", "utc", "week_end"]
 
 SEVERITIES = ("red", "orange", "yellow")
 _SEVERITY_ORDER = {s: i for i, s in enumerate(SEVERITIES)}
 _CHUNK = 2000  # rows read at a time; open items' business context is looked up a chunk at a time
-
-
-@cache
-def settings() -> dict:
-    """The report's knobs (settings.yaml beside this module)."""
-    return yaml.safe_load(Path(__file__).with_name("settings.yaml").read_text(encoding="utf-8"))
-
-
-def money(cents: int) -> str:
-    """Exact CNY amount as a string with two decimals."""
-    return str((Decimal(cents) / 100).quantize(Decimal("0.01")))
-
-
-def utc(moment: datetime | None) -> datetime | None:
-    """An aware UTC time (SQLite hands naive UTC values back)."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def iso_local(moment: datetime | None, tz: str = "Asia/Shanghai") -> str | None:
-    """ISO text of a moment in the reporting time zone (what the result files carry)."""
-    return utc(moment).astimezone(ZoneInfo(tz)).isoformat() if moment else None
-
-
-def local(moment: datetime | None, tz: str | None = None) -> datetime | None:
-    """A moment as local wall-clock time of the reporting zone."""
-    return utc(moment).astimezone(ZoneInfo(tz or settings()["timezone"])) if moment else None
 
 
 def week_end(moment: datetime, tz: str | None = None) -> datetime:
@@ -96,11 +69,6 @@ class Item(dict):
             return self[name]
         except KeyError:
             raise AttributeError(name) from None
-
-
-# discrepancies.json's keys in their order; an enriched item carries them unchanged
-CONTRACT_KEYS = ("rule", "severity", "customer_id", "customer_name", "owner", "region", "amount_cny", "refs",
-                 "first_seen", "status")
 
 
 def _contract(row) -> dict:
@@ -171,85 +139,36 @@ class ReportData:
 
     def contract(self) -> Iterator[dict]:
         """discrepancies.json's items (the contract's shape and order), made one at a time."""
-        def key(i):
-            return int(i["rule"][1:]), _SEVERITY_ORDER.get(i["severity"], 9), -i["cents"], i["refs"][0]
-
-        ordered = self.items.sorted_by(key) if isinstance(self.items, ItemStore) else sorted(self.items, key=key)
-        for i in ordered:
+        items = self.items
+        for k in contract_order(items):
+            i = items[k]
             yield i.as_contract() if type(i) is OpenItem else {k: i[k] for k in CONTRACT_KEYS}
 
 
-_OPEN_ITEM_FIELDS = ("rule", "severity", "customer_id", "customer_name", "owner", "region", "cents", "refs_json",
-                     "first_utc", "status", "manager", "deal", "stage", "close_date", "documents", "age_days", "change")
-
-_OPEN_ITEM_INDEX = {name: n for n, name in enumerate(_OPEN_ITEM_FIELDS)}
+def _contract_key(i) -> tuple:
+    return int(i["rule"][1:]), _SEVERITY_ORDER.get(i["severity"], 9), -i["cents"], i["refs"][0]
 
 
-class OpenItem(namedtuple("_OpenItem", _OPEN_ITEM_FIELDS)):
-    """An open item of the report, enriched, in few bytes and quick to make (a 100k-customer world
-    has ~150k, read back from the ``ItemStore`` once per pass): a named tuple of its fields, the
-    derived ones (``amount``, ``amount_cny``, ``first_seen``, ``first_seen_local``, ``refs``)
-    computed when read. Reads as a mapping (``i["rule"]``, ``dict(i)``) and by attribute
-    (``i.rule``, what Jinja tries first)."""
-
-    __slots__ = ()
-    KEYS = CONTRACT_KEYS + ("cents", "amount", "first_seen_local", "age_days", "change", "manager", "deal", "stage",
-                            "close_date", "documents")
-
-    @property
-    def refs(self) -> list[str]:
-        """The item's refs, anchor first."""
-        return json.loads(self.refs_json)
-
-    @property
-    def amount(self) -> Decimal:
-        """Exact amount in yuan."""
-        return Decimal(self.cents) / 100
-
-    @property
-    def amount_cny(self) -> str:
-        """The amount as discrepancies.json writes it."""
-        return money(self.cents)
-
-    @property
-    def first_seen(self) -> str:
-        """First seen, as discrepancies.json writes it."""
-        return iso_local(self.first_utc)
-
-    @property
-    def first_seen_local(self) -> datetime:
-        """First seen, local wall-clock time of the reporting zone."""
-        return local(self.first_utc)
-
-    def as_contract(self) -> dict:
-        """``{k: self[k] for k in CONTRACT_KEYS}`` (discrepancies.json's object), made without a
-        look-up per key: the report makes one per open item."""
-        return {"rule": self.rule, "severity": self.severity, "customer_id": self.customer_id,
-                "customer_name": self.customer_name, "owner": self.owner, "region": self.region,
-                "amount_cny": money(self.cents), "refs": json.loads(self.refs_json),
-                "first_seen": iso_local(self.first_utc), "status": self.status}
-
-    def __getitem__(self, key):
-        if type(key) is not str:  # an index or a slice, as of any tuple
-            return tuple.__getitem__(self, key)
-        n = _OPEN_ITEM_INDEX.get(key)  # a field: no attribute look-up (the outputs read ~4M of them)
-        if n is not None:
-            return tuple.__getitem__(self, n)
-        try:
-            return getattr(self, key)
-        except AttributeError:
-            raise KeyError(key) from None
-
-    def get(self, key: str, default=None):
-        """Like ``dict.get``."""
-        return getattr(self, key, default)
-
-    def keys(self) -> tuple[str, ...]:
-        """The keys an enriched item has always had (``dict(item)`` works)."""
-        return self.KEYS
-
-    def __repr__(self) -> str:
-        return f"OpenItem({self.rule} {self.refs_json})"
+def contract_order(items: Sequence) -> Iterator[int]:
+    """The positions of ``items`` (most urgent first) in discrepancies.json's order: by rule number,
+    severity, amount (largest first), first ref - a stable sort of ``items`` by that key. Within
+    one rule the items' own order is that order already, so gathered items (an ``ItemStore``
+    knows its positions per rule, ``by_rule``) need only their rules put in order; rules sharing
+    a number (``R1``, ``R01``) are merged by the key."""
+    by_rule = getattr(items, "by_rule", None)
+    if by_rule is None:  # items made elsewhere: sort them
+        yield from sorted(range(len(items)), key=lambda k: _contract_key(items[k]))
+        return
+    by_number = defaultdict(list)
+    for rule, positions in by_rule.items():
+        by_number[int(rule[1:])].append(positions)
+    for number in sorted(by_number):
+        groups = by_number[number]
+        if len(groups) == 1:
+            yield from groups[0]
+        else:
+            yield from sorted(sorted(k for positions in groups for k in positions),
+                              key=lambda k: _contract_key(items[k])[1:])
 
 
 def _enrich(conn: Connection, as_of: datetime, since: datetime) -> tuple[ItemStore, Tally]:
@@ -264,8 +183,10 @@ def _enrich(conn: Connection, as_of: datetime, since: datetime) -> tuple[ItemSto
                           .execution_options(yield_per=_CHUNK))
     managers: dict[str, str | None] = {}
     items, keys, tally = ItemStore(OpenItem), [], Tally(settings()["aging_edges_days"], SEVERITIES)
+    rules = []  # each item's rule, as appended: the items' groups by rule once they are in order
+    moments: dict = {}  # first_seen as stored -> (aware UTC, age in days, new / persisting)
     for rows in result.partitions():
-        parsed = [json.loads(r.refs) for r in rows]
+        parsed = [tuple(json.loads(r.refs)) for r in rows]  # tuples: the items stay out of the GC's way
         context = business_context(conn, [ref for refs in parsed for ref in refs])
         # Rows written before the column existed (or by hand) carry no manager: ask the directory.
         unknown = {r.owner for r in rows if r.owner and not (has_manager and r.manager) and r.owner not in managers}
@@ -273,19 +194,33 @@ def _enrich(conn: Connection, as_of: datetime, since: datetime) -> tuple[ItemSto
             found = managers_of(conn, unknown)
             managers.update({owner: found.get(owner) for owner in unknown})
         for r, refs in zip(rows, parsed, strict=True):
-            first = utc(r.first_seen)
-            deal = next((context[x] for x in refs if "deal" in context.get(x, {})), {})
-            docs = " ".join(context[x]["code"] if "code" in context.get(x, {}) else document_code(x)
+            seen = moments.get(r.first_seen)  # items share a few first-seen moments (reconcile runs)
+            if seen is None:
+                first = utc(r.first_seen)
+                seen = moments[r.first_seen] = (first, max(0, (as_of - first).days),
+                                                "new" if first > since else "persisting")
+            deal = next((context[x] for x in refs if "deal" in context.get(x, _NO_DEAL)), _NO_DEAL)
+            docs = " ".join(context[x]["code"] if "code" in context.get(x, _NO_DEAL) else document_code(x)
                             for x in refs if not x.startswith("crm:"))
-            values = (r.rule, r.severity, r.customer_id, r.customer_name, r.owner, r.region, r.amount_cents, r.refs,
-                      first, r.status, (has_manager and r.manager) or managers.get(r.owner), deal.get("deal"),
-                      deal.get("stage"), deal.get("close_date"), docs, max(0, (as_of - first).days),
-                      "new" if first > since else "persisting")
-            tally.add(OpenItem(*values))
-            items.append(values)
+            item = OpenItem(r.rule, r.severity, r.customer_id, r.customer_name, r.owner, r.region, r.amount_cents,
+                            refs, seen[0], r.status, (has_manager and r.manager) or managers.get(r.owner),
+                            deal.get("deal"), deal.get("stage"), deal.get("close_date"), docs, seen[1], seen[2])
+            tally.add(item)
+            items.add(item)
+            rules.append(r.rule)
             keys.append((_SEVERITY_ORDER.get(r.severity, 9), -r.amount_cents, r.rule, refs[0]))
-    items.order(keys)  # most urgent first
+    permutation = items.order(keys)  # most urgent first
+    items.by_rule = by_rule = {}
+    for position, k in enumerate(permutation):
+        rule = rules[k]
+        positions = by_rule.get(rule)
+        if positions is None:
+            positions = by_rule[rule] = array("l")
+        positions.append(position)
     return items, tally
+
+
+_NO_DEAL: dict = {}
 
 
 def _resolved(conn: Connection, since: datetime, as_of: datetime) -> list[dict]:

@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import decimal
 import functools
-import json
 import os
 import typing as t
 from functools import cached_property
 from urllib.parse import urlparse
 
 import requests
-from requests.utils import guess_json_utf
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import RESTStream
 
@@ -53,39 +51,9 @@ def response_json(response: requests.Response) -> t.Any:
     """Parse (once) and cache a response's JSON; floats become ``Decimal`` (exact digits)."""
     cached = getattr(response, "_hub_json", None)
     if cached is None:
-        cached = json_body(response)
+        cached = response.json(parse_float=decimal.Decimal)
         response._hub_json = cached  # type: ignore[attr-defined]
     return cached
-
-
-def json_body(response: requests.Response) -> t.Any:
-    """``response.json(parse_float=Decimal)`` read by the standard library's decoder.
-
-    requests parses with simplejson when it is installed (singer-sdk installs it), whose C
-    scanner took 2.4x as long on pages of Chinese text (100 WeCom contacts: 558 us against 231;
-    CRM pages alike): a visible share of a tap's CPU per page. The text is decoded as requests
-    decodes it (a UTF BOM / NUL-pattern guess when the reply names no charset, else its
-    charset; a leading BOM skipped), and the values are the same: floats as ``Decimal``, ints,
-    strings, the last of repeated keys, ``NaN`` refused (tests/connectors/test_kit_json_body.py
-    compares them). A body that is not JSON raises ``ValueError`` as requests' does."""
-    content = response.content
-    if not response.encoding and content and len(content) > 3:
-        encoding = guess_json_utf(content)
-        if encoding is not None:
-            try:
-                return json.loads(content.decode(encoding), parse_float=decimal.Decimal, parse_constant=_no_constant)
-            except UnicodeDecodeError:
-                pass  # as requests: fall back to the text as decoded below
-    text = response.text
-    if text.startswith("\ufeff"):
-        text = text[1:]  # a UTF-8 BOM under a declared charset: simplejson skips it, json would refuse
-    return json.loads(text, parse_float=decimal.Decimal, parse_constant=_no_constant)
-
-
-def _no_constant(name: str) -> t.NoReturn:
-    """``NaN`` / ``Infinity`` are not JSON: refused, as simplejson (behind requests) refuses them."""
-    msg = f"{name} is not a JSON value"
-    raise ValueError(msg)
 
 
 def url_path(url: str) -> str:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import yaml
+from connectors.kit import yamltext
 
 RULES_FILE = Path(__file__).with_name("failures.yaml")
 _MAX_REASON = 300
@@ -35,7 +35,7 @@ class Explanation:
 @lru_cache(maxsize=4)
 def load_rules(path: Path = RULES_FILE) -> dict:
     """The rules file, parsed and with its patterns compiled."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = yamltext.safe_load(Path(path).read_text(encoding="utf-8"))
     for rule in data["rules"]:
         rule["regex"] = re.compile(rule.get("match") or "", re.IGNORECASE | re.MULTILINE)
     return data

@@ -50,6 +50,7 @@ from singer_sdk.pagination import (
     PageNumberPaginator,
 )
 
+from connectors.kit import yamltext
 from connectors.kit.errors import SourceKitError
 from connectors.kit.rest import HubRESTStream, response_json
 
@@ -167,7 +168,7 @@ def read_yaml_file(path: Path, missing: str):
     """A source's YAML file, parsed; a missing file raises ``missing``, bad YAML names the file and
     the parser's first line - one :class:`SourceKitError` either way, never a traceback."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yamltext.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SourceKitError(missing) from None
     except yaml.YAMLError as exc:

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
-import yaml
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+
+from connectors.kit import yamltext
 
 if t.TYPE_CHECKING:
     import requests
@@ -267,7 +268,7 @@ class ErrorTable:
 @cache
 def load_vendor_file(path: str) -> dict[str, t.Any]:
     """A ``vendor.yaml`` (error table, call budgets, retry defaults), read once per process."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = yamltext.safe_load(Path(path).read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         msg = f"{path}: a vendor file must be a mapping"
         raise TypeError(msg)

@@ -179,20 +179,25 @@ class U8WindowedStream(U8Stream):
                 yield from emit(ahead)
                 unsaved = True
                 if time.monotonic() - last_state >= interval * (1 + len(window.fingerprints) // STATE_FINGERPRINTS_PER_S):
-                    window.store()
-                    self.write_checkpoint()
+                    self.write_window_state(window)
                     last_state, unsaved = time.monotonic(), False
             ahead = listed
         if ahead is not None:
             yield from emit(ahead)
             unsaved = True
         if unsaved:
-            window.store()
-            self.write_checkpoint()  # the last page done, before quarantine retries and the bookmark
+            self.write_window_state(window)  # the last page done, before quarantine retries and the bookmark
         yield from self._retry_quarantined(window, context)
         window.finish()
         self.logger.info("%s: %d unchanged records skipped.", self.name, window.skipped)
         self._window = None
+
+    def write_window_state(self, window: Window) -> None:
+        """A STATE now, carrying the window's cursor and fingerprints: :meth:`Window.store` and
+        the checkpoint in one step, so no STATE this stream writes can leave them out (or carry
+        those of another moment than its records')."""
+        window.store()
+        self.write_checkpoint()
 
     def _retry_quarantined(self, window: Window, context: Context | None) -> t.Iterable[dict]:
         """Documents quarantined before and not listed in this run's window: nothing by default."""
@@ -369,5 +374,4 @@ class U8DocumentStream(U8WindowedStream):
             yield document
             window.quarantine.pop(key, None)
         if pending:
-            window.store()
-            self.write_checkpoint()
+            self.write_window_state(window)

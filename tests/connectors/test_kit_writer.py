@@ -71,6 +71,18 @@ def test_a_stdout_that_is_not_utf8_gets_singer_sdks_ascii_lines():
         assert dumps({"type": "RECORD", "record": {"名": "客户"}}) == '{"type":"RECORD","record":{"\\u540d":"\\u5ba2\\u6237"}}'
 
 
+def test_the_utf8_check_follows_stdout_when_it_is_replaced():
+    # the check is kept per stdout object: a UTF-8 stdout, then a latin-1 one, then UTF-8 again
+    message = {"type": "RECORD", "record": {"名": "客户"}}
+    utf8, latin1 = io.StringIO(), io.TextIOWrapper(io.BytesIO(), encoding="latin-1")
+    with contextlib.redirect_stdout(utf8):
+        assert dumps(message) == '{"type":"RECORD","record":{"名":"客户"}}'
+    with contextlib.redirect_stdout(latin1):
+        assert dumps(message) == '{"type":"RECORD","record":{"\\u540d":"\\u5ba2\\u6237"}}'
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert dumps(message) == '{"type":"RECORD","record":{"名":"客户"}}'
+
+
 def test_records_wait_for_the_next_other_message_and_state_follows_them():
     out = written(HubSingerWriter(), messages(), flush=False)
     kinds = [line.split('"type":"')[1].split('"')[0] for line in out.splitlines()]

@@ -11,8 +11,8 @@ ANALYZE changes no row, so every stage computes exactly what it computed before.
 
 Only tables whose statistics are missing or stale are analysed, by autovacuum's own measure
 (more than 50 rows + 10 % of the table changed since the last analysis), so the run after a
-small change pays nothing here. A table never analysed is stale whatever its ``reltuples`` says
-(CREATE INDEX sets that without gathering any column statistics). A table rewritten inside the
+small change pays nothing here. A table without column statistics is stale whatever its
+``reltuples`` says (CREATE INDEX sets that without gathering any). A table rewritten inside the
 caller's transaction (whose changes the statistics counters do not show yet) is judged by its row
 count (``refresh_rewritten``), or analysed outright (``refresh(..., force=True)``: a full build).
 
@@ -57,9 +57,12 @@ def refresh(conn: Connection, tables: list[Table], *, force: bool = False) -> li
     if conn.dialect.name != "postgresql" or not tables:
         return []
     names = [t.name for t in tables]
+    # column statistics in the catalog (pg_stats): the server's activity counters (last_analyze)
+    # are not copied with a database nor kept through a crash; an empty table has none to keep
     rows = conn.execute(text(
-        "SELECT c.relname, c.reltuples, s.n_mod_since_analyze, "
-        "COALESCE(s.last_analyze, s.last_autoanalyze) IS NOT NULL FROM pg_class c "
+        "SELECT c.relname, c.reltuples, s.n_mod_since_analyze, c.reltuples = 0 OR EXISTS ("
+        "SELECT 1 FROM pg_stats p WHERE p.schemaname = n.nspname AND p.tablename = c.relname) "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
         "WHERE c.oid = ANY(SELECT to_regclass(n) FROM unnest(CAST(:names AS text[])) AS n)"),
         {"names": names}).all()

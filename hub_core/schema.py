@@ -103,6 +103,16 @@ Index("uq_raw_record_current", raw_record.c.source, raw_record.c.stream, raw_rec
       postgresql_where=text("is_current"), sqlite_where=text("is_current = 1"))
 # Every version of a record: an incremental build reads what records landed since it said before.
 Index("ix_raw_record_versions", raw_record.c.source, raw_record.c.stream, raw_record.c.record_key)
+# The current versions of one stream in landing order (``ORDER BY id DESC``: staging's readers, newest
+# first). Without it PostgreSQL read them by walking the whole primary key backwards for the 4 %
+# that are one stream's (entity resolution's contact read: ~350 ms of every incremental build at
+# 10k customers; a server-side cursor is planned for its first rows, so a sort was never chosen).
+Index("ix_raw_record_current_order", raw_record.c.source, raw_record.c.stream, raw_record.c.id,
+      postgresql_where=text("is_current"), sqlite_where=text("is_current = 1"))
+# Soft deletes (rare): every build asks whether any happened since the last one (a scan of every
+# raw record without it, ~120 ms at 10k customers, even when nothing was landed).
+Index("ix_raw_record_deleted", raw_record.c.deleted_at,
+      postgresql_where=text("deleted_at IS NOT NULL"), sqlite_where=text("deleted_at IS NOT NULL"))
 
 raw_reject = Table(
     "raw_reject",

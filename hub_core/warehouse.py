@@ -11,6 +11,21 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # A warehouse that does not answer should say so in seconds, not hang on the OS default.
 PG_CONNECT_TIMEOUT_S = 10
 _MAX_DB_MESSAGE = 200
+# Set on every PostgreSQL connection of the warehouse (its own sessions only; the server's
+# configuration is the operator's):
+PG_SESSION = (
+    # psycopg prepares statements run 5+ times (good: bulk inserts parse once), but a prepared
+    # look-up may then get a generic plan that filters a whole stream against the key list
+    # (measured ~150 ms a look-up at 30k rows against ~2 ms). Keep the preparation, plan each
+    # execution for its parameters.
+    "plan_cache_mode = force_custom_plan",
+    # JIT compiles a statement costed over ``jit_above_cost`` (100k by default) to machine code
+    # per execution: tens of ms of the server's time, more than it saves on the hub's statements,
+    # which are costed high (large tables) but run in ~10-500 ms. An incremental build,
+    # reconcile and report at 10k customers spent ~0.6 s less of summed server time with it off
+    # (bench/findings.md, branches inc-run and inc-sql).
+    "jit = off",
+)
 
 
 class WarehouseError(RuntimeError):
@@ -77,13 +92,10 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql":
 
         @event.listens_for(engine, "connect")
-        def _custom_plans(dbapi_conn, _record):  # pragma: no cover - trivial
-            # psycopg prepares statements run 5+ times (good: bulk inserts parse once), but a
-            # prepared look-up may then get a generic plan that filters a whole stream against
-            # the key list (measured ~150 ms a look-up at 30k rows against ~2 ms). Keep the
-            # preparation, plan each execution for its parameters.
+        def _session_settings(dbapi_conn, _record):  # pragma: no cover - trivial
             with dbapi_conn.cursor() as cur:
-                cur.execute("SET plan_cache_mode = force_custom_plan")
+                for setting in PG_SESSION:
+                    cur.execute(f"SET {setting}")
             dbapi_conn.commit()
 
     return engine

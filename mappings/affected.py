@@ -24,8 +24,8 @@ from hub_core.schema_unified import (
     sales_order,
     sales_order_line,
 )
+from hub_core.sql import among
 from mappings.completeness import CompletenessLog
-from mappings.staging import one_of
 
 CHUNK = 500
 
@@ -52,14 +52,14 @@ class Affected:
         ordered = sorted(v for v in values if v is not None)
         for i in range(0, len(ordered), CHUNK):
             self.customers.update(self.conn.execute(
-                select(table.c.customer_id).where(one_of(self.conn, column, ordered[i:i + CHUNK]), table.c.customer_id.is_not(None))
+                select(table.c.customer_id).where(among(column, ordered[i:i + CHUNK]), table.c.customer_id.is_not(None))
                 .distinct()).scalars())
 
     def _codes(self, refs: set[str]) -> None:
         ordered = sorted(refs)
         for i in range(0, len(ordered), CHUNK):
             self.product_codes.update(self.conn.execute(
-                select(product.c.code).where(one_of(self.conn, product.c.ref, ordered[i:i + CHUNK]))).scalars())
+                select(product.c.code).where(among(product.c.ref, ordered[i:i + CHUNK]))).scalars())
 
     def before_forget(self, spec, refs: set[str]) -> None:
         """Rows of one stream's records (and their document lines) about to be deleted and mapped
@@ -117,4 +117,4 @@ class Affected:
         for i in range(0, len(codes), CHUNK):
             self.customers.update(self.conn.execute(
                 select(s.customer_id).select_from(sales_order_line.join(sales_order, s.ref == ln.order_ref))
-                .where(one_of(self.conn, ln.product_code, codes[i:i + CHUNK]), s.customer_id.is_not(None)).distinct()).scalars())
+                .where(among(ln.product_code, codes[i:i + CHUNK]), s.customer_id.is_not(None)).distinct()).scalars())

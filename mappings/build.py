@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sys
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ from sqlalchemy import (
     update,
 )
 
+from hub_core import planner_stats
 from hub_core.schema import (
     metadata,
     raw_record,
@@ -164,6 +166,8 @@ def build_customer360(engine: Engine, mapping: MappingConfig | None = None, as_o
     config_hash = _config_hash(cfg, decl, c360, overrides, identity)
     with engine.begin() as conn:
         mode, last, watermark = _plan(conn, incremental, config_hash, decl, sources)
+        if mode != "full":  # statistics the last full build left, unless the tables moved since
+            planner_stats.refresh(conn, _tables_read())
         build_id = conn.execute(insert(build_run).values(
             started_at=now, as_of=as_of, status="running", mode=mode, raw_watermark=watermark,
             config_hash=config_hash).returning(build_run.c.id)).scalar_one()
@@ -171,12 +175,26 @@ def build_customer360(engine: Engine, mapping: MappingConfig | None = None, as_o
             stats = _unchanged(conn, last, build_id, as_of, c360, cfg, sources, decl)
         else:
             stats = _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides, sources, identity)
+        if mode == "full":  # every table rewritten in this transaction: the next builds plan with them
+            planner_stats.refresh(conn, _tables_read(), force=True)
         stats.mode = mode
         conn.execute(update(build_run).where(build_run.c.id == build_id).values(
             finished_at=datetime.now(UTC), status="succeeded", stats=json.dumps(asdict(stats))))
     log.info("customer-360 built (%s): %s customers, %s rows mapped, %s quarantined, %s findings", mode,
              stats.customers, sum(stats.rows.values()), stats.quarantined_total, stats.findings_total)
     return stats
+
+
+def _tables_read():
+    """The tables the build's modules import, which its statements read: the unified model, the
+    identity tables, the block index, raw records. The build gives them planner statistics
+    (hub_core/planner_stats.py): without any, its incremental look-ups of a thousand keys were
+    planned as scans of the whole table."""
+    imported = planner_stats.tables_of([m for name, m in list(sys.modules.items())
+                                        if name == "mappings" or name.startswith("mappings.")])
+    mapped = [metadata.tables[name] for name in _REBUILT]  # the declarative mapper names them
+    by_name = {t.name: t for t in imported + mapped if "TEMPORARY" not in t._prefixes}  # (temporary: the session's own)
+    return [by_name[name] for name in sorted(by_name)]
 
 
 def _ranks(decl: DeclarativeConfig) -> dict[str, int]:

@@ -24,7 +24,7 @@ from sqlalchemy import (
 
 from hub_core.schema import customer, metadata
 from hub_core.schema_unified import customer_360, data_completeness
-from mappings.staging import one_of
+from hub_core.sql import among
 
 
 def rebuild_completeness(conn: Connection, threshold: float, systems: list[str], build_id: int) -> int:
@@ -67,7 +67,7 @@ def _owners_of(conn: Connection, table, cids: set[str]) -> dict[str, str | None]
     ordered, out = sorted(cids), {}
     for i in range(0, len(ordered), 500):
         out.update(conn.execute(select(table.c.customer_id, table.c.owner_employee_id)
-                                .where(one_of(conn, table.c.customer_id, ordered[i:i + 500]))).all())
+                                .where(among(table.c.customer_id, ordered[i:i + 500]))).all())
     return out
 
 
@@ -98,7 +98,7 @@ class CompletenessLog:
         ordered, out = sorted(values), defaultdict(list)
         for i in range(0, len(ordered), 500):
             for ref, c, comp in self.conn.execute(select(table.c.ref, cid, table.c.completeness)
-                                                  .where(one_of(self.conn, column, ordered[i:i + 500]))):
+                                                  .where(among(column, ordered[i:i + 500]))):
                 out[ref].append((c, comp))
         return out
 

@@ -34,11 +34,11 @@ from hub_core.schema_unified import (
     sales_order_line,
 )
 from hub_core.settings import LANDED_STATUSES
-from hub_core.sql import codepoint_order
+from hub_core.sql import among, codepoint_order
 from mappings.c360_asof import day_of, moved_customers, rescore
 from mappings.c360_config import C360Config
 from mappings.health import grade, health_score
-from mappings.staging import insert_batched, one_of
+from mappings.staging import insert_batched
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -74,7 +74,7 @@ def _per_customer(conn: Connection, query, column) -> Iterator[tuple[str, dict]]
 
 def _of(conn, query, column, only: list[str] | None):
     """``query`` limited to the customers in ``only`` (None: every customer)."""
-    return query if only is None else query.where(one_of(conn, column, only))
+    return query if only is None else query.where(among(column, only))
 
 
 def _owners(conn: Connection, only=None) -> Iterator[tuple[str, dict]]:
@@ -333,7 +333,7 @@ def build_customer_360(conn: Connection, cfg: C360Config, as_of: datetime, tz: s
     if previous != as_of:  # before the rewrite: the rows rewritten are right at the new as-of already
         rescore(conn, cfg, previous, as_of, only)
     for i in range(0, len(ids), 500):  # a customer gone since the last build loses its row here
-        conn.execute(delete(customer_360_candidate).where(one_of(conn, c.customer_id, ids[i:i + 500])))
+        conn.execute(delete(customer_360_candidate).where(among(c.customer_id, ids[i:i + 500])))
     insert_batched(conn, customer_360_candidate, rows())
     # the rows kept are this build's too (computed from inputs that did not change), as of its
     # instant and with its sources' freshness (the same for every row)

@@ -38,10 +38,11 @@ from hub_core.schema_unified import (
     employee_account,
     interaction,
 )
+from hub_core.sql import among
 from mappings.c360_config import C360Config
 from mappings.normalize import name_key, normalize_name
 from mappings.regions import places_compatible
-from mappings.staging import insert_rows, one_of
+from mappings.staging import insert_rows
 
 CHUNK = 500  # refs per IN list
 BATCH = 2000  # contacts read, staged and written at a time (contacts by company name)
@@ -77,7 +78,7 @@ class Scope:
 def _refs_where(conn: Connection, table, column, values: set[str]) -> set[str]:
     ordered, out = sorted(values), set()
     for i in range(0, len(ordered), CHUNK):
-        out.update(conn.execute(select(table.c.ref).where(one_of(conn, column, ordered[i:i + CHUNK]))).scalars())
+        out.update(conn.execute(select(table.c.ref).where(among(column, ordered[i:i + CHUNK]))).scalars())
     return out
 
 
@@ -248,7 +249,7 @@ def _update_changed(conn: Connection, table, where, values: dict, refs: set[str]
         return
     ordered = sorted(refs)
     for i in range(0, len(ordered), CHUNK):
-        conn.execute(update(table).where(one_of(conn, table.c.ref, ordered[i:i + CHUNK]), where, differs).values(**values))
+        conn.execute(update(table).where(among(table.c.ref, ordered[i:i + CHUNK]), where, differs).values(**values))
 
 
 def _any_like(column, words: list[str]):

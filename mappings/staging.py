@@ -7,12 +7,11 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import orjson
-from sqlalchemy import Connection, Text, any_, bindparam, delete, func, insert, literal, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Connection, delete, func, insert, select
 
 from hub_core.schema import raw_record, stg_opportunity, stg_sales_order
 from hub_core.schema_unified import opportunity, sales_order
-from hub_core.sql import among, codepoint_order, copy_rows
+from hub_core.sql import codepoint_order, copy_rows
 
 BATCH = 2000
 
@@ -38,23 +37,6 @@ def latest_per_ref(rows: Iterable[dict]) -> Iterator[dict]:
         if row["ref"] not in seen:
             seen.add(row["ref"])
             yield row
-
-
-_UNIT = "\x1f"  # joins the values of :func:`one_of` (a control character: no staged text holds one)
-
-
-def one_of(conn: Connection, column, values: list[str]):
-    """``column`` is one of the texts ``values``. On PostgreSQL the values go as ONE text joined by
-    a control character and split by the server (``string_to_array``): psycopg adapts a list
-    parameter element by element in Python (~3.5 us a value; an incremental build looks up ~100k
-    block keys, refs and customer ids), and the statement stays the same, so SQLAlchemy compiles it
-    once. Elsewhere, or when a value holds that character, :func:`hub_core.sql.among`."""
-    if conn.dialect.name == "postgresql":
-        joined = _UNIT.join(values)
-        if joined and joined.count(_UNIT) == len(values) - 1:
-            split = func.string_to_array(bindparam(None, joined, type_=Text), literal(_UNIT, Text), type_=ARRAY(Text))
-            return column == any_(split)
-    return among(column, values)
 
 
 def insert_rows(conn: Connection, table, rows: list[dict]) -> None:

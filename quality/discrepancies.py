@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
@@ -41,11 +41,6 @@ class PersistStats:
         setattr(self, what, getattr(self, what) + n)
         bucket = self.per_rule.setdefault(rule, {"new": 0, "persisting": 0, "reopened": 0, "resolved": 0})
         bucket[what] += n
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """Stored times are UTC; SQLite hands them back naive."""
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def fingerprint(rule: str, anchor: str) -> str:
@@ -124,6 +119,7 @@ class Persister:
         if batch:
             self._merge(batch, seen)
         self._resolve_unseen(rule, seen)
+        self._move_last_seen(rule)
         return count
 
     def _merge(self, found: list[Candidate], seen: set[str]) -> None:
@@ -132,7 +128,7 @@ class Persister:
         ids = [r["discrepancy_id"] for r in items]
         cols = [d.discrepancy_id, d.status, d.first_seen, *(d[k] for k in _MUTABLE)]
         known = {r.discrepancy_id: r for r in self.conn.execute(select(*cols).where(among(d.discrepancy_id, ids)))}
-        inserts, persisting, reopening, touched = [], [], [], []
+        inserts, persisting, reopening = [], [], []
         for row in items:
             prior = known.get(row["discrepancy_id"])
             if prior is None:
@@ -146,24 +142,19 @@ class Persister:
             else:
                 row.update(first_seen=prior.first_seen, resolved_at=None, status=prior.status)
                 unchanged = all(getattr(prior, k) == row[k] for k in _MUTABLE if k != "last_seen")
-                if not unchanged:
+                if not unchanged:  # (an unchanged one only ages: _move_last_seen, once per rule)
                     persisting.append(row)
-                elif _utc(prior.last_seen) != as_of:  # a re-run as of the same time has nothing to move
-                    touched.append(row)
                 stats.count(row["rule"], "persisting")
-        self._write(inserts, persisting, reopening, touched)
+        self._write(inserts, persisting, reopening)
         seen.update(ids)
         if self.keep_items:
             self.items.extend(items)
 
-    def _write(self, inserts: list[dict], persisting: list[dict], reopening: list[dict], touched: list[dict]) -> None:
+    def _write(self, inserts: list[dict], persisting: list[dict], reopening: list[dict]) -> None:
         conn, d = self.conn, discrepancy.c
         for i in range(0, len(inserts), _CHUNK):
             conn.execute(insert(discrepancy), inserts[i:i + _CHUNK])
         by_id = update(discrepancy).where(d.discrepancy_id == bindparam("b_id"))
-        ids = [r["discrepancy_id"] for r in touched]  # only last_seen moves: one statement per chunk
-        for i in range(0, len(ids), _CHUNK):
-            conn.execute(update(discrepancy).where(d.discrepancy_id.in_(ids[i:i + _CHUNK])).values(last_seen=self.as_of))
         if persisting:
             conn.execute(by_id.values({k: bindparam(f"v_{k}") for k in _MUTABLE}),
                          [{"b_id": r["discrepancy_id"], **{f"v_{k}": r[k] for k in _MUTABLE}} for r in persisting])
@@ -176,9 +167,19 @@ class Persister:
         d = discrepancy.c
         open_ids = self.conn.execute(select(d.discrepancy_id).where(d.rule == rule, d.status != "resolved")).scalars()
         gone = [did for did in open_ids if did not in seen]
-        for i in range(0, len(gone), _CHUNK):
-            self.conn.execute(update(discrepancy).where(d.discrepancy_id.in_(gone[i:i + _CHUNK]))
+        for i in range(0, len(gone), _LOOKUP_CHUNK):
+            self.conn.execute(update(discrepancy).where(among(d.discrepancy_id, gone[i:i + _LOOKUP_CHUNK]))
                               .values(status="resolved", resolved_at=self.as_of))
         if gone:
             self.stats.count(rule, "resolved", len(gone))
+
+    def _move_last_seen(self, rule: str) -> None:
+        """Once every candidate of ``rule`` is merged and its unseen items resolved, every item of
+        it still open was found by this run: ``last_seen`` moves to the run's time on those not
+        written already (the unchanged ones). One set-based UPDATE per rule; it was one per 500
+        ids, ~38 statements an incremental reconcile at 10k customers (18.7k open items). A re-run
+        as of the same time moves nothing."""
+        d = discrepancy.c
+        self.conn.execute(update(discrepancy).where(d.rule == rule, d.status != "resolved", d.last_seen != self.as_of)
+                          .values(last_seen=self.as_of))
 

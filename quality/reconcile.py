@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, insert, select
 
+from hub_core import planner_stats
 from hub_core.schema import deal_order_pair, reconcile_run
 from mappings.parse import day_in, to_ms
-from quality import planner_stats
 from quality.config import RulesConfig, load_rules
 from quality.discrepancies import Persister, PersistStats
 from quality.pairing import pair_deals

@@ -21,11 +21,10 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from hub_core.schema import customer_xref
 from hub_core.schema_identity import customer_record_block
-from hub_core.sql import copy_rows
+from hub_core.sql import among, copy_rows
 from mappings.identity.blocks import CAPPED, block_keys
 from mappings.identity.records import to_rec
 from mappings.identity.store import BATCH
-from mappings.staging import one_of
 
 STRONG = ("core", "link", "code")  # keys the deterministic stages compare: followed from every record
 CHUNK = 1000
@@ -99,16 +98,16 @@ def restage(conn: Connection, recs: dict, removed: set[str]) -> None:
     (:func:`drop` removes them after it)."""
     t = customer_record_block.c
     for part in _chunks(recs.keys()):
-        conn.execute(delete(customer_record_block).where(one_of(conn, t.ref, part)))
+        conn.execute(delete(customer_record_block).where(among(t.ref, part)))
     _insert(conn, recs)
     for part in _chunks(removed):
-        conn.execute(update(customer_record_block).where(one_of(conn, t.ref, part)).values(live=False))
+        conn.execute(update(customer_record_block).where(among(t.ref, part)).values(live=False))
 
 
 def drop(conn: Connection, refs: set[str]) -> None:
     """Forget the blocks of records gone from the sources."""
     for part in _chunks(refs):
-        conn.execute(delete(customer_record_block).where(one_of(conn, customer_record_block.c.ref, part)))
+        conn.execute(delete(customer_record_block).where(among(customer_record_block.c.ref, part)))
 
 
 class Walk:
@@ -133,7 +132,7 @@ class Walk:
         x = customer_xref.c
         todo = {r for r in refs if r not in self.prev}
         for part in _chunks(todo):
-            self.prev.update(self.conn.execute(select(x.ref, x.customer_id).where(one_of(self.conn, x.ref, part))).all())
+            self.prev.update(self.conn.execute(select(x.ref, x.customer_id).where(among(x.ref, part))).all())
         for r in todo:
             self.prev.setdefault(r, None)
 
@@ -142,7 +141,7 @@ class Walk:
         todo = {c for c in cids if c is not None and c not in self.members}
         found: dict[str, list[str]] = defaultdict(list)
         for part in _chunks(todo):
-            for ref, cid in self.conn.execute(select(x.ref, x.customer_id).where(one_of(self.conn, x.customer_id, part))):
+            for ref, cid in self.conn.execute(select(x.ref, x.customer_id).where(among(x.customer_id, part))):
                 found[cid].append(ref)
                 self.prev[ref] = cid
         for cid in todo:
@@ -174,7 +173,7 @@ class Walk:
                     capped.add(b)
             self.keys[r] = list(blocks)
         for part in _chunks(capped):
-            self.sizes.update(self.conn.execute(select(t.block, func.sum(t.n)).where(one_of(self.conn, t.block, part), t.live)
+            self.sizes.update(self.conn.execute(select(t.block, func.sum(t.n)).where(among(t.block, part), t.live)
                                                 .group_by(t.block)).all())
         for b in capped:
             self.sizes.setdefault(b, 0)
@@ -185,7 +184,7 @@ class Walk:
         for b in todo:
             self.refs_in[b] = []
         for part in _chunks(todo):
-            for block, ref in self.conn.execute(select(t.block, t.ref).where(one_of(self.conn, t.block, part))):
+            for block, ref in self.conn.execute(select(t.block, t.ref).where(among(t.block, part))):
                 self.refs_in[block].append(ref)
 
     def customers_of(self, refs) -> dict[str, str | None]:

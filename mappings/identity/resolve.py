@@ -27,6 +27,7 @@ from hub_core.schema_identity import (
     customer_record,
     identity_override,
 )
+from hub_core.sql import among
 from mappings.identity import blockindex
 from mappings.identity.blocks import release_typo_caches
 from mappings.identity.config import IdentityConfig, load_identity
@@ -37,7 +38,6 @@ from mappings.identity.records import read_rows, stage_customer_records, stage_s
 from mappings.identity.registry import Registry, assign, persist
 from mappings.identity.store import count_rows, table_rows
 from mappings.identity.writes import Stored, write_clusters, write_review
-from mappings.staging import one_of
 
 log = logging.getLogger(__name__)
 ENTITY = "customer"
@@ -113,7 +113,7 @@ def _xref_rows(conn: Connection, refs: set[str]) -> dict[str, dict]:
     """Crosswalk rows of ``refs``, by ref."""
     ordered, out = sorted(refs), {}
     for i in range(0, len(ordered), 1000):
-        for r in conn.execute(select(customer_xref).where(one_of(conn, customer_xref.c.ref, ordered[i:i + 1000]))):
+        for r in conn.execute(select(customer_xref).where(among(customer_xref.c.ref, ordered[i:i + 1000]))):
             out[r.ref] = dict(r._mapping)
     return out
 

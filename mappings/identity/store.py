@@ -8,7 +8,8 @@ from operator import itemgetter
 from sqlalchemy import Connection, delete, func, insert, select
 
 from hub_core.schema_identity import customer_golden_field
-from mappings.staging import insert_rows, one_of
+from hub_core.sql import among
+from mappings.staging import insert_rows
 
 BATCH = 2000
 
@@ -83,7 +84,7 @@ def sync_golden(conn: Connection, scope: set, desired: dict, existing: dict) -> 
     for field, cids in sorted(by_field.items()):
         cids.sort()
         for i in range(0, len(cids), 500):
-            conn.execute(delete(t).where(t.c.field == field, one_of(conn, t.c.customer_id, cids[i:i + 500])))
+            conn.execute(delete(t).where(t.c.field == field, among(t.c.customer_id, cids[i:i + 500])))
     fresh = [desired[k] for k in sorted(scope) if k in desired and desired[k] != existing.get(k)]
     for i in range(0, len(fresh), BATCH):
         insert_many(conn, t, fresh[i:i + BATCH])

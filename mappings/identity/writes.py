@@ -20,9 +20,9 @@ from sqlalchemy import Connection, select
 
 from hub_core.schema import customer, customer_review, customer_xref
 from hub_core.schema_identity import customer_golden_field
+from hub_core.sql import among
 from mappings.identity.golden import customer_row, golden_fields, stamp_changes
 from mappings.identity.store import count_rows, sync_golden, sync_rows, table_rows
-from mappings.staging import one_of
 
 CHUNK = 5000  # customers written at a time
 
@@ -40,7 +40,7 @@ def rows_by(conn: Connection, table, column: str, values: list[str]) -> list[dic
     """Rows of ``table`` whose ``column`` is one of ``values`` (500 at a time)."""
     col, out = table.c[column], []
     for i in range(0, len(values), 500):
-        result = conn.execute(select(table).where(one_of(conn, col, values[i:i + 500])))
+        result = conn.execute(select(table).where(among(col, values[i:i + 500])))
         keys = list(result.keys())
         out += [dict(zip(keys, r)) for r in result.all()]
     return out

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, insert, select
 
 from hub_core.schema import discrepancy
 from hub_core.schema_alerts import alert_outbox, alert_sent
+from hub_core.sql import among
 from quality.alerts import outbox
 from quality.alerts.config import AlertsConfig, LevelConfig, load_alerts_config
 from quality.alerts.people import Directory, Person, load_directory
@@ -28,6 +29,7 @@ from quality.alerts.render import discrepancy_message, stale_message
 
 log = logging.getLogger(__name__)
 _CHUNK = 500
+_LOOKUP_CHUNK = 5000  # discrepancy ids per look-up (a read: few round trips)
 
 
 @dataclass
@@ -56,9 +58,9 @@ def _recipients(level: LevelConfig, owner: Person | None, directory: Directory) 
 def _already_sent(conn: Connection, ids: list[str]) -> set[tuple[str, int, str]]:
     s = alert_sent.c
     sent: set[tuple[str, int, str]] = set()
-    for i in range(0, len(ids), _CHUNK):
+    for i in range(0, len(ids), _LOOKUP_CHUNK):  # one parameter per look-up on PostgreSQL (hub_core.sql.among)
         sent.update(tuple(r) for r in conn.execute(
-            select(s.discrepancy_id, s.level, s.occurrence).where(s.discrepancy_id.in_(ids[i:i + _CHUNK]))))
+            select(s.discrepancy_id, s.level, s.occurrence).where(among(s.discrepancy_id, ids[i:i + _LOOKUP_CHUNK]))))
     return sent
 
 

@@ -30,3 +30,20 @@ def test_schema_and_migrations_agree(warehouse_url):
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_postgresql_sessions_plan_per_execution_without_jit(warehouse_url):
+    """Every pooled PostgreSQL connection runs with the warehouse's session settings (``PG_SESSION``)."""
+    import pytest
+    from sqlalchemy import text
+
+    from hub_core.warehouse import make_engine
+
+    if not warehouse_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL session settings")
+    engine = make_engine(warehouse_url)
+    with engine.connect() as first, engine.connect() as second:  # two connections of the pool
+        for conn in (first, second):
+            assert conn.execute(text("SHOW jit")).scalar() == "off"
+            assert conn.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
+    engine.dispose()

@@ -54,3 +54,6 @@ def test_batches_of_one_end_as_one_batch(engine):
     }
     assert by_id["R1|R1:a"]["reopened_at"] == by_id["R5|R5:x"]["reopened_at"] == T + 2 * D
     assert by_id["R1|R1:b"]["amount_cents"] == 20 and by_id["R1|R1:c"]["last_seen"] == T + 2 * D
+    # last_seen: the run that last found the item (resolved ones keep theirs; R5:x was not found on day 2)
+    assert {k: r["last_seen"] for k, r in by_id.items()} == {
+        "R1|R1:a": T + 2 * D, "R1|R1:b": T + D, "R1|R1:c": T + 2 * D, "R1|R1:d": T + D, "R5|R5:x": T + 2 * D}

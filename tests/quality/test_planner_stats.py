@@ -3,7 +3,7 @@ are missing or stale; the findings are those of a run without it."""
 
 from sqlalchemy import text
 
-from quality import planner_stats
+from hub_core import planner_stats
 from quality.reconcile import _tables_read
 from quality.registry import RULES
 from tests.quality.rules_kit import World, days_ago, run

@@ -9,18 +9,18 @@ from tests.quality.rules_kit import D, T, World, days_ago, run
 
 
 def _updates(engine, action):
-    """The UPDATE statements on ``discrepancy`` that ``action`` sends."""
+    """The rows each UPDATE statement on ``discrepancy`` that ``action`` sends changed."""
     seen = []
 
     def count(conn, cursor, statement, params, context, executemany):
         if statement.lstrip().upper().startswith("UPDATE DISCREPANCY"):
-            seen.append(statement)
+            seen.append(cursor.rowcount)
 
-    event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine, "after_cursor_execute", count)
     try:
         action()
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        event.remove(engine, "after_cursor_execute", count)
     return seen
 
 
@@ -40,9 +40,9 @@ def test_same_as_of_rewrites_nothing_a_later_one_moves_last_seen(engine):
     assert first.persisted.new == 2 and _last_seen(engine) == {T}
 
     again = []
-    assert _updates(engine, lambda: again.append(run(engine, ["R5"]))) == []  # nothing to move
+    assert set(_updates(engine, lambda: again.append(run(engine, ["R5"])))) <= {0}  # nothing to move
     assert again[0].persisted.persisting == 2 and again[0].found == first.found and _last_seen(engine) == {T}
 
     later = []
-    assert len(_updates(engine, lambda: later.append(run(engine, ["R5"], as_of=T + D)))) == 1  # one chunk
+    assert _updates(engine, lambda: later.append(run(engine, ["R5"], as_of=T + D))) == [2]  # one statement a rule
     assert later[0].persisted.persisting == 2 and _last_seen(engine) == {T + D}

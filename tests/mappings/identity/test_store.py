@@ -1,30 +1,13 @@
-"""Look-ups by a list of texts (``store.one_of``) and golden fields written by difference
-(``store.sync_golden``): the same rows as the plain forms on both warehouses."""
+"""Golden fields written by difference (``store.sync_golden``): the same rows as a rewrite, on both
+warehouses (look-ups by a list of texts: ``tests/hub_core/test_among.py``)."""
 
 from sqlalchemy import insert, select
 
 from hub_core.schema_identity import customer_golden_field
-from hub_core.sql import among
-from mappings.identity.store import one_of, sync_golden
+from mappings.identity.store import sync_golden
 
 ROWS = [{"customer_id": f"C{n:03d}", "field": f, "value": f"{f} {n}", "ref": f"crm:AccountObj:{n}", "rule": "priority"}
         for n in range(40) for f in ("name", "address", "phone")]
-
-
-def _ids(conn, where) -> list[tuple]:
-    t = customer_golden_field.c
-    return sorted(conn.execute(select(t.customer_id, t.field).where(where)).all())
-
-
-def test_one_of_selects_what_in_selects(engine):
-    t = customer_golden_field.c
-    with engine.begin() as conn:
-        conn.execute(insert(customer_golden_field), ROWS)
-        for values in (["C001"], ["C001", "C039", "nobody"], [f"C{n:03d}" for n in range(0, 40, 3)],
-                       ["", "C002"], [""], ["C00\x1f3", "C004"]):  # an empty text; a value holding the separator
-            assert _ids(conn, one_of(conn, t.customer_id, values)) == _ids(conn, among(t.customer_id, values))
-        assert _ids(conn, one_of(conn, t.customer_id, ["C005", "C006"])) == [
-            (f"C00{n}", f) for n in (5, 6) for f in ("address", "name", "phone")]
 
 
 def test_sync_golden_deletes_only_stale_rows(engine):

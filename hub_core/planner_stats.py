@@ -1,16 +1,22 @@
-"""Fresh planner statistics for the tables the rules read, before they run (PostgreSQL).
+"""Fresh planner statistics for the tables a stage reads, before it reads them (PostgreSQL).
 
 Why: the build rewrites the unified model in bulk and the reconcile follows at once, before
-autovacuum's next look (it wakes once a minute, and on a busy server later). A table never
-analysed has no statistics at all, and the planner then guesses one row per filter: at 10k
+autovacuum's next look (it wakes once a minute, and on a busy server later; on the bench's server it
+is off). A table never analysed has no statistics at all, and the planner then guesses: at 10k
 customers R10 looked each silent customer's first CRM account up by walking the primary key
 (~6,700 rows per customer, 5.9 s) and R8 took 2.3 s, where with statistics they take 0.2 s and
-0.03 s. ANALYZE changes no row, so the rules find exactly what they found before.
+0.03 s; an incremental build's look-ups of a thousand keys (``= ANY``) in the block index and the
+unified tables were estimated at the whole table and scanned it (30-240 ms each, ~60 of them).
+ANALYZE changes no row, so every stage computes exactly what it computed before.
 
 Only tables whose statistics are missing or stale are analysed, by autovacuum's own measure
 (more than 50 rows + 10 % of the table changed since the last analysis), so the run after a
-small change pays nothing here. ``deal_order_pair``, rebuilt by the pairing inside this same
-transaction (whose changes the statistics counters do not show yet), is judged by its row count.
+small change pays nothing here. A table without column statistics is stale whatever its
+``reltuples`` says (CREATE INDEX sets that without gathering any). A table rewritten inside the
+caller's transaction (whose changes the statistics counters do not show yet) is judged by its row
+count (``refresh_rewritten``), or analysed outright (``refresh(..., force=True)``: a full build).
+
+Shared ground: the build (mappings) and the reconcile (quality) both call it.
 """
 
 from __future__ import annotations
@@ -38,24 +44,29 @@ def tables_of(modules) -> list[Table]:
     return sorted(found.values(), key=lambda t: t.name)
 
 
-def _stale(reltuples: float, changed: int | None) -> bool:
-    if reltuples is None or reltuples < 0:  # never analysed (nor vacuumed)
+def _stale(reltuples: float, changed: int | None, analysed: bool = True) -> bool:
+    if not analysed or reltuples is None or reltuples < 0:  # never analysed (nor vacuumed)
         return True
     return (changed or 0) > _THRESHOLD_ROWS + _SCALE * reltuples
 
 
-def refresh(conn: Connection, tables: list[Table]) -> list[str]:
-    """ANALYZE each of ``tables`` whose statistics are missing or stale; the names analysed.
-    Nothing on other databases (SQLite plans without this)."""
+def refresh(conn: Connection, tables: list[Table], *, force: bool = False) -> list[str]:
+    """ANALYZE each of ``tables`` whose statistics are missing or stale (``force``: each of them,
+    e.g. after the caller rewrote them all); the names analysed. Nothing on other databases
+    (SQLite plans without this)."""
     if conn.dialect.name != "postgresql" or not tables:
         return []
     names = [t.name for t in tables]
+    # column statistics in the catalog (pg_stats): the server's activity counters (last_analyze)
+    # are not copied with a database nor kept through a crash; an empty table has none to keep
     rows = conn.execute(text(
-        "SELECT c.relname, c.reltuples, s.n_mod_since_analyze FROM pg_class c "
+        "SELECT c.relname, c.reltuples, s.n_mod_since_analyze, c.reltuples = 0 OR EXISTS ("
+        "SELECT 1 FROM pg_stats p WHERE p.schemaname = n.nspname AND p.tablename = c.relname) "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
         "WHERE c.oid = ANY(SELECT to_regclass(n) FROM unnest(CAST(:names AS text[])) AS n)"),
         {"names": names}).all()
-    stale = [name for name, reltuples, changed in rows if _stale(reltuples, changed)]
+    stale = sorted(name for name, reltuples, changed, analysed in rows if force or _stale(reltuples, changed, analysed))
     return _analyze(conn, stale)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, select
 
 from hub_core.schema import stg_employee, stg_opportunity, stg_sales_order
-from mappings.staging import one_of
+from hub_core.sql import among
 
 # refs per IN list: few round trips for a big report (SQLite >= 3.32 takes 32766 parameters,
 # PostgreSQL 65535)
@@ -34,9 +34,9 @@ def business_context(conn: Connection, refs: list[str]) -> dict[str, dict]:
     s = stg_sales_order.c
     for chunk in _chunks(refs):
         # one text parameter on PostgreSQL (a cached statement, no per-value adaptation); IN elsewhere
-        for r in conn.execute(select(o.ref, o.name, o.stage, o.close_day).where(one_of(conn, o.ref, chunk))):
+        for r in conn.execute(select(o.ref, o.name, o.stage, o.close_day).where(among(o.ref, chunk))):
             found[r.ref] = {"deal": r.name, "stage": r.stage, "close_date": r.close_day}
-        for r in conn.execute(select(s.ref, s.code, s.order_day).where(one_of(conn, s.ref, chunk))):
+        for r in conn.execute(select(s.ref, s.code, s.order_day).where(among(s.ref, chunk))):
             found[r.ref] = {"code": r.code, "date": r.order_day}
     return found
 

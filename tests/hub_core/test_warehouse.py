@@ -1,3 +1,4 @@
+import pytest
 from sqlalchemy import inspect
 
 from hub_core.schema import metadata
@@ -32,15 +33,13 @@ def test_schema_and_migrations_agree(warehouse_url):
     assert diff == []
 
 
+@pytest.mark.parametrize("warehouse_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_postgresql_sessions_plan_per_execution_without_jit(warehouse_url):
     """Every pooled PostgreSQL connection runs with the warehouse's session settings (``PG_SESSION``)."""
-    import pytest
     from sqlalchemy import text
 
     from hub_core.warehouse import make_engine
 
-    if not warehouse_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL session settings")
     engine = make_engine(warehouse_url)
     with engine.connect() as first, engine.connect() as second:  # two connections of the pool
         for conn in (first, second):

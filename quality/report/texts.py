@@ -64,25 +64,24 @@ def local(moment: datetime | None, tz: str | None = None) -> datetime | None:
     return utc(moment).astimezone(ZoneInfo(tz or settings()["timezone"])) if moment else None
 
 
-_seen_text: dict = {}
-_seen_local: dict = {}
+def _remembered(compute, doc: str):
+    """``compute(moment)`` remembered per moment; at most ``_MEMO_MAX`` moments, then forgotten
+    all at once (bounded memory whatever the warehouse holds)."""
+    memo: dict = {}
+
+    def lookup(moment: datetime | None):
+        value = memo.get(moment)
+        if value is None and moment is not None:
+            if len(memo) >= _MEMO_MAX:
+                memo.clear()
+            value = memo[moment] = compute(moment)
+        return value
+
+    lookup.__doc__ = doc
+    return lookup
 
 
-def seen_text(moment: datetime | None) -> str | None:
-    """``iso_local(moment)``, remembered (an aware ``moment``: equal instants give equal text)."""
-    text = _seen_text.get(moment)
-    if text is None and moment is not None:
-        if len(_seen_text) >= _MEMO_MAX:
-            _seen_text.clear()
-        text = _seen_text[moment] = iso_local(moment)
-    return text
-
-
-def seen_local(moment: datetime | None) -> datetime | None:
-    """``local(moment)``, remembered (the zone is read from settings once per moment)."""
-    value = _seen_local.get(moment)
-    if value is None and moment is not None:
-        if len(_seen_local) >= _MEMO_MAX:
-            _seen_local.clear()
-        value = _seen_local[moment] = local(moment)
-    return value
+#: ``iso_local(moment)``, remembered (an aware ``moment``: equal instants give equal text)
+seen_text = _remembered(iso_local, "``iso_local(moment)``, remembered per moment.")
+#: ``local(moment)``, remembered (the zone is read from settings once per moment)
+seen_local = _remembered(local, "``local(moment)``, remembered per moment.")

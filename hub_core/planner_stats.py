@@ -14,7 +14,9 @@ Only tables whose statistics are missing or stale are analysed, by autovacuum's 
 small change pays nothing here. A table without column statistics is stale whatever its
 ``reltuples`` says (CREATE INDEX sets that without gathering any). A table rewritten inside the
 caller's transaction (whose changes the statistics counters do not show yet) is judged by its row
-count (``refresh_rewritten``), or analysed outright (``refresh(..., force=True)``: a full build).
+count (``refresh_rewritten``). A full build analyses every table it read outright
+(``refresh(..., force=True)``) right after it commits: its rows reach the change counters at the
+commit, so an ANALYZE inside it would leave them all counted as changed since.
 
 Shared ground: the build (mappings) and the reconcile (quality) both call it.
 """
@@ -80,6 +82,14 @@ def refresh_rewritten(conn: Connection, table: Table, rows_now: int) -> list[str
     if reltuples is None or not _stale(reltuples, abs(rows_now - max(reltuples, 0))):
         return []
     return _analyze(conn, [table.name])
+
+
+def report_at_commit(conn: Connection) -> None:
+    """Have this transaction's row counts reach the statistics when it commits, before the server
+    answers the commit (PostgreSQL 15+: ``pg_stat_force_next_flush``; a backend otherwise reports
+    them at most once a second), so that an ANALYZE right after it counts from after them."""
+    if conn.dialect.name == "postgresql" and (conn.dialect.server_version_info or (0,)) >= (15,):
+        conn.execute(text("SELECT pg_stat_force_next_flush()"))
 
 
 def _analyze(conn: Connection, names: list[str]) -> list[str]:

@@ -175,11 +175,17 @@ def build_customer360(engine: Engine, mapping: MappingConfig | None = None, as_o
             stats = _unchanged(conn, last, build_id, as_of, c360, cfg, sources, decl)
         else:
             stats = _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides, sources, identity)
-        if mode == "full":  # every table rewritten in this transaction: the next builds plan with them
-            planner_stats.refresh(conn, _tables_read(), force=True)
         stats.mode = mode
         conn.execute(update(build_run).where(build_run.c.id == build_id).values(
             finished_at=datetime.now(UTC), status="succeeded", stats=json.dumps(asdict(stats))))
+        if mode == "full":
+            planner_stats.report_at_commit(conn)
+    if mode == "full":  # every table rewritten: the next builds and the reconcile plan with statistics
+        # After the commit: the rows a transaction wrote reach the change counters when it commits,
+        # so an ANALYZE inside it left them all counted as changed since, and the next build (and
+        # the reconcile) analysed every table again (~2.3 s of an unchanged build at 10k customers).
+        with engine.begin() as conn:
+            planner_stats.refresh(conn, _tables_read(), force=True)
     log.info("customer-360 built (%s): %s customers, %s rows mapped, %s quarantined, %s findings", mode,
              stats.customers, sum(stats.rows.values()), stats.quarantined_total, stats.findings_total)
     return stats

@@ -46,3 +46,35 @@ def test_postgresql_sessions_plan_per_execution_without_jit(warehouse_url):
             assert conn.execute(text("SHOW jit")).scalar() == "off"
             assert conn.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
     engine.dispose()
+
+
+def test_head_read_from_the_files_is_alembics_head():
+    """``open_warehouse`` skips Alembic when the warehouse records this head: it must be Alembic's."""
+    from alembic.script import ScriptDirectory
+
+    from hub_core.warehouse import _alembic_config, head_revision, make_engine
+
+    engine = make_engine("sqlite://")
+    assert head_revision() == ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    engine.dispose()
+
+
+def test_a_warehouse_behind_head_is_still_upgraded_on_open(warehouse_url):
+    """The quick check only spares Alembic at head: a warehouse one revision behind is upgraded."""
+    from alembic.script import ScriptDirectory
+
+    from hub_core.warehouse import _alembic_config, head_revision
+
+    engine = open_warehouse(warehouse_url)
+    previous = ScriptDirectory.from_config(_alembic_config(engine)).get_revision(head_revision()).down_revision
+    from alembic import command
+
+    cfg = _alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, previous)
+    assert current_revision(engine) == previous
+    engine.dispose()
+    engine = open_warehouse(warehouse_url)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()

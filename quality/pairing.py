@@ -12,7 +12,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from itertools import groupby
 
-from sqlalchemy import BigInteger, Connection, delete, func, literal, null, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    MetaData,
+    Table,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+)
 
 from hub_core.schema import deal_order_pair
 from hub_core.schema_unified import opportunity, sales_order
@@ -56,13 +71,41 @@ def _pair_one_customer(customer_id: str, rows, window_days: int):
                    "diff_cents": (best[1].amount_cents or 0) - (deal.amount_cents or 0)}
 
 
+def _scratch_table(conn: Connection) -> Table:
+    """A temporary table shaped like ``deal_order_pair`` (no keys, no indexes: a plain heap that
+    neither the server's log nor its indexes pay for), dropped by the caller."""
+    columns = [Column(c.name, c.type) for c in deal_order_pair.columns]
+    scratch = Table("deal_order_pair_new", MetaData(), *columns, prefixes=["TEMPORARY"])
+    scratch.drop(conn, checkfirst=True)
+    scratch.create(conn)
+    return scratch
+
+
 def pair_deals(conn: Connection, as_of: datetime, as_of_day: date, window_days: int) -> int:
-    """Rebuild ``deal_order_pair`` as of the given instant; returns the number of pairs."""
-    conn.execute(delete(deal_order_pair))
+    """Bring ``deal_order_pair`` to the pairing as of the given instant; returns the number of pairs.
+
+    The pairs are streamed into a temporary table and only the difference is written: a pair no
+    longer made (or made differently) is deleted, a new one inserted. Between two runs an hour
+    apart almost every pair is the same, and rewriting all of them (10.9k rows and their two
+    unique indexes at 10k customers) cost ~0.15-0.25 s of the server's time per reconcile."""
     rows = conn.execute(_candidates(as_of, as_of_day, window_days))
 
     def pairs():
         for cid, group in groupby(rows, key=lambda r: r.customer_id):
             yield from _pair_one_customer(cid, list(group), window_days)
 
-    return insert_batched(conn, deal_order_pair, pairs())
+    scratch = _scratch_table(conn)
+    try:
+        made = insert_batched(conn, scratch, pairs())
+        p, n = deal_order_pair.c, scratch.c
+        same = and_(n.opp_ref == p.opp_ref, n.order_ref == p.order_ref, n.customer_id == p.customer_id,
+                    n.diff_cents == p.diff_cents)
+        conn.execute(delete(deal_order_pair).where(~exists().where(same)))
+        # what is left of the stored pairs equals a new pair: insert the others (an order is in at
+        # most one new pair, so no order_ref can clash with a kept one)
+        conn.execute(insert(deal_order_pair).from_select(
+            [c.name for c in scratch.columns],
+            select(*scratch.columns).where(~exists().where(p.opp_ref == n.opp_ref))))
+    finally:
+        scratch.drop(conn)
+    return made

@@ -143,3 +143,55 @@ def test_discrepancies_age_and_resolve_across_runs(engine):
     assert fourth.persisted.reopened == 1 and fourth.persisted.new == 0
     [item] = open_discrepancies(engine)
     assert datetime.fromisoformat(item["first_seen"]) == T
+
+
+def test_pairs_written_as_a_difference_equal_a_fresh_pairing(engine):
+    """The second run writes only what changed (quality.pairing): pairs kept, an order passed to
+    another deal, a changed difference, a deal gone and a new one end as a pairing from scratch."""
+    from sqlalchemy import delete, update
+
+    from hub_core.schema import deal_order_pair as pair_table
+    from quality.pairing import pair_deals
+
+    seed(engine, [
+        opp("o1", "A", 1000, T - timedelta(days=30)),
+        opp("o2", "A", 5000, T - timedelta(days=20)),
+        opp("o3", "B", 700, T - timedelta(days=5)),
+    ], [
+        order("S1", "A", 5000, (T - timedelta(days=25)).date()),
+        order("S2", "A", 1000, (T - timedelta(days=29)).date()),
+        order("S3", "B", 700, (T - timedelta(days=4)).date()),
+    ])
+
+    def run():
+        with engine.begin() as conn:
+            return pair_deals(conn, T, T.date(), 30)
+
+    def full():
+        with engine.begin() as conn:
+            conn.execute(delete(pair_table))
+        run()
+        return pairs_with_diff(engine)
+
+    assert run() == 3
+    with engine.begin() as conn:  # o1's amount now fits S1 best; o2 takes S2 with a new difference;
+        o, s = opportunity.c, sales_order.c  # o3 deleted; o4 new, paired with S4
+        conn.execute(update(opportunity).where(o.ref == "crm:NewOpportunityObj:o1").values(amount_cents=500_000))
+        conn.execute(update(opportunity).where(o.ref == "crm:NewOpportunityObj:o3").values(is_deleted=True))
+        conn.execute(insert(opportunity), [opp("o4", "B", 800, T - timedelta(days=3))])
+        conn.execute(insert(sales_order), [order("S4", "B", 810, (T - timedelta(days=2)).date())])
+        conn.execute(update(sales_order).where(s.code == "S2").values(amount_cents=120_000))
+    assert run() == 3
+    incremental = pairs_with_diff(engine)
+    assert incremental == full()
+    assert incremental == {
+        "crm:NewOpportunityObj:o1": ("u8:saleorderlist:S1", 0),
+        "crm:NewOpportunityObj:o2": ("u8:saleorderlist:S2", -380_000),
+        "crm:NewOpportunityObj:o4": ("u8:saleorderlist:S4", 1_000),
+    }
+
+
+def pairs_with_diff(engine):
+    with engine.connect() as conn:
+        c = deal_order_pair.c
+        return {r.opp_ref: (r.order_ref, r.diff_cents) for r in conn.execute(select(c.opp_ref, c.order_ref, c.diff_cents))}

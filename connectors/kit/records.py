@@ -10,8 +10,9 @@ its CPU. :meth:`HubRecords._generate_record_messages` skips exactly those two no
 otherwise singer-sdk's: a mask with any deselected property still gets the walk, a stream with
 another conformance level still gets conformed, stream maps still apply.
 
-It is also where a full-table stream given the hub's landed fingerprints (:mod:`.unchanged`) leaves
-out the records the hub already holds, and :meth:`HubRecords.sync` where it reports its pass.
+A full-table stream given the hub's landed fingerprints (:mod:`.unchanged`) leaves out the records
+the hub already holds in :meth:`HubRecords.post_process` (singer-sdk's public hook: a record it
+drops costs none of the per-record path after it) and reports its pass in :meth:`HubRecords.sync`.
 
 singer-sdk has no public hook for this; like :mod:`.bookmarks` this overrides a private method
 (tests/connectors/test_kit_records.py compares the output with singer-sdk's own).
@@ -66,10 +67,27 @@ class HubRecords:
             self._hub_unchanged = None
             flush_writer(self._tap.message_writer)  # type: ignore[attr-defined]
 
+    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        """singer-sdk's hook, then: None (not emitted, nor counted) for a record the hub holds.
+
+        Skipped here, the record costs none of singer-sdk's per-record path; the filter is on only
+        where the record emitted would be this one (:meth:`_unchanged_filter`)."""
+        record = super().post_process(row, context)  # type: ignore[misc]
+        skipper = self._hub_unchanged
+        if skipper is not None and record is not None and skipper.skip(record):
+            return None
+        return record
+
     def _unchanged_filter(self) -> unchanged.UnchangedFilter | None:
-        """The filter of this pass: a selected full-table stream with the identity stream map whose
-        SCHEMA is the one the hub's offer was made for; else None."""
+        """The filter of this pass: a selected full-table stream whose records are emitted as
+        ``post_process`` leaves them (no subclass hook after it, nothing deselected, no type
+        conformance, the identity stream map) and whose SCHEMA is the one the hub's offer was
+        made for; else None."""
         if self.replication_key or not self.selected:  # type: ignore[attr-defined]
+            return None
+        if type(self).post_process is not HubRecords.post_process or not self._selects_all():
+            return None
+        if self.TYPE_CONFORMANCE_LEVEL != TypeConformanceLevel.NONE:  # type: ignore[attr-defined]
             return None
         maps = self.stream_maps  # type: ignore[attr-defined]
         if len(maps) != 1 or not isinstance(maps[0], SameRecordTransform) or maps[0].stream_alias != self.name:  # type: ignore[attr-defined]
@@ -102,9 +120,6 @@ class HubRecords:
                 level=level,
                 logger=self.logger,  # type: ignore[attr-defined]
             )
-        skipper = self._hub_unchanged
-        if skipper is not None and skipper.skip(record):
-            return
         for stream_map in self.stream_maps:  # type: ignore[attr-defined]
             mapped_record = stream_map.transform(record)
             if mapped_record is not None:

@@ -58,7 +58,8 @@ class HubRecords:
 
         A full-table stream the hub offered its landed fingerprints (:mod:`.unchanged`) emits only
         records the hub does not hold, and after its complete pass the report of what it saw."""
-        self._hub_unchanged = self._unchanged_filter()
+        whole = context is None and getattr(self, "parent_stream_type", None) is None and not self.partitions  # type: ignore[attr-defined]
+        self._hub_unchanged = self._unchanged_filter() if whole else None  # one report per whole pass
         try:
             super().sync(context)  # type: ignore[misc]
             if self._hub_unchanged is not None:

@@ -13,6 +13,12 @@ stream's drift policy (connectors/drift.py); every drift event is stored (``sche
 key that comes twice in one run: the last version wins and the repeat is reported
 (``sync_duplicate_key``, connectors/load_events.py).
 
+Unchanged records a tap left out: a full-table stream of our taps, offered what the hub holds
+(:mod:`connectors.landed_prints`, :meth:`SingerLoader.expect_unchanged`), emits only records the
+hub does not hold and ends its pass with one record of the stream :data:`UNCHANGED_STREAM`
+naming the offered keys it did not list (:mod:`connectors.kit.unchanged`); the keys it listed
+count as seen for deletions, and its unchanged records as seen (``StreamStats.unchanged``).
+
 Records a tap itself had to set aside (e.g. a document whose detail call keeps failing) come as
 records of the stream :data:`REJECT_STREAM` - ``{"stream", "record_key", "reason", "data"}`` -
 and land in the quarantine too, counted as seen and rejected for the stream they belong to.
@@ -58,6 +64,8 @@ from connectors.admission import (  # re-exported: callers import these from con
 )
 from connectors.drift import DriftConfig
 from connectors.key_hashes import KeyHashes
+from connectors.kit.unchanged import REPORT_STREAM as UNCHANGED_STREAM
+from connectors.landed_prints import UnchangedReports
 from connectors.landing_deletes import mark_unseen_deleted
 from connectors.landing_stats import LoadStats, StreamStats
 from connectors.load_events import LoadEvents
@@ -73,7 +81,7 @@ from hub_core.settings import DEFAULT_MAX_DROP
 
 __all__ = [  # the names other code imports from here (some live in the modules split off)
     "ANALYZE_EVERY", "MAX_KEY", "MAX_STREAM", "REJECT_STREAM", "LoadStats", "SingerLoader", "StreamSpec",
-    "StreamStats", "current_versions", "declared_properties", "load_state", "record_hash", "record_key",
+    "StreamStats", "UNCHANGED_STREAM", "current_versions", "declared_properties", "load_state", "record_hash", "record_key",
     "stream_spec",
 ]
 
@@ -126,6 +134,13 @@ class SingerLoader:
         self._pending: dict[str, list[tuple[str, str, dict, str, int]]] = defaultdict(list)
         self._pending_count = 0
         self._unanalyzed = 0
+        self._unchanged = UnchangedReports({})  # what the tap was offered, and its reports
+
+    def expect_unchanged(self, offered: dict[str, dict[int, str]]) -> None:
+        """The tap was offered these streams' landed keys (key hash -> key,
+        :func:`connectors.landed_prints.landed_offer`): a stream's report then names the ones its
+        pass did not list, and :meth:`finish_pass` counts the others as seen."""
+        self._unchanged = UnchangedReports(offered)
 
     def resume_from(self, state: dict | None) -> None:
         """The state the tap starts from: the cursor of records before its first STATE."""
@@ -192,8 +207,8 @@ class SingerLoader:
             self._streams[stream] = StreamSpec([], None, f"the stream's SCHEMA is invalid: {problem}")
             log.error("%s/%s: invalid SCHEMA: %s", self.source, stream, problem)
             return
-        if stream == REJECT_STREAM:
-            return  # not a stream of the source: its records go to the quarantine
+        if stream == REJECT_STREAM or (stream == UNCHANGED_STREAM and self._unchanged):
+            return  # not a stream of the source: its records go to the quarantine / finish_pass
         bookmarks = message.get("bookmark_properties") or []
         previous = self._streams.get(stream)
         keys_seen = previous.keys if previous is not None and previous.keys is not None else KeyHashes()
@@ -225,6 +240,9 @@ class SingerLoader:
             return
         if stream == REJECT_STREAM:
             self._on_tap_reject(record)
+            return
+        if stream == UNCHANGED_STREAM and self._unchanged:
+            self._on_unchanged(record)
             return
         stats = self.stats.streams[stream]
         stats.seen += 1
@@ -298,6 +316,18 @@ class SingerLoader:
             else:
                 spec.keys.add(key)
         self._reject(key, target, f"set aside by the tap: {reason}", record.get("data"), kind="tap")
+
+    def _on_unchanged(self, record: Any) -> None:
+        """A stream's end-of-pass report (:mod:`connectors.kit.unchanged`): its unchanged records
+        count as seen."""
+        taken = self._unchanged.take(record)
+        if taken is None:
+            self.stats.unparsable += 1
+            self._reject(None, UNCHANGED_STREAM, "an unchanged-records report without stream, count and keys", record)
+            return
+        stats = self.stats.streams[taken[0]]
+        stats.seen += taken[1]
+        stats.unchanged += taken[1]
 
     def _reject(self, key, stream, reason: str, data: Any, kind: str = "invalid",
                 content_hash: str | None = None) -> None:
@@ -381,6 +411,8 @@ class SingerLoader:
         for stream, spec in self._streams.items():
             if spec.keys is None or spec.validator is None:
                 continue
+            for key in self._unchanged.listed(stream):  # listed by the tap, not emitted: seen
+                spec.keys.add(key)
             if spec.unkeyed:
                 log.warning("%s/%s: %d records without a usable key in this pass; deletions not "
                             "inferred", self.source, stream, spec.unkeyed)

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 
 @dataclass
 class StreamStats:
-    """Counts of one stream in one load. ``seen`` counts every record the tap sent for it;
-    ``landed`` only the new versions (an unchanged record is seen, not landed)."""
+    """Counts of one stream in one load. ``seen`` counts every record the tap read for it (sent,
+    or left out as unchanged: ``unchanged``); ``landed`` only the new versions (an unchanged
+    record is seen, not landed)."""
 
     seen: int = 0
+    unchanged: int = 0  # not sent: the tap found the version the hub holds (connectors/kit/unchanged.py)
     landed: int = 0
     rejected: int = 0  # set aside (every occurrence, also of payloads quarantined before)
     deleted: int = 0  # marked deleted by a full-table key-set diff

@@ -25,6 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from connectors import warm_taps
 from connectors.check import unreachable
 from connectors.failures import address_of, explain
+from connectors.kit.unchanged import CONFIG_KEY, FORCE_KEY
+from connectors.landed_prints import landed_offer
 from connectors.landing import LoadStats, SingerLoader, load_state
 from connectors.quarantine import connector_identity
 from connectors.runs import (
@@ -211,7 +213,13 @@ def _run(engine: Engine, source: SourceConfig, run_id: int, lock: SourceLock, fu
 
                 sync_airbyte(source, state, feed, observer=observer)
             else:
-                tap = TapProcess(source.tap_command(), source.config, timeout_s=source.timeout_minutes * 60)
+                config = source.config
+                if source.connector and not full_refresh and not config.get(FORCE_KEY):
+                    offer, offered = landed_offer(engine, source.name, run_id)
+                    if offer:  # our taps skip what the hub holds of their full-table streams
+                        config = {**config, CONFIG_KEY: offer}
+                        loader.expect_unchanged(offered)
+                tap = TapProcess(source.tap_command(), config, timeout_s=source.timeout_minutes * 60)
                 # Our own taps sync every stream without a catalog, which saves a process start;
                 # other taps get a discovered catalog with the chosen streams selected.
                 needs_catalog = source.streams is not None or source.connector is None

@@ -22,10 +22,12 @@ data cannot say (see docs/connectors-kit.md). The modules:
 - :mod:`.tokens` - the token cache and the token-endpoint call;
 - :mod:`.source` - ``SourceKit``, the per-process bundle (error table, pacer, retry policy);
 - :mod:`.schemas` - loose JSON-schema helpers and the config knobs every tap accepts;
-- :mod:`.rejects` - the ``_rejects`` stream every tap writes set-aside records to.
+- :mod:`.rejects` - the ``_rejects`` stream every tap writes set-aside records to;
+- :mod:`.unchanged` - full-table streams skip records the hub already holds (its offer in the
+  config) and report the keys they saw on the ``_unchanged`` stream.
 
 Tap config overrides: ``rate_limits``, ``retry_budget_seconds``, ``backoff_factor``,
-``max_tries``, ``request_timeout``, ``catalogue_file``.
+``max_tries``, ``request_timeout``, ``catalogue_file``, ``emit_unchanged``.
 
 Nothing in this package imports from the rest of the project.
 """

@@ -154,6 +154,25 @@ def tuning_properties() -> list[th.Property]:
                 "window_seconds for paths containing match (per_path: per endpoint)."
             ),
         ),
+        th.Property(
+            "emit_unchanged",
+            th.BooleanType,
+            default=False,
+            description=(
+                "Emit every record of a full-table stream even when the hub's sync offers what it "
+                "already holds (landed_fingerprints); without that offer every record is emitted anyway."
+            ),
+        ),
+        th.Property(
+            "landed_fingerprints",
+            th.ObjectType(additional_properties=th.ObjectType(
+                th.Property("schema", th.StringType), th.Property("prints", th.StringType))),
+            description=(
+                "Set by the hub's sync, not by hand: per full-table stream, the key and content hashes "
+                "of the records the hub holds; records matching them are not emitted "
+                "(docs/incremental-sync.md)."
+            ),
+        ),
     ]
 
 

@@ -117,7 +117,8 @@ def test_an_unreadable_document_is_set_aside_and_the_source_succeeds(engine, gen
     orders = len(server.world.data["u8"]["saleorderlist"])
     assert result.per_stream["saleorderlist"] == {"seen": orders, "landed": orders - 1, "rejected": 1,
                                                   "deleted": 0, "quarantined": 1, "duplicates": 0,
-                                                  "drifted": 0, "frozen": 0, "withheld": 0, "live": 0}
+                                                  "drifted": 0, "frozen": 0, "withheld": 0, "live": 0,
+                                                  "unchanged": 0}
     with engine.connect() as conn:
         reject = conn.execute(select(raw_reject)).one()
         recorded = conn.execute(select(sync_run.c.records_rejected)).scalar_one()

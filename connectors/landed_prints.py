@@ -112,6 +112,7 @@ class UnchangedReports:
     def __init__(self, offered: dict[str, dict[int, str]]) -> None:
         self.offered = offered  # stream -> key hash -> key
         self.unseen: dict[str, set[int]] = {}  # stream -> offered key hashes its pass did not list
+        self.repeated: dict[str, list[str]] = {}  # stream -> offered keys skipped, then listed again
 
     def __bool__(self) -> bool:
         return bool(self.offered)
@@ -124,8 +125,13 @@ class UnchangedReports:
         stream, count, unseen = record.get("stream"), record.get("unchanged"), record.get("unseen")
         if stream not in self.offered or not isinstance(count, int) or not isinstance(unseen, str):
             return None
+        repeated = record.get("repeated", "")  # (absent from a report of an older tap)
+        if not isinstance(repeated, str):
+            return None
         try:
             self.unseen[stream] = set(unpack(unseen))
+            keys = self.offered[stream]
+            self.repeated[stream] = [keys[kh] for kh in unpack(repeated) if kh in keys]
         except ValueError:
             return None
         return stream, count

@@ -328,6 +328,9 @@ class SingerLoader:
         stats = self.stats.streams[taken[0]]
         stats.seen += taken[1]
         stats.unchanged += taken[1]
+        for key in self._unchanged.repeated.get(taken[0], ()):  # its first record was skipped
+            if self.events.seen_key(taken[0], key):
+                stats.duplicates += 1
 
     def _reject(self, key, stream, reason: str, data: Any, kind: str = "invalid",
                 content_hash: str | None = None) -> None:

@@ -15,7 +15,9 @@ of its content hash (the loader's ``record_hash``). The stream then
 - once its pass is complete, writes one record to :data:`REPORT_STREAM` -
   ``{"stream", "unchanged": <records not emitted>, "unseen": <packed key hashes of the offer the
   pass did not list>}`` - from which the loader knows which keys the pass *saw*, so a complete
-  pass still marks deleted exactly the keys the source no longer returns.
+  pass still marks deleted exactly the keys the source no longer returns, and ``"repeated"``:
+  the packed key hashes of skipped records whose key the pass listed again, so the loader still
+  reports that key as a duplicate of the run (``sync_duplicate_key``), as it would have seen both.
 
 The offer is the hub's committed raw data, read when the sync starts, so skipping never depends
 on the tap's state: the STATE format is untouched, a killed sync resumes as before, and a record
@@ -149,7 +151,8 @@ class UnchangedFilter:
         self.prints = prints
         self.key_properties = list(key_properties)
         self.as_loaded = as_loaded  # the record as the loader will parse it (its JSON read back)
-        self.listed: set[int] = set()  # key hashes of this pass
+        self.listed: dict[int, bool] = {}  # key hashes of this pass -> whether its first record was skipped
+        self.repeated: set[int] = set()  # skipped keys listed again
         self.unchanged = 0
 
     def skip(self, record: dict) -> bool:
@@ -168,17 +171,21 @@ class UnchangedFilter:
             return False
         kh = key_hash(key)
         if kh in self.listed:
+            if self.listed[kh]:  # its first record was not emitted: the report names the repeat
+                self.repeated.add(kh)
             return False  # a repeat in one pass: emitted, as before
-        self.listed.add(kh)
+        self.listed[kh] = False
         if self.prints.get(kh) != int.from_bytes(hashlib.sha256(text).digest()[:8], "big"):
             return False
+        self.listed[kh] = True
         self.unchanged += 1
         return True
 
     def report(self) -> dict[str, t.Any]:
         """The end-of-pass record for :data:`REPORT_STREAM`."""
         unseen = sorted(k for k in self.prints if k not in self.listed)
-        return {"stream": self.stream, "unchanged": self.unchanged, "unseen": pack(unseen)}
+        return {"stream": self.stream, "unchanged": self.unchanged, "unseen": pack(unseen),
+                "repeated": pack(sorted(self.repeated))}
 
 
 def offered(config: t.Mapping[str, t.Any], stream: str, schema: t.Any,

@@ -63,6 +63,8 @@ def test_the_filter_skips_held_versions_emits_the_rest_and_reports_unseen_keys()
     report = f.report()
     assert report["unchanged"] == 1
     assert set(unchanged.unpack(report["unseen"])) == {unchanged.key_hash("D")}  # not listed: deleted
+    assert list(unchanged.unpack(report["repeated"])) == [unchanged.key_hash("A")]  # skipped, then again
+    assert f.skip(b) is False and list(unchanged.unpack(f.report()["repeated"])) == [unchanged.key_hash("A")]
 
 
 def test_the_offer_round_trips_and_is_refused_for_another_schema_or_when_forced():
@@ -94,3 +96,30 @@ def test_the_loader_counts_listed_offered_keys_as_seen_only_with_a_report():
     taken = reports.take({"stream": "customer", "unchanged": 2, "unseen": unchanged.pack([unchanged.key_hash("C")])})
     assert taken == ("customer", 2)
     assert sorted(reports.listed("customer")) == ["A", "B"]
+
+
+def test_a_skipped_record_listed_again_is_still_reported_as_a_duplicate_key(engine):
+    """The loader never saw the skipped first record: the report's ``repeated`` stands for it, so
+    the run reports the key as a duplicate, as it did when every record was emitted."""
+    import json
+
+    from sqlalchemy import select
+
+    from connectors.landing import SingerLoader
+    from hub_core.schema_quarantine import sync_duplicate_key
+
+    schema = {"type": "SCHEMA", "stream": "customer", "key_properties": ["code"],
+              "schema": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}}}
+
+    def line(stream, record):
+        return json.dumps({"type": "RECORD", "stream": stream, "record": record})
+
+    loader = SingerLoader(engine, "u8", 1)
+    loader.expect_unchanged({"customer": {unchanged.key_hash(k): k for k in ("A", "B")}})
+    report = {"stream": "customer", "unchanged": 2, "unseen": unchanged.pack([]),
+              "repeated": unchanged.pack([unchanged.key_hash("A")])}
+    stats = loader.feed([json.dumps(schema), line("customer", {"code": "A", "name": "again"}),
+                         line(unchanged.REPORT_STREAM, report)])
+    assert stats.streams["customer"].duplicates == 1
+    with engine.connect() as conn:
+        assert conn.execute(select(sync_duplicate_key.c.record_key)).scalars().all() == ["A"]

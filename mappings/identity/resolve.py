@@ -17,7 +17,6 @@ import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from operator import attrgetter
 
 from sqlalchemy import Connection, exists, func, select
 
@@ -156,13 +155,13 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
     if full:
         x = customer_xref.c
         prev = dict(conn.execute(select(x.ref, x.customer_id)).all())
-        # the engine records in ref order: a list, not a dict by ref (~10 MB at 100k customers)
-        ordered = sorted(staged.recs, key=attrgetter("ref"))
+        # the engine records (columns.Columns) in ref order, not a dict by ref
+        ordered = staged.recs.by_ref()
         staged.recs = recs = None
         blockindex.rebuild(conn, ordered)
         release_typo_caches()  # the index's typo blocks (the engine makes its variants afresh)
         xref, big, unknown = None, None, set(prev.values()) - set(reg.rows)
-        scope = {r.ref for r in ordered} | set(staged.removed) | set(prev)
+        scope = set(ordered.refs) | set(staged.removed) | set(prev)
         total = len(scope)
     else:  # the index moves with the records staged afresh; the seeds are looked up, not scanned for
         if blockindex.is_empty(conn):  # staged before the index existed
@@ -196,7 +195,7 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
             unknown = set(conn.execute(select(customer_xref.c.customer_id).distinct()).scalars()) - set(reg.rows)
     blockindex.drop(conn, set(staged.removed))
     if full:  # every staged record, in ref order
-        pinned = frozenset(r.ref for r in ordered if r.ref in overrides)
+        pinned = frozenset(ref for ref in ordered.refs if ref in overrides)
     else:
         ordered = [recs[ref] for ref in sorted(ref for ref in scope if ref in recs)]
         pinned = frozenset(r.ref for r in ordered if r.ref in overrides)

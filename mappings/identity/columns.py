@@ -29,12 +29,11 @@ WIDTH = len(FIELDS)
 _AT = {f: n for n, f in enumerate(FIELDS)}
 # values every table starts with: ids 0-3 (no value, no items, and the two flags)
 _FIXED = (None, (), False, True)
-_POOLED = frozenset(("system", "key", "uscc", "link_code", "address", "cities"))
 
 
 class Columns:
     """Engine records as columns (see the module docstring). Made by :meth:`add` in staging
-    order; :meth:`freeze` drops the staging's look-up dicts; :meth:`take` reorders."""
+    order; :meth:`freeze` drops the staging's look-up dicts; :meth:`reorder` reorders."""
 
     __slots__ = ("refs", "values", "ids", "_pool", "_items")
 
@@ -48,27 +47,39 @@ class Columns:
     def add(self, ref: str, fields: tuple) -> None:
         """Append a record: ``fields`` in :data:`FIELDS` order (what :func:`records.rec_fields`
         gives)."""
-        values, pool, items, ids = self.values, self._pool, self._items, self.ids
+        system, key, aliases, uscc, code_raw, link_code, phones, address, contacts, deleted, scope, cities = fields
+        pooled, own = self._pooled, self._own
+        if phones:
+            share = self._items.setdefault
+            phones = tuple([share(x, x) for x in phones])
+        if contacts:
+            share = self._items.setdefault
+            contacts = tuple([share(x, x) for x in contacts])
         self.refs.append(ref)
-        for name, v in zip(FIELDS, fields, strict=True):
-            if v is None:
-                ids.append(0)
-            elif v is False or v is True:
-                ids.append(3 if v else 2)
-            elif v == () and type(v) is tuple:
-                ids.append(1)
-            elif name in _POOLED:
-                found = pool.get(v)
-                if found is None:
-                    found = pool[v] = len(values)
-                    values.append(v)
-                ids.append(found)
-            else:
-                if name == "phones" or name == "contacts":
-                    share = items.setdefault
-                    v = tuple([share(x, x) for x in v])
-                ids.append(len(values))
-                values.append(v)
+        self.ids.extend((pooled(system), pooled(key), own(aliases), pooled(uscc), own(code_raw),
+                         pooled(link_code), own(phones), pooled(address), own(contacts), 3 if deleted else 2,
+                         pooled(scope), pooled(cities)))
+
+    def _pooled(self, v) -> int:
+        """The id of a value records repeat (one object for all of them)."""
+        if v is None:
+            return 0
+        if v == () and type(v) is tuple:
+            return 1
+        found = self._pool.get(v)
+        if found is None:
+            found = self._pool[v] = len(self.values)
+            self.values.append(v)
+        return found
+
+    def _own(self, v) -> int:
+        """The id of a record's own value (appended: no look-up)."""
+        if v is None:
+            return 0
+        if v == () and type(v) is tuple:
+            return 1
+        self.values.append(v)
+        return len(self.values) - 1
 
     def freeze(self) -> Columns:
         """Drop the look-up dicts once every record is in (the values stay in ``values``)."""
@@ -93,26 +104,31 @@ class Columns:
         v = self.values
         return [v[x] for x in self.ids[_AT[name]::WIDTH]]
 
-    def take(self, order) -> Columns:
-        """The records in ``order`` (indexes into these), sharing the value table."""
-        out = Columns.__new__(Columns)
+    def fields(self, *names: str):
+        """Tuples of these fields of every record, in record order (no Rec made)."""
+        get, ids = self.values.__getitem__, self.ids
+        return zip(*[self.refs if n == "ref" else map(get, ids[_AT[n]::WIDTH]) for n in names])
+
+    def reorder(self, order) -> Columns:
+        """Put the records in ``order`` (indexes into the current order), in place: the old
+        arrays are dropped as the new ones are made (a full resolution keeps one copy)."""
         refs, ids = self.refs, self.ids
-        out.refs = [refs[i] for i in order]
-        out.values, out._pool, out._items = self.values, None, None
+        self.refs = [refs[i] for i in order]
+        del refs
         new = array("i")
         for i in order:
             new += ids[i * WIDTH:(i + 1) * WIDTH]
-        out.ids = new
-        return out
+        self.ids = new
+        return self
 
     def by_ref(self) -> Columns:
-        """The records in ref order."""
-        return self.take(sorted(range(len(self.refs)), key=self.refs.__getitem__))
+        """These records, reordered by ref (in place)."""
+        return self.reorder(sorted(range(len(self.refs)), key=self.refs.__getitem__))
 
     def engine_order(self) -> Columns:
-        """The records in the engine's order: live first, then by ref."""
+        """These records, reordered as the engine orders records: live first, then by ref (in
+        place: the engine's records are its caller's, reordered)."""
         dead, refs = self.ids[_AT["deleted"]::WIDTH], self.refs
         order = sorted(range(len(refs)), key=refs.__getitem__)
         order.sort(key=dead.__getitem__)  # (stable: by ref within live and within deleted)
-        return self.take(order)
-
+        return self.reorder(order)

@@ -34,10 +34,11 @@ from mappings.identity.blocks import (
     BlockIndex,
     block_keys,
     block_members,
+    blocks_of,
     deletions,
     too_common,
 )
-from mappings.identity.cities import clash, group_location, nowhere_among
+from mappings.identity.cities import clash, location_of, nowhere_among
 from mappings.identity.config import Matching
 from mappings.identity.scoring import BRANCH_TAG, branch_tag, score_groups
 from mappings.identity.typos import TypoIndex
@@ -81,6 +82,10 @@ class RecList(list):
         """One field of every record, in list order."""
         return [getattr(r, name) for r in self]
 
+    def fields(self, *names: str):
+        """Tuples of these fields of every record, in list order."""
+        return map(attrgetter(*names), self)
+
 
 @dataclass(slots=True)
 class Join:
@@ -112,6 +117,8 @@ class Result:
     # first, then by ref), which partition.py restores when it matches batches apart
     roots: list[str] = field(default_factory=list)
 
+
+BLOCK_FIELDS = ("key", "aliases", "phones", "address", "uscc", "code_raw")  # blocks.blocks_of's
 
 # A group's places and branch tags are frozensets, shared while a group has one record (most
 # are "" and no place): a set of its own per record cost ~0.4 kB each, at 277k records.
@@ -159,7 +166,7 @@ class Engine:
         # blocks.BlockIndex). A record's own blocks are not kept: made again when its group goes
         # looking (_by_evidence).
         groups, parent = self.groups, self.parent
-        keys_of, refs = self.block_keys, self.refs
+        refs = self.refs
         dead = recs.column("deleted")
         for i, code, key, scope in zip(range(len(refs)), recs.column("uscc"), recs.column("key"),
                                        recs.column("scope")):
@@ -171,7 +178,8 @@ class Engine:
                 g.tags = _one(branch_tag(key))
             groups.append(g)
         # (the parent list's int objects: a block of one record holds the same one)
-        self.index = index = BlockIndex.build((i, keys_of(recs[i], False)) for i in parent if not dead[i])
+        self.index = index = BlockIndex.build(
+            (i, blocks_of(*f, False)) for i, f in zip(parent, recs.fields(*BLOCK_FIELDS)) if not dead[i])
         del dead
         kinds = index.kinds
         self.typos = TypoIndex(kinds.get("core", ())) if cfg.typo_blocks else TypoIndex()
@@ -272,7 +280,7 @@ class Engine:
         record placed nowhere when its namesakes' inferred places exclude each other (cities.py)."""
         by_core: dict[str, list[int]] = defaultdict(list)
         keys, dead = self.recs.column("key"), self.recs.column("deleted")
-        self._keys = keys
+        self._where = (keys, self.recs.column("cities"), dead)  # (read by _far and _key_fits)
         for i, key in enumerate(keys):
             if key and not dead[i]:
                 by_core[key.core].append(i)
@@ -286,7 +294,8 @@ class Engine:
             if clash:
                 ambiguous.update(j for j in members if keys[j].place is None)
             elif self.cfg.infer_cities:  # the same with places inferred from addresses and landlines
-                ambiguous.update(nowhere_among([self.recs[j] for j in members], members))
+                cities = self._where[1]
+                ambiguous.update(nowhere_among([location_of(((keys[j], cities[j]),)) for j in members], members))
         for i, key in enumerate(keys):
             if not key or self.groups[self.find(i)].uscc or i in ambiguous:
                 continue
@@ -301,16 +310,22 @@ class Engine:
             if roots and all(self.compatible(a, b) and not self._far(a, b) for a in roots for b in roots if a < b):
                 for c in roots:
                     self.union(c, i, _NAME)
-        self._keys = None
+        self._where = None
 
     def _far(self, a: int, b: int) -> bool:
         """The known places of two groups (explicit or inferred) exclude each other: a name
         alone never joins them (cities.py)."""
-        return self.cfg.infer_cities and clash(
-            *(group_location([self.recs[j] for j in self.groups[self.find(x)].members]) for x in (a, b)))
+        return self.cfg.infer_cities and clash(*(self._group_location(self.groups[self.find(x)].members)
+                                                 for x in (a, b)))
+
+    def _group_location(self, members: list[int]) -> set[str]:
+        """cities.group_location of records by index (in _by_name_key, from its columns)."""
+        keys, cities, dead = self._where
+        return (location_of((keys[j], cities[j]) for j in members if not dead[j])
+                or location_of((keys[j], cities[j]) for j in members))
 
     def _key_fits(self, key: NameKey, j: int) -> bool:
-        other = self._keys[j]
+        other = self._where[0][j]
         return other is not None and places_compatible(key.place, other.place)
 
     # --- evidence -----------------------------------------------------------------------------

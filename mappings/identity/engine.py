@@ -130,9 +130,16 @@ def _one(value: str) -> frozenset:
     return frozenset((value,))
 
 
+def _listed(members: list[int] | int) -> list[int]:
+    """A group's members as a list (a group of one record holds that record's index)."""
+    return [members] if type(members) is int else members
+
+
 @dataclass(slots=True)
 class _Group:
-    members: list[int]
+    # the records, in the order they joined; a group of one record (most, until they merge)
+    # holds its record's index itself, not a list of it (~80 bytes a record at init)
+    members: list[int] | int
     uscc: str | None = None
     places: frozenset = _NONE
     tags: frozenset = _NONE  # branch tags of live keys ("" = not a branch)
@@ -171,7 +178,7 @@ class Engine:
         for i, code, key, scope in zip(range(len(refs)), recs.column("uscc"), recs.column("key"),
                                        recs.column("scope")):
             parent.append(i)
-            g = _Group([i], code, _NONE, _NONE, not dead[i], refs[i] in frozen, scope)
+            g = _Group(i, code, _NONE, _NONE, not dead[i], refs[i] in frozen, scope)
             if key and not dead[i]:
                 if key.place:
                     g.places = _one(key.place)
@@ -227,10 +234,16 @@ class Engine:
         joins, recs = self.joins, self.refs
         seed = (recs[other] if joins[recs[other]].rule == "own"
                 else recs[keep] if joins[recs[keep]].rule == "own" else None)
-        if len(ga.members) < len(gb.members):
+        ma, mb = ga.members, gb.members
+        if (1 if type(ma) is int else len(ma)) < (1 if type(mb) is int else len(mb)):
             a, b, ga, gb = b, a, gb, ga
         self.parent[b] = a
-        ga.members += gb.members
+        if type(ga.members) is int:
+            ga.members = [ga.members]
+        if type(gb.members) is int:
+            ga.members.append(gb.members)
+        else:
+            ga.members += gb.members
         ga.uscc = ga.uscc or gb.uscc
         ga.scope = ga.scope or gb.scope
         # a new frozenset only when the other side adds to it (``|=`` made two per merge, ~0.4 kB)
@@ -254,7 +267,7 @@ class Engine:
         roots = sorted({self.find(i) for i in range(len(self.recs))})
         number = {root: n for n, root in enumerate(roots)}
         refs = self.refs
-        clusters = [sorted(refs[i] for i in self.groups[root].members) for root in roots]
+        clusters = [sorted(refs[i] for i in _listed(self.groups[root].members)) for root in roots]
         cluster_of = [number[self.find(i)] for i in range(len(self.recs))]
         review = {ref: (reason, [(cluster_of[c], s, sig) for c, s, sig in cands])
                   for ref, (reason, cands) in self.review.items()}
@@ -315,7 +328,7 @@ class Engine:
     def _far(self, a: int, b: int) -> bool:
         """The known places of two groups (explicit or inferred) exclude each other: a name
         alone never joins them (cities.py)."""
-        return self.cfg.infer_cities and clash(*(self._group_location(self.groups[self.find(x)].members)
+        return self.cfg.infer_cities and clash(*(self._group_location(_listed(self.groups[self.find(x)].members))
                                                  for x in (a, b)))
 
     def _group_location(self, members: list[int]) -> set[str]:
@@ -359,7 +372,7 @@ class Engine:
             if done[root] or self.groups[root].uscc:
                 continue  # coded customers do not go looking; each open group looks once
             done[root] = 1
-            mine = self.groups[root].members
+            mine = _listed(self.groups[root].members)
             own_recs = [recs[j] for j in mine]  # (made once per look: see columns.Columns)
             cands: dict[int, tuple[float, tuple[str, ...]]] = {}
             blocks = [block_members(index, key) for key in {k for r in own_recs for k in keys_of(r, False)}
@@ -377,7 +390,7 @@ class Engine:
                     c = self.find(j)
                     if c in cands or c == root or not self.compatible(root, c):
                         continue
-                    cands[c] = self._score(own_recs, self.groups[c].members)
+                    cands[c] = self._score(own_recs, _listed(self.groups[c].members))
             ranked = sorted(((s, sig, c) for c, (s, sig) in cands.items() if s >= self.cfg.review),
                             key=lambda t: (-t[0], t[2]))
             if not ranked:

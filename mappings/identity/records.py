@@ -111,7 +111,7 @@ class _Plan:
     """One source's field paths as getters, made once per staging rather than per record; and
     the staging's shared texts (:meth:`shared`)."""
 
-    def __init__(self, src: SourceRecord, shared: dict[str, str]) -> None:
+    def __init__(self, src: SourceRecord, shared: dict[str, str] | None) -> None:
         self.src, self.prefix, self.system = src, f"{src.system}:{src.object}:", src.system
         self.id, self.name = getter(src.id), getter(src.name)
         self.aliases = [getter(a) for a in src.aliases]
@@ -128,7 +128,7 @@ class _Plan:
     def shared(self, value: str) -> str:
         """One string object per distinct JSON text of the staging (``[]``, an industry): the
         staged rows of 277k records hold them until the resolution ends."""
-        return self._shared.setdefault(value, value)
+        return value if self._shared is None else self._shared.setdefault(value, value)
 
 
 def _clean(value) -> str | None:
@@ -326,7 +326,8 @@ def _stage(conn: Connection, cfg: IdentityConfig, source_for, employees, only: s
     rows go (a :class:`_Sink` when streamed), else a new dict."""
     contacts = contact_index(reads, only)
     rows = {} if rows is None else rows
-    shared: dict[str, str] = {}
+    # (a streamed staging keeps no row: one object per text would only keep every text to the end)
+    shared: dict[str, str] | None = {} if isinstance(rows, dict) else None
     narrow = keys is not None and not keys.get("contacts")
     for src in cfg.customers:
         plan = _Plan(src, shared)

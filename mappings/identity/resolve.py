@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, exists, func, select
 
+from hub_core.memory import give_back
 from hub_core.schema import customer, customer_review, customer_xref, raw_record
 from hub_core.schema_identity import (
     contact_xref,
@@ -91,6 +92,7 @@ def resolve_customers(conn: Connection, cfg, employees, as_of: datetime | None =
         stats.contacts, stats.contacts_restaged = _contact_count(conn), False
         log.info("customers resolved: %s", stats)
         return stats
+    give_back()  # (the customers' structures, freed: contacts start from what is live, see hub_core.memory)
     people = resolve_contacts(conn, idcfg, cfg.source_for, now, reads)
     stats.contacts, stats.rows_written = people.contacts, stats.rows_written + people.rows_written
     log.info("customers resolved: %s", stats)
@@ -145,6 +147,7 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
         # and writing they were ~100 MB at 100k customers; contact staging reads them again.
         reads.keep = False
         staged = stage_streaming(conn, idcfg, cfg.source_for, employees, now, reads)
+        give_back()  # staging's look-up dicts and caches, freed (hub_core.memory)
         n_changed = staged.n_changed  # (only counted: every ref, on a first build)
     else:
         staged = stage_customer_records(conn, idcfg, cfg.source_for, employees, now, since, reads)
@@ -202,6 +205,7 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
     result = resolve(ordered, idcfg.matching, pinned, big)
     n_live = len(ordered)
     del recs, ordered  # the engine's records: not read again
+    give_back()  # the engine's blocks and groups, freed
     # a split record stays the singleton the engine left it; a linked one joins its target below
     linked = {ref for ref in pinned if overrides[ref][0] == "link" and overrides[ref][1]}
     clusters = [list(c) for c in result.clusters if not (len(c) == 1 and c[0] in linked)]

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from hub_core.schema import customer_xref
 from hub_core.schema_identity import customer_record_block
 from hub_core.sql import among, copy_rows
-from mappings.identity.blocks import CAPPED, block_keys
+from mappings.identity.blocks import CAPPED, block_keys, blocks_of
 from mappings.identity.records import to_rec
 from mappings.identity.store import BATCH
 
@@ -37,9 +37,24 @@ def keys_of(rec) -> list[tuple[str, str]]:
 
 
 def _rows(ref: str, rec) -> list[tuple]:
-    live = not rec.deleted
-    counts = Counter(f"{kind}{SEP}{value}" for kind, value in keys_of(rec))
+    return _rows_of(ref, not rec.deleted, keys_of(rec))
+
+
+def _rows_of(ref: str, live: bool, keys: list[tuple[str, str]]) -> list[tuple]:
+    counts = Counter(f"{kind}{SEP}{value}" for kind, value in keys)
     return [(b, ref, n, live) for b, n in counts.items()]
+
+
+_FIELDS = ("ref", "deleted", "link_code", "key", "aliases", "phones", "address", "uscc", "code_raw")
+
+
+def _columns_rows(recs):
+    """(ref, its index rows) of columns.Columns, read as columns (no Rec made per record)."""
+    for ref, deleted, link_code, *fields in recs.fields(*_FIELDS):
+        keys = blocks_of(*fields)
+        if link_code:
+            keys.append(("link", link_code))
+        yield _rows_of(ref, not deleted, keys)
 
 
 _COLUMNS = ("block", "ref", "n", "live")
@@ -61,9 +76,13 @@ def _write(conn: Connection, rows: list[tuple]) -> None:
 def _insert(conn: Connection, recs) -> None:
     """``recs``: ref -> engine record, or a list of engine records in ref order."""
     batch: list[tuple] = []
-    pairs = ((ref, recs[ref]) for ref in sorted(recs)) if isinstance(recs, dict) else ((r.ref, r) for r in recs)
-    for ref, rec in pairs:
-        batch += _rows(ref, rec)
+    if hasattr(recs, "fields"):  # columns.Columns
+        made = _columns_rows(recs)
+    else:
+        pairs = ((ref, recs[ref]) for ref in sorted(recs)) if isinstance(recs, dict) else ((r.ref, r) for r in recs)
+        made = (_rows(ref, rec) for ref, rec in pairs)
+    for rows in made:
+        batch += rows
         if len(batch) >= BATCH:
             _write(conn, batch)
             batch = []

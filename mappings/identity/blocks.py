@@ -53,17 +53,22 @@ def release_typo_caches() -> None:
 
 def block_keys(r: Rec, typos: bool = True) -> list[tuple[str, str]]:
     """The blocks a record sits in; two records are only ever compared inside one."""
+    return blocks_of(r.key, r.aliases, r.phones, r.address, r.uscc, r.code_raw, typos)
+
+
+def blocks_of(key, aliases, phones, address, uscc, code_raw, typos: bool = True) -> list[tuple[str, str]]:
+    """:func:`block_keys` of a record's fields (read from columns.Columns without a Rec)."""
     keys = []
-    for k in ((r.key,) if r.key else ()) + r.aliases:
+    for k in ((key,) if key else ()) + aliases:
         keys.append(("core", k.core))
         if typos:
             keys += _typo_keys(k.core)
-    keys += [("phone", p) for p in r.phones]
-    if r.address:
-        keys.append(("addr", r.address))
+    keys += [("phone", p) for p in phones]
+    if address:
+        keys.append(("addr", address))
     # Codes block exactly; a mistyped code one character off is scored (near_code) among
     # candidates the other blocks bring, not blocked on (18 variants per code cost more).
-    keys += [("code", c) for c in (r.uscc, r.code_raw) if c]
+    keys += [("code", c) for c in (uscc, code_raw) if c]
     return keys
 
 

@@ -123,13 +123,25 @@ def group_location(recs: list) -> set[str]:
     return location(r for r in recs if not r.deleted) or location(recs)
 
 
-def nowhere_among(recs: list, ids: list[int]) -> list[int]:
-    """The ids of the records of ``recs`` (namesakes, ``ids`` their engine indexes) placed
-    nowhere, when the places of the others exclude each other: the name then belongs to several
-    firms and says nothing about which one such a record is."""
-    located = {frozenset(location([r])) for r in recs} - {frozenset()}
+def location_of(keys_cities: Iterable[tuple]) -> set[str]:
+    """:func:`location` of records given as (name key, inferred cities) pairs (the engine reads
+    them from columns, without a record object)."""
+    found: set[str] = set()
+    for key, cities in keys_cities:
+        if key is not None and key.place:
+            found.add(key.place)
+        else:
+            found.update(cities)
+    return found
+
+
+def nowhere_among(locations: list[set[str]], ids: list[int]) -> list[int]:
+    """The ids of the records (namesakes, ``ids`` their engine indexes; ``locations`` each one's
+    :func:`location`) placed nowhere, when the places of the others exclude each other: the name
+    then belongs to several firms and says nothing about which one such a record is."""
+    located = {frozenset(found) for found in locations} - {frozenset()}
     if any(clash(a, b) for a in located for b in located):
-        return [i for i, r in zip(ids, recs) if not location([r])]
+        return [i for i, found in zip(ids, locations, strict=True) if not found]
     return []
 
 

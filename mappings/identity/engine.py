@@ -34,17 +34,18 @@ from mappings.identity.blocks import (
     BlockIndex,
     block_keys,
     block_members,
+    blocks_of,
     deletions,
     too_common,
 )
-from mappings.identity.cities import clash, group_location, nowhere_among
+from mappings.identity.cities import clash, location_of, nowhere_among
 from mappings.identity.config import Matching
 from mappings.identity.scoring import BRANCH_TAG, branch_tag, score_groups
 from mappings.identity.typos import TypoIndex
 from mappings.normalize import NameKey
 from mappings.regions import places_compatible
 
-__all__ = ["BRANCH_TAG", "Engine", "Rec", "Result", "paused_gc", "resolve"]
+__all__ = ["BRANCH_TAG", "Engine", "Rec", "RecList", "Result", "paused_gc", "resolve"]
 
 
 @dataclass(slots=True)
@@ -69,6 +70,21 @@ class Rec:
     # Places inferred from the address or the landlines' area codes (cities.py): a name without
     # a city is still somewhere, and two places that exclude each other are not joined on a name.
     cities: tuple[str, ...] = ()
+
+
+class RecList(list):
+    """A list of :class:`Rec` read like :class:`columns.Columns` (:meth:`column`): how the
+    engine holds records it was given as objects (contacts, tests, an incremental scope)."""
+
+    __slots__ = ()
+
+    def column(self, name: str) -> list:
+        """One field of every record, in list order."""
+        return [getattr(r, name) for r in self]
+
+    def fields(self, *names: str):
+        """Tuples of these fields of every record, in list order."""
+        return map(attrgetter(*names), self)
 
 
 @dataclass(slots=True)
@@ -102,6 +118,8 @@ class Result:
     roots: list[str] = field(default_factory=list)
 
 
+BLOCK_FIELDS = ("key", "aliases", "phones", "address", "uscc", "code_raw")  # blocks.blocks_of's
+
 # A group's places and branch tags are frozensets, shared while a group has one record (most
 # are "" and no place): a set of its own per record cost ~0.4 kB each, at 277k records.
 _NONE: frozenset = frozenset()
@@ -112,9 +130,16 @@ def _one(value: str) -> frozenset:
     return frozenset((value,))
 
 
+def _listed(members: list[int] | int) -> list[int]:
+    """A group's members as a list (a group of one record holds that record's index)."""
+    return [members] if type(members) is int else members
+
+
 @dataclass(slots=True)
 class _Group:
-    members: list[int]
+    # the records, in the order they joined; a group of one record (most, until they merge)
+    # holds its record's index itself, not a list of it (~80 bytes a record at init)
+    members: list[int] | int
     uscc: str | None = None
     places: frozenset = _NONE
     tags: frozenset = _NONE  # branch tags of live keys ("" = not a branch)
@@ -126,34 +151,43 @@ class _Group:
 class Engine:
     """Clusters records under the hard constraints; see the module docstring for the stages."""
 
-    def __init__(self, records: list[Rec], cfg: Matching, frozen: frozenset[str] = frozenset(),
+    def __init__(self, records, cfg: Matching, frozen: frozenset[str] = frozenset(),
                  big: set | None = None) -> None:
         # Live records first, then by ref: a deterministic order that deleted ones never shape.
-        self.recs = sorted(records, key=attrgetter("deleted", "ref"))
+        # ``records``: Rec objects, or a full resolution's columns.Columns (a Rec is made from
+        # those only when records are compared; the walks over every record read columns).
+        if hasattr(records, "engine_order"):
+            self.recs = records.engine_order()
+        else:
+            self.recs = RecList(sorted(records, key=attrgetter("deleted", "ref")))
+        recs = self.recs
+        self.refs: list[str] = recs.column("ref")
         self.cfg = cfg
         self.parent: list[int] = []  # (filled below with the same int objects the blocks hold)
         # root record -> its group (None once merged into another): a list, not a dict by index
         self.groups: list[_Group | None] = []
         # every record starts as its own ("own", one shared Join), rules replace it when they join
-        self.joins: dict[str, Join] = dict.fromkeys([r.ref for r in self.recs], _OWN)
+        self.joins: dict[str, Join] = dict.fromkeys(self.refs, _OWN)
         self.review: dict[str, tuple[str, list[tuple[int, float, tuple[str, ...]]]]] = {}
         # block -> live records in it (a record listed once per key it has, as big_blocks counts;
         # blocks.BlockIndex). A record's own blocks are not kept: made again when its group goes
         # looking (_by_evidence).
         groups, parent = self.groups, self.parent
-        keys_of = self.block_keys
-        for i, r in enumerate(self.recs):
+        refs = self.refs
+        dead = recs.column("deleted")
+        for i, code, key, scope in zip(range(len(refs)), recs.column("uscc"), recs.column("key"),
+                                       recs.column("scope")):
             parent.append(i)
-            g = _Group([i], r.uscc, _NONE, _NONE, not r.deleted, r.ref in frozen, r.scope)
-            key = r.key
-            if key and not r.deleted:
+            g = _Group(i, code, _NONE, _NONE, not dead[i], refs[i] in frozen, scope)
+            if key and not dead[i]:
                 if key.place:
                     g.places = _one(key.place)
                 g.tags = _one(branch_tag(key))
             groups.append(g)
         # (the parent list's int objects: a block of one record holds the same one)
-        self.index = index = BlockIndex.build((i, keys_of(r, False)) for i, r in zip(parent, self.recs)
-                                              if not r.deleted)
+        self.index = index = BlockIndex.build(
+            (i, blocks_of(*f, False)) for i, f in zip(parent, recs.fields(*BLOCK_FIELDS)) if not dead[i])
+        del dead
         kinds = index.kinds
         self.typos = TypoIndex(kinds.get("core", ())) if cfg.typo_blocks else TypoIndex()
         # computed over all records by the caller when only some are matched (incremental)
@@ -197,13 +231,19 @@ class Engine:
             return False
         ga, gb = self.groups[a], self.groups[b]
         # The record the rule fired for is labelled with it (the other side if it already had a rule).
-        joins, recs = self.joins, self.recs
-        seed = (recs[other].ref if joins[recs[other].ref].rule == "own"
-                else recs[keep].ref if joins[recs[keep].ref].rule == "own" else None)
-        if len(ga.members) < len(gb.members):
+        joins, recs = self.joins, self.refs
+        seed = (recs[other] if joins[recs[other]].rule == "own"
+                else recs[keep] if joins[recs[keep]].rule == "own" else None)
+        ma, mb = ga.members, gb.members
+        if (1 if type(ma) is int else len(ma)) < (1 if type(mb) is int else len(mb)):
             a, b, ga, gb = b, a, gb, ga
         self.parent[b] = a
-        ga.members += gb.members
+        if type(ga.members) is int:
+            ga.members = [ga.members]
+        if type(gb.members) is int:
+            ga.members.append(gb.members)
+        else:
+            ga.members += gb.members
         ga.uscc = ga.uscc or gb.uscc
         ga.scope = ga.scope or gb.scope
         # a new frozenset only when the other side adds to it (``|=`` made two per merge, ~0.4 kB)
@@ -219,24 +259,25 @@ class Engine:
 
     # --- stages -------------------------------------------------------------------------------
     def run(self) -> Result:
-        self._by_value("uscc", lambda r: r.uscc, "same valid credit code")
-        self._by_value("link_code", lambda r: r.link_code, "same link code")
+        self._by_value("uscc", "same valid credit code")
+        self._by_value("link_code", "same link code")
         if self.cfg.name_key_joins:
             self._by_name_key()
         self._by_evidence()
         roots = sorted({self.find(i) for i in range(len(self.recs))})
         number = {root: n for n, root in enumerate(roots)}
-        clusters = [sorted(self.recs[i].ref for i in self.groups[root].members) for root in roots]
+        refs = self.refs
+        clusters = [sorted(refs[i] for i in _listed(self.groups[root].members)) for root in roots]
         cluster_of = [number[self.find(i)] for i in range(len(self.recs))]
         review = {ref: (reason, [(cluster_of[c], s, sig) for c, s, sig in cands])
                   for ref, (reason, cands) in self.review.items()}
-        return Result(clusters, self.joins, review, cluster_of, [self.recs[root].ref for root in roots])
+        return Result(clusters, self.joins, review, cluster_of, [refs[root] for root in roots])
 
-    def _by_value(self, rule: str, value, reason: str) -> None:
+    def _by_value(self, rule: str, reason: str) -> None:
+        """Join the records with the same value of field ``rule`` (uscc, link_code)."""
         first: dict[str, int] = {}
         join = Join(rule)  # one for every join of the rule (never changed once made)
-        for i, r in enumerate(self.recs):
-            v = value(r)
+        for i, v in enumerate(self.recs.column(rule)):
             if not v:
                 continue
             if v not in first:
@@ -251,43 +292,53 @@ class Engine:
         other: it points to several customers, so it neither joins nor attracts by name. So is a
         record placed nowhere when its namesakes' inferred places exclude each other (cities.py)."""
         by_core: dict[str, list[int]] = defaultdict(list)
-        for i, r in enumerate(self.recs):
-            if r.key and not r.deleted:
-                by_core[r.key.core].append(i)
+        keys, dead = self.recs.column("key"), self.recs.column("deleted")
+        self._where = (keys, self.recs.column("cities"), dead)  # (read by _far and _key_fits)
+        for i, key in enumerate(keys):
+            if key and not dead[i]:
+                by_core[key.core].append(i)
         ambiguous = set()
         for members in by_core.values():
             if len(members) < 2:
                 continue  # a name nobody else has: no namesakes to point to, none to exclude
-            places = {self.recs[j].key.place for j in members} - {None}
+            places = {keys[j].place for j in members} - {None}
             codes = {self.groups[self.find(j)].uscc for j in members} - {None}
             clash = len(codes) > 1 or any(not places_compatible(p, q) for p in places for q in places)
             if clash:
-                ambiguous.update(j for j in members if self.recs[j].key.place is None)
+                ambiguous.update(j for j in members if keys[j].place is None)
             elif self.cfg.infer_cities:  # the same with places inferred from addresses and landlines
-                ambiguous.update(nowhere_among([self.recs[j] for j in members], members))
-        for i, r in enumerate(self.recs):
-            if not r.key or self.groups[self.find(i)].uscc or i in ambiguous:
+                cities = self._where[1]
+                ambiguous.update(nowhere_among([location_of(((keys[j], cities[j]),)) for j in members], members))
+        for i, key in enumerate(keys):
+            if not key or self.groups[self.find(i)].uscc or i in ambiguous:
                 continue
-            namesakes = by_core.get(r.key.core, ())
+            namesakes = by_core.get(key.core, ())
             if not namesakes or namesakes == [i]:
                 continue  # (a live record is among its own namesakes; a deleted one is not)
             own = self.find(i)
             roots = {self.find(j) for j in namesakes
-                     if j != i and j not in ambiguous and self._key_fits(r.key, j)}
+                     if j != i and j not in ambiguous and self._key_fits(key, j)}
             roots = sorted(c for c in roots - {own} if self.compatible(i, c) and not self._far(i, c))
             # Several namesake groups that could all be one customer are one customer.
             if roots and all(self.compatible(a, b) and not self._far(a, b) for a in roots for b in roots if a < b):
                 for c in roots:
                     self.union(c, i, _NAME)
+        self._where = None
 
     def _far(self, a: int, b: int) -> bool:
         """The known places of two groups (explicit or inferred) exclude each other: a name
         alone never joins them (cities.py)."""
-        return self.cfg.infer_cities and clash(
-            *(group_location([self.recs[j] for j in self.groups[self.find(x)].members]) for x in (a, b)))
+        return self.cfg.infer_cities and clash(*(self._group_location(_listed(self.groups[self.find(x)].members))
+                                                 for x in (a, b)))
+
+    def _group_location(self, members: list[int]) -> set[str]:
+        """cities.group_location of records by index (in _by_name_key, from its columns)."""
+        keys, cities, dead = self._where
+        return (location_of((keys[j], cities[j]) for j in members if not dead[j])
+                or location_of((keys[j], cities[j]) for j in members))
 
     def _key_fits(self, key: NameKey, j: int) -> bool:
-        other = self.recs[j].key
+        other = self._where[0][j]
         return other is not None and places_compatible(key.place, other.place)
 
     # --- evidence -----------------------------------------------------------------------------
@@ -299,7 +350,8 @@ class Engine:
     def _switchboards(self, index) -> set[str]:
         boards = set()
         # the phone blocks are those of the live records' numbers (not a walk over every block)
-        numbers = dict.fromkeys(p for r in self.recs if not r.deleted for p in r.phones)
+        dead = self.recs.column("deleted")
+        numbers = dict.fromkeys(p for d, ps in zip(dead, self.recs.column("phones")) if not d for p in ps)
         for value in numbers:
             found = block_members(index, ("phone", value))
             if not found or (len(found) < 2 and self.cfg.switchboard_clusters > 1):
@@ -320,12 +372,13 @@ class Engine:
             if done[root] or self.groups[root].uscc:
                 continue  # coded customers do not go looking; each open group looks once
             done[root] = 1
-            mine = self.groups[root].members
+            mine = _listed(self.groups[root].members)
+            own_recs = [recs[j] for j in mine]  # (made once per look: see columns.Columns)
             cands: dict[int, tuple[float, tuple[str, ...]]] = {}
-            blocks = [block_members(index, key) for key in {k for j in mine for k in keys_of(recs[j], False)}
+            blocks = [block_members(index, key) for key in {k for r in own_recs for k in keys_of(r, False)}
                       if key not in self.big and not (key[0] == "phone" and key[1] in self.switchboards)]
             if self.typos:
-                own = {k.core for j in mine for k in ((recs[j].key,) if recs[j].key else ()) + recs[j].aliases}
+                own = {k.core for r in own_recs for k in ((r.key,) if r.key else ()) + r.aliases}
                 typos = self.typos
                 for d in {d for core in own for d in deletions(core)} - self.big_typos:
                     cores = typos.cores_of(d)
@@ -337,7 +390,7 @@ class Engine:
                     c = self.find(j)
                     if c in cands or c == root or not self.compatible(root, c):
                         continue
-                    cands[c] = self._score(mine, self.groups[c].members)
+                    cands[c] = self._score(own_recs, _listed(self.groups[c].members))
             ranked = sorted(((s, sig, c) for c, (s, sig) in cands.items() if s >= self.cfg.review),
                             key=lambda t: (-t[0], t[2]))
             if not ranked:
@@ -352,14 +405,13 @@ class Engine:
                        else "evidence below the join threshold")
                 self._to_review(min(mine), why, [(c, round(s, 3), g) for s, g, c in ranked[:5]])
 
-    def _score(self, mine: list[int], theirs: list[int]) -> tuple[float, tuple[str, ...]]:
-        """Evidence that the group ``mine`` is the group ``theirs`` (only live records of theirs count)."""
-        recs = self.recs
-        return score_groups([recs[j] for j in mine], [recs[j] for j in theirs if not recs[j].deleted],
+    def _score(self, mine: list[Rec], theirs: list[int]) -> tuple[float, tuple[str, ...]]:
+        """Evidence that the records ``mine`` are the group ``theirs`` (only live records of theirs count)."""
+        return score_groups(mine, [r for r in map(self.recs.__getitem__, theirs) if not r.deleted],
                             self.switchboards, self.cfg)
 
     def _to_review(self, i: int, reason: str, cands) -> None:
-        ref = self.recs[i].ref
+        ref = self.refs[i]
         if ref not in self.review:
             self.review[ref] = (reason, list(cands))
 

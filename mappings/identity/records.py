@@ -19,6 +19,7 @@ from hub_core.schema import raw_record
 from hub_core.schema_identity import customer_record
 from mappings.declarative.casts import clean_text
 from mappings.identity.cities import infer_cities
+from mappings.identity.columns import Columns
 from mappings.identity.config import IdentityConfig, SourceRecord
 from mappings.identity.contact_reads import ContactReads, contact_index, get_path, iter_current
 from mappings.identity.engine import Rec
@@ -110,7 +111,7 @@ class _Plan:
     """One source's field paths as getters, made once per staging rather than per record; and
     the staging's shared texts (:meth:`shared`)."""
 
-    def __init__(self, src: SourceRecord, shared: dict[str, str]) -> None:
+    def __init__(self, src: SourceRecord, shared: dict[str, str] | None) -> None:
         self.src, self.prefix, self.system = src, f"{src.system}:{src.object}:", src.system
         self.id, self.name = getter(src.id), getter(src.name)
         self.aliases = [getter(a) for a in src.aliases]
@@ -127,7 +128,7 @@ class _Plan:
     def shared(self, value: str) -> str:
         """One string object per distinct JSON text of the staging (``[]``, an industry): the
         staged rows of 277k records hold them until the resolution ends."""
-        return self._shared.setdefault(value, value)
+        return value if self._shared is None else self._shared.setdefault(value, value)
 
 
 def _clean(value) -> str | None:
@@ -194,7 +195,7 @@ class Staged:
     removed: dict[str, dict]  # ref -> the row it had, for records gone from the sources
     written: int
     names_moved: bool = True  # a record came, went, or changed a field contacts are staged with
-    recs: list[Rec] | None = None  # stage_streaming: the engine record of every current record
+    recs: Columns | None = None  # stage_streaming: the engine records of every current record
     # stage_streaming: how many changed (``changed`` is left empty: on a first build it was a set
     # of every ref, ~8 MB at 100k customers at staging's peak, that a full resolution only counted)
     n_changed: int = 0
@@ -239,8 +240,7 @@ class _Sink:
     def __init__(self, conn: Connection, now: datetime, old: dict[str, tuple]) -> None:
         self.conn, self.now, self.old = conn, now, old
         self.seen: set[str] = set()
-        self.recs: list[Rec] = []
-        self.pool: dict = {}  # to_rec's shared values, for the staging only
+        self.recs = Columns()
         self.changed = 0
         self.batch: list[dict] = []
         self.stale = 0
@@ -251,7 +251,7 @@ class _Sink:
 
     def __setitem__(self, ref: str, row: dict) -> None:
         self.seen.add(ref)
-        self.recs.append(to_rec(row, self.pool))
+        self.recs.add(*rec_fields(row))
         old = self.old.get(ref)
         if old is not None and old[0] == row["content_hash"]:
             return
@@ -290,7 +290,7 @@ def stage_streaming(conn: Connection, cfg: IdentityConfig, source_for, employees
         removed |= {r.ref: _stored(r) for r in conn.execute(select(customer_record).where(t.ref.in_(part)))}
         conn.execute(delete(customer_record).where(t.ref.in_(part)))
     return Staged({}, set(), removed, sink.stale + len(gone) + sink.changed,
-                  sink.moved or bool(removed), sink.recs, n_changed=sink.changed)
+                  sink.moved or bool(removed), sink.recs.freeze(), n_changed=sink.changed)
 
 
 # what the writes of a resolution read of a staged row (golden.py, the crosswalk's system)
@@ -326,7 +326,8 @@ def _stage(conn: Connection, cfg: IdentityConfig, source_for, employees, only: s
     rows go (a :class:`_Sink` when streamed), else a new dict."""
     contacts = contact_index(reads, only)
     rows = {} if rows is None else rows
-    shared: dict[str, str] = {}
+    # (a streamed staging keeps no row: one object per text would only keep every text to the end)
+    shared: dict[str, str] | None = {} if isinstance(rows, dict) else None
     narrow = keys is not None and not keys.get("contacts")
     for src in cfg.customers:
         plan = _Plan(src, shared)
@@ -383,11 +384,9 @@ def _list(text: str | None) -> tuple:
     return tuple(orjson.loads(text)) if text and text != "[]" else ()
 
 
-def to_rec(row, pool: dict | None = None) -> Rec:
-    """The engine's view of a staged row (a dict or a result row). ``pool``: one object per
-    distinct value (name key, numbers, contacts, places, address, codes) across the records made
-    with it, as :class:`_Sink` keeps them for a whole resolution: a company's records repeat
-    them, and each read back from JSON was an object of its own (~0.2 kB per record)."""
+def rec_fields(row) -> tuple[str, tuple]:
+    """(ref, the other fields of its engine record in :class:`Rec`'s order) of a staged row (a
+    dict or a result row): what :func:`to_rec` makes a Rec of and columns.Columns stores."""
     get = row.get if isinstance(row, dict) else row._mapping.get
     core = get("name_key")
     phones = _list(get("phones"))
@@ -395,21 +394,15 @@ def to_rec(row, pool: dict | None = None) -> Rec:
     raw_code = get("uscc_raw")
     key = NameKey(core, get("name_place")) if core else None
     aliases = tuple(_key_of(a) for a in orjson.loads(aliases)) if aliases and aliases != "[]" else ()
-    cities = infer_cities(phones, get("address"))
-    contacts = _list(get("contacts"))
-    address, uscc, link_code = get("address_key"), get("uscc"), get("link_code")
-    if pool is not None:
-        share = pool.setdefault
-        key = share(key, key)
-        # (numbers and names one by one too: records of a company list some of them each)
-        phones, contacts = (share(v, v) if v else () for v in
-                            (tuple([share(x, x) for x in phones]), tuple([share(x, x) for x in contacts])))
-        aliases = share(aliases, tuple([share(k, k) for k in aliases])) if aliases else ()
-        cities = share(cities, cities) if cities else ()
-        address, uscc, link_code = (share(v, v) if v else v for v in (address, uscc, link_code))
-    return Rec(
-        ref=get("ref"), system=get("system"), key=key, aliases=aliases,
-        uscc=uscc, code_raw=raw_code if raw_code and len(raw_code) >= 15 else None,
-        link_code=link_code, phones=phones, cities=cities, address=address, contacts=contacts,
-        deleted=bool(get("is_deleted")),
+    return get("ref"), (
+        get("system"), key, aliases, get("uscc"), raw_code if raw_code and len(raw_code) >= 15 else None,
+        get("link_code"), phones, get("address_key"), _list(get("contacts")), bool(get("is_deleted")), None,
+        infer_cities(phones, get("address")),
     )
+
+
+def to_rec(row) -> Rec:
+    """The engine's view of a staged row (a dict or a result row). A full resolution keeps its
+    records as columns instead (columns.Columns, one value table)."""
+    ref, fields = rec_fields(row)
+    return Rec(ref, *fields)

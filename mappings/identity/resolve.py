@@ -17,10 +17,10 @@ import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from operator import attrgetter
 
 from sqlalchemy import Connection, exists, func, select
 
+from hub_core.memory import give_back
 from hub_core.schema import customer, customer_review, customer_xref, raw_record
 from hub_core.schema_identity import (
     contact_xref,
@@ -92,6 +92,7 @@ def resolve_customers(conn: Connection, cfg, employees, as_of: datetime | None =
         stats.contacts, stats.contacts_restaged = _contact_count(conn), False
         log.info("customers resolved: %s", stats)
         return stats
+    give_back()  # (the customers' structures, freed: contacts start from what is live, see hub_core.memory)
     people = resolve_contacts(conn, idcfg, cfg.source_for, now, reads)
     stats.contacts, stats.rows_written = people.contacts, stats.rows_written + people.rows_written
     log.info("customers resolved: %s", stats)
@@ -146,6 +147,7 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
         # and writing they were ~100 MB at 100k customers; contact staging reads them again.
         reads.keep = False
         staged = stage_streaming(conn, idcfg, cfg.source_for, employees, now, reads)
+        give_back()  # staging's look-up dicts and caches, freed (hub_core.memory)
         n_changed = staged.n_changed  # (only counted: every ref, on a first build)
     else:
         staged = stage_customer_records(conn, idcfg, cfg.source_for, employees, now, since, reads)
@@ -156,13 +158,13 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
     if full:
         x = customer_xref.c
         prev = dict(conn.execute(select(x.ref, x.customer_id)).all())
-        # the engine records in ref order: a list, not a dict by ref (~10 MB at 100k customers)
-        ordered = sorted(staged.recs, key=attrgetter("ref"))
+        # the engine records (columns.Columns) in ref order, not a dict by ref
+        ordered = staged.recs.by_ref()
         staged.recs = recs = None
         blockindex.rebuild(conn, ordered)
         release_typo_caches()  # the index's typo blocks (the engine makes its variants afresh)
         xref, big, unknown = None, None, set(prev.values()) - set(reg.rows)
-        scope = {r.ref for r in ordered} | set(staged.removed) | set(prev)
+        scope = set(ordered.refs) | set(staged.removed) | set(prev)
         total = len(scope)
     else:  # the index moves with the records staged afresh; the seeds are looked up, not scanned for
         if blockindex.is_empty(conn):  # staged before the index existed
@@ -196,13 +198,14 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
             unknown = set(conn.execute(select(customer_xref.c.customer_id).distinct()).scalars()) - set(reg.rows)
     blockindex.drop(conn, set(staged.removed))
     if full:  # every staged record, in ref order
-        pinned = frozenset(r.ref for r in ordered if r.ref in overrides)
+        pinned = frozenset(ref for ref in ordered.refs if ref in overrides)
     else:
         ordered = [recs[ref] for ref in sorted(ref for ref in scope if ref in recs)]
         pinned = frozenset(r.ref for r in ordered if r.ref in overrides)
     result = resolve(ordered, idcfg.matching, pinned, big)
     n_live = len(ordered)
     del recs, ordered  # the engine's records: not read again
+    give_back()  # the engine's blocks and groups, freed
     # a split record stays the singleton the engine left it; a linked one joins its target below
     linked = {ref for ref in pinned if overrides[ref][0] == "link" and overrides[ref][1]}
     clusters = [list(c) for c in result.clusters if not (len(c) == 1 and c[0] in linked)]

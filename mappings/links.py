@@ -146,12 +146,11 @@ def _by_company(conn: Connection, track: bool = True, scope: Scope | None = None
     returns them (ref -> (before, after); nothing when not ``track``).
 
     Set-based, in bounded memory: each contact's company name is normalised (Python) into
-    ``contact_company`` - in an incremental build (``scope``; ``relinked``: contact_company.relinked)
-    only the contacts it re-mapped, and only those whose link can change are looked at
-    (mappings/contact_company.py) -, copied
-    into a temporary table, the customer records (``customer_record``, as identity resolution
-    staged them) are joined to it in SQL, and the matches stream back per contact - neither every
-    customer record nor every contact is held here."""
+    ``contact_company`` (an incremental build, ``scope``: only the contacts it re-mapped; and only
+    those whose link can change are looked at, ``relinked`` and mappings/contact_company.py), the
+    contacts looked at are copied into a temporary table, the customer records
+    (``customer_record``, as identity resolution staged them) are joined to it in SQL, and the
+    matches stream back per contact - neither every customer record nor every contact is held here."""
     x = customer_xref.c
     _company.drop(conn, checkfirst=True)  # left by a rolled-back build on this connection (SQLite keeps it)
     _company.create(conn)

@@ -279,7 +279,7 @@ discrepancy = Table(
     Column("manager", Text),
     Column("reopened_at", DateTime(timezone=True)),
     # Half of each page free on PostgreSQL: every reconcile moves ``last_seen`` on every open item,
-    # and a row's next version then stays on its page without touching an index (migration 0017).
+    # and a row's next version then stays on its page without touching an index (migration 0018).
     postgresql_with={"fillfactor": 50},
 )
 # The API's two orders of the discrepancy listing (largest amount first, oldest first), each with

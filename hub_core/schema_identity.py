@@ -19,8 +19,10 @@ customer_record = Table(
     Column("system", String(20), nullable=False),
     Column("natural_id", Text, nullable=False),
     Column("name", Text),
-    Column("name_norm", Text),
-    Column("name_key", Text),
+    # indexed: contacts linked by company name look up the records naming a few companies
+    # (mappings/contact_company.py) instead of hashing every record
+    Column("name_norm", Text, index=True),
+    Column("name_key", Text, index=True),
     Column("name_place", Text),
     Column("aliases", Text),  # JSON list of alias name keys "core|place"
     Column("uscc", String(18)),  # valid, normalized code or NULL
@@ -51,6 +53,19 @@ customer_record_block = Table(
     Column("ref", Text, nullable=False, index=True),
     Column("n", Integer, nullable=False),  # times the record's keys list the block (as big blocks count)
     Column("live", Boolean, nullable=False),  # the record is not deleted at its source
+)
+
+# The company name of every contact the crosswalk does not know, normalised as contacts are
+# linked by company name (mappings/contact_company.py): an incremental build re-normalises only the
+# contacts it re-mapped and re-links only those whose company a changed customer record names,
+# instead of normalising every such contact on every build. Follows ``contact`` (same transaction).
+contact_company = Table(
+    "contact_company",
+    metadata,
+    Column("ref", Text, primary_key=True),  # the contact's ref
+    Column("name_norm", Text, index=True),  # normalize_name(company), "" when nothing is left; NULL: no company
+    Column("core", Text, index=True),  # its name key's core (NULL: none)
+    Column("place", Text),  # its name key's place
 )
 
 # Every id ever issued (customers and contacts); ids are never reused or deleted.

@@ -10,7 +10,7 @@ filled (0..1). docs/data-model.md documents every column; a test keeps the two i
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Float, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Float, Index, Integer, String, Table, Text
 
 from hub_core.schema import metadata
 
@@ -85,6 +85,9 @@ contact = Table(
     Column("is_deleted", Boolean, nullable=False, default=False),
     _completeness(),
 )
+# an incremental build links again only the contacts of the customer records it changed
+# (links.link_contacts, mappings/contact_company.py): looked up by customer_ref
+Index("ix_contact_customer_ref", contact.c.customer_ref)
 
 opportunity = Table(
     "opportunity", metadata, _ref(), *_customer(),

@@ -264,13 +264,15 @@ def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides,
                        only_refs=refs if spec.versions == "all" else None)
     mapper.flush()
     # an incremental build links and stages only rows that can differ from the last build's
-    scope = None if mode == "full" else Scope(mapper.touched, mapper.forgotten, ident.moved_refs)
+    scope = None if mode == "full" else Scope(mapper.touched, mapper.forgotten, ident.moved_refs,
+                                              records=ident.records_touched, name_norms=ident.name_norms,
+                                              name_keys=ident.name_keys)
     if affected:
         affected.relinking(scope)
     link_customers(conn, scope)
     # ref -> (customer before, after) of the contacts whose customer changed (followed only by an
     # incremental build: in a full one every contact moves)
-    moved = link_contacts(conn, track=scope is not None)
+    moved = link_contacts(conn, track=scope is not None, scope=scope)
     if scope:
         scope.contacts_moved = set(moved)
     if affected:

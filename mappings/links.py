@@ -22,6 +22,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -39,10 +40,9 @@ from hub_core.schema_unified import (
     interaction,
 )
 from hub_core.sql import among
+from mappings import contact_company
 from mappings.c360_config import C360Config
-from mappings.normalize import name_key, normalize_name
 from mappings.regions import places_compatible
-from mappings.staging import insert_rows
 
 CHUNK = 500  # refs per IN list
 BATCH = 2000  # contacts read, staged and written at a time (contacts by company name)
@@ -59,6 +59,11 @@ class Scope:
     forgotten: dict[str, set[str]]
     moved_refs: set[str]
     contacts_moved: set[str] = field(default_factory=set)
+    # customer records whose staged or crosswalk row changed, and the normalised names and name
+    # keys they carry or carried (ResolveStats): contacts linked by company name that can move
+    records: set[str] = field(default_factory=set)
+    name_norms: set[str] = field(default_factory=set)
+    name_keys: set[str] = field(default_factory=set)
 
     def refs(self, conn: Connection, table) -> set[str]:
         """Refs of ``table`` whose derived columns may change: mapped or forgotten in this build,
@@ -93,12 +98,16 @@ def link_customers(conn: Connection, scope: Scope | None = None) -> None:
                             None if scope is None else scope.refs(conn, table))
 
 
-def link_contacts(conn: Connection, track: bool = True) -> dict[str, tuple[str | None, str | None]]:
+def link_contacts(conn: Connection, track: bool = True, scope: Scope | None = None
+                  ) -> dict[str, tuple[str | None, str | None]]:
     """The customer of every contact: the crosswalk's for its ``customer_ref`` when it knows it,
     else by company name (:func:`_by_company`). Every contact is looked at (one linked by company
-    name in an earlier build must be looked at again), only those whose customer changes are
-    written; returns them, ref -> (customer before, customer after): what an incremental build
-    follows (:attr:`Scope.contacts_moved`) without reading every contact before and after.
+    name in an earlier build must be looked at again) - with a ``scope`` (an incremental build)
+    every contact whose link can change: those re-mapped or forgotten, those of the customer
+    records whose crosswalk row changed, and those naming a company a changed record names
+    (mappings/contact_company.py) -; only those whose customer changes are written; returns
+    them, ref -> (customer before, customer after): what an incremental build follows
+    (:attr:`Scope.contacts_moved`) without reading every contact before and after.
     ``track=False`` (a full build, where every contact moves and nothing follows the moves):
     the same writes, nothing collected (returns {})."""
     x, c = customer_xref.c, contact.c
@@ -107,13 +116,19 @@ def link_contacts(conn: Connection, track: bool = True) -> dict[str, tuple[str |
     # build: 0.2-0.5 s at 10k where the join takes 25-40 ms (EXPLAIN ANALYZE, bench/findings.md).
     # customer_xref.ref is its key: each contact joins at most one crosswalk row.
     differs = and_(x.ref == c.customer_ref, c.customer_id.is_distinct_from(x.customer_id))
+    relinked = None if scope is None else contact_company.relinked(conn, scope, scope.records)
     moved = {}
-    if track:
-        moved = {ref: (old, new) for ref, old, new in conn.execute(
-            select(c.ref, c.customer_id, x.customer_id).select_from(contact.join(customer_xref, differs)))}
-    if moved or not track:
-        conn.execute(update(contact).where(differs).values(customer_id=x.customer_id))  # UPDATE ... FROM
-    return moved | _by_company(conn, track)
+    for part in [None] if relinked is None else contact_company.chunks(relinked):
+        among_them = true() if part is None else among(c.ref, part)
+        found = {}
+        if track:
+            found = {ref: (old, new) for ref, old, new in conn.execute(
+                select(c.ref, c.customer_id, x.customer_id).select_from(contact.join(customer_xref, differs))
+                .where(among_them))}
+        if found or not track:  # UPDATE ... FROM
+            conn.execute(update(contact).where(differs, among_them).values(customer_id=x.customer_id))
+        moved |= found
+    return moved | _by_company(conn, track, scope, relinked)
 
 
 _company = Table("tmp_contact_company", MetaData(), Column("ref", Text, primary_key=True),
@@ -121,7 +136,8 @@ _company = Table("tmp_contact_company", MetaData(), Column("ref", Text, primary_
                  Column("place", Text), prefixes=["TEMPORARY"])
 
 
-def _by_company(conn: Connection, track: bool = True) -> dict[str, tuple[str | None, str | None]]:
+def _by_company(conn: Connection, track: bool = True, scope: Scope | None = None,
+                relinked: set[str] | None = None) -> dict[str, tuple[str | None, str | None]]:
     """A contact the crosswalk does not know belongs to the customer whose record carries the same
     normalised legal name (WeCom ``corp_full_name``, else ``remark_corp_name``), when exactly one
     customer does; else the customer its name key fits as customers match (the same core, places
@@ -129,26 +145,18 @@ def _by_company(conn: Connection, track: bool = True) -> dict[str, tuple[str | N
     does not), when exactly one does; else none. Writes the contacts whose customer changes and
     returns them (ref -> (before, after); nothing when not ``track``).
 
-    Set-based, in bounded memory: each contact's company name is normalised (Python) into a
-    temporary table as the contacts stream past, the customer records (``customer_record``, as
-    identity resolution staged them) are joined to it in SQL, and the matches stream back per
-    contact - neither every customer record nor every contact is held here."""
-    c, x = contact.c, customer_xref.c
+    Set-based, in bounded memory: each contact's company name is normalised (Python) into
+    ``contact_company`` (an incremental build, ``scope``: only the contacts it re-mapped; and only
+    those whose link can change are looked at, ``relinked`` and mappings/contact_company.py), the
+    contacts looked at are copied into a temporary table, the customer records
+    (``customer_record``, as identity resolution staged them) are joined to it in SQL, and the
+    matches stream back per contact - neither every customer record nor every contact is held here."""
+    x = customer_xref.c
     _company.drop(conn, checkfirst=True)  # left by a rolled-back build on this connection (SQLite keeps it)
     _company.create(conn)
-    known = exists().where(x.ref == c.customer_ref)
-    rows = conn.execute(select(c.ref, c.company_name, c.customer_id).where(c.customer_ref.is_(None) | ~known)
-                        .execution_options(yield_per=BATCH))
-    batch: list[dict] = []
-    for ref, company, current in rows:
-        key = name_key(company) if company is not None else None
-        batch.append({"ref": ref, "current": current,
-                      "name_norm": None if company is None else normalize_name(company) or "",
-                      "core": key.core if key and key.core else None, "place": key.place if key else None})
-        if len(batch) >= BATCH:
-            insert_rows(conn, _company, batch)
-            batch = []
-    insert_rows(conn, _company, batch)
+    refs = contact_company.refresh(conn, relinked, *((scope.name_norms, scope.name_keys) if scope is not None else ()))
+    for query in contact_company.linked_anew(conn, refs):
+        conn.execute(insert(_company).from_select(["ref", "current", "name_norm", "core", "place"], query))
     t, sc = _company.c, customer_record.c
     record = customer_record.join(customer_xref, x.ref == sc.ref)
     alive = and_(sc.name_norm.is_not(None), ~sc.is_deleted)

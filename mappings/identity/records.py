@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import orjson
@@ -199,6 +199,11 @@ class Staged:
     # stage_streaming: how many changed (``changed`` is left empty: on a first build it was a set
     # of every ref, ~8 MB at 100k customers at staging's peak, that a full resolution only counted)
     n_changed: int = 0
+    # the normalised names and name keys (cores) changed or removed records carried before or carry
+    # now: contacts linked by company name look again only at the contacts naming one of them
+    # (mappings/contact_company.py); left empty by stage_streaming (a full build looks at all)
+    name_norms: set[str] = field(default_factory=set)
+    name_keys: set[str] = field(default_factory=set)
 
 
 NAME_FIELDS = ("name", "name_key", "name_place", "is_deleted")  # what contact staging reads of a record
@@ -230,7 +235,10 @@ def stage_customer_records(conn: Connection, cfg: IdentityConfig, source_for, em
         insert_many(conn, customer_record, [{**rows[ref], "changed_at": now} for ref in fresh[i:i + BATCH]])
     moved = bool(removed) or any(ref not in old or any(getattr(old[ref], f) != rows[ref][f] for f in NAME_FIELDS)
                                  for ref in changed)
-    return Staged(rows, changed, removed, len(stale) + len(fresh), moved)
+    names = [rows[ref] for ref in changed] + [dict(old[ref]._mapping) for ref in changed if ref in old]
+    names += removed.values()
+    return Staged(rows, changed, removed, len(stale) + len(fresh), moved,
+                  name_norms={r["name_norm"] for r in names} - {None}, name_keys={r["name_key"] for r in names} - {None})
 
 
 class _Sink:

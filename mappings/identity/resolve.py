@@ -62,6 +62,12 @@ class ResolveStats:
     # customer ids whose ``customer`` row was written (issued, retired, renamed, another owner):
     # what customer_360 must recompute besides the customers of re-linked and re-mapped rows
     customers_touched: set[str] = field(default_factory=set, repr=False)
+    # what contacts linked by company name depend on (mappings/contact_company.py): records whose
+    # staged row or crosswalk row changed (changed, removed, customer moved), and the normalised
+    # names and name keys those records carried before or carry now
+    records_touched: set[str] = field(default_factory=set, repr=False)
+    name_norms: set[str] = field(default_factory=set, repr=False)
+    name_keys: set[str] = field(default_factory=set, repr=False)
 
 
 def active_overrides(conn: Connection, entity: str = ENTITY) -> dict[str, tuple[str, str | None]]:
@@ -247,4 +253,9 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
     stats = ResolveStats(records, n_changed, len(staged.removed), n_live,
                          count_rows(conn, customer), len(out.issued), len(out.merged), count_rows(conn, customer_review),
                          written, moved_refs=done.moved_refs, customers_touched=done.customers_touched)
+    if not full:
+        stats.records_touched = set(staged.changed) | set(staged.removed) | done.moved_refs
+        moved_rows = [r for r in map(staged.rows.get, done.moved_refs) if r is not None]
+        stats.name_norms = staged.name_norms | ({r["name_norm"] for r in moved_rows} - {None})
+        stats.name_keys = staged.name_keys | ({r["name_key"] for r in moved_rows} - {None})
     return stats, staged.names_moved or bool(done.moved_refs)

@@ -173,6 +173,52 @@ def test_a_days_changes_to_a_generated_world_build_incrementally_as_in_full(engi
     assert full.mode == "full" and everything() == after_incremental
 
 
+def test_contacts_linked_by_company_follow_renamed_records_they_were_not_mapped_with(engine):
+    """A contact linked by company name is not re-mapped when a customer record takes its company's
+    name, or drops it: the incremental build still links it again (contact_company: the contacts
+    naming a changed record's name before or after), exactly as a full rebuild does."""
+    from datetime import datetime
+
+    from hub_core.schema import customer_xref
+    from hub_core.schema_identity import contact_company
+    from hub_core.schema_unified import contact
+    from simulators.generator import generate
+    from tests.mappings.test_hostile_world import land_world
+
+    world, _ = generate(7, customers=12)
+    accounts, people = world["crm"]["AccountObj"], world["wecom"]["external_contacts"]
+    fresh_name = "绵竹新鸿途精密机电有限公司"
+    waiting = dict(people[0], external_contact=dict(people[0]["external_contact"], corp_full_name=fresh_name))
+    named = dict(people[1], external_contact=dict(people[1]["external_contact"], corp_full_name=accounts[5]["name"]))
+    world["wecom"]["external_contacts"] = [waiting, named, *people[2:]]
+    land_world(engine, world)
+    as_of = datetime.fromisoformat(world["meta"]["now"])
+    build_customer360(engine, as_of=as_of)
+    refs = [f"wecom:external_contacts:{p['external_contact']['external_userid']}" for p in (waiting, named)]
+
+    def customers_of(conn):
+        c = contact.c
+        return dict(conn.execute(select(c.ref, c.customer_id).where(c.ref.in_(refs))).all())
+
+    with engine.connect() as conn:
+        before = customers_of(conn)
+        assert set(conn.execute(select(contact_company.c.ref)).scalars()) >= set(refs)  # kept for the next build
+    assert before[refs[0]] is None  # nobody carries that name yet
+    taker = dict(accounts[6], name=fresh_name, last_modified_time=accounts[6]["last_modified_time"] + 1)
+    dropper = dict(accounts[5], name=accounts[5]["name"] + "旧址", last_modified_time=accounts[5]["last_modified_time"] + 1)
+    land_world(engine, {"crm": {"AccountObj": [taker, dropper]}, "u8": {}, "finance": {}, "wecom": {}})
+    inc = build_customer360(engine, as_of=as_of)
+    assert inc.mode == "incremental" and "contact" not in inc.rows  # the contacts were not re-mapped
+    with engine.connect() as conn:
+        after = customers_of(conn)
+        taker_id = conn.execute(select(customer_xref.c.customer_id)
+                                .where(customer_xref.c.ref == f"crm:AccountObj:{taker['_id']}")).scalar_one()
+    assert after[refs[0]] == taker_id
+    after_incremental = snapshot(engine)
+    full = build_customer360(engine, as_of=as_of, incremental=False)
+    assert full.mode == "full" and snapshot(engine) == after_incremental
+
+
 def test_a_full_build_leaves_planner_statistics_for_the_next_ones(engine):
     """PostgreSQL: a full build analyses every table it reads (the bench's server runs without
     autovacuum; an incremental build's look-ups were planned as whole-table scans without them),

@@ -63,7 +63,7 @@ def test_batches_of_one_end_as_one_batch(engine):
 @pytest.mark.parametrize("warehouse_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_moving_last_seen_leaves_the_indexes_alone_on_postgresql(engine):
     """Every run moves ``last_seen`` on every open item; on PostgreSQL the table keeps room on its
-    pages (migration 0017) so that move is a heap-only update: no new entry in any of its indexes.
+    pages (migration 0018) so that move is a heap-only update: no new entry in any of its indexes.
     (Checked on the first move: later ones stay heap-only once the page is pruned of the previous
     versions, which waits for every older open transaction of the server - other tests' here.)"""
     from sqlalchemy import text

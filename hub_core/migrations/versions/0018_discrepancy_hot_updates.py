@@ -9,13 +9,13 @@ page as it is next updated (autovacuum is not needed for that). The table takes 
 pages. Pages written before this migration fill up as before until their rows are next moved.
 SQLite has no such setting: nothing to do there.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 """
 from alembic import op
 
-revision = '0017'
-down_revision = '0016'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

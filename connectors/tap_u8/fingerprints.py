@@ -27,12 +27,12 @@ resumes with the same verdicts, and is written back in this form.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import sys
 import typing as t
 from array import array
 from datetime import date
+
+from connectors.kit.unchanged import pack, unpack
 
 UNDATED = ""  # the stored name of the group of headers without a usable day
 
@@ -69,20 +69,6 @@ def packed(day: str | None, fingerprint: int) -> int:
     return day_ordinal(day) << 64 | fingerprint
 
 
-def _pack(pairs: array) -> str:
-    if sys.byteorder == "big":
-        pairs.byteswap()
-    return base64.b64encode(pairs.tobytes()).decode("ascii")
-
-
-def _unpack(text: str) -> array:
-    values = array("Q")
-    values.frombytes(base64.b64decode(text))
-    if sys.byteorder == "big":
-        values.byteswap()
-    return values
-
-
 class Fingerprints:
     """key hash -> :func:`packed` day and content hash of one stream's window (module docstring).
 
@@ -108,7 +94,7 @@ class Fingerprints:
             for day, text in stored.items():
                 if isinstance(day, str) and isinstance(text, str):
                     high = day_ordinal(day) << 64
-                    values = _unpack(text)
+                    values = unpack(text)
                     for key, value in zip(values[0::2], values[1::2], strict=True):
                         marks[key] = high | value
         if isinstance(legacy, dict):
@@ -164,7 +150,7 @@ class Fingerprints:
                 pairs = groups[mark >> 64] = array("Q")
             pairs.append(key)
             pairs.append(mark & _LOW)
-        return {date.fromordinal(o).isoformat() if o else UNDATED: _pack(groups[o]) for o in sorted(groups)}
+        return {date.fromordinal(o).isoformat() if o else UNDATED: pack(groups[o]) for o in sorted(groups)}
 
 
 _LOW = (1 << 64) - 1

@@ -10,16 +10,15 @@ public names (``record_hash``, ``record_key``, ``stream_spec`` ...), so older im
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import best_match
 
 from connectors.drift import DriftConfig, classify, new_fields, strictest, without
+from connectors.kit.hashes import record_hash, record_key  # noqa: F401 (public names)
 from connectors.load_events import LoadEvents
 
 _FORMATS = FormatChecker()
@@ -78,25 +77,6 @@ def declared_properties(schema: dict) -> frozenset[str] | None:
     nothing to call undeclared)."""
     props = schema.get("properties")
     return frozenset(props) if isinstance(props, dict) and props else None
-
-
-def record_hash(record: dict) -> str:
-    """A stable content hash; Singer metadata columns (``_sdc_*``) do not count as content."""
-    content = {k: v for k, v in record.items() if not k.startswith("_sdc_")}
-    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
-def record_key(record: dict, key_properties: list[str]) -> str:
-    """The record's natural key as text: the key value, or key values joined by ``|``."""
-    if not key_properties:
-        return record_hash(record)
-    parts = []
-    for prop in key_properties:
-        value = record.get(prop)
-        if value is None or value == "":
-            raise ValueError(f"key property {prop!r} is missing")
-        parts.append(str(value))
-    return "|".join(parts)
 
 
 def _reason(error) -> str:

@@ -40,6 +40,9 @@ from array import array
 
 import orjson
 
+from connectors.kit.hashes import record_hash
+from connectors.kit.hashes import record_key as loader_key
+
 CONFIG_KEY = "landed_fingerprints"
 FORCE_KEY = "emit_unchanged"
 REPORT_STREAM = "_unchanged"
@@ -79,23 +82,16 @@ def _content(record: dict) -> dict:
 
 def record_print(record: dict) -> int:
     """:func:`content_print` of the loader's ``record_hash`` of ``record`` (a record as the
-    loader reads it): the same sorted JSON and SHA-256, ``_sdc_*`` fields left out."""
-    return int.from_bytes(hashlib.sha256(orjson.dumps(_content(record), option=orjson.OPT_SORT_KEYS)).digest()[:8],
-                          "big")
+    loader reads it)."""
+    return content_print(record_hash(record))
 
 
 def record_key(record: dict, key_properties: t.Sequence[str]) -> str | None:
     """The loader's ``record_key`` of ``record``; None where the loader would find no usable key."""
-    if not key_properties:
-        content = {k: v for k, v in record.items() if not k.startswith("_sdc_")}
-        return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
-    parts = []
-    for prop in key_properties:
-        value = record.get(prop)
-        if value is None or value == "":
-            return None
-        parts.append(str(value))
-    return "|".join(parts)
+    try:
+        return loader_key(record, key_properties)
+    except ValueError:
+        return None
 
 
 def schema_print(schema: t.Any, key_properties: t.Sequence[str]) -> str | None:

@@ -33,6 +33,14 @@ UNIT = "\x1f"  # joins the texts of :class:`among` on PostgreSQL (a control char
 _UNIT_SQL = literal_column("E'\\x1f'", Text)  # the same, written in the statement (not one more parameter)
 
 
+def sorted_chunks(values, size: int):
+    """``values`` (None left out) sorted, in lists of at most ``size``: the look-ups of an ``among``
+    in bounded IN lists or arrays, in a stable order."""
+    ordered = sorted(v for v in values if v is not None)
+    for i in range(0, len(ordered), size):
+        yield ordered[i:i + size]
+
+
 def copy_rows(conn, table: str, columns: list[str] | tuple[str, ...], rows) -> bool:
     """Write ``rows`` (tuples in ``columns``' order) into ``table`` with COPY when ``conn`` is
     psycopg 3 on PostgreSQL, in the caller's transaction; False otherwise (nothing written: the

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, delete, exists, select
 from hub_core.schema import customer_xref
 from hub_core.schema_identity import contact_company
 from hub_core.schema_unified import contact
-from hub_core.sql import among
+from hub_core.sql import among, sorted_chunks
 from mappings.normalize import name_key, normalize_name
 from mappings.staging import insert_rows
 
@@ -56,9 +56,7 @@ def _keep(conn: Connection, query) -> None:
 
 def chunks(values: set[str]):
     """``values`` sorted, in look-up sized lists."""
-    ordered = sorted(v for v in values if v is not None)
-    for i in range(0, len(ordered), CHUNK):
-        yield ordered[i:i + CHUNK]
+    return sorted_chunks(values, CHUNK)
 
 
 def relinked(conn: Connection, scope, records: set[str]) -> set[str]:

@@ -39,7 +39,7 @@ from hub_core.schema_unified import (
     employee_account,
     interaction,
 )
-from hub_core.sql import among
+from hub_core.sql import among, sorted_chunks
 from mappings import contact_company
 from mappings.c360_config import C360Config
 from mappings.regions import places_compatible
@@ -81,9 +81,9 @@ class Scope:
 
 
 def _refs_where(conn: Connection, table, column, values: set[str]) -> set[str]:
-    ordered, out = sorted(values), set()
-    for i in range(0, len(ordered), CHUNK):
-        out.update(conn.execute(select(table.c.ref).where(among(column, ordered[i:i + CHUNK]))).scalars())
+    out = set()
+    for part in sorted_chunks(values, CHUNK):
+        out.update(conn.execute(select(table.c.ref).where(among(column, part))).scalars())
     return out
 
 
@@ -255,9 +255,8 @@ def _update_changed(conn: Connection, table, where, values: dict, refs: set[str]
     if refs is None or len(refs) > SCOPED_MAX:
         conn.execute(update(table).where(where, differs).values(**values))
         return
-    ordered = sorted(refs)
-    for i in range(0, len(ordered), CHUNK):
-        conn.execute(update(table).where(among(table.c.ref, ordered[i:i + CHUNK]), where, differs).values(**values))
+    for part in sorted_chunks(refs, CHUNK):
+        conn.execute(update(table).where(among(table.c.ref, part), where, differs).values(**values))
 
 
 def _any_like(column, words: list[str]):

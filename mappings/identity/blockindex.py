@@ -21,7 +21,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from hub_core.schema import customer_xref
 from hub_core.schema_identity import customer_record_block
-from hub_core.sql import among, copy_rows
+from hub_core.sql import among, copy_rows, sorted_chunks
 from mappings.identity.blocks import CAPPED, block_keys, blocks_of
 from mappings.identity.records import to_rec
 from mappings.identity.store import BATCH
@@ -90,8 +90,7 @@ def _insert(conn: Connection, recs) -> None:
 
 
 def _chunks(values) -> list[list]:
-    ordered = sorted(values)
-    return [ordered[i:i + CHUNK] for i in range(0, len(ordered), CHUNK)]
+    return list(sorted_chunks(values, CHUNK))
 
 
 def rebuild(conn: Connection, recs) -> None:

@@ -52,6 +52,7 @@ REPORT_SCHEMA: dict[str, t.Any] = {
         "stream": {"type": "string"},
         "unchanged": {"type": "integer"},
         "unseen": {"type": "string"},
+        "repeated": {"type": "string"},
     },
     "required": ["stream", "unchanged", "unseen"],
 }

@@ -46,13 +46,10 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import SchemaError
-from sqlalchemy import Connection, Engine, delete, insert
+from sqlalchemy import Connection, Engine
 
 from connectors.admission import (  # re-exported: callers import these from connectors.landing
     StreamSpec,
@@ -76,7 +73,7 @@ from connectors.raw_store import (
     load_state,
     write_state,
 )
-from hub_core.schema import raw_stream
+from connectors.stream_schemas import schema_problem, store_stream
 from hub_core.settings import DEFAULT_MAX_DROP
 
 __all__ = [  # the names other code imports from here (some live in the modules split off)
@@ -194,14 +191,7 @@ class SingerLoader:
             self.stats.unparsable += 1
             self._reject(None, None, "SCHEMA message without a usable stream name", message)
             return
-        problem = None
-        if not isinstance(schema, dict) or not isinstance(keys, list):
-            problem = "schema must be an object and key_properties a list"
-        else:
-            try:
-                Draft7Validator.check_schema(schema)
-            except SchemaError as exc:
-                problem = exc.message
+        problem = schema_problem(schema, keys)
         if problem:
             # Keep the stream known so its records are set aside with this reason.
             self._streams[stream] = StreamSpec([], None, f"the stream's SCHEMA is invalid: {problem}")
@@ -215,21 +205,7 @@ class SingerLoader:
         spec = self._streams[stream] = stream_spec(list(keys), schema)
         spec.keys = keys_seen if (self.full_refresh or not bookmarks) else None
         spec.unkeyed = previous.unkeyed if previous is not None else 0
-        row = {
-            "source": self.source,
-            "stream": stream,
-            "key_properties": orjson.dumps(keys).decode(),
-            "json_schema": orjson.dumps(schema).decode(),
-            "bookmark_properties": orjson.dumps(bookmarks if isinstance(bookmarks, list) else []).decode(),
-            "updated_at": datetime.now(UTC),
-        }
-        with self.engine.begin() as conn:
-            conn.execute(
-                delete(raw_stream).where(
-                    raw_stream.c.source == self.source, raw_stream.c.stream == stream
-                )
-            )
-            conn.execute(insert(raw_stream), row)
+        store_stream(self.engine, self.source, stream, list(keys), schema, bookmarks)
 
     def _on_record(self, message: dict) -> None:
         stream = message.get("stream")

@@ -86,7 +86,8 @@ log = logging.getLogger(__name__)
 
 MAX_KEY = 500  # raw_record.record_key
 MAX_STREAM = 200  # raw_record.stream
-ANALYZE_EVERY = 20_000  # rows landed between statistics refreshes on PostgreSQL
+ANALYZE_EVERY = 20_000  # rows landed before statistics are first refreshed on PostgreSQL
+ANALYZE_GROWTH = 1.0  # then again once this share of the rows it knew has been landed since
 #: Records a tap set aside itself (see the module docstring).
 REJECT_STREAM = "_rejects"
 
@@ -357,11 +358,17 @@ class SingerLoader:
         """Keep PostgreSQL's statistics abreast of a big load. With a table it believes empty,
         the planner filters the key list over a whole stream instead of probing the index
         (measured: ~20 ms a look-up at 100k rows, ~1 ms after ANALYZE); autovacuum catches
-        up only later."""
+        up only later. Once analysed, the planner scales the row count by the table's current
+        size itself, so a refresh is due again only when the table has about doubled
+        (:data:`ANALYZE_GROWTH`): a few ANALYZEs per load, not one per ``ANALYZE_EVERY`` rows
+        (each samples ~30k rows, ~0.5 s, while the tap waits: 20 of them landing the 10k world)."""
         self._unanalyzed += landed
         if self.engine.dialect.name != "postgresql" or self._unanalyzed < ANALYZE_EVERY:
             return
         with self.engine.begin() as conn:
+            known = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = 'raw_record'::regclass").scalar()
+            if known is not None and known > 0 and self._unanalyzed < ANALYZE_GROWTH * known:
+                return
             conn.exec_driver_sql("ANALYZE raw_record")
         self._unanalyzed = 0
 

@@ -3,6 +3,7 @@
 import json
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, insert, select
 
 from connectors.landing import SingerLoader, load_state, record_hash
@@ -323,3 +324,28 @@ def test_withheld_deletions_make_the_source_stale(engine, monkeypatch):
         verdict = staleness.check_sources(conn, StalenessConfig())["u8"]
     assert verdict.stale and verdict.reason == ("deletions withheld: 54 (the last sync returned 6 of 60 live "
                                                 "customer records)")
+
+
+def test_statistics_are_refreshed_as_the_table_doubles_not_every_batch(engine, monkeypatch):
+    """PostgreSQL: the first ANALYZE_EVERY rows give raw_record statistics; after that the loader
+    analyses again only once the table has about doubled (the planner scales the row count by
+    the table's size in between), so a big load pays a few ANALYZEs, not one per batch."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite plans without statistics: nothing to refresh")
+    import connectors.landing as landing
+
+    monkeypatch.setattr(landing, "ANALYZE_EVERY", 10)
+    loader = SingerLoader(engine, "u8", 1, batch_size=10)
+    loader.handle_line(json.dumps(SCHEMA))
+
+    def known():
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = 'raw_record'::regclass").scalar()
+
+    seen = []
+    for batch in range(5):
+        for i in range(10):
+            loader.handle_line(rec(f"SO{batch}-{i}"))  # the tenth record fills the batch: it lands
+        seen.append(known())
+    # analysed at 10 (none known), 20 (10 landed since >= 10 known), 40 (20 >= 20); not at 30, 50
+    assert seen == [10, 20, 20, 40, 40]

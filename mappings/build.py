@@ -37,6 +37,7 @@ from hub_core.schema import (
     stg_employee,
 )
 from hub_core.schema_identity import identity_override
+from hub_core.schema_publish import customer_360_candidate
 from hub_core.schema_unified import build_run, opportunity, sales_order
 from mappings.affected import Affected
 from mappings.c360_config import C360Config, load_c360
@@ -167,7 +168,7 @@ def build_customer360(engine: Engine, mapping: MappingConfig | None = None, as_o
     with engine.begin() as conn:
         mode, last, watermark = _plan(conn, incremental, config_hash, decl, sources)
         if mode != "full":  # statistics the last full build left, unless the tables moved since
-            planner_stats.refresh(conn, _tables_read())
+            _refresh_statistics(conn)
         build_id = conn.execute(insert(build_run).values(
             started_at=now, as_of=as_of, status="running", mode=mode, raw_watermark=watermark,
             config_hash=config_hash).returning(build_run.c.id)).scalar_one()
@@ -201,6 +202,18 @@ def _tables_read():
     mapped = [metadata.tables[name] for name in _REBUILT]  # the declarative mapper names them
     by_name = {t.name: t for t in imported + mapped if "TEMPORARY" not in t._prefixes}  # (temporary: the session's own)
     return [by_name[name] for name in sorted(by_name)]
+
+
+def _refresh_statistics(conn) -> list[str]:
+    """Before an incremental build: ANALYZE the tables it reads whose statistics went stale.
+    ``customer_360_candidate`` is judged by its size instead: every build sets ``build_id`` (and,
+    as of a new instant, ``as_of``) on all its kept rows, so by the change counters it was analysed
+    at the start of every incremental build (~0.27 s of the server's time at 10k customers), though
+    its rows' values barely move and its look-ups are by key. Returns the tables analysed."""
+    candidate = customer_360_candidate.name
+    analysed = planner_stats.refresh(conn, [t for t in _tables_read() if t.name != candidate])
+    rows = conn.execute(select(func.count()).select_from(customer_360_candidate)).scalar_one()
+    return analysed + planner_stats.refresh_rewritten(conn, customer_360_candidate, rows)
 
 
 def _ranks(decl: DeclarativeConfig) -> dict[str, int]:

@@ -59,6 +59,6 @@ def test_the_run_that_fills_discrepancy_leaves_its_statistics_at_its_size(engine
     assert first.found["R5"] == 80
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
-            reltuples = conn.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'discrepancy'")).scalar()
+            reltuples = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = to_regclass('discrepancy')")).scalar()
             assert reltuples == 80
             assert planner_stats.refresh_rewritten(conn, discrepancy, 80) == []

@@ -25,6 +25,9 @@ from quality.rules.base import Candidate
 _CHUNK = 500
 _BATCH = 5000  # candidates merged at a time (Persister)
 _LOOKUP_CHUNK = 5000  # customer ids per IN list of the lookup (a read: few round trips)
+# ``json.dumps(refs, ensure_ascii=False)`` made a new encoder per call (any non-default argument
+# does); one encoder, the same text
+_refs_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @dataclass
@@ -81,7 +84,7 @@ def enrich(conn: Connection, found: list[Candidate], as_of: datetime, people: di
             "discrepancy_id": c.discrepancy_id, "rule": c.rule, "severity": c.severity,
             "customer_id": c.customer_id, "customer_name": name, "owner": owner, "owner_employee_id": owner_id,
             "manager": manager, "region": region, "amount_cents": c.amount_cents,
-            "refs": json.dumps(c.refs, ensure_ascii=False), "fingerprint": fingerprint(c.rule, c.refs[0]),
+            "refs": _refs_json(c.refs), "fingerprint": fingerprint(c.rule, c.refs[0]),
             "last_seen": as_of,
         })
     return rows
@@ -89,6 +92,7 @@ def enrich(conn: Connection, found: list[Candidate], as_of: datetime, people: di
 
 _MUTABLE = ("severity", "customer_id", "customer_name", "owner", "owner_employee_id", "manager", "region",
             "amount_cents", "refs", "fingerprint", "last_seen")
+_COMPARED = _MUTABLE[:-1]  # what makes a persisting item's row change (``last_seen`` moves per rule)
 
 
 class Persister:
@@ -126,8 +130,9 @@ class Persister:
         d, as_of, stats = discrepancy.c, self.as_of, self.stats
         items = enrich(self.conn, found, as_of, self._people)
         ids = [r["discrepancy_id"] for r in items]
-        cols = [d.discrepancy_id, d.status, d.first_seen, *(d[k] for k in _MUTABLE)]
-        known = {r.discrepancy_id: r for r in self.conn.execute(select(*cols).where(among(d.discrepancy_id, ids)))}
+        cols = [d.discrepancy_id, d.status, d.first_seen, *(d[k] for k in _COMPARED)]
+        # id -> (status, first_seen, *compared values): the stored values compared as one tuple
+        known = {r[0]: r[1:] for r in self.conn.execute(select(*cols).where(among(d.discrepancy_id, ids)))}
         inserts, persisting, reopening = [], [], []
         for row in items:
             prior = known.get(row["discrepancy_id"])
@@ -135,13 +140,13 @@ class Persister:
                 row.update(first_seen=as_of, resolved_at=None, reopened_at=None, status="open")
                 inserts.append(row)
                 stats.count(row["rule"], "new")
-            elif prior.status == "resolved":
-                row.update(first_seen=prior.first_seen, resolved_at=None, reopened_at=as_of, status="open")
+            elif prior[0] == "resolved":
+                row.update(first_seen=prior[1], resolved_at=None, reopened_at=as_of, status="open")
                 reopening.append(row)
                 stats.count(row["rule"], "reopened")
             else:
-                row.update(first_seen=prior.first_seen, resolved_at=None, status=prior.status)
-                unchanged = all(getattr(prior, k) == row[k] for k in _MUTABLE if k != "last_seen")
+                row.update(first_seen=prior[1], resolved_at=None, status=prior[0])
+                unchanged = prior[2:] == tuple(map(row.__getitem__, _COMPARED))
                 if not unchanged:  # (an unchanged one only ages: _move_last_seen, once per rule)
                     persisting.append(row)
                 stats.count(row["rule"], "persisting")

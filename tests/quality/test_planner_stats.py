@@ -4,6 +4,7 @@ are missing or stale; the findings are those of a run without it."""
 from sqlalchemy import text
 
 from hub_core import planner_stats
+from hub_core.schema import discrepancy
 from quality.reconcile import _tables_read
 from quality.registry import RULES
 from tests.quality.rules_kit import World, days_ago, run
@@ -44,3 +45,20 @@ def test_stale_by_autovacuums_measure():
 def test_tables_of_reads_the_modules_tables():
     names = [t.name for t in planner_stats.tables_of(["quality.rules.r8_dormant_top_customer"])]
     assert names == ["account_profile", "sales_order"]
+
+
+def test_the_run_that_fills_discrepancy_leaves_its_statistics_at_its_size(engine):
+    """The first run writes every finding; it analyses ``discrepancy`` itself (the next run, the
+    incremental one, used to find its statistics stale at its start)."""
+    w = World()
+    for n in range(1, 81):
+        w.customer(f"A{n}")
+        w.receivable(f"R{n}", f"A{n}", 10, days_ago(45))
+    w.load(engine)
+    first = run(engine, ["R5"])
+    assert first.found["R5"] == 80
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            reltuples = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = to_regclass('discrepancy')")).scalar()
+            assert reltuples == 80
+            assert planner_stats.refresh_rewritten(conn, discrepancy, 80) == []

@@ -181,6 +181,32 @@ def test_a_file_of_many_chunks_and_an_empty_one_are_stored_whole(engine, tmp_pat
     assert bytes(stored["big.html"]) == big.read_bytes() and bytes(stored["empty.md"]) == b""
 
 
+def test_postgres_stores_report_files_compressed_with_lz4_and_puts_the_setting_back(engine, tmp_path):
+    """Binary COPY with lz4 TOAST compression, for this row only: the session's default comes back
+    and the bytes read back are the file's."""
+    from sqlalchemy import func, text
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's TOAST compression")
+    seed(engine, items=3)
+    write_report(engine, tmp_path / "out")
+    page = tmp_path / "page.html"
+    page.write_bytes(("<tr><td>恒通建材</td><td>R7</td></tr>\n" * 40_000).encode())
+    with engine.begin() as conn:
+        lz4 = conn.execute(text("SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                                "WHERE name = 'default_toast_compression'")).scalar()
+        before = conn.execute(text("SHOW default_toast_compression")).scalar()
+        report_id = conn.execute(select(report_run.c.id)).scalar_one()
+        conn.execute(delete(report_file).where(report_file.c.format == "html"))
+        store_file(conn, report_id, page)
+        assert conn.execute(text("SHOW default_toast_compression")).scalar() == before
+    with engine.connect() as conn:
+        content, method = conn.execute(select(report_file.c.content, func.pg_column_compression(report_file.c.content))
+                                       .where(report_file.c.name == "page.html")).one()
+    assert bytes(content) == page.read_bytes()
+    assert method == ("lz4" if lz4 else "pglz")
+
+
 @pytest.mark.parametrize("spill_after", [3, 100])
 def test_item_store_orders_slices_and_sorts_like_a_list(spill_after):
     store = ItemStore(lambda *values: values, spill_after=spill_after)

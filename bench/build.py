@@ -234,7 +234,8 @@ def run_child(argv: list[str]) -> None:
 
 # --- the parent ------------------------------------------------------------------------------
 
-def one_warehouse(spec: str, world_path: Path, tmp: Path, verify: bool, profile: Path | None) -> dict:
+def one_warehouse(spec: str, world_path: Path, tmp: Path, verify: bool, profile: Path | None,
+                  skip: frozenset[str] = frozenset()) -> dict:
     from incremental import change_one_percent
     from world_stream import changed_world, world_meta
 
@@ -260,7 +261,8 @@ def one_warehouse(spec: str, world_path: Path, tmp: Path, verify: bool, profile:
         res["landed"] = land(url, world_path, 1)
         res["land_s"] = round(time.perf_counter() - t, 1)
         res["raw_records"] = sum(res["landed"].values())
-        step("resolve", "resolve")
+        if "resolve" not in skip:  # (the full build resolves too: --phases shows its resolve_customers)
+            step("resolve", "resolve")
         step("full", "build")
         step("unchanged", "build")
         step("as_of+1d", "build", at=later)
@@ -285,6 +287,8 @@ def one_warehouse(spec: str, world_path: Path, tmp: Path, verify: bool, profile:
     finally:
         db.drop()
     for label in ("unchanged", "as_of+1d", "incremental", "incremental+1h"):
+        if label not in res:
+            continue
         res[f"{label}_share"] = round(res[label]["seconds"] / res["full"]["seconds"], 3)
         if res["full"].get("inside_cpu_s"):
             res[f"{label}_cpu_share"] = round(res[label]["inside_cpu_s"] / res["full"]["inside_cpu_s"], 3)
@@ -303,6 +307,8 @@ def main() -> None:
     p.add_argument("--out", type=Path, help="append the results (one JSON line per run) to this file")
     p.add_argument("--phases", action="store_true",
                    help="also report peak RSS and CPU per phase of each build (mappings/build.py's calls)")
+    p.add_argument("--skip", action="append", choices=["resolve"], default=[],
+                   help="leave out a step (at 100k the separate resolution costs minutes the full build spends again)")
     p.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
@@ -319,7 +325,7 @@ def main() -> None:
         print(f"{customers} customers: world {world_path} ({time.perf_counter() - t:.0f} s)", file=sys.stderr)
         for spec in args.warehouse or ["sqlite", PG_DEFAULT]:
             tmp = Path(tempfile.mkdtemp(prefix="hub-bench-build-"))
-            res = one_warehouse(spec, world_path, tmp, args.verify, args.profile)
+            res = one_warehouse(spec, world_path, tmp, args.verify, args.profile, frozenset(args.skip))
             line = {"customers": customers, "repeat_orders": args.repeat_orders,
                     "warehouse": spec.split(":")[0].split("+")[0], "started": time.strftime("%Y-%m-%d %H:%M UTC"),
                     **res}

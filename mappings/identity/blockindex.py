@@ -22,6 +22,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from hub_core.schema import customer_xref
 from hub_core.schema_identity import customer_record_block
 from hub_core.sql import among, copy_rows, sorted_chunks
+from mappings.identity import staged_rows
 from mappings.identity.blocks import CAPPED, block_keys, blocks_of
 from mappings.identity.records import to_rec
 from mappings.identity.store import BATCH
@@ -162,6 +163,7 @@ class Walk:
             for ref, cid in self.conn.execute(select(x.ref, x.customer_id).where(among(x.customer_id, part))):
                 found[cid].append(ref)
                 self.prev[ref] = cid
+        staged_rows.load(self.rows, (r for refs in found.values() for r in refs))
         for cid in todo:
             refs = self.members[cid] = found.get(cid, [])
             self.coded[cid] = any((row := self.rows.get(r) or self.removed.get(r)) is not None and row["uscc"]
@@ -173,6 +175,7 @@ class Walk:
         t = customer_record_block.c
         todo = {r for r in refs if r not in self.keys}
         sizes, strong, capped = self.sizes, self.strong, set()
+        staged_rows.load(self.rows, todo)
         for r in todo:
             row = self.rows.get(r) or self.removed.get(r)
             if row is None:
@@ -228,6 +231,7 @@ class Walk:
     def _codes_known(self, refs) -> None:
         """What :meth:`_may_look` reads of ``refs``: their customers and whether those are coded."""
         self._prev(refs)
+        staged_rows.load(self.rows, refs)
         self._members({self.prev[r] for r in refs if not (self.rows.get(r) or self.removed.get(r) or {}).get("uscc")})
 
     def closure(self, seeds: set[str]) -> set[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -37,6 +37,7 @@ from mappings.identity.extract import (
     text,
     to_ms,
 )
+from mappings.identity.staged_rows import StagedRows, stored_rows
 from mappings.identity.store import insert_many
 from mappings.normalize import (
     NameKey,
@@ -190,7 +191,9 @@ def _row(plan: _Plan, rec: dict, employees, contacts: dict[str, tuple[set, set]]
 
 @dataclass
 class Staged:
-    rows: dict[str, dict]  # ref -> current row (empty when streamed: see stage_streaming)
+    # ref -> current row (empty when streamed: see stage_streaming; an incremental staging's
+    # reads the rows kept from the last build when asked: staged_rows.StagedRows)
+    rows: Mapping[str, dict]
     changed: set[str]  # new or different since the last build
     removed: dict[str, dict]  # ref -> the row it had, for records gone from the sources
     written: int
@@ -215,18 +218,23 @@ def stage_customer_records(conn: Connection, cfg: IdentityConfig, source_for, em
     ``since`` (the raw watermark of the last build, whose staging is in ``customer_record``), only
     the records :func:`affected_refs` names are staged afresh; the others are read back.
     ``contacts``: the contact records, when the caller shares them with contact staging."""
-    old = {r.ref: r for r in conn.execute(select(customer_record)).all()}
     reads = contacts or ContactReads(conn, cfg, source_for)
     if since is None:
+        old = {r.ref: r for r in conn.execute(select(customer_record)).all()}
         rows = _stage(conn, cfg, source_for, employees, None, reads)
         removed = {ref: dict(r._mapping) for ref, r in old.items() if ref not in rows}
-    else:
+        fresh_rows = rows
+    else:  # only the affected records' rows are read whole; the others when reached (staged_rows.py)
         keys: dict = {}
         only = affected_refs(conn, cfg, source_for, since, keys)
         fresh_rows = _stage(conn, cfg, source_for, employees, only, reads, keys) if only else {}
-        rows = {ref: _stored(r) for ref, r in old.items() if ref not in only} | fresh_rows
+        old = stored_rows(conn, only)
+        stored = set(conn.execute(select(customer_record.c.ref)).scalars()) - only
+        rows = StagedRows(conn, stored, {ref: row for ref, row in fresh_rows.items() if ref not in stored})
         removed = {ref: dict(old[ref]._mapping) for ref in only if ref in old and ref not in fresh_rows}
-    changed = {ref for ref, row in rows.items() if ref not in old or old[ref].content_hash != row["content_hash"]}
+    # (a row kept from the last build is its stored row: only a restaged one can differ)
+    changed = {ref for ref, row in fresh_rows.items()
+               if ref not in old or old[ref].content_hash != row["content_hash"]}
     stale = sorted((changed & old.keys()) | removed.keys())
     for i in range(0, len(stale), 500):
         conn.execute(delete(customer_record).where(customer_record.c.ref.in_(stale[i:i + 500])))

@@ -28,7 +28,7 @@ from hub_core.schema_identity import (
     identity_override,
 )
 from hub_core.sql import among
-from mappings.identity import blockindex
+from mappings.identity import blockindex, staged_rows
 from mappings.identity.blocks import release_typo_caches
 from mappings.identity.config import IdentityConfig, load_identity
 from mappings.identity.contact_reads import ContactReads
@@ -200,6 +200,7 @@ def _resolve_customers(conn: Connection, cfg, employees, now: datetime, idcfg: I
             big = walk.big()
             prev = {ref: cid for ref, cid in walk.customers_of(scope).items() if cid is not None}
             xref |= _xref_rows(conn, scope - xref.keys())
+            staged_rows.load(staged.rows, scope)  # (what the walk did not read: the writes read them)
             recs = {ref: walk.recs.get(ref) or to_rec(staged.rows[ref]) for ref in scope if ref in staged.rows}
             unknown = set(conn.execute(select(customer_xref.c.customer_id).distinct()).scalars()) - set(reg.rows)
     blockindex.drop(conn, set(staged.removed))

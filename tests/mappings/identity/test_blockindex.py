@@ -128,3 +128,34 @@ def test_the_walk_reaches_what_the_in_memory_closure_reaches(tmp_path):
             assert walk.big() == {k for ref in expected if ref in recs for k in keys[ref] if k in big}
             grew += len(expected) > len(seeds)
     assert grew  # some seeds reach records beyond themselves
+
+
+def test_the_walk_over_rows_read_on_demand_reaches_the_same_and_reads_only_what_it_reaches(tmp_path):
+    """An incremental resolution holds the refs of the rows kept from the last build and reads a
+    row when the walk reaches its record (staged_rows.StagedRows): same closure as over every row
+    held, and the rows read are those of the records reached and of their customers' records."""
+    from mappings.identity.staged_rows import StagedRows
+
+    engine = changed_world(tmp_path)
+    cap = load_identity().matching.max_block
+    with engine.connect() as conn:
+        rows = {r.ref: {k: v for k, v in r._mapping.items() if k != "changed_at"}
+                for r in conn.execute(select(customer_record))}
+        prev = dict(conn.execute(select(customer_xref.c.ref, customer_xref.c.customer_id)).all())
+        refs = sorted(rows)
+        fresh_ref = refs[0]
+        rng = random.Random(5)
+        fewer = 0
+        for size in (1, 2, 3, 8):
+            seeds = set(rng.sample(refs, size))
+            expected = Walk(conn, rows, {}, cap).closure(seeds)
+            lazy = StagedRows(conn, set(refs) - {fresh_ref}, {fresh_ref: rows[fresh_ref]})
+            assert len(lazy) == len(rows) and set(lazy) == set(rows) and fresh_ref in lazy and "x:y:z" not in lazy
+            assert Walk(conn, lazy, {}, cap).closure(seeds) == expected
+            members = {r for r, cid in prev.items() if cid in {prev.get(e) for e in expected}}
+            assert set(lazy._read) <= expected | members  # nothing beyond what the walk looked at
+            assert all(lazy[r] == rows[r] for r in lazy._read)  # read back as staged
+            fewer += len(lazy._read) < len(rows) - 1
+        assert fewer
+        lazy = StagedRows(conn, set(refs), {})
+        assert dict(lazy.items()) == rows and lazy.get("x:y:z") is None

@@ -142,11 +142,13 @@ def batches(labels: list[int], size: int) -> Iterator[list[int]]:
 
 
 def resolve_partitioned(recs: Sequence, cfg: Matching, frozen: frozenset[str] = frozenset(),
-                        size: int = 20000, make: Callable | None = None) -> Result:
+                        size: int = 20000, make: Callable | None = None, indexes: bool = True) -> Result:
     """:func:`engine.resolve` of ``recs``, run per batch of about ``size`` records of whole
     components; the same :class:`Result` (clusters in the same order, the same joins and review).
     ``make``: turns an item of ``recs`` into its engine record, made each time it is needed
-    rather than held for every record (the contacts' are ~0.2 kB each, 196k at 100k customers)."""
+    rather than held for every record (the contacts' are ~0.2 kB each, 196k at 100k customers).
+    ``indexes=False``: the result's ``cluster_of_index`` is left empty (contacts never read it:
+    a dict and a list of every record, ~15 MB at 100k customers)."""
     hashes, owners, counts = _hashed(recs, cfg.typo_blocks, make)
     big = too_common(recs, cfg.max_block, cfg.typo_blocks, make, counts)
     labels = components(recs, big, cfg.typo_blocks, make, (hashes, owners))
@@ -161,8 +163,9 @@ def resolve_partitioned(recs: Sequence, cfg: Matching, frozen: frozenset[str] = 
     reviews = []
     for idx in batches(labels, size):
         batch = [recs[i] for i in idx] if make is None else [make(recs[i]) for i in idx]
-        for r in batch:
-            refs_by_state[r.deleted].append(r.ref)
+        if indexes:
+            for r in batch:
+                refs_by_state[r.deleted].append(r.ref)
         result = resolve(batch, cfg, frozen, big)
         deleted = {r.ref for r in batch if r.deleted}
         del batch
@@ -183,6 +186,8 @@ def resolve_partitioned(recs: Sequence, cfg: Matching, frozen: frozenset[str] = 
     clusters = [clusters[n] for n in order]
     roots = [roots[n] for n in order]
     del order, position, dead
+    if not indexes:
+        return Result(clusters, joins, review, [], roots)
     cluster_no = {ref: n for n, refs in enumerate(clusters) for ref in refs}
     live, gone = refs_by_state
     live.sort()

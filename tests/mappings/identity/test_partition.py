@@ -13,7 +13,7 @@ from hub_core.warehouse import open_warehouse
 from mappings.config import load_mapping
 from mappings.identity import resolve_customers
 from mappings.identity.config import load_identity
-from mappings.identity.contacts import _rec, stage_contacts
+from mappings.identity.contacts import stage_contacts
 from mappings.identity.engine import resolve
 from mappings.identity.partition import batches, components, resolve_partitioned, too_common
 from mappings.identity.records import to_rec
@@ -31,7 +31,7 @@ def world_recs(tmp_path_factory):
     with engine.begin() as conn:
         resolve_customers(conn, cfg, None)
         customers = [to_rec(r) for r in conn.execute(select(customer_record))]
-        contacts = [_rec(r) for r in stage_contacts(conn, load_identity(), cfg.source_for)]
+        contacts = list(stage_contacts(conn, load_identity(), cfg.source_for))
     return customers, contacts
 
 

@@ -198,11 +198,14 @@ def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for, reads: Con
     for i, key in by_company:
         ids[i * WIDTH + 3] = pool.id(_customer_by_name(by_name, key))
     _name_key.cache_clear()  # (the companies' keys: nothing reads them again)
+    del by_name, by_company
+    values = pool.values
+    del pool  # (its look-up dict, before the sort's list of every record)
     order = sorted(range(len(refs)), key=refs.__getitem__)
     sorted_ids = array("i")
     for i in order:
         sorted_ids += ids[i * WIDTH:(i + 1) * WIDTH]
-    return ContactColumns([refs[i] for i in order], pool.values, sorted_ids)
+    return ContactColumns([refs[i] for i in order], values, sorted_ids)
 
 
 def phones_json(phones) -> str:

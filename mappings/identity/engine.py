@@ -27,6 +27,7 @@ import gc
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from operator import attrgetter
 
 from mappings.identity.blocks import (
@@ -39,8 +40,7 @@ from mappings.identity.blocks import (
 )
 from mappings.identity.cities import clash, location_of, nowhere_among
 from mappings.identity.config import Matching
-from mappings.identity.groups import ConstrainedUnion, listed
-from mappings.identity.scoring import BRANCH_TAG, score_groups
+from mappings.identity.scoring import BRANCH_TAG, branch_tag, score_groups
 from mappings.identity.typos import TypoIndex
 from mappings.normalize import NameKey
 from mappings.regions import places_compatible
@@ -120,7 +120,35 @@ class Result:
 
 BLOCK_FIELDS = ("key", "aliases", "phones", "address", "uscc", "code_raw")  # blocks.blocks_of's
 
-class Engine(ConstrainedUnion):
+# A group's places and branch tags are frozensets, shared while a group has one record (most
+# are "" and no place): a set of its own per record cost ~0.4 kB each, at 277k records.
+_NONE: frozenset = frozenset()
+
+
+@cache
+def _one(value: str) -> frozenset:
+    return frozenset((value,))
+
+
+def _listed(members: list[int] | int) -> list[int]:
+    """A group's members as a list (a group of one record holds that record's index)."""
+    return [members] if type(members) is int else members
+
+
+@dataclass(slots=True)
+class _Group:
+    # the records, in the order they joined; a group of one record (most, until they merge)
+    # holds its record's index itself, not a list of it (~80 bytes a record at init)
+    members: list[int] | int
+    uscc: str | None = None
+    places: frozenset = _NONE
+    tags: frozenset = _NONE  # branch tags of live keys ("" = not a branch)
+    live: bool = False
+    frozen: bool = False  # an IT override placed it: rules never join it, but it still counts
+    scope: str | None = None  # see Rec.scope
+
+
+class Engine:
     """Clusters records under the hard constraints; see the module docstring for the stages."""
 
     def __init__(self, records, cfg: Matching, frozen: frozenset[str] = frozenset(),
@@ -135,17 +163,27 @@ class Engine(ConstrainedUnion):
         recs = self.recs
         self.refs: list[str] = recs.column("ref")
         self.cfg = cfg
+        self.parent: list[int] = []  # (filled below with the same int objects the blocks hold)
+        # root record -> its group (None once merged into another): a list, not a dict by index
+        self.groups: list[_Group | None] = []
         # every record starts as its own ("own", one shared Join), rules replace it when they join
         self.joins: dict[str, Join] = dict.fromkeys(self.refs, _OWN)
         self.review: dict[str, tuple[str, list[tuple[int, float, tuple[str, ...]]]]] = {}
-        refs = self.refs
-        dead = recs.column("deleted")
-        # every record its own group (groups.py: the groups' state as columns)
-        parent = self._init_groups(recs.column("uscc"), recs.column("scope"), recs.column("key"), dead,
-                                   [ref in frozen for ref in refs])
         # block -> live records in it (a record listed once per key it has, as big_blocks counts;
         # blocks.BlockIndex). A record's own blocks are not kept: made again when its group goes
         # looking (_by_evidence).
+        groups, parent = self.groups, self.parent
+        refs = self.refs
+        dead = recs.column("deleted")
+        for i, code, key, scope in zip(range(len(refs)), recs.column("uscc"), recs.column("key"),
+                                       recs.column("scope")):
+            parent.append(i)
+            g = _Group(i, code, _NONE, _NONE, not dead[i], refs[i] in frozen, scope)
+            if key and not dead[i]:
+                if key.place:
+                    g.places = _one(key.place)
+                g.tags = _one(branch_tag(key))
+            groups.append(g)
         # (the parent list's int objects: a block of one record holds the same one)
         self.index = index = BlockIndex.build(
             (i, blocks_of(*f, False)) for i, f in zip(parent, recs.fields(*BLOCK_FIELDS)) if not dead[i])
@@ -163,6 +201,62 @@ class Engine(ConstrainedUnion):
         for core in cores:
             yield from block_members(index, ("core", core))
 
+    # --- union-find under constraints -------------------------------------------------------
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def compatible(self, a: int, b: int) -> bool:
+        ga, gb = self.groups[self.find(a)], self.groups[self.find(b)]
+        if ga is gb:
+            return True
+        if ga.frozen or gb.frozen:
+            return False
+        if ga.uscc and gb.uscc and ga.uscc != gb.uscc:
+            return False
+        if ga.scope and gb.scope and ga.scope != gb.scope:
+            return False
+        if ga.tags and gb.tags and ga.tags != gb.tags:
+            return False
+        return all(places_compatible(p, q) for p in ga.places for q in gb.places)
+
+    def union(self, keep: int, other: int, join: Join) -> bool:
+        """Merge ``other``'s cluster into ``keep``'s if the constraints allow; True when merged."""
+        a, b = self.find(keep), self.find(other)
+        if a == b:
+            return True
+        if not self.compatible(a, b):
+            return False
+        ga, gb = self.groups[a], self.groups[b]
+        # The record the rule fired for is labelled with it (the other side if it already had a rule).
+        joins, recs = self.joins, self.refs
+        seed = (recs[other] if joins[recs[other]].rule == "own"
+                else recs[keep] if joins[recs[keep]].rule == "own" else None)
+        ma, mb = ga.members, gb.members
+        if (1 if type(ma) is int else len(ma)) < (1 if type(mb) is int else len(mb)):
+            a, b, ga, gb = b, a, gb, ga
+        self.parent[b] = a
+        if type(ga.members) is int:
+            ga.members = [ga.members]
+        if type(gb.members) is int:
+            ga.members.append(gb.members)
+        else:
+            ga.members += gb.members
+        ga.uscc = ga.uscc or gb.uscc
+        ga.scope = ga.scope or gb.scope
+        # a new frozenset only when the other side adds to it (``|=`` made two per merge, ~0.4 kB)
+        if not gb.places <= ga.places:
+            ga.places = ga.places | gb.places if ga.places else gb.places
+        if not gb.tags <= ga.tags:
+            ga.tags = ga.tags | gb.tags if ga.tags else gb.tags
+        ga.live = ga.live or gb.live
+        self.groups[b] = None
+        if seed:
+            self.joins[seed] = join
+        return True
+
     # --- stages -------------------------------------------------------------------------------
     def run(self) -> Result:
         self._by_value("uscc", "same valid credit code")
@@ -173,7 +267,7 @@ class Engine(ConstrainedUnion):
         roots = sorted({self.find(i) for i in range(len(self.recs))})
         number = {root: n for n, root in enumerate(roots)}
         refs = self.refs
-        clusters = [sorted(refs[i] for i in listed(self.members[root])) for root in roots]
+        clusters = [sorted(refs[i] for i in _listed(self.groups[root].members)) for root in roots]
         cluster_of = [number[self.find(i)] for i in range(len(self.recs))]
         review = {ref: (reason, [(cluster_of[c], s, sig) for c, s, sig in cands])
                   for ref, (reason, cands) in self.review.items()}
@@ -208,7 +302,7 @@ class Engine(ConstrainedUnion):
             if len(members) < 2:
                 continue  # a name nobody else has: no namesakes to point to, none to exclude
             places = {keys[j].place for j in members} - {None}
-            codes = {self.codes[self.find(j)] for j in members} - {None}
+            codes = {self.groups[self.find(j)].uscc for j in members} - {None}
             clash = len(codes) > 1 or any(not places_compatible(p, q) for p in places for q in places)
             if clash:
                 ambiguous.update(j for j in members if keys[j].place is None)
@@ -216,7 +310,7 @@ class Engine(ConstrainedUnion):
                 cities = self._where[1]
                 ambiguous.update(nowhere_among([location_of(((keys[j], cities[j]),)) for j in members], members))
         for i, key in enumerate(keys):
-            if not key or self.codes[self.find(i)] or i in ambiguous:
+            if not key or self.groups[self.find(i)].uscc or i in ambiguous:
                 continue
             namesakes = by_core.get(key.core, ())
             if not namesakes or namesakes == [i]:
@@ -234,7 +328,7 @@ class Engine(ConstrainedUnion):
     def _far(self, a: int, b: int) -> bool:
         """The known places of two groups (explicit or inferred) exclude each other: a name
         alone never joins them (cities.py)."""
-        return self.cfg.infer_cities and clash(*(self._group_location(listed(self.members[self.find(x)]))
+        return self.cfg.infer_cities and clash(*(self._group_location(_listed(self.groups[self.find(x)].members))
                                                  for x in (a, b)))
 
     def _group_location(self, members: list[int]) -> set[str]:
@@ -263,7 +357,7 @@ class Engine(ConstrainedUnion):
             if not found or (len(found) < 2 and self.cfg.switchboard_clusters > 1):
                 continue  # one record's own number (a record lists a number once): one customer
             roots = {self.find(i) for i in found}
-            codes = {self.codes[c] for c in roots} - {None}
+            codes = {self.groups[c].uscc for c in roots} - {None}
             if len(roots) >= self.cfg.switchboard_clusters or len(codes) >= 2:
                 boards.add(value)
         return boards
@@ -275,10 +369,10 @@ class Engine(ConstrainedUnion):
         recs, keys_of = self.recs, self.block_keys
         for i in range(len(self.recs)):
             root = self.find(i)
-            if done[root] or self.codes[root]:
+            if done[root] or self.groups[root].uscc:
                 continue  # coded customers do not go looking; each open group looks once
             done[root] = 1
-            mine = listed(self.members[root])
+            mine = _listed(self.groups[root].members)
             own_recs = [recs[j] for j in mine]  # (made once per look: see columns.Columns)
             cands: dict[int, tuple[float, tuple[str, ...]]] = {}
             blocks = [block_members(index, key) for key in {k for r in own_recs for k in keys_of(r, False)}
@@ -296,7 +390,7 @@ class Engine(ConstrainedUnion):
                     c = self.find(j)
                     if c in cands or c == root or not self.compatible(root, c):
                         continue
-                    cands[c] = self._score(own_recs, listed(self.members[c]))
+                    cands[c] = self._score(own_recs, _listed(self.groups[c].members))
             ranked = sorted(((s, sig, c) for c, (s, sig) in cands.items() if s >= self.cfg.review),
                             key=lambda t: (-t[0], t[2]))
             if not ranked:

@@ -11,6 +11,9 @@ like customer ids; only differences are written.
 from __future__ import annotations
 
 import json
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -65,13 +68,79 @@ def _customer_by_name(index, key: NameKey | None) -> str | None:
 
 
 class ContactRow(NamedTuple):
-    """One staged contact record (a tuple, not a dict: 196k of them at 100k customers)."""
+    """One staged contact record, as :meth:`ContactColumns.row` gives it."""
 
     ref: str
     name: str | None
     phones: tuple[str, ...]
     company: str  # the name core of its customer record, or of the company it names ("": none)
     customer_id: str | None
+
+
+WIDTH = 4  # value ids per contact record: name, phones, company core, customer id
+
+
+class ContactColumns:
+    """Every staged contact record as columns, in ref order: the refs in one list, then
+    :data:`WIDTH` value ids per record in one ``array('i')`` (name, phones, company core,
+    customer id), an id being a place in one value table (``values``) where equal values are one
+    object. A :class:`ContactRow` tuple per record with a dict of what was read (~0.25 kB a
+    record, 196k at 100k customers) set the contacts' peak of a full resolution. ``cols[i]`` is
+    record ``i``'s engine :class:`Rec`, made when it is needed (partition.py)."""
+
+    __slots__ = ("refs", "values", "ids")
+
+    def __init__(self, refs: list[str], values: list, ids: array) -> None:
+        self.refs, self.values, self.ids = refs, values, ids
+
+    def __len__(self) -> int:
+        return len(self.refs)
+
+    def __getitem__(self, i: int) -> Rec:
+        """Record ``i`` as the engine sees it (see the module docstring)."""
+        v, at = self.values, i * WIDTH
+        name, phones, company, customer_id = v[self.ids[at]], v[self.ids[at + 1]], v[self.ids[at + 2]], v[self.ids[at + 3]]
+        ref = self.refs[i]
+        # positional, in Rec's field order: ref, system, key, aliases, uscc, code_raw, link_code,
+        # phones, address, contacts, deleted, scope
+        return Rec(ref, ref.partition(":")[0], NameKey(f"{name}@{company}", None) if name else None,
+                   (), None, None, phones[0] if phones else None, phones[1:], None, (), False, customer_id)
+
+    def row(self, i: int) -> ContactRow:
+        """Record ``i`` as a :class:`ContactRow`."""
+        v, at = self.values, i * WIDTH
+        return ContactRow(self.refs[i], *[v[x] for x in self.ids[at:at + WIDTH]])
+
+    def __iter__(self) -> Iterator[Rec]:
+        return map(self.__getitem__, range(len(self.refs)))
+
+    def rows(self) -> Iterator[ContactRow]:
+        """Every record as a :class:`ContactRow`, in ref order."""
+        return map(self.row, range(len(self.refs)))
+
+    def index(self, ref: str) -> int:
+        """The record of ``ref`` (-1: none)."""
+        i = bisect_left(self.refs, ref)
+        return i if i < len(self.refs) and self.refs[i] == ref else -1
+
+
+class _Pool:
+    """A value table being filled: equal values get one id and one object."""
+
+    __slots__ = ("values", "_ids")
+
+    def __init__(self) -> None:
+        self.values: list = [None]  # id 0: no value
+        self._ids: dict = {}
+
+    def id(self, v) -> int:
+        if v is None:
+            return 0
+        found = self._ids.get(v)
+        if found is None:
+            found = self._ids[v] = len(self.values)
+            self.values.append(v)
+        return found
 
 
 def _linked(conn: Connection, refs: set[str]) -> tuple[dict[str, str | None], dict[str, str]]:
@@ -88,41 +157,55 @@ def _linked(conn: Connection, refs: set[str]) -> tuple[dict[str, str | None], di
 
 
 def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for, reads: ContactReads | None = None
-                   ) -> list[ContactRow]:
-    """One row per contact record: ref, person name, phones, company core and customer id
-    (``reads``: the contact records as customer staging read them, else read here). A contact
-    of a customer record takes that record's staged name core as its company; one that only
-    names its company (WeCom) is keyed by that name and placed at the one customer it fits.
-    The records are read once, as they stream (a list of every contact record and the rows
-    made of them were both held before)."""
-    found: dict[str, tuple] = {}
-    share = {}.setdefault  # one object per distinct name and numbers (a person in several systems)
+                   ) -> ContactColumns:
+    """Every contact record's ref, person name, phones, company core and customer id, as
+    :class:`ContactColumns` (``reads``: the contact records as customer staging read them, else
+    read here). A contact of a customer record takes that record's staged name core as its
+    company; one that only names its company (WeCom) is keyed by that name and placed at the one
+    customer it fits. The records are read once, as they stream."""
+    refs: list[str] = []
+    seen: set[str] = set()
+    ids = array("i")  # name, phones, customer ref, company named: then the customer ref's and company's
+    pool, aside = _Pool(), _Pool()  # names and numbers (kept); customer refs and company names (dropped)
     for src, records in (reads or ContactReads(conn, cfg, source_for)).each():
         prefix = f"{src.system}:{src.object}:"
         for c in records:
             if not c.natural:
                 continue
             ref = prefix + c.natural
-            if ref not in found:  # newest landed version wins
-                found[ref] = (share(c.name, c.name), share(c.phones, c.phones), c.customer_ref, c.company)
-    cores, customer_of = _linked(conn, {c[2] for c in found.values() if c[2]})
-    rows: list[ContactRow] = []
+            if ref not in seen:  # newest landed version wins
+                seen.add(ref)
+                refs.append(ref)
+                ids.extend((pool.id(c.name), pool.id(c.phones), aside.id(c.customer_ref), aside.id(c.company)))
+    del seen
+    named = aside.values
+    cores, customer_of = _linked(conn, {named[x] for x in ids[2::WIDTH] if x})
     by_company: list[tuple[int, NameKey]] = []  # rows whose customer is the one their company name fits
-    for ref, (name, phones, customer_ref, company) in found.items():
+    for i in range(len(refs)):
+        at = i * WIDTH
+        customer_ref, company = named[ids[at + 2]], named[ids[at + 3]]
         if customer_ref and customer_ref in cores:
             key, core = None, cores[customer_ref]
         else:
             key = name_key(text(company))
             core = key.core if key else None
         if not customer_ref and key is not None:
-            by_company.append((len(rows), key))
-        rows.append(ContactRow(ref, name, phones, core or "", customer_of.get(customer_ref) if customer_ref else None))
-    del found, cores, customer_of
+            by_company.append((i, key))
+        ids[at + 2] = pool.id(core or "")
+        ids[at + 3] = pool.id(customer_of.get(customer_ref) if customer_ref else None)
+    del aside, named, cores, customer_of
     by_name = _customers_by_name(conn, {key.core for _, key in by_company})
-    for n, key in by_company:
-        rows[n] = rows[n]._replace(customer_id=_customer_by_name(by_name, key))
+    for i, key in by_company:
+        ids[i * WIDTH + 3] = pool.id(_customer_by_name(by_name, key))
     _name_key.cache_clear()  # (the companies' keys: nothing reads them again)
-    return rows
+    del by_name, by_company
+    values = pool.values
+    del pool  # (its look-up dict, before the sort's list of every record)
+    order = sorted(range(len(refs)), key=refs.__getitem__)
+    sorted_ids = array("i")
+    for i in order:
+        sorted_ids += ids[i * WIDTH:(i + 1) * WIDTH]
+    return ContactColumns([refs[i] for i in order], values, sorted_ids)
 
 
 def phones_json(phones) -> str:
@@ -136,16 +219,6 @@ def phones_json(phones) -> str:
     return json.dumps(list(phones))
 
 
-def _rec(row: ContactRow) -> Rec:
-    phones = tuple(row.phones)
-    name = row.name
-    ref = row.ref
-    # positional, in Rec's field order: ref, system, key, aliases, uscc, code_raw, link_code,
-    # phones, address, contacts, deleted, scope
-    return Rec(ref, ref.partition(":")[0], NameKey(f"{name}@{row.company}", None) if name else None,
-               (), None, None, phones[0] if phones else None, phones[1:], None, (), False, row.customer_id)
-
-
 def resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now,
                      reads: ContactReads | None = None) -> ContactStats:
     """Resolve every contact record into persons with stable ids; write only what differs
@@ -154,36 +227,47 @@ def resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now,
         return _resolve_contacts(conn, cfg, source_for, now, reads)
 
 
+class _RuleOf:
+    """Why each ref is where it is (``registry.assign``'s ``reasons``), read from the joins when
+    asked: a dict of every ref's rule was ~10 MB at 100k customers."""
+
+    __slots__ = ("joins",)
+
+    def __init__(self, joins: dict) -> None:
+        self.joins = joins
+
+    def get(self, ref: str, default=None):
+        join = self.joins.get(ref)
+        return default if join is None else join.rule
+
+
 def _resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now, reads) -> ContactStats:
-    rows = stage_contacts(conn, cfg, source_for, reads)
+    cols = stage_contacts(conn, cfg, source_for, reads)
     if reads is not None:
         reads.release()
     existing = table_rows(conn, contact_xref, "ref")
-    same = len(rows) == len(existing) and all(
+    same = len(cols) == len(existing) and all(
         (e := existing.get(r.ref)) is not None and (e["name"], e["phones"]) == (r.name, phones_json(r.phones))
-        and r.customer_id in (None, e["customer_id"]) for r in rows)
+        and r.customer_id in (None, e["customer_id"]) for r in cols.rows())
     if same:  # nothing a match depends on moved: skip the engine, write nothing
-        return ContactStats(len(rows), len({e["contact_id"] for e in existing.values()}), 0, 0)
+        return ContactStats(len(cols), len({e["contact_id"] for e in existing.values()}), 0, 0)
     # persons: no typo blocks (names are short and common; a mobile or the company decides);
     # matched a batch of connected components at a time (partition.py): the same result
-    result = resolve_partitioned(rows, cfg.matching.model_copy(update={"typo_blocks": False}), make=_rec)
+    result = resolve_partitioned(cols, cfg.matching.model_copy(update={"typo_blocks": False}), indexes=False)
     prev = {ref: row["contact_id"] for ref, row in existing.items()}
     reg = Registry(conn, ENTITY)
-    out = assign(reg, result.clusters, prev, {}, {ref: j.rule for ref, j in result.joins.items()})
+    out = assign(reg, result.clusters, prev, {}, _RuleOf(result.joins))
     written = persist(reg, out, set(prev.values()) - set(reg.rows), now)
-    by_ref = {r.ref: r for r in rows}
-    del rows
-    held: set[str] = set()
+    del prev
     for start in range(0, len(result.clusters), CHUNK):  # the desired rows a chunk at a time
         desired = {}
         for n in range(start, min(start + CHUNK, len(result.clusters))):
-            refs = result.clusters[n]
-            customer_id = next((by_ref[r].customer_id for r in refs if by_ref[r].customer_id), None)
-            for ref in refs:
-                r = by_ref[ref]
-                desired[ref] = {"ref": ref, "contact_id": out.ids[n], "customer_id": customer_id, "name": r.name,
-                                "phones": phones_json(r.phones), "match_method": result.joins[ref].rule}
-        held.update(desired)
+            rows = [cols.row(cols.index(ref)) for ref in result.clusters[n]]
+            customer_id = next((r.customer_id for r in rows if r.customer_id), None)
+            for r in rows:
+                desired[r.ref] = {"ref": r.ref, "contact_id": out.ids[n], "customer_id": customer_id, "name": r.name,
+                                  "phones": phones_json(r.phones), "match_method": result.joins[r.ref].rule}
         written += sync_rows(conn, contact_xref, "ref", set(desired), desired, existing)
-    written += sync_rows(conn, contact_xref, "ref", set(existing) - held, {}, existing)  # contacts gone
-    return ContactStats(len(by_ref), len(result.clusters), len(out.issued), written)
+    gone = {ref for ref in existing if cols.index(ref) < 0}  # (every staged ref is in a cluster)
+    written += sync_rows(conn, contact_xref, "ref", gone, {}, existing)  # contacts gone
+    return ContactStats(len(cols), len(result.clusters), len(out.issued), written)

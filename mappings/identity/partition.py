@@ -41,6 +41,7 @@ from mappings.identity.blocks import CAPPED, block_keys
 from mappings.identity.config import Matching
 from mappings.identity.engine import Rec, Result, resolve
 
+_BUCKETS = 64  # see components
 SKIPPABLE = ("del", "addr")  # too-common blocks that connect nothing (phone: see the docstring)
 
 
@@ -94,7 +95,6 @@ def components(recs: Sequence, big: set[tuple[str, str]], typos: bool, make: Cal
     ``hashed``: the blocks from :func:`_hashed`)."""
     skip = _sole_hashes(recs, big, typos, make)
     hashes, owners = hashed or _hashed(recs, typos, make)[:2]
-    order = sorted(range(len(hashes)), key=hashes.__getitem__)
     parent = array("q", range(len(recs)))
 
     def find(i: int) -> int:
@@ -103,12 +103,20 @@ def components(recs: Sequence, big: set[tuple[str, str]], typos: bool, make: Cal
             i = parent[i]
         return i
 
-    for x, y in zip(order, order[1:]):  # consecutive entries of one hash: one block
-        if hashes[x] == hashes[y] and not (skip and hashes[x] in skip):
-            a, b = find(owners[x]), find(owners[y])
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-    return [find(i) for i in range(len(recs))]
+    # The entries sorted by hash a bucket (of the hash's low bits) at a time: equal hashes share a
+    # bucket, and one sorted list of every entry was ~80 bytes an entry (~50 MB at 100k customers'
+    # contacts). A component's label is its smallest record index, whatever the order of unions.
+    buckets = [array("i") for _ in range(_BUCKETS)]
+    for n, h in enumerate(hashes):
+        buckets[h & (_BUCKETS - 1)].append(n)
+    while buckets:
+        order = sorted(buckets.pop(), key=hashes.__getitem__)
+        for x, y in zip(order, order[1:]):  # consecutive entries of one hash: one block
+            if hashes[x] == hashes[y] and not (skip and hashes[x] in skip):
+                a, b = find(owners[x]), find(owners[y])
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    return array("i", map(find, range(len(recs))))
 
 
 def _sole_hashes(recs: Sequence, big: set[tuple[str, str]], typos: bool, make: Callable | None) -> set[int]:
@@ -126,10 +134,10 @@ def _sole_hashes(recs: Sequence, big: set[tuple[str, str]], typos: bool, make: C
     return {hk for hk, ks in exact.items() if len(ks) == 1}
 
 
-def batches(labels: list[int], size: int) -> Iterator[list[int]]:
+def batches(labels: Sequence[int], size: int) -> Iterator[list[int]]:
     """Record indices grouped by component, components packed into batches of about ``size``
     records (a component larger than ``size`` is one batch of its own)."""
-    order = sorted(range(len(labels)), key=labels.__getitem__)
+    order = _by_label(labels)
     batch: list[int] = []
     for n, i in enumerate(order):
         batch.append(i)
@@ -141,12 +149,31 @@ def batches(labels: list[int], size: int) -> Iterator[list[int]]:
         yield batch
 
 
+def _by_label(labels: Sequence[int]) -> array:
+    """The record indices sorted by label, in index order within a label (as a stable sort
+    gives): a counting sort into one ``array('i')`` (labels are small ints: record indices), held while the
+    batches are matched where a list of ints was ~40 bytes a record."""
+    m = max(labels, default=-1) + 1
+    start = array("i", bytes(4 * (m + 1)))
+    for label in labels:
+        start[label + 1] += 1
+    for i in range(m):
+        start[i + 1] += start[i]
+    order = array("i", bytes(4 * len(labels)))
+    for i, label in enumerate(labels):
+        order[start[label]] = i
+        start[label] += 1
+    return order
+
+
 def resolve_partitioned(recs: Sequence, cfg: Matching, frozen: frozenset[str] = frozenset(),
-                        size: int = 20000, make: Callable | None = None) -> Result:
+                        size: int = 20000, make: Callable | None = None, indexes: bool = True) -> Result:
     """:func:`engine.resolve` of ``recs``, run per batch of about ``size`` records of whole
     components; the same :class:`Result` (clusters in the same order, the same joins and review).
     ``make``: turns an item of ``recs`` into its engine record, made each time it is needed
-    rather than held for every record (the contacts' are ~0.2 kB each, 196k at 100k customers)."""
+    rather than held for every record (the contacts' are ~0.2 kB each, 196k at 100k customers).
+    ``indexes=False``: the result's ``cluster_of_index`` is left empty (contacts never read it:
+    a dict and a list of every record, ~15 MB at 100k customers)."""
     hashes, owners, counts = _hashed(recs, cfg.typo_blocks, make)
     big = too_common(recs, cfg.max_block, cfg.typo_blocks, make, counts)
     labels = components(recs, big, cfg.typo_blocks, make, (hashes, owners))
@@ -161,8 +188,9 @@ def resolve_partitioned(recs: Sequence, cfg: Matching, frozen: frozenset[str] = 
     reviews = []
     for idx in batches(labels, size):
         batch = [recs[i] for i in idx] if make is None else [make(recs[i]) for i in idx]
-        for r in batch:
-            refs_by_state[r.deleted].append(r.ref)
+        if indexes:
+            for r in batch:
+                refs_by_state[r.deleted].append(r.ref)
         result = resolve(batch, cfg, frozen, big)
         deleted = {r.ref for r in batch if r.deleted}
         del batch
@@ -183,6 +211,8 @@ def resolve_partitioned(recs: Sequence, cfg: Matching, frozen: frozenset[str] = 
     clusters = [clusters[n] for n in order]
     roots = [roots[n] for n in order]
     del order, position, dead
+    if not indexes:
+        return Result(clusters, joins, review, [], roots)
     cluster_no = {ref: n for n, refs in enumerate(clusters) for ref in refs}
     live, gone = refs_by_state
     live.sort()

@@ -13,10 +13,11 @@ from hub_core.warehouse import open_warehouse
 from mappings.config import load_mapping
 from mappings.identity import resolve_customers
 from mappings.identity.config import load_identity
-from mappings.identity.contacts import _rec, stage_contacts
+from mappings.identity.contacts import stage_contacts
 from mappings.identity.engine import resolve
 from mappings.identity.partition import batches, components, resolve_partitioned, too_common
 from mappings.identity.records import to_rec
+from mappings.normalize import NameKey
 from simulators.generator import Knobs, generate
 from tests.mappings.identity.worlds import land_world
 
@@ -31,8 +32,8 @@ def world_recs(tmp_path_factory):
     with engine.begin() as conn:
         resolve_customers(conn, cfg, None)
         customers = [to_rec(r) for r in conn.execute(select(customer_record))]
-        contacts = [_rec(r) for r in stage_contacts(conn, load_identity(), cfg.source_for)]
-    return customers, contacts
+        cols = stage_contacts(conn, load_identity(), cfg.source_for)
+    return customers, list(cols), cols
 
 
 def _same(a, b) -> None:
@@ -46,7 +47,7 @@ def _same(a, b) -> None:
 @pytest.mark.parametrize("size", [1, 40, 10**9])
 @pytest.mark.parametrize("max_block", [30, 3])
 def test_partitioned_customers_match_one_run(world_recs, size, max_block):
-    recs, _ = world_recs
+    recs, *_ = world_recs
     cfg = load_identity().matching.model_copy(update={"max_block": max_block})
     frozen = frozenset(r.ref for r in recs[::97])
     whole = resolve(list(recs), cfg, frozen)
@@ -56,14 +57,41 @@ def test_partitioned_customers_match_one_run(world_recs, size, max_block):
 
 @pytest.mark.parametrize("size", [1, 100])
 def test_partitioned_contacts_match_one_run(world_recs, size):
-    _, recs = world_recs
+    _, recs, _ = world_recs
     cfg = load_identity().matching.model_copy(update={"typo_blocks": False})
     _same(resolve_partitioned(list(recs), cfg, size=size), resolve(list(recs), cfg))
 
 
+def test_partitioned_contacts_without_indexes_match_one_run(world_recs):
+    """``indexes=False`` (contacts): the same clusters, roots, joins and review, no index list."""
+    _, recs, _ = world_recs
+    cfg = load_identity().matching.model_copy(update={"typo_blocks": False})
+    lean, whole = resolve_partitioned(list(recs), cfg, size=100, indexes=False), resolve(list(recs), cfg)
+    assert lean.cluster_of_index == []
+    assert (lean.clusters, lean.roots, lean.joins, lean.review) == (whole.clusters, whole.roots, whole.joins,
+                                                                    whole.review)
+
+
+def test_contact_columns_give_each_record_as_staged(world_recs):
+    """Staged contacts as columns: in ref order, found by ref, each row's values those of its
+    engine record (name key ``person@company``, first number the link, the customer the scope),
+    equal values one object."""
+    _, recs, cols = world_recs
+    assert len(cols) > 100 and cols.refs == sorted(cols.refs)
+    assert cols.index("nobody:none:0") == -1
+    rows = list(cols.rows())
+    for i, (row, rec) in enumerate(zip(rows, recs, strict=True)):
+        assert cols.index(row.ref) == i and rec.ref == row.ref
+        assert rec.key == (NameKey(f"{row.name}@{row.company}", None) if row.name else None)
+        assert (rec.link_code, rec.phones) == ((row.phones[0], row.phones[1:]) if row.phones else (None, ()))
+        assert rec.scope == row.customer_id and not rec.deleted and rec.system == row.ref.split(":")[0]
+    ids = [r.customer_id for r in rows if r.customer_id]
+    assert len({id(x) for x in ids}) == len(set(ids)) < len(ids)  # a customer's contacts share its id
+
+
 def test_partitioned_records_made_per_use(world_recs):
     """``make``: items turned into engine records each time they are needed give the same result."""
-    recs, _ = world_recs
+    recs, *_ = world_recs
     cfg = load_identity().matching
     made = []
     result = resolve_partitioned(list(range(len(recs))), cfg, size=40, make=lambda i: made.append(i) or recs[i])
@@ -82,7 +110,7 @@ def test_batches_hold_whole_components_and_every_record_once():
 
 
 def test_components_follow_shared_blocks_and_skip_too_common_ones(world_recs):
-    recs, _ = world_recs
+    recs, *_ = world_recs
     cfg = load_identity().matching
     big = too_common(recs, 3, True)
     assert big and all(k[0] in ("del", "phone", "addr") for k in big)

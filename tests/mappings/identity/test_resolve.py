@@ -283,8 +283,8 @@ def test_contact_records_are_read_once_and_staged_as_read_alone(engine, monkeypa
     with engine.connect() as conn:
         alone = stage_contacts(conn, load_identity(), load_mapping().source_for)
         again = shared(conn, load_identity(), load_mapping().source_for)
-        assert stage_contacts(conn, load_identity(), load_mapping().source_for, again) == alone
-    assert {r.ref: r.customer_id for r in alone}["wecom:external_contacts:wmD"] == xref(engine)["crm:AccountObj:A2"]
+        assert list(stage_contacts(conn, load_identity(), load_mapping().source_for, again).rows()) == list(alone.rows())
+    assert {r.ref: r.customer_id for r in alone.rows()}["wecom:external_contacts:wmD"] == xref(engine)["crm:AccountObj:A2"]
 
 
 def test_records_waiting_for_review_are_marked_provisional(engine):

@@ -9,9 +9,9 @@ from sqlalchemy import insert, select
 
 from hub_core.schema import customer
 from hub_core.schema_identity import identity_registry
+from mappings.identity.contact_reads import get_path
 from mappings.identity.extract import getter, phones, text
 from mappings.identity.phones import extract_phones
-from mappings.identity.records import get_path
 from mappings.identity.registry import Assignment, Registry, persist
 from mappings.identity.store import insert_many
 

@@ -4,6 +4,7 @@ sync; records gone from a complete full-table pass are soft-deleted."""
 import pytest
 from sqlalchemy import func, select
 
+from connectors import warm_taps
 from connectors.sources import parse_sources
 from connectors.sync import sync_source
 from hub_cli.demo import demo_sources
@@ -22,7 +23,7 @@ def sync_all(engine, sources):
 
 @pytest.fixture
 def served(monkeypatch):
-    with SimulatorServer(handmade_world()) as server:
+    with warm_taps.session(), SimulatorServer(handmade_world()) as server:  # taps forked warm, as `hub run`'s
         data, secrets = demo_sources(server.urls)
         for name, value in secrets.items():
             monkeypatch.setenv(name, value)
@@ -74,7 +75,7 @@ DOCUMENT_GETS = ("/api/saleorder/get", "/api/consignment/get", "/api/saleinvoice
 @pytest.fixture
 def generated(monkeypatch):
     world, _ = generate(11, customers=30)
-    with SimulatorServer(world) as server:
+    with warm_taps.session(), SimulatorServer(world) as server:
         data, secrets = demo_sources(server.urls)
         for name, value in secrets.items():
             monkeypatch.setenv(name, value)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import delete, insert, select, update
 
+from connectors import warm_taps
 from hub_core.schema import discrepancy, raw_record, sync_run
 from hub_core.schema_rules import source_health
 from hub_core.schema_unified import receivable
@@ -123,7 +124,7 @@ def test_u8_returning_almost_nothing_after_a_good_run_makes_no_false_items(engin
             d = discrepancy.c
             return set(conn.execute(select(d.discrepancy_id).where(d.status == "open")).scalars())
 
-    with SimulatorServer(handmade_world()) as server:
+    with warm_taps.session(), SimulatorServer(handmade_world()) as server:  # taps forked warm
         data, secrets = demo_sources(server.urls)
         for name, value in secrets.items():
             monkeypatch.setenv(name, value)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from sqlalchemy import Connection, select
 
 from hub_core.schema_identity import customer_record
-from hub_core.sql import among
+from hub_core.sql import among, sorted_chunks
 
 CHUNK = 500
 _COLUMNS = [c for c in customer_record.c if c.name != "changed_at"]  # as records._stored leaves them
@@ -35,9 +35,9 @@ class StagedRows(Mapping):
 
     def load(self, refs: Iterable[str]) -> None:
         """Read the rows of those ``refs`` that are stored and not read yet (a query per chunk)."""
-        todo = sorted({r for r in refs if r in self.stored and r not in self._read})
-        for i in range(0, len(todo), CHUNK):
-            for row in self.conn.execute(select(*_COLUMNS).where(among(customer_record.c.ref, todo[i:i + CHUNK]))):
+        todo = {r for r in refs if r in self.stored and r not in self._read}
+        for part in sorted_chunks(todo, CHUNK):
+            for row in self.conn.execute(select(*_COLUMNS).where(among(customer_record.c.ref, part))):
                 self._read[row.ref] = dict(row._mapping)
 
     def __getitem__(self, ref: str) -> dict:
@@ -68,10 +68,9 @@ class StagedRows(Mapping):
 
 def stored_rows(conn: Connection, refs: set[str]) -> dict:
     """ref -> stored row (a result row, every column) of those of ``refs`` staged by the last build."""
-    ordered, out = sorted(refs), {}
-    for i in range(0, len(ordered), CHUNK):
-        out.update((r.ref, r) for r in conn.execute(select(customer_record).where(
-            among(customer_record.c.ref, ordered[i:i + CHUNK]))))
+    out = {}
+    for part in sorted_chunks(refs, CHUNK):
+        out.update((r.ref, r) for r in conn.execute(select(customer_record).where(among(customer_record.c.ref, part))))
     return out
 
 

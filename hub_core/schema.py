@@ -300,6 +300,12 @@ reconcile_run = Table(
     Column("open_count", Integer),
     Column("new_count", Integer),
     Column("resolved_count", Integer),
+    # What a scoped reconcile (quality/scope.py) needs of the run before it: the latest succeeded
+    # build it saw, the hash of the rules it ran (thresholds, rule code, the rules that ran), and
+    # whether it evaluated everything (full) or only a scope (scoped). NULL: run before 0019.
+    Column("build_id", Integer),
+    Column("rules_hash", String(64)),
+    Column("mode", String(20)),
 )
 from hub_core import schema_api  # noqa: E402,F401
 from hub_core import schema_unified  # noqa: E402,F401

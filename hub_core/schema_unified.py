@@ -277,6 +277,15 @@ build_run = Table(
     Column("stats", Text),
 )
 
+# The customers an incremental build can have changed (mappings/affected.py), kept so that the
+# next reconcile can evaluate its rules for those customers only (quality/scope.py): several builds
+# may run between two reconciles. A full build records none (its reconcile is full).
+build_customer = Table(
+    "build_customer", metadata,
+    Column("build_id", Integer, primary_key=True),
+    Column("customer_id", Text, primary_key=True),
+)
+
 mapping_quarantine = Table(
     "mapping_quarantine", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

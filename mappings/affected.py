@@ -14,10 +14,11 @@ test_incremental_c360.py`` and ``bench/build.py --verify`` compare with a full r
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, insert, select
 
 from hub_core.schema import metadata
 from hub_core.schema_unified import (
+    build_customer,
     contact,
     interaction,
     product,
@@ -118,3 +119,13 @@ class Affected:
             self.customers.update(self.conn.execute(
                 select(s.customer_id).select_from(sales_order_line.join(sales_order, s.ref == ln.order_ref))
                 .where(among(ln.product_code, codes[i:i + CHUNK]), s.customer_id.is_not(None)).distinct()).scalars())
+
+
+def record_customers(conn: Connection, build_id: int, customers: set[str]) -> int:
+    """Keep the customers an incremental build touched (``build_customer``) for the next
+    reconcile, which evaluates its rules for these (and the customers its as-of move reaches)
+    only (quality/scope.py); returns how many."""
+    ordered = sorted(c for c in customers if c is not None)
+    for i in range(0, len(ordered), 5000):
+        conn.execute(insert(build_customer), [{"build_id": build_id, "customer_id": c} for c in ordered[i:i + 5000]])
+    return len(ordered)

@@ -32,6 +32,7 @@ from sqlalchemy import (
 
 from hub_core import planner_stats
 from hub_core.schema import (
+    customer_xref,
     metadata,
     raw_record,
     stg_employee,
@@ -39,7 +40,7 @@ from hub_core.schema import (
 from hub_core.schema_identity import identity_override
 from hub_core.schema_publish import customer_360_candidate
 from hub_core.schema_unified import build_run, opportunity, sales_order
-from mappings.affected import Affected
+from mappings.affected import Affected, record_customers
 from mappings.c360_config import C360Config, load_c360
 from mappings.completeness import (
     CompletenessLog,
@@ -92,6 +93,9 @@ class BuildStats:
     findings: dict[str, int] = field(default_factory=dict)
     customer_360: int = 0
     mode: str = "full"  # full | incremental | unchanged
+    # customers recorded in ``build_customer`` for the next reconcile (quality/scope.py); -1: none
+    # recorded (a full build: the next reconcile is full)
+    customers_recorded: int = -1
 
     @property
     def quarantined_total(self) -> int:
@@ -226,6 +230,7 @@ def _unchanged(conn, last, build_id, as_of, c360, cfg, sources, decl) -> BuildSt
     previous = json.loads(last.stats or "{}")
     stats = BuildStats(**{k: previous.get(k, 0) for k in ("employees", "customer_records", "customers", "review",
                                                          "opportunities", "orders")}, build_id=build_id)
+    stats.customers_recorded = 0  # nothing landed: no customer changed (the reconcile's as-of windows do the rest)
     last_as_of = last.as_of if last.as_of.tzinfo else last.as_of.replace(tzinfo=UTC)
     if last_as_of != as_of:
         stats.customer_360 = build_customer_360(conn, c360, as_of, cfg.timezone, sources, _ranks(decl), build_id,
@@ -261,6 +266,9 @@ def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides,
     affected = Affected(conn, clog) if mode == "incremental" else None
     if affected:
         affected.customers |= ident.customers_touched
+        # the customers of the records restaged (a name or owner the reconcile's R6 compares can
+        # change without changing the customer's golden row)
+        affected.where(customer_xref, customer_xref.c.ref, ident.records_touched)
 
     for spec in decl.streams:
         if spec.entity == "employee_account":
@@ -306,5 +314,8 @@ def _map_and_link(conn, mode, last, build_id, as_of, cfg, decl, c360, overrides,
     else:
         rebuild_completeness(conn, c360.completeness_threshold, c360.systems, build_id)
     st = mapper.stats
-    return BuildStats(len(emp.rows), n_records, n_customers, n_review, n_opps, n_orders, build_id,
-                      dict(st.rows), dict(st.quarantined), dict(st.findings), n_360)
+    stats = BuildStats(len(emp.rows), n_records, n_customers, n_review, n_opps, n_orders, build_id,
+                       dict(st.rows), dict(st.quarantined), dict(st.findings), n_360)
+    if affected:
+        stats.customers_recorded = record_customers(conn, build_id, affected.customers)
+    return stats

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from hub_core.schema import customer, discrepancy
 from hub_core.schema_unified import employee
@@ -102,8 +102,12 @@ class Persister:
     what merging the whole run at once gives: each id belongs to one rule, and an item is
     resolved only once its rule's candidates have all been seen."""
 
-    def __init__(self, conn: Connection, as_of: datetime, *, keep_items: bool = False, batch: int = _BATCH) -> None:
+    def __init__(self, conn: Connection, as_of: datetime, *, keep_items: bool = False, batch: int = _BATCH,
+                 scope=None) -> None:
         self.conn, self.as_of, self.keep_items, self.batch = conn, as_of, keep_items, batch
+        # a scoped run (quality/scope.py): its table of customers; the rules found only their items
+        # (and those without a customer), so only those can be unseen
+        self.scope = scope
         self.stats = PersistStats()
         self.items: list[dict] = []  # the stored rows, only with ``keep_items`` (what-if callers, tests)
         self._people = _people(conn)
@@ -170,13 +174,29 @@ class Persister:
 
     def _resolve_unseen(self, rule: str, seen: set[str]) -> None:
         d = discrepancy.c
-        open_ids = self.conn.execute(select(d.discrepancy_id).where(d.rule == rule, d.status != "resolved")).scalars()
+        mine = [d.rule == rule, d.status != "resolved"]
+        if self.scope is not None:
+            mine.append(or_(d.customer_id.is_(None), d.customer_id.in_(select(self.scope.c.customer_id))))
+        open_ids = self.conn.execute(select(d.discrepancy_id).where(*mine)).scalars()
         gone = [did for did in open_ids if did not in seen]
         for i in range(0, len(gone), _LOOKUP_CHUNK):
             self.conn.execute(update(discrepancy).where(among(d.discrepancy_id, gone[i:i + _LOOKUP_CHUNK]))
                               .values(status="resolved", resolved_at=self.as_of))
         if gone:
             self.stats.count(rule, "resolved", len(gone))
+
+    def settle_scoped(self, rule: str) -> int:
+        """After a scoped run's ``rule``: its open items are what a full run would have found (the
+        items out of scope persist unchanged), so count them, and count as persisting those not
+        new nor reopened: the same figures as a full run's. Returns the open items."""
+        d = discrepancy.c
+        open_now = self.conn.execute(select(func.count()).select_from(discrepancy)
+                                     .where(d.rule == rule, d.status != "resolved")).scalar_one()
+        per = self.stats.per_rule.get(rule, {"new": 0, "persisting": 0, "reopened": 0, "resolved": 0})
+        persisting = open_now - per["new"] - per["reopened"]
+        if persisting != per["persisting"]:  # (a full run's stats name only the rules it counted in)
+            self.stats.count(rule, "persisting", persisting - per["persisting"])
+        return open_now
 
     def _move_last_seen(self, rule: str) -> None:
         """Once every candidate of ``rule`` is merged and its unseen items resolved, every item of

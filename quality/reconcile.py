@@ -9,7 +9,7 @@ the items but rolls everything back, so first-seen and resolved history are neve
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, insert, select
@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, insert, select
 from hub_core import planner_stats
 from hub_core.schema import deal_order_pair, discrepancy, reconcile_run
 from mappings.parse import day_in, to_ms
+from quality import scope
 from quality.config import RulesConfig, load_rules
 from quality.discrepancies import Persister, PersistStats
 from quality.pairing import pair_deals
@@ -39,6 +40,9 @@ class ReconcileResult:
     held_back: dict[str, str] = field(default_factory=dict)
     stale_sources: dict[str, str] = field(default_factory=dict)
     items: list[dict] = field(default_factory=list)
+    mode: str = "full"  # full | scoped (quality/scope.py)
+    why_full: str = ""  # why the run was not scoped
+    scope_customers: int | None = None  # a scoped run's customers
 
 
 def _sources_of_systems() -> dict[str, str]:
@@ -89,11 +93,15 @@ def _latest_run(conn) -> datetime | None:
 
 
 def reconcile(engine: Engine, as_of: datetime | None = None, config: RulesConfig | None = None,
-              rules: list[str] | None = None, *, keep_items: bool = False) -> ReconcileResult:
+              rules: list[str] | None = None, *, keep_items: bool = False, full: bool = False) -> ReconcileResult:
     """Evaluate the enabled rules (or only ``rules``) as of ``as_of`` (default now) and persist
     the discrepancies, unless this is a what-if run (earlier than the latest run). Findings are
     merged one rule at a time, in batches; ``keep_items`` also returns every stored row in
-    ``items`` (memory that grows with the findings: for a what-if's caller or a test)."""
+    ``items`` (memory that grows with the findings: for a what-if's caller or a test).
+
+    After incremental builds the rules are evaluated only for the customers whose findings can
+    have changed since the previous reconcile (quality/scope.py), with the same stored result as a
+    full run; ``full`` (and ``keep_items``) evaluates everything."""
     cfg = config or load_rules()
     as_of = _as_utc(as_of)
     chosen = [rule(r).id for r in rules] if rules else [s.id for s in RULES]
@@ -116,14 +124,27 @@ def reconcile(engine: Engine, as_of: datetime | None = None, config: RulesConfig
             running = [r for r in enabled if r not in held_back]
             planner_stats.refresh(conn, _tables_read(running))  # exact: ANALYZE changes no row
             planner_stats.refresh_rewritten(conn, discrepancy, _rows(conn, discrepancy))
+            pairing = any(rule(r).uses_pairing for r in running)
+            plan = scope.plan(conn, as_of, cfg, running, what_if=what_if, full=full or keep_items)
+            customers = None
+            if plan.mode == "scoped":
+                table = scope.scope_table(conn)
+                t0 = _context(plan.previous_as_of, cfg)
+                customers = scope.fill(conn, table, plan, scope.windows(cfg, running, pairing, t0, ctx))
+                ctx = replace(ctx, scope=table)
             pairs = 0
-            if any(rule(r).uses_pairing for r in running):
-                pairs = pair_deals(conn, as_of, ctx.as_of_day, cfg.pairing.order_window_days)
+            if pairing:
+                pairs = pair_deals(conn, as_of, ctx.as_of_day, cfg.pairing.order_window_days, ctx.scope)
                 planner_stats.refresh_rewritten(conn, deal_order_pair, pairs)
             counts = {}
-            persister = Persister(conn, as_of, keep_items=keep_items)
+            persister = Persister(conn, as_of, keep_items=keep_items, scope=ctx.scope)
             for rid in running:
                 counts[rid] = persister.rule(rid, rule(rid).find(conn, ctx, cfg.rule(rid)))
+                if ctx.scope is not None:
+                    counts[rid] = persister.settle_scoped(rid)
+            if ctx.scope is not None:
+                customers = conn.execute(select(func.count()).select_from(ctx.scope)).scalar_one()
+                ctx.scope.drop(conn)
             stats, stored = persister.stats, persister.items
             # The run that grew (or shrank) ``discrepancy`` past autovacuum's measure analyses it:
             # the first run writes every item (0 -> 20k rows at 10k customers), and the next run
@@ -137,15 +158,19 @@ def reconcile(engine: Engine, as_of: datetime | None = None, config: RulesConfig
                 conn.execute(insert(reconcile_run), {
                     "as_of": as_of, "started_at": datetime.now(UTC), "finished_at": datetime.now(UTC),
                     "open_count": sum(counts.values()), "new_count": stats.new + stats.reopened,
-                    "resolved_count": stats.resolved})
+                    "resolved_count": stats.resolved, "build_id": plan.build_id, "rules_hash": plan.rules_hash,
+                    "mode": plan.mode})
+                scope.forget_recorded(conn, plan.build_id)
                 trans.commit()
         except BaseException:
             trans.rollback()
             raise
     for rid, why in held_back.items():
         log.warning("rule %s held back: %s", rid, why)
-    log.info("reconciled as of %s%s: %s", as_of.isoformat(), " (what-if, nothing stored)" if what_if else "", counts)
-    return ReconcileResult(as_of, pairs, counts, stats, what_if, held_back, stale, stored)
+    log.info("reconciled as of %s%s (%s%s): %s", as_of.isoformat(), " (what-if, nothing stored)" if what_if else "",
+             plan.mode, f", {customers} customers" if customers is not None else f": {plan.why}", counts)
+    return ReconcileResult(as_of, pairs, counts, stats, what_if, held_back, stale, stored, plan.mode, plan.why,
+                           customers)
 
 
 def summary_rows(result: ReconcileResult) -> list[dict]:

@@ -22,13 +22,14 @@ class RuleConfig(BaseModel):
 @dataclass(frozen=True)
 class RuleContext:
     """The instant a run evaluates "as of" (UTC), its epoch ms, its calendar day in the tenant's
-    time zone, that zone's offset (ms) and the whole configuration."""
+    time zone, that zone's offset (ms), the whole configuration and, in a scoped run, its customers."""
 
     as_of: datetime
     as_of_ms: int
     as_of_day: date
     tz_offset_ms: int
     config: Any
+    scope: Any = None  # a scoped run's table of customer ids (quality/scope.py); None: every customer
 
     def days_before(self, days: float) -> datetime:
         """The instant ``days`` x 24 h before T."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, select, true
 
 from hub_core.schema_unified import interaction, opportunity, sales_order
 from quality.rules.base import RuleContext
@@ -34,3 +34,12 @@ def orders_by_t(ctx: RuleContext):
 
 def money(cents) -> int:
     return int(cents or 0)
+
+
+def in_scope(ctx: RuleContext, column):
+    """A rule's condition on its finding's customer: every customer in a full run; in a scoped
+    run (quality/scope.py) the scope's customers, and findings without a customer (always
+    evaluated). Each rule applies it to the column its findings take their customer from."""
+    if ctx.scope is None:
+        return true()
+    return or_(column.is_(None), column.in_(select(ctx.scope.c.customer_id)))

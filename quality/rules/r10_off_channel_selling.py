@@ -8,7 +8,7 @@ from sqlalchemy import Connection, and_, exists, func, select
 
 from hub_core.schema_unified import account_profile, interaction, opportunity
 from quality.rules.base import DAY_MS, Candidate, RuleConfig, RuleContext
-from quality.rules.common import live_opportunity, money
+from quality.rules.common import in_scope, live_opportunity, money
 from quality.rules.sqlfn import epoch_ms
 
 
@@ -22,7 +22,7 @@ def find(conn: Connection, ctx: RuleContext, cfg: Config) -> list[Candidate]:
     """One per customer; anchor: its CRM account with the lowest id; amount: the sum of the won
     amounts; refs also those opportunities."""
     o, i, a = opportunity.c, interaction.c, account_profile.c
-    won = and_(live_opportunity(ctx), o.status == "won", o.customer_id.is_not(None), o.close_at.is_not(None),
+    won = and_(live_opportunity(ctx), in_scope(ctx, o.customer_id), o.status == "won", o.customer_id.is_not(None), o.close_at.is_not(None),
                o.close_at > ctx.days_before(cfg.won_days), o.close_at <= ctx.as_of)
     per_customer = (select(o.customer_id, func.max(epoch_ms(o.close_at)).label("c_ms"),
                            func.sum(o.amount_cents).label("cents"))

@@ -6,7 +6,7 @@ from sqlalchemy import Connection, and_, exists, select
 
 from hub_core.schema_unified import dispatch, interaction, opportunity, sales_order
 from quality.rules.base import DAY_MS, Candidate, RuleConfig, RuleContext
-from quality.rules.common import money, open_opportunity
+from quality.rules.common import in_scope, money, open_opportunity
 from quality.rules.sqlfn import epoch_day, epoch_ms, local_day_of_ms
 
 
@@ -30,7 +30,7 @@ def find(conn: Connection, ctx: RuleContext, cfg: Config) -> list[Candidate]:
                              epoch_day(d.dispatch_day) >= s_day - cfg.quiet_days, epoch_day(d.dispatch_day) <= s_day)
     rows = conn.execute(
         select(o.ref, o.customer_id, o.amount_cents, o.owner_employee_id)
-        .where(open_opportunity(ctx), o.stage_changed_at.is_not(None),
+        .where(open_opportunity(ctx), in_scope(ctx, o.customer_id), o.stage_changed_at.is_not(None),
                and_(o.stage_changed_at > ctx.days_before(cfg.recent_days), o.stage_changed_at <= ctx.as_of),
                ~talked, ~ordered, ~shipped)
         .order_by(o.ref)

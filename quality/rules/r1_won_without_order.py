@@ -9,7 +9,7 @@ from sqlalchemy import Connection, exists, select
 from hub_core.schema import deal_order_pair
 from hub_core.schema_unified import opportunity
 from quality.rules.base import Candidate, RuleConfig, RuleContext
-from quality.rules.common import live_opportunity, money
+from quality.rules.common import in_scope, live_opportunity, money
 
 
 class Config(RuleConfig):
@@ -23,7 +23,7 @@ def find(conn: Connection, ctx: RuleContext, cfg: Config) -> list[Candidate]:
     red_cents = int(cfg.red_amount_cny * 100)
     rows = conn.execute(
         select(o.ref, o.customer_id, o.amount_cents, o.owner_employee_id)
-        .where(live_opportunity(ctx), o.status == "won", o.close_at.is_not(None),
+        .where(live_opportunity(ctx), in_scope(ctx, o.customer_id), o.status == "won", o.close_at.is_not(None),
                o.close_at <= ctx.days_before(cfg.grace_days),
                ~exists().where(deal_order_pair.c.opp_ref == o.ref))
         .order_by(o.ref)

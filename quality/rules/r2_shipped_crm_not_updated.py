@@ -7,7 +7,7 @@ from sqlalchemy import Connection, and_, exists, func, select
 from hub_core.schema import deal_order_pair
 from hub_core.schema_unified import dispatch, dispatch_line, opportunity
 from quality.rules.base import Candidate, RuleConfig, RuleContext
-from quality.rules.common import money, open_opportunity
+from quality.rules.common import in_scope, money, open_opportunity
 from quality.rules.sqlfn import epoch_day, epoch_ms, local_day_of_ms
 
 
@@ -28,7 +28,7 @@ def find(conn: Connection, ctx: RuleContext, cfg: Config) -> list[Candidate]:
                o.owner_employee_id,
                func.row_number().over(partition_by=d.ref, order_by=(o.modified_at.desc(), o.ref)).label("rn"))
         .join_from(dispatch, opportunity, stale_opp)
-        .where(d.customer_id.is_not(None), d.dispatch_day.is_not(None), d.dispatch_day <= ctx.day_minus(cfg.days),
+        .where(d.customer_id.is_not(None), in_scope(ctx, d.customer_id), d.dispatch_day.is_not(None), d.dispatch_day <= ctx.day_minus(cfg.days),
                ~paired_line)
         .subquery()
     )

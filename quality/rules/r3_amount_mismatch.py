@@ -10,7 +10,7 @@ from sqlalchemy import Connection, and_, case, func, select
 from hub_core.schema import deal_order_pair
 from hub_core.schema_unified import opportunity
 from quality.rules.base import Candidate, RuleConfig, RuleContext
-from quality.rules.common import live_opportunity, money
+from quality.rules.common import in_scope, live_opportunity, money
 
 
 class Config(RuleConfig):
@@ -35,7 +35,7 @@ def find(conn: Connection, ctx: RuleContext, cfg: Config) -> list[Candidate]:
         select(o.ref, p.order_ref, o.customer_id, o.owner_employee_id, diff.label("diff"),
                case((_over(diff, amount, cfg.red_ratio), "red"), else_="orange").label("severity"))
         .join_from(deal_order_pair, opportunity, o.ref == p.opp_ref)
-        .where(live_opportunity(ctx), and_(_over(diff, amount, cfg.tolerance_ratio), diff > tol_cents))
+        .where(live_opportunity(ctx), in_scope(ctx, o.customer_id), and_(_over(diff, amount, cfg.tolerance_ratio), diff > tol_cents))
         .order_by(o.ref)
     )
     return [Candidate("R3", r.severity, [r.ref, r.order_ref], r.customer_id, money(r.diff), r.owner_employee_id)

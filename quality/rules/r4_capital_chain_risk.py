@@ -6,7 +6,7 @@ from sqlalchemy import Connection, case, exists, func, select
 
 from hub_core.schema_unified import credit_rating, opportunity, sales_order
 from quality.rules.base import Candidate, RuleConfig, RuleContext
-from quality.rules.common import money, open_opportunity, orders_by_t
+from quality.rules.common import in_scope, money, open_opportunity, orders_by_t
 
 
 class Config(RuleConfig):
@@ -30,7 +30,7 @@ def latest_ratings(ctx: RuleContext, ladder: list[str]):
                _rank(c.previous_rating, ladder).label("prev_rank"),
                func.row_number().over(partition_by=c.customer_id,
                                       order_by=(c.rated_day.desc(), rank.desc(), c.ref)).label("rn"))
-        .where(c.customer_id.is_not(None), c.rated_day <= ctx.as_of_day)
+        .where(c.customer_id.is_not(None), in_scope(ctx, c.customer_id), c.rated_day <= ctx.as_of_day)
         .subquery()
     )
     return select(ranked).where(ranked.c.rn == 1).subquery()
@@ -47,7 +47,7 @@ def find(conn: Connection, ctx: RuleContext, cfg: Config) -> list[Candidate]:
     rows = conn.execute(
         select(o.ref, o.customer_id, o.amount_cents, o.owner_employee_id, latest.c.ref.label("rating_ref"))
         .join_from(opportunity, latest, latest.c.customer_id == o.customer_id)
-        .where(open_opportunity(ctx), o.stage.in_(cfg.stages), ~recent_order,
+        .where(open_opportunity(ctx), in_scope(ctx, o.customer_id), o.stage.in_(cfg.stages), ~recent_order,
                latest.c.rank - latest.c.prev_rank >= cfg.min_downgrade_steps)
         .order_by(o.ref)
     )

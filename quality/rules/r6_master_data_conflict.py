@@ -9,6 +9,7 @@ from sqlalchemy import Connection, and_, case, func, literal, or_, select, union
 from hub_core.schema import customer_xref
 from hub_core.schema_identity import customer_record
 from quality.rules.base import Candidate, RuleConfig, RuleContext
+from quality.rules.common import in_scope
 
 
 class Config(RuleConfig):
@@ -21,18 +22,19 @@ class Config(RuleConfig):
     systems: list[str] = ["crm", "u8", "finance"]
 
 
-def _records(systems: list[str]):
-    """Customer records that count (deleted CRM accounts do not), with their unified customer."""
+def _records(ctx: RuleContext, systems: list[str]):
+    """Customer records that count (deleted CRM accounts do not), with their unified customer (in a
+    scoped run only the scope's customers: the rule compares the records of one customer)."""
     r, x = customer_record.c, customer_xref.c
     return (select(x.customer_id, r.ref, r.system, r.name_norm, r.owner_employee_id)
             .join_from(customer_record, customer_xref, x.ref == r.ref)
-            .where(r.is_deleted.is_(False), r.system.in_(systems)).subquery())
+            .where(r.is_deleted.is_(False), r.system.in_(systems), in_scope(ctx, x.customer_id)).subquery())
 
 
 def find(conn: Connection, ctx: RuleContext, cfg: Config) -> list[Candidate]:
     """One per customer with conflicting names (NFKC, trimmed), conflicting CRM/U8 owners (both known
     employees), or U8/finance records but no CRM account. Refs: every record, anchor first."""
-    rec = _records(cfg.systems)
+    rec = _records(ctx, cfg.systems)
     flagged = []
     if cfg.check_names or cfg.check_missing_in_crm:
         conds = []

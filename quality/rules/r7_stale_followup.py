@@ -6,7 +6,7 @@ from sqlalchemy import Connection, and_, case, func, or_, select
 
 from hub_core.schema_unified import interaction, opportunity
 from quality.rules.base import Candidate, RuleConfig, RuleContext
-from quality.rules.common import activity_by_t, money, open_opportunity
+from quality.rules.common import activity_by_t, in_scope, money, open_opportunity
 from quality.rules.sqlfn import epoch_ms
 
 
@@ -21,7 +21,7 @@ def find(conn: Connection, ctx: RuleContext, cfg: Config) -> list[Candidate]:
     the customer by T) is older than the yellow threshold; severity by age."""
     o, i = opportunity.c, interaction.c
     last_act = (select(i.customer_id, func.max(i.occurred_at).label("at"))
-                .where(activity_by_t(ctx)).group_by(i.customer_id).subquery())
+                .where(activity_by_t(ctx), in_scope(ctx, i.customer_id)).group_by(i.customer_id).subquery())
     act_ms = epoch_ms(last_act.c.at)
     own = case((and_(o.modified_at.is_not(None), o.modified_at <= ctx.as_of), epoch_ms(o.modified_at)), else_=None)
     # The latest of the two (NULL when neither exists: never active counts as oldest).
@@ -33,7 +33,7 @@ def find(conn: Connection, ctx: RuleContext, cfg: Config) -> list[Candidate]:
     rows = conn.execute(
         select(o.ref, o.customer_id, o.amount_cents, o.owner_employee_id, severity.label("severity"))
         .join_from(opportunity, last_act, last_act.c.customer_id == o.customer_id, isouter=True)
-        .where(open_opportunity(ctx), or_(latest.is_(None), age > yellow))
+        .where(open_opportunity(ctx), in_scope(ctx, o.customer_id), or_(latest.is_(None), age > yellow))
         .order_by(o.ref)
     )
     return [Candidate("R7", r.severity, [r.ref], r.customer_id, money(r.amount_cents), r.owner_employee_id)

@@ -6,7 +6,7 @@ from sqlalchemy import Connection, exists, or_, select
 
 from hub_core.schema_unified import account_profile, sales_order
 from quality.rules.base import Candidate, RuleConfig, RuleContext
-from quality.rules.common import orders_by_t
+from quality.rules.common import in_scope, orders_by_t
 
 
 class Config(RuleConfig):
@@ -21,7 +21,7 @@ def find(conn: Connection, ctx: RuleContext, cfg: Config) -> list[Candidate]:
                             s.order_day > ctx.day_minus(cfg.no_order_days))
     rows = conn.execute(
         select(a.ref, a.customer_id, a.owner_employee_id)
-        .where(a.is_deleted.is_(False), or_(a.created_at.is_(None), a.created_at <= ctx.as_of),
+        .where(a.is_deleted.is_(False), in_scope(ctx, a.customer_id), or_(a.created_at.is_(None), a.created_at <= ctx.as_of),
                a.account_level.in_(cfg.levels), ~recent)
         .order_by(a.ref)
     )

@@ -117,7 +117,8 @@ def stage_reconcile(engine, args) -> dict:
             return sum(conn.execute(select(func.count()).select_from(t)).scalar() or 0
                        for t in (stg_sales_order, stg_opportunity))
 
-    return {"records": records, "pairs": result.pairs, "found": result.found}
+    return {"records": records, "pairs": result.pairs, "found": result.found, "mode": result.mode,
+            "scope_customers": result.scope_customers, "why_full": result.why_full}
 
 
 def stage_report(engine, args) -> dict:

@@ -167,10 +167,13 @@ def reconcile(
     warehouse: WarehouseOpt = None,
     as_of: AsOfOpt = None,
     rules: Annotated[str | None, typer.Option("--rules", help="Only these rules, e.g. R1,R3 (default: all).")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Evaluate every customer, never only the scope "
+                                       "incremental builds and the as-of's move reach.")] = False,
 ) -> None:
     """Evaluate the consistency rules and update the open discrepancies; print a summary per rule.
-    An as-of earlier than the latest run is a what-if (nothing stored). Exits 1 when a stale source
-    held rules back."""
+    An as-of earlier than the latest run is a what-if (nothing stored). After incremental builds
+    only the customers whose findings can have changed are evaluated (same result: quality/scope.py).
+    Exits 1 when a stale source held rules back."""
     from rich.table import Table
 
     from hub_core.warehouse import open_warehouse
@@ -179,7 +182,7 @@ def reconcile(
 
     chosen = [r.strip().upper() for r in rules.split(",") if r.strip()] if rules else None
     try:
-        result = run(open_warehouse(_settings(warehouse).warehouse_url), as_of=_as_of(as_of), rules=chosen)
+        result = run(open_warehouse(_settings(warehouse).warehouse_url), as_of=_as_of(as_of), rules=chosen, full=full)
     except ValueError as exc:
         _fail(str(exc))
     table = Table("rule", "found", "new", "reopened", "persisting", "resolved", "held back",
@@ -188,6 +191,8 @@ def reconcile(
         table.add_row(row["rule"], *(str(row[k]) for k in ("found", "new", "reopened", "persisting", "resolved")),
                       row["held_back"])
     console.print(table)
+    console.print(f"{result.mode}: {result.scope_customers} customers in scope" if result.mode == "scoped"
+                  else f"full ({result.why_full})")
     for source, reason in result.stale_sources.items():
         console.print(f"[yellow]source {source} is stale: {reason}[/yellow]")
     if result.held_back:

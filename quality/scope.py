@@ -12,7 +12,8 @@ without a customer are always evaluated (``quality.rules.common.in_scope``). A w
 slower, so the windows are the union over the running rules and the pairing.
 
 Everything that cannot be scoped so is evaluated in full (:func:`plan`): the first reconcile, a
-previous run of unknown state (before migration 0019), other rules, thresholds or rule code
+previous run of unknown state (before migration 0019, or with no build before it: the unified
+tables are written by builds only, and a warehouse filled otherwise is not tracked), other rules, thresholds or rule code
 than the previous run's (``rules_hash``), a full build since (it rewrites every row; employee
 changes and identity overrides force one), a build that recorded no customers, a what-if run.
 The pairing is redone for the scope's customers only (it pairs per customer), and R2's
@@ -102,10 +103,12 @@ def plan(conn: Connection, as_of: datetime, cfg, running: list[str], *, what_if:
         return go_full("first reconcile")
     if prev.rules_hash is None:
         return go_full("previous reconcile's state unknown")
+    if prev.build_id is None:  # rows the rules read were written by no recorded build (a test, a script)
+        return go_full("no build before the previous reconcile")
     if prev.rules_hash != h:
         return go_full("rules, thresholds or rule code changed since the previous reconcile")
     b = build_run.c
-    since = prev.build_id or 0
+    since = prev.build_id
     for row in conn.execute(select(b.id, b.mode, b.stats).where(b.id > since, b.status == "succeeded")
                             .order_by(b.id)):
         if row.mode == "full":

@@ -161,7 +161,7 @@ def discrepancies(context: dg.AssetExecutionContext, config: ReconcileConfig,
     return dg.MaterializeResult(metadata={
         "held_back": json.dumps(result.held_back, ensure_ascii=False, sort_keys=True),
         "stale_sources": json.dumps(result.stale_sources, ensure_ascii=False, sort_keys=True),
-        "as_of": result.as_of.isoformat(), "pairs": result.pairs, **{f"found_{k}": v for k, v in result.found.items()},
+        "as_of": result.as_of.isoformat(), "mode": result.mode, "pairs": result.pairs, **{f"found_{k}": v for k, v in result.found.items()},
         "new": result.persisted.new, "persisting": result.persisted.persisting, "resolved": result.persisted.resolved,
         **{f"open_{s}": int(n) for s, n in sorted(open_by_severity.items())},
         "open_total": int(sum(open_by_severity.values())),

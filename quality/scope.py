@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -70,10 +71,12 @@ def rules_hash(cfg, running: list[str]) -> str:
     from quality.registry import rule
     from quality.rules import base, common, sqlfn
 
-    modules = {rule(r).find.__module__ for r in running}
-    sources = [inspect.getsource(__import__(m, fromlist=["_"])) for m in sorted(modules)]
-    sources += [inspect.getsource(m) for m in (discrepancies, pairing, base, common, sqlfn)]
-    sources.append(inspect.getsource(__import__(__name__, fromlist=["_"])))
+    modules = [__import__(m, fromlist=["_"]) for m in sorted({rule(r).find.__module__ for r in running})]
+    modules += [discrepancies, pairing, base, common, sqlfn, __import__(__name__, fromlist=["_"])]
+    try:
+        sources = [inspect.getsource(m) for m in modules]
+    except OSError:  # no source to read (compiled only): a hash no later run matches, so every run is full
+        sources = [uuid.uuid4().hex]
     text = json.dumps([cfg.model_dump(mode="json"), running, sources], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -10,10 +10,10 @@ like customer ids; only differences are written.
 
 from __future__ import annotations
 
-import json
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -23,13 +23,19 @@ from hub_core.schema import customer_xref
 from hub_core.schema_identity import contact_xref
 from mappings.identity.config import IdentityConfig
 from mappings.identity.contact_reads import ContactReads
+from mappings.identity.contact_stage import _customer_by_name as _customer_by_name
+from mappings.identity.contact_stage import _customers_by_name as _customers_by_name
+from mappings.identity.contact_stage import phones_json as phones_json
+from mappings.identity.contact_stage import (  # (the three above re-exported: stage_contacts and tests use them)
+    rec_of,
+    stage_contacts_on_demand,
+)
 from mappings.identity.engine import Rec, paused_gc
 from mappings.identity.extract import text
 from mappings.identity.partition import resolve_partitioned
 from mappings.identity.registry import Registry, assign, persist
 from mappings.identity.store import sync_rows, table_rows
 from mappings.normalize import NameKey, _name_key, name_key
-from mappings.regions import places_compatible
 
 ENTITY = "contact"
 CHUNK = 10000  # contacts' crosswalk rows made and written at a time
@@ -41,30 +47,6 @@ class ContactStats:
     contacts: int
     issued: int
     rows_written: int
-
-
-def _customers_by_name(conn: Connection, cores: set[str] | None = None) -> dict[str, set[tuple[str | None, str]]]:
-    """Name core -> (place, customer id) of every live customer record (``cores``: of these name
-    cores only): a contact that only names its company (WeCom ``corp_full_name``) belongs to the
-    one customer the name fits."""
-    from hub_core.schema_identity import customer_record
-
-    out: dict[str, set] = {}
-    if cores is not None and not cores:
-        return out
-    q = (select(customer_record.c.name_key, customer_record.c.name_place, customer_xref.c.customer_id)
-         .join(customer_xref, customer_xref.c.ref == customer_record.c.ref).where(~customer_record.c.is_deleted))
-    for core, place, cid in conn.execute(q):
-        if core and (cores is None or core in cores):
-            out.setdefault(core, set()).add((place, cid))
-    return out
-
-
-def _customer_by_name(index, key: NameKey | None) -> str | None:
-    if key is None:
-        return None
-    fits = {cid for place, cid in index.get(key.core, ()) if places_compatible(place, key.place)}
-    return fits.pop() if len(fits) == 1 else None
 
 
 class ContactRow(NamedTuple):
@@ -99,12 +81,7 @@ class ContactColumns:
     def __getitem__(self, i: int) -> Rec:
         """Record ``i`` as the engine sees it (see the module docstring)."""
         v, at = self.values, i * WIDTH
-        name, phones, company, customer_id = v[self.ids[at]], v[self.ids[at + 1]], v[self.ids[at + 2]], v[self.ids[at + 3]]
-        ref = self.refs[i]
-        # positional, in Rec's field order: ref, system, key, aliases, uscc, code_raw, link_code,
-        # phones, address, contacts, deleted, scope
-        return Rec(ref, ref.partition(":")[0], NameKey(f"{name}@{company}", None) if name else None,
-                   (), None, None, phones[0] if phones else None, phones[1:], None, (), False, customer_id)
+        return rec_of(self.refs[i], v[self.ids[at]], v[self.ids[at + 1]], v[self.ids[at + 2]], v[self.ids[at + 3]])
 
     def row(self, i: int) -> ContactRow:
         """Record ``i`` as a :class:`ContactRow`."""
@@ -208,17 +185,6 @@ def stage_contacts(conn: Connection, cfg: IdentityConfig, source_for, reads: Con
     return ContactColumns([refs[i] for i in order], values, sorted_ids)
 
 
-def phones_json(phones) -> str:
-    """``json.dumps(list(phones))``, written directly for normalized numbers (digits and dashes
-    need no escaping); anything else goes through ``json``."""
-    if not phones:
-        return "[]"
-    flat = "".join(phones)
-    if flat.isascii() and flat.isprintable() and '"' not in flat and "\\" not in flat:
-        return '["' + '", "'.join(phones) + '"]'
-    return json.dumps(list(phones))
-
-
 def resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now,
                      reads: ContactReads | None = None) -> ContactStats:
     """Resolve every contact record into persons with stable ids; write only what differs
@@ -242,32 +208,50 @@ class _RuleOf:
 
 
 def _resolve_contacts(conn: Connection, cfg: IdentityConfig, source_for, now, reads) -> ContactStats:
-    cols = stage_contacts(conn, cfg, source_for, reads)
+    # staged into a temporary table and read back a batch at a time (contact_stage.py)
+    staged = stage_contacts_on_demand(conn, cfg, source_for, reads)
     if reads is not None:
         reads.release()
     existing = table_rows(conn, contact_xref, "ref")
-    same = len(cols) == len(existing) and all(
-        (e := existing.get(r.ref)) is not None and (e["name"], e["phones"]) == (r.name, phones_json(r.phones))
-        and r.customer_id in (None, e["customer_id"]) for r in cols.rows())
-    if same:  # nothing a match depends on moved: skip the engine, write nothing
-        return ContactStats(len(cols), len({e["contact_id"] for e in existing.values()}), 0, 0)
+    if len(staged) == len(existing) and _same(staged, existing):  # nothing a match depends on moved
+        staged.drop()  # skip the engine, write nothing
+        return ContactStats(len(staged), len({e["contact_id"] for e in existing.values()}), 0, 0)
     # persons: no typo blocks (names are short and common; a mobile or the company decides);
     # matched a batch of connected components at a time (partition.py): the same result
-    result = resolve_partitioned(cols, cfg.matching.model_copy(update={"typo_blocks": False}), indexes=False)
+    result = resolve_partitioned(staged, cfg.matching.model_copy(update={"typo_blocks": False}), indexes=False)
     prev = {ref: row["contact_id"] for ref, row in existing.items()}
     reg = Registry(conn, ENTITY)
     out = assign(reg, result.clusters, prev, {}, _RuleOf(result.joins))
     written = persist(reg, out, set(prev.values()) - set(reg.rows), now)
     del prev
     for start in range(0, len(result.clusters), CHUNK):  # the desired rows a chunk at a time
+        part = result.clusters[start:start + CHUNK]
+        got = staged.rows_of(ref for refs in part for ref in refs)
         desired = {}
-        for n in range(start, min(start + CHUNK, len(result.clusters))):
-            rows = [cols.row(cols.index(ref)) for ref in result.clusters[n]]
-            customer_id = next((r.customer_id for r in rows if r.customer_id), None)
-            for r in rows:
-                desired[r.ref] = {"ref": r.ref, "contact_id": out.ids[n], "customer_id": customer_id, "name": r.name,
-                                  "phones": phones_json(r.phones), "match_method": result.joins[r.ref].rule}
+        for n, refs in enumerate(part, start):
+            customer_id = next((got[ref][2] for ref in refs if got[ref][2]), None)
+            for ref in refs:
+                name, phones, _ = got[ref]
+                desired[ref] = {"ref": ref, "contact_id": out.ids[n], "customer_id": customer_id, "name": name,
+                                "phones": phones, "match_method": result.joins[ref].rule}
         written += sync_rows(conn, contact_xref, "ref", set(desired), desired, existing)
-    gone = {ref for ref in existing if cols.index(ref) < 0}  # (every staged ref is in a cluster)
-    written += sync_rows(conn, contact_xref, "ref", gone, {}, existing)  # contacts gone
-    return ContactStats(len(cols), len(result.clusters), len(out.issued), written)
+        del got, desired
+    gone = set(existing)  # contacts gone: every staged ref is in a cluster
+    if gone:
+        with closing(staged.rows()) as rows:
+            for ref, *_ in rows:
+                gone.discard(ref)
+    written += sync_rows(conn, contact_xref, "ref", gone, {}, existing)
+    staged.drop()
+    return ContactStats(len(staged), len(result.clusters), len(out.issued), written)
+
+
+def _same(staged, existing: dict[str, dict]) -> bool:
+    """Whether every staged record has its crosswalk row with the same name, numbers and (when
+    known) customer (read in one pass; stops at the first that differs)."""
+    with closing(staged.rows()) as rows:
+        for ref, name, phones, customer_id in rows:
+            e = existing.get(ref)
+            if e is None or (e["name"], e["phones"]) != (name, phones) or customer_id not in (None, e["customer_id"]):
+                return False
+    return True

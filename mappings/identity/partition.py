@@ -172,6 +172,8 @@ def resolve_partitioned(recs: Sequence, cfg: Matching, frozen: frozenset[str] = 
     components; the same :class:`Result` (clusters in the same order, the same joins and review).
     ``make``: turns an item of ``recs`` into its engine record, made each time it is needed
     rather than held for every record (the contacts' are ~0.2 kB each, 196k at 100k customers).
+    ``recs`` may read its records on demand instead (``load_batch(indexes)``: the records of one
+    batch, read when it is matched; iterating it streams every record for the passes over all).
     ``indexes=False``: the result's ``cluster_of_index`` is left empty (contacts never read it:
     a dict and a list of every record, ~15 MB at 100k customers)."""
     hashes, owners, counts = _hashed(recs, cfg.typo_blocks, make)
@@ -186,8 +188,12 @@ def resolve_partitioned(recs: Sequence, cfg: Matching, frozen: frozenset[str] = 
     starts: list[int] = []  # the first cluster of each batch
     joins: dict = {}
     reviews = []
+    load = getattr(recs, "load_batch", None)  # records read a batch at a time (contact_stage.py)
     for idx in batches(labels, size):
-        batch = [recs[i] for i in idx] if make is None else [make(recs[i]) for i in idx]
+        if load is not None:
+            batch = load(idx)
+        else:
+            batch = [recs[i] for i in idx] if make is None else [make(recs[i]) for i in idx]
         if indexes:
             for r in batch:
                 refs_by_state[r.deleted].append(r.ref)

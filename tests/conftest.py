@@ -118,7 +118,8 @@ def warm_tap_launcher():
     instead of a fresh interpreter each: the suite's time, not the tested behaviour - the tap is
     still its own process speaking Singer to the hub's loader, as under ``hub run``. For modules
     whose subject is the data a sync lands, not how a tap process starts (the exec'd path keeps
-    its own tests: tests/connectors, tests/faults, tests/hub_cli)."""
+    its own tests: tests/connectors, tests/faults, tests/hub_cli). A pipeline run inside the block
+    (``run_pipeline``, ``hub demo``) shares this launcher instead of starting its own."""
     from connectors import warm_taps
 
     with warm_taps.session():

@@ -110,3 +110,17 @@ def _migrated_postgres(pg_database):
     from tests import templates
 
     return templates.migrated_postgres(pg_database)
+
+
+@pytest.fixture(scope="module")
+def warm_tap_launcher():
+    """Built-in taps of the module's tests fork from one warm launcher (connectors/warm_taps.py)
+    instead of a fresh interpreter each: the suite's time, not the tested behaviour - the tap is
+    still its own process speaking Singer to the hub's loader, as under ``hub run``. For modules
+    whose subject is the data a sync lands, not how a tap process starts (the exec'd path keeps
+    its own tests: tests/connectors, tests/faults, tests/hub_cli). A pipeline run inside the block
+    (``run_pipeline``, ``hub demo``) shares this launcher instead of starting its own."""
+    from connectors import warm_taps
+
+    with warm_taps.session():
+        yield

@@ -7,7 +7,8 @@ from typer.testing import CliRunner
 
 from hub_cli.main import app
 
-pytestmark = pytest.mark.slow
+# one warm tap launcher for the module's four `hub demo` runs (each run would start its own)
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("warm_tap_launcher")]
 
 
 def load(path):

@@ -21,7 +21,8 @@ from simulators.generator import generate
 from simulators.server import SimulatorServer
 from tests.e2e.test_u8db_parity import unified_result
 
-pytestmark = pytest.mark.slow
+# taps forked warm (tests/conftest.py): 6 tap start-ups
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("warm_tap_launcher")]
 
 HEADERS = {"rated_at": "评级日期", "customer_code": "客户编码", "customer_name": "客户名称", "uscc": "统一社会信用代码",
            "rating": "信用等级", "previous_rating": "上次等级", "credit_limit": "信用额度", "credit_days": "信用天数"}

@@ -9,7 +9,8 @@ from orchestration.run import run_pipeline
 from simulators.server import SimulatorServer
 from tests.e2e.worlds import EXPECTED_R1, NOW, handmade_world
 
-pytestmark = pytest.mark.slow
+# one warm tap launcher for the module's pipeline runs (each run would start its own)
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("warm_tap_launcher")]
 
 
 def run_world(tmp_path, world, warehouse_url, monkeypatch):

@@ -15,7 +15,8 @@ from hub_core.schema_unified import customer_360
 from orchestration.run import run_pipeline
 from simulators.server import SimulatorServer
 
-pytestmark = pytest.mark.slow
+# one warm tap launcher for the module's pipeline runs (each run would start its own)
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("warm_tap_launcher")]
 
 U8_TABLES = ("customer_xref", "employee_account", "sales_order", "sales_order_line", "dispatch", "invoice",
              "receivable", "receipt", "product", "stock")

@@ -26,7 +26,8 @@ from simulators.generator import generate
 from simulators.server import SimulatorServer
 from simulators.u8db import bump, write_world
 
-pytestmark = pytest.mark.slow
+# taps forked warm (tests/conftest.py): ~6 tap start-ups a test
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("warm_tap_launcher")]
 
 _NUMERIC = re.compile(r"^-?\d+(\.\d+)?$")
 U8_STREAMS = ("person", "customer", "saleorderlist", "consignmentlist", "saleinvoicelist",

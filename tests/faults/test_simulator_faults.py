@@ -18,7 +18,9 @@ from connectors.sync import sync_source
 from hub_cli.demo import demo_sources
 from tests.faults.harness import FAST_RETRIES, TRIALS, assert_raw_equals_world, duplicate_current, rng
 
-pytestmark = pytest.mark.slow
+# the taps fork from a warm launcher (tests/conftest.py) - still their own processes, as under `hub run`;
+# the exec'd tap is what the kill -9 / source-down tests run (the hub as a subprocess)
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("warm_tap_launcher")]
 ALL = ["crm", "u8", "finance", "wecom"]
 
 #: Where each system's data calls go (faults there hit the sync mid-way, not the login).

@@ -14,7 +14,7 @@ test_incremental_c360.py`` and ``bench/build.py --verify`` compare with a full r
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from hub_core.schema import metadata
 from hub_core.schema_unified import (
@@ -27,6 +27,7 @@ from hub_core.schema_unified import (
 )
 from hub_core.sql import among
 from mappings.completeness import CompletenessLog
+from mappings.staging import insert_batched
 
 CHUNK = 500
 
@@ -125,7 +126,5 @@ def record_customers(conn: Connection, build_id: int, customers: set[str]) -> in
     """Keep the customers an incremental build touched (``build_customer``) for the next
     reconcile, which evaluates its rules for these (and the customers its as-of move reaches)
     only (quality/scope.py); returns how many."""
-    ordered = sorted(c for c in customers if c is not None)
-    for i in range(0, len(ordered), 5000):
-        conn.execute(insert(build_customer), [{"build_id": build_id, "customer_id": c} for c in ordered[i:i + 5000]])
-    return len(ordered)
+    return insert_batched(conn, build_customer, ({"build_id": build_id, "customer_id": c}
+                                                 for c in sorted(c for c in customers if c is not None)))

@@ -15,12 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from hub_core.schema import customer, discrepancy
 from hub_core.schema_unified import employee
 from hub_core.sql import among
 from quality.rules.base import Candidate
+from quality.rules.common import of_scope
 
 _CHUNK = 500
 _BATCH = 5000  # candidates merged at a time (Persister)
@@ -174,10 +175,8 @@ class Persister:
 
     def _resolve_unseen(self, rule: str, seen: set[str]) -> None:
         d = discrepancy.c
-        mine = [d.rule == rule, d.status != "resolved"]
-        if self.scope is not None:
-            mine.append(or_(d.customer_id.is_(None), d.customer_id.in_(select(self.scope.c.customer_id))))
-        open_ids = self.conn.execute(select(d.discrepancy_id).where(*mine)).scalars()
+        open_ids = self.conn.execute(select(d.discrepancy_id).where(
+            d.rule == rule, d.status != "resolved", of_scope(d.customer_id, self.scope))).scalars()
         gone = [did for did in open_ids if did not in seen]
         for i in range(0, len(gone), _LOOKUP_CHUNK):
             self.conn.execute(update(discrepancy).where(among(d.discrepancy_id, gone[i:i + _LOOKUP_CHUNK]))

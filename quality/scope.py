@@ -215,13 +215,6 @@ def fill(conn: Connection, table: Table, p: Plan, conds: dict) -> int:
     return size
 
 
-def add(conn: Connection, table: Table, customers) -> int:
-    """Add the customers of a select (one column) not yet in the scope; returns how many."""
-    sub = customers.subquery()
-    new = select(sub.c[0]).where(sub.c[0].is_not(None), sub.c[0].not_in(select(table.c.customer_id))).distinct()
-    return conn.execute(insert(table).from_select(["customer_id"], new)).rowcount or 0
-
-
 def forget_recorded(conn: Connection, build_id: int | None) -> None:
     """After a reconcile: the builds' customers up to the build it saw are no longer needed."""
     if build_id is not None:

@@ -40,6 +40,13 @@ def in_scope(ctx: RuleContext, column):
     """A rule's condition on its finding's customer: every customer in a full run; in a scoped
     run (quality/scope.py) the scope's customers, and findings without a customer (always
     evaluated). Each rule applies it to the column its findings take their customer from."""
-    if ctx.scope is None:
+    return of_scope(column, ctx.scope)
+
+
+def of_scope(column, scope):
+    """``column`` (a customer id) is None or in ``scope``'s customers (a scoped reconcile's
+    table); anything with no scope (a full run). The rules' finders and the persister's unseen
+    items read the same condition."""
+    if scope is None:
         return true()
-    return or_(column.is_(None), column.in_(select(ctx.scope.c.customer_id)))
+    return or_(column.is_(None), column.in_(select(scope.c.customer_id)))
